@@ -1,0 +1,110 @@
+"""Engine, sessions and the unit of work: one transaction per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from core.clock import Clock, utc_now
+from core.config import Settings
+
+_READONLY = "customer_records_readonly"
+
+
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the per-database settings the app relies on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take transaction control from pysqlite so BEGIN is ours (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front: a deferred transaction that later
+        # upgrades to writing can fail with SQLITE_BUSY instead of waiting.
+        readonly = conn.get_execution_options().get(_READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+@dataclass
+class UnitOfWork:
+    """What a service needs for one request: a session inside one transaction, and the time."""
+
+    session: Session
+    settings: Settings
+    clock: Clock = field(default=utc_now)
+
+    def now(self) -> Any:
+        """The request's clock reading (timezone-aware UTC)."""
+        return self.clock()
+
+
+class Database:
+    """Owns the engine; hands out units of work."""
+
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now, **engine_kwargs: Any) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.url = settings.database_url.get_secret_value()
+        self.engine = create_db_engine(self.url, **engine_kwargs)
+        self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._readonly_sessions = sessionmaker(
+            bind=self.engine.execution_options(**{_READONLY: True}), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def unit_of_work(self, *, readonly: bool = False) -> Iterator[UnitOfWork]:
+        """Commit when the block succeeds, roll back when it raises."""
+        factory = self._readonly_sessions if readonly else self._sessions
+        with factory() as session:
+            uow = UnitOfWork(session=session, settings=self.settings, clock=self.clock)
+            try:
+                yield uow
+                if readonly:
+                    session.rollback()
+                else:
+                    session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (creating it on first start)."""
+        from core.migrations.runner import upgrade_to_head
+
+        upgrade_to_head(self.engine)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,66 @@
+"""The customer aggregate root."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, BigId, UTCDateTime
+
+
+class CustomerStatus(StrEnum):
+    """Archived customers are hidden from the Active list but keep their data."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class Customer(Base):
+    """A person who books with the business; email is their portal login."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("uid"),
+        UniqueConstraint("team_id", "email"),
+        Index("ix_customers_listing", "team_id", "status", "name_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE")
+    )
+    uid: Mapped[str] = mapped_column(String(16))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    # Case- and accent-folded "first last": the sort key and the name-search haystack.
+    name_key: Mapped[str] = mapped_column(String(201))
+    email: Mapped[str] = mapped_column(String(320))
+    mobile: Mapped[str] = mapped_column(String(20))
+    # NULL means no portal password has been set (e.g. generated demo data).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[CustomerStatus] = mapped_column(
+        Enum(
+            CustomerStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=CustomerStatus.ACTIVE,
+    )
+    merged_into_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="SET NULL")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(32))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @property
+    def full_name(self) -> str:
+        """First and last name as staff read them."""
+        return f"{self.first_name} {self.last_name}"

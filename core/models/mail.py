@@ -1,0 +1,53 @@
+"""Mail outbox: messages queued in the same transaction as the change that caused them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, BigId, UTCDateTime
+
+
+class MailStatus(StrEnum):
+    """`not_sent` means no mail server was configured when delivery was attempted."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    NOT_SENT = "not_sent"
+
+
+class OutboxMail(Base):
+    """One email waiting for, or done with, delivery."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE")
+    )
+    customer_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    # The body holds `{secret}` where a one-time secret goes; the secret itself is
+    # kept apart and erased as soon as the mail is sent or given up on.
+    body: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[MailStatus] = mapped_column(
+        Enum(
+            MailStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        ),
+        default=MailStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,417 @@
+"""Customer use cases: create, edit contact, archive/activate, delete, get, list, search."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from sqlalchemy import Select, case, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.actor import Actor
+from core.db import UnitOfWork
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.mail import queue_welcome_mail
+from core.models import Customer, CustomerStatus, HistoryEntry
+from core.security import generate_password, hash_password
+from core.services import history
+from core.services.workspaces import ensure_workspace
+from core.text import digits, fold, like_pattern
+from core.validation import clean_email, clean_mobile, clean_name, password_problems
+
+UID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+UID_LENGTH = 12
+MAX_PAGE_SIZE = 100
+CONTACT_FIELDS = ("first_name", "last_name", "email", "mobile")
+
+
+class SortOrder(StrEnum):
+    """Name sort of the customer list."""
+
+    NAME_ASC = "name_asc"
+    NAME_DESC = "name_desc"
+
+
+class CustomerInput(BaseModel):
+    """Contact details as typed into the form; blank password means generate (create) or keep (edit)."""
+
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    mobile: str = ""
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """A customer as the edges see it: no password hash, no internal ids."""
+
+    uid: str
+    first_name: str
+    last_name: str
+    email: str
+    mobile: str
+    status: CustomerStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str
+    merged_into_uid: str | None
+    has_password: bool
+
+    @property
+    def full_name(self) -> str:
+        """First and last name."""
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """One page of a listing plus what the pager needs."""
+
+    rows: list[CustomerRecord]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1, so an empty list is 'page 1 of 1')."""
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first row shown (0 when empty)."""
+        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def last_index(self) -> int:
+        """1-based position of the last row shown (0 when empty)."""
+        return self.first_index + len(self.rows) - 1 if self.rows else 0
+
+
+def new_uid() -> str:
+    """A short, unguessable public identifier (60 random bits)."""
+    return "".join(secrets.choice(UID_ALPHABET) for _ in range(UID_LENGTH))
+
+
+def name_key(first_name: str, last_name: str) -> str:
+    """The folded full name used for sorting and name search."""
+    return fold(f"{first_name} {last_name}")
+
+
+def _to_record(customer: Customer, merged_into_uid: str | None = None) -> CustomerRecord:
+    return CustomerRecord(
+        uid=customer.uid,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        email=customer.email,
+        mobile=customer.mobile,
+        status=customer.status,
+        version=customer.version,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+        updated_by=customer.updated_by,
+        merged_into_uid=merged_into_uid,
+        has_password=customer.password_hash is not None,
+    )
+
+
+def _record(uow: UnitOfWork, customer: Customer) -> CustomerRecord:
+    merged_uid = None
+    if customer.merged_into_id is not None:
+        merged_uid = uow.session.scalar(
+            select(Customer.uid).where(Customer.id == customer.merged_into_id)
+        )
+    return _to_record(customer, merged_uid)
+
+
+@dataclass(frozen=True)
+class _Contact:
+    first_name: str
+    last_name: str
+    email: str
+    mobile: str
+    password: str | None
+
+
+def _validate(uow: UnitOfWork, actor: Actor, data: CustomerInput) -> _Contact:
+    """Check every field at once; raise one ValidationFailed listing each problem."""
+    region = ensure_workspace(uow, actor.team_id).default_region
+    errors: dict[str, str] = {}
+    first, problem = clean_name(data.first_name, "first name")
+    if problem:
+        errors["first_name"] = problem
+    last, problem = clean_name(data.last_name, "last name")
+    if problem:
+        errors["last_name"] = problem
+    email, problem = clean_email(data.email)
+    if problem:
+        errors["email"] = problem
+    mobile, problem = clean_mobile(data.mobile, region)
+    if problem:
+        errors["mobile"] = problem
+    password: str | None = None
+    if data.password.strip():
+        password = data.password
+        problem = password_problems(password)
+        if problem:
+            errors["password"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    return _Contact(first, last, email, mobile, password)
+
+
+def _duplicate_email(uow: UnitOfWork, actor: Actor, email: str, exclude_id: int | None) -> None:
+    query = select(Customer).where(Customer.team_id == actor.team_id, Customer.email == email)
+    if exclude_id is not None:
+        query = query.where(Customer.id != exclude_id)
+    other = uow.session.scalars(query).first()
+    if other is not None:
+        state = " (archived)" if other.status is CustomerStatus.ARCHIVED else ""
+        raise ValidationFailed(
+            {"email": f"{other.full_name}{state} already uses this email (UID {other.uid})."}
+        )
+
+
+def _raced_duplicate() -> ValidationFailed:
+    return ValidationFailed(
+        {"email": "Another customer was saved with this email a moment ago; search for them."}
+    )
+
+
+def create_customer(
+    uow: UnitOfWork, actor: Actor, data: CustomerInput, *, send_welcome: bool = True
+) -> CustomerRecord:
+    """Create an active customer and queue their portal welcome mail in the same transaction."""
+    contact = _validate(uow, actor, data)
+    _duplicate_email(uow, actor, contact.email, None)
+    password = contact.password or generate_password()
+    now = uow.now()
+    customer = Customer(
+        team_id=actor.team_id,
+        uid=new_uid(),
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        name_key=name_key(contact.first_name, contact.last_name),
+        email=contact.email,
+        mobile=contact.mobile,
+        password_hash=hash_password(password),
+        status=CustomerStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+        updated_by=actor.user_id,
+    )
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(customer)
+    except IntegrityError:
+        raise _raced_duplicate() from None
+    history.record(
+        uow,
+        actor.user_id,
+        customer,
+        "created",
+        changes={field: [None, getattr(customer, field)] for field in CONTACT_FIELDS},
+        detail="password generated" if contact.password is None else "password set by staff",
+    )
+    if send_welcome:
+        queue_welcome_mail(uow, customer, password)
+    return _to_record(customer)
+
+
+def _load(uow: UnitOfWork, actor: Actor, uid: str, *, lock: bool = False) -> Customer:
+    query = select(Customer).where(Customer.team_id == actor.team_id, Customer.uid == uid)
+    if lock:
+        query = query.with_for_update()
+    customer = uow.session.scalars(query).first()
+    if customer is None:
+        raise NotFound(f"No customer with UID {uid} exists; they may have been deleted.")
+    return customer
+
+
+def get_customer(uow: UnitOfWork, actor: Actor, uid: str) -> CustomerRecord:
+    """One customer of the actor's workspace by public UID."""
+    return _record(uow, _load(uow, actor, uid))
+
+
+def _stale(customer: Customer) -> Conflict:
+    return Conflict(
+        f"{customer.full_name} was changed by someone else meanwhile; "
+        "reopen the record to see the latest details.",
+        changed_by=customer.updated_by,
+        changed_at=customer.updated_at,
+    )
+
+
+def edit_contact(
+    uow: UnitOfWork, actor: Actor, uid: str, data: CustomerInput, *, expected_version: int
+) -> CustomerRecord:
+    """Update contact details; refuse an edit based on a version someone else has replaced."""
+    customer = _load(uow, actor, uid, lock=True)
+    if customer.version != expected_version:
+        raise _stale(customer)
+    contact = _validate(uow, actor, data)
+    _duplicate_email(uow, actor, contact.email, customer.id)
+    changes: dict[str, list[str | None]] = {}
+    for field in CONTACT_FIELDS:
+        before, after = getattr(customer, field), getattr(contact, field)
+        if before != after:
+            changes[field] = [before, after]
+            setattr(customer, field, after)
+    if contact.password is not None:
+        customer.password_hash = hash_password(contact.password)
+        changes["password"] = [history.PASSWORD_CHANGED, history.PASSWORD_CHANGED]
+    if not changes:
+        return _record(uow, customer)
+    customer.name_key = name_key(customer.first_name, customer.last_name)
+    customer.updated_at = uow.now()
+    customer.updated_by = actor.user_id
+    try:
+        with uow.session.begin_nested():
+            uow.session.flush()
+    except IntegrityError:
+        raise _raced_duplicate() from None
+    except StaleDataError:
+        uow.session.refresh(customer)
+        raise _stale(customer) from None
+    detail = "password changed" if "password" in changes else ""
+    history.record(uow, actor.user_id, customer, "edited", changes=changes, detail=detail)
+    return _record(uow, customer)
+
+
+def _set_status(uow: UnitOfWork, actor: Actor, uid: str, status: CustomerStatus) -> CustomerRecord:
+    customer = _load(uow, actor, uid, lock=True)
+    if customer.status is not status:
+        before = customer.status
+        customer.status = status
+        customer.updated_at = uow.now()
+        customer.updated_by = actor.user_id
+        action = "archived" if status is CustomerStatus.ARCHIVED else "activated"
+        history.record(
+            uow, actor.user_id, customer, action, changes={"status": [before.value, status.value]}
+        )
+        uow.session.flush()
+    return _record(uow, customer)
+
+
+def archive_customer(uow: UnitOfWork, actor: Actor, uid: str) -> CustomerRecord:
+    """Move a customer to the Archived list (no-op if already there)."""
+    return _set_status(uow, actor, uid, CustomerStatus.ARCHIVED)
+
+
+def activate_customer(uow: UnitOfWork, actor: Actor, uid: str) -> CustomerRecord:
+    """Restore an archived customer to the Active list (no-op if already active)."""
+    return _set_status(uow, actor, uid, CustomerStatus.ACTIVE)
+
+
+def delete_customer(uow: UnitOfWork, actor: Actor, uid: str) -> str:
+    """Erase a customer and everything hanging off them, keeping one audit entry; admin only."""
+    if not actor.is_admin:
+        raise Forbidden(
+            "Only an admin can delete a customer. Archive them instead, or ask an admin."
+        )
+    customer = _load(uow, actor, uid, lock=True)
+    name = customer.full_name
+    # Explicit deletes, so erasure does not depend on the database honouring ON DELETE.
+    uow.session.execute(delete(HistoryEntry).where(HistoryEntry.customer_id == customer.id))
+    from core.models import OutboxMail
+
+    uow.session.execute(delete(OutboxMail).where(OutboxMail.customer_id == customer.id))
+    uow.session.delete(customer)
+    uow.session.flush()
+    uow.session.add(
+        HistoryEntry(
+            team_id=actor.team_id,
+            customer_id=None,
+            customer_uid=uid,
+            actor=actor.user_id,
+            action="deleted",
+            changes={},
+            detail="customer and their history permanently deleted",
+            created_at=uow.now(),
+        )
+    )
+    return name
+
+
+def _filtered(actor: Actor, status: CustomerStatus | None, text: str) -> Select[Customer]:
+    query = select(Customer).where(Customer.team_id == actor.team_id)
+    if status is not None:
+        query = query.where(Customer.status == status)
+    folded = fold(text)
+    if folded:
+        conditions = [
+            Customer.name_key.like(like_pattern(folded), escape="\\"),
+            Customer.email.like(like_pattern(text.strip().lower()), escape="\\"),
+        ]
+        number = digits(text)
+        # Phone-like input: at least 3 digits and little else besides separators.
+        if len(number) >= 3 and len(number) * 2 >= len(folded.replace(" ", "")):
+            conditions.append(Customer.mobile.like(like_pattern(number), escape="\\"))
+            if number.startswith("0") and len(number) > 3:
+                # A national trunk prefix is not part of the E.164 form.
+                conditions.append(Customer.mobile.like(like_pattern(number[1:]), escape="\\"))
+        query = query.where(or_(*conditions))
+    return query
+
+
+def _clamp(page: int, page_size: int) -> tuple[int, int]:
+    return max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
+
+
+def list_customers(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    status: CustomerStatus = CustomerStatus.ACTIVE,
+    query: str = "",
+    sort: SortOrder = SortOrder.NAME_ASC,
+    page: int = 1,
+    page_size: int = 10,
+) -> CustomerPage:
+    """One page of the actor's customers with the given status, filtered and sorted by name."""
+    page, page_size = _clamp(page, page_size)
+    base = _filtered(actor, status, query)
+    total = uow.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    last_page = max(1, math.ceil(total / page_size))
+    page = min(page, last_page)
+    if sort is SortOrder.NAME_ASC:
+        ordered = base.order_by(Customer.name_key.asc(), Customer.id.asc())
+    else:
+        ordered = base.order_by(Customer.name_key.desc(), Customer.id.desc())
+    rows = uow.session.scalars(ordered.limit(page_size).offset((page - 1) * page_size)).all()
+    return CustomerPage([_to_record(c) for c in rows], total, page, page_size)
+
+
+def search_customers(
+    uow: UnitOfWork,
+    actor: Actor,
+    text: str,
+    *,
+    status: CustomerStatus | None = None,
+    limit: int = 20,
+) -> list[CustomerRecord]:
+    """As-you-type search: exact name matches first, then prefixes, then the rest, by name."""
+    folded = fold(text)
+    if not folded:
+        return []
+    prefix = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rank = case(
+        (Customer.name_key == folded, 0),
+        (Customer.name_key.like(prefix, escape="\\"), 1),
+        (Customer.name_key.like("% " + prefix, escape="\\"), 1),
+        (Customer.email.like(prefix, escape="\\"), 2),
+        else_=3,
+    )
+    query = (
+        _filtered(actor, status, text)
+        .order_by(rank, Customer.name_key, Customer.id)
+        .limit(min(max(1, limit), MAX_PAGE_SIZE))
+    )
+    return [_to_record(c) for c in uow.session.scalars(query).all()]

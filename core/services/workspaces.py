@@ -1,0 +1,31 @@
+"""Tenants: created on first contact with the settings' business defaults."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from core.db import UnitOfWork
+from core.models import Workspace
+
+
+def ensure_workspace(uow: UnitOfWork, team_id: str, name: str = "") -> Workspace:
+    """The workspace row for `team_id`, created with the configured defaults if new."""
+    workspace = uow.session.get(Workspace, team_id)
+    if workspace is None:
+        settings = uow.settings
+        workspace = Workspace(
+            team_id=team_id,
+            name=name,
+            timezone=settings.business_timezone,
+            currency=settings.currency,
+            default_region=settings.default_region,
+            created_at=uow.now(),
+        )
+        try:
+            # A savepoint, so losing a race with a concurrent first request is harmless.
+            with uow.session.begin_nested():
+                uow.session.add(workspace)
+        except IntegrityError:
+            workspace = uow.session.get(Workspace, team_id, populate_existing=True)
+            assert workspace is not None
+    return workspace

@@ -1,0 +1,35 @@
+"""Folding text for case- and accent-insensitive search and sorting."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters that carry no combining mark to strip, so NFKD alone leaves them alone.
+_EXTRA_FOLDS = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
+)
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and squeeze white space: 'Zoë  Ørsted' → 'zoe orsted'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped.translate(_EXTRA_FOLDS)).strip()
+
+
+def squeeze(text: str) -> str:
+    """Trim and collapse runs of white space to one space."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def digits(text: str) -> str:
+    """Only the ASCII digits of `text`."""
+    return "".join(ch for ch in text if "0" <= ch <= "9")
+
+
+def like_pattern(fragment: str) -> str:
+    """A LIKE pattern matching `fragment` anywhere, with wildcards escaped (escape char '\\')."""
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
