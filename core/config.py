@@ -7,7 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from babel.numbers import UnknownCurrencyError, get_currency_name
+from babel.numbers import is_currency
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -27,7 +27,10 @@ class RunMode(StrEnum):
 class Settings(BaseSettings):
     """Configuration from the environment or a `.env` file."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # A blank `NAME=` line (as left by a copied example file) means "not set", not "empty".
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -68,13 +71,7 @@ class Settings(BaseSettings):
     @classmethod
     def _known_currency(cls, value: str) -> str:
         code = value.strip().upper()
-        try:
-            get_currency_name(code)
-        except UnknownCurrencyError as exc:
-            raise ValueError(
-                f"unknown currency {value!r}; use an ISO 4217 code such as GBP"
-            ) from exc
-        if len(code) != 3:
+        if not is_currency(code):
             raise ValueError(f"unknown currency {value!r}; use an ISO 4217 code such as GBP")
         return code
 

@@ -1,4 +1,13 @@
-"""Mail outbox: queue in the caller's transaction, deliver over SMTP with retries."""
+"""Mail outbox: queue in the caller's transaction, deliver over SMTP with retries.
+
+A mail is a `mail_outbox` row written in the same transaction as the change that caused
+it, so a rolled-back change sends nothing and a committed one is never lost, even while
+the mail server is down. `deliver_due` claims due rows one at a time under a lease (two
+workers never send the same mail), sends outside any transaction, then records the
+outcome: sent, retry later with exponential back-off, failed for good, or not sent.
+Every outcome except "retry later" erases the one-time secret (the initial password),
+which is kept out of the body column and out of every log line and history entry.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +18,36 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, parseaddr
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import select
 
+from core.config import Settings
 from core.db import Database, UnitOfWork
 from core.models import Customer, MailStatus, OutboxMail, Workspace
+from core.security import verify_password
 from core.services import history
 
 log = logging.getLogger(__name__)
 
+WELCOME = "welcome"
+# The body column holds these slots; they are filled in only when the mail is sent, so
+# the password never rests in the body and the login is the customer's email *then*.
 SECRET_SLOT = "{{SECRET}}"  # noqa: S105 - a placeholder, not a secret
+LOGIN_SLOT = "{{LOGIN}}"
 REDACTED = "[redacted]"
-MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
+# Back-off doubles from FIRST_RETRY up to LONGEST_RETRY, so MAX_ATTEMPTS spans about a
+# day: a mail server that is down overnight still delivers the welcome mail.
+MAX_ATTEMPTS = 30
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
+# How long a claimed mail is hidden from other workers. It must outlast one send (every
+# SMTP step is bounded by SmtpTransport's timeout); a worker that dies mid-send leaves
+# the mail to be retried once the lease runs out.
+LEASE = timedelta(minutes=5)
+SYSTEM_ACTOR = "system"
 
 
 class MailTransport(Protocol):
@@ -36,19 +57,39 @@ class MailTransport(Protocol):
         """Deliver or raise."""
 
 
+_URL_HELP = (
+    "SMTP_URL must look like smtp://user:password@host:587?starttls=1 or "
+    "smtps://user:password@host:465 (percent-encode special characters in user and password)"
+)
+
+
 class SmtpTransport:
-    """SMTP from a URL: smtp://[user:pass@]host[:port][?starttls=1] or smtps://… (TLS)."""
+    """SMTP from a URL: smtp://[user:pass@]host[:port][?starttls=1] or smtps://… (TLS).
+
+    Error messages never quote the URL, because it may carry the SMTP password.
+    """
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         parts = urlsplit(url)
         if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
-            raise ValueError("SMTP_URL must look like smtp://user:password@host:587?starttls=1")
+            raise ValueError(_URL_HELP)
+        query = parse_qs(parts.query)
+        unknown = sorted(set(query) - {"starttls"})
+        if unknown:
+            # A misspelt option would otherwise silently send in clear text.
+            raise ValueError(f"{_URL_HELP}; unknown option(s): {', '.join(unknown)}")
         self.implicit_tls = parts.scheme == "smtps"
-        self.starttls = parse_qs(parts.query).get("starttls", ["0"])[0] in {"1", "true", "yes"}
+        self.starttls = query.get("starttls", ["0"])[-1].lower() in {"1", "true", "yes"}
+        if self.implicit_tls and self.starttls:
+            raise ValueError(f"{_URL_HELP}; smtps:// is already encrypted, drop ?starttls")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{_URL_HELP}; the port must be a number") from None
         self.host = parts.hostname
-        self.port = parts.port or (465 if self.implicit_tls else 25)
+        self.port = port or (465 if self.implicit_tls else 25)
         self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
+        self._password = unquote(parts.password) if parts.password else ""
         self.timeout = timeout
 
     def send(self, message: EmailMessage) -> None:
@@ -63,18 +104,25 @@ class SmtpTransport:
             if self.starttls:
                 smtp.starttls(context=context)
             if self.username is not None:
-                smtp.login(self.username, self.password or "")
+                smtp.login(self.username, self._password)
             smtp.send_message(message)
 
 
-def transport_from_settings(db: Database) -> MailTransport | None:
-    """The configured SMTP transport, or None when SMTP_URL is unset."""
-    url = db.settings.smtp_url
+def transport_from_settings(settings: Settings) -> MailTransport | None:
+    """The configured SMTP transport, or None when SMTP_URL is unset (mail is then logged).
+
+    Call it at start-up: a malformed SMTP_URL raises ValueError here, not at first send.
+    """
+    url = settings.smtp_url
     return SmtpTransport(url.get_secret_value()) if url is not None else None
 
 
 def queue_welcome_mail(uow: UnitOfWork, customer: Customer, password: str) -> OutboxMail:
-    """Queue the portal welcome mail with the customer's login and initial password."""
+    """Queue the portal welcome mail with the customer's login and initial password.
+
+    `customer` must already be flushed (it needs its id); the mail commits or rolls back
+    with the caller's transaction.
+    """
     workspace = uow.session.get(Workspace, customer.team_id)
     business = workspace.name if workspace is not None and workspace.name else "us"
     body = (
@@ -82,23 +130,24 @@ def queue_welcome_mail(uow: UnitOfWork, customer: Customer, password: str) -> Ou
         f"An account has been created for you with {business}. "
         "You can sign in to the customer portal to see your bookings, passes and videos:\n\n"
         f"  Portal:   {uow.settings.portal_url}\n"
-        f"  Login:    {customer.email}\n"
+        f"  Login:    {LOGIN_SLOT}\n"
         f"  Password: {SECRET_SLOT}\n\n"
         "Please change your password after you first sign in.\n"
     )
+    now = uow.now()
     mail = OutboxMail(
         team_id=customer.team_id,
         customer_id=customer.id,
-        kind="welcome",
+        kind=WELCOME,
         to_address=customer.email,
         subject="Your customer portal login",
         body=body,
         secret=password,
         status=MailStatus.PENDING,
         attempts=0,
-        next_attempt_at=uow.now(),
+        next_attempt_at=now,
         last_error="",
-        created_at=uow.now(),
+        created_at=now,
     )
     uow.session.add(mail)
     return mail
@@ -118,38 +167,84 @@ class DeliveryReport:
         """Mails this pass touched."""
         return self.sent + self.retrying + self.failed + self.not_sent
 
+    def count(self, status: MailStatus) -> None:
+        """Tally one recorded outcome."""
+        if status is MailStatus.SENT:
+            self.sent += 1
+        elif status is MailStatus.PENDING:
+            self.retrying += 1
+        elif status is MailStatus.FAILED:
+            self.failed += 1
+        else:
+            self.not_sent += 1
+
 
 @dataclass(frozen=True)
 class _Claimed:
+    """A leased mail, copied out of its session so it can be sent with no transaction open."""
+
     id: int
+    kind: str
     to_address: str
     subject: str
     body: str
     secret: str | None
+    # The lease token: the attempt number this claim set; see _finish.
     attempts: int
+    created_at: datetime
+    claimed_at: datetime
+    password_hash: str | None
+
+    def render(self, secret: str) -> str:
+        """The body as it goes out (or into the log, with `secret` redacted)."""
+        return self.body.replace(LOGIN_SLOT, self.to_address).replace(SECRET_SLOT, secret)
 
 
-def _claim(db: Database, limit: int) -> list[_Claimed]:
-    """Lease due mails so that no other worker picks them up while we send."""
+def _claim_next(db: Database) -> _Claimed | None:
+    """Lease the earliest due mail so that no other worker picks it up while we send."""
     with db.unit_of_work() as uow:
         now = uow.now()
-        rows = uow.session.scalars(
+        mail = uow.session.scalars(
             select(OutboxMail)
             .where(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now)
             .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-            .limit(limit)
+            .limit(1)
+            # PostgreSQL: concurrent workers skip each other's rows instead of queueing.
+            # SQLite has no row locks; BEGIN IMMEDIATE (core.db) serialises claims instead.
             .with_for_update(skip_locked=True)
-        ).all()
-        claimed = []
-        for mail in rows:
-            mail.attempts += 1
-            mail.next_attempt_at = now + LEASE
-            claimed.append(
-                _Claimed(
-                    mail.id, mail.to_address, mail.subject, mail.body, mail.secret, mail.attempts
-                )
-            )
-        return claimed
+        ).first()
+        if mail is None:
+            return None
+        customer = uow.session.get(Customer, mail.customer_id) if mail.customer_id else None
+        if customer is not None:
+            # The email is the login: if staff corrected it after the mail was queued, the
+            # mail (and the login in it) must go to the corrected address.
+            mail.to_address = customer.email
+        mail.attempts += 1
+        mail.next_attempt_at = now + LEASE
+        return _Claimed(
+            id=mail.id,
+            kind=mail.kind,
+            to_address=mail.to_address,
+            subject=mail.subject,
+            body=mail.body,
+            secret=mail.secret,
+            attempts=mail.attempts,
+            created_at=mail.created_at,
+            claimed_at=now,
+            password_hash=customer.password_hash if customer is not None else None,
+        )
+
+
+def _password_replaced(mail: _Claimed) -> bool:
+    """Whether staff set a new password after the welcome mail was queued.
+
+    Mailing the initial password then would hand the customer one that no longer works.
+    Checked outside any transaction: argon2 is deliberately slow.
+    """
+    if mail.kind != WELCOME or mail.secret is None:
+        return False
+    return mail.password_hash is None or not verify_password(mail.password_hash, mail.secret)
 
 
 def _message(mail: _Claimed, sender: str) -> EmailMessage:
@@ -157,83 +252,141 @@ def _message(mail: _Claimed, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{mail.id}")
-    message.set_content(mail.body.replace(SECRET_SLOT, mail.secret or REDACTED))
+    message["Date"] = format_datetime(mail.claimed_at)
+    # The same Message-ID on every attempt: if a server accepted a message but the reply
+    # was lost, the retry is recognisable as a duplicate by the receiving side.
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<{mail.kind}.{mail.id}.{int(mail.created_at.timestamp())}@{domain}>"
+    message.set_content(mail.render(mail.secret or REDACTED))
     return message
 
 
 def _retry_delay(attempts: int) -> timedelta:
-    return min(FIRST_RETRY * (1 << (attempts - 1)), LONGEST_RETRY)
+    # Capping the exponent keeps the multiplication far from timedelta's range.
+    return min(FIRST_RETRY * (1 << min(attempts - 1, 20)), LONGEST_RETRY)
+
+
+def _permanent(exc: Exception) -> bool:
+    """A 5xx refusal of the recipient: the address does not exist, retrying cannot help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return False
 
 
 def _finish(
-    db: Database, mail_id: int, status: MailStatus, error: str, report: DeliveryReport
-) -> None:
+    db: Database, claimed: _Claimed, status: MailStatus, *, error: str = "", reason: str = ""
+) -> MailStatus | None:
+    """Record one attempt's outcome and note it in the account history.
+
+    Returns the status recorded (a retry may become FAILED once attempts run out), or
+    None when the mail is no longer ours to finish.
+    """
     with db.unit_of_work() as uow:
-        mail = uow.session.get(OutboxMail, mail_id, with_for_update=True)
-        if mail is None:  # the customer was deleted while we were sending
-            return
+        mail = uow.session.get(OutboxMail, claimed.id, with_for_update=True)
+        if mail is None or mail.status is not MailStatus.PENDING:
+            return None  # deleted with its customer, or finished by another worker
+        if mail.attempts != claimed.attempts and status is not MailStatus.SENT:
+            # Our lease ran out and another worker claimed the mail again: its outcome
+            # counts, not ours. A success is still recorded, since it is true whoever
+            # sent it, and it stops the other worker's failure from causing a resend.
+            return None
         now = uow.now()
-        customer = uow.session.get(Customer, mail.customer_id) if mail.customer_id else None
-        what = f"{mail.kind} mail to {mail.to_address}"
+        first_failure = not mail.last_error
         if status is MailStatus.PENDING and mail.attempts >= MAX_ATTEMPTS:
             status = MailStatus.FAILED
         mail.status = status
         mail.last_error = error
-        if status is MailStatus.SENT:
-            mail.sent_at = now
-            report.sent += 1
-            action, detail = "mail sent", f"{what} sent"
-        elif status is MailStatus.NOT_SENT:
-            report.not_sent += 1
-            action = "mail not sent"
-            detail = f"{what} was not sent: no mail server is configured (SMTP_URL)"
-        elif status is MailStatus.FAILED:
-            report.failed += 1
-            action = "mail failed"
-            detail = f"{what} failed after {mail.attempts} attempts: {error}"
-        else:
-            report.retrying += 1
+        what = f"{mail.kind} mail to {mail.to_address}"
+        if status is MailStatus.PENDING:
             mail.next_attempt_at = now + _retry_delay(mail.attempts)
-            if mail.attempts > 1:
-                return
+            if not first_failure:
+                return status  # one "delayed" note per mail, not one per retry
             action = "mail delayed"
             detail = f"{what} could not be sent yet ({error}); retrying automatically"
-        if status is not MailStatus.PENDING:
+        else:
             mail.secret = None
+            if status is MailStatus.SENT:
+                mail.sent_at = now
+                action, detail = "mail sent", f"{what} sent"
+            elif status is MailStatus.NOT_SENT:
+                action, detail = "mail not sent", f"{what} was not sent: {reason}"
+            else:
+                action = "mail failed"
+                detail = f"{what} failed after {mail.attempts} attempt(s), giving up: {error}"
+        customer = uow.session.get(Customer, mail.customer_id) if mail.customer_id else None
         if customer is not None:
-            history.record(uow, "system", customer, action, detail=detail)
+            history.record(uow, SYSTEM_ACTOR, customer, action, detail=detail)
+        return status
+
+
+def _deliver_one(
+    db: Database, transport: MailTransport | None, mail: _Claimed
+) -> MailStatus | None:
+    if transport is None:
+        log.info(
+            "mail not sent (SMTP_URL is not set): to=%s subject=%r\n%s",
+            mail.to_address,
+            mail.subject,
+            mail.render(REDACTED),
+        )
+        return _finish(
+            db, mail, MailStatus.NOT_SENT, reason="no mail server is configured (SMTP_URL)"
+        )
+    if _password_replaced(mail):
+        log.info(
+            "mail %s to %s not sent: the password in it was replaced", mail.id, mail.to_address
+        )
+        return _finish(
+            db,
+            mail,
+            MailStatus.NOT_SENT,
+            reason="the password was changed before it went out, so it would not work",
+        )
+    try:
+        transport.send(_message(mail, db.settings.mail_from))
+    # Any error, not only SMTP ones: one mail that cannot be built or sent must not stop
+    # the rest of the outbox; it is retried and, if it keeps failing, failed for good.
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        status = MailStatus.FAILED if _permanent(exc) else MailStatus.PENDING
+        recorded = _finish(db, mail, status, error=error)
+        given_up = recorded is MailStatus.FAILED
+        log.log(
+            logging.ERROR if given_up else logging.WARNING,
+            "mail %s to %s not sent (attempt %d of %d), %s: %s",
+            mail.id,
+            mail.to_address,
+            mail.attempts,
+            MAX_ATTEMPTS,
+            "giving up" if given_up else "will retry",
+            error,
+            # smtplib's errors are OSErrors; anything else is a bug worth a traceback.
+            exc_info=not isinstance(exc, OSError),
+        )
+        return recorded
+    log.info("mail %s sent to %s", mail.id, mail.to_address)
+    return _finish(db, mail, MailStatus.SENT)
 
 
 def deliver_due(
     db: Database, transport: MailTransport | None, *, limit: int = 50
 ) -> DeliveryReport:
-    """Send every due mail once; with no transport, log them (secrets redacted) instead."""
+    """Attempt up to `limit` due mails; with no transport, log them (secrets redacted)."""
     report = DeliveryReport()
-    sender = db.settings.mail_from
-    for mail in _claim(db, limit):
-        if transport is None:
-            log.info(
-                "mail not sent (no SMTP_URL): to=%s subject=%r body=%r",
-                mail.to_address,
-                mail.subject,
-                mail.body.replace(SECRET_SLOT, REDACTED),
-            )
-            _finish(db, mail.id, MailStatus.NOT_SENT, "", report)
-            continue
-        try:
-            transport.send(_message(mail, sender))
-        except (OSError, smtplib.SMTPException) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            log.warning("mail %s to %s not sent: %s", mail.id, mail.to_address, error)
-            _finish(db, mail.id, MailStatus.PENDING, error, report)
-        else:
-            _finish(db, mail.id, MailStatus.SENT, "", report)
+    for _ in range(limit):
+        # One claim per mail, not a batch: a lease must never run out while the mail
+        # waits behind slow sends of others in the same batch.
+        mail = _claim_next(db)
+        if mail is None:
+            break
+        status = _deliver_one(db, transport, mail)
+        if status is not None:
+            report.count(status)
     return report
 
 
 class OutboxWorker:
-    """A daemon thread that drains the outbox every few seconds until stopped."""
+    """A daemon thread that drains the outbox every `interval` seconds until stopped."""
 
     def __init__(
         self, db: Database, transport: MailTransport | None, *, interval: float = 5.0
@@ -248,41 +401,27 @@ class OutboxWorker:
         """Begin draining in the background."""
         self._thread.start()
 
-    def stop(self) -> None:
-        """Ask the thread to finish and wait for it."""
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the mail being sent, then end the thread (waits at most `timeout`)."""
         self._stop.set()
-        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread is still alive."""
+        return self._thread.is_alive()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                while deliver_due(self.db, self.transport).handled:
-                    if self._stop.is_set():
-                        return
+                # One mail per pass so that stop() waits for at most one send; a backlog
+                # still drains without pausing between mails.
+                while (
+                    not self._stop.is_set()
+                    and deliver_due(self.db, self.transport, limit=1).handled
+                ):
+                    pass
             except Exception:
                 log.exception("mail outbox pass failed; will try again")
             self._stop.wait(self.interval)
-
-
-def pending_count(uow: UnitOfWork) -> int:
-    """Mails still waiting to go out."""
-    from sqlalchemy import func
-
-    return (
-        uow.session.scalar(
-            select(func.count())
-            .select_from(OutboxMail)
-            .where(OutboxMail.status == MailStatus.PENDING)
-        )
-        or 0
-    )
-
-
-def next_due(uow: UnitOfWork) -> datetime | None:
-    """When the earliest pending mail is due."""
-    return uow.session.scalar(
-        select(OutboxMail.next_attempt_at)
-        .where(OutboxMail.status == MailStatus.PENDING)
-        .order_by(OutboxMail.next_attempt_at)
-        .limit(1)
-    )

@@ -14,7 +14,9 @@ _SPACES = re.compile(r"\s+")
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and squeeze white space: 'Zoë  Ørsted' → 'zoe orsted'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Fold case again after decomposing: compatibility letters such as "ℌ" or "𝐀" have no
+    # lower case of their own but decompose to capitals that do.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", stripped.translate(_EXTRA_FOLDS)).strip()
 

@@ -16,8 +16,14 @@ PASSWORD_MAX = 128
 EMAIL_MAX = 254
 
 
+# Zero-width (non-)joiners are format characters, but Persian and Indic names need them.
+_JOINERS = frozenset("\u200c\u200d")
+
+
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in text)
+    return any(
+        unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} and ch not in _JOINERS for ch in text
+    )
 
 
 def clean_name(raw: str, label: str) -> tuple[str, str | None]:
@@ -75,7 +81,27 @@ def clean_mobile(raw: str, default_region: str) -> tuple[str, str | None]:
         return value, f"Check the mobile number: {why}. Include the country code, like {example}."
     if reason is ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
         return value, f"Include the area or mobile prefix and country code, like {example}."
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+    e164 = _e164(number)
+    if not _reads_back(e164):
+        why = _POSSIBILITY_MESSAGES[ValidationResult.INVALID_LENGTH]
+        return value, f"Check the mobile number: {why}. Include the country code, like {example}."
+    return e164, None
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _reads_back(e164: str) -> bool:
+    """Whether the stored form means the same number when read again.
+
+    Some countries treat a zero typed after the country code as a trunk prefix, which
+    re-reading would drop: such input is not a number anyone can be called on.
+    """
+    try:
+        return _e164(phonenumbers.parse(e164, None)) == e164
+    except NumberParseException:
+        return False
 
 
 def password_problems(password: str) -> str | None:

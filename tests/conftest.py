@@ -79,7 +79,9 @@ def postgres_url() -> Iterator[str]:
     if not base:
         if os.environ.get("CI"):
             pytest.fail(f"{PG_ENV} must be set in CI so the PostgreSQL tests run")
-        pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests skipped: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     name = f"crtest_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(_pg_admin_url(base), isolation_level="AUTOCOMMIT")
     try:
@@ -102,7 +104,7 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
-def _truncate_postgres(db: Database) -> None:
+def reset_postgres(db: Database) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -124,7 +126,7 @@ def db(database_url: str, clock: MutableClock) -> Iterator[Database]:
     """A Database on an empty schema, with the test's clock."""
     database = Database(make_settings(database_url), clock=clock)
     if database.dialect == "postgresql":
-        _truncate_postgres(database)
+        reset_postgres(database)
     try:
         yield database
     finally:

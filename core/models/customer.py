@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, BigId, UTCDateTime
 
+NAME_KEY_LENGTH = 201
+
 
 class CustomerStatus(StrEnum):
     """Archived customers are hidden from the Active list but keep their data."""
@@ -25,7 +27,8 @@ class Customer(Base):
     __table_args__ = (
         UniqueConstraint("uid"),
         UniqueConstraint("team_id", "email"),
-        Index("ix_customers_listing", "team_id", "status", "name_key", "id"),
+        # email and mobile ride along so substring search scans the index, not the table.
+        Index("ix_customers_listing", "team_id", "status", "name_key", "id", "email", "mobile"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -36,7 +39,11 @@ class Customer(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     # Case- and accent-folded "first last": the sort key and the name-search haystack.
-    name_key: Mapped[str] = mapped_column(String(201))
+    # Byte order on PostgreSQL as on SQLite: a server locale such as en_US would ignore the
+    # space and list "Anna Jones" before "Ann Smith".
+    name_key: Mapped[str] = mapped_column(
+        String(NAME_KEY_LENGTH).with_variant(String(NAME_KEY_LENGTH, collation="C"), "postgresql")
+    )
     email: Mapped[str] = mapped_column(String(320))
     mobile: Mapped[str] = mapped_column(String(20))
     # NULL means no portal password has been set (e.g. generated demo data).

@@ -12,7 +12,7 @@ from core.models.base import Base, BigId, UTCDateTime
 
 
 class MailStatus(StrEnum):
-    """`not_sent` means no mail server was configured when delivery was attempted."""
+    """`not_sent`: no mail server was configured, or the password was replaced before sending."""
 
     PENDING = "pending"
     SENT = "sent"
@@ -36,8 +36,8 @@ class OutboxMail(Base):
     kind: Mapped[str] = mapped_column(String(32))
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(200))
-    # The body holds `{secret}` where a one-time secret goes; the secret itself is
-    # kept apart and erased as soon as the mail is sent or given up on.
+    # The body holds `{{SECRET}}` (and `{{LOGIN}}`) slots filled at send time; the secret
+    # itself is kept apart and erased as soon as the mail is sent or given up on.
     body: Mapped[str] = mapped_column(Text)
     secret: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[MailStatus] = mapped_column(

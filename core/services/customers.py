@@ -18,6 +18,7 @@ from core.db import UnitOfWork
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.mail import queue_welcome_mail
 from core.models import Customer, CustomerStatus, HistoryEntry
+from core.models.customer import NAME_KEY_LENGTH
 from core.security import generate_password, hash_password
 from core.services import history
 from core.services.workspaces import ensure_workspace
@@ -102,7 +103,9 @@ def new_uid() -> str:
 
 def name_key(first_name: str, last_name: str) -> str:
     """The folded full name used for sorting and name search."""
-    return fold(f"{first_name} {last_name}")
+    # Folding can lengthen a name ("ß" → "ss", "ﷺ" → 18 letters); only the start of the key
+    # matters for sorting and searching, and it has to fit its column.
+    return fold(f"{first_name} {last_name}")[:NAME_KEY_LENGTH]
 
 
 def _to_record(customer: Customer, merged_into_uid: str | None = None) -> CustomerRecord:
@@ -140,7 +143,9 @@ class _Contact:
     password: str | None
 
 
-def _validate(uow: UnitOfWork, actor: Actor, data: CustomerInput) -> _Contact:
+def _validate(
+    uow: UnitOfWork, actor: Actor, data: CustomerInput, *, exclude_id: int | None
+) -> _Contact:
     """Check every field at once; raise one ValidationFailed listing each problem."""
     region = ensure_workspace(uow, actor.team_id).default_region
     errors: dict[str, str] = {}
@@ -151,6 +156,8 @@ def _validate(uow: UnitOfWork, actor: Actor, data: CustomerInput) -> _Contact:
     if problem:
         errors["last_name"] = problem
     email, problem = clean_email(data.email)
+    if problem is None:
+        problem = _email_taken(uow, actor, email, exclude_id)
     if problem:
         errors["email"] = problem
     mobile, problem = clean_mobile(data.mobile, region)
@@ -167,21 +174,28 @@ def _validate(uow: UnitOfWork, actor: Actor, data: CustomerInput) -> _Contact:
     return _Contact(first, last, email, mobile, password)
 
 
-def _duplicate_email(uow: UnitOfWork, actor: Actor, email: str, exclude_id: int | None) -> None:
+def _email_taken(uow: UnitOfWork, actor: Actor, email: str, exclude_id: int | None) -> str | None:
+    """Who else in the workspace already logs in with `email`, as an error message."""
     query = select(Customer).where(Customer.team_id == actor.team_id, Customer.email == email)
     if exclude_id is not None:
         query = query.where(Customer.id != exclude_id)
     other = uow.session.scalars(query).first()
-    if other is not None:
-        state = " (archived)" if other.status is CustomerStatus.ARCHIVED else ""
-        raise ValidationFailed(
-            {"email": f"{other.full_name}{state} already uses this email (UID {other.uid})."}
-        )
+    if other is None:
+        return None
+    state = " (archived)" if other.status is CustomerStatus.ARCHIVED else ""
+    return f"{other.full_name}{state} already uses this email (UID {other.uid})."
 
 
-def _raced_duplicate() -> ValidationFailed:
+def _raced_duplicate(
+    uow: UnitOfWork, actor: Actor, email: str, exclude_id: int | None
+) -> ValidationFailed:
+    """The error for losing a race to save the same email: name the winner once visible."""
+    taken = _email_taken(uow, actor, email, exclude_id)
     return ValidationFailed(
-        {"email": "Another customer was saved with this email a moment ago; search for them."}
+        {
+            "email": taken
+            or "Another customer was saved with this email a moment ago; search for them."
+        }
     )
 
 
@@ -189,8 +203,7 @@ def create_customer(
     uow: UnitOfWork, actor: Actor, data: CustomerInput, *, send_welcome: bool = True
 ) -> CustomerRecord:
     """Create an active customer and queue their portal welcome mail in the same transaction."""
-    contact = _validate(uow, actor, data)
-    _duplicate_email(uow, actor, contact.email, None)
+    contact = _validate(uow, actor, data, exclude_id=None)
     password = contact.password or generate_password()
     now = uow.now()
     customer = Customer(
@@ -211,7 +224,7 @@ def create_customer(
         with uow.session.begin_nested():
             uow.session.add(customer)
     except IntegrityError:
-        raise _raced_duplicate() from None
+        raise _raced_duplicate(uow, actor, contact.email, None) from None
     history.record(
         uow,
         actor.user_id,
@@ -256,27 +269,30 @@ def edit_contact(
     customer = _load(uow, actor, uid, lock=True)
     if customer.version != expected_version:
         raise _stale(customer)
-    contact = _validate(uow, actor, data)
-    _duplicate_email(uow, actor, contact.email, customer.id)
-    changes: dict[str, list[str | None]] = {}
-    for field in CONTACT_FIELDS:
-        before, after = getattr(customer, field), getattr(contact, field)
-        if before != after:
-            changes[field] = [before, after]
-            setattr(customer, field, after)
+    contact = _validate(uow, actor, data, exclude_id=customer.id)
+    changes: dict[str, list[str | None]] = {
+        field: [getattr(customer, field), getattr(contact, field)]
+        for field in CONTACT_FIELDS
+        if getattr(customer, field) != getattr(contact, field)
+    }
     if contact.password is not None:
-        customer.password_hash = hash_password(contact.password)
         changes["password"] = [history.PASSWORD_CHANGED, history.PASSWORD_CHANGED]
     if not changes:
         return _record(uow, customer)
-    customer.name_key = name_key(customer.first_name, customer.last_name)
-    customer.updated_at = uow.now()
-    customer.updated_by = actor.user_id
+    new_hash = hash_password(contact.password) if contact.password is not None else None
     try:
+        # The changes are made inside the savepoint: `begin_nested` flushes whatever is already
+        # pending outside it, where a lost race for the email would break the whole transaction.
         with uow.session.begin_nested():
-            uow.session.flush()
+            for field in CONTACT_FIELDS:
+                setattr(customer, field, getattr(contact, field))
+            if new_hash is not None:
+                customer.password_hash = new_hash
+            customer.name_key = name_key(customer.first_name, customer.last_name)
+            customer.updated_at = uow.now()
+            customer.updated_by = actor.user_id
     except IntegrityError:
-        raise _raced_duplicate() from None
+        raise _raced_duplicate(uow, actor, contact.email, customer.id) from None
     except StaleDataError:
         uow.session.refresh(customer)
         raise _stale(customer) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import UnitOfWork
@@ -29,3 +30,10 @@ def ensure_workspace(uow: UnitOfWork, team_id: str, name: str = "") -> Workspace
             workspace = uow.session.get(Workspace, team_id, populate_existing=True)
             assert workspace is not None
     return workspace
+
+
+def team_ids(uow: UnitOfWork, *, limit: int) -> list[str]:
+    """Up to `limit` workspace ids, in order."""
+    return list(
+        uow.session.scalars(select(Workspace.team_id).order_by(Workspace.team_id).limit(limit))
+    )

@@ -34,7 +34,11 @@ def upgrade() -> None:
         sa.Column("uid", sa.String(length=16), nullable=False),
         sa.Column("first_name", sa.String(length=100), nullable=False),
         sa.Column("last_name", sa.String(length=100), nullable=False),
-        sa.Column("name_key", sa.String(length=201), nullable=False),
+        sa.Column(
+            "name_key",
+            sa.String(length=201).with_variant(sa.String(length=201, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("mobile", sa.String(length=20), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
@@ -68,7 +72,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_customers_listing", ["team_id", "status", "name_key", "id"], unique=False
+            "ix_customers_listing",
+            ["team_id", "status", "name_key", "id", "email", "mobile"],
+            unique=False,
         )
 
     op.create_table(

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): each module has `main(argv)` and prints percentiles."""

@@ -1,0 +1,104 @@
+"""Staff-only gate: a global middleware admitting staff and admins, refusing guests and others."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import ACTOR_KEY, DEPS_KEY, Deps
+from bot.views.blocks import modal, section
+from bot.views.messages import refusal_text
+from core.services.staff import admin_ids, resolve_actor
+
+log = logging.getLogger(__name__)
+
+GUEST_CACHE_SECONDS = 300.0
+# Events that concern the installation, not a person: no staff check applies.
+UNGATED_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+
+
+class GuestCheck:
+    """Asks Slack whether a user is a guest, remembering answers for a few minutes."""
+
+    def __init__(self, ttl: float = GUEST_CACHE_SECONDS) -> None:
+        self.ttl = ttl
+        self._answers: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+
+    def is_guest(self, client: WebClient, team_id: str, user_id: str) -> bool:
+        """True for single- and multi-channel guests; raises SlackApiError if Slack can't say."""
+        key = (team_id, user_id)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        user = client.users_info(user=user_id)["user"]
+        guest = bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
+        with self._lock:
+            self._answers[key] = (now + self.ttl, guest)
+        return guest
+
+
+def _refuse(body: dict[str, Any], client: WebClient, user_id: str, text: str) -> BoltResponse:
+    """Tell the person why, on whichever surface they used, and stop the request here."""
+    kind = body.get("type")
+    if body.get("command"):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    refusal_modal = modal("Customer Records", [section(text)], callback_id="access.refused")
+    if kind == "view_submission":
+        return BoltResponse(status=200, body={"response_action": "update", "view": refusal_modal})
+    try:
+        view = body.get("view") or {}
+        if kind == "block_actions" and view.get("type") == "modal":
+            client.views_update(view_id=view["id"], view=refusal_modal)
+        elif kind in {"block_actions", "event_callback"}:
+            client.views_publish(user_id=user_id, view={"type": "home", "blocks": [section(text)]})
+    except SlackApiError as exc:
+        log.warning("could not show the access refusal: %s", exc.response.get("error"))
+    return BoltResponse(status=200, body="")
+
+
+def access_middleware(deps: Deps, guests: GuestCheck) -> Callable[..., BoltResponse | None]:
+    """Build the middleware; it stores Deps and the Actor in the context for listeners."""
+
+    def middleware(
+        body: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+        next: Callable[[], BoltResponse],
+    ) -> BoltResponse | None:
+        context[DEPS_KEY] = deps
+        event_type = (body.get("event") or {}).get("type")
+        if event_type in UNGATED_EVENTS:
+            return next()
+        team_id, user_id = context.team_id, context.user_id
+        if not team_id or not user_id:
+            return BoltResponse(status=200, body="")
+        with deps.db.unit_of_work(readonly=True) as uow:
+            actor = resolve_actor(uow, team_id, user_id)
+            admins = admin_ids(uow, team_id) if actor is None else []
+        if actor is None:
+            log.info("refused non-staff user %s of %s", user_id, team_id)
+            return _refuse(body, client, user_id, refusal_text(admins))
+        try:
+            guest = guests.is_guest(client, team_id, user_id)
+        except SlackApiError as exc:
+            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            return _refuse(
+                body, client, user_id, "Slack didn't confirm your account just now; try again."
+            )
+        if guest:
+            log.info("refused guest user %s of %s", user_id, team_id)
+            return _refuse(body, client, user_id, refusal_text([], guest=True))
+        context[ACTOR_KEY] = actor
+        return next()
+
+    return middleware

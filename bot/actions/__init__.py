@@ -1,0 +1,1 @@
+"""block_actions and view_submission listeners."""

@@ -1,0 +1,66 @@
+"""The app factory: one Bolt App with every listener module registered."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.access import GuestCheck, access_middleware
+from bot.actions import customer_delete, customer_details, customer_form, hub
+from bot.commands import customers
+from bot.deps import Deps
+from bot.events import app_home
+from core.config import Settings
+from core.db import Database
+
+log = logging.getLogger(__name__)
+
+LISTENER_MODULES = (customers, hub, customer_form, customer_delete, customer_details, app_home)
+
+
+def web_client(settings: Settings) -> WebClient:
+    """A Web API client for SLACK_API_URL that retries rate limits and dropped connections."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(settings: Settings, db: Database, *, client: WebClient | None = None) -> App:
+    """Build the Bolt app; the caller decides how requests reach it (HTTP or Socket Mode)."""
+    signing = settings.slack_signing_secret
+    app = App(
+        client=client or web_client(settings),
+        signing_secret=signing.get_secret_value() if signing else None,
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    app.use(access_middleware(Deps(db=db, settings=settings), GuestCheck()))
+    for module in LISTENER_MODULES:
+        module.register(app)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        # The person sees Slack's own "couldn't reach the app" note; details stay in the log.
+        log.error(
+            "unhandled %s while handling a %s request",
+            type(error).__name__,
+            body.get("type") or ("command" if body.get("command") else "unknown"),
+            exc_info=error,
+        )
+        return BoltResponse(status=500, body="")
+
+    return app

@@ -1,0 +1,369 @@
+"""`customer-bot`: the command line over the core services (typer + rich)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import DBAPIError
+
+from core.actor import Actor
+from core.config import Settings, load_settings
+from core.db import Database
+from core.errors import ConfigError, DomainError
+from core.mail import (
+    DeliveryReport,
+    MailTransport,
+    OutboxWorker,
+    deliver_due,
+    transport_from_settings,
+)
+from core.migrations.runner import current_revision
+from core.models import CustomerStatus, Role
+from core.services.customers import (
+    MAX_PAGE_SIZE,
+    CustomerRecord,
+    list_customers,
+    search_customers,
+)
+from core.services.demo import DemoSummary, load_demo_customers
+from core.services.workspaces import team_ids
+
+LOCAL_TEAM_ID = "T0LOCAL"
+CLI_USER_ID = "cli"
+FIRST_RUN_CUSTOMERS = 1000
+SAMPLE_SEARCH = "zoe"
+_LOG_HANDLER = "customer-bot"
+
+app = typer.Typer(
+    help="Customer Records for Slack: manage a studio's customers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+customers_app = typer.Typer(help="Look up customer records.", no_args_is_help=True)
+mail_app = typer.Typer(help="The outgoing mail queue.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(customers_app, name="customers")
+app.add_typer(mail_app, name="mail")
+
+console = Console()
+err_console = Console(stderr=True)
+
+TeamOption = Annotated[
+    str | None,
+    typer.Option(
+        "--team",
+        help=f"Slack team id of the workspace (default: the only one, else {LOCAL_TEAM_ID}).",
+    ),
+]
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]Error:[/bold red] [red]{escape(message)}[/red]")
+    raise typer.Exit(code)
+
+
+def _configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == _LOG_HANDLER:
+            root.removeHandler(handler)
+    handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False)
+    handler.set_name(_LOG_HANDLER)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Alembic announces its dialect on every start; that is noise outside debugging.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(f"{exc}. Fix it in the environment or in .env.", 2)
+    _configure_logging(settings.log_level)
+    return settings
+
+
+def _url(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+def _revision(db: Database) -> str | None:
+    return current_revision(db.engine)
+
+
+def _unreachable(db: Database, exc: DBAPIError) -> NoReturn:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    _fail(f"Cannot open the database {_url(db)}: {reason}")
+
+
+def _upgrade(db: Database) -> None:
+    try:
+        db.upgrade()
+    except DBAPIError as exc:
+        _unreachable(db, exc)
+
+
+@contextmanager
+def _database() -> Iterator[Database]:
+    """Settings, a Database migrated to the newest schema, and clean disposal."""
+    db = Database(_settings())
+    try:
+        _upgrade(db)
+        yield db
+    except DomainError as exc:
+        _fail(exc.message)
+    finally:
+        db.dispose()
+
+
+def _team_id(db: Database, team: str | None) -> str:
+    if team is not None:
+        if not team.strip():
+            _fail("--team needs a Slack team id such as T0123ABCD.", 2)
+        return team.strip()
+    with db.unit_of_work(readonly=True) as uow:
+        teams = team_ids(uow, limit=4)
+    if not teams:
+        return LOCAL_TEAM_ID
+    if len(teams) == 1:
+        return teams[0]
+    listed = ", ".join(teams[:3]) + (", …" if len(teams) > 3 else "")
+    _fail(f"This database holds several workspaces ({listed}); choose one with --team.", 2)
+
+
+def _actor(team_id: str) -> Actor:
+    return Actor(team_id=team_id, user_id=CLI_USER_ID, role=Role.ADMIN)
+
+
+def _load_demo(db: Database, team_id: str, count: int, seed: int | None) -> DemoSummary:
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    started = time.perf_counter()
+    try:
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("Creating demo customers", total=count)
+            with db.unit_of_work() as uow:
+                summary = load_demo_customers(
+                    uow,
+                    team_id,
+                    count,
+                    seed=seed,
+                    progress=lambda done, _total: bar.update(task, completed=done),
+                )
+    except KeyboardInterrupt:
+        _fail("Interrupted; no demo customers were saved.", 130)
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"Loaded {summary.created:,} demo customers into workspace {escape(team_id)} "
+        f"({summary.archived:,} archived) in {elapsed:.1f} s."
+    )
+    return summary
+
+
+def _customer_table(rows: Sequence[CustomerRecord], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("UID", no_wrap=True, style="dim")
+    table.add_column("Name", style="bold")
+    table.add_column("Email", overflow="fold")
+    table.add_column("Mobile", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    for row in rows:
+        archived = row.status is CustomerStatus.ARCHIVED
+        status = "[yellow]Archived[/yellow]" if archived else "[green]Active[/green]"
+        table.add_row(row.uid, escape(row.full_name), escape(row.email), escape(row.mobile), status)
+    return table
+
+
+def _search(
+    db: Database, team_id: str, text: str, *, archived: bool, limit: int, more: str
+) -> None:
+    status = None if archived else CustomerStatus.ACTIVE
+    with db.unit_of_work(readonly=True) as uow:
+        rows = search_customers(uow, _actor(team_id), text, status=status, limit=limit)
+    shown = escape(text.strip())
+    if not rows:
+        hint = "" if archived else " Add --archived to include archived customers."
+        console.print(f'No {"" if archived else "active "}customers match "{shown}".{hint}')
+        return
+    noun = "customer" if len(rows) == 1 else "customers"
+    console.print(_customer_table(rows, f'{len(rows)} {noun} matching "{shown}"'))
+    if len(rows) == limit:
+        console.print(f"Showing the best {limit} matches; {more}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or migrate it to the newest schema."""
+    db = Database(_settings())
+    try:
+        before = _revision(db)
+        _upgrade(db)
+        after = _revision(db)
+    except DBAPIError as exc:
+        _unreachable(db, exc)
+    finally:
+        db.dispose()
+    if before == after:
+        console.print(f"Database {escape(_url(db))} is up to date (schema {after}).")
+    else:
+        console.print(
+            f"Database {escape(_url(db))} upgraded from schema {before or 'none'} to {after}."
+        )
+
+
+@app.command("demo-data")
+def demo_data(
+    customers: Annotated[
+        int,
+        typer.Option("--customers", min=1, max=1_000_000, help="How many customers to create."),
+    ] = FIRST_RUN_CUSTOMERS,
+    team: TeamOption = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Repeatable names, emails and mobiles.")
+    ] = None,
+) -> None:
+    """Add realistic demo customers (varied names, emails, mobiles; about 10% archived)."""
+    with _database() as db:
+        _load_demo(db, _team_id(db, team), customers, seed)
+
+
+@customers_app.command("search")
+def customers_search(
+    text: Annotated[str, typer.Argument(help="Part of a name, an email or mobile digits.")],
+    team: TeamOption = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="Include archived customers.")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_PAGE_SIZE, help="Most rows to show.")
+    ] = 20,
+) -> None:
+    """Find customers as the Slack search box does: any part of the name, accents optional."""
+    if not text.strip():
+        _fail("Give some text to search for, e.g. customer-bot customers search zoe", 2)
+    with _database() as db:
+        more = f"use --limit (up to {MAX_PAGE_SIZE}) to see more."
+        _search(db, _team_id(db, team), text, archived=archived, limit=limit, more=more)
+
+
+def _drain(db: Database, transport: MailTransport | None) -> DeliveryReport:
+    total = DeliveryReport()
+    # Mails that fail are rescheduled into the future, so this ends once the due ones are done.
+    while (report := deliver_due(db, transport)).handled:
+        total.sent += report.sent
+        total.retrying += report.retrying
+        total.failed += report.failed
+        total.not_sent += report.not_sent
+    return total
+
+
+def _deliver_until_stopped(db: Database, transport: MailTransport | None, interval: float) -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    worker = OutboxWorker(db, transport, interval=interval)
+    worker.start()
+    console.print(f"Delivering mail every {interval:g} s; press Ctrl-C to stop.")
+    try:
+        # A timed wait keeps Ctrl-C responsive on every platform.
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+    console.print("Mail delivery stopped.")
+
+
+@mail_app.command("deliver")
+def mail_deliver(
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Keep delivering as mail arrives, until Ctrl-C.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.5, help="Seconds between passes with --loop.")
+    ] = 5.0,
+) -> None:
+    """Send the queued mail (welcome mails) over SMTP_URL, retrying failures with back-off."""
+    with _database() as db:
+        try:
+            transport = transport_from_settings(db.settings)
+        except ValueError as exc:
+            _fail(str(exc), 2)
+        if transport is None:
+            err_console.print(
+                "[yellow]SMTP_URL is not set: mail is written to the log (passwords redacted) "
+                "and marked as not sent.[/yellow]"
+            )
+        if loop:
+            _deliver_until_stopped(db, transport, interval)
+            return
+        report = _drain(db, transport)
+    if not report.handled:
+        console.print("No mail was due.")
+        return
+    console.print(
+        f"Mail: {report.sent} sent, {report.not_sent} not sent, "
+        f"{report.retrying} to retry later, {report.failed} failed."
+    )
+    if report.retrying:
+        console.print("Mail to retry goes out on a later run, or keep this running with --loop.")
+
+
+@app.command("run")
+def run() -> None:
+    """Start the app. For now: demo data on first start and a sample search."""
+    with _database() as db:
+        team_id = _team_id(db, None)
+        actor = _actor(team_id)
+        with db.unit_of_work(readonly=True) as uow:
+            active = list_customers(uow, actor, page_size=1).total
+            archived = list_customers(uow, actor, status=CustomerStatus.ARCHIVED, page_size=1).total
+        if active + archived == 0:
+            console.print(f"First start: creating {FIRST_RUN_CUSTOMERS:,} demo customers.")
+            summary = _load_demo(db, team_id, FIRST_RUN_CUSTOMERS, None)
+            active, archived = summary.created - summary.archived, summary.archived
+        console.print(
+            Panel.fit(
+                f"[bold]Customer Records for Slack[/bold]\n"
+                f"Database:  {escape(_url(db))}\n"
+                f"Workspace: {escape(team_id)}, {active:,} active and {archived:,} archived customers",
+                title="Local preview",
+            )
+        )
+        console.print(f'Sample search for "{SAMPLE_SEARCH}" (accents optional, so Zoë matches):')
+        more = f"see more with: customer-bot customers search {SAMPLE_SEARCH} --limit 50"
+        _search(db, team_id, SAMPLE_SEARCH, archived=False, limit=10, more=more)
+    console.print(
+        "\n[bold]The Slack app and the local console (customer-bot console) are not in this "
+        "build yet; they come with the next issue.[/bold] Until then, the customer records "
+        "core works from this command line:\n"
+        "  customer-bot customers search NAME     find customers by name, email or mobile\n"
+        "  customer-bot demo-data --customers N   add more demo customers\n"
+        "  customer-bot mail deliver              send queued welcome mail\n"
+        "  customer-bot --help                    everything else"
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,93 @@
+"""`/customers [text | new | help | staff …]`."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.deps import actor_of, deps_of
+from bot.hub_surface import render_hub
+from bot.views.customer_form import FormMeta, customer_form
+from bot.views.hub import SEARCH_MAX, HubState
+from bot.views.messages import help_blocks, staff_list_text
+from core.errors import DomainError, ValidationFailed
+from core.models import Role
+from core.services import staff
+
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+STAFF_USAGE = (
+    "Usage: `/customers staff list`, `/customers staff add @someone [admin]` or "
+    "`/customers staff remove @someone`."
+)
+
+
+def _staff_command(context: BoltContext, args: list[str]) -> str:
+    deps, actor = deps_of(context), actor_of(context)
+    verb = args[0].lower() if args else "list"
+    if verb == "list":
+        if not actor.is_admin:
+            return "Only an admin can list who has access."
+        with deps.db.unit_of_work(readonly=True) as uow:
+            return staff_list_text(staff.list_staff(uow, actor))
+    if verb not in {"add", "remove"} or len(args) < 2:
+        return STAFF_USAGE
+    match = MENTION.match(args[1])
+    if match is None:
+        return f"Mention the person with @ so Slack sends who they are. {STAFF_USAGE}"
+    user_id = match.group(1) or match.group(2)
+    role = Role.ADMIN if len(args) > 2 and args[2].lower() == "admin" else Role.STAFF
+    try:
+        with deps.db.unit_of_work() as uow:
+            if verb == "add":
+                changed = staff.add_staff(uow, actor, user_id, role)
+                return (
+                    f"<@{user_id}> can now use Customer Records as {role.value}."
+                    if changed
+                    else f"<@{user_id}> already has {role.value} access."
+                )
+            removed = staff.remove_staff(uow, actor, user_id)
+            return (
+                f"<@{user_id}> no longer has access to Customer Records."
+                if removed
+                else f"<@{user_id}> didn't have access."
+            )
+    except ValidationFailed as exc:
+        return " ".join(exc.errors.values())
+    except DomainError as exc:
+        return exc.message
+
+
+def register(app: App) -> None:
+    """Wire `/customers`."""
+
+    @app.command("/customers")
+    def on_customers(
+        ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        # should_escape makes Slack send &amp; &lt; &gt; and <@U…> mentions in the text.
+        text = html.unescape((command.get("text") or "").strip())
+        words = text.split()
+        sub = words[0].lower() if words else ""
+        if sub == "help":
+            ack(response_type="ephemeral", blocks=help_blocks(), text="How to use /customers")
+            return
+        if sub == "staff":
+            ack(response_type="ephemeral", text=_staff_command(context, words[1:]))
+            return
+        if sub == "chart":
+            ack(
+                response_type="ephemeral",
+                text="The sales chart is not available yet; it arrives with customer details.",
+            )
+            return
+        ack()
+        if sub == "new":
+            client.views_open(trigger_id=command["trigger_id"], view=customer_form(FormMeta(), {}))
+            return
+        state = HubState(q=text[:SEARCH_MAX])
+        view = render_hub(deps_of(context), actor_of(context), state, home=False)
+        client.views_open(trigger_id=command["trigger_id"], view=view)

@@ -1,0 +1,36 @@
+"""What listeners get through Bolt's context: the database, settings and the acting staff member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt import BoltContext
+
+from core.actor import Actor
+from core.config import Settings
+from core.db import Database
+
+DEPS_KEY = "customer_records_deps"
+ACTOR_KEY = "customer_records_actor"
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Long-lived collaborators shared by every request."""
+
+    db: Database
+    settings: Settings
+
+
+def deps_of(context: BoltContext) -> Deps:
+    """The app's dependencies, placed in the context by the access middleware."""
+    deps = context[DEPS_KEY]
+    assert isinstance(deps, Deps)
+    return deps
+
+
+def actor_of(context: BoltContext) -> Actor:
+    """The staff member behind this request (the access middleware admitted them)."""
+    actor = context[ACTOR_KEY]
+    assert isinstance(actor, Actor)
+    return actor

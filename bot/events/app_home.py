@@ -1,0 +1,27 @@
+"""The App Home tab shows the hub."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.deps import actor_of, deps_of
+from bot.hub_surface import render_hub
+from bot.views.hub import HubState
+
+
+def register(app: App) -> None:
+    """Wire app_home_opened."""
+
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        # Reopening Home keeps the tab, search, sort and page the person left it on.
+        previous = event.get("view") or {}
+        state = HubState.from_metadata(previous.get("private_metadata"))
+        actor = actor_of(context)
+        view = render_hub(deps_of(context), actor, state, home=True)
+        client.views_publish(user_id=actor.user_id, view=view)

@@ -1,0 +1,1181 @@
+"""A loopback stand-in for the Slack Web API: real HTTP, Slack's answers, every call recorded."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import itertools
+import json
+import mimetypes
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.local.blockkit import (
+    INTERACTIVE,
+    JSON,
+    STATE_KEYS,
+    elements,
+    message_problems,
+    state_values,
+    view_problems,
+)
+
+MAX_STACK = 3
+_JSON_PARAMS = ("view", "blocks", "attachments", "files", "metadata")
+
+
+class SlackError(Exception):
+    """A request refused the way Slack refuses it: an error code and optional detail lines."""
+
+    def __init__(self, error: str, messages: list[str] | None = None) -> None:
+        self.error = error
+        self.messages = list(messages or [])
+        super().__init__(f"{error}: {'; '.join(self.messages)}" if self.messages else error)
+
+    def body(self) -> JSON:
+        """The JSON Slack answers with."""
+        body: JSON = {"ok": False, "error": self.error}
+        if self.messages:
+            body["response_metadata"] = {"messages": self.messages}
+        return body
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as it reached the stand-in, with the answer it got."""
+
+    seq: int
+    method: str
+    params: JSON
+    token: str | None
+    ok: bool
+    error: str | None
+    response: JSON
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as the channel sees it, or as one person sees it when ephemeral."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[JSON]
+    via: str
+    user: str | None = None
+    ephemeral_to: str | None = None
+    thread_ts: str | None = None
+    files: list[JSON] = field(default_factory=list)
+
+    def as_payload(self) -> JSON:
+        """The `message` object Slack puts in interaction payloads."""
+        payload: JSON = {"type": "message", "ts": self.ts, "text": self.text, "blocks": self.blocks}
+        if self.user:
+            payload["user"] = self.user
+        if self.thread_ts:
+            payload["thread_ts"] = self.thread_ts
+        if self.files:
+            payload["files"] = self.files
+        return payload
+
+
+@dataclass
+class UploadedFile:
+    """A file uploaded through files.getUploadURLExternal, the upload URL and completion."""
+
+    id: str
+    name: str
+    length: int
+    title: str = ""
+    content: bytes | None = None
+    completed: bool = False
+    channels: list[str] = field(default_factory=list)
+    initial_comment: str | None = None
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class _Install:
+    token: str
+    team_id: str
+    team_name: str
+    bot_user_id: str
+    bot_id: str
+
+
+@dataclass
+class _Trigger:
+    user_id: str
+    issued: float
+    view_id: str | None
+    used: bool = False
+
+
+@dataclass
+class _View:
+    data: JSON
+    user_id: str
+    typed: dict[str, dict[str, JSON]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _ResponseTarget:
+    channel: str
+    user_id: str
+    original_ts: str | None
+
+
+@dataclass
+class _Fault:
+    error: str
+    status: int
+    retry_after: int | None
+    remaining: int
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    params: JSON
+    token: str | None
+    basic_auth: tuple[str, str] | None
+
+
+class LocalSlackAPI:
+    """Slack's Web API (and the client's side of views) on 127.0.0.1 for a real WebClient."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0001",
+        team_name: str = "Local Workspace",
+        bot_token: str | None = None,
+        bot_user_id: str = "UBOT",
+        bot_id: str = "BBOT",
+        app_id: str = "ALOCAL",
+        client_id: str = "local.client.id",
+        client_secret: str | None = None,
+        trigger_ttl: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+        port: int = 0,
+    ) -> None:
+        self.team_id = team_id
+        self.port = port
+        # Fresh credentials per instance, so nothing secret-looking is hard-coded.
+        self.bot_token = bot_token or f"xoxb-local-{secrets.token_hex(8)}"
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self.client_id = client_id
+        self.client_secret = client_secret or secrets.token_hex(16)
+        self.trigger_ttl = trigger_ttl
+        self._clock = clock
+        # One re-entrant lock guards all state; waiters are woken on every change.
+        self._cond = threading.Condition(threading.RLock())
+        self._seq = itertools.count(1)
+        self._calls: list[Call] = []
+        self._installs = {
+            self.bot_token: _Install(self.bot_token, team_id, team_name, bot_user_id, bot_id)
+        }
+        self._codes: dict[str, tuple[_Install, str]] = {}
+        self._users: dict[str, JSON] = {}
+        self._triggers: dict[str, _Trigger] = {}
+        self._views: dict[str, _View] = {}
+        self._stacks: dict[str, list[str]] = {}
+        self._homes: dict[str, str] = {}
+        self._messages: list[Message] = []
+        self._files: dict[str, UploadedFile] = {}
+        self._response_urls: dict[str, _ResponseTarget] = {}
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._methods: dict[str, Callable[[_Request], JSON]] = {
+            "auth.test": self._auth_test,
+            "users.info": self._users_info,
+            "conversations.open": self._conversations_open,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+            "oauth.v2.access": self._oauth_v2_access,
+        }
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> Self:
+        """Listen on a free loopback port and serve in a background thread."""
+        if self._server is not None:
+            return self
+        self._server = _Server(("127.0.0.1", self.port), _Handler, self)
+        # A short poll interval keeps stop() quick: shutdown waits for the loop to look again.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.01,), name="local-slack-api", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def root_url(self) -> str:
+        """`http://127.0.0.1:PORT` of the running server."""
+        if self._server is None:
+            raise RuntimeError("LocalSlackAPI is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        """The Web API base URL to give `WebClient(base_url=...)`."""
+        return f"{self.root_url}/api/"
+
+    # ----------------------------------------------------------------- workspace set-up
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str | None = None,
+        *,
+        team_id: str | None = None,
+        real_name: str | None = None,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
+        is_bot: bool = False,
+        deleted: bool = False,
+        tz: str = "Europe/London",
+    ) -> JSON:
+        """Put a person in the user directory that users.info answers from."""
+        handle = name or user_id.lower()
+        user: JSON = {
+            "id": user_id,
+            "team_id": team_id or self.team_id,
+            "name": handle,
+            "real_name": real_name or handle,
+            "deleted": deleted,
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_restricted": is_restricted,
+            "is_ultra_restricted": is_ultra_restricted,
+            "is_bot": is_bot,
+            "is_app_user": False,
+            "tz": tz,
+            "profile": {"real_name": real_name or handle, "display_name": handle},
+        }
+        with self._cond:
+            self._users[user_id] = user
+            self._cond.notify_all()
+        return copy.deepcopy(user)
+
+    def user(self, user_id: str) -> JSON | None:
+        """A directory entry, or None."""
+        with self._cond:
+            found = self._users.get(user_id)
+            return copy.deepcopy(found) if found else None
+
+    def issue_oauth_code(
+        self, team_id: str, *, team_name: str = "Another Workspace", installer: str = "UINSTALLER"
+    ) -> str:
+        """A code that oauth.v2.access exchanges for a new bot token of `team_id`."""
+        n = next(self._seq)
+        install = _Install(
+            token=f"xoxb-{team_id.lower()}-{n}",
+            team_id=team_id,
+            team_name=team_name,
+            bot_user_id=f"UBOT{n}",
+            bot_id=f"BBOT{n}",
+        )
+        code = f"code-{n}"
+        with self._cond:
+            self._codes[code] = (install, installer)
+        return code
+
+    def dm_channel(self, user_id: str) -> str:
+        """The id of the app's DM with a user."""
+        return f"D{user_id}"
+
+    # ----------------------------------------------------------------- fault injection
+
+    def fail(self, method: str, error: str, *, times: int = 1) -> None:
+        """Make the next `times` calls of `method` answer `{"ok": false, "error": error}`."""
+        self._add_fault(method, _Fault(error, 200, None, times))
+
+    def rate_limit(self, method: str, *, retry_after: int = 0, times: int = 1) -> None:
+        """Make the next `times` calls of `method` answer HTTP 429 with Retry-After."""
+        self._add_fault(method, _Fault("ratelimited", 429, retry_after, times))
+
+    def _add_fault(self, method: str, fault: _Fault) -> None:
+        with self._cond:
+            self._faults.setdefault(method, deque()).append(fault)
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        queue = self._faults.get(method)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            queue.popleft()
+        return fault
+
+    # ----------------------------------------------------------------- the record
+
+    def mark(self) -> int:
+        """How many calls were made so far; pass it as `since=` to look only at later ones."""
+        with self._cond:
+            return len(self._calls)
+
+    def calls(self, method: str | None = None, *, since: int = 0) -> list[Call]:
+        """Recorded calls, oldest first, optionally of one method and after a mark."""
+        with self._cond:
+            return [c for c in self._calls[since:] if method is None or c.method == method]
+
+    def last(self, method: str) -> Call:
+        """The latest call of a method; LookupError when there was none."""
+        found = self.calls(method)
+        if not found:
+            raise LookupError(f"no {method} call; calls so far: {self._summary()}")
+        return found[-1]
+
+    def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        timeout: float = 5.0,
+        since: int = 0,
+    ) -> Call:
+        """The first call of `method` after `since` matching `predicate`, waiting up to `timeout`."""
+        box: list[Call] = []
+
+        def found() -> bool:
+            for call in self._calls[since:]:
+                if call.method == method and (predicate is None or predicate(call)):
+                    box.append(call)
+                    return True
+            return False
+
+        self.wait_until(found, timeout=timeout, description=f"a matching {method} call")
+        return box[0]
+
+    def wait_until(
+        self, condition: Callable[[], bool], *, timeout: float = 5.0, description: str = ""
+    ) -> None:
+        """Block until `condition()` holds (re-checked on every change); TimeoutError after `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not condition():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    what = description or "condition"
+                    raise TimeoutError(
+                        f"timed out after {timeout}s waiting for {what}; calls: {self._summary()}"
+                    )
+                self._cond.wait(remaining)
+
+    def _summary(self) -> str:
+        with self._cond:
+            shown = [f"{c.method}{'' if c.ok else '!' + str(c.error)}" for c in self._calls[-20:]]
+        return ", ".join(shown) or "none"
+
+    def _record(self, method: str, params: JSON, token: str | None, response: JSON) -> None:
+        with self._cond:
+            ok = bool(response.get("ok", True))
+            error = None if ok else str(response.get("error"))
+            seq = len(self._calls) + 1
+            self._calls.append(Call(seq, method, params, token, ok, error, response))
+            self._cond.notify_all()
+
+    # ----------------------------------------------------------------- messages and files
+
+    def messages(self, channel_id: str) -> list[Message]:
+        """Messages everyone in the channel sees, oldest first."""
+        with self._cond:
+            return [m for m in self._messages if m.channel == channel_id and not m.ephemeral_to]
+
+    def ephemeral_messages(self, user_id: str, channel_id: str | None = None) -> list[Message]:
+        """Messages only `user_id` sees (acks, response_url posts, chat.postEphemeral)."""
+        with self._cond:
+            return [
+                m
+                for m in self._messages
+                if m.ephemeral_to == user_id and (channel_id is None or m.channel == channel_id)
+            ]
+
+    def files(self) -> list[UploadedFile]:
+        """Completed uploads, oldest first."""
+        with self._cond:
+            return [copy.deepcopy(f) for f in self._files.values() if f.completed]
+
+    def new_response_url(
+        self, channel_id: str, user_id: str, *, message_ts: str | None = None
+    ) -> str:
+        """A response_url on this server; `message_ts` is the message replace_original targets."""
+        key = f"R{next(self._seq)}"
+        with self._cond:
+            self._response_urls[key] = _ResponseTarget(channel_id, user_id, message_ts)
+        return f"{self.root_url}/response/{key}"
+
+    def deliver_response(
+        self, channel_id: str, user_id: str, body: Mapping[str, Any], *, via: str
+    ) -> Message | None:
+        """Show an app's reply (an ack body) as Slack does: ephemeral unless `in_channel`."""
+        with self._cond:
+            return self._deliver(_ResponseTarget(channel_id, user_id, None), body, via)
+
+    def _deliver(
+        self, target: _ResponseTarget, body: Mapping[str, Any], via: str
+    ) -> Message | None:
+        original = self._find_message(target.channel, target.original_ts)
+        if body.get("delete_original"):
+            if original is not None:
+                self._messages.remove(original)
+                self._cond.notify_all()
+            return None
+        blocks = list(body.get("blocks") or [])
+        problems = message_problems(blocks)
+        if problems:
+            raise SlackError("invalid_blocks", problems)
+        blocks = self._with_ids(blocks)
+        text = str(body.get("text") or "")
+        if body.get("replace_original") and original is not None:
+            message = replace(original, text=text, blocks=blocks)
+            self._messages[self._messages.index(original)] = message
+        else:
+            ephemeral = body.get("response_type", "ephemeral") != "in_channel"
+            message = Message(
+                channel=target.channel,
+                ts=self._new_ts(),
+                text=text,
+                blocks=blocks,
+                via=via,
+                user=self.bot_user_id,
+                ephemeral_to=target.user_id if ephemeral else None,
+                thread_ts=body.get("thread_ts"),
+            )
+            self._messages.append(message)
+        # A later replace_original from the same response_url edits this message.
+        target.original_ts = message.ts
+        self._cond.notify_all()
+        return message
+
+    def _find_message(self, channel: str, ts: str | None) -> Message | None:
+        return next((m for m in self._messages if m.channel == channel and m.ts == ts), None)
+
+    def _new_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._seq):06d}"
+
+    # ----------------------------------------------------------------- the client's side of views
+
+    def issue_trigger_id(self, user_id: str, *, view_id: str | None = None) -> str:
+        """A fresh trigger_id as Slack sends with an interaction (`view_id`: the modal it came from)."""
+        trigger_id = f"{next(self._seq)}.{int(time.time())}.local"
+        with self._cond:
+            self._triggers[trigger_id] = _Trigger(user_id, self._clock(), view_id)
+        return trigger_id
+
+    def current_view(self, user_id: str) -> JSON | None:
+        """The modal on top of the user's stack, with state, or None."""
+        with self._cond:
+            stack = self._stacks.get(user_id)
+            return self._payload(self._views[stack[-1]]) if stack else None
+
+    def stack(self, user_id: str) -> list[JSON]:
+        """The user's open modals, root first."""
+        with self._cond:
+            return [self._payload(self._views[v]) for v in self._stacks.get(user_id, [])]
+
+    def home_view(self, user_id: str) -> JSON | None:
+        """The user's App Home as last published, with state, or None."""
+        with self._cond:
+            view_id = self._homes.get(user_id)
+            return self._payload(self._views[view_id]) if view_id else None
+
+    def view(self, view_id: str) -> JSON:
+        """An open modal or a home view by id; LookupError when closed or unknown."""
+        with self._cond:
+            return self._payload(self._get_view(view_id))
+
+    def view_errors(self, view_id: str) -> dict[str, str]:
+        """Field errors shown under the view's inputs (block_id → message)."""
+        with self._cond:
+            return dict(self._get_view(view_id).errors)
+
+    def set_errors(self, view_id: str, errors: Mapping[str, str]) -> None:
+        """Show `response_action: errors`; every key must be an input block of the view."""
+        with self._cond:
+            record = self._get_view(view_id)
+            inputs = {b.get("block_id") for b in record.data["blocks"] if b.get("type") == "input"}
+            unknown = sorted(set(errors) - inputs)
+            if unknown:
+                raise SlackError("invalid_arguments", [f"errors name no input block: {unknown}"])
+            record.errors = dict(errors)
+            self._cond.notify_all()
+
+    def set_value(self, view_id: str, block_id: str, action_id: str, value: JSON) -> None:
+        """Record what the user typed or chose in one element (value as in state.values)."""
+        with self._cond:
+            record = self._get_view(view_id)
+            kinds = {
+                (e.block_id, e.action_id): e.kind
+                for e in elements(record.data["blocks"])
+                if e.kind in STATE_KEYS
+            }
+            if kinds.get((block_id, action_id)) != value.get("type"):
+                raise LookupError(
+                    f"view {view_id} has no {value.get('type')} {block_id}/{action_id}"
+                )
+            record.typed.setdefault(block_id, {})[action_id] = copy.deepcopy(value)
+            self._cond.notify_all()
+
+    def replace_view(self, view_id: str, view: Mapping[str, Any]) -> JSON:
+        """Apply `response_action: update`: same view id, new content and hash."""
+        with self._cond:
+            record = self._get_view(view_id)
+            problems = view_problems(view, expected_type="modal")
+            if problems:
+                raise SlackError("invalid_arguments", problems)
+            return self._update(record, view)
+
+    def push_view(self, user_id: str, view: Mapping[str, Any]) -> JSON:
+        """Apply `response_action: push` on top of the user's stack."""
+        with self._cond:
+            problems = view_problems(view, expected_type="modal")
+            if problems:
+                raise SlackError("invalid_arguments", problems)
+            return self._push(user_id, view, self.team_id)
+
+    def close_view(self, user_id: str, *, view_id: str | None = None) -> JSON | None:
+        """Pop the top modal (only if it is `view_id`, when given), as Cancel or an empty ack does."""
+        with self._cond:
+            stack = self._stacks.get(user_id, [])
+            if not stack or (view_id is not None and stack[-1] != view_id):
+                return None
+            popped = self._payload(self._views.pop(stack.pop()))
+            self._cond.notify_all()
+            return popped
+
+    def clear_stack(self, user_id: str) -> list[JSON]:
+        """Close every modal of the user (`response_action: clear`); returns them root first."""
+        with self._cond:
+            closed = [self._payload(self._views.pop(v)) for v in self._stacks.pop(user_id, [])]
+            self._cond.notify_all()
+            return closed
+
+    def _get_view(self, view_id: str) -> _View:
+        record = self._views.get(view_id)
+        if record is None:
+            raise LookupError(f"view {view_id} is not open")
+        return record
+
+    def _payload(self, record: _View) -> JSON:
+        payload = copy.deepcopy(record.data)
+        payload["state"] = {"values": state_values(payload["blocks"], record.typed)}
+        return payload
+
+    def _new_hash(self) -> str:
+        return f"{int(time.time())}.{next(self._seq):08x}"
+
+    def _with_ids(self, blocks: list[Any]) -> list[JSON]:
+        """Deep copy of blocks with the block_id/action_id Slack generates when missing."""
+        filled: list[JSON] = copy.deepcopy(blocks)
+        for block in filled:
+            block.setdefault("block_id", f"b{next(self._seq)}")
+            items: list[JSON] = []
+            if isinstance(block.get("accessory"), dict):
+                items.append(block["accessory"])
+            if isinstance(block.get("element"), dict):
+                items.append(block["element"])
+            if block.get("type") == "actions":
+                items.extend(i for i in block.get("elements", []) if isinstance(i, dict))
+            for item in items:
+                if item.get("type") in INTERACTIVE:
+                    item.setdefault("action_id", f"a{next(self._seq)}")
+        return filled
+
+    def _new_view(
+        self,
+        view: Mapping[str, Any],
+        user_id: str,
+        team_id: str,
+        previous: str | None,
+        root: str | None,
+    ) -> _View:
+        view_id = f"V{next(self._seq):09d}"
+        data: JSON = {
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            "clear_on_close": False,
+            "notify_on_close": False,
+            **copy.deepcopy(dict(view)),
+        }
+        data.update(
+            id=view_id,
+            team_id=team_id,
+            app_id=self.app_id,
+            app_installed_team_id=team_id,
+            bot_id=self.bot_id,
+            blocks=self._with_ids(list(view.get("blocks", []))),
+            hash=self._new_hash(),
+            previous_view_id=previous,
+            root_view_id=root or view_id,
+        )
+        record = _View(data, user_id)
+        self._views[view_id] = record
+        self._cond.notify_all()
+        return record
+
+    def _update(self, record: _View, view: Mapping[str, Any]) -> JSON:
+        fixed = ("id", "team_id", "app_id", "app_installed_team_id", "bot_id")
+        kept = {key: record.data[key] for key in (*fixed, "previous_view_id", "root_view_id")}
+        data: JSON = {
+            "private_metadata": "",
+            "callback_id": "",
+            # The external_id keeps naming the view unless the update gives a new one.
+            "external_id": record.data.get("external_id", ""),
+            "clear_on_close": False,
+            "notify_on_close": False,
+            **copy.deepcopy(dict(view)),
+            **kept,
+        }
+        data["blocks"] = self._with_ids(list(view.get("blocks", [])))
+        data["hash"] = self._new_hash()
+        # Slack keeps what was typed only where block_id, action_id and element type are unchanged.
+        present = {(e.block_id, e.action_id, e.kind) for e in elements(data["blocks"])}
+        typed: dict[str, dict[str, JSON]] = {}
+        for block_id, values in record.typed.items():
+            for action_id, value in values.items():
+                if (block_id, action_id, value.get("type")) in present:
+                    typed.setdefault(block_id, {})[action_id] = value
+        record.typed = typed
+        record.data = data
+        record.errors = {}
+        self._cond.notify_all()
+        return self._payload(record)
+
+    def _push(self, user_id: str, view: Mapping[str, Any], team_id: str) -> JSON:
+        stack = self._stacks.get(user_id, [])
+        if not stack:
+            raise SlackError("invalid_arguments", ["no modal is open to push onto"])
+        if len(stack) >= MAX_STACK:
+            raise SlackError("push_limit_reached")
+        record = self._new_view(view, user_id, team_id, stack[-1], stack[0])
+        stack.append(record.data["id"])
+        return self._payload(record)
+
+    # ----------------------------------------------------------------- HTTP plumbing
+
+    def _serve(self, handler: BaseHTTPRequestHandler, verb: str) -> None:
+        url = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        parts = url.path.strip("/").split("/")
+        if parts[0] == "api" and len(parts) == 2:
+            headers = {k.lower(): v for k, v in handler.headers.items()}
+            status, extra, body = self._api(parts[1], url.query, raw, headers)
+            _send(
+                handler,
+                status,
+                json.dumps(body).encode(),
+                "application/json; charset=utf-8",
+                extra,
+            )
+        elif verb == "POST" and parts[:2] == ["upload", "v1"] and len(parts) == 3:
+            self._upload(handler, parts[2], raw)
+        elif verb == "POST" and parts[0] == "response" and len(parts) == 2:
+            self._response_url(handler, parts[1], raw)
+        elif verb == "GET" and parts[0] == "files" and len(parts) == 3:
+            self._download(handler, parts[1])
+        else:
+            _send(handler, 404, b"not found", "text/plain")
+
+    def _api(
+        self, method: str, query: str, raw: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], JSON]:
+        try:
+            params, token, basic = _parse(query, raw, headers)
+        except SlackError as exc:
+            self._record(method, {}, None, exc.body())
+            return 200, {}, exc.body()
+        with self._cond:
+            fault = self._take_fault(method)
+            if fault is not None:
+                body: JSON = {"ok": False, "error": fault.error}
+                self._record(method, params, token, body)
+                extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+                return fault.status, extra, body
+            try:
+                handler = self._methods.get(method)
+                if handler is None:
+                    raise SlackError("unknown_method")
+                body = {"ok": True, **handler(_Request(method, params, token, basic))}
+            except SlackError as exc:
+                body = exc.body()
+            self._record(method, params, token, body)
+        return 200, {}, body
+
+    def _upload(self, handler: BaseHTTPRequestHandler, file_id: str, raw: bytes) -> None:
+        with self._cond:
+            upload = self._files.get(file_id)
+            if upload is not None:
+                upload.content = raw
+        self._record(
+            "upload", {"file_id": file_id, "bytes": len(raw)}, None, {"ok": upload is not None}
+        )
+        if upload is None:
+            _send(handler, 404, b"file not found", "text/plain")
+        else:
+            _send(handler, 200, f"OK - {len(raw)}".encode(), "text/plain")
+
+    def _response_url(self, handler: BaseHTTPRequestHandler, key: str, raw: bytes) -> None:
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = None
+        params = body if isinstance(body, dict) else {"raw": raw.decode(errors="replace")}
+        with self._cond:
+            target = self._response_urls.get(key)
+            try:
+                if target is None:
+                    raise SlackError("no_service")
+                if not isinstance(body, dict):
+                    raise SlackError("invalid_payload")
+                self._deliver(target, body, "response_url")
+            except SlackError as exc:
+                self._record("response_url", params, None, exc.body())
+                _send(handler, 404 if target is None else 400, exc.error.encode(), "text/plain")
+                return
+        self._record("response_url", params, None, {"ok": True})
+        _send(handler, 200, b"ok", "text/plain")
+
+    def _download(self, handler: BaseHTTPRequestHandler, file_id: str) -> None:
+        with self._cond:
+            upload = self._files.get(file_id)
+        if upload is None or upload.content is None:
+            _send(handler, 404, b"file not found", "text/plain")
+            return
+        kind = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
+        _send(handler, 200, upload.content, kind)
+
+    # ----------------------------------------------------------------- Web API methods
+
+    def _install(self, request: _Request) -> _Install:
+        if not request.token:
+            raise SlackError("not_authed")
+        install = self._installs.get(request.token)
+        if install is None:
+            raise SlackError("invalid_auth")
+        return install
+
+    def _auth_test(self, request: _Request) -> JSON:
+        install = self._install(request)
+        return {
+            "url": f"https://{install.team_id.lower()}.slack.test/",
+            "team": install.team_name,
+            "user": "customer-records",
+            "team_id": install.team_id,
+            "user_id": install.bot_user_id,
+            "bot_id": install.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _users_info(self, request: _Request) -> JSON:
+        self._install(request)
+        user = self._users.get(str(request.params.get("user", "")))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": copy.deepcopy(user)}
+
+    def _conversations_open(self, request: _Request) -> JSON:
+        self._install(request)
+        users = [u for u in str(request.params.get("users", "")).split(",") if u]
+        if len(users) != 1:
+            raise SlackError("invalid_arguments", ["the local stand-in opens one-to-one DMs only"])
+        return {"channel": {"id": self.dm_channel(users[0])}}
+
+    def _channel(self, request: _Request) -> str:
+        channel = str(request.params.get("channel") or "")
+        if not channel:
+            raise SlackError("channel_not_found")
+        # Posting to a user id posts into the app's DM with that user.
+        return self.dm_channel(channel) if channel[0] in "UW" else channel
+
+    def _message_content(self, request: _Request) -> tuple[str, list[JSON]]:
+        text = str(request.params.get("text") or "")
+        blocks = request.params.get("blocks") or []
+        if not text and not blocks and not request.params.get("attachments"):
+            raise SlackError("no_text")
+        problems = message_problems(blocks)
+        if problems:
+            raise SlackError("invalid_blocks", problems)
+        return text, self._with_ids(blocks)
+
+    def _chat_post_message(self, request: _Request) -> JSON:
+        install = self._install(request)
+        channel = self._channel(request)
+        text, blocks = self._message_content(request)
+        thread_ts = request.params.get("thread_ts") or None
+        message = Message(
+            channel,
+            self._new_ts(),
+            text,
+            blocks,
+            request.method,
+            install.bot_user_id,
+            None,
+            thread_ts,
+        )
+        self._messages.append(message)
+        return {"channel": channel, "ts": message.ts, "message": message.as_payload()}
+
+    def _chat_post_ephemeral(self, request: _Request) -> JSON:
+        install = self._install(request)
+        channel = self._channel(request)
+        user = str(request.params.get("user") or "")
+        if not user:
+            raise SlackError("user_not_in_channel")
+        text, blocks = self._message_content(request)
+        thread_ts = request.params.get("thread_ts") or None
+        message = Message(
+            channel,
+            self._new_ts(),
+            text,
+            blocks,
+            request.method,
+            install.bot_user_id,
+            user,
+            thread_ts,
+        )
+        self._messages.append(message)
+        return {"message_ts": message.ts}
+
+    def _channel_message(self, request: _Request) -> Message:
+        channel = self._channel(request)
+        ts = str(request.params.get("ts") or "")
+        found = self._find_message(channel, ts)
+        if found is None or found.ephemeral_to:
+            raise SlackError("message_not_found")
+        return found
+
+    def _chat_update(self, request: _Request) -> JSON:
+        self._install(request)
+        original = self._channel_message(request)
+        text, blocks = self._message_content(request)
+        message = replace(original, text=text, blocks=blocks)
+        self._messages[self._messages.index(original)] = message
+        return {
+            "channel": message.channel,
+            "ts": message.ts,
+            "text": text,
+            "message": message.as_payload(),
+        }
+
+    def _chat_delete(self, request: _Request) -> JSON:
+        self._install(request)
+        message = self._channel_message(request)
+        self._messages.remove(message)
+        return {"channel": message.channel, "ts": message.ts}
+
+    def _exchange_trigger(self, request: _Request) -> _Trigger:
+        trigger_id = request.params.get("trigger_id") or request.params.get("interactivity_pointer")
+        trigger = self._triggers.get(str(trigger_id))
+        if trigger is None:
+            raise SlackError("invalid_trigger_id")
+        if trigger.used:
+            raise SlackError("exchanged_trigger_id")
+        if self._clock() - trigger.issued > self.trigger_ttl:
+            raise SlackError("expired_trigger_id")
+        trigger.used = True
+        return trigger
+
+    def _valid_view(self, request: _Request, expected_type: str) -> JSON:
+        view = request.params.get("view")
+        problems = view_problems(view, expected_type=expected_type)
+        if problems:
+            raise SlackError("invalid_arguments", problems)
+        assert isinstance(view, dict)
+        return view
+
+    def _claim_external_id(self, view: JSON, *, replacing: Collection[str] = ()) -> None:
+        """Refuse an external_id another open view has; `replacing`: views this one supersedes."""
+        external_id = view.get("external_id")
+        if external_id and any(
+            record.data.get("external_id") == external_id
+            for view_id, record in self._views.items()
+            if view_id not in replacing
+        ):
+            raise SlackError("duplicate_external_id")
+
+    def _views_open(self, request: _Request) -> JSON:
+        install = self._install(request)
+        view = self._valid_view(request, "modal")
+        trigger = self._exchange_trigger(request)
+        # The new modal replaces the user's open ones, so their external ids are free again.
+        self._claim_external_id(view, replacing=self._stacks.get(trigger.user_id, []))
+        for old in self._stacks.pop(trigger.user_id, []):
+            del self._views[old]
+        record = self._new_view(view, trigger.user_id, install.team_id, None, None)
+        self._stacks[trigger.user_id] = [record.data["id"]]
+        return {"view": self._payload(record)}
+
+    def _views_push(self, request: _Request) -> JSON:
+        install = self._install(request)
+        view = self._valid_view(request, "modal")
+        self._claim_external_id(view)
+        trigger = self._exchange_trigger(request)
+        if trigger.view_id not in self._stacks.get(trigger.user_id, []):
+            raise SlackError("invalid_arguments", ["trigger_id did not come from an open modal"])
+        return {"view": self._push(trigger.user_id, view, install.team_id)}
+
+    def _views_update(self, request: _Request) -> JSON:
+        self._install(request)
+        view_id = request.params.get("view_id")
+        external_id = request.params.get("external_id")
+        record = next(
+            (
+                r
+                for r in self._views.values()
+                if (view_id and r.data["id"] == view_id)
+                or (external_id and r.data.get("external_id") == external_id)
+            ),
+            None,
+        )
+        if record is None:
+            raise SlackError("not_found")
+        view = request.params.get("view")
+        problems = view_problems(view, expected_type=str(record.data["type"]))
+        if problems:
+            raise SlackError("invalid_arguments", problems)
+        assert isinstance(view, dict)
+        expected_hash = request.params.get("hash")
+        if expected_hash and expected_hash != record.data["hash"]:
+            raise SlackError("hash_conflict")
+        return {"view": self._update(record, view)}
+
+    def _views_publish(self, request: _Request) -> JSON:
+        install = self._install(request)
+        user_id = str(request.params.get("user_id") or "")
+        if not user_id:
+            raise SlackError("invalid_arguments", ["user_id is required"])
+        view = self._valid_view(request, "home")
+        home_id = self._homes.get(user_id)
+        self._claim_external_id(view, replacing=[home_id] if home_id else [])
+        if home_id is None:
+            record = self._new_view(view, user_id, install.team_id, None, None)
+            self._homes[user_id] = record.data["id"]
+            return {"view": self._payload(record)}
+        expected_hash = request.params.get("hash")
+        record = self._views[home_id]
+        if expected_hash and expected_hash != record.data["hash"]:
+            raise SlackError("hash_conflict")
+        return {"view": self._update(record, view)}
+
+    def _files_get_upload_url(self, request: _Request) -> JSON:
+        self._install(request)
+        filename = str(request.params.get("filename") or "")
+        length = str(request.params.get("length") or "")
+        if not filename or not length.isdigit():
+            raise SlackError("invalid_arguments", ["filename and length are required"])
+        file_id = f"F{next(self._seq):09d}"
+        self._files[file_id] = UploadedFile(file_id, filename, int(length))
+        return {"upload_url": f"{self.root_url}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload(self, request: _Request) -> JSON:
+        install = self._install(request)
+        wanted = request.params.get("files")
+        if not isinstance(wanted, list) or not wanted:
+            raise SlackError("invalid_arguments", ["files must be a non-empty JSON array"])
+        uploads: list[tuple[UploadedFile, str | None]] = []
+        for item in wanted:
+            upload = self._files.get(str(item.get("id")) if isinstance(item, dict) else "")
+            if upload is None or upload.content is None:
+                raise SlackError("file_not_found")
+            uploads.append((upload, item.get("title")))
+        channels = [c for c in str(request.params.get("channels") or "").split(",") if c]
+        if request.params.get("channel_id"):
+            channels.insert(0, str(request.params["channel_id"]))
+        comment = request.params.get("initial_comment") or None
+        thread_ts = request.params.get("thread_ts") or None
+        infos: list[JSON] = []
+        for upload, title in uploads:
+            upload.title = title or upload.name
+            upload.completed = True
+            upload.channels = channels
+            upload.initial_comment = comment
+            upload.thread_ts = thread_ts
+            infos.append(self._file_info(upload, install))
+        for channel in channels:
+            self._messages.append(
+                Message(
+                    channel=channel,
+                    ts=self._new_ts(),
+                    text=comment or "",
+                    blocks=[],
+                    via=request.method,
+                    user=install.bot_user_id,
+                    thread_ts=thread_ts,
+                    files=infos,
+                )
+            )
+        return {"files": infos}
+
+    def _file_info(self, upload: UploadedFile, install: _Install) -> JSON:
+        mimetype = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
+        url = f"{self.root_url}/files/{upload.id}/{upload.name}"
+        return {
+            "id": upload.id,
+            "name": upload.name,
+            "title": upload.title,
+            "mimetype": mimetype,
+            "filetype": upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else "",
+            "size": len(upload.content or b""),
+            "user": install.bot_user_id,
+            "url_private": url,
+            "permalink": url,
+            "channels": list(upload.channels),
+        }
+
+    def _oauth_v2_access(self, request: _Request) -> JSON:
+        client_id, client_secret = request.basic_auth or (
+            str(request.params.get("client_id") or ""),
+            str(request.params.get("client_secret") or ""),
+        )
+        if client_id != self.client_id:
+            raise SlackError("invalid_client_id")
+        if client_secret != self.client_secret:
+            raise SlackError("bad_client_secret")
+        issued = self._codes.pop(str(request.params.get("code") or ""), None)
+        if issued is None:
+            raise SlackError("invalid_code")
+        install, installer = issued
+        self._installs[install.token] = install
+        return {
+            "access_token": install.token,
+            "token_type": "bot",
+            "scope": "commands,chat:write,users:read,files:write,im:write",
+            "bot_user_id": install.bot_user_id,
+            "app_id": self.app_id,
+            "team": {"id": install.team_id, "name": install.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": installer},
+        }
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], api: LocalSlackAPI
+    ) -> None:
+        super().__init__(address, handler)
+        self.api = api
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        self.server.api._serve(self, "GET")
+
+    def do_POST(self) -> None:
+        self.server.api._serve(self, "POST")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: every call is recorded instead."""
+
+
+def _send(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    content_type: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def _parse(
+    query: str, raw: bytes, headers: Mapping[str, str]
+) -> tuple[JSON, str | None, tuple[str, str] | None]:
+    """Params from the query and a form or JSON body, the bearer token, the basic-auth pair.
+
+    `headers` are keyed in lower case.
+    """
+    params: JSON = dict(parse_qsl(query, keep_blank_values=True))
+    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if raw:
+        if content_type == "application/json":
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise SlackError("invalid_json") from None
+            if not isinstance(body, dict):
+                raise SlackError("invalid_json")
+            params.update(body)
+        elif content_type == "application/x-www-form-urlencoded":
+            params.update(parse_qsl(raw.decode(), keep_blank_values=True))
+        else:
+            raise SlackError("invalid_post_type")
+    # Form posts carry views and blocks as JSON strings; JSON posts carry them as objects.
+    for key in _JSON_PARAMS:
+        if isinstance(params.get(key), str):
+            try:
+                params[key] = json.loads(params[key])
+            except ValueError:
+                raise SlackError("invalid_arguments", [f"{key} is not valid JSON"]) from None
+    token = params.pop("token", None)
+    basic: tuple[str, str] | None = None
+    authorization = headers.get("authorization") or ""
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials:
+        token = credentials
+    elif scheme.lower() == "basic" and credentials:
+        try:
+            client_id, _, secret = base64.b64decode(credentials).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise SlackError("invalid_auth") from None
+        basic = (client_id, secret)
+    return params, (str(token) if token else None), basic

@@ -1,0 +1,147 @@
+"""Create Customer and Edit Contact modals."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.views.blocks import Block, context, escape, modal, section, text_input
+from bot.views.origin import Origin
+from core.formatting import format_when
+from core.services.customers import CustomerRecord
+from core.validation import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
+
+CALLBACK_ID = "customer_form.submit"
+FIELDS = ("first_name", "last_name", "email", "mobile", "password")
+MOBILE_MAX = 40
+
+
+class FormMeta(BaseModel):
+    """private_metadata of the form: what is being edited, from which version, opened from where."""
+
+    mode: Literal["create", "edit"] = "create"
+    uid: str = Field(default="", max_length=16)
+    version: int = 0
+    origin: Origin = Field(default_factory=Origin)
+
+    @classmethod
+    def parse(cls, raw: str | None) -> FormMeta | None:
+        """None when the metadata is missing or not ours."""
+        try:
+            return cls.model_validate(json.loads(raw or ""))
+        except (ValueError, ValidationError):
+            return None
+
+
+def action_id(field: str) -> str:
+    """The action id of a form field's input element."""
+    return f"customer_form.{field}"
+
+
+def submitted_values(state_values: dict[str, Any]) -> dict[str, str]:
+    """The typed text of each field from a view_submission's state (missing → '')."""
+    values: dict[str, str] = {}
+    for field in FIELDS:
+        block = state_values.get(field)
+        element = block.get(action_id(field)) if isinstance(block, dict) else None
+        value = element.get("value") if isinstance(element, dict) else None
+        values[field] = value if isinstance(value, str) else ""
+    return values
+
+
+def record_values(customer: CustomerRecord) -> dict[str, str]:
+    """A customer's current details as form values (password always blank)."""
+    return {
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "email": customer.email,
+        "mobile": customer.mobile,
+        "password": "",
+    }
+
+
+def _inputs(values: dict[str, str], mode: str) -> list[Block]:
+    password_hint = (
+        "Optional. Leave blank to keep the current password, or type a new one to reset it."
+        if mode == "edit"
+        else "Optional. Leave blank and a strong password is generated and emailed to them."
+    )
+    return [
+        text_input(
+            "first_name",
+            "First name",
+            action_id("first_name"),
+            initial=values.get("first_name", ""),
+            max_length=NAME_MAX,
+        ),
+        text_input(
+            "last_name",
+            "Last name",
+            action_id("last_name"),
+            initial=values.get("last_name", ""),
+            max_length=NAME_MAX,
+        ),
+        text_input(
+            "email",
+            "Email",
+            action_id("email"),
+            initial=values.get("email", ""),
+            placeholder="name@example.com",
+            hint="Used to sign in to the customer portal.",
+            max_length=EMAIL_MAX,
+        ),
+        text_input(
+            "mobile",
+            "Mobile",
+            action_id("mobile"),
+            initial=values.get("mobile", ""),
+            placeholder="+44 7700 900123",
+            hint="With country code; numbers without one are read as local to the business.",
+            max_length=MOBILE_MAX,
+        ),
+        text_input(
+            "password",
+            "Password",
+            action_id("password"),
+            initial=values.get("password", ""),
+            hint=password_hint
+            + " At least 8 characters with upper and lower case, a number and a special character.",
+            optional=True,
+            max_length=PASSWORD_MAX,
+        ),
+    ]
+
+
+def customer_form(
+    meta: FormMeta,
+    values: dict[str, str],
+    *,
+    conflict: tuple[str, datetime] | None = None,
+    timezone: str = "UTC",
+) -> dict[str, Any]:
+    """The form; `conflict` (who, when) explains that someone else changed the record meanwhile."""
+    blocks: list[Block] = []
+    if conflict is not None:
+        who, when = conflict
+        blocks.append(
+            section(
+                f":warning: <@{escape(who)}> changed this customer at {format_when(when, timezone)}, "
+                "after you opened this form. What you typed is kept below; check it against "
+                "their changes and press *Save* again to overwrite."
+            )
+        )
+    blocks.extend(_inputs(values, meta.mode))
+    if meta.mode == "create":
+        blocks.append(context("The customer receives their portal login by email once saved."))
+    title = "Create Customer" if meta.mode == "create" else "Edit Contact"
+    return modal(
+        title,
+        blocks,
+        callback_id=CALLBACK_ID,
+        private_metadata=meta.model_dump_json(),
+        submit="Save",
+        close="Cancel",
+    )

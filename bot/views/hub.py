@@ -1,0 +1,206 @@
+"""The customers hub (the spec's Manage page): tabs, search, sort, rows, pager."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.views.blocks import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    header,
+    modal,
+    option,
+    overflow,
+    section,
+    text_input,
+)
+from bot.views.notice import Notice, notice_block
+from core.formatting import format_phone
+from core.models import CustomerStatus
+from core.services.customers import CustomerPage, CustomerRecord, SortOrder
+
+PAGE_SIZE = 10
+SEARCH_MAX = 100
+CALLBACK_ID = "hub.view"
+SEARCH_BLOCK = "hub_search"
+SEARCH_ACTION = "hub.search"
+TAB_ACTION_PREFIX = "hub.tab."
+SORT_ACTION = "hub.sort"
+PREV_ACTION = "hub.page.prev"
+NEXT_ACTION = "hub.page.next"
+CREATE_ACTION = "hub.create"
+OPEN_ACTION = "customer.open"
+ROW_MENU_ACTION = "customer.row_menu"
+
+
+class HubState(BaseModel):
+    """What the staff member is looking at; kept in the view's private_metadata."""
+
+    tab: Literal["active", "archived"] = "active"
+    q: str = Field(default="", max_length=SEARCH_MAX)
+    sort: SortOrder = SortOrder.NAME_ASC
+    page: int = Field(default=1, ge=1, le=1_000_000)
+
+    @property
+    def status(self) -> CustomerStatus:
+        """The customer status this tab lists."""
+        return CustomerStatus(self.tab)
+
+    def to_metadata(self) -> str:
+        """Compact JSON for private_metadata."""
+        return self.model_dump_json()
+
+    @classmethod
+    def from_metadata(cls, raw: str | None) -> HubState:
+        """Parse private_metadata; anything unreadable or forged falls back to the defaults."""
+        try:
+            data: Any = json.loads(raw or "{}")
+            if isinstance(data, dict) and isinstance(data.get("hub"), dict):
+                data = data["hub"]
+            return cls.model_validate(data)
+        except (ValueError, ValidationError):
+            return cls()
+
+
+def _tabs(state: HubState) -> Block:
+    return actions(
+        [
+            button(
+                "Active",
+                TAB_ACTION_PREFIX + "active",
+                value="active",
+                style="primary" if state.tab == "active" else None,
+            ),
+            button(
+                "Archived",
+                TAB_ACTION_PREFIX + "archived",
+                value="archived",
+                style="primary" if state.tab == "archived" else None,
+            ),
+            button("+ Create Customer", CREATE_ACTION, value="create"),
+        ],
+        block_id="hub_tabs",
+    )
+
+
+def _sort_and_count(state: HubState, page: CustomerPage) -> Block:
+    arrow = "Name A→Z ▲" if state.sort is SortOrder.NAME_ASC else "Name Z→A ▼"
+    if page.total:
+        summary = f"{page.first_index:,}–{page.last_index:,} of {page.total:,}"
+    else:
+        summary = "No customers"
+    return section(
+        f"*{summary}* {state.tab} customers" if page.total else f"*{summary}*",
+        accessory=button(arrow, SORT_ACTION, value=state.sort.value),
+        block_id="hub_sort",
+    )
+
+
+def row_menu_options(customer: CustomerRecord) -> list[dict[str, Any]]:
+    """Manage, Edit Contact, Archive or Activate, Delete — values carry the UID."""
+    toggle = (
+        option("Activate", f"activate|{customer.uid}")
+        if customer.status is CustomerStatus.ARCHIVED
+        else option("Archive", f"archive|{customer.uid}")
+    )
+    return [
+        option("Manage", f"manage|{customer.uid}"),
+        option("Edit Contact", f"edit|{customer.uid}"),
+        toggle,
+        option("Delete", f"delete|{customer.uid}"),
+    ]
+
+
+def _row(customer: CustomerRecord) -> list[Block]:
+    details = f"{escape(customer.email)}  ·  {escape(format_phone(customer.mobile))}"
+    return [
+        actions(
+            [
+                button(customer.full_name, OPEN_ACTION, value=customer.uid),
+                overflow(ROW_MENU_ACTION, row_menu_options(customer)),
+            ],
+            block_id=f"row_{customer.uid}",
+        ),
+        context(details),
+    ]
+
+
+def _empty(state: HubState) -> Block:
+    if state.q:
+        quoted = escape(clip(state.q, 60))
+        return section(
+            f"No {state.tab} customers match '{quoted}' — clear the search or create one "
+            "with *+ Create Customer*."
+        )
+    if state.tab == "archived":
+        return section("No archived customers. Archived customers appear here and can be restored.")
+    return section("No customers yet — add your first with *+ Create Customer*.")
+
+
+def _pager(page: CustomerPage) -> list[Block]:
+    if page.pages <= 1:
+        return []
+    buttons = []
+    if page.page > 1:
+        buttons.append(button("◀ Previous", PREV_ACTION, value=str(page.page - 1)))
+    if page.page < page.pages:
+        buttons.append(button("Next ▶", NEXT_ACTION, value=str(page.page + 1)))
+    return [
+        actions(buttons, block_id="hub_pager"),
+        context(f"Page {page.page:,} of {page.pages:,}"),
+    ]
+
+
+def hub_blocks(state: HubState, page: CustomerPage, notice: Notice | None = None) -> list[Block]:
+    """Everything the hub shows, top to bottom (at most 10 rows: 2 blocks each)."""
+    blocks: list[Block] = [_tabs(state)]
+    blocks.append(
+        text_input(
+            SEARCH_BLOCK,
+            "Search",
+            SEARCH_ACTION,
+            initial=state.q,
+            placeholder="Name, email or mobile",
+            optional=True,
+            max_length=SEARCH_MAX,
+            dispatch=True,
+        )
+    )
+    if notice is not None:
+        blocks.append(notice_block(notice))
+    blocks.append(_sort_and_count(state, page))
+    if page.rows:
+        for customer in page.rows[:PAGE_SIZE]:
+            blocks.extend(_row(customer))
+    else:
+        blocks.append(_empty(state))
+    blocks.extend(_pager(page))
+    return blocks
+
+
+def hub_modal(state: HubState, page: CustomerPage, notice: Notice | None = None) -> dict[str, Any]:
+    """The hub as a modal, opened by `/customers [text]`."""
+    return modal(
+        "Customers",
+        hub_blocks(state, page, notice),
+        callback_id=CALLBACK_ID,
+        private_metadata=state.to_metadata(),
+        submit="Search",
+    )
+
+
+def hub_home(state: HubState, page: CustomerPage, notice: Notice | None = None) -> dict[str, Any]:
+    """The hub as the App Home tab."""
+    return {
+        "type": "home",
+        "callback_id": CALLBACK_ID,
+        "private_metadata": state.to_metadata(),
+        "blocks": [header("Customers"), *hub_blocks(state, page, notice)],
+    }

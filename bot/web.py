@@ -1,0 +1,52 @@
+"""The HTTP front: POST /slack/events for Slack, GET /healthz for load balancers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.db import Database
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+EVENTS_PATH = "/slack/events"
+
+
+def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def create_wsgi_app(app: App, db: Database) -> WsgiApp:
+    """Route Slack's requests to Bolt (which verifies signatures) and answer health checks."""
+    slack = SlackRequestHandler(app)
+
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == EVENTS_PATH and method == "POST":
+            return slack(environ, start_response)
+        if path == "/healthz" and method in {"GET", "HEAD"}:
+            try:
+                with db.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            except SQLAlchemyError as exc:
+                log.warning("health check: database unavailable (%s)", type(exc).__name__)
+                return _json(start_response, "503 Service Unavailable", {"ok": False})
+            return _json(start_response, "200 OK", {"ok": True})
+        return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
+
+    return wsgi

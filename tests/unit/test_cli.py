@@ -1,0 +1,176 @@
+"""The `customer-bot` command line, run in-process against a scratch SQLite file."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from sqlalchemy import select
+from typer.testing import CliRunner, Result
+
+from bot import cli
+from bot.cli import LOCAL_TEAM_ID, app
+from core.actor import Actor
+from core.config import Settings
+from core.db import Database
+from core.models import Customer, CustomerStatus, MailStatus, OutboxMail, Role
+from core.services.customers import CustomerInput, create_customer
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty working directory and an environment with none of the app's variables."""
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    # Wide enough that no email or message wraps inside the rich tables asserted on.
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(cli, "console", Console(width=200))
+    monkeypatch.setattr(cli, "err_console", Console(stderr=True, width=200))
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield tmp_path
+    # The CLI configures logging for the process; leave it as the next test expects.
+    root.setLevel(level)
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+
+
+def invoke(*args: str, **env: str) -> Result:
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def url_in(workdir: Path) -> str:
+    return f"sqlite:///{workdir / 'cli.db'}"
+
+
+def test_db_upgrade_creates_the_schema_then_reports_it_current(workdir: Path) -> None:
+    first = invoke("db", "upgrade", DATABASE_URL=url_in(workdir))
+    assert first.exit_code == 0, first.output
+    assert "upgraded from schema none to" in first.stdout
+    again = invoke("db", "upgrade", DATABASE_URL=url_in(workdir))
+    assert again.exit_code == 0, again.output
+    assert "is up to date" in again.stdout
+
+
+def test_demo_data_and_search_work_with_no_configuration(workdir: Path) -> None:
+    loaded = invoke("demo-data", "--customers", "50", "--seed", "1")
+    assert loaded.exit_code == 0, loaded.output
+    assert f"Loaded 50 demo customers into workspace {LOCAL_TEAM_ID}" in loaded.stdout
+    assert (workdir / "var" / "customers.db").is_file()
+
+    found = invoke("customers", "search", "zoe")
+    assert found.exit_code == 0, found.output
+    assert "Zoë" in found.stdout
+    assert "UID" in found.stdout and "Mobile" in found.stdout
+    assert "Archived" not in found.stdout
+
+
+def test_search_includes_archived_customers_only_when_asked(workdir: Path) -> None:
+    url = url_in(workdir)
+    assert invoke("demo-data", "--customers", "60", "--seed", "2", DATABASE_URL=url).exit_code == 0
+    db = Database(make_settings(url))
+    with db.unit_of_work(readonly=True) as uow:
+        email = uow.session.scalars(
+            select(Customer.email).where(Customer.status == CustomerStatus.ARCHIVED).limit(1)
+        ).one()
+    db.dispose()
+
+    hidden = invoke("customers", "search", email, DATABASE_URL=url)
+    assert hidden.exit_code == 0, hidden.output
+    assert "No active customers match" in hidden.stdout
+    shown = invoke("customers", "search", email, "--archived", DATABASE_URL=url)
+    assert shown.exit_code == 0, shown.output
+    assert email in shown.stdout and "Archived" in shown.stdout
+
+
+def test_the_only_workspace_is_the_default_team(workdir: Path) -> None:
+    url = url_in(workdir)
+    invoke("demo-data", "--customers", "40", "--team", "T0001", DATABASE_URL=url)
+    found = invoke("customers", "search", "zoe", DATABASE_URL=url)
+    assert found.exit_code == 0, found.output
+    assert "Zo" in found.stdout
+
+    invoke("demo-data", "--customers", "40", "--team", "T0002", DATABASE_URL=url)
+    ambiguous = invoke("customers", "search", "zoe", DATABASE_URL=url)
+    assert ambiguous.exit_code == 2
+    assert "--team" in ambiguous.stderr
+
+
+def test_bad_configuration_names_the_variable(workdir: Path) -> None:
+    result = invoke("customers", "search", "zoe", BUSINESS_TIMEZONE="Mars/Olympus")
+    assert result.exit_code == 2
+    assert "BUSINESS_TIMEZONE" in result.stderr
+    assert "Mars/Olympus" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_database_is_reported_without_its_password(workdir: Path) -> None:
+    result = invoke(
+        "db", "upgrade", DATABASE_URL="postgresql+psycopg://app:hunter2@127.0.0.1:1/customers"
+    )
+    assert result.exit_code == 1
+    assert "Cannot open the database" in result.stderr
+    assert "hunter2" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_demo_data_refuses_a_non_positive_count(workdir: Path) -> None:
+    result = invoke("demo-data", "--customers", "0", DATABASE_URL=url_in(workdir))
+    assert result.exit_code == 2
+    assert "--customers" in result.output
+
+
+def test_mail_deliver_without_smtp_logs_and_marks_not_sent(workdir: Path) -> None:
+    url = url_in(workdir)
+    db = Database(make_settings(url))
+    db.upgrade()
+    password = "Initial-Pa55word!"
+    with db.unit_of_work() as uow:
+        create_customer(
+            uow,
+            Actor(team_id=LOCAL_TEAM_ID, user_id="UADMIN", role=Role.ADMIN),
+            CustomerInput(
+                first_name="Siobhán",
+                last_name="O'Brien",
+                email="siobhan@example.com",
+                mobile="+353861234567",
+                password=password,
+            ),
+        )
+
+    result = invoke("mail", "deliver", DATABASE_URL=url)
+    assert result.exit_code == 0, result.output
+    assert "1 not sent" in result.stdout
+    assert "SMTP_URL is not set" in result.stderr
+    assert "siobhan@example.com" in result.stderr  # the log line standing in for the mail
+    assert password not in result.output
+    with db.unit_of_work(readonly=True) as uow:
+        statuses = uow.session.scalars(select(OutboxMail.status)).all()
+    db.dispose()
+    assert statuses == [MailStatus.NOT_SENT]
+
+    again = invoke("mail", "deliver", DATABASE_URL=url)
+    assert "No mail was due" in again.stdout
+
+
+def test_run_loads_demo_data_on_first_start_only(workdir: Path) -> None:
+    url = url_in(workdir)
+    first = invoke("run", DATABASE_URL=url)
+    assert first.exit_code == 0, first.output
+    assert "First start" in first.stdout
+    assert "Zo" in first.stdout
+    assert "next issue" in first.stdout
+
+    second = invoke("run", DATABASE_URL=url)
+    assert second.exit_code == 0, second.output
+    assert "First start" not in second.stdout
+    db = Database(make_settings(url))
+    with db.unit_of_work(readonly=True) as uow:
+        assert len(uow.session.scalars(select(Customer.id)).all()) == 1000
+    db.dispose()

@@ -1,0 +1,171 @@
+"""manifest.yml is a valid Slack app manifest and asks for exactly what the app needs.
+
+The schema in tests/data/slack-manifest.schema.json is Slack's published app-manifest
+schema (slackapi/manifest-schema, schemas/manifest.schema.1.0.0.json), stored unchanged.
+Its top-level manifest.schema.json routes manifests with `_metadata.major_version: 1`
+(or none) to this file, so validating against it is what Slack's own router would do.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+from jsonschema.validators import validator_for
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST_PATH = ROOT / "manifest.yml"
+SCHEMA_PATH = ROOT / "tests" / "data" / "slack-manifest.schema.json"
+SETUP_DOC_PATH = ROOT / "docs" / "slack-setup.md"
+
+# The least bot scopes the app needs; docs/slack-setup.md explains each one.
+LEAST_BOT_SCOPES = {"commands", "chat:write", "users:read", "files:write", "im:write"}
+
+Manifest = dict[str, Any]
+Mutation = Callable[[Manifest], None]
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def validator(schema: dict[str, Any]) -> Draft7Validator:
+    return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+
+
+@pytest.fixture
+def manifest() -> Manifest:
+    loaded = yaml.safe_load(MANIFEST_PATH.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _errors(validator: Draft7Validator, instance: Manifest) -> list[str]:
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"
+        for error in validator.iter_errors(instance)
+    ]
+
+
+def test_schema_is_draft_07_and_well_formed(schema: dict[str, Any]) -> None:
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert validator_for(schema) is Draft7Validator
+    Draft7Validator.check_schema(schema)
+
+
+def test_manifest_validates_against_slack_schema(
+    validator: Draft7Validator, manifest: Manifest
+) -> None:
+    assert _errors(validator, manifest) == []
+
+
+def test_manifest_targets_the_schema_version_we_store(manifest: Manifest) -> None:
+    # The stored schema is the one Slack's router applies to major version 1 (or none).
+    assert manifest.get("_metadata", {}).get("major_version", 1) == 1
+
+
+def test_customers_command_is_declared_with_hint_and_escaping(manifest: Manifest) -> None:
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    assert set(commands) == {"/customers"}
+    customers = commands["/customers"]
+    assert customers["description"].strip()
+    hint = customers["usage_hint"]
+    for word in ("name", "new", "help", "chart", "staff", "add", "remove", "list", "@user"):
+        assert word in hint
+    # `/customers staff add @user` needs Slack to send <@U…> ids, not display names.
+    assert customers["should_escape"] is True
+
+
+def test_bot_user_and_app_home(manifest: Manifest) -> None:
+    features = manifest["features"]
+    assert features["bot_user"]["display_name"] == "Customer Records"
+    assert features["app_home"]["home_tab_enabled"] is True
+
+
+def test_events_interactivity_and_socket_mode(manifest: Manifest) -> None:
+    settings = manifest["settings"]
+    assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["socket_mode_enabled"] is True
+    assert settings["org_deploy_enabled"] is False
+    assert settings["token_rotation_enabled"] is False
+
+
+def test_bot_scopes_are_exactly_the_least_set(manifest: Manifest) -> None:
+    scopes = manifest["oauth_config"]["scopes"]
+    assert set(scopes) == {"bot"}, "no user scopes, no optional scopes"
+    assert len(scopes["bot"]) == len(set(scopes["bot"]))
+    assert set(scopes["bot"]) == LEAST_BOT_SCOPES
+
+
+def test_every_scope_is_justified_in_the_setup_guide(manifest: Manifest) -> None:
+    doc = SETUP_DOC_PATH.read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z:._]+)` \|", doc, flags=re.MULTILINE))
+    assert documented == set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_background_color_is_a_hex_colour(manifest: Manifest) -> None:
+    # The schema spells this check "regex", which JSON Schema ignores, so check it here.
+    colour = manifest["display_information"]["background_color"]
+    assert re.fullmatch(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?", colour)
+
+
+def _long_app_name(m: Manifest) -> None:
+    m["display_information"]["name"] = "Customer Records for Studios and Gyms"  # 36 chars
+
+
+def _unknown_top_level_key(m: Manifest) -> None:
+    m["permissions"] = {"bot": ["commands"]}
+
+
+def _command_without_slash(m: Manifest) -> None:
+    m["features"]["slash_commands"][0]["command"] = "customers"
+
+
+def _interactivity_without_is_enabled(m: Manifest) -> None:
+    del m["settings"]["interactivity"]["is_enabled"]
+
+
+def _socket_mode_as_string(m: Manifest) -> None:
+    m["settings"]["socket_mode_enabled"] = "yes"
+
+
+@pytest.mark.parametrize(
+    ("mutation", "path"),
+    [
+        pytest.param(_long_app_name, "display_information/name", id="name-over-35-chars"),
+        pytest.param(_unknown_top_level_key, "<root>", id="unknown-top-level-key"),
+        pytest.param(
+            _command_without_slash, "features/slash_commands/0/command", id="command-no-slash"
+        ),
+        pytest.param(
+            _interactivity_without_is_enabled,
+            "settings/interactivity",
+            id="interactivity-missing-is_enabled",
+        ),
+        pytest.param(
+            _socket_mode_as_string, "settings/socket_mode_enabled", id="socket-mode-not-bool"
+        ),
+    ],
+)
+def test_a_broken_manifest_fails_validation(
+    validator: Draft7Validator, manifest: Manifest, mutation: Mutation, path: str
+) -> None:
+    broken = copy.deepcopy(manifest)
+    mutation(broken)
+    errors = _errors(validator, broken)
+    assert errors, "the schema accepted a broken manifest"
+    assert any(e.startswith(f"{path}: ") for e in errors), errors
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(broken)
