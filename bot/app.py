@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -13,7 +14,16 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.access import GuestCheck, access_middleware
-from bot.actions import customer_delete, customer_details, customer_form, hub
+from bot.actions import (
+    account,
+    customer_delete,
+    customer_details,
+    customer_form,
+    hub,
+    merge,
+    notes,
+    questionnaires,
+)
 from bot.commands import customers
 from bot.deps import Deps
 from bot.events import app_home
@@ -22,7 +32,18 @@ from core.db import Database
 
 log = logging.getLogger(__name__)
 
-LISTENER_MODULES = (customers, hub, customer_form, customer_delete, customer_details, app_home)
+LISTENER_MODULES = (
+    customers,
+    hub,
+    customer_form,
+    customer_delete,
+    customer_details,
+    notes,
+    questionnaires,
+    merge,
+    account,
+    app_home,
+)
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -38,12 +59,20 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
-def create_app(settings: Settings, db: Database, *, client: WebClient | None = None) -> App:
+def create_app(
+    settings: Settings,
+    db: Database,
+    *,
+    client: WebClient | None = None,
+    listener_executor: Executor | None = None,
+) -> App:
     """Build the Bolt app; the caller decides how requests reach it (HTTP or Socket Mode)."""
     signing = settings.slack_signing_secret
     app = App(
+        listener_executor=listener_executor,
         client=client or web_client(settings),
-        signing_secret=signing.get_secret_value() if signing else None,
+        # Never None: Bolt would then read SLACK_SIGNING_SECRET itself, bypassing Settings.
+        signing_secret=signing.get_secret_value() if signing else "",
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.bolt"),

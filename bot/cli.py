@@ -14,13 +14,12 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from core.actor import Actor
-from core.config import Settings, load_settings
+from core.config import RunMode, Settings, load_settings
 from core.db import Database
 from core.errors import ConfigError, DomainError
 from core.mail import (
@@ -33,18 +32,15 @@ from core.mail import (
 from core.migrations.runner import current_revision
 from core.models import CustomerStatus, Role
 from core.services.customers import (
-    MAX_PAGE_SIZE,
     CustomerRecord,
-    list_customers,
     search_customers,
 )
-from core.services.demo import DemoSummary, load_demo_customers
-from core.services.workspaces import team_ids
+from core.services.demo import DemoSummary, load_demo_customers, load_demo_history
+from core.services.paging import MAX_PAGE_SIZE
+from core.services.workspaces import LOCAL_TEAM_ID, team_ids
 
-LOCAL_TEAM_ID = "T0LOCAL"
 CLI_USER_ID = "cli"
 FIRST_RUN_CUSTOMERS = 1000
-SAMPLE_SEARCH = "zoe"
 _LOG_HANDLER = "customer-bot"
 
 app = typer.Typer(
@@ -169,6 +165,13 @@ def _load_demo(db: Database, team_id: str, count: int, seed: int | None) -> Demo
                     count,
                     seed=seed,
                     progress=lambda done, _total: bar.update(task, completed=done),
+                )
+                history = bar.add_task("Adding their history", total=None)
+                load_demo_history(
+                    uow,
+                    team_id,
+                    seed=seed,
+                    progress=lambda done, total: bar.update(history, completed=done, total=total),
                 )
     except KeyboardInterrupt:
         _fail("Interrupted; no demo customers were saved.", 130)
@@ -329,39 +332,65 @@ def mail_deliver(
         console.print("Mail to retry goes out on a later run, or keep this running with --loop.")
 
 
+def _console(settings: Settings, demo_customers: int) -> None:
+    from bot.local.console import run_console
+
+    try:
+        run_console(settings, demo_customers=demo_customers)
+    except ConfigError as exc:
+        _fail(f"{exc}. Fix it in the environment or in .env.", 2)
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        _fail(f"Cannot open the database: {reason}")
+
+
+DemoOption = Annotated[
+    int,
+    typer.Option(
+        "--demo-customers", min=0, max=1_000_000, help="Demo customers loaded on first start."
+    ),
+]
+
+
+@app.command("console")
+def console_command(demo_customers: DemoOption = FIRST_RUN_CUSTOMERS) -> None:
+    """The local workspace: the real app in this terminal, with no Slack account needed."""
+    _console(_settings(), demo_customers)
+
+
 @app.command("run")
-def run() -> None:
-    """Start the app. For now: demo data on first start and a sample search."""
-    with _database() as db:
-        team_id = _team_id(db, None)
-        actor = _actor(team_id)
-        with db.unit_of_work(readonly=True) as uow:
-            active = list_customers(uow, actor, page_size=1).total
-            archived = list_customers(uow, actor, status=CustomerStatus.ARCHIVED, page_size=1).total
-        if active + archived == 0:
-            console.print(f"First start: creating {FIRST_RUN_CUSTOMERS:,} demo customers.")
-            summary = _load_demo(db, team_id, FIRST_RUN_CUSTOMERS, None)
-            active, archived = summary.created - summary.archived, summary.archived
-        console.print(
-            Panel.fit(
-                f"[bold]Customer Records for Slack[/bold]\n"
-                f"Database:  {escape(_url(db))}\n"
-                f"Workspace: {escape(team_id)}, {active:,} active and {archived:,} archived customers",
-                title="Local preview",
-            )
-        )
-        console.print(f'Sample search for "{SAMPLE_SEARCH}" (accents optional, so Zoë matches):')
-        more = f"see more with: customer-bot customers search {SAMPLE_SEARCH} --limit 50"
-        _search(db, team_id, SAMPLE_SEARCH, archived=False, limit=10, more=more)
-    console.print(
-        "\n[bold]The Slack app and the local console (customer-bot console) are not in this "
-        "build yet; they come with the next issue.[/bold] Until then, the customer records "
-        "core works from this command line:\n"
-        "  customer-bot customers search NAME     find customers by name, email or mobile\n"
-        "  customer-bot demo-data --customers N   add more demo customers\n"
-        "  customer-bot mail deliver              send queued welcome mail\n"
-        "  customer-bot --help                    everything else"
-    )
+def run(demo_customers: DemoOption = FIRST_RUN_CUSTOMERS) -> None:
+    """What `make run` does: Slack when tokens are configured, else the local workspace."""
+    settings = _settings()
+    if settings.run_mode is RunMode.LOCAL:
+        _console(settings, demo_customers)
+    else:
+        serve(http=settings.run_mode is RunMode.HTTP)
+
+
+@app.command("serve")
+def serve(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve HTTP (POST /slack/events) instead of Socket Mode.")
+    ] = False,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on with --http.")
+    ] = "0.0.0.0",  # noqa: S104 - a server's job
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port for --http.")] = 3000,
+) -> None:
+    """Run against Slack: Socket Mode when SLACK_APP_TOKEN is set, else --http."""
+    from bot.server import serve_http, serve_socket_mode
+
+    settings = _settings()
+    try:
+        if http or settings.run_mode is not RunMode.SOCKET:
+            serve_http(settings, host=host, port=port)
+        else:
+            serve_socket_mode(settings)
+    except ConfigError as exc:
+        _fail(f"{exc}. Fix it in the environment or in .env.", 2)
+    except KeyboardInterrupt:
+        console.print("Stopped.")
 
 
 def main() -> None:

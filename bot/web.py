@@ -1,4 +1,4 @@
-"""The HTTP front: POST /slack/events for Slack, GET /healthz for load balancers."""
+"""The HTTP front: POST /slack/events for Slack, GET /healthz, GET /charts/<signed token>.png."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.chart_images import serve_chart
+from core.chart_links import CHARTS_PATH
 from core.db import Database
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
 
 
 def create_wsgi_app(app: App, db: Database) -> WsgiApp:
-    """Route Slack's requests to Bolt (which verifies signatures) and answer health checks."""
+    """Route Slack's requests to Bolt (which verifies signatures), health checks and chart images."""
     slack = SlackRequestHandler(app)
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -47,6 +49,8 @@ def create_wsgi_app(app: App, db: Database) -> WsgiApp:
                 log.warning("health check: database unavailable (%s)", type(exc).__name__)
                 return _json(start_response, "503 Service Unavailable", {"ok": False})
             return _json(start_response, "200 OK", {"ok": True})
+        if path.startswith(CHARTS_PATH) and method == "GET":
+            return serve_chart(db, path.removeprefix(CHARTS_PATH), start_response)
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 
     return wsgi

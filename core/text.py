@@ -10,6 +10,8 @@ _EXTRA_FOLDS = str.maketrans(
     {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
 )
 _SPACES = re.compile(r"\s+")
+# C0/C1 controls except tab and newline: invisible in Slack, and PostgreSQL rejects NUL.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def fold(text: str) -> str:
@@ -24,6 +26,11 @@ def fold(text: str) -> str:
 def squeeze(text: str) -> str:
     """Trim and collapse runs of white space to one space."""
     return _SPACES.sub(" ", text).strip()
+
+
+def clean_multiline(text: str) -> str:
+    """Free text trimmed, with Unix line breaks and without invisible control characters."""
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 def digits(text: str) -> str:

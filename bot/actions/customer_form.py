@@ -8,11 +8,14 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.deps import actor_of, deps_of
-from bot.hub_surface import show_hub
+from bot.details_surface import show_details
+from bot.hub_surface import render_hub, show_hub
 from bot.views.blocks import modal, section
-from bot.views.customer_details import customer_details
+from bot.views.customer_details import DetailsMeta
 from bot.views.customer_form import CALLBACK_ID, FIELDS, FormMeta, customer_form, submitted_values
+from bot.views.hub import HubState
 from bot.views.notice import Notice
+from bot.views.origin import DetailsState
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.services import customers
 from core.services.customers import CustomerInput
@@ -70,18 +73,22 @@ def register(app: App) -> None:
         except DomainError as exc:
             ack(response_action="update", view=_message_view(exc.message))
             return
-        ack()
         if meta.mode == "create":
             text = f"Created {record.full_name}. Their portal login is on its way by email."
         else:
             text = f"Saved {record.full_name}'s contact details."
+        if meta.origin.surface == "none" and not meta.origin.details_view_id:
+            # Opened on its own (`/customers new`): no hub underneath would show the confirmation,
+            # so the form itself becomes the hub, showing the customer just saved.
+            hub = render_hub(deps, actor, HubState(q=record.email), home=False, notice=Notice(text))
+            ack(response_action="update", view=hub)
+            return
+        ack()
         if meta.origin.details_view_id:
-            client.views_update(
-                view_id=meta.origin.details_view_id,
-                view=customer_details(
-                    record,
-                    timezone=deps.settings.business_timezone,
-                    origin=meta.origin.model_copy(update={"details_view_id": ""}),
-                ),
+            # Back to the details the form was opened from, on the tab they were showing.
+            hub_origin = meta.origin.model_copy(
+                update={"details_view_id": "", "details": DetailsState()}
             )
+            details = DetailsMeta(uid=record.uid, state=meta.origin.details, origin=hub_origin)
+            show_details(client, deps, actor, meta.origin.details_view_id, details)
         show_hub(client, deps, actor, meta.origin, notice=Notice(text))

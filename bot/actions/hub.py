@@ -9,9 +9,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.deps import actor_of, deps_of
+from bot.details_surface import render_details
 from bot.hub_surface import origin_of, render_hub, show_hub
 from bot.views.confirmations import DeleteMeta, delete_confirmation
-from bot.views.customer_details import customer_details
+from bot.views.customer_details import DetailsMeta
 from bot.views.customer_form import FormMeta, customer_form, record_values
 from bot.views.hub import CALLBACK_ID as HUB_CALLBACK_ID
 from bot.views.hub import (
@@ -76,13 +77,11 @@ def _open_details(
 ) -> None:
     deps, actor = deps_of(context), actor_of(context)
     try:
-        with deps.db.unit_of_work(readonly=True) as uow:
-            record = customers.get_customer(uow, actor, uid)
+        view = render_details(deps, actor, DetailsMeta(uid=uid, origin=origin))
     except DomainError as exc:
         show_hub(client, deps, actor, origin, notice=Notice(exc.message, ok=False))
         return
-    tz = deps.settings.business_timezone
-    _open_or_push(client, body, origin, customer_details(record, timezone=tz, origin=origin))
+    _open_or_push(client, body, origin, view)
 
 
 def _open_edit(

@@ -6,11 +6,13 @@ import html
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.chart_upload import CHART_USAGE, chart_command
 from bot.deps import actor_of, deps_of
 from bot.hub_surface import render_hub
+from bot.views.blocks import escape
 from bot.views.customer_form import FormMeta, customer_form
 from bot.views.hub import SEARCH_MAX, HubState
 from bot.views.messages import help_blocks, staff_list_text
@@ -66,7 +68,11 @@ def register(app: App) -> None:
 
     @app.command("/customers")
     def on_customers(
-        ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient
+        ack: Ack,
+        command: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+        respond: Respond,
     ) -> None:
         # should_escape makes Slack send &amp; &lt; &gt; and <@U…> mentions in the text.
         text = html.unescape((command.get("text") or "").strip())
@@ -79,15 +85,27 @@ def register(app: App) -> None:
             ack(response_type="ephemeral", text=_staff_command(context, words[1:]))
             return
         if sub == "chart":
-            ack(
-                response_type="ephemeral",
-                text="The sales chart is not available yet; it arrives with customer details.",
+            query = text[len(words[0]) :].strip()[:SEARCH_MAX]
+            if not query:
+                ack(response_type="ephemeral", text=CHART_USAGE)
+                return
+            ack(response_type="ephemeral", text=f"Rendering the chart for '{escape(query)}'…")
+            # Bolt has already answered Slack at ack() (process_before_response is off), so
+            # searching, rendering and uploading below never delay the acknowledgement.
+            chart_command(
+                deps_of(context),
+                actor_of(context),
+                client,
+                respond,
+                channel_id=command["channel_id"],
+                query=query,
             )
             return
         ack()
         if sub == "new":
             client.views_open(trigger_id=command["trigger_id"], view=customer_form(FormMeta(), {}))
             return
-        state = HubState(q=text[:SEARCH_MAX])
+        channel = str(command.get("channel_id") or "")[:32]
+        state = HubState(q=text[:SEARCH_MAX], channel_id=channel)
         view = render_hub(deps_of(context), actor_of(context), state, home=False)
         client.views_open(trigger_id=command["trigger_id"], view=view)

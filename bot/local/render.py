@@ -6,9 +6,8 @@ console's numbers and the screen always agree.
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -20,7 +19,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from bot.local.blockkit import INTERACTIVE, JSON, TEXT_INPUTS, text_of
+from bot.local.blockkit import INTERACTIVE, JSON, STATE_KEYS, TEXT_INPUTS, text_of
 
 Names = Mapping[str, str]
 
@@ -146,23 +145,29 @@ class _Blocks:
 
     def render(self, blocks: Sequence[JSON]) -> list[RenderableType]:
         shown: list[RenderableType] = []
-        for block in blocks:
-            rendered = self.block(block)
-            if rendered is not None:
-                shown.append(rendered)
+        for i, block in enumerate(blocks):
+            shown.append(self.block(block))
+            # Air after headings, fields and inputs, as Slack leaves; list rows stay tight.
+            spaced = block.get("type") in {"header", "input"} or bool(block.get("fields"))
+            if spaced and i < len(blocks) - 1:
+                shown.append(Text())
         return shown
 
     def number(self) -> Text:
         self.count += 1
-        return Text(f"[{self.count}]", NUMBER) if self.numbered else Text()
+        shown = Text()
+        if self.numbered:
+            shown.append(f"[{self.count}]", NUMBER)
+            shown.append(" ")
+        return shown
 
     def text(self, obj: object, style: Style | None = None) -> Text:
         return text_object(obj, self.names, style=style)
 
-    def block(self, block: JSON) -> RenderableType | None:
+    def block(self, block: JSON) -> RenderableType:
         kind = block.get("type")
         if kind == "header":
-            return Padding(self.text(block.get("text"), Style(bold=True, underline=True)), (0, 0))
+            return self.text(block.get("text"), Style(bold=True, underline=True))
         if kind == "section":
             return self.section(block)
         if kind == "context":
@@ -178,6 +183,7 @@ class _Blocks:
         return Text(f"[{kind} block]", DIM)
 
     def section(self, block: JSON) -> RenderableType:
+        block_id = str(block.get("block_id", ""))
         parts: list[RenderableType] = []
         if block.get("text") is not None:
             parts.append(self.text(block["text"]))
@@ -196,7 +202,7 @@ class _Blocks:
         if accessory.get("type") == "image":
             side = Text(f"[image: {accessory.get('alt_text', '')}]", DIM)
         elif accessory.get("type") in INTERACTIVE:
-            side = self.control(accessory)
+            side = self.control(accessory, block_id)
         else:
             side = Text(f"[{accessory.get('type')}]", DIM)
         row = Table.grid(padding=(0, 2), expand=True)
@@ -217,12 +223,13 @@ class _Blocks:
         return line
 
     def actions(self, block: JSON) -> Text:
+        block_id = str(block.get("block_id", ""))
         line = Text()
         for i, item in enumerate(block.get("elements") or []):
             if i:
                 line.append("   ")
             if isinstance(item, Mapping) and item.get("type") in INTERACTIVE:
-                line.append_text(self.control(item))
+                line.append_text(self.control(item, block_id))
             else:
                 line.append(f"[{item.get('type') if isinstance(item, Mapping) else item}]", DIM)
         return line
@@ -236,29 +243,27 @@ class _Blocks:
             shown.stylize(Style(link=url))
         return shown
 
-    def control(self, element: Mapping[str, Any]) -> Text:
+    def control(self, element: Mapping[str, Any], block_id: str) -> Text:
         """A numbered control inline: button, overflow menu, select, choices, picker."""
         shown = self.number()
-        if shown:
-            shown.append(" ")
-        shown.append_text(self.describe(element))
+        shown.append_text(self.describe(element, block_id))
         return shown
 
-    def describe(self, element: Mapping[str, Any]) -> Text:
+    def describe(self, element: Mapping[str, Any], block_id: str) -> Text:
         kind = element.get("type")
         if kind == "button":
             style = BUTTON_STYLES.get(str(element.get("style")), BUTTON)
             label = _label(element.get("text"))
-            shown = Text(f" {label} " if style is not BUTTON else label, style)
+            shown = _styled(f" {label} " if style is not BUTTON else label, style)
             if element.get("url"):
                 shown.append(" ↗", LINK + Style(link=str(element["url"])))
             return shown
         options = _options(element)
         if kind == "overflow":
-            shown = Text("⋯ ", BUTTON)
+            shown = _styled("⋯ ", BUTTON)
             shown.append_text(_joined(_label(o.get("text")) for o in options))
             return shown
-        current = self.current(element)
+        current = self.current(element, block_id)
         if kind in {"radio_buttons", "checkboxes"}:
             chosen = {o.get("value") for o in current} if isinstance(current, list) else set()
             if isinstance(current, Mapping):
@@ -279,21 +284,23 @@ class _Blocks:
             shown.append(" ▾", BUTTON)
         return shown
 
-    def current(self, element: Mapping[str, Any]) -> Any:
+    def current(self, element: Mapping[str, Any], block_id: str) -> Any:
         """What the element holds now (typed or chosen, else its initial value), or None."""
-        for values in self.state.values():
-            if isinstance(values, Mapping) and element.get("action_id") in values:
-                held = values[element["action_id"]]
-                if isinstance(held, Mapping) and held.get("type") == element.get("type"):
-                    return next(
-                        (v for k, v in held.items() if k != "type" and v not in (None, [])), None
-                    )
-        return None
+        kind = str(element.get("type"))
+        if kind not in STATE_KEYS:
+            return None
+        key, initial_key = STATE_KEYS[kind]
+        held = (self.state.get(block_id) or {}).get(element.get("action_id"))
+        if isinstance(held, Mapping) and held.get("type") == kind:
+            return held.get(key)
+        # Messages carry no state: what shows is the element's initial value.
+        return element.get(initial_key)
 
     def value(self, element: Mapping[str, Any], current: Any) -> Text:
         if current in (None, "", []):
             placeholder = _label(element.get("placeholder")) if element.get("placeholder") else ""
-            return Text(f" {placeholder or 'empty'} ", PLACEHOLDER)
+            # An empty box, as Slack shows it (a word here could be mistaken for typed text).
+            return _styled(f" {placeholder} " if placeholder else " " * 12, PLACEHOLDER)
         if isinstance(current, Mapping):
             current = _label(current.get("text"))
         elif isinstance(current, list):
@@ -301,9 +308,9 @@ class _Blocks:
                 _label(item.get("text")) if isinstance(item, Mapping) else self.who(str(item))
                 for item in current
             )
-        elif str(element.get("type", "")).startswith(("users_select", "multi_users_select")):
+        elif element.get("type") == "users_select":
             current = self.who(str(current))
-        return Text(f" {current} ", VALUE)
+        return _styled(f" {current} ", VALUE)
 
     def who(self, user_id: str) -> str:
         return "@" + self.names.get(user_id, user_id)
@@ -314,7 +321,6 @@ class _Blocks:
         lines: list[RenderableType] = [head]
         if isinstance(element, Mapping) and element.get("type") in INTERACTIVE:
             head.append_text(self.number())
-            head.append(" ")
         head.append_text(self.text(block.get("label"), Style(bold=True)))
         if block.get("optional"):
             head.append(" (optional)", DIM)
@@ -323,7 +329,7 @@ class _Blocks:
             if block.get("dispatch_action") and "on_character_entered" in (triggers or []):
                 head.append(" · updates as you type", DIM)
             if element.get("type") in INTERACTIVE:
-                shown = self.describe(element)
+                shown = self.describe(element, str(block.get("block_id", "")))
             else:
                 shown = Text(f"[{element.get('type')}]", DIM)
             lines.append(Padding(shown, (0, 0, 0, INDENT)))
@@ -335,13 +341,20 @@ class _Blocks:
         return Group(*lines)
 
 
+def _styled(text: str, style: Style) -> Text:
+    """Text styled in a span, so that what is appended to it later keeps its own style."""
+    shown = Text()
+    shown.append(text, style)
+    return shown
+
+
 def _options(element: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     groups = element.get("option_groups") or []
     nested = [o for g in groups if isinstance(g, Mapping) for o in g.get("options") or []]
     return [o for o in [*(element.get("options") or []), *nested] if isinstance(o, Mapping)]
 
 
-def _joined(labels: Iterator[str] | Sequence[str]) -> Text:
+def _joined(labels: Iterable[str]) -> Text:
     out = Text()
     for i, label in enumerate(labels):
         if i:
@@ -382,20 +395,19 @@ def render_view(
     """
     values = (view.get("state") or {}).get("values") or {}
     body = render_blocks(view.get("blocks") or [], state=values, errors=errors, names=names)
-    title = Text(" ")
+    title = Text()
     for crumb in trail:
         title.append(crumb, DIM)
         title.append(" › ", DIM)
     title.append(view_title(view), Style(bold=True))
-    title.append(" ")
     footer = None
     if view.get("type") != "home":
-        footer = Text(" ")
+        footer = Text()
         if view.get("submit"):
             footer.append("submit", NUMBER)
             footer.append(f" = {_label(view['submit'])}   ")
         footer.append("back", NUMBER)
-        footer.append(f" = {_label(view.get('close')) or 'Close'} ")
+        footer.append(f" = {_label(view.get('close')) or 'Close'}")
     return Panel(
         Group(*body) if body else Text("(empty)", DIM),
         title=title,
@@ -422,7 +434,7 @@ def render_message(
     )
     return Panel(
         Group(*body),
-        title=Text(f" {heading} ", DIM),
+        title=Text(heading, DIM),
         title_align="left",
         border_style="grey50",
         width=width,
@@ -439,7 +451,7 @@ def render_confirm(confirm: Mapping[str, Any], *, names: Names | None = None) ->
     answer.append(f" = {_label(confirm.get('deny')) or 'Cancel'}")
     return Panel(
         Group(text_object(confirm.get("text"), names), Text(), answer),
-        title=Text(f" {_label(confirm.get('title'))} ", Style(bold=True)),
+        title=Text(_label(confirm.get("title")), Style(bold=True)),
         title_align="left",
         border_style="yellow",
         padding=(0, 1),

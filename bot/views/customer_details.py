@@ -1,64 +1,166 @@
-"""Customer details: account information (the eight tabs and chart arrive with issue #5)."""
+"""A customer's details: account information, 12-month sales activity, and the eight tabs."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
-
-from bot.views.blocks import actions, button, context, escape, fields, modal, section
-from bot.views.origin import Origin
+from bot.views.blocks import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    escape,
+    fields,
+    header,
+    modal,
+    section,
+)
+from bot.views.history import history_entry
+from bot.views.notice import Notice, notice_block
+from bot.views.origin import DetailsState
+from bot.views.sales_text import LEGEND, text_chart
+from bot.views.tabs import PAGE_SIZES, DetailsMeta, ReturnTo, pager, tab_buttons
 from core.formatting import format_phone, format_when
 from core.models import CustomerStatus
+from core.services.account import HistoryRow
 from core.services.customers import CustomerRecord
+from core.services.paging import Page
+from core.services.sales import SalesSeries
+
+__all__ = ["CALLBACK_ID", "DetailsMeta", "ReturnTo", "account_tab", "customer_details"]
 
 CALLBACK_ID = "customer_details.view"
 EDIT_ACTION = "customer_details.edit"
+POST_CHART_ACTION = "customer_details.post_chart"
+ARCHIVE_ACTION = "customer_details.archive"
+ACTIVATE_ACTION = "customer_details.activate"
+UNDO_ACTION = "customer_details.undo"
+MERGE_ACTION = "customer_details.merge"
+OPEN_ACTION = "customer_details.open"
+IMAGE_URL_MAX = 3000
 
 
-class DetailsMeta(BaseModel):
-    """Whose details these are and the hub they were opened from."""
-
-    uid: str = Field(max_length=16)
-    origin: Origin = Field(default_factory=Origin)
-
-    @classmethod
-    def parse(cls, raw: str | None) -> DetailsMeta | None:
-        """None when the metadata is missing or not ours."""
-        try:
-            return cls.model_validate(json.loads(raw or ""))
-        except (ValueError, ValidationError):
-            return None
+def _status(customer: CustomerRecord) -> Block | None:
+    if customer.merged_into_uid is not None:
+        return section(
+            f":twisted_rightwards_arrows: *Archived* — merged into UID {customer.merged_into_uid}. "
+            "Their bookings, passes and history now belong to that customer.",
+            accessory=button("Open kept customer", OPEN_ACTION, value=customer.merged_into_uid),
+            block_id="details_status",
+        )
+    if customer.status is CustomerStatus.ARCHIVED:
+        return context(":file_cabinet: *Archived* — hidden from the active list; all data is kept.")
+    return None
 
 
-def customer_details(
-    customer: CustomerRecord, *, timezone: str, origin: Origin | None = None
-) -> dict[str, Any]:
-    """UID, name, email (mailto), mobile (tel), updated; says plainly what is not built yet."""
-    phone = format_phone(customer.mobile)
-    status = " (archived)" if customer.status is CustomerStatus.ARCHIVED else ""
-    blocks = [
+def _account_information(customer: CustomerRecord, timezone: str) -> list[Block]:
+    email = escape(customer.email)
+    blocks: list[Block] = [
+        header(customer.full_name),
         fields(
             [
                 ("UID", customer.uid),
-                ("Name", escape(customer.full_name) + status),
-                ("Email", f"<mailto:{escape(customer.email)}|{escape(customer.email)}>"),
-                ("Mobile", f"<tel:{customer.mobile}|{escape(phone)}>"),
+                ("Name", escape(customer.full_name)),
+                ("Email", f"<mailto:{email}|{email}>"),
+                ("Mobile", f"<tel:{customer.mobile}|{escape(format_phone(customer.mobile))}>"),
                 ("Updated", format_when(customer.updated_at, timezone)),
             ]
         ),
-        actions([button("Edit", EDIT_ACTION, value=customer.uid)], block_id="details_actions"),
-        section(
-            ":construction: *Not available yet:* the sales chart and the Bookings, Appointments, "
-            "Passes, Videos, Subscriptions, Questionnaires, Notes and Account tabs are being "
-            "built and will appear here in a coming release."
-        ),
-        context("Until then, use Edit Contact, Archive and Delete from the customer list."),
     ]
+    status = _status(customer)
+    if status is not None:
+        blocks.append(status)
+    blocks.append(
+        actions(
+            [
+                button("Edit", EDIT_ACTION, value=customer.uid),
+                button("Post chart", POST_CHART_ACTION, value=customer.uid),
+            ],
+            block_id="details_actions",
+        )
+    )
+    return blocks
+
+
+def _sales(series: SalesSeries, chart_url: str | None, name: str) -> list[Block]:
+    blocks: list[Block] = [
+        section(
+            f"*Sales activity* · last 12 months\n{text_chart(series)}", block_id="details_sales"
+        )
+    ]
+    if chart_url and len(chart_url) <= IMAGE_URL_MAX:
+        blocks.append(
+            {
+                "type": "image",
+                "block_id": "details_chart",
+                "image_url": chart_url,
+                "alt_text": clip(f"Sales of {name} per month: bookings, passes and videos", 2000),
+            }
+        )
+    blocks.append(context(LEGEND + " · *Post chart* shares it as an image."))
+    return blocks
+
+
+def account_tab(
+    customer: CustomerRecord, state: DetailsState, history: Page[HistoryRow], *, timezone: str
+) -> list[Block]:
+    """Archive (or Activate), Merge, and the account history, newest first."""
+    archived = customer.status is CustomerStatus.ARCHIVED
+    buttons = [
+        button("Activate Customer", ACTIVATE_ACTION, value=customer.uid)
+        if archived
+        else button("Archive Customer", ARCHIVE_ACTION, value=customer.uid)
+    ]
+    if customer.merged_into_uid is None:
+        buttons.append(button("Merge Customer", MERGE_ACTION, value=customer.uid, style="danger"))
+    blocks: list[Block] = [
+        section(f"*Account* · UID {customer.uid}", block_id="details_header"),
+        actions(buttons, block_id="details_account"),
+        context(
+            "*Archive* hides them from the active list and keeps everything; it can be undone. "
+            "*Merge* moves everything to another customer and archives this one; admins only, "
+            "and it cannot be undone."
+        ),
+    ]
+    if history.total:
+        summary = f"{history.first_index:,}–{history.last_index:,} of {history.total:,} entries"
+    else:
+        summary = "no changes recorded yet"
+    blocks.append(section(f"*Account History* · {summary}", block_id="details_history"))
+    blocks.extend(
+        history_entry(entry, uid=customer.uid, timezone=timezone)
+        for entry in history.rows[: PAGE_SIZES[state.tab]]
+    )
+    blocks.extend(pager(history))
+    return blocks
+
+
+def customer_details(
+    meta: DetailsMeta,
+    customer: CustomerRecord,
+    sales: SalesSeries,
+    body: list[Block],
+    *,
+    timezone: str,
+    notice: Notice | None = None,
+    chart_url: str | None = None,
+) -> dict[str, Any]:
+    """The details modal: account information, sales activity, tabs, and the tab's `body`."""
+    blocks = _account_information(customer, timezone)
+    blocks.extend(_sales(sales, chart_url, customer.full_name))
+    blocks.append(divider())
+    blocks.append(tab_buttons(meta.state.tab))
+    if notice is not None:
+        blocks.append(notice_block(notice))
+    blocks.extend(body)
+    # Slack requires a submit button beside input blocks: on a tab with a search box it searches.
+    searchable = any(block.get("type") == "input" for block in body)
     return modal(
         "Customer",
         blocks,
         callback_id=CALLBACK_ID,
-        private_metadata=DetailsMeta(uid=customer.uid, origin=origin or Origin()).model_dump_json(),
+        private_metadata=meta.model_dump_json(),
+        submit="Search" if searchable else None,
     )

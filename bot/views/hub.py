@@ -47,6 +47,8 @@ class HubState(BaseModel):
     q: str = Field(default="", max_length=SEARCH_MAX)
     sort: SortOrder = SortOrder.NAME_ASC
     page: int = Field(default=1, ge=1, le=1_000_000)
+    # The conversation `/customers` was typed in: where "Post chart" posts (blank: a DM).
+    channel_id: str = Field(default="", max_length=32)
 
     @property
     def status(self) -> CustomerStatus:

@@ -40,6 +40,7 @@ def help_blocks() -> list[Block]:
             "• `/customers zoe` — open the list already searching for *zoe* "
             "(name, email or mobile)\n"
             "• `/customers new` — create a customer\n"
+            "• `/customers chart zoe` — post the 12-month sales chart of the best match here\n"
             "• `/customers help` — this help\n"
             "• `/customers staff list` — who has access (admins)\n"
             "• `/customers staff add @someone` — give a colleague access (admins; add `admin` "

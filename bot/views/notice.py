@@ -14,6 +14,8 @@ class Notice:
     text: str
     ok: bool = True
     undo_value: str | None = None
+    # The customer details have their own Undo, which refreshes them instead of the hub.
+    undo_action: str = "hub.undo"
 
 
 UNDO_ACTION = "hub.undo"
@@ -24,5 +26,5 @@ def notice_block(notice: Notice) -> Block:
     icon = ":white_check_mark:" if notice.ok else ":warning:"
     accessory = None
     if notice.undo_value is not None:
-        accessory = button("Undo", UNDO_ACTION, value=notice.undo_value)
+        accessory = button("Undo", notice.undo_action, value=notice.undo_value)
     return section(f"{icon} {escape(notice.text)}", accessory=accessory, block_id="notice")

@@ -1,20 +1,64 @@
 """Typed SQLAlchemy models, one module per aggregate; importing this registers them all."""
 
+from core.models.appointment import Appointment, AppointmentState
 from core.models.base import Base
+from core.models.booking import Booking, BookingState, RefundState
+from core.models.catalog import (
+    AppointmentService,
+    Event,
+    EventOccurrence,
+    Facilitator,
+    PassType,
+    QuestionnaireTemplate,
+    SubscriptionPlan,
+    Video,
+    facilitator_services,
+)
+from core.models.commerce import PaymentMethod
 from core.models.customer import Customer, CustomerStatus
 from core.models.history import HistoryEntry
 from core.models.mail import MailStatus, OutboxMail
+from core.models.note import NOTE_MAX, Note
+from core.models.passes import Pass, PassState
+from core.models.questionnaire import QuestionnaireResponse, QuestionnaireStatus
 from core.models.staff import Role, StaffMember
+from core.models.subscription import Subscription, SubscriptionState
+from core.models.video_purchase import VideoPurchase, VideoState
 from core.models.workspace import Workspace
 
 __all__ = [
+    "NOTE_MAX",
+    "Appointment",
+    "AppointmentService",
+    "AppointmentState",
     "Base",
+    "Booking",
+    "BookingState",
     "Customer",
     "CustomerStatus",
+    "Event",
+    "EventOccurrence",
+    "Facilitator",
     "HistoryEntry",
     "MailStatus",
+    "Note",
     "OutboxMail",
+    "Pass",
+    "PassState",
+    "PassType",
+    "PaymentMethod",
+    "QuestionnaireResponse",
+    "QuestionnaireStatus",
+    "QuestionnaireTemplate",
+    "RefundState",
     "Role",
     "StaffMember",
+    "Subscription",
+    "SubscriptionPlan",
+    "SubscriptionState",
+    "Video",
+    "VideoPurchase",
+    "VideoState",
     "Workspace",
+    "facilitator_services",
 ]

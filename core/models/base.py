@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData
+from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, Integer, MetaData, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -20,6 +21,19 @@ NAMING_CONVENTION = {
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit keys.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def enum_type(enum: type[StrEnum]) -> Enum:
+    """A portable enum column storing the members' values as short strings (no native type)."""
+    return Enum(enum, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+def team_fk() -> ForeignKey:
+    """The tenant column's foreign key: a workspace's rows go when the workspace goes."""
+    return ForeignKey("workspaces.team_id", ondelete="CASCADE")
+
+
+TeamId = String(32)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, BigId, UTCDateTime
+from core.models.base import Base, BigId, UTCDateTime, enum_type
 
 NAME_KEY_LENGTH = 201
 
@@ -49,12 +49,7 @@ class Customer(Base):
     # NULL means no portal password has been set (e.g. generated demo data).
     password_hash: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[CustomerStatus] = mapped_column(
-        Enum(
-            CustomerStatus,
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        enum_type(CustomerStatus),
         default=CustomerStatus.ACTIVE,
     )
     merged_into_id: Mapped[int | None] = mapped_column(

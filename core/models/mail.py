@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, BigId, UTCDateTime
+from core.models.base import Base, BigId, UTCDateTime, enum_type
 
 
 class MailStatus(StrEnum):
@@ -41,9 +41,7 @@ class OutboxMail(Base):
     body: Mapped[str] = mapped_column(Text)
     secret: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[MailStatus] = mapped_column(
-        Enum(
-            MailStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-        ),
+        enum_type(MailStatus),
         default=MailStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, BigId, UTCDateTime
+from core.models.base import Base, BigId, UTCDateTime, enum_type
 
 
 class Role(StrEnum):
@@ -29,8 +29,6 @@ class StaffMember(Base):
         String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE")
     )
     slack_user_id: Mapped[str] = mapped_column(String(32))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(enum_type(Role))
     added_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, case, delete, func, or_, select
@@ -21,13 +22,13 @@ from core.models import Customer, CustomerStatus, HistoryEntry
 from core.models.customer import NAME_KEY_LENGTH
 from core.security import generate_password, hash_password
 from core.services import history
+from core.services.paging import MAX_PAGE_SIZE, Page, fetch_page
 from core.services.workspaces import ensure_workspace
 from core.text import digits, fold, like_pattern
 from core.validation import clean_email, clean_mobile, clean_name, password_problems
 
 UID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 UID_LENGTH = 12
-MAX_PAGE_SIZE = 100
 CONTACT_FIELDS = ("first_name", "last_name", "email", "mobile")
 
 
@@ -71,29 +72,7 @@ class CustomerRecord:
         return f"{self.first_name} {self.last_name}"
 
 
-@dataclass(frozen=True)
-class CustomerPage:
-    """One page of a listing plus what the pager needs."""
-
-    rows: list[CustomerRecord]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        """Number of pages (at least 1, so an empty list is 'page 1 of 1')."""
-        return max(1, math.ceil(self.total / self.page_size))
-
-    @property
-    def first_index(self) -> int:
-        """1-based position of the first row shown (0 when empty)."""
-        return (self.page - 1) * self.page_size + 1 if self.rows else 0
-
-    @property
-    def last_index(self) -> int:
-        """1-based position of the last row shown (0 when empty)."""
-        return self.first_index + len(self.rows) - 1 if self.rows else 0
+CustomerPage = Page[CustomerRecord]
 
 
 def new_uid() -> str:
@@ -248,9 +227,65 @@ def _load(uow: UnitOfWork, actor: Actor, uid: str, *, lock: bool = False) -> Cus
     return customer
 
 
+def customer_count(uow: UnitOfWork, team_id: str) -> int:
+    """How many customers (active and archived) a workspace holds."""
+    query = select(func.count()).select_from(Customer).where(Customer.team_id == team_id)
+    return uow.session.scalar(query) or 0
+
+
 def get_customer(uow: UnitOfWork, actor: Actor, uid: str) -> CustomerRecord:
     """One customer of the actor's workspace by public UID."""
     return _record(uow, _load(uow, actor, uid))
+
+
+def find_customer(uow: UnitOfWork, actor: Actor, uid: str) -> Customer:
+    """The customer model of the actor's workspace by UID, for reading their records."""
+    return _load(uow, actor, uid)
+
+
+def _merged_away(uow: UnitOfWork, customer: Customer) -> Conflict:
+    kept = uow.session.get(Customer, customer.merged_into_id)
+    where = f"{kept.full_name} (UID {kept.uid})" if kept is not None else "another customer"
+    return Conflict(
+        f"{customer.full_name} was merged into {where}; open the kept customer's record instead.",
+        changed_by=customer.updated_by,
+        changed_at=customer.updated_at,
+    )
+
+
+def load_for_change(uow: UnitOfWork, actor: Actor, uid: str) -> Customer:
+    """The customer locked for adding to their records; one merged into another is refused."""
+    # The lock makes a merge and this change take turns: either the merge moves what we add,
+    # or we see the merge and refuse, so nothing is left behind on a merged customer.
+    customer = _load(uow, actor, uid, lock=True)
+    if customer.merged_into_id is not None:
+        raise _merged_away(uow, customer)
+    return customer
+
+
+class _Owned(Protocol):
+    @property
+    def customer_id(self) -> int: ...
+
+
+OwnedT = TypeVar("OwnedT", bound=_Owned)
+
+
+def lock_owner(uow: UnitOfWork, load: Callable[[], OwnedT]) -> tuple[OwnedT, Customer]:
+    """Lock the customer a row belongs to; return the row as it is now, and that customer.
+
+    `load` must re-read the row (populate_existing) and raise NotFound once it is gone."""
+    row = load()
+    # A merge may move the row to another customer while we wait for the lock; then the
+    # customer to lock is the new one. Each retry needs another merge to win a race.
+    for _ in range(3):
+        customer = uow.session.get(
+            Customer, row.customer_id, with_for_update=True, populate_existing=True
+        )
+        row = load()
+        if customer is not None and row.customer_id == customer.id:
+            return row, customer
+    raise Conflict("This record moved to another customer meanwhile; reopen it and try again.")
 
 
 def _stale(customer: Customer) -> Conflict:
@@ -303,6 +338,9 @@ def edit_contact(
 
 def _set_status(uow: UnitOfWork, actor: Actor, uid: str, status: CustomerStatus) -> CustomerRecord:
     customer = _load(uow, actor, uid, lock=True)
+    if status is CustomerStatus.ACTIVE and customer.merged_into_id is not None:
+        # A merged record's history lives on the kept customer; reviving it would split them.
+        raise _merged_away(uow, customer)
     if customer.status is not status:
         before = customer.status
         customer.status = status
@@ -377,10 +415,6 @@ def _filtered(actor: Actor, status: CustomerStatus | None, text: str) -> Select[
     return query
 
 
-def _clamp(page: int, page_size: int) -> tuple[int, int]:
-    return max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
-
-
 def list_customers(
     uow: UnitOfWork,
     actor: Actor,
@@ -392,17 +426,13 @@ def list_customers(
     page_size: int = 10,
 ) -> CustomerPage:
     """One page of the actor's customers with the given status, filtered and sorted by name."""
-    page, page_size = _clamp(page, page_size)
     base = _filtered(actor, status, query)
-    total = uow.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    last_page = max(1, math.ceil(total / page_size))
-    page = min(page, last_page)
     if sort is SortOrder.NAME_ASC:
         ordered = base.order_by(Customer.name_key.asc(), Customer.id.asc())
     else:
         ordered = base.order_by(Customer.name_key.desc(), Customer.id.desc())
-    rows = uow.session.scalars(ordered.limit(page_size).offset((page - 1) * page_size)).all()
-    return CustomerPage([_to_record(c) for c in rows], total, page, page_size)
+    rows, total, page, page_size = fetch_page(uow, ordered, page=page, page_size=page_size)
+    return CustomerPage([_to_record(row[0]) for row in rows], total, page, page_size)
 
 
 def search_customers(

@@ -10,16 +10,41 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import exists, insert, select
 
 from core.db import UnitOfWork
-from core.models import Customer, CustomerStatus
+from core.models import (
+    Appointment,
+    Booking,
+    Customer,
+    CustomerStatus,
+    Note,
+    Pass,
+    QuestionnaireResponse,
+    Role,
+    StaffMember,
+    Subscription,
+    VideoPurchase,
+)
+from core.services.catalog import sync_catalog
 from core.services.customers import name_key, new_uid
+from core.services.demo_catalog import DEMO_ANSWERS, DEMO_CATALOG
+from core.services.demo_history import (
+    DEMO_STAFF,
+    MIN_AUTHORS,
+    YEAR,
+    DemoCustomer,
+    HistoryGenerator,
+    HistorySummary,
+)
 from core.services.workspaces import ensure_workspace
 from core.text import fold
 
 DEMO_ACTOR = "demo-data"
 BATCH_SIZE = 5000
+# History is heavy (dozens of rows a customer), so only this many customers get one by default.
+HISTORY_CUSTOMERS = 1000
+HISTORY_BATCH_SIZE = 200
 ARCHIVED_SHARE = 0.1
 HISTORY_DAYS = 730
 # Every ZOE_EVERY-th customer is a Zoë/Zoe/Zoey/Zoé, so "zoe" finds someone in any demo set.
@@ -459,3 +484,99 @@ def load_demo_customers(
         if progress is not None:
             progress(done, count)
     return DemoSummary(team_id=team_id, created=count, archived=archived)
+
+
+def _authors(uow: UnitOfWork, team_id: str) -> list[str]:
+    """The workspace's admins and staff, topped up with fictional staff to have several."""
+    staff = uow.session.scalars(
+        select(StaffMember.slack_user_id)
+        .where(StaffMember.team_id == team_id)
+        .order_by(StaffMember.role != Role.ADMIN, StaffMember.id)
+    )
+    authors = list(dict.fromkeys([*uow.settings.admin_slack_user_ids, *staff]))
+    authors.extend(DEMO_STAFF[: max(0, MIN_AUTHORS - len(authors))])
+    return authors
+
+
+def _customers_without_history(uow: UnitOfWork, team_id: str, limit: int) -> list[DemoCustomer]:
+    """Demo-made customers with nothing recorded yet, oldest id first (never real customers)."""
+    customer_history = [
+        exists().where(model.customer_id == Customer.id)
+        for model in (
+            Booking,
+            Appointment,
+            Pass,
+            VideoPurchase,
+            Subscription,
+            QuestionnaireResponse,
+            Note,
+        )
+    ]
+    rows = uow.session.execute(
+        select(Customer.id, Customer.uid, Customer.created_at, Customer.updated_at, Customer.status)
+        .where(
+            Customer.team_id == team_id,
+            Customer.updated_by == DEMO_ACTOR,
+            *(~has for has in customer_history),
+        )
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    now = uow.now().replace(microsecond=0)
+    found = []
+    for customer_id, uid, created_at, updated_at, status in rows:
+        active = status is CustomerStatus.ACTIVE
+        # An archived customer's history stops when they were archived.
+        end = now if active else max(updated_at, created_at)
+        start = max(created_at, now - YEAR)
+        found.append(DemoCustomer(customer_id, uid, min(start, end), end, active))
+    return found
+
+
+def load_demo_history(
+    uow: UnitOfWork,
+    team_id: str,
+    *,
+    customers_limit: int = HISTORY_CUSTOMERS,
+    seed: int | None = None,
+    progress: Progress | None = None,
+    batch_size: int = HISTORY_BATCH_SIZE,
+) -> HistorySummary:
+    """Add the demo catalog to `team_id` and a year of history to up to `customers_limit` demo customers.
+
+    Only customers made by `load_demo_customers` that have no history yet are chosen, so running
+    it again fills the next ones. `progress(done, total)` is called after each batch.
+    """
+    if customers_limit < 0:
+        raise ValueError("customers_limit must not be negative")
+    workspace = ensure_workspace(uow, team_id)
+    ids = sync_catalog(uow, team_id, DEMO_CATALOG)
+    customers = _customers_without_history(uow, team_id, customers_limit)
+    generator = HistoryGenerator(
+        uow,
+        random.Random(seed),
+        team_id=team_id,
+        currency=workspace.currency,
+        timezone=workspace.timezone,
+        catalog=DEMO_CATALOG,
+        ids=ids,
+        answers=DEMO_ANSWERS,
+        authors=_authors(uow, team_id),
+    )
+    for first in range(0, len(customers), batch_size):
+        generator.add_batch(customers[first : first + batch_size])
+        if progress is not None:
+            progress(min(first + batch_size, len(customers)), len(customers))
+    counts = generator.counts
+    return HistorySummary(
+        team_id=team_id,
+        customers=len(customers),
+        occurrences=ids.occurrences_added,
+        bookings=counts["bookings"],
+        appointments=counts["appointments"],
+        passes=counts["passes"],
+        videos=counts["videos"],
+        subscriptions=counts["subscriptions"],
+        questionnaires=counts["questionnaires"],
+        notes=counts["notes"],
+    )

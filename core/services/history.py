@@ -8,6 +8,14 @@ from core.db import UnitOfWork
 from core.models import Customer, HistoryEntry
 
 PASSWORD_CHANGED = "password changed"  # noqa: S105 - an audit label
+# Before/after values longer than this are cut: the history says what changed, the record
+# itself holds the full text.
+VALUE_MAX = 280
+
+
+def clip(text: str, limit: int = VALUE_MAX) -> str:
+    """`text` cut to at most `limit` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def record(

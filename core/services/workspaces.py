@@ -8,6 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from core.db import UnitOfWork
 from core.models import Workspace
 
+# The workspace of the local console, which runs without a Slack account.
+LOCAL_TEAM_ID = "T0LOCAL"
+
 
 def ensure_workspace(uow: UnitOfWork, team_id: str, name: str = "") -> Workspace:
     """The workspace row for `team_id`, created with the configured defaults if new."""

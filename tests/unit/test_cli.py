@@ -159,18 +159,29 @@ def test_mail_deliver_without_smtp_logs_and_marks_not_sent(workdir: Path) -> Non
     assert "No mail was due" in again.stdout
 
 
-def test_run_loads_demo_data_on_first_start_only(workdir: Path) -> None:
+def test_run_without_tokens_opens_the_console_with_demo_data_once(workdir: Path) -> None:
     url = url_in(workdir)
-    first = invoke("run", DATABASE_URL=url)
+    first = CliRunner().invoke(
+        app,
+        ["run", "--demo-customers", "40"],
+        input="/customers zoe\nquit\n",
+        env={"DATABASE_URL": url},
+    )
     assert first.exit_code == 0, first.output
-    assert "First start" in first.stdout
-    assert "Zo" in first.stdout
-    assert "next issue" in first.stdout
+    assert "demo customers" in first.output
+    assert "Customers" in first.output
+    assert "Zo" in first.output
 
-    second = invoke("run", DATABASE_URL=url)
+    second = CliRunner().invoke(app, ["run"], input="quit\n", env={"DATABASE_URL": url})
     assert second.exit_code == 0, second.output
-    assert "First start" not in second.stdout
     db = Database(make_settings(url))
     with db.unit_of_work(readonly=True) as uow:
-        assert len(uow.session.scalars(select(Customer.id)).all()) == 1000
+        assert len(uow.session.scalars(select(Customer.id)).all()) == 40
     db.dispose()
+
+
+def test_run_with_a_bot_token_but_no_signing_secret_names_what_is_missing(workdir: Path) -> None:
+    result = invoke("run", DATABASE_URL=url_in(workdir), SLACK_BOT_TOKEN="xoxb-test")
+    assert result.exit_code == 2
+    assert "SLACK_SIGNING_SECRET" in result.output
+    assert "xoxb-test" not in result.output

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.views.confirmations import DeleteMeta, delete_confirmation
-from bot.views.customer_details import DetailsMeta, customer_details
 from bot.views.customer_form import FormMeta, customer_form, record_values, submitted_values
 from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.messages import help_blocks, refusal_text, staff_list_text
@@ -188,18 +187,12 @@ def test_submitted_values_tolerates_missing_and_odd_state() -> None:
     }
 
 
-def test_delete_confirmation_and_details_views() -> None:
+def test_delete_confirmation() -> None:
+    # The details view has its own tests in test_details_views.py.
     record = customer(1, first=LONG, last=LONG)
     confirm = delete_confirmation(record, DeleteMeta(uid=record.uid))
     assert_valid_view(confirm)
     assert "cannot be restored" in str(confirm["blocks"])
-    details = customer_details(record, timezone="Europe/London", origin=Origin(surface="home"))
-    assert_valid_view(details)
-    text = str(details["blocks"])
-    assert "mailto:person1@example.com" in text and "tel:+447700900123" in text
-    assert "Not available yet" in text
-    parsed = DetailsMeta.parse(details["private_metadata"])
-    assert parsed is not None and parsed.origin.surface == "home"
 
 
 def test_messages() -> None:

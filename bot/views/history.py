@@ -1,0 +1,60 @@
+"""Account History on the Account tab: who did what and when, with before → after of edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.views.blocks import SECTION_TEXT_MAX, Block, clip, escape, section
+from bot.views.tabs import who
+from core.formatting import NOTHING, format_phone, format_when
+from core.services.account import HistoryRow
+
+FIELD_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Email",
+    "mobile": "Mobile",
+    "password": "Password",
+    "status": "Status",
+    "merged_into": "Merged into",
+    "content": "Content",
+}
+VALUE_MAX = 120
+MAX_CHANGES = 12
+
+
+def _value(field: str, value: Any) -> str:
+    if value is None or value == "":
+        return NOTHING
+    text = str(value)
+    if field == "mobile":
+        text = format_phone(text)
+    return escape(clip(" ".join(text.split()), VALUE_MAX))
+
+
+def _change(field: str, values: Any) -> str:
+    label = FIELD_LABELS.get(field, field[:1].upper() + field[1:])
+    if field == "password":
+        # Passwords are never shown, not even hashed: only that one was set.
+        return "• Password changed"
+    if isinstance(values, list) and len(values) == 2:
+        before, after = values
+        return f"• {escape(clip(label, 80))}: {_value(field, before)} → {_value(field, after)}"
+    return f"• {escape(clip(label, 80))}: {_value(field, values)}"
+
+
+def history_entry(entry: HistoryRow, *, uid: str, timezone: str) -> Block:
+    """One entry: what, when and who, then each changed field and the detail."""
+    lines = [
+        f"*{escape(clip(entry.action, 60)).capitalize()}* · "
+        f"{format_when(entry.created_at, timezone)} · by {who(entry.actor)}"
+    ]
+    changes = list(entry.changes.items())
+    lines.extend(_change(field, values) for field, values in changes[:MAX_CHANGES])
+    if len(changes) > MAX_CHANGES:
+        lines.append(f"• …and {len(changes) - MAX_CHANGES} more changes")
+    if entry.detail:
+        lines.append(f"_{escape(clip(entry.detail, 600))}_")
+    if entry.customer_uid != uid:
+        lines.append(f"_Came with the merge of UID {escape(entry.customer_uid)}_")
+    return section(clip("\n".join(lines), SECTION_TEXT_MAX), block_id=f"history_{entry.id}")

@@ -1,0 +1,131 @@
+"""Merge Customer: choose the customer to keep, see what moves, confirm (it cannot be undone)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.views.blocks import Block, clip, context, escape, fields, modal, option, plain, section
+from bot.views.tabs import ReturnTo
+from core.formatting import format_phone
+from core.services.account import MergePreview
+from core.services.customers import CustomerRecord
+
+CALLBACK_ID = "merge.submit"
+# The block_id is the service's field name, so a refusal lands under the select.
+TARGET_BLOCK = "target"
+TARGET_ACTION = "merge.target"
+MAX_CANDIDATES = 20
+COUNT_LABELS = {
+    "bookings": "Bookings",
+    "appointments": "Appointments",
+    "passes": "Passes",
+    "videos": "Videos",
+    "subscriptions": "Subscriptions",
+    "questionnaires": "Questionnaires",
+    "notes": "Notes",
+    "history": "History entries",
+}
+
+
+class MergeMeta(ReturnTo):
+    """The merge modal over a details view; the source is the details' customer."""
+
+    @classmethod
+    def parse(cls, raw: str | None) -> MergeMeta | None:
+        """None when the metadata is missing or not ours."""
+        try:
+            return cls.model_validate(json.loads(raw or ""))
+        except (ValueError, ValidationError):
+            return None
+
+
+def candidate_option(customer: CustomerRecord) -> dict[str, Any]:
+    """One customer in the select: name and email (clipped to the option limit), value the UID."""
+    return option(f"{customer.full_name} · {customer.email}", customer.uid)
+
+
+def candidate_options(candidates: list[CustomerRecord]) -> list[dict[str, Any]]:
+    """The external select's options for what was typed."""
+    return [candidate_option(c) for c in candidates[:MAX_CANDIDATES]]
+
+
+def _who(customer: CustomerRecord) -> str:
+    return (
+        f"*{escape(clip(customer.full_name, 210))}* · {escape(clip(customer.email, 320))} · "
+        f"{escape(format_phone(customer.mobile))} · UID {customer.uid}"
+    )
+
+
+def merge_form(
+    source: CustomerRecord,
+    meta: MergeMeta,
+    *,
+    preview: MergePreview | None = None,
+    problem: str = "",
+) -> dict[str, Any]:
+    """The merge modal; once a customer to keep is chosen, the counts that move and a warning."""
+    name = escape(clip(source.full_name, 210))
+    select: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": TARGET_ACTION,
+        "placeholder": plain("Type a name, email or mobile", 150),
+        "min_query_length": 1,
+    }
+    if preview is not None:
+        select["initial_option"] = candidate_option(preview.target)
+    blocks: list[Block] = [
+        section(
+            f"Merge {_who(source)} into another customer. Everything of {name}'s moves to the "
+            f"customer you keep, and {name} is archived."
+        ),
+        {
+            "type": "input",
+            "block_id": TARGET_BLOCK,
+            "label": plain("Customer to keep", 2000),
+            "element": select,
+            "dispatch_action": True,
+        },
+    ]
+    if problem:
+        blocks.append(section(f":warning: {escape(problem)}", block_id="merge_problem"))
+    if preview is not None:
+        kept = escape(clip(preview.target.full_name, 210))
+        blocks.append(section(f"*Keep:* {_who(preview.target)}", block_id="merge_keep"))
+        blocks.append(
+            fields(
+                [
+                    (COUNT_LABELS.get(tab, tab.title()), f"{count:,}")
+                    for tab, count in preview.counts.items()
+                ]
+            )
+        )
+        blocks.append(
+            section(
+                f":warning: *This cannot be undone.* The records above move to {kept}; {name} "
+                f"is archived and marked as merged into {kept}, and their portal login stops "
+                "working.",
+                block_id="merge_warning",
+            )
+        )
+    else:
+        blocks.append(context("Choose the customer to keep to see what will move."))
+    return modal(
+        "Merge Customer",
+        blocks,
+        callback_id=CALLBACK_ID,
+        private_metadata=meta.model_dump_json(),
+        submit="Merge",
+        close="Cancel",
+    )
+
+
+def submitted_target(state_values: dict[str, Any]) -> str:
+    """The UID of the customer chosen to keep ('' when none)."""
+    block = state_values.get(TARGET_BLOCK)
+    element = block.get(TARGET_ACTION) if isinstance(block, dict) else None
+    chosen = element.get("selected_option") if isinstance(element, dict) else None
+    value = chosen.get("value") if isinstance(chosen, dict) else None
+    return value if isinstance(value, str) else ""

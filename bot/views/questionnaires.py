@@ -1,0 +1,257 @@
+"""The Questionnaires tab (cards), a response's questions and answers, recording answers, assigning."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from bot.views.blocks import (
+    Block,
+    button,
+    clip,
+    context,
+    escape,
+    modal,
+    option,
+    section,
+    text_input,
+)
+from bot.views.origin import DetailsState
+from bot.views.tabs import (
+    PAGE_SIZES,
+    ReturnTo,
+    empty_state,
+    local_date,
+    pager,
+    search_input,
+    tab_header,
+)
+from core.models import QuestionnaireStatus
+from core.services.paging import Page
+from core.services.questionnaires import (
+    ANSWER_MAX,
+    QuestionnaireDetail,
+    QuestionnaireRow,
+    TemplateRow,
+)
+
+ASSIGN_ACTION = "questionnaire.assign"
+VIEW_ACTION = "questionnaire.view"
+DETAILS_CALLBACK = "questionnaire.details"
+ANSWERS_CALLBACK = "questionnaire_answers.submit"
+ANSWER_ACTION = "questionnaire_answers.answer"
+ASSIGN_CALLBACK = "questionnaire_assign.submit"
+# Block ids are the service's field names, so its errors land under the right input.
+TEMPLATE_BLOCK = "template"
+TEMPLATE_ACTION = "questionnaire_assign.template"
+# A modal holds 100 blocks: one per question plus a few around them.
+MAX_QUESTIONS = 95
+MAX_TEMPLATES = 100
+
+
+class QuestionnaireMeta(ReturnTo):
+    """Which response a questionnaire modal shows, from which version, over which details view."""
+
+    response_id: int = Field(ge=1)
+    updated_at: datetime | None = None
+
+    @classmethod
+    def parse(cls, raw: str | None) -> QuestionnaireMeta | None:
+        """None when the metadata is missing or not ours."""
+        try:
+            return cls.model_validate(json.loads(raw or ""))
+        except (ValueError, ValidationError):
+            return None
+
+
+class AssignMeta(ReturnTo):
+    """Assign Questionnaire over a details view."""
+
+    @classmethod
+    def parse(cls, raw: str | None) -> AssignMeta | None:
+        """None when the metadata is missing or not ours."""
+        try:
+            return cls.model_validate(json.loads(raw or ""))
+        except (ValueError, ValidationError):
+            return None
+
+
+def answer_block(index: int) -> str:
+    """The block_id of question `index`'s answer (0-based), as the service names its errors."""
+    return f"answer_{index}"
+
+
+def _status(row: QuestionnaireRow) -> str:
+    icon = ":white_check_mark:" if row.status is QuestionnaireStatus.COMPLETED else ":hourglass:"
+    return f"{icon} {row.status.value.title()} · {row.answered} of {row.total} answered"
+
+
+def _card(row: QuestionnaireRow, timezone: str) -> Block:
+    text = (
+        f"*{escape(clip(row.name, 200))}* · #{row.id}\n"
+        f"{_status(row)}\n"
+        f"Created {local_date(row.created_at, timezone)} · "
+        f"Updated {local_date(row.updated_at, timezone)}"
+    )
+    return section(
+        text,
+        accessory=button("View Details", VIEW_ACTION, value=str(row.id)),
+        block_id=f"questionnaire_{row.id}",
+    )
+
+
+def questionnaires_tab(
+    state: DetailsState, page: Page[QuestionnaireRow], *, timezone: str
+) -> list[Block]:
+    """Assigned questionnaires, newest first, as cards; Assign Questionnaire beside the count."""
+    assign = button("Assign Questionnaire", ASSIGN_ACTION, value="assign")
+    blocks = [search_input(state), tab_header(state, page, "questionnaires", assign)]
+    if page.rows:
+        blocks.extend(_card(row, timezone) for row in page.rows[: PAGE_SIZES[state.tab]])
+    else:
+        blocks.append(
+            empty_state(
+                state,
+                "No questionnaires yet — use *Assign Questionnaire* to ask them to fill one in "
+                "(they answer in the customer portal).",
+            )
+        )
+    blocks.extend(pager(page))
+    return blocks
+
+
+def _more(detail: QuestionnaireDetail) -> list[Block]:
+    hidden = len(detail.questions) - MAX_QUESTIONS
+    if hidden <= 0:
+        return []
+    return [context(f"…and {hidden:,} more questions, which only the customer portal shows.")]
+
+
+def questionnaire_details(
+    detail: QuestionnaireDetail, meta: QuestionnaireMeta, *, timezone: str
+) -> dict[str, Any]:
+    """Every question with its answer; submitting turns the modal into the answer form."""
+    row = detail.row
+    blocks: list[Block] = [
+        section(f"*{escape(clip(row.name, 200))}* · #{row.id}\n{_status(row)}"),
+        context(
+            f"Created {local_date(row.created_at, timezone)} · "
+            f"Updated {local_date(row.updated_at, timezone)}"
+        ),
+    ]
+    for number, (question, answer) in enumerate(
+        zip(detail.questions[:MAX_QUESTIONS], detail.answers, strict=False), start=1
+    ):
+        shown = escape(clip(answer, 2000)) if answer is not None else "_Not answered yet_"
+        blocks.append(section(f"*{number}. {escape(clip(question, 900))}*\n{shown}"))
+    blocks.extend(_more(detail))
+    return modal(
+        "Questionnaire",
+        blocks,
+        callback_id=DETAILS_CALLBACK,
+        private_metadata=meta.model_dump_json(),
+        submit="Record answers",
+    )
+
+
+def answers_form(
+    detail: QuestionnaireDetail, meta: QuestionnaireMeta, *, problem: str = ""
+) -> dict[str, Any]:
+    """One box per question, holding the current answer; blank leaves it unanswered."""
+    blocks: list[Block] = []
+    if problem:
+        blocks.append(section(f":warning: {escape(problem)}"))
+    blocks.append(
+        context(
+            f"Recording answers to *{escape(clip(detail.row.name, 200))}* on the customer's "
+            "behalf. Leave a box empty to leave that question unanswered."
+        )
+    )
+    for index, question in enumerate(detail.questions[:MAX_QUESTIONS]):
+        answer = detail.answers[index] if index < len(detail.answers) else None
+        blocks.append(
+            text_input(
+                answer_block(index),
+                f"{index + 1}. {question}",
+                ANSWER_ACTION,
+                initial=answer or "",
+                optional=True,
+                multiline=True,
+                max_length=ANSWER_MAX,
+            )
+        )
+    blocks.extend(_more(detail))
+    return modal(
+        "Record answers",
+        blocks,
+        callback_id=ANSWERS_CALLBACK,
+        private_metadata=meta.model_dump_json(),
+        submit="Save answers",
+        close="Cancel",
+    )
+
+
+def submitted_answers(state_values: dict[str, Any], detail: QuestionnaireDetail) -> list[str]:
+    """An answer for every question: what was typed, or as before for questions not shown."""
+    answers: list[str] = []
+    for index in range(len(detail.questions)):
+        before = detail.answers[index] if index < len(detail.answers) else None
+        block = state_values.get(answer_block(index))
+        if index >= MAX_QUESTIONS or not isinstance(block, dict):
+            answers.append(before or "")
+            continue
+        element = block.get(ANSWER_ACTION)
+        value = element.get("value") if isinstance(element, dict) else None
+        answers.append(value if isinstance(value, str) else "")
+    return answers
+
+
+def assign_form(templates: list[TemplateRow], meta: AssignMeta) -> dict[str, Any]:
+    """Pick a questionnaire to assign; says what to do when the workspace has none."""
+    if not templates:
+        blocks = [
+            section(
+                "There are no questionnaires to assign yet. An admin adds them with "
+                "`customer-bot catalog import FILE` (see the README)."
+            )
+        ]
+        return modal("Assign Questionnaire", blocks, callback_id=ASSIGN_CALLBACK)
+    options = [
+        option(f"{t.name} ({t.question_count} questions)", str(t.id))
+        for t in templates[:MAX_TEMPLATES]
+    ]
+    select = {
+        "type": "static_select",
+        "action_id": TEMPLATE_ACTION,
+        "placeholder": {"type": "plain_text", "text": "Choose a questionnaire"},
+        "options": options,
+    }
+    blocks = [
+        section("The customer sees it as pending in the customer portal and answers it there."),
+        {
+            "type": "input",
+            "block_id": TEMPLATE_BLOCK,
+            "label": {"type": "plain_text", "text": "Questionnaire"},
+            "element": select,
+        },
+    ]
+    return modal(
+        "Assign Questionnaire",
+        blocks,
+        callback_id=ASSIGN_CALLBACK,
+        private_metadata=meta.model_dump_json(),
+        submit="Assign",
+        close="Cancel",
+    )
+
+
+def submitted_template(state_values: dict[str, Any]) -> int | None:
+    """The chosen template's id, or None."""
+    block = state_values.get(TEMPLATE_BLOCK)
+    element = block.get(TEMPLATE_ACTION) if isinstance(block, dict) else None
+    chosen = element.get("selected_option") if isinstance(element, dict) else None
+    value = chosen.get("value") if isinstance(chosen, dict) else None
+    return int(value) if isinstance(value, str) and value.isdigit() else None

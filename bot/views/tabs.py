@@ -1,0 +1,448 @@
+"""The customer details' tabs: their state, search box, header, pager, empty states and rows."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.views.blocks import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    option,
+    overflow,
+    section,
+    text_input,
+)
+from bot.views.hub import SEARCH_MAX
+from bot.views.origin import DetailsState, Origin, Tab
+from core.formatting import (
+    NOTHING,
+    format_date,
+    format_duration,
+    format_money,
+    format_price,
+    format_when,
+)
+from core.models import (
+    AppointmentState,
+    BookingState,
+    PassState,
+    PaymentMethod,
+    RefundState,
+    SubscriptionState,
+    VideoState,
+)
+from core.services.appointments import AppointmentRow
+from core.services.bookings import BookingRow
+from core.services.paging import Page
+from core.services.passes import PassRow
+from core.services.subscriptions import SubscriptionRow
+from core.services.videos import VideoRow
+
+T = TypeVar("T")
+
+TAB_ACTION_PREFIX = "customer_details.tab."
+SEARCH_ACTION = "customer_details.search"
+SEARCH_BLOCK_PREFIX = "details_search_"
+PREV_ACTION = "customer_details.page.prev"
+NEXT_ACTION = "customer_details.page.next"
+COMMERCE_ACTION = "customer_details.commerce"
+ROW_ACTION = "customer_details.row"
+
+TAB_LABELS = {
+    Tab.BOOKINGS: "Bookings",
+    Tab.APPOINTMENTS: "Appointments",
+    Tab.PASSES: "Passes",
+    Tab.VIDEOS: "Videos",
+    Tab.SUBSCRIPTIONS: "Subscriptions",
+    Tab.QUESTIONNAIRES: "Questionnaires",
+    Tab.NOTES: "Notes",
+    Tab.ACCOUNT: "Account",
+}
+# Rows per page, so that the largest page stays far below a modal's 100 blocks.
+PAGE_SIZES = {
+    Tab.BOOKINGS: 10,
+    Tab.APPOINTMENTS: 10,
+    Tab.PASSES: 10,
+    Tab.VIDEOS: 10,
+    Tab.SUBSCRIPTIONS: 10,
+    Tab.QUESTIONNAIRES: 5,
+    Tab.NOTES: 5,
+    Tab.ACCOUNT: 10,
+}
+SEARCH_HINTS = {
+    Tab.BOOKINGS: "Event name or #ID",
+    Tab.APPOINTMENTS: "Service, facilitator or #ID",
+    Tab.PASSES: "Pass name or #ID",
+    Tab.VIDEOS: "Video title or #ID",
+    Tab.SUBSCRIPTIONS: "Plan name or #ID",
+    Tab.QUESTIONNAIRES: "Questionnaire name or #ID",
+    Tab.NOTES: "Words in the note or #ID",
+}
+# The buttons the commerce release implements: (value, label, what it does, as a sentence subject).
+COMMERCE_BUTTONS = {
+    Tab.BOOKINGS: ("book_event", "Book an Event", "Booking events"),
+    Tab.APPOINTMENTS: ("book_appointment", "Book Appointment", "Booking appointments"),
+    Tab.PASSES: ("assign_pass", "Assign Pass", "Assigning passes"),
+    Tab.VIDEOS: ("assign_video", "Assign Video", "Assigning videos"),
+}
+ROW_VERBS = {
+    "transfer": "Transfer",
+    "cancel": "Cancel",
+    "refund": "Refund",
+    "reschedule": "Reschedule",
+    "adjust": "Adjust credits",
+    "extend": "Extend",
+    "pause": "Pause",
+    "resume": "Resume",
+    "suspend": "Suspend",
+}
+ROW_NOUNS = {
+    Tab.BOOKINGS: "booking",
+    Tab.APPOINTMENTS: "appointment",
+    Tab.PASSES: "pass",
+    Tab.VIDEOS: "video",
+    Tab.SUBSCRIPTIONS: "subscription",
+}
+NOT_YET = "from Slack is not available yet — it comes with the commerce release."
+STRIPE_MARK = ":credit_card: Stripe"
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
+
+
+class DetailsMeta(BaseModel):
+    """private_metadata of the details view: whose they are, what is shown, and the hub beneath."""
+
+    uid: str = Field(max_length=16)
+    state: DetailsState = Field(default_factory=DetailsState)
+    origin: Origin = Field(default_factory=Origin)
+
+    @classmethod
+    def parse(cls, raw: str | None) -> DetailsMeta | None:
+        """None when the metadata is missing or not ours."""
+        try:
+            return cls.model_validate(json.loads(raw or ""))
+        except (ValueError, ValidationError):
+            return None
+
+    def showing(self, tab: Tab, *, q: str = "", page: int = 1) -> DetailsMeta:
+        """The same customer on another tab, search or page."""
+        return self.model_copy(update={"state": DetailsState(tab=tab, q=q, page=page)})
+
+
+class ReturnTo(BaseModel):
+    """In a form pushed over a customer's details: the details view to refresh when it is done."""
+
+    view_id: str = Field(max_length=64)
+    details: DetailsMeta
+
+
+def commerce_button_notice(value: str) -> str:
+    """What a commerce tab button says until the commerce release."""
+    for known, _, doing in COMMERCE_BUTTONS.values():
+        if known == value:
+            return f"{doing} {NOT_YET}"
+    return f"That {NOT_YET}"
+
+
+def row_action_notice(value: str) -> str:
+    """What a row action says until the commerce release; `value` is 'tab|verb|id'."""
+    tab_name, verb, row_id = [*value.split("|"), "", ""][:3]
+    noun = next((ROW_NOUNS[t] for t in ROW_NOUNS if t.value == tab_name), "record")
+    what = ROW_VERBS.get(verb, "Changing")
+    number = f" #{row_id}" if row_id.isdigit() else ""
+    return f"{what} {noun}{number}: this action {NOT_YET} Nothing was changed."
+
+
+def local_date(moment: datetime, timezone: str) -> str:
+    """The calendar date of a UTC instant in `timezone`."""
+    return format_date(moment.astimezone(ZoneInfo(timezone)).date())
+
+
+def _state(label: str, stripe: bool) -> str:
+    return f"{label} {STRIPE_MARK}" if stripe else label
+
+
+def tab_buttons(current: Tab) -> Block:
+    """The row of eight tab buttons; the one shown is primary."""
+    return actions(
+        [
+            button(
+                label,
+                TAB_ACTION_PREFIX + tab.value,
+                value=tab.value,
+                style="primary" if tab is current else None,
+            )
+            for tab, label in TAB_LABELS.items()
+        ],
+        block_id="details_tabs",
+    )
+
+
+def search_input(state: DetailsState) -> Block:
+    """The tab's as-you-type search; its block_id differs per tab so text stays with its tab."""
+    return text_input(
+        SEARCH_BLOCK_PREFIX + state.tab.value,
+        f"Search {TAB_LABELS[state.tab].lower()}",
+        SEARCH_ACTION,
+        initial=state.q,
+        placeholder=SEARCH_HINTS.get(state.tab, "Search"),
+        optional=True,
+        max_length=SEARCH_MAX,
+        dispatch=True,
+    )
+
+
+def typed_search(state_values: dict[str, Any], tab: Tab) -> str:
+    """What is in `tab`'s search box ('' when empty), as sent with a view_submission."""
+    block = state_values.get(SEARCH_BLOCK_PREFIX + tab.value)
+    element = block.get(SEARCH_ACTION) if isinstance(block, dict) else None
+    value = element.get("value") if isinstance(element, dict) else None
+    return value[:SEARCH_MAX] if isinstance(value, str) else ""
+
+
+def tab_header(
+    state: DetailsState, page: Page[Any], noun: str, accessory: dict[str, Any] | None = None
+) -> Block:
+    """'*Bookings* · 11–20 of 57', with the tab's main button beside it."""
+    if page.total:
+        summary = f"{page.first_index:,}–{page.last_index:,} of {page.total:,} {noun}"
+    elif state.q:
+        summary = "no matches"
+    else:
+        summary = f"no {noun} yet"
+    return section(
+        f"*{TAB_LABELS[state.tab]}* · {summary}", accessory=accessory, block_id="details_header"
+    )
+
+
+def commerce_button(tab: Tab) -> dict[str, Any] | None:
+    """The tab's Book/Assign button, which the commerce release brings to life."""
+    spec = COMMERCE_BUTTONS.get(tab)
+    if spec is None:
+        return None
+    value, label, _ = spec
+    return button(label, COMMERCE_ACTION, value=value)
+
+
+def empty_state(state: DetailsState, nothing_yet: str) -> Block:
+    """What to do when the tab lists nothing: clear the search, or the first step to take."""
+    if state.q:
+        quoted = escape(clip(state.q, 60))
+        noun = TAB_LABELS[state.tab].lower()
+        return section(f"No {noun} match '{quoted}' — clear the search to see all of them.")
+    return section(nothing_yet)
+
+
+def pager(page: Page[Any]) -> list[Block]:
+    """Previous / Next and 'Page 2 of 6' when there is more than one page."""
+    if page.pages <= 1:
+        return []
+    buttons = []
+    if page.page > 1:
+        buttons.append(button("◀ Previous", PREV_ACTION, value=str(page.page - 1)))
+    if page.page < page.pages:
+        buttons.append(button("Next ▶", NEXT_ACTION, value=str(page.page + 1)))
+    return [
+        actions(buttons, block_id="details_pager"),
+        context(f"Page {page.page:,} of {page.pages:,}"),
+    ]
+
+
+def _row_menu(tab: Tab, row_id: int, verbs: Sequence[str]) -> dict[str, Any] | None:
+    if not verbs:
+        return None
+    return overflow(
+        ROW_ACTION, [option(ROW_VERBS[verb], f"{tab.value}|{verb}|{row_id}") for verb in verbs]
+    )
+
+
+def _listing(
+    state: DetailsState,
+    page: Page[T],
+    noun: str,
+    nothing_yet: str,
+    row: Callable[[T], Block],
+) -> list[Block]:
+    blocks = [
+        search_input(state),
+        tab_header(state, page, noun, commerce_button(state.tab)),
+    ]
+    if page.rows:
+        blocks.extend(row(item) for item in page.rows[: PAGE_SIZES[state.tab]])
+    else:
+        blocks.append(empty_state(state, nothing_yet))
+    blocks.extend(pager(page))
+    return blocks
+
+
+def _booking(row: BookingRow, timezone: str) -> Block:
+    stripe = row.payment_method is PaymentMethod.STRIPE
+    state = _state(row.state.value.title(), stripe and row.state is BookingState.COMPLETED)
+    if row.refund_state is not RefundState.NONE:
+        how = "in full" if row.refund_state is RefundState.FULL else "in part"
+        state += f" · refunded {format_money(row.refunded_minor, row.currency)} {how}"
+    price = format_price(row.price_minor, row.credits, row.currency)
+    text = (
+        f"*#{row.id}  {escape(clip(row.event_name, 200))}*\n"
+        f":calendar: {format_when(row.starts_at, row.timezone)} · "
+        f"{format_duration(row.duration_minutes)}\n"
+        f"Booked on {local_date(row.booked_at, timezone)} · {price} · {state}"
+    )
+    verbs = []
+    if row.state is not BookingState.CANCELLED:
+        verbs += ["transfer", "cancel"]
+    if stripe and row.refund_state is not RefundState.FULL:
+        verbs.append("refund")
+    return section(
+        text, accessory=_row_menu(Tab.BOOKINGS, row.id, verbs), block_id=f"booking_{row.id}"
+    )
+
+
+def bookings_tab(state: DetailsState, page: Page[BookingRow], *, timezone: str) -> list[Block]:
+    """Event bookings: what, when (in the event's time zone), price or credits, state."""
+    return _listing(
+        state,
+        page,
+        "bookings",
+        "No bookings yet — use *Book an Event* to book them onto an event "
+        "(for example when they call).",
+        lambda row: _booking(row, timezone),
+    )
+
+
+def _appointment(row: AppointmentRow, timezone: str) -> Block:
+    stripe = row.payment_method is PaymentMethod.STRIPE
+    price = format_price(row.price_minor, row.credits, row.currency)
+    text = (
+        f"*#{row.id}  {escape(clip(row.service_name, 200))}* with "
+        f"{escape(clip(row.facilitator_name, 200))}\n"
+        f":calendar: {format_when(row.starts_at, timezone)} · "
+        f"{format_duration(row.duration_minutes)}\n"
+        f"Booked on {local_date(row.booked_at, timezone)} · {price} · "
+        f"{_state(row.state.value.title(), stripe)}"
+    )
+    verbs = ["reschedule", "cancel"] if row.state is AppointmentState.SCHEDULED else []
+    return section(
+        text,
+        accessory=_row_menu(Tab.APPOINTMENTS, row.id, verbs),
+        block_id=f"appointment_{row.id}",
+    )
+
+
+def appointments_tab(
+    state: DetailsState, page: Page[AppointmentRow], *, timezone: str
+) -> list[Block]:
+    """Appointments: service, facilitator, when, duration, payment, status."""
+    return _listing(
+        state,
+        page,
+        "appointments",
+        "No appointments yet — use *Book Appointment* to book one for them.",
+        lambda row: _appointment(row, timezone),
+    )
+
+
+def _pass(row: PassRow, timezone: str, today: date) -> Block:
+    stripe = row.payment_method is PaymentMethod.STRIPE
+    lapsed = " (expired)" if row.valid_to < today and row.state is not PassState.CANCELLED else ""
+    text = (
+        f"*#{row.id}  {escape(clip(row.name, 200))}*\n"
+        f"Valid {format_date(row.valid_from)} – {format_date(row.valid_to)}{lapsed} · "
+        f"{row.credits_remaining} of {row.credits_total} credits left\n"
+        f"Purchased {local_date(row.purchased_at, timezone)} · "
+        f"{format_money(row.price_minor, row.currency)} · "
+        f"{_state(row.state.value.title(), stripe and row.state is PassState.COMPLETED)}"
+    )
+    verbs = ["adjust", "extend", "cancel"] if row.state is not PassState.CANCELLED else []
+    return section(text, accessory=_row_menu(Tab.PASSES, row.id, verbs), block_id=f"pass_{row.id}")
+
+
+def passes_tab(
+    state: DetailsState, page: Page[PassRow], *, timezone: str, now: datetime
+) -> list[Block]:
+    """Passes: validity dates, credits left, price, state."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    return _listing(
+        state,
+        page,
+        "passes",
+        "No passes yet — use *Assign Pass* to give them one.",
+        lambda row: _pass(row, timezone, today),
+    )
+
+
+def _video(row: VideoRow, timezone: str) -> Block:
+    stripe = row.payment_method is PaymentMethod.STRIPE
+    expires = local_date(row.expires_at, timezone) if row.expires_at else NOTHING
+    text = (
+        f"*#{row.id}  {escape(clip(row.title, 200))}*\n"
+        f"Expires {expires}\n"
+        f"Purchased {local_date(row.purchased_at, timezone)} · "
+        f"{format_price(row.price_minor, row.credits, row.currency)} · "
+        f"{_state(row.state.value.title(), stripe)}"
+    )
+    verbs = ["extend", "cancel"] if row.state is not VideoState.CANCELLED else []
+    return section(text, accessory=_row_menu(Tab.VIDEOS, row.id, verbs), block_id=f"video_{row.id}")
+
+
+def videos_tab(state: DetailsState, page: Page[VideoRow], *, timezone: str) -> list[Block]:
+    """Video purchases: title, expiry (— for none), price or credits, state."""
+    return _listing(
+        state,
+        page,
+        "videos",
+        "No videos yet — use *Assign Video* to give them access to one.",
+        lambda row: _video(row, timezone),
+    )
+
+
+def _subscription(row: SubscriptionRow, timezone: str) -> Block:
+    stripe = row.stripe_subscription_id is not None
+    next_payment = local_date(row.next_payment_at, timezone) if row.next_payment_at else NOTHING
+    text = (
+        f"*#{row.id}  {escape(clip(row.plan_name, 200))}*\n"
+        f"Next payment {next_payment} · "
+        f"{format_money(row.price_minor, row.currency)} per {escape(clip(row.interval, 20))}\n"
+        f"Created {local_date(row.created_at, timezone)} · "
+        f"{_state(row.state.value.title(), stripe)}"
+    )
+    verbs = {
+        SubscriptionState.ACTIVE: ["pause", "suspend"],
+        SubscriptionState.PAUSED: ["resume", "suspend"],
+        SubscriptionState.SUSPENDED: ["resume"],
+    }[row.state]
+    return section(
+        text,
+        accessory=_row_menu(Tab.SUBSCRIPTIONS, row.id, verbs),
+        block_id=f"subscription_{row.id}",
+    )
+
+
+def subscriptions_tab(
+    state: DetailsState, page: Page[SubscriptionRow], *, timezone: str
+) -> list[Block]:
+    """Subscription mandates: plan, next payment, recurring price, state."""
+    return _listing(
+        state,
+        page,
+        "subscriptions",
+        "No subscriptions yet — customers subscribe to a plan in the customer portal.",
+        lambda row: _subscription(row, timezone),
+    )
+
+
+def who(user_id: str) -> str:
+    """A Slack user id as a mention; anything else (such as 'system') as plain text."""
+    if USER_ID.fullmatch(user_id):
+        return f"<@{user_id}>"
+    return escape(user_id)

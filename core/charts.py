@@ -1,0 +1,168 @@
+"""The 12-month sales chart as a PNG; matplotlib is imported only when a chart is drawn."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import date
+from typing import TYPE_CHECKING
+
+from core.services.sales import SalesSeries
+
+if TYPE_CHECKING:
+    from matplotlib.backend_bases import RendererBase
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+WIDTH_PX = 800
+HEIGHT_PX = 350
+DPI = 100
+TITLE_GAP_PX = 16
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+SERIES_NAMES = ("Bookings", "Passes", "Videos")
+# Okabe–Ito colours, told apart with any colour vision; each has at least 3:1 contrast
+# against the white panel (WCAG's minimum for graphics), hence vermillion, not orange.
+SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73")
+# The chart draws its own opaque white panel with near-black text rather than relying on
+# transparency: Slack shows the image on a white or a near-black background depending on
+# the theme, and only a panel of its own keeps text contrast high on both (and in previews).
+PANEL = "#FFFFFF"
+INK = "#1D1C1D"
+MUTED = "#616061"
+GRID = "#DDDDDD"
+
+# pyplot is never used (it keeps global state); Figure objects are independent, but
+# matplotlib's font and text caches are shared, so renders in server threads take turns.
+_render_lock = threading.Lock()
+
+ChartRow = tuple[str, int, int, int]
+
+
+def month_label(month: date) -> str:
+    """A month as the chart labels it, e.g. "Jan 26" (English, whatever the process locale)."""
+    return f"{MONTH_ABBR[month.month - 1]} {month.year % 100:02d}"
+
+
+def sales_chart_title(customer_name: str) -> str:
+    """The heading drawn on a customer's chart."""
+    return f"Sales — {customer_name}"
+
+
+def chart_data(series: SalesSeries) -> list[ChartRow]:
+    """One (month label, bookings, passes, videos) row per month, oldest first."""
+    lengths = {len(series.months), len(series.bookings), len(series.passes), len(series.videos)}
+    if len(lengths) != 1:
+        raise ValueError("a sales series needs one count of each kind per month")
+    return [
+        (month_label(month), bookings, passes, videos)
+        for month, bookings, passes, videos in zip(
+            series.months, series.bookings, series.passes, series.videos, strict=True
+        )
+    ]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fit_title(heading: Text, title: str, *, right: float, renderer: RendererBase) -> None:
+    """Clip `heading` with an ellipsis until it ends left of `right` (pixels)."""
+    length = len(title)
+    box = heading.get_window_extent(renderer)
+    while length > 1 and box.x1 > right:
+        # Jump to the proportional length first, then settle one character at a time.
+        guess = int(length * (right - box.x0) / max(box.width, 1.0)) + 1
+        length = max(1, min(length - 1, guess))
+        heading.set_text(_clip(title, length))
+        box = heading.get_window_extent(renderer)
+
+
+def sales_figure(series: SalesSeries, *, title: str) -> Figure:
+    """The chart as a matplotlib Figure (800×350 px at DPI); tests read the bars from it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyBboxPatch
+    from matplotlib.ticker import MaxNLocator
+
+    rows = chart_data(series)
+    # Transparent outside the rounded panel, so the card's corners blend into either theme.
+    fig = Figure(
+        figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI),
+        dpi=DPI,
+        facecolor="none",
+    )
+    # Fixed margins rather than a layout engine: the size and labels never change, and the
+    # engine's extra measuring pass would cost a fifth of every render.
+    fig.subplots_adjust(left=0.085, right=0.975, top=0.85, bottom=0.16)
+    canvas = FigureCanvasAgg(fig)
+    fig.add_artist(
+        FancyBboxPatch(
+            (0.004, 0.006),
+            0.992,
+            0.988,
+            boxstyle="round,pad=0,rounding_size=0.035",
+            transform=fig.transFigure,
+            facecolor=PANEL,
+            edgecolor=GRID,
+            linewidth=1.0,
+            zorder=-10,
+            mutation_aspect=WIDTH_PX / HEIGHT_PX,
+        )
+    )
+    ax = fig.add_subplot()
+    ax.set_facecolor(PANEL)
+    positions = list(range(len(rows)))
+    width = 0.27
+    for index, (name, colour) in enumerate(zip(SERIES_NAMES, SERIES_COLOURS, strict=True)):
+        offset = (index - 1) * width
+        heights = [row[index + 1] for row in rows]
+        ax.bar([x + offset for x in positions], heights, width, label=name, color=colour, zorder=3)
+
+    ax.set_xticks(positions, [row[0] for row in rows])
+    ax.set_xlim(-0.6, max(len(rows), 1) - 0.4)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    tallest = max((max(row[1:]) for row in rows), default=0)
+    ax.set_ylim(0, max(tallest * 1.1, 1))
+    ax.set_xlabel(f"Month ({series.timezone})", color=MUTED)
+    ax.set_ylabel("Purchases", color=MUTED)
+    heading = ax.set_title(title, loc="left", color=INK, fontsize=12, fontweight="bold")
+    ax.tick_params(colors=INK, labelsize=9)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="y", color=GRID, linewidth=0.8, zorder=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_color(MUTED)
+    legend = ax.legend(
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncols=3,
+        frameon=False,
+        fontsize=9,
+        labelcolor=INK,
+        handlelength=1.2,
+        borderaxespad=0.2,
+    )
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]  # untyped in its stubs
+    right = legend.get_window_extent(renderer).x0 - TITLE_GAP_PX
+    _fit_title(heading, title, right=right, renderer=renderer)
+    if tallest == 0:
+        ax.text(
+            0.5,
+            0.5,
+            "No purchases in these months",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color=MUTED,
+            fontsize=11,
+        )
+    return fig
+
+
+def render_sales_chart(series: SalesSeries, *, title: str) -> bytes:
+    """The chart as PNG bytes, 800×350 px, readable on Slack's light and dark themes."""
+    with _render_lock:
+        fig = sales_figure(series, title=title)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()

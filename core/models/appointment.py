@@ -1,0 +1,47 @@
+"""A customer's one-to-one appointment with a facilitator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, BigId, TeamId, UTCDateTime, enum_type, team_fk
+from core.models.commerce import PaymentMethod
+
+
+class AppointmentState(StrEnum):
+    """Scheduled or Cancelled, as the spec's Status column."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Appointment(Base):
+    """A service given by a facilitator at a time, for a price or credits."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        Index("ix_appointments_customer_booked", "customer_id", "booked_at", "id"),
+        Index("ix_appointments_facilitator_start", "facilitator_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId, team_fk())
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(BigId, ForeignKey("appointment_services.id"))
+    facilitator_id: Mapped[int] = mapped_column(BigId, ForeignKey("facilitators.id"))
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    price_minor: Mapped[int | None] = mapped_column(Integer)
+    credits: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_method: Mapped[PaymentMethod] = mapped_column(enum_type(PaymentMethod))
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64))
+    pass_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("passes.id", ondelete="SET NULL"))
+    state: Mapped[AppointmentState] = mapped_column(enum_type(AppointmentState))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,0 +1,59 @@
+"""A customer's booking of one event occurrence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, BigId, TeamId, UTCDateTime, enum_type, team_fk
+from core.models.commerce import PaymentMethod
+
+
+class BookingState(StrEnum):
+    """The spec's payment states: Manual, Completed (paid via Stripe), Cancelled, Package (credits)."""
+
+    MANUAL = "manual"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    PACKAGE = "package"
+
+
+class RefundState(StrEnum):
+    """How much of a Stripe payment has gone back to the customer."""
+
+    NONE = "none"
+    PARTIAL = "partial"
+    FULL = "full"
+
+
+class Booking(Base):
+    """A place at an event occurrence; paid in money (minor units) or in pass credits."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("team_id", "stripe_payment_intent_id"),
+        Index("ix_bookings_customer_booked", "customer_id", "booked_at", "id"),
+        Index("ix_bookings_occurrence_state", "occurrence_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId, team_fk())
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
+    occurrence_id: Mapped[int] = mapped_column(BigId, ForeignKey("event_occurrences.id"))
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    price_minor: Mapped[int | None] = mapped_column(Integer)
+    credits: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[BookingState] = mapped_column(enum_type(BookingState))
+    payment_method: Mapped[PaymentMethod] = mapped_column(enum_type(PaymentMethod))
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64))
+    pass_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("passes.id", ondelete="SET NULL"))
+    refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
+    refund_state: Mapped[RefundState] = mapped_column(
+        enum_type(RefundState), default=RefundState.NONE
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
