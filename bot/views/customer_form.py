@@ -106,7 +106,7 @@ def _inputs(values: dict[str, str], mode: str) -> list[Block]:
             "password",
             "Password",
             action_id("password"),
-            initial=values.get("password", ""),
+            # Never prefilled: a password sent back in a view would be echoed through Slack.
             hint=password_hint
             + " At least 8 characters with upper and lower case, a number and a special character.",
             optional=True,
@@ -131,6 +131,11 @@ def customer_form(
                 f":warning: <@{escape(who)}> changed this customer at {format_when(when, timezone)}, "
                 "after you opened this form. What you typed is kept below; check it against "
                 "their changes and press *Save* again to overwrite."
+                + (
+                    " Type the new password again: it is not shown."
+                    if values.get("password")
+                    else ""
+                )
             )
         )
     blocks.extend(_inputs(values, meta.mode))

@@ -204,3 +204,18 @@ def test_messages() -> None:
         [StaffEntry("U1", Role.ADMIN, True), StaffEntry("U2", Role.STAFF, False)]
     )
     assert "<@U1> — admin (configured" in listing and "<@U2> — staff" in listing
+
+
+def test_a_typed_password_is_never_sent_back_into_the_form() -> None:
+    typed = {
+        "first_name": "Zoe",
+        "last_name": "New",
+        "email": "z@example.com",
+        "mobile": "+4477",
+        "password": "S3cret!pass",
+    }
+    view = customer_form(
+        FormMeta(mode="edit", uid="U1", version=4), typed, conflict=("U999", WHEN), timezone="UTC"
+    )
+    assert "S3cret!pass" not in str(view)
+    assert "Type the new password again" in str(view["blocks"])
