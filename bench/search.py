@@ -8,65 +8,33 @@ call. PostgreSQL runs in a throw-away database created next to BENCH_DATABASE_UR
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import platform
-import sqlite3
-import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-
+from bench._support import (
+    QUERIES,
+    RESULTS_DIR,
+    TEAM_ID,
+    Loaded,
+    console,
+    latency_table,
+    on_each_database,
+    percentiles,
+    settings_for,
+    write_results,
+)
 from core.actor import Actor
-from core.config import Settings
 from core.db import Database, UnitOfWork
 from core.models import CustomerStatus, Role
 from core.services.customers import list_customers, search_customers
-from core.services.demo import load_demo_customers
 
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-RESULTS = Path(__file__).parent / "results" / "search.json"
-TEAM_ID = "TBENCH"
-SEED = 2026
+RESULTS = RESULTS_DIR / "search.json"
 PAGE_SIZE = 10
-
-
-def _typed(word: str, shortest: int = 1) -> list[str]:
-    """What the search box holds after each keystroke of `word`."""
-    return [word[:n] for n in range(shortest, len(word) + 1)]
-
-
-# What a receptionist types into the search box, keystroke by keystroke: names with and
-# without their accents, mobile digits as people say them, and pieces of email addresses.
-QUERIES = {
-    "name prefixes": [
-        *_typed("zoey"),
-        "zoë",
-        *_typed("maria"),
-        *_typed("smith"),
-        *_typed("josé"),
-        *_typed("o'bri"),
-        *_typed("łukas"),
-        "田中",
-    ],
-    "mobile digits": [*_typed("07701", 3), "353", "4915"],
-    "email fragments": ["zoe.", "@exam", ".org", "j.mu"],
-}
 LIST_QUERY = "ma"
-
-console = Console()
 
 
 @dataclass
@@ -77,13 +45,10 @@ class Measured:
     queries: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        cuts = statistics.quantiles(self.samples, n=100, method="inclusive")
         return {
             "samples": len(self.samples),
             "queries": self.queries,
-            "p50_ms": round(cuts[49], 2),
-            "p95_ms": round(cuts[94], 2),
-            "p99_ms": round(cuts[98], 2),
+            **percentiles(self.samples),
         }
 
 
@@ -131,107 +96,15 @@ def _measure(db: Database, repeats: int) -> dict[str, Measured]:
     return results
 
 
-def _load(db: Database, customers: int) -> float:
-    db.upgrade()
-    started = time.perf_counter()
-    with db.unit_of_work() as uow:
-        load_demo_customers(uow, TEAM_ID, customers, seed=SEED)
-    return time.perf_counter() - started
-
-
-def _settings(url: str) -> Settings:
-    return Settings(_env_file=None, database_url=url)
-
-
-def _bench_sqlite(customers: int, repeats: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-search-") as scratch:
-        path = Path(scratch) / "customers.db"
-        db = Database(_settings(f"sqlite:///{path}"))
-        try:
-            loaded = _load(db, customers)
-            # Closing the last connection checkpoints the WAL into the file and removes it.
-            db.dispose()
-            size = path.stat().st_size
-            measured = _measure(db, repeats)
-        finally:
-            db.dispose()
-    return _report(f"SQLite {sqlite3.sqlite_version}", customers, loaded, size, measured)
-
-
-def _unreachable(base_url: str) -> str | None:
-    """Why the PostgreSQL server cannot be used, or None when it can."""
-    engine = create_engine(base_url)
+def _bench(loaded: Loaded, repeats: int) -> dict[str, Any]:
+    db = Database(settings_for(loaded.url))
     try:
-        with engine.connect():
-            return None
-    except DBAPIError as exc:
-        return str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        measured = _measure(db, repeats)
     finally:
-        engine.dispose()
-
-
-@contextmanager
-def _scratch_postgres(base_url: str) -> Iterator[str]:
-    """A new, empty database on the server of `base_url`, dropped afterwards."""
-    name = f"bench_search_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-def _bench_postgres(base_url: str, customers: int, repeats: int) -> dict[str, Any]:
-    with _scratch_postgres(base_url) as url:
-        db = Database(_settings(url))
-        try:
-            loaded = _load(db, customers)
-            with db.engine.begin() as conn:
-                # What autovacuum does shortly after a bulk load; measure the steady state.
-                conn.exec_driver_sql("ANALYZE")
-                version = conn.scalar(text("SHOW server_version")) or "?"
-                size = int(conn.scalar(text("SELECT pg_database_size(current_database())")) or 0)
-            measured = _measure(db, repeats)
-        finally:
-            db.dispose()
-    return _report(f"PostgreSQL {version.split()[0]}", customers, loaded, size, measured)
-
-
-def _report(
-    engine: str, customers: int, loaded: float, size: int, measured: dict[str, Measured]
-) -> dict[str, Any]:
+        db.dispose()
     operations = {label: m.summary() for label, m in measured.items()}
-    table = Table(
-        title=f"{engine}: {customers:,} customers, loaded in {loaded:.1f} s, "
-        f"database {size / 1e6:.1f} MB",
-        title_justify="left",
-    )
-    table.add_column("operation (limit / page size 10)")
-    table.add_column("samples", justify="right")
-    for heading in ("p50 ms", "p95 ms", "p99 ms"):
-        table.add_column(heading, justify="right")
-    for label, result in operations.items():
-        table.add_row(
-            label,
-            str(result["samples"]),
-            f"{result['p50_ms']:.2f}",
-            f"{result['p95_ms']:.2f}",
-            f"{result['p99_ms']:.2f}",
-        )
-    console.print(table)
-    return {
-        "engine": engine,
-        "customers": customers,
-        "load_seconds": round(loaded, 2),
-        "size_bytes": size,
-        "operations": operations,
-    }
+    console.print(latency_table(loaded.title, "operation (limit / page size 10)", operations))
+    return {"operations": operations}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -246,18 +119,11 @@ def main(argv: list[str] | None = None) -> None:
         "benchmark": "search",
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "databases": {"sqlite": _bench_sqlite(args.customers, args.repeats)},
+        "databases": on_each_database(
+            "search", args.customers, lambda loaded: _bench(loaded, args.repeats)
+        ),
     }
-    pg_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL)
-    unreachable = _unreachable(pg_url)
-    if unreachable is None:
-        results["databases"]["postgresql"] = _bench_postgres(pg_url, args.customers, args.repeats)
-    else:
-        shown = make_url(pg_url).render_as_string(hide_password=True)
-        console.print(f"[yellow]PostgreSQL skipped: cannot reach {shown} ({unreachable}).[/yellow]")
-        results["databases"]["postgresql"] = {"skipped": unreachable}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    write_results(RESULTS, results)
     console.print(f"Results written to {RESULTS} ({time.perf_counter() - started:.0f} s in all).")
 
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -31,6 +32,7 @@ from core.mail import (
 )
 from core.migrations.runner import current_revision
 from core.models import CustomerStatus, Role
+from core.services.catalog_import import EXAMPLE_CATALOG, import_catalog, read_catalog_text
 from core.services.customers import (
     CustomerRecord,
     search_customers,
@@ -52,9 +54,14 @@ app = typer.Typer(
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 customers_app = typer.Typer(help="Look up customer records.", no_args_is_help=True)
 mail_app = typer.Typer(help="The outgoing mail queue.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="What can be booked or assigned: events, services, passes, videos, plans, questionnaires.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(customers_app, name="customers")
 app.add_typer(mail_app, name="mail")
+app.add_typer(catalog_app, name="catalog")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -267,6 +274,32 @@ def customers_search(
     with _database() as db:
         more = f"use --limit (up to {MAX_PAGE_SIZE}) to see more."
         _search(db, _team_id(db, team), text, archived=archived, limit=limit, more=more)
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(help="The catalog YAML file (see `catalog example`).")],
+    team: TeamOption = None,
+) -> None:
+    """Add or update the catalog from a YAML file, by key; importing again changes nothing."""
+    with _database() as db:
+        text = read_catalog_text(file)
+        team_id = _team_id(db, team)
+        with db.unit_of_work() as uow:
+            s = import_catalog(uow, team_id, text, source=file.name)
+    console.print(
+        f"Imported {escape(file.name)} into workspace {escape(team_id)}: {s.events} events "
+        f"({s.occurrences_added:,} sessions added, {s.occurrences_updated:,} updated), "
+        f"{s.services} appointment services, {s.facilitators} facilitators, "
+        f"{s.pass_types} pass types, {s.videos} videos, {s.plans} subscription plans, "
+        f"{s.questionnaires} questionnaires."
+    )
+
+
+@catalog_app.command("example")
+def catalog_example() -> None:
+    """Print the documented example catalog, to start your own: `... example > catalog.yaml`."""
+    typer.echo(EXAMPLE_CATALOG.read_text(encoding="utf-8"), nl=False)
 
 
 def _drain(db: Database, transport: MailTransport | None) -> DeliveryReport:

@@ -21,7 +21,7 @@ from bot.views.history import history_entry
 from bot.views.notice import Notice, notice_block
 from bot.views.origin import DetailsState
 from bot.views.sales_text import LEGEND, text_chart
-from bot.views.tabs import PAGE_SIZES, DetailsMeta, ReturnTo, pager, tab_buttons
+from bot.views.tabs import PAGE_SIZES, DetailsMeta, pager, tab_buttons
 from core.formatting import format_phone, format_when
 from core.models import CustomerStatus
 from core.services.account import HistoryRow
@@ -29,7 +29,7 @@ from core.services.customers import CustomerRecord
 from core.services.paging import Page
 from core.services.sales import SalesSeries
 
-__all__ = ["CALLBACK_ID", "DetailsMeta", "ReturnTo", "account_tab", "customer_details"]
+__all__ = ["CALLBACK_ID", "DetailsMeta", "account_tab", "customer_details"]
 
 CALLBACK_ID = "customer_details.view"
 EDIT_ACTION = "customer_details.edit"

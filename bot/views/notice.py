@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from bot.views.blocks import Block, button, escape, section
 
+UNDO_ACTION = "hub.undo"
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -15,10 +17,7 @@ class Notice:
     ok: bool = True
     undo_value: str | None = None
     # The customer details have their own Undo, which refreshes them instead of the hub.
-    undo_action: str = "hub.undo"
-
-
-UNDO_ACTION = "hub.undo"
+    undo_action: str = UNDO_ACTION
 
 
 def notice_block(notice: Notice) -> Block:

@@ -1,17 +1,50 @@
-"""A customer's event bookings (the Bookings tab)."""
+"""A customer's event bookings (the Bookings tab): booking an event, transferring, cancelling."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.actor import Actor
 from core.db import UnitOfWork
-from core.models import Booking, BookingState, Event, EventOccurrence, PaymentMethod, RefundState
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.formatting import format_credits, format_money, format_when
+from core.models import (
+    Booking,
+    BookingState,
+    Customer,
+    Event,
+    EventOccurrence,
+    Pass,
+    PaymentMethod,
+    RefundState,
+)
+from core.payments import PaymentGateway
+from core.services import history
+from core.services.checkout import (
+    PaymentChoice,
+    StripePayment,
+    business_date,
+    check_pass_valid,
+    lock_for_change,
+    pass_label,
+    payment_in_use,
+    refuse_archived,
+    return_credits,
+    settle,
+    used_payment,
+    verify_stripe_payment,
+)
+from core.services.customers import load_for_change
 from core.services.paging import Page, fetch_page
+from core.services.passes import PassRow, usable_passes_on
 from core.services.tabs import NamedCatalog, tab_scope
+from core.services.workspaces import ensure_workspace
+from core.text import fold
 
 _EVENTS = NamedCatalog(Event.id, Event.name, Event.team_id)
 
@@ -61,25 +94,329 @@ def list_bookings(
     rows, total, page, page_size = fetch_page(uow, statement, page=page, page_size=page_size)
     return Page(
         [
-            BookingRow(
-                id=b.id,
-                booked_at=b.booked_at,
-                event_name=event_name,
-                starts_at=starts_at,
-                timezone=timezone,
-                duration_minutes=duration,
-                price_minor=b.price_minor,
-                credits=b.credits,
-                currency=b.currency,
-                state=b.state,
-                payment_method=b.payment_method,
-                stripe_payment_intent_id=b.stripe_payment_intent_id,
-                refunded_minor=b.refunded_minor,
-                refund_state=b.refund_state,
-            )
+            _row(b, event_name, starts_at, timezone, duration)
             for b, event_name, starts_at, timezone, duration in rows
         ],
         total,
         page,
         page_size,
     )
+
+
+def _row(
+    b: Booking, event_name: str, starts_at: datetime, timezone: str, duration: int
+) -> BookingRow:
+    return BookingRow(
+        id=b.id,
+        booked_at=b.booked_at,
+        event_name=event_name,
+        starts_at=starts_at,
+        timezone=timezone,
+        duration_minutes=duration,
+        price_minor=b.price_minor,
+        credits=b.credits,
+        currency=b.currency,
+        state=b.state,
+        payment_method=b.payment_method,
+        stripe_payment_intent_id=b.stripe_payment_intent_id,
+        refunded_minor=b.refunded_minor,
+        refund_state=b.refund_state,
+    )
+
+
+def booking_row(b: Booking, session: _Session) -> BookingRow:
+    """The tab row of booking `b` on session `session`."""
+    return _row(
+        b,
+        session.event.name,
+        session.occurrence.starts_at,
+        session.occurrence.timezone,
+        session.occurrence.duration_minutes,
+    )
+
+
+# -- actions --------------------------------------------------------------------------------
+
+BOOKED = "event booked"
+TRANSFERRED = "booking transferred"
+CANCELLED = "booking cancelled"
+MAX_OPTIONS = 100
+_STATE_OF = {
+    PaymentMethod.MANUAL: BookingState.MANUAL,
+    PaymentMethod.STRIPE: BookingState.COMPLETED,
+    PaymentMethod.PACKAGE: BookingState.PACKAGE,
+}
+
+
+@dataclass(frozen=True)
+class OccurrenceOption:
+    """An upcoming session of an event, as the Book an Event picker shows it."""
+
+    id: int
+    event_name: str
+    starts_at: datetime
+    timezone: str
+    duration_minutes: int
+    capacity: int
+    places_left: int
+    price_minor: int
+    credit_price: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class _Session:
+    occurrence: EventOccurrence
+    event: Event
+
+    @property
+    def title(self) -> str:
+        """'Morning Yoga on 14 Mar 2026, 07:00 GMT'."""
+        return f"{self.event.name} on {format_when(self.occurrence.starts_at, self.occurrence.timezone)}"
+
+
+@dataclass(frozen=True)
+class CancelledBooking:
+    """The cancelled booking, and what happened to its payment in words for staff."""
+
+    row: BookingRow
+    message: str
+
+
+def _taken(occurrence_id: Any) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .where(Booking.occurrence_id == occurrence_id, Booking.state != BookingState.CANCELLED)
+        .scalar_subquery()
+    )
+
+
+def upcoming_occurrences(
+    uow: UnitOfWork, actor: Actor, text: str = "", *, limit: int = 20
+) -> list[OccurrenceOption]:
+    """Sessions still to come, soonest first, of events whose name has every word of `text`.
+
+    Case and accents are ignored ('cafe' finds 'Café Barre'); cancelled sessions are left out."""
+    words = fold(text).split()
+    # Folded in Python: neither database strips accents, and a workspace has few events.
+    events = {
+        event_id: (name, credit_price)
+        for event_id, name, credit_price in uow.session.execute(
+            select(Event.id, Event.name, Event.credit_price).where(Event.team_id == actor.team_id)
+        )
+        if all(word in fold(name) for word in words)
+    }
+    if not events:
+        return []
+    currency = ensure_workspace(uow, actor.team_id).currency
+    rows = uow.session.execute(
+        select(EventOccurrence, _taken(EventOccurrence.id))
+        .where(
+            EventOccurrence.team_id == actor.team_id,
+            EventOccurrence.event_id.in_(list(events)),
+            EventOccurrence.cancelled.is_(False),
+            EventOccurrence.starts_at > uow.now(),
+        )
+        .order_by(EventOccurrence.starts_at, EventOccurrence.id)
+        .limit(min(max(1, limit), MAX_OPTIONS))
+    )
+    return [
+        OccurrenceOption(
+            id=o.id,
+            event_name=events[o.event_id][0],
+            starts_at=o.starts_at,
+            timezone=o.timezone,
+            duration_minutes=o.duration_minutes,
+            capacity=o.capacity,
+            places_left=max(0, o.capacity - taken),
+            price_minor=o.price_minor,
+            credit_price=events[o.event_id][1],
+            currency=currency,
+        )
+        for o, taken in rows
+    ]
+
+
+def _session(uow: UnitOfWork, actor: Actor, occurrence_id: int, *, lock: bool) -> _Session:
+    query = (
+        select(EventOccurrence, Event)
+        .join(Event, Event.id == EventOccurrence.event_id)
+        .where(EventOccurrence.id == occurrence_id, EventOccurrence.team_id == actor.team_id)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        # The session row is the gate every booking of it passes: places are counted under it.
+        query = query.with_for_update(of=EventOccurrence)
+    found = uow.session.execute(query).first()
+    if found is None:
+        raise NotFound("That session no longer exists; choose another.")
+    return _Session(*found)
+
+
+def usable_passes(uow: UnitOfWork, actor: Actor, uid: str, occurrence_id: int) -> list[PassRow]:
+    """Customer `uid`'s passes valid on the session's day with enough credits for it."""
+    session = _session(uow, actor, occurrence_id, lock=False)
+    timezone = ensure_workspace(uow, actor.team_id).timezone
+    on = business_date(session.occurrence.starts_at, timezone)
+    return usable_passes_on(uow, actor, uid, on, session.event.credit_price)
+
+
+def _check_open(uow: UnitOfWork, session: _Session, customer: Customer, field: str) -> None:
+    """Refuse a cancelled, past or full session, or one the customer already holds a place on."""
+    occurrence = session.occurrence
+    if occurrence.cancelled:
+        raise DomainError(f"{session.title} is cancelled; choose another session.")
+    if occurrence.starts_at <= uow.now():
+        raise ValidationFailed({field: f"{session.title} has already started; choose a later one."})
+    already = uow.session.scalar(
+        select(Booking.id).where(
+            Booking.occurrence_id == occurrence.id,
+            Booking.customer_id == customer.id,
+            Booking.state != BookingState.CANCELLED,
+        )
+    )
+    if already is not None:
+        raise DomainError(
+            f"{customer.full_name} is already booked on {session.title} (booking #{already})."
+        )
+    taken = uow.session.scalar(select(_taken(occurrence.id))) or 0
+    if taken >= occurrence.capacity:
+        raise DomainError(
+            f"{session.title} is full ({taken} of {occurrence.capacity} places taken); "
+            "choose another session."
+        )
+
+
+def book_event(
+    uow: UnitOfWork,
+    actor: Actor,
+    uid: str,
+    occurrence_id: int,
+    payment: PaymentChoice,
+    *,
+    gateway: PaymentGateway | None = None,
+) -> BookingRow:
+    """Book customer `uid` a place on the session, paid as `payment` says.
+
+    Manual: the session's price unless overridden (0: free). Package: the event's credit price
+    from the pass, taken in this transaction. Stripe: a succeeded, unused payment intent in the
+    workspace currency, whose amount becomes the price."""
+    intent = verify_stripe_payment(gateway, payment) if isinstance(payment, StripePayment) else None
+    customer = load_for_change(uow, actor, uid)
+    refuse_archived(customer, "booking")
+    session = _session(uow, actor, occurrence_id, lock=True)
+    _check_open(uow, session, customer, "occurrence_id")
+    workspace = ensure_workspace(uow, actor.team_id)
+    settled, credit_changes = settle(
+        uow,
+        customer,
+        payment,
+        intent=intent,
+        price_minor=session.occurrence.price_minor,
+        credit_price=session.event.credit_price,
+        on=business_date(session.occurrence.starts_at, workspace.timezone),
+        currency=workspace.currency,
+        what=session.event.name,
+    )
+    booking = Booking(
+        team_id=actor.team_id,
+        customer_id=customer.id,
+        occurrence_id=session.occurrence.id,
+        booked_at=uow.now(),
+        price_minor=settled.price_minor,
+        credits=settled.credits,
+        currency=workspace.currency,
+        state=_STATE_OF[settled.method],
+        payment_method=settled.method,
+        stripe_payment_intent_id=settled.payment_intent_id,
+        pass_id=settled.pass_id,
+        refunded_minor=0,
+        refund_state=RefundState.NONE,
+        version=1,
+    )
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(booking)
+    except IntegrityError:
+        # The unique payment intent per workspace: the last guard if a writer skipped the check.
+        intent_id = settled.payment_intent_id or ""
+        raise used_payment(
+            intent_id, payment_in_use(uow, actor.team_id, intent_id) or "another booking"
+        ) from None
+    history.record(
+        uow,
+        actor.user_id,
+        customer,
+        BOOKED,
+        changes=credit_changes,
+        detail=f"booked {session.title} {settled.describe(workspace.currency)}, booking #{booking.id}",
+    )
+    return booking_row(booking, session)
+
+
+def transfer_booking(
+    uow: UnitOfWork, actor: Actor, booking_id: int, occurrence_id: int
+) -> BookingRow:
+    """Move the booking to another session that is still to come and has a place.
+
+    Its payment moves with it: credits stay taken (the pass must be valid on the new day)."""
+    booking, customer = lock_for_change(uow, actor, Booking, booking_id, "Booking")
+    if booking.state is BookingState.CANCELLED:
+        raise DomainError(f"Booking #{booking.id} is cancelled; book the session anew instead.")
+    if booking.occurrence_id == occurrence_id:
+        raise ValidationFailed(
+            {"occurrence_id": "The booking is already on that session; choose another."}
+        )
+    source = _session(uow, actor, booking.occurrence_id, lock=False)
+    target = _session(uow, actor, occurrence_id, lock=True)
+    _check_open(uow, target, customer, "occurrence_id")
+    if booking.payment_method is PaymentMethod.PACKAGE and booking.pass_id is not None:
+        held = uow.session.get(Pass, booking.pass_id)
+        if held is not None:
+            timezone = ensure_workspace(uow, actor.team_id).timezone
+            check_pass_valid(uow, held, business_date(target.occurrence.starts_at, timezone))
+    booking.occurrence_id = target.occurrence.id
+    booking.version += 1
+    history.record(
+        uow,
+        actor.user_id,
+        customer,
+        TRANSFERRED,
+        changes={"session": [source.title, target.title]},
+        detail=f"transferred booking #{booking.id} from {source.title} to {target.title}",
+    )
+    uow.session.flush()
+    return booking_row(booking, target)
+
+
+def cancel_booking(uow: UnitOfWork, actor: Actor, booking_id: int) -> CancelledBooking:
+    """Cancel the booking and free its place; credits go back to their pass.
+
+    A Stripe payment stays with the business: refunding it is a separate action."""
+    booking, customer = lock_for_change(uow, actor, Booking, booking_id, "Booking")
+    if booking.state is BookingState.CANCELLED:
+        raise DomainError(f"Booking #{booking.id} is already cancelled.")
+    session = _session(uow, actor, booking.occurrence_id, lock=False)
+    before = booking.state
+    booking.state = BookingState.CANCELLED
+    booking.cancelled_at = uow.now()
+    booking.version += 1
+    changes: dict[str, list[Any]] = {"state": [before.value, booking.state.value]}
+    outcome = ""
+    if booking.payment_method is PaymentMethod.PACKAGE and booking.pass_id and booking.credits:
+        held, left = return_credits(uow, actor.team_id, booking.pass_id, booking.credits)
+        label = pass_label(uow, held)
+        changes[f"credits left on {label}"] = [left, held.credits_remaining]
+        outcome = f"{format_credits(booking.credits)} returned to {label}"
+    elif booking.payment_method is PaymentMethod.STRIPE:
+        kept = format_money((booking.price_minor or 0) - booking.refunded_minor, booking.currency)
+        outcome = f"the Stripe payment ({kept}) is not refunded; refund it separately if due"
+    detail = f"cancelled booking #{booking.id}, {session.title}" + (
+        f"; {outcome}" if outcome else ""
+    )
+    history.record(uow, actor.user_id, customer, CANCELLED, changes=changes, detail=detail)
+    uow.session.flush()
+    message = f"Cancelled {session.title} for {customer.full_name}" + (
+        f"; {outcome}." if outcome else "."
+    )
+    return CancelledBooking(booking_row(booking, session), message)

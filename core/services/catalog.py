@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from core.db import UnitOfWork
+from core.formatting import format_date
 from core.models import (
     AppointmentService,
     Event,
@@ -30,10 +31,23 @@ AHEAD_DAYS = 61
 
 @dataclass(frozen=True)
 class WeeklySlot:
-    """A weekly start in the event's own time zone; `weekday` 0 is Monday."""
+    """A weekly start in the event's own time zone; `weekday` 0 is Monday.
+
+    Without `first`/`last` the slot rolls: each sync covers a year back to two months ahead."""
 
     weekday: int
     start: time
+    first: date | None = None
+    last: date | None = None
+
+
+@dataclass(frozen=True)
+class OccurrenceSpec:
+    """One dated session at local wall-clock time `start`; None takes the event's value."""
+
+    start: datetime
+    capacity: int | None = None
+    price_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,7 @@ class EventSpec:
     weekly: tuple[WeeklySlot, ...]
     credit_price: int = 1
     description: str = ""
+    occurrences: tuple[OccurrenceSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,7 @@ class PlanSpec:
     name: str
     price_minor: int
     interval: str
+    stripe_price_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +154,7 @@ class CatalogIds:
     plans: dict[str, int] = field(default_factory=dict)
     questionnaires: dict[str, int] = field(default_factory=dict)
     occurrences_added: int = 0
+    occurrences_updated: int = 0
 
 
 CatalogRow = TypeVar(
@@ -174,60 +191,115 @@ def _upsert(
     return {key: row.id for key, row in existing.items()}
 
 
+class LocalTimeError(ValueError):
+    """A wall-clock time that a time zone skips or repeats at a daylight-saving change."""
+
+
+def local_to_utc(local: datetime, timezone: str) -> datetime:
+    """The UTC instant of naive wall-clock `local` in `timezone`; LocalTimeError if it is not one."""
+    zone = ZoneInfo(timezone)
+    early = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    late = local.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if early == late:
+        return early
+    when = f"{local:%H:%M} on {format_date(local.date())}"
+    if early.astimezone(zone).replace(tzinfo=None) != local:
+        raise LocalTimeError(
+            f"{when} does not exist in {timezone}: the clocks go forward then. "
+            "Choose a time outside the skipped hour."
+        )
+    raise LocalTimeError(
+        f"{when} happens twice in {timezone}: the clocks go back then. "
+        "Choose a time outside the repeated hour."
+    )
+
+
 def weekly_starts(spec: EventSpec, first: date, last: date) -> Iterator[datetime]:
-    """The UTC start of every session of `spec` on local days `first` to `last`, in order."""
+    """The UTC start of every weekly session of `spec` on local days `first` to `last`, in order.
+
+    A slot's own `first`/`last` narrow the range further."""
     zone = ZoneInfo(spec.timezone)
     slots = sorted(spec.weekly, key=lambda slot: slot.start)
-    day = first
-    while day <= last:
+    start = min((slot.first or first for slot in slots), default=first)
+    end = max((slot.last or last for slot in slots), default=last)
+    day = start
+    while day <= end:
         for slot in slots:
-            if slot.weekday == day.weekday():
+            if slot.weekday == day.weekday() and (slot.first or first) <= day <= (
+                slot.last or last
+            ):
                 # Wall-clock time in the event's zone, so a 07:00 class stays at 07:00 across DST.
                 yield datetime.combine(day, slot.start, tzinfo=zone).astimezone(UTC)
         day += timedelta(days=1)
 
 
-def _add_occurrences(
+def _wanted_occurrences(spec: EventSpec, now: datetime) -> dict[datetime, dict[str, Any]]:
+    """The event's sessions by UTC start, with the values each should have."""
+    today = now.astimezone(ZoneInfo(spec.timezone)).date()
+    first, last = today - timedelta(days=PAST_DAYS), today + timedelta(days=AHEAD_DAYS)
+
+    def values(capacity: int | None = None, price_minor: int | None = None) -> dict[str, Any]:
+        return {
+            "capacity": spec.capacity if capacity is None else capacity,
+            "price_minor": spec.price_minor if price_minor is None else price_minor,
+            "duration_minutes": spec.duration_minutes,
+            "timezone": spec.timezone,
+        }
+
+    wanted = {starts_at: values() for starts_at in weekly_starts(spec, first, last)}
+    for one in spec.occurrences:
+        # An explicit session overrides a weekly one at the same time.
+        wanted[local_to_utc(one.start, spec.timezone)] = values(one.capacity, one.price_minor)
+    return wanted
+
+
+def _sync_occurrences(
     uow: UnitOfWork, team_id: str, specs: tuple[EventSpec, ...], ids: dict[str, int]
-) -> int:
+) -> tuple[int, int]:
+    """Insert missing sessions and bring future ones in line with the catalog; (added, updated).
+
+    Past sessions are history and stay as they were; cancelled ones stay cancelled."""
     now = uow.now()
-    known = {
-        (event_id, starts_at)
-        for event_id, starts_at in uow.session.execute(
-            select(EventOccurrence.event_id, EventOccurrence.starts_at).where(
+    existing = {
+        (row.event_id, row.starts_at): row
+        for row in uow.session.scalars(
+            select(EventOccurrence).where(
                 EventOccurrence.team_id == team_id,
-                EventOccurrence.starts_at >= now - timedelta(days=PAST_DAYS + 1),
+                EventOccurrence.event_id.in_([ids[spec.key] for spec in specs]),
             )
         )
     }
     rows: list[dict[str, Any]] = []
+    updated = 0
     for spec in specs:
-        today = now.astimezone(ZoneInfo(spec.timezone)).date()
-        first, last = today - timedelta(days=PAST_DAYS), today + timedelta(days=AHEAD_DAYS)
         event_id = ids[spec.key]
-        rows.extend(
-            {
-                "team_id": team_id,
-                "event_id": event_id,
-                "starts_at": starts_at,
-                "duration_minutes": spec.duration_minutes,
-                "timezone": spec.timezone,
-                "capacity": spec.capacity,
-                "price_minor": spec.price_minor,
-                "cancelled": False,
-            }
-            for starts_at in weekly_starts(spec, first, last)
-            if (event_id, starts_at) not in known
-        )
+        for starts_at, values in _wanted_occurrences(spec, now).items():
+            row = existing.get((event_id, starts_at))
+            if row is None:
+                rows.append(
+                    {
+                        "team_id": team_id,
+                        "event_id": event_id,
+                        "starts_at": starts_at,
+                        "cancelled": False,
+                        **values,
+                    }
+                )
+            elif starts_at > now and any(getattr(row, k) != v for k, v in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                updated += 1
     if rows:
         uow.session.execute(insert(EventOccurrence), rows)
-    return len(rows)
+    uow.session.flush()
+    return len(rows), updated
 
 
 def sync_catalog(uow: UnitOfWork, team_id: str, catalog: CatalogSpec) -> CatalogIds:
     """Insert or update `catalog`'s rows in workspace `team_id` by key; safe to run again.
 
-    Weekly events get their missing occurrences from a year ago to two months ahead.
+    Sessions are matched by (event, start): missing ones are added, future ones updated. Rolling
+    weekly slots cover a year ago to two months ahead. Nothing absent from `catalog` is removed.
     """
     ids = CatalogIds()
     ids.events = _upsert(
@@ -299,7 +371,12 @@ def sync_catalog(uow: UnitOfWork, team_id: str, catalog: CatalogSpec) -> Catalog
         team_id,
         SubscriptionPlan,
         {
-            p.key: {"name": p.name, "price_minor": p.price_minor, "interval": p.interval}
+            p.key: {
+                "name": p.name,
+                "price_minor": p.price_minor,
+                "interval": p.interval,
+                "stripe_price_id": p.stripe_price_id,
+            }
             for p in catalog.plans
         },
     )
@@ -310,25 +387,28 @@ def sync_catalog(uow: UnitOfWork, team_id: str, catalog: CatalogSpec) -> Catalog
         {q.key: {"name": q.name, "questions": list(q.questions)} for q in catalog.questionnaires},
     )
     _link_facilitators(uow, catalog, ids)
-    ids.occurrences_added = _add_occurrences(uow, team_id, catalog.events, ids.events)
+    ids.occurrences_added, ids.occurrences_updated = _sync_occurrences(
+        uow, team_id, catalog.events, ids.events
+    )
     return ids
 
 
 def _link_facilitators(uow: UnitOfWork, catalog: CatalogSpec, ids: CatalogIds) -> None:
-    """Add the facilitator–service pairs the catalog names and the database lacks."""
+    """Make the services of each facilitator in the catalog exactly the ones it names."""
+    listed = [ids.facilitators[f.key] for f in catalog.facilitators]
+    if not listed:
+        return
     wanted = {
         (ids.facilitators[f.key], ids.services[service])
         for f in catalog.facilitators
         for service in f.services
     }
-    if not wanted:
-        return
     table = facilitator_services
     have = {
         (facilitator_id, service_id)
         for facilitator_id, service_id in uow.session.execute(
             select(table.c.facilitator_id, table.c.service_id).where(
-                table.c.facilitator_id.in_({facilitator for facilitator, _ in wanted})
+                table.c.facilitator_id.in_(listed)
             )
         )
     }
@@ -336,4 +416,11 @@ def _link_facilitators(uow: UnitOfWork, catalog: CatalogSpec, ids: CatalogIds) -
     if missing:
         uow.session.execute(
             insert(table), [{"facilitator_id": f, "service_id": s} for f, s in missing]
+        )
+    # Existing appointments keep their facilitator; only new bookings follow the new list.
+    for facilitator_id, service_id in sorted(have - wanted):
+        uow.session.execute(
+            delete(table).where(
+                table.c.facilitator_id == facilitator_id, table.c.service_id == service_id
+            )
         )

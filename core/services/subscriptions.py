@@ -1,17 +1,25 @@
-"""A customer's subscriptions (the Subscriptions tab)."""
+"""A customer's subscriptions (the Subscriptions tab) and their Pause, Resume and Suspend actions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core.actor import Actor
 from core.db import UnitOfWork
-from core.models import Subscription, SubscriptionPlan, SubscriptionState
+from core.errors import DomainError, NotFound
+from core.formatting import format_date
+from core.models import Customer, Subscription, SubscriptionPlan, SubscriptionState
+from core.payments import PaymentGateway, require_gateway
+from core.services import history
+from core.services.customers import lock_owner
 from core.services.paging import Page, fetch_page
 from core.services.tabs import NamedCatalog, tab_scope
+from core.services.workspaces import ensure_workspace
 
 _PLANS = NamedCatalog(SubscriptionPlan.id, SubscriptionPlan.name, SubscriptionPlan.team_id)
 
@@ -52,21 +60,167 @@ def list_subscriptions(
     )
     rows, total, page, page_size = fetch_page(uow, statement, page=page, page_size=page_size)
     return Page(
-        [
-            SubscriptionRow(
-                id=s.id,
-                created_at=s.created_at,
-                plan_name=plan_name,
-                interval=interval,
-                next_payment_at=s.next_payment_at,
-                price_minor=s.price_minor,
-                currency=s.currency,
-                state=s.state,
-                stripe_subscription_id=s.stripe_subscription_id,
-            )
-            for s, plan_name, interval in rows
-        ],
-        total,
-        page,
-        page_size,
+        [_row(s, plan_name, interval) for s, plan_name, interval in rows], total, page, page_size
     )
+
+
+def _row(s: Subscription, plan_name: str, interval: str) -> SubscriptionRow:
+    return SubscriptionRow(
+        id=s.id,
+        created_at=s.created_at,
+        plan_name=plan_name,
+        interval=interval,
+        next_payment_at=s.next_payment_at,
+        price_minor=s.price_minor,
+        currency=s.currency,
+        state=s.state,
+        stripe_subscription_id=s.stripe_subscription_id,
+    )
+
+
+@dataclass(frozen=True)
+class _Move:
+    """One action: the states it starts from, where it leads, and the gateway call for Stripe."""
+
+    verb: str  # "pause"
+    done: str  # "paused"
+    sources: frozenset[SubscriptionState]
+    target: SubscriptionState
+    in_stripe: Callable[[PaymentGateway, str], None]
+
+
+_PAUSE = _Move(
+    "pause",
+    "paused",
+    frozenset({SubscriptionState.ACTIVE}),
+    SubscriptionState.PAUSED,
+    lambda gateway, stripe_id: gateway.pause_subscription(stripe_id),
+)
+_RESUME = _Move(
+    "resume",
+    "resumed",
+    frozenset({SubscriptionState.PAUSED}),
+    SubscriptionState.ACTIVE,
+    lambda gateway, stripe_id: gateway.resume_subscription(stripe_id),
+)
+# Suspending cancels the Stripe subscription, which Stripe never reopens: it is final here too.
+_SUSPEND = _Move(
+    "suspend",
+    "suspended",
+    frozenset({SubscriptionState.ACTIVE, SubscriptionState.PAUSED}),
+    SubscriptionState.SUSPENDED,
+    lambda gateway, stripe_id: gateway.cancel_subscription(stripe_id),
+)
+
+
+def _find(uow: UnitOfWork, actor: Actor, subscription_id: int, uid: str | None) -> Subscription:
+    query = select(Subscription).where(
+        Subscription.id == subscription_id, Subscription.team_id == actor.team_id
+    )
+    if uid is not None:
+        query = query.join(Customer, Customer.id == Subscription.customer_id).where(
+            Customer.uid == uid
+        )
+    found = uow.session.scalars(query.execution_options(populate_existing=True)).first()
+    if found is None:
+        raise NotFound(
+            f"Subscription #{subscription_id} no longer exists here; it may have been deleted."
+        )
+    return found
+
+
+def _refusal(subscription: Subscription, move: _Move) -> DomainError:
+    name = f"Subscription #{subscription.id}"
+    if subscription.state is move.target:
+        return DomainError(f"{name} is already {subscription.state.value}.")
+    if subscription.state is SubscriptionState.SUSPENDED:
+        return DomainError(
+            f"{name} was suspended, which ends it for good, so it can't be {move.done}; "
+            "set up a new subscription instead."
+        )
+    return DomainError(f"{name} is {subscription.state.value}, so it can't be {move.done}.")
+
+
+def _apply(
+    uow: UnitOfWork,
+    actor: Actor,
+    subscription_id: int,
+    move: _Move,
+    gateway: PaymentGateway | None,
+    uid: str | None,
+) -> SubscriptionRow:
+    # Owner first, then the subscription: the order a merge takes them in.
+    found, customer = lock_owner(uow, lambda: _find(uow, actor, subscription_id, uid))
+    subscription = uow.session.scalars(
+        select(Subscription)
+        .where(Subscription.id == found.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if subscription.state not in move.sources:
+        raise _refusal(subscription, move)
+    plan_name, interval = uow.session.execute(
+        select(SubscriptionPlan.name, SubscriptionPlan.interval).where(
+            SubscriptionPlan.id == subscription.plan_id
+        )
+    ).one()
+    stripe_id = subscription.stripe_subscription_id
+    if stripe_id:
+        # Stripe first: if it refuses, the PaymentError rolls back and nothing is recorded.
+        move.in_stripe(require_gateway(gateway, "nothing was changed"), stripe_id)
+        where = f"{move.done} in Stripe ({stripe_id})"
+    else:
+        where = "not linked to Stripe"
+    changes: dict[str, list[str | None]] = {"state": [subscription.state.value, move.target.value]}
+    subscription.state = move.target
+    if move.target is SubscriptionState.SUSPENDED and subscription.next_payment_at is not None:
+        zone = ZoneInfo(ensure_workspace(uow, actor.team_id).timezone)
+        due = format_date(subscription.next_payment_at.astimezone(zone).date())
+        changes["next_payment"] = [due, None]
+        subscription.next_payment_at = None
+    subscription.version += 1
+    history.record(
+        uow,
+        actor.user_id,
+        customer,
+        f"subscription {move.done}",
+        changes=changes,
+        detail=f"{plan_name} subscription #{subscription.id}, {where}",
+    )
+    return _row(subscription, plan_name, interval)
+
+
+def pause_subscription(
+    uow: UnitOfWork,
+    actor: Actor,
+    subscription_id: int,
+    *,
+    gateway: PaymentGateway | None,
+    uid: str | None = None,
+) -> SubscriptionRow:
+    """Pause an active subscription: Stripe stops collecting payments until it is resumed."""
+    return _apply(uow, actor, subscription_id, _PAUSE, gateway, uid)
+
+
+def resume_subscription(
+    uow: UnitOfWork,
+    actor: Actor,
+    subscription_id: int,
+    *,
+    gateway: PaymentGateway | None,
+    uid: str | None = None,
+) -> SubscriptionRow:
+    """Resume a paused subscription: Stripe collects payments again."""
+    return _apply(uow, actor, subscription_id, _RESUME, gateway, uid)
+
+
+def suspend_subscription(
+    uow: UnitOfWork,
+    actor: Actor,
+    subscription_id: int,
+    *,
+    gateway: PaymentGateway | None,
+    uid: str | None = None,
+) -> SubscriptionRow:
+    """Suspend (cancel) an active or paused subscription for good; Stripe cancels it first."""
+    return _apply(uow, actor, subscription_id, _SUSPEND, gateway, uid)

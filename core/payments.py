@@ -1,0 +1,284 @@
+"""Payments behind a small protocol: Stripe in production, a local stand-in in tests."""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass
+from typing import Protocol
+
+import stripe
+
+from core.config import Settings
+from core.errors import DomainError
+
+DEFAULT_TIMEOUT = 10.0
+# Retries reuse the request's idempotency key, so they are safe; few, because a refund holds
+# the booking's lock (and on SQLite the database's write lock) while it waits for Stripe.
+DEFAULT_NETWORK_RETRIES = 2
+# Refund statuses that do not (or no longer) send money back to the customer.
+INACTIVE_REFUND_STATUSES = frozenset({"failed", "canceled"})
+_KEY_PATTERN = re.compile(r"\b[a-z]{2,4}_(?:test|live)_\w+")
+
+
+class PaymentError(DomainError):
+    """The payment provider refused or failed; `message` says so in plain words."""
+
+
+@dataclass(frozen=True)
+class PaymentIntentInfo:
+    """What Stripe says about a payment intent."""
+
+    id: str
+    status: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    """A refund Stripe holds: `status` is pending, succeeded, failed, canceled or requires_action."""
+
+    id: str
+    amount_minor: int
+    status: str
+
+    @property
+    def active(self) -> bool:
+        """Whether the money is going (or went) back to the customer."""
+        return self.status not in INACTIVE_REFUND_STATUSES
+
+
+class PaymentGateway(Protocol):
+    """The calls the app makes to its payment provider."""
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
+        """Look up a payment; PaymentError if unknown or unreachable."""
+
+    def refund(
+        self, payment_intent_id: str, amount_minor: int, *, idempotency_key: str
+    ) -> RefundInfo:
+        """Refund part or all of a payment; the key makes a retry return the same refund."""
+
+    def list_refunds(self, payment_intent_id: str) -> list[RefundInfo]:
+        """Every refund of a payment, whoever made it (the app or Stripe's dashboard)."""
+
+    def pause_subscription(self, subscription_id: str) -> None:
+        """Stop collecting payments until resumed."""
+
+    def resume_subscription(self, subscription_id: str) -> None:
+        """Collect payments again."""
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        """End the subscription for good."""
+
+
+def require_gateway(gateway: PaymentGateway | None, nothing_done: str) -> PaymentGateway:
+    """`gateway`, or a PaymentError saying Stripe is not configured and `nothing_done`."""
+    if gateway is None:
+        raise PaymentError(
+            f"Stripe is not configured, so {nothing_done}. "
+            "An admin can set STRIPE_API_KEY to enable Stripe."
+        )
+    return gateway
+
+
+@dataclass(frozen=True)
+class _Operation:
+    """How to talk about one kind of call when it fails."""
+
+    noun: str  # "refund"
+    thing: str  # what Stripe may not know: "payment"
+    nothing_done: str  # "nothing was refunded"
+    maybe_done: str  # "the refund may have gone through"
+    retry_is_safe: str  # why trying again cannot do it twice
+
+
+_REFUND = _Operation(
+    "refund",
+    "payment",
+    "nothing was refunded",
+    "the refund may have gone through",
+    "a refund Stripe already made is found and recorded, not repeated",
+)
+_LOOKUP = _Operation(
+    "request",
+    "payment",
+    "nothing was changed",
+    "nothing was changed",
+    "looking again changes nothing",
+)
+
+
+def _subscription_change(verb: str) -> _Operation:
+    return _Operation(
+        f"request to {verb} the subscription",
+        "subscription",
+        "nothing was changed",
+        f"Stripe may have {verb}d it already",
+        f"asking Stripe to {verb} it again is harmless",
+    )
+
+
+def _scrub(text: str) -> str:
+    """Stripe's own wording, with anything shaped like an API key taken out."""
+    return _KEY_PATTERN.sub("[key]", " ".join(text.split()))[:300]
+
+
+def _never_reached(exc: BaseException) -> bool:
+    """Whether a network failure certainly happened before Stripe saw the request."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError | socket.gaierror):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _plain(exc: stripe.StripeError, op: _Operation) -> PaymentError:
+    """The PaymentError to show for a Stripe failure; never includes the API key."""
+    if isinstance(exc, stripe.APIConnectionError):
+        if _never_reached(exc):
+            return PaymentError(
+                f"Stripe couldn't be reached; {op.nothing_done}. Try again in a minute."
+            )
+        return PaymentError(
+            f"The connection to Stripe broke off before it answered, so {op.maybe_done}. "
+            f"Try again in a minute: {op.retry_is_safe}."
+        )
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return PaymentError(
+            f"Stripe did not accept the app's API key, so {op.nothing_done}. "
+            "An admin needs to check STRIPE_API_KEY."
+        )
+    if isinstance(exc, stripe.RateLimitError):
+        return PaymentError(f"Stripe is busy right now; {op.nothing_done}. Try again in a minute.")
+    if isinstance(exc, stripe.IdempotencyError):
+        return PaymentError(
+            f"Stripe is holding an earlier attempt of this {op.noun} with different details; "
+            f"{op.nothing_done} now. Reopen the record and try again in a minute."
+        )
+    if isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404:
+        return PaymentError(f"Stripe has no record of this {op.thing}, so {op.nothing_done}.")
+    if isinstance(exc, stripe.CardError | stripe.InvalidRequestError):
+        reason = _scrub(exc.user_message or "") or "no reason given"
+        return PaymentError(f"Stripe refused the {op.noun}: {reason}")
+    return PaymentError(
+        f"Stripe had a problem with the {op.noun}, so {op.maybe_done}. "
+        f"Try again in a minute: {op.retry_is_safe}."
+    )
+
+
+def _refund_info(refund: stripe.Refund) -> RefundInfo:
+    return RefundInfo(id=refund.id, amount_minor=refund.amount, status=refund.status or "pending")
+
+
+class StripeGateway:
+    """PaymentGateway over Stripe's API with the official client; failures become PaymentError."""
+
+    def __init__(
+        self,
+        api_key: str,
+        api_base: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_network_retries: int = DEFAULT_NETWORK_RETRIES,
+    ) -> None:
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base.rstrip("/")} if api_base else None,
+            max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+
+    def __repr__(self) -> str:
+        return "StripeGateway()"
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
+        """Look up a payment; PaymentError if unknown or unreachable."""
+        try:
+            intent = self._client.v1.payment_intents.retrieve(payment_intent_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404 or exc.code == "resource_missing":
+                raise PaymentError(
+                    f"Stripe has no payment {_scrub(payment_intent_id)}; "
+                    "check the id (it starts with pi_)."
+                ) from None
+            raise _plain(exc, _LOOKUP) from None
+        except stripe.StripeError as exc:
+            raise _plain(exc, _LOOKUP) from None
+        return PaymentIntentInfo(
+            id=intent.id,
+            status=intent.status,
+            amount_minor=intent.amount,
+            currency=intent.currency.upper(),
+        )
+
+    def refund(
+        self, payment_intent_id: str, amount_minor: int, *, idempotency_key: str
+    ) -> RefundInfo:
+        """Refund part or all of a payment; the key makes a retry return the same refund."""
+        try:
+            # No `reason`: it is optional for Stripe, and the test stand-in rejects it.
+            refund = self._client.v1.refunds.create(
+                {"payment_intent": payment_intent_id, "amount": amount_minor},
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _plain(exc, _REFUND) from None
+        info = _refund_info(refund)
+        if not info.active:
+            raise PaymentError(f"Stripe refused the refund: it is {info.status}.")
+        return info
+
+    def list_refunds(self, payment_intent_id: str) -> list[RefundInfo]:
+        """Every refund of a payment, whoever made it (the app or Stripe's dashboard)."""
+        try:
+            listing = self._client.v1.refunds.list(
+                {"payment_intent": payment_intent_id, "limit": 100}
+            )
+            return [_refund_info(refund) for refund in listing.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise _plain(exc, _REFUND) from None
+
+    def pause_subscription(self, subscription_id: str) -> None:
+        """Stop collecting payments until resumed (invoices meanwhile are voided)."""
+        try:
+            self._client.v1.subscriptions.update(
+                subscription_id, {"pause_collection": {"behavior": "void"}}
+            )
+        except stripe.StripeError as exc:
+            raise _plain(exc, _subscription_change("pause")) from None
+
+    def resume_subscription(self, subscription_id: str) -> None:
+        """Collect payments again."""
+        try:
+            # An empty string is how Stripe's API unsets a field.
+            self._client.v1.subscriptions.update(subscription_id, {"pause_collection": ""})
+        except stripe.StripeError as exc:
+            raise _plain(exc, _subscription_change("resume")) from None
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        """End the subscription for good; one Stripe already cancelled counts as done."""
+        try:
+            self._client.v1.subscriptions.cancel(subscription_id)
+        except stripe.InvalidRequestError as exc:
+            # A retry after a cancel whose answer was lost finds it cancelled: that is success.
+            if not self._is_cancelled(subscription_id):
+                raise _plain(exc, _subscription_change("cancel")) from None
+        except stripe.StripeError as exc:
+            raise _plain(exc, _subscription_change("cancel")) from None
+
+    def _is_cancelled(self, subscription_id: str) -> bool:
+        try:
+            subscription = self._client.v1.subscriptions.retrieve(subscription_id)
+        except stripe.StripeError:
+            return False
+        return subscription.status == "canceled"
+
+
+def gateway_from_settings(settings: Settings) -> PaymentGateway | None:
+    """The Stripe gateway the settings describe; None when STRIPE_API_KEY is unset."""
+    if settings.stripe_api_key is None:
+        return None
+    return StripeGateway(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base)

@@ -1,0 +1,655 @@
+"""Reading the catalog YAML file: validation with line numbers, exact prices, then `sync_catalog`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from babel.numbers import get_currency_precision, is_currency
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from core.db import UnitOfWork
+from core.errors import DomainError
+from core.services.catalog import (
+    CatalogSpec,
+    EventSpec,
+    FacilitatorSpec,
+    LocalTimeError,
+    OccurrenceSpec,
+    PassTypeSpec,
+    PlanSpec,
+    QuestionnaireSpec,
+    ServiceSpec,
+    VideoSpec,
+    WeeklySlot,
+    local_to_utc,
+    sync_catalog,
+)
+from core.services.workspaces import ensure_workspace
+
+# Shipped inside the package so `demo-data` finds it in an installed copy too.
+EXAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "catalog.example.yaml"
+MAX_FILE_BYTES = 2_000_000
+# Money columns are 32-bit integers of minor units.
+MAX_MINOR = 2**31 - 1
+MAX_RULE_SPAN = timedelta(days=3 * 366)
+# Alias-heavy YAML can name the same node along exponentially many paths.
+_MAX_PATHS = 200_000
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class CatalogProblem:
+    """One thing wrong in the file: where (line, path such as `events[2].capacity`) and what."""
+
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line is not None else "file"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class CatalogError(DomainError):
+    """The catalog file is invalid; `problems` lists every problem found, in file order."""
+
+    def __init__(self, source: str, problems: list[CatalogProblem]) -> None:
+        ordered = sorted(problems, key=lambda p: (p.line or 0, p.path))
+        count = f"{len(ordered)} problem{'s' if len(ordered) != 1 else ''}"
+        lines = "\n".join(f"  {problem}" for problem in ordered)
+        super().__init__(f"{source} has {count}; nothing was imported:\n{lines}")
+        self.source = source
+        self.problems = ordered
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """How many rows of each kind the file holds, and what happened to event sessions."""
+
+    team_id: str
+    events: int
+    services: int
+    facilitators: int
+    pass_types: int
+    videos: int
+    plans: int
+    questionnaires: int
+    occurrences_added: int
+    occurrences_updated: int
+
+
+# -- YAML: only null, true/false and whole numbers are implicit; "12.50" and "19:30" stay text --
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 would read 19:30 as the number 1170 and 12.10 as a float; this loader does not."""
+
+
+_Loader.yaml_implicit_resolvers = {}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+
+
+def _decimal_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    # Base 10 always: "010" is ten, not YAML 1.1's octal eight.
+    return int(str(loader.construct_scalar(node)), 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _decimal_int)
+
+
+@dataclass
+class _Lines:
+    """Where each YAML path starts, to put line numbers on validation errors."""
+
+    lines: dict[Loc, int]
+    mappings: set[Loc]
+    duplicates: list[tuple[Loc, int]]
+
+    def line_of(self, loc: Loc) -> int | None:
+        """The line of the deepest part of `loc` present in the file."""
+        found: Loc = ()
+        for part in loc:
+            if (*found, part) in self.lines:
+                found = (*found, part)
+            elif not (isinstance(part, int) and found in self.mappings):
+                # A single mapping written where a list is allowed: its index is not in the file.
+                break
+        return self.lines.get(found)
+
+
+def _map_lines(root: yaml.Node) -> _Lines:
+    found = _Lines({(): root.start_mark.line + 1}, set(), [])
+    stack: list[tuple[Loc, yaml.Node]] = [((), root)]
+    while stack and len(found.lines) < _MAX_PATHS:
+        path, node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            found.mappings.add(path)
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+                    continue
+                key = str(key_node.value)
+                child = (*path, key)
+                if key in seen:
+                    found.duplicates.append((child, key_node.start_mark.line + 1))
+                seen.add(key)
+                found.lines[child] = key_node.start_mark.line + 1
+                stack.append((child, value_node))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                found.lines[(*path, index)] = item.start_mark.line + 1
+                stack.append(((*path, index), item))
+    return found
+
+
+def _path_text(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+# -- the file's shape -------------------------------------------------------------------------
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_PRICE = re.compile(r"\d+(?:\.\d+)?")
+_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_LOCAL_START = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?")
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, str) and not _KEY.fullmatch(value):
+        raise ValueError(
+            "a key is 1–64 lower-case letters, digits, '-' or '_', starting with a letter or "
+            f"digit (got {value!r})"
+        )
+    return value
+
+
+def _price(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError('write a price as text such as "12.50", without a currency sign')
+    text = str(value).strip()
+    if text.startswith("-"):
+        raise ValueError("a price cannot be negative")
+    if not _PRICE.fullmatch(text):
+        raise ValueError(f'write a price such as "12.50", without a currency sign (got {text!r})')
+    return Decimal(text)
+
+
+def _zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as Europe/London"
+        ) from None
+    return value
+
+
+def _listed(value: Any) -> Any:
+    # A single item may be written without the list around it.
+    return [value] if isinstance(value, str | dict) else value
+
+
+def _weekday(value: Any) -> int:
+    name = str(value).strip().lower()
+    for number, day in enumerate(_WEEKDAYS):
+        if name in (day, day[:3]):
+            return number
+    raise ValueError(f"unknown weekday {value!r}; use monday … sunday")
+
+
+def _clock_time(value: Any) -> time:
+    match = _CLOCK.fullmatch(str(value).strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(
+            f'write a time of day as "HH:MM" in 24-hour form, such as "07:00" (got {value!r})'
+        )
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _local_start(value: Any) -> datetime:
+    text = value.strip() if isinstance(value, str) else ""
+    if not _LOCAL_START.fullmatch(text):
+        raise ValueError(
+            f'write a start as local date and time, such as "2026-04-18 10:00" (got {value!r}); '
+            "the event's time zone applies"
+        )
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date and time") from None
+
+
+Key = Annotated[str, BeforeValidator(_key)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Price = Annotated[Decimal, BeforeValidator(_price)]
+Positive = Annotated[int, Field(ge=1)]
+Minutes = Annotated[int, Field(ge=1, le=24 * 60)]
+Zone = Annotated[str | None, AfterValidator(_zone)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Weekly(_Strict):
+    weekday: Annotated[list[Annotated[int, BeforeValidator(_weekday)]], Field(min_length=1)]
+    time: Annotated[time, BeforeValidator(_clock_time)]
+    from_: date | None = Field(None, alias="from")
+    until: date | None = None
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _listed(value)
+
+
+class _Occurrence(_Strict):
+    start: Annotated[datetime, BeforeValidator(_local_start)]
+    capacity: Positive | None = None
+    price: Price | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_start(cls, value: Any) -> Any:
+        return {"start": value} if isinstance(value, str) else value
+
+
+class _Event(_Strict):
+    key: Key
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=2000)] = ""
+    timezone: Zone = None
+    duration_minutes: Minutes
+    capacity: Positive
+    price: Price
+    credit_price: Positive = 1
+    weekly: list[_Weekly] = []
+    occurrences: list[_Occurrence] = []
+
+    @field_validator("weekly", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _listed(value)
+
+
+class _Service(_Strict):
+    key: Key
+    name: Name
+    duration_minutes: Minutes
+    price: Price
+    credit_price: Positive = 1
+
+
+class _Facilitator(_Strict):
+    key: Key
+    name: Name
+    services: Annotated[list[Key], Field(min_length=1)]
+    slack_user_id: Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,31}$")] | None = None
+
+
+class _PassType(_Strict):
+    key: Key
+    name: Name
+    credits: Positive
+    validity_days: Annotated[int, Field(ge=1, le=3660)]
+    price: Price
+
+
+class _Video(_Strict):
+    key: Key
+    title: Name
+    price: Price
+    credit_price: Positive | None = None
+    access_days: Positive | None = None
+
+
+class _Plan(_Strict):
+    key: Key
+    name: Name
+    price: Price
+    interval: Literal["week", "month", "year"]
+    stripe_price_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class _Questionnaire(_Strict):
+    key: Key
+    name: Name
+    questions: Annotated[
+        list[
+            Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+        ],
+        Field(min_length=1, max_length=50),
+    ]
+
+
+class _Root(_Strict):
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    timezone: Zone = None
+    # Items are validated one by one, so one bad item does not hide the others' problems.
+    events: list[Any] = []
+    appointment_services: list[Any] = []
+    facilitators: list[Any] = []
+    pass_types: list[Any] = []
+    videos: list[Any] = []
+    subscription_plans: list[Any] = []
+    questionnaires: list[Any] = []
+
+
+def _message(error: ErrorDetails) -> str:
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "missing":
+        return "required, but missing"
+    if kind == "extra_forbidden":
+        return "unknown field; check its spelling against catalog.example.yaml"
+    if kind == "model_type":
+        return "expected a mapping of fields (key: value lines)"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx['le']}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    return str(error["msg"])
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class _Converter:
+    """Validates each item and builds the CatalogSpec, collecting every problem with its place."""
+
+    def __init__(self, root: _Root, currency: str, timezone: str) -> None:
+        self.root = root
+        self.currency = currency
+        self.exponent = get_currency_precision(currency)
+        self.timezone = root.timezone or timezone
+        self.problems: list[tuple[Loc, str]] = []
+
+    def problem(self, loc: Loc, message: str) -> None:
+        self.problems.append((loc, message))
+
+    def items(self, section: str, model: type[Model]) -> list[tuple[int, Model]]:
+        """The valid items of `section` with their index; a problem for each invalid field."""
+        valid: list[tuple[int, Model]] = []
+        keys: dict[str, int] = {}
+        for index, raw in enumerate(getattr(self.root, section)):
+            key = raw.get("key") if isinstance(raw, dict) else None
+            if isinstance(key, str):
+                if key in keys:
+                    self.problem(
+                        (section, index, "key"),
+                        f"key {key!r} is already used by {section}[{keys[key]}]",
+                    )
+                keys.setdefault(key, index)
+            try:
+                valid.append((index, model.model_validate(raw)))
+            except ValidationError as exc:
+                for error in exc.errors():
+                    self.problem((section, index, *error["loc"]), _message(error))
+        return valid
+
+    def minor(self, price: Decimal, loc: Loc) -> int:
+        """`price` in whole minor units of the currency, exactly, or a problem."""
+        scaled = price.scaleb(self.exponent)
+        if scaled != scaled.to_integral_value():
+            places = f"{self.exponent} decimal place{'s' if self.exponent != 1 else ''}"
+            self.problem(loc, f"{price} has more decimals than {self.currency} allows ({places})")
+            return 0
+        if scaled > MAX_MINOR:
+            self.problem(loc, f"{price} is too large")
+            return 0
+        return int(scaled)
+
+    def spec(self) -> CatalogSpec:
+        services = self.items("appointment_services", _Service)
+        # Every key written counts, even on an item with other problems: one mistake, one error.
+        service_keys = {
+            raw["key"]
+            for raw in self.root.appointment_services
+            if isinstance(raw, dict) and isinstance(raw.get("key"), str)
+        }
+        facilitators = self.items("facilitators", _Facilitator)
+        for i, raw in enumerate(self.root.facilitators):
+            given = raw.get("services") if isinstance(raw, dict) else None
+            for j, service in enumerate(given if isinstance(given, list) else []):
+                if isinstance(service, str) and service not in service_keys:
+                    known = ", ".join(sorted(service_keys)) or "none in this file"
+                    self.problem(
+                        ("facilitators", i, "services", j),
+                        f"unknown appointment service {service!r} (appointment_services: {known})",
+                    )
+        return CatalogSpec(
+            events=tuple(self.event(i, e) for i, e in self.items("events", _Event)),
+            services=tuple(
+                ServiceSpec(
+                    s.key,
+                    s.name,
+                    s.duration_minutes,
+                    self.minor(s.price, ("appointment_services", i, "price")),
+                    s.credit_price,
+                )
+                for i, s in services
+            ),
+            facilitators=tuple(
+                FacilitatorSpec(f.key, f.name, tuple(dict.fromkeys(f.services)), f.slack_user_id)
+                for _, f in facilitators
+            ),
+            pass_types=tuple(
+                PassTypeSpec(
+                    p.key,
+                    p.name,
+                    p.credits,
+                    p.validity_days,
+                    self.minor(p.price, ("pass_types", i, "price")),
+                )
+                for i, p in self.items("pass_types", _PassType)
+            ),
+            videos=tuple(
+                VideoSpec(
+                    v.key,
+                    v.title,
+                    self.minor(v.price, ("videos", i, "price")),
+                    v.credit_price,
+                    v.access_days,
+                )
+                for i, v in self.items("videos", _Video)
+            ),
+            plans=tuple(
+                PlanSpec(
+                    p.key,
+                    p.name,
+                    self.minor(p.price, ("subscription_plans", i, "price")),
+                    p.interval,
+                    p.stripe_price_id,
+                )
+                for i, p in self.items("subscription_plans", _Plan)
+            ),
+            questionnaires=tuple(
+                QuestionnaireSpec(q.key, q.name, tuple(q.questions))
+                for _, q in self.items("questionnaires", _Questionnaire)
+            ),
+        )
+
+    def event(self, index: int, event: _Event) -> EventSpec:
+        loc: Loc = ("events", index)
+        timezone = event.timezone or self.timezone
+        slots: list[WeeklySlot] = []
+        for r, rule in enumerate(event.weekly):
+            if rule.from_ and rule.until:
+                if rule.until < rule.from_:
+                    self.problem((*loc, "weekly", r, "until"), "is before `from`")
+                elif rule.until - rule.from_ > MAX_RULE_SPAN:
+                    self.problem(
+                        (*loc, "weekly", r, "until"),
+                        "a weekly rule may span at most three years; import again later for more",
+                    )
+            slots.extend(
+                WeeklySlot(day, rule.time, rule.from_, rule.until)
+                for day in dict.fromkeys(rule.weekday)
+            )
+        occurrences: list[OccurrenceSpec] = []
+        seen: dict[datetime, int] = {}
+        for o, one in enumerate(event.occurrences):
+            where: Loc = (*loc, "occurrences", o)
+            try:
+                starts_at = local_to_utc(one.start, timezone)
+            except LocalTimeError as exc:
+                self.problem((*where, "start"), str(exc))
+                continue
+            if starts_at in seen:
+                self.problem((*where, "start"), f"same start as occurrences[{seen[starts_at]}]")
+                continue
+            seen[starts_at] = o
+            price = None if one.price is None else self.minor(one.price, (*where, "price"))
+            occurrences.append(OccurrenceSpec(one.start, one.capacity, price))
+        return EventSpec(
+            key=event.key,
+            name=event.name,
+            timezone=timezone,
+            price_minor=self.minor(event.price, (*loc, "price")),
+            capacity=event.capacity,
+            duration_minutes=event.duration_minutes,
+            weekly=tuple(slots),
+            credit_price=event.credit_price,
+            description=event.description,
+            occurrences=tuple(occurrences),
+        )
+
+
+def _currency_problem(root: _Root, currency: str | None) -> tuple[Loc, str] | None:
+    if root.currency is None:
+        return None if currency is not None else (("currency",), "say which currency prices are in")
+    if not is_currency(root.currency):
+        return ("currency",), f"{root.currency} is not an ISO 4217 currency"
+    if currency is not None and root.currency != currency:
+        return (
+            "currency",
+        ), f"the prices are in {root.currency} but this workspace uses {currency}"
+    return None
+
+
+def parse_catalog(
+    text: str, *, currency: str | None, timezone: str, source: str = "catalog"
+) -> CatalogSpec:
+    """The catalog `text` describes; CatalogError lists every problem with line and path.
+
+    `currency` is the workspace's (None: the file's own `currency`); `timezone` is the default
+    for events that name none."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        lines = _map_lines(node) if node is not None else _Lines({}, set(), [])
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise CatalogError(
+            source, [CatalogProblem(line, "", f"not valid YAML: {exc.problem}")]
+        ) from None
+    finally:
+        loader.dispose()
+    problems = [
+        CatalogProblem(line, _path_text(path), "appears twice in the same mapping")
+        for path, line in lines.duplicates
+    ]
+    if not isinstance(data, dict):
+        problems.append(CatalogProblem(1, "", "expected a mapping with events, pass_types, …"))
+        raise CatalogError(source, problems)
+    try:
+        root = _Root.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(
+            CatalogProblem(lines.line_of(error["loc"]), _path_text(error["loc"]), _message(error))
+            for error in exc.errors()
+        )
+        raise CatalogError(source, problems) from None
+    found = _currency_problem(root, currency)
+    if found is not None:
+        problems.append(CatalogProblem(lines.line_of(found[0]), "currency", found[1]))
+        raise CatalogError(source, problems)
+    converter = _Converter(root, currency or root.currency or "", timezone)
+    spec = converter.spec()
+    problems.extend(
+        CatalogProblem(lines.line_of(loc), _path_text(loc), message)
+        for loc, message in converter.problems
+    )
+    if problems:
+        raise CatalogError(source, problems)
+    return spec
+
+
+def read_catalog_text(path: Path) -> str:
+    """The text of catalog file `path`; DomainError in plain words if it cannot be read."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise DomainError(f"{path} is larger than {MAX_FILE_BYTES // 1_000_000} MB.")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DomainError(f"There is no file {path}.") from None
+    except IsADirectoryError:
+        raise DomainError(f"{path} is a directory; give the catalog file itself.") from None
+    except UnicodeDecodeError:
+        raise DomainError(f"{path} is not UTF-8 text.") from None
+    except OSError as exc:
+        raise DomainError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+def import_catalog(uow: UnitOfWork, team_id: str, text: str, *, source: str) -> ImportSummary:
+    """Validate catalog `text` and bring workspace `team_id`'s catalog in line with it by key.
+
+    Re-importing the same file changes nothing; all or nothing on any problem."""
+    workspace = ensure_workspace(uow, team_id)
+    spec = parse_catalog(
+        text, currency=workspace.currency, timezone=workspace.timezone, source=source
+    )
+    ids = sync_catalog(uow, team_id, spec)
+    return ImportSummary(
+        team_id=team_id,
+        events=len(spec.events),
+        services=len(spec.services),
+        facilitators=len(spec.facilitators),
+        pass_types=len(spec.pass_types),
+        videos=len(spec.videos),
+        plans=len(spec.plans),
+        questionnaires=len(spec.questionnaires),
+        occurrences_added=ids.occurrences_added,
+        occurrences_updated=ids.occurrences_updated,
+    )

@@ -1,0 +1,314 @@
+"""Paying for what staff book or assign: Manual, pass credits (Package) or a recorded Stripe payment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text
+
+from core.actor import Actor
+from core.db import UnitOfWork
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from core.formatting import format_credits, format_date, format_money, format_when
+from core.models import (
+    Appointment,
+    AppointmentService,
+    Booking,
+    Customer,
+    CustomerStatus,
+    Event,
+    EventOccurrence,
+    Pass,
+    PassState,
+    PassType,
+    PaymentMethod,
+    VideoPurchase,
+)
+from core.payments import PaymentGateway, PaymentIntentInfo
+from core.services.catalog import LocalTimeError, local_to_utc
+from core.services.customers import lock_owner
+
+# Money columns are 32-bit integers of minor units.
+MAX_PRICE_MINOR = 2**31 - 1
+_INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,61}")
+
+
+@dataclass(frozen=True)
+class ManualPayment:
+    """Paid another way, or free: `price_minor` None charges the catalog price, 0 is free."""
+
+    price_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class PackagePayment:
+    """Paid with credits taken from pass `pass_id` of the same customer."""
+
+    pass_id: int
+
+
+@dataclass(frozen=True)
+class StripePayment:
+    """Paid through Stripe with payment intent `payment_intent_id` (pi_…), verified with Stripe."""
+
+    payment_intent_id: str
+
+
+PaymentChoice = ManualPayment | PackagePayment | StripePayment
+
+
+@dataclass(frozen=True)
+class Settled:
+    """How a purchase was paid: money (minor units) or credits from a pass, or a Stripe payment."""
+
+    method: PaymentMethod
+    price_minor: int | None
+    credits: int | None = None
+    pass_id: int | None = None
+    pass_label: str = ""
+    payment_intent_id: str | None = None
+
+    def describe(self, currency: str) -> str:
+        """'(1 CR from 10-class pass #12)', '(£12.00, paid manually)', '(free)'…, for history."""
+        if self.method is PaymentMethod.PACKAGE:
+            return f"({format_credits(self.credits or 0)} from {self.pass_label})"
+        money = format_money(self.price_minor or 0, currency)
+        if self.method is PaymentMethod.STRIPE:
+            return f"({money} paid through Stripe, {self.payment_intent_id})"
+        return "(free)" if not self.price_minor else f"({money}, paid manually)"
+
+
+def refuse_archived(customer: Customer, doing: str) -> None:
+    """Archived customers take nothing new: staff activate them first."""
+    if customer.status is CustomerStatus.ARCHIVED:
+        raise DomainError(
+            f"{customer.full_name} is archived; activate them before {doing} for them."
+        )
+
+
+def business_date(moment: datetime, timezone: str) -> date:
+    """The calendar day of `moment` in the business time zone (pass validity is in those days)."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def business_instant(local: datetime, timezone: str, field: str) -> datetime:
+    """UTC instant of naive wall-clock `local`; a time skipped or repeated at DST is refused."""
+    if local.tzinfo is not None:
+        raise ValueError("give the local wall-clock time without a time zone")
+    try:
+        return local_to_utc(local, timezone)
+    except LocalTimeError as exc:
+        raise ValidationFailed({field: str(exc)}) from None
+
+
+def verify_stripe_payment(
+    gateway: PaymentGateway | None, payment: StripePayment
+) -> PaymentIntentInfo:
+    """What Stripe says about the payment, if it succeeded; call it before taking any lock."""
+    intent_id = payment.payment_intent_id.strip()
+    if not _INTENT_ID.fullmatch(intent_id):
+        raise ValidationFailed(
+            {"payment_intent_id": "Paste the payment intent id from Stripe; it starts with pi_."}
+        )
+    if gateway is None:
+        raise DomainError(
+            "Stripe is not set up here (no STRIPE_API_KEY), so a Stripe payment cannot be "
+            "checked; record it as Manual instead."
+        )
+    info = gateway.retrieve_payment_intent(intent_id)
+    if info.status != "succeeded":
+        raise ValidationFailed(
+            {
+                "payment_intent_id": f"Stripe says payment {intent_id} is {info.status!r}, "
+                "not succeeded; only a completed payment can be recorded."
+            }
+        )
+    return info
+
+
+def _advisory_lock(uow: UnitOfWork, key: str) -> None:
+    # PostgreSQL: two transactions recording the same payment take turns, so the second sees
+    # the first's row in any table. SQLite already runs one writer at a time.
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+
+
+def payment_in_use(uow: UnitOfWork, team_id: str, intent_id: str) -> str | None:
+    """What already records payment `intent_id` in the workspace, named for staff, or None."""
+    owner = Customer.first_name + " " + Customer.last_name
+    booking = uow.session.execute(
+        select(Booking.id, Event.name, EventOccurrence.starts_at, EventOccurrence.timezone, owner)
+        .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
+        .join(Event, Event.id == EventOccurrence.event_id)
+        .join(Customer, Customer.id == Booking.customer_id)
+        .where(Booking.team_id == team_id, Booking.stripe_payment_intent_id == intent_id)
+    ).first()
+    if booking is not None:
+        booking_id, name, starts_at, timezone, who = booking
+        return f"booking #{booking_id} ({name} on {format_when(starts_at, timezone)}) of {who}"
+    appointment = uow.session.execute(
+        select(Appointment.id, AppointmentService.name, owner)
+        .join(AppointmentService, AppointmentService.id == Appointment.service_id)
+        .join(Customer, Customer.id == Appointment.customer_id)
+        .where(Appointment.team_id == team_id, Appointment.stripe_payment_intent_id == intent_id)
+    ).first()
+    if appointment is not None:
+        return f"appointment #{appointment[0]} ({appointment[1]}) of {appointment[2]}"
+    bought = uow.session.execute(
+        select(Pass.id, PassType.name, owner)
+        .join(PassType, PassType.id == Pass.pass_type_id)
+        .join(Customer, Customer.id == Pass.customer_id)
+        .where(Pass.team_id == team_id, Pass.stripe_payment_intent_id == intent_id)
+    ).first()
+    if bought is not None:
+        return f"pass #{bought[0]} ({bought[1]}) of {bought[2]}"
+    return None
+
+
+def used_payment(intent_id: str, where: str) -> Conflict:
+    """The refusal for recording a payment twice."""
+    return Conflict(
+        f"Stripe payment {intent_id} is already recorded on {where}; "
+        "one payment pays for one purchase."
+    )
+
+
+def _claim(uow: UnitOfWork, team_id: str, info: PaymentIntentInfo, currency: str) -> None:
+    if info.currency.upper() != currency.upper():
+        raise ValidationFailed(
+            {
+                "payment_intent_id": f"Payment {info.id} is in {info.currency.upper()}, "
+                f"but this workspace takes {currency}."
+            }
+        )
+    _advisory_lock(uow, f"{team_id}:{info.id}")
+    where = payment_in_use(uow, team_id, info.id)
+    if where is not None:
+        raise used_payment(info.id, where)
+
+
+def pass_label(uow: UnitOfWork, held: Pass) -> str:
+    """'10-class pass #12'."""
+    name = uow.session.scalar(select(PassType.name).where(PassType.id == held.pass_type_id))
+    return f"{name} #{held.id}"
+
+
+def _lock_pass(uow: UnitOfWork, team_id: str, pass_id: int) -> Pass:
+    held = uow.session.scalars(
+        select(Pass)
+        .where(Pass.id == pass_id, Pass.team_id == team_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if held is None:
+        raise NotFound(f"Pass #{pass_id} no longer exists; it may have been deleted.")
+    return held
+
+
+def check_pass_valid(uow: UnitOfWork, held: Pass, on: date) -> None:
+    """Refuse a cancelled pass, or one not valid on day `on`."""
+    if held.state is PassState.CANCELLED:
+        raise ValidationFailed({"pass_id": f"{pass_label(uow, held)} is cancelled."})
+    if not held.valid_from <= on <= held.valid_to:
+        raise ValidationFailed(
+            {
+                "pass_id": f"{pass_label(uow, held)} is valid from {format_date(held.valid_from)} "
+                f"to {format_date(held.valid_to)}, not on {format_date(on)}."
+            }
+        )
+
+
+def take_credits(
+    uow: UnitOfWork, customer: Customer, pass_id: int, credits: int, on: date
+) -> tuple[Pass, int]:
+    """Take `credits` from the customer's pass for use on day `on`; (pass, credits before)."""
+    held = _lock_pass(uow, customer.team_id, pass_id)
+    if held.customer_id != customer.id:
+        raise ValidationFailed({"pass_id": f"Pass #{pass_id} belongs to another customer."})
+    check_pass_valid(uow, held, on)
+    if held.credits_remaining < credits:
+        raise ValidationFailed(
+            {
+                "pass_id": f"{pass_label(uow, held)} has {format_credits(held.credits_remaining)} "
+                f"left; this costs {format_credits(credits)}."
+            }
+        )
+    before = held.credits_remaining
+    held.credits_remaining -= credits
+    held.version += 1
+    return held, before
+
+
+def return_credits(uow: UnitOfWork, team_id: str, pass_id: int, credits: int) -> tuple[Pass, int]:
+    """Give `credits` back to the pass they were taken from; (pass, credits before)."""
+    held = _lock_pass(uow, team_id, pass_id)
+    before = held.credits_remaining
+    held.credits_remaining += credits
+    held.version += 1
+    return held, before
+
+
+def settle(
+    uow: UnitOfWork,
+    customer: Customer,
+    payment: PaymentChoice,
+    *,
+    intent: PaymentIntentInfo | None,
+    price_minor: int,
+    credit_price: int | None,
+    on: date,
+    currency: str,
+    what: str,
+) -> tuple[Settled, dict[str, list[int]]]:
+    """Apply `payment` for `what`, used on day `on`; with the pass credits changed, for history.
+
+    Credits come off the pass in the caller's transaction, so the purchase and the credit stand
+    or fall together."""
+    if isinstance(payment, ManualPayment):
+        price = price_minor if payment.price_minor is None else payment.price_minor
+        if not 0 <= price <= MAX_PRICE_MINOR:
+            raise ValidationFailed({"price": "The price must be zero (free) or more."})
+        return Settled(PaymentMethod.MANUAL, price), {}
+    if isinstance(payment, PackagePayment):
+        if credit_price is None:
+            raise ValidationFailed({"pass_id": f"{what} cannot be paid with pass credits."})
+        held, before = take_credits(uow, customer, payment.pass_id, credit_price, on)
+        label = pass_label(uow, held)
+        settled = Settled(PaymentMethod.PACKAGE, None, credit_price, held.id, label)
+        return settled, {f"credits left on {label}": [before, held.credits_remaining]}
+    if intent is None:
+        raise ValueError("verify the Stripe payment (verify_stripe_payment) before settling")
+    _claim(uow, customer.team_id, intent, currency)
+    return Settled(PaymentMethod.STRIPE, intent.amount_minor, payment_intent_id=intent.id), {}
+
+
+Owned = TypeVar("Owned", Booking, Appointment, Pass, VideoPurchase)
+
+
+def lock_for_change(
+    uow: UnitOfWork, actor: Actor, model: type[Owned], row_id: int, noun: str
+) -> tuple[Owned, Customer]:
+    """Row `row_id` of the actor's workspace and its customer, both locked, customer first.
+
+    Every change here locks the customer before the row, so two changes never wait on each
+    other in a circle, and a merge cannot move the row meanwhile."""
+    query = (
+        select(model)
+        .where(model.id == row_id, model.team_id == actor.team_id)
+        .execution_options(populate_existing=True)
+    )
+
+    def load() -> Owned:
+        row = uow.session.scalars(query).first()
+        if row is None:
+            raise NotFound(f"{noun} #{row_id} no longer exists; it may have been deleted.")
+        return row
+
+    _row, customer = lock_owner(uow, load)
+    return uow.session.scalars(query.with_for_update()).one(), customer

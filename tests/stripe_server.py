@@ -1,0 +1,236 @@
+"""A stateful Stripe stand-in (localstripe) on loopback, reached through the real `stripe` client.
+
+Import both fixtures into a test module (the second resets the first before each test):
+
+    from tests.stripe_server import stripe_process, stripe_server  # noqa: F401
+
+`stripe_server` is a `StripeStandIn`: `gateway()` builds the app's `StripeGateway` against it,
+`payment()` makes a succeeded payment intent, `refunds()` reads what the stand-in holds. The
+stand-in ignores idempotency keys and accepts a refund of more than was paid, so what it holds
+is what our own guards let through.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.payments import StripeGateway
+
+HOST = "127.0.0.1"
+# Any key starting with sk_ satisfies the stand-in; a fake one keeps real keys out of tests.
+API_KEY = "sk_test_standin"
+START_DEADLINE = 20.0
+
+# localstripe's own CLI binds every interface and reloads a pickle from /tmp; this serves the
+# same app on loopback only, from an empty store, and stops it writing that shared pickle.
+_SERVE = """
+import sys
+from aiohttp import web
+from localstripe import resources
+from localstripe.server import app
+resources.Store.dump_to_disk = lambda self: None
+web.run_app(app, host=sys.argv[1], port=int(sys.argv[2]), print=None, access_log=None)
+"""
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class StandInError(RuntimeError):
+    """The stand-in answered a helper's request with an error status."""
+
+
+class StripeStandIn:
+    """One localstripe process on 127.0.0.1 and raw helpers that bypass the app's gateway."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """STRIPE_API_BASE for this stand-in."""
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        """Launch on a free port and wait until it answers; retry if another process took the port."""
+        for _ in range(3):
+            self.port = free_port()
+            with self.log_path.open("ab") as log:
+                self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+                    [sys.executable, "-c", _SERVE, HOST, str(self.port)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            if self._wait_until_ready():
+                return
+            self.stop()
+        log_tail = self.log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"localstripe did not start; its output:\n{log_tail}")
+
+    def _wait_until_ready(self) -> bool:
+        assert self._process is not None
+        deadline = time.monotonic() + START_DEADLINE
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                return False
+            try:
+                self.request("GET", "/v1/balance")
+            except (OSError, StandInError):
+                time.sleep(0.05)
+                continue
+            return True
+        return False
+
+    def stop(self) -> None:
+        """Terminate the process (kill it if it does not stop promptly)."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=5)
+        self._process = None
+
+    def reset(self) -> None:
+        """Forget every object (the stand-in's DELETE /_config/data)."""
+        self.request("DELETE", "/_config/data")
+
+    def request(
+        self, method: str, path: str, data: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """One raw call to the stand-in; form-encoded like Stripe's API, JSON back."""
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(  # noqa: S310 - a loopback http URL we built
+            self.url + path,
+            data=body,
+            method=method,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raise StandInError(f"{method} {path} → {exc.code}: {exc.read()[:300]!r}") from None
+        return json.loads(raw) if raw.strip() else {}
+
+    # -- what tests set up ---------------------------------------------------------
+
+    def gateway(self, *, timeout: float = 5.0, max_network_retries: int = 0) -> StripeGateway:
+        """The app's gateway pointed at this stand-in (no retries unless asked: tests stay fast)."""
+        return StripeGateway(
+            API_KEY, self.url, timeout=timeout, max_network_retries=max_network_retries
+        )
+
+    def card(self) -> str:
+        """A card payment method that pays without authentication (4242 4242 4242 4242)."""
+        method = self.request(
+            "POST",
+            "/v1/payment_methods",
+            [
+                ("type", "card"),
+                ("card[number]", "4242424242424242"),
+                ("card[exp_month]", "12"),
+                ("card[exp_year]", "2040"),
+                ("card[cvc]", "123"),
+            ],
+        )
+        return str(method["id"])
+
+    def payment(self, amount_minor: int, currency: str = "gbp") -> str:
+        """The id of a succeeded payment intent of `amount_minor`."""
+        intent = self.request(
+            "POST",
+            "/v1/payment_intents",
+            [
+                ("amount", str(amount_minor)),
+                ("currency", currency),
+                ("payment_method", self.card()),
+                ("confirm", "true"),
+            ],
+        )
+        assert intent["status"] == "succeeded", intent
+        return str(intent["id"])
+
+    def subscription(self, amount_minor: int = 8900, currency: str = "gbp") -> str:
+        """The id of an active monthly subscription, its first invoice paid by card."""
+        product = self.request("POST", "/v1/products", [("name", "Unlimited Monthly")])
+        plan = self.request(
+            "POST",
+            "/v1/plans",
+            [
+                ("product", product["id"]),
+                ("amount", str(amount_minor)),
+                ("currency", currency),
+                ("interval", "month"),
+            ],
+        )
+        customer = self.request("POST", "/v1/customers", [("email", "ada@example.com")])
+        method = self.card()
+        self.request("POST", f"/v1/payment_methods/{method}/attach", [("customer", customer["id"])])
+        self.request(
+            "POST",
+            f"/v1/customers/{customer['id']}",
+            [("invoice_settings[default_payment_method]", method)],
+        )
+        subscription = self.request(
+            "POST",
+            "/v1/subscriptions",
+            [("customer", customer["id"]), ("items[0][plan]", plan["id"])],
+        )
+        assert subscription["status"] == "active", subscription
+        return str(subscription["id"])
+
+    # -- what tests inspect --------------------------------------------------------
+
+    def refunds(self, payment_intent_id: str) -> list[dict[str, Any]]:
+        """Every refund the stand-in holds for the payment intent, newest first."""
+        listing = self.request(
+            "GET",
+            "/v1/refunds?"
+            + urllib.parse.urlencode({"payment_intent": payment_intent_id, "limit": "100"}),
+        )
+        refunds: list[dict[str, Any]] = listing["data"]
+        return refunds
+
+    def subscription_status(self, subscription_id: str) -> str:
+        """The stand-in's status of a subscription ('active', 'canceled', …)."""
+        return str(self.request("GET", f"/v1/subscriptions/{subscription_id}")["status"])
+
+
+@pytest.fixture(scope="session")
+def stripe_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StripeStandIn]:
+    """One stand-in process for the test session (per xdist worker)."""
+    stand_in = StripeStandIn(tmp_path_factory.mktemp("localstripe") / "localstripe.log")
+    stand_in.start()
+    try:
+        yield stand_in
+    finally:
+        stand_in.stop()
+
+
+@pytest.fixture
+def stripe_server(stripe_process: StripeStandIn) -> StripeStandIn:
+    """The session's stand-in, emptied before this test."""
+    stripe_process.reset()
+    return stripe_process
