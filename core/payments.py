@@ -12,10 +12,11 @@ import stripe
 from core.config import Settings
 from core.errors import DomainError
 
-DEFAULT_TIMEOUT = 10.0
-# Retries reuse the request's idempotency key, so they are safe; few, because a refund holds
-# the booking's lock (and on SQLite the database's write lock) while it waits for Stripe.
-DEFAULT_NETWORK_RETRIES = 2
+# A refund holds the booking's lock (on SQLite the database's write lock) while it waits for
+# Stripe: its two calls (list, create), each retried once, must stay within the 30 s other
+# writers wait for a lock. Retries reuse the request's idempotency key, so they are safe.
+DEFAULT_TIMEOUT = 6.0
+DEFAULT_NETWORK_RETRIES = 1
 # Refund statuses that do not (or no longer) send money back to the customer.
 INACTIVE_REFUND_STATUSES = frozenset({"failed", "canceled"})
 _KEY_PATTERN = re.compile(r"\b[a-z]{2,4}_(?:test|live)_\w+")
@@ -128,9 +129,11 @@ def _scrub(text: str) -> str:
 def _never_reached(exc: BaseException) -> bool:
     """Whether a network failure certainly happened before Stripe saw the request."""
     cause: BaseException | None = exc
-    while cause is not None:
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
         if isinstance(cause, ConnectionRefusedError | socket.gaierror):
             return True
+        seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return False
 
@@ -190,9 +193,6 @@ class StripeGateway:
             max_network_retries=max_network_retries,
             http_client=stripe.RequestsClient(timeout=timeout),
         )
-
-    def __repr__(self) -> str:
-        return "StripeGateway()"
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo:
         """Look up a payment; PaymentError if unknown or unreachable."""

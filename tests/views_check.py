@@ -45,6 +45,8 @@ def assert_valid_view(view: dict[str, Any]) -> None:
         if node.get("type") in {"plain_text", "mrkdwn"}:
             assert node["text"], "empty text object"
     if view.get("type") == "modal":
+        if any(block.get("type") == "input" for block in blocks):
+            assert "submit" in view, "Slack refuses a modal with input blocks but no submit"
         for key in ("title", "submit", "close"):
             if key in view:
                 assert len(view[key]["text"]) <= 24, f"{key} too long"

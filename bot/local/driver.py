@@ -587,11 +587,17 @@ def _find(blocks: list[JSON], query: str, kinds: Collection[str], in_block: str 
 
 
 def _option(element: Element, offered: list[JSON], wanted: str) -> JSON:
-    for option in offered:
-        if wanted in (plain(text_of(option.get("text"))), option.get("value")):
-            return dict(option)
     labels = [plain(text_of(o.get("text"))) for o in offered]
-    raise DriverError(f"{element.label!r} has no option {wanted!r}; options: {labels}")
+    for option, label in zip(offered, labels, strict=True):
+        if wanted in (label, option.get("value")):
+            return dict(option)
+    # A person picks by what they read, so a unique case-insensitive piece of a label will do.
+    needle = wanted.casefold()
+    hits = [o for o, label in zip(offered, labels, strict=True) if needle in label.casefold()]
+    if len(hits) == 1:
+        return dict(hits[0])
+    which = "matches several options" if hits else "matches no option"
+    raise DriverError(f"{wanted!r} {which} of {element.label!r}; options: {labels}")
 
 
 def _state_of(where: _Target, element: Element) -> JSON:
