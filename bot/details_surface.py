@@ -51,8 +51,8 @@ def _tab_body(
     uid, q, size = customer.uid, state.q, PAGE_SIZES[state.tab]
     paging: dict[str, Any] = {"page": state.page, "page_size": size}
     if state.tab is Tab.ACCOUNT:
-        history = list_history(uow, actor, uid, **paging)
-        state = state.model_copy(update={"q": "", "page": history.page})
+        history = list_history(uow, actor, uid, query=q, **paging)
+        state = state.model_copy(update={"page": history.page})
         return account_tab(customer, state, history, timezone=timezone), state
     if state.tab is Tab.APPOINTMENTS:
         appointments = list_appointments(uow, actor, uid, query=q, **paging)

@@ -21,7 +21,7 @@ from bot.views.history import history_entry
 from bot.views.notice import Notice, notice_block
 from bot.views.origin import DetailsState
 from bot.views.sales_text import LEGEND, text_chart
-from bot.views.tabs import PAGE_SIZES, DetailsMeta, pager, tab_buttons
+from bot.views.tabs import PAGE_SIZES, DetailsMeta, pager, search_input, tab_buttons
 from core.formatting import format_phone, format_when
 from core.models import CustomerStatus
 from core.services.account import HistoryRow
@@ -126,8 +126,11 @@ def account_tab(
     ]
     if history.total:
         summary = f"{history.first_index:,}–{history.last_index:,} of {history.total:,} entries"
+    elif state.q:
+        summary = f"no entries match '{escape(clip(state.q, 60))}' — clear the search to see all"
     else:
         summary = "no changes recorded yet"
+    blocks.append(search_input(state))
     blocks.append(section(f"*Account History* · {summary}", block_id="details_history"))
     blocks.extend(
         history_entry(entry, uid=customer.uid, timezone=timezone)

@@ -28,7 +28,7 @@ from core.models import (
 )
 from core.services import history
 from core.services.customers import CustomerRecord, find_customer, get_customer, search_customers
-from core.services.paging import MAX_PAGE_SIZE, Page, fetch_page
+from core.services.paging import MAX_PAGE_SIZE, Page, fetch_matching_page, fetch_page
 
 MERGED_INTO = "merged into"
 MERGED_FROM = "merged from"
@@ -71,16 +71,33 @@ class MergePreview:
 
 
 def list_history(
-    uow: UnitOfWork, actor: Actor, uid: str, *, page: int = 1, page_size: int = 10
+    uow: UnitOfWork,
+    actor: Actor,
+    uid: str,
+    *,
+    query: str = "",
+    page: int = 1,
+    page_size: int = 10,
 ) -> Page[HistoryRow]:
-    """A customer's account history, newest first, with entries merged in from others."""
+    """A customer's account history, newest first, with entries merged in from others.
+
+    `query` matches what was done, its details, or who did it (a Slack user id), or an entry id."""
     customer = find_customer(uow, actor, uid)
-    query = (
-        select(HistoryEntry)
-        .where(HistoryEntry.customer_id == customer.id)
-        .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
-    )
-    rows, total, page, page_size = fetch_page(uow, query, page=page, page_size=page_size)
+    newest_first = (HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
+    mine = HistoryEntry.customer_id == customer.id
+    if query.strip():
+        haystack = HistoryEntry.action + " " + HistoryEntry.detail + " " + HistoryEntry.actor
+        candidates = select(HistoryEntry.id, haystack).where(mine).order_by(*newest_first)
+        ids, total, page, page_size = fetch_matching_page(
+            uow, candidates, query, page=page, page_size=page_size
+        )
+        entries = uow.session.scalars(
+            select(HistoryEntry).where(HistoryEntry.id.in_(ids)).order_by(*newest_first)
+        ).all()
+        rows = [(entry,) for entry in entries]
+    else:
+        listing = select(HistoryEntry).where(mine).order_by(*newest_first)
+        rows, total, page, page_size = fetch_page(uow, listing, page=page, page_size=page_size)
     return Page(
         [
             HistoryRow(

@@ -264,6 +264,19 @@ def test_archive_and_undo_from_the_account_tab(world: World) -> None:
     assert "Status: active → archived" in history and f"by <@{STAFF}>" in history
 
 
+def test_account_history_searches_as_you_type(world: World) -> None:
+    _people(world)
+    driver = world.staff
+    _account(driver)
+    details_after(driver, driver.click("Archive Customer"), "Archived Zoe Adams.")
+    view = details_after(
+        driver, driver.type("archived", into="customer_details.search"), "1–1 of 1 entries"
+    )
+    assert "Status: active → archived" in "\n".join(row_texts(view, "history_"))
+    view = details_after(driver, driver.type("qqq", into="customer_details.search"), "match")
+    assert "no entries match 'qqq' — clear the search" in text_of(view)
+
+
 def test_a_forged_undo_for_another_customer_is_ignored(world: World) -> None:
     uids = _people(world)
     driver = world.staff

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -11,14 +12,19 @@ from core.actor import Actor
 from core.db import Database, UnitOfWork
 from core.models import (
     Appointment,
+    AppointmentService,
     AppointmentState,
     Booking,
     BookingState,
+    Customer,
     Event,
     EventOccurrence,
+    Facilitator,
     HistoryEntry,
     Pass,
+    PassType,
     PaymentMethod,
+    Video,
     VideoPurchase,
 )
 from core.payments import PaymentError, PaymentIntentInfo, RefundInfo
@@ -109,17 +115,14 @@ class Shop:
 
 def open_shop(db: Database, actor: Actor) -> Shop:
     """The test catalog imported into the actor's workspace."""
-    from core.models import AppointmentService, Facilitator, PassType, Video
-
     with db.unit_of_work() as uow:
         import_catalog(uow, actor.team_id, CATALOG_YAML, source="test.yaml")
         ids = {
-            model.__tablename__: {
-                key: row_id
-                for key, row_id in uow.session.execute(
+            model.__tablename__: dict(
+                uow.session.execute(
                     select(model.key, model.id).where(model.team_id == actor.team_id)
-                )
-            }
+                ).all()
+            )
             for model in (Event, AppointmentService, Facilitator, PassType, Video)
         }
         sessions: dict[tuple[str, str], int] = {}
@@ -128,8 +131,6 @@ def open_shop(db: Database, actor: Actor) -> Shop:
             .join(Event, Event.id == EventOccurrence.event_id)
             .where(Event.team_id == actor.team_id)
         ):
-            from zoneinfo import ZoneInfo
-
             local = starts_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
             sessions[(event_key, local)] = occurrence_id
     return Shop(
@@ -155,8 +156,6 @@ def london(text: str) -> datetime:
 
 def history_of(uow: UnitOfWork, uid: str) -> list[HistoryEntry]:
     """The customer's account history, oldest first."""
-    from core.models import Customer
-
     return list(
         uow.session.scalars(
             select(HistoryEntry)
@@ -197,6 +196,8 @@ def assert_credits_conserved(db: Database, pass_id: int) -> Pass:
         held = uow.session.get(Pass, pass_id)
         assert held is not None
         assert credits_used(uow, pass_id) + held.credits_remaining == held.credits_total
+        # Detached with its values loaded: the read-only unit of work ends in a rollback.
+        uow.session.expunge(held)
         return held
 
 

@@ -120,3 +120,20 @@ def test_history_is_per_customer_and_per_workspace(
         run(db, list_history, other_tenant, ada.uid)
     with pytest.raises(NotFound):
         run(db, list_history, staff, "NOSUCHUID000")
+
+
+def test_history_can_be_searched_by_what_who_or_id(
+    db: Database, admin: Actor, staff: Actor
+) -> None:
+    record = create(db, admin)
+    with db.unit_of_work() as uow:
+        archive_customer(uow, staff, record.uid)
+    with db.unit_of_work(readonly=True) as uow:
+        archived = list_history(uow, admin, record.uid, query="ARCHIVED")
+        by_staff = list_history(uow, admin, record.uid, query=staff.user_id)
+        nothing = list_history(uow, admin, record.uid, query="zzz")
+        by_id = list_history(uow, admin, record.uid, query=f"#{archived.rows[0].id}")
+    assert [row.action for row in archived.rows] == ["archived"]
+    assert [row.action for row in by_staff.rows] == ["archived"]
+    assert nothing.total == 0
+    assert [row.id for row in by_id.rows] == [archived.rows[0].id]
