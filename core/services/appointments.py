@@ -210,7 +210,8 @@ def _check_free(
     if starts_at <= uow.now():
         raise ValidationFailed(
             {
-                "starts_at": f"{format_when(starts_at, timezone)} is in the past; choose a later time."
+                "starts_at": f"{format_when(starts_at, timezone)} is in the past; "
+                "choose a later time."
             }
         )
     ends_at = starts_at + timedelta(minutes=minutes)

@@ -124,17 +124,6 @@ def _row(
     )
 
 
-def booking_row(b: Booking, session: _Session) -> BookingRow:
-    """The tab row of booking `b` on session `session`."""
-    return _row(
-        b,
-        session.event.name,
-        session.occurrence.starts_at,
-        session.occurrence.timezone,
-        session.occurrence.duration_minutes,
-    )
-
-
 # -- actions --------------------------------------------------------------------------------
 
 BOOKED = "event booked"
@@ -166,13 +155,27 @@ class OccurrenceOption:
 
 @dataclass(frozen=True)
 class _Session:
+    """An occurrence with its event."""
+
     occurrence: EventOccurrence
     event: Event
 
     @property
     def title(self) -> str:
-        """'Morning Yoga on 14 Mar 2026, 07:00 GMT'."""
-        return f"{self.event.name} on {format_when(self.occurrence.starts_at, self.occurrence.timezone)}"
+        """'Morning Yoga on 14 Mar 2026, 07:00 GMT', in the session's own time zone."""
+        when = format_when(self.occurrence.starts_at, self.occurrence.timezone)
+        return f"{self.event.name} on {when}"
+
+
+def _row_on(b: Booking, session: _Session) -> BookingRow:
+    occurrence = session.occurrence
+    return _row(
+        b,
+        session.event.name,
+        occurrence.starts_at,
+        occurrence.timezone,
+        occurrence.duration_minutes,
+    )
 
 
 @dataclass(frozen=True)
@@ -261,13 +264,15 @@ def usable_passes(uow: UnitOfWork, actor: Actor, uid: str, occurrence_id: int) -
     return usable_passes_on(uow, actor, uid, on, session.event.credit_price)
 
 
-def _check_open(uow: UnitOfWork, session: _Session, customer: Customer, field: str) -> None:
+def _check_open(uow: UnitOfWork, session: _Session, customer: Customer) -> None:
     """Refuse a cancelled, past or full session, or one the customer already holds a place on."""
     occurrence = session.occurrence
     if occurrence.cancelled:
         raise DomainError(f"{session.title} is cancelled; choose another session.")
     if occurrence.starts_at <= uow.now():
-        raise ValidationFailed({field: f"{session.title} has already started; choose a later one."})
+        raise ValidationFailed(
+            {"occurrence_id": f"{session.title} has already started; choose a later one."}
+        )
     already = uow.session.scalar(
         select(Booking.id).where(
             Booking.occurrence_id == occurrence.id,
@@ -305,7 +310,7 @@ def book_event(
     customer = load_for_change(uow, actor, uid)
     refuse_archived(customer, "booking")
     session = _session(uow, actor, occurrence_id, lock=True)
-    _check_open(uow, session, customer, "occurrence_id")
+    _check_open(uow, session, customer)
     workspace = ensure_workspace(uow, actor.team_id)
     settled, credit_changes = settle(
         uow,
@@ -349,9 +354,10 @@ def book_event(
         customer,
         BOOKED,
         changes=credit_changes,
-        detail=f"booked {session.title} {settled.describe(workspace.currency)}, booking #{booking.id}",
+        detail=f"booked {session.title} {settled.describe(workspace.currency)}, "
+        f"booking #{booking.id}",
     )
-    return booking_row(booking, session)
+    return _row_on(booking, session)
 
 
 def transfer_booking(
@@ -369,7 +375,7 @@ def transfer_booking(
         )
     source = _session(uow, actor, booking.occurrence_id, lock=False)
     target = _session(uow, actor, occurrence_id, lock=True)
-    _check_open(uow, target, customer, "occurrence_id")
+    _check_open(uow, target, customer)
     if booking.payment_method is PaymentMethod.PACKAGE and booking.pass_id is not None:
         held = uow.session.get(Pass, booking.pass_id)
         if held is not None:
@@ -386,7 +392,7 @@ def transfer_booking(
         detail=f"transferred booking #{booking.id} from {source.title} to {target.title}",
     )
     uow.session.flush()
-    return booking_row(booking, target)
+    return _row_on(booking, target)
 
 
 def cancel_booking(uow: UnitOfWork, actor: Actor, booking_id: int) -> CancelledBooking:
@@ -419,4 +425,4 @@ def cancel_booking(uow: UnitOfWork, actor: Actor, booking_id: int) -> CancelledB
     message = f"Cancelled {session.title} for {customer.full_name}" + (
         f"; {outcome}." if outcome else "."
     )
-    return CancelledBooking(booking_row(booking, session), message)
+    return CancelledBooking(_row_on(booking, session), message)

@@ -196,7 +196,7 @@ class LocalTimeError(ValueError):
 
 
 def local_to_utc(local: datetime, timezone: str) -> datetime:
-    """The UTC instant of naive wall-clock `local` in `timezone`; LocalTimeError if it is not one."""
+    """The UTC instant of naive wall-clock `local` in `timezone`; LocalTimeError if none or two."""
     zone = ZoneInfo(timezone)
     early = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
     late = local.replace(tzinfo=zone, fold=1).astimezone(UTC)

@@ -1,4 +1,4 @@
-"""Reading the catalog YAML file: validation with line numbers, exact prices, then `sync_catalog`."""
+"""The catalog YAML file: validation with line numbers, exact prices, then `sync_catalog`."""
 
 from __future__ import annotations
 
@@ -291,6 +291,8 @@ class _Occurrence(_Strict):
 
 
 class _Event(_Strict):
+    """An event without its sessions, which are validated one by one."""
+
     key: Key
     name: Name
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
@@ -299,13 +301,6 @@ class _Event(_Strict):
     capacity: Positive
     price: Price
     credit_price: Positive = 1
-    weekly: list[_Weekly] = []
-    occurrences: list[_Occurrence] = []
-
-    @field_validator("weekly", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return _listed(value)
 
 
 class _Service(_Strict):
@@ -406,11 +401,35 @@ class _Converter:
     def problem(self, loc: Loc, message: str) -> None:
         self.problems.append((loc, message))
 
-    def items(self, section: str, model: type[Model]) -> list[tuple[int, Model]]:
-        """The valid items of `section` with their index; a problem for each invalid field."""
-        valid: list[tuple[int, Model]] = []
+    def validate(self, model: type[Model], raw: Any, loc: Loc) -> Model | None:
+        """`raw` as a `model`, or None with a problem for each invalid field."""
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            for error in exc.errors():
+                self.problem((*loc, *error["loc"]), _message(error))
+            return None
+
+    def each(self, model: type[Model], raw: Any, loc: Loc) -> list[tuple[int, Model]]:
+        """The valid items of list `raw` (a lone mapping counts as a list of one)."""
+        if not isinstance(raw, list | dict):
+            self.problem(loc, "expected a list")
+            return []
+        found = (self.validate(model, item, (*loc, i)) for i, item in enumerate(_listed(raw)))
+        return [(i, item) for i, item in enumerate(found) if item is not None]
+
+    def items(
+        self, section: str, model: type[Model], *, apart: tuple[str, ...] = ()
+    ) -> list[tuple[int, Model]]:
+        """The valid items of `section` with their index; a problem for each key used twice.
+
+        Fields named in `apart` are left out, for the caller to check on their own."""
+        raws = [
+            {k: v for k, v in raw.items() if k not in apart} if isinstance(raw, dict) else raw
+            for raw in getattr(self.root, section)
+        ]
         keys: dict[str, int] = {}
-        for index, raw in enumerate(getattr(self.root, section)):
+        for index, raw in enumerate(raws):
             key = raw.get("key") if isinstance(raw, dict) else None
             if isinstance(key, str):
                 if key in keys:
@@ -419,12 +438,7 @@ class _Converter:
                         f"key {key!r} is already used by {section}[{keys[key]}]",
                     )
                 keys.setdefault(key, index)
-            try:
-                valid.append((index, model.model_validate(raw)))
-            except ValidationError as exc:
-                for error in exc.errors():
-                    self.problem((section, index, *error["loc"]), _message(error))
-        return valid
+        return self.each(model, raws, (section,))
 
     def minor(self, price: Decimal, loc: Loc) -> int:
         """`price` in whole minor units of the currency, exactly, or a problem."""
@@ -457,7 +471,7 @@ class _Converter:
                         f"unknown appointment service {service!r} (appointment_services: {known})",
                     )
         return CatalogSpec(
-            events=tuple(self.event(i, e) for i, e in self.items("events", _Event)),
+            events=self.events(),
             services=tuple(
                 ServiceSpec(
                     s.key,
@@ -508,50 +522,78 @@ class _Converter:
             ),
         )
 
-    def event(self, index: int, event: _Event) -> EventSpec:
-        loc: Loc = ("events", index)
-        timezone = event.timezone or self.timezone
+    def events(self) -> tuple[EventSpec, ...]:
+        heads = dict(self.items("events", _Event, apart=("weekly", "occurrences")))
+        specs: list[EventSpec] = []
+        for index, raw in enumerate(self.root.events):
+            if not isinstance(raw, dict):
+                continue
+            loc: Loc = ("events", index)
+            slots = self.weekly(raw.get("weekly", []), (*loc, "weekly"))
+            # Sessions are still checked when another field of the event is wrong.
+            sessions = self.sessions(
+                raw.get("occurrences", []), (*loc, "occurrences"), self.zone_of(raw)
+            )
+            head = heads.get(index)
+            if head is not None:
+                specs.append(
+                    EventSpec(
+                        key=head.key,
+                        name=head.name,
+                        timezone=head.timezone or self.timezone,
+                        price_minor=self.minor(head.price, (*loc, "price")),
+                        capacity=head.capacity,
+                        duration_minutes=head.duration_minutes,
+                        weekly=slots,
+                        credit_price=head.credit_price,
+                        description=head.description,
+                        occurrences=sessions,
+                    )
+                )
+        return tuple(specs)
+
+    def weekly(self, raw: Any, loc: Loc) -> tuple[WeeklySlot, ...]:
         slots: list[WeeklySlot] = []
-        for r, rule in enumerate(event.weekly):
+        for r, rule in self.each(_Weekly, raw, loc):
             if rule.from_ and rule.until:
                 if rule.until < rule.from_:
-                    self.problem((*loc, "weekly", r, "until"), "is before `from`")
+                    self.problem((*loc, r, "until"), "is before `from`")
                 elif rule.until - rule.from_ > MAX_RULE_SPAN:
                     self.problem(
-                        (*loc, "weekly", r, "until"),
+                        (*loc, r, "until"),
                         "a weekly rule may span at most three years; import again later for more",
                     )
             slots.extend(
                 WeeklySlot(day, rule.time, rule.from_, rule.until)
                 for day in dict.fromkeys(rule.weekday)
             )
-        occurrences: list[OccurrenceSpec] = []
+        return tuple(slots)
+
+    def zone_of(self, event: dict[str, Any]) -> str | None:
+        """The event's time zone, or None if it is not a valid one (reported on the event)."""
+        zone = event.get("timezone") or self.timezone
+        try:
+            return _zone(zone) if isinstance(zone, str) else None
+        except ValueError:
+            return None
+
+    def sessions(self, raw: Any, loc: Loc, zone: str | None) -> tuple[OccurrenceSpec, ...]:
+        found: list[OccurrenceSpec] = []
         seen: dict[datetime, int] = {}
-        for o, one in enumerate(event.occurrences):
-            where: Loc = (*loc, "occurrences", o)
+        for o, one in self.each(_Occurrence, raw, loc):
+            price = None if one.price is None else self.minor(one.price, (*loc, o, "price"))
+            found.append(OccurrenceSpec(one.start, one.capacity, price))
+            if zone is None:
+                continue
             try:
-                starts_at = local_to_utc(one.start, timezone)
+                starts_at = local_to_utc(one.start, zone)
             except LocalTimeError as exc:
-                self.problem((*where, "start"), str(exc))
+                self.problem((*loc, o, "start"), str(exc))
                 continue
             if starts_at in seen:
-                self.problem((*where, "start"), f"same start as occurrences[{seen[starts_at]}]")
-                continue
-            seen[starts_at] = o
-            price = None if one.price is None else self.minor(one.price, (*where, "price"))
-            occurrences.append(OccurrenceSpec(one.start, one.capacity, price))
-        return EventSpec(
-            key=event.key,
-            name=event.name,
-            timezone=timezone,
-            price_minor=self.minor(event.price, (*loc, "price")),
-            capacity=event.capacity,
-            duration_minutes=event.duration_minutes,
-            weekly=tuple(slots),
-            credit_price=event.credit_price,
-            description=event.description,
-            occurrences=tuple(occurrences),
-        )
+                self.problem((*loc, o, "start"), f"same start as occurrences[{seen[starts_at]}]")
+            seen.setdefault(starts_at, o)
+        return tuple(found)
 
 
 def _currency_problem(root: _Root, currency: str | None) -> tuple[Loc, str] | None:

@@ -1,4 +1,4 @@
-"""Paying for what staff book or assign: Manual, pass credits (Package) or a recorded Stripe payment."""
+"""Paying for what staff book or assign: Manual, pass credits (Package) or a Stripe payment."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from core.models import (
     PaymentMethod,
     VideoPurchase,
 )
-from core.payments import PaymentGateway, PaymentIntentInfo
+from core.payments import PaymentGateway, PaymentIntentInfo, require_gateway
 from core.services.catalog import LocalTimeError, local_to_utc
 from core.services.customers import lock_owner
 
@@ -114,12 +114,9 @@ def verify_stripe_payment(
         raise ValidationFailed(
             {"payment_intent_id": "Paste the payment intent id from Stripe; it starts with pi_."}
         )
-    if gateway is None:
-        raise DomainError(
-            "Stripe is not set up here (no STRIPE_API_KEY), so a Stripe payment cannot be "
-            "checked; record it as Manual instead."
-        )
-    info = gateway.retrieve_payment_intent(intent_id)
+    info = require_gateway(
+        gateway, "the payment cannot be checked; record it as Manual instead"
+    ).retrieve_payment_intent(intent_id)
     if info.status != "succeeded":
         raise ValidationFailed(
             {

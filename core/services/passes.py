@@ -1,4 +1,4 @@
-"""A customer's passes (the Passes tab): assigning them, and adjusting, extending, cancelling one."""
+"""A customer's passes (the Passes tab): assigning one; adjusting, extending, cancelling it."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def assign_pass(
     payment: ManualPayment | StripePayment,
     gateway: PaymentGateway | None = None,
 ) -> PassRow:
-    """Give customer `uid` a pass of the type: its credits, valid its days from `valid_from` (today).
+    """Give customer `uid` a pass of the type: its credits, its days from `valid_from` (today).
 
     State Manual, or Completed when a Stripe payment is recorded (its amount is the price)."""
     intent = verify_stripe_payment(gateway, payment) if isinstance(payment, StripePayment) else None

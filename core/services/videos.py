@@ -1,4 +1,4 @@
-"""A customer's video purchases (the Videos tab): assigning a video, extending, cancelling access."""
+"""A customer's video purchases (the Videos tab): assigning a video; extending, cancelling it."""
 
 from __future__ import annotations
 

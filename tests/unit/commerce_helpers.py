@@ -202,7 +202,7 @@ def assert_credits_conserved(db: Database, pass_id: int) -> Pass:
 
 
 class FakeStripeGateway:
-    """A test double of `PaymentGateway`: payment intents live in a dict, nothing leaves the process."""
+    """A test double of `PaymentGateway`: payment intents in a dict; nothing leaves the process."""
 
     def __init__(self) -> None:
         self.intents: dict[str, PaymentIntentInfo] = {}

@@ -1,0 +1,419 @@
+"""The catalog YAML file: import, idempotent re-import, exact prices, errors with their lines."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from core.actor import Actor
+from core.db import Database
+from core.models import (
+    AppointmentService,
+    Event,
+    EventOccurrence,
+    Facilitator,
+    PassType,
+    QuestionnaireTemplate,
+    SubscriptionPlan,
+    Video,
+    facilitator_services,
+)
+from core.services.catalog_import import (
+    EXAMPLE_CATALOG,
+    CatalogError,
+    CatalogProblem,
+    import_catalog,
+    parse_catalog,
+)
+from core.services.demo_catalog import DEMO_CATALOG
+from tests.conftest import MutableClock
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TERM = """\
+currency: GBP
+events:
+  - key: yoga
+    name: Morning Yoga
+    timezone: Europe/London
+    duration_minutes: 60
+    capacity: 12
+    price: "12.50"
+    weekly:
+      weekday: monday
+      time: "07:00"
+      from: 2026-03-16
+      until: 2026-04-06
+    occurrences:
+      - "2026-03-30 07:00"
+      - start: "2026-04-11 10:00"
+        capacity: 30
+        price: "20.00"
+appointment_services:
+  - key: massage
+    name: Sports Massage
+    duration_minutes: 60
+    price: 55
+facilitators:
+  - key: tom
+    name: Tom Baker
+    services: [massage]
+"""
+
+
+def _parse(text: str, currency: str | None = "GBP") -> object:
+    return parse_catalog(text, currency=currency, timezone="Europe/London", source="t.yaml")
+
+
+def _problems(text: str, currency: str | None = "GBP") -> list[CatalogProblem]:
+    with pytest.raises(CatalogError) as failed:
+        _parse(text, currency)
+    return failed.value.problems
+
+
+def _counts(db: Database, team_id: str) -> dict[str, int]:
+    with db.unit_of_work(readonly=True) as uow:
+        counts = {
+            model.__tablename__: uow.session.scalar(
+                select(func.count()).select_from(model).where(model.team_id == team_id)
+            )
+            or 0
+            for model in (
+                Event,
+                EventOccurrence,
+                AppointmentService,
+                Facilitator,
+                PassType,
+                Video,
+                SubscriptionPlan,
+                QuestionnaireTemplate,
+            )
+        }
+        counts["facilitator_services"] = (
+            uow.session.scalar(select(func.count()).select_from(facilitator_services)) or 0
+        )
+        return counts
+
+
+def _starts(db: Database, team_id: str) -> dict[datetime, tuple[int, int]]:
+    with db.unit_of_work(readonly=True) as uow:
+        rows = uow.session.execute(
+            select(EventOccurrence.starts_at, EventOccurrence.capacity, EventOccurrence.price_minor)
+            .where(EventOccurrence.team_id == team_id)
+            .order_by(EventOccurrence.starts_at)
+        )
+        return {start: (capacity, price) for start, capacity, price in rows}
+
+
+def test_the_example_file_imports_everything_and_again_changes_nothing(
+    db: Database, admin: Actor
+) -> None:
+    text = EXAMPLE_CATALOG.read_text(encoding="utf-8")
+    with db.unit_of_work() as uow:
+        first = import_catalog(uow, admin.team_id, text, source="catalog.example.yaml")
+    assert (first.events, first.services, first.facilitators, first.pass_types) == (6, 4, 4, 4)
+    assert (first.videos, first.plans, first.questionnaires) == (6, 3, 4)
+    assert first.occurrences_added > 0 and first.occurrences_updated == 0
+    before = _counts(db, admin.team_id)
+    assert before["facilitator_services"] == 8
+    with db.unit_of_work() as uow:
+        again = import_catalog(uow, admin.team_id, text, source="catalog.example.yaml")
+    assert (again.occurrences_added, again.occurrences_updated) == (0, 0)
+    assert _counts(db, admin.team_id) == before
+    with db.unit_of_work(readonly=True) as uow:
+        yoga = uow.session.scalars(select(Event).where(Event.key == "morning-yoga")).one()
+        assert (yoga.name, yoga.price_minor, yoga.capacity, yoga.timezone) == (
+            "Morning Yoga",
+            1200,
+            20,
+            "Europe/London",
+        )
+        video = uow.session.scalars(select(Video).where(Video.key == "pilates-fundamentals")).one()
+        assert (video.price_minor, video.credit_price, video.access_days) == (1500, None, None)
+
+
+def test_the_demo_catalog_is_the_example_file() -> None:
+    text = EXAMPLE_CATALOG.read_text(encoding="utf-8")
+    assert _parse(text, None) == DEMO_CATALOG
+
+
+def test_the_example_file_ships_inside_the_package() -> None:
+    # `demo-data` and `catalog example` need the file in an installed copy too.
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    assert EXAMPLE_CATALOG.name in package_data["core"]
+    assert EXAMPLE_CATALOG.parent == ROOT / "core"
+
+
+def test_sessions_come_from_bounded_weekly_rules_and_explicit_starts(
+    db: Database, admin: Actor
+) -> None:
+    with db.unit_of_work() as uow:
+        summary = import_catalog(uow, admin.team_id, TERM, source="term.yaml")
+    assert summary.occurrences_added == 5
+    assert _starts(db, admin.team_id) == {
+        # 07:00 in London is 07:00 UTC before the clocks go forward on 29 March, 06:00 after.
+        datetime(2026, 3, 16, 7, tzinfo=UTC): (12, 1250),
+        datetime(2026, 3, 23, 7, tzinfo=UTC): (12, 1250),
+        datetime(2026, 3, 30, 6, tzinfo=UTC): (12, 1250),
+        datetime(2026, 4, 6, 6, tzinfo=UTC): (12, 1250),
+        datetime(2026, 4, 11, 9, tzinfo=UTC): (30, 2000),
+    }
+    with db.unit_of_work(readonly=True) as uow:
+        massage = uow.session.scalars(select(AppointmentService)).one()
+        assert massage.price_minor == 5500
+
+
+def test_reimporting_a_changed_file_updates_by_key_and_only_future_sessions(
+    db: Database, admin: Actor, clock: MutableClock
+) -> None:
+    clock.current = datetime(2026, 3, 25, 12, tzinfo=UTC)
+    with db.unit_of_work() as uow:
+        import_catalog(uow, admin.team_id, TERM, source="term.yaml")
+    changed = (
+        TERM.replace("name: Morning Yoga", "name: Sunrise Yoga")
+        .replace("capacity: 12", "capacity: 10")
+        .replace("services: [massage]", "services: [physio]")
+        .replace(
+            "facilitators:",
+            "  - key: physio\n    name: Physio\n    duration_minutes: 30\n    price: 35\n"
+            "facilitators:",
+        )
+    )
+    with db.unit_of_work() as uow:
+        summary = import_catalog(uow, admin.team_id, changed, source="term.yaml")
+    # Past sessions keep what they were sold with; the two weekly ones still to come change.
+    assert (summary.occurrences_added, summary.occurrences_updated) == (0, 2)
+    starts = _starts(db, admin.team_id)
+    assert starts[datetime(2026, 3, 23, 7, tzinfo=UTC)] == (12, 1250)
+    assert starts[datetime(2026, 3, 30, 6, tzinfo=UTC)] == (10, 1250)
+    assert starts[datetime(2026, 4, 11, 9, tzinfo=UTC)] == (30, 2000)
+    with db.unit_of_work(readonly=True) as uow:
+        assert uow.session.scalars(select(Event.name)).all() == ["Sunrise Yoga"]
+        given = uow.session.execute(
+            select(AppointmentService.key).join(
+                facilitator_services,
+                facilitator_services.c.service_id == AppointmentService.id,
+            )
+        ).scalars()
+        assert list(given) == ["physio"]
+
+
+def test_every_problem_is_reported_with_its_line_and_path() -> None:
+    text = """\
+currency: GBP
+events:
+  - key: yoga
+    name: Yoga
+    timezone: Europe/Londn
+    duration_minutes: 60
+    capacity: -3
+    price: "12.00"
+    weekly: {weekday: mondy, time: "25:00"}
+  - key: barre
+    name: Barre
+    duration_minutes: 45
+    capacity: 10
+    price: "12.005"
+    occurrences:
+      - "2026-03-29 01:30"
+      - start: "2026-10-25 01:30"
+      - "2026-04-01 10:00"
+      - start: "2026-04-01 10:00"
+      - start: "2026-04-02 10:00"
+        capacity: 0
+appointment_services:
+  - key: massage
+    name: Massage
+    duration_minutes: 60
+    price: "-5"
+facilitators:
+  - key: tom
+    name: Tom
+    services: [massage, masage]
+    colour: blue
+pass_types:
+  - key: ten
+    name: Ten
+    credits: 10
+    price: "100"
+"""
+    found = [(p.line, p.path) for p in _problems(text)]
+    assert found == [
+        (5, "events[0].timezone"),
+        (7, "events[0].capacity"),
+        (9, "events[0].weekly[0].time"),
+        (9, "events[0].weekly[0].weekday[0]"),
+        (14, "events[1].price"),
+        (16, "events[1].occurrences[0].start"),
+        (17, "events[1].occurrences[1].start"),
+        (19, "events[1].occurrences[3].start"),
+        (21, "events[1].occurrences[4].capacity"),
+        (26, "appointment_services[0].price"),
+        (30, "facilitators[0].services[1]"),
+        (31, "facilitators[0].colour"),
+        (33, "pass_types[0].validity_days"),
+    ]
+    messages = {p.path: p.message for p in _problems(text)}
+    assert messages["events[0].timezone"] == (
+        "unknown time zone 'Europe/Londn'; use an IANA name such as Europe/London"
+    )
+    assert messages["events[0].capacity"] == "must be at least 1"
+    assert (
+        messages["events[1].price"] == "12.005 has more decimals than GBP allows (2 decimal places)"
+    )
+    assert "does not exist in Europe/London" in messages["events[1].occurrences[0].start"]
+    assert "happens twice in Europe/London" in messages["events[1].occurrences[1].start"]
+    assert messages["appointment_services[0].price"] == "a price cannot be negative"
+    assert messages["facilitators[0].services[1]"] == (
+        "unknown appointment service 'masage' (appointment_services: massage)"
+    )
+    assert messages["events[1].occurrences[3].start"] == "same start as occurrences[2]"
+    assert messages["pass_types[0].validity_days"] == "required, but missing"
+    with pytest.raises(CatalogError) as failed:
+        _parse(text)
+    assert failed.value.message.startswith("t.yaml has 13 problems; nothing was imported:\n")
+    assert "  line 5: events[0].timezone: unknown time zone" in failed.value.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "message"),
+    [
+        (
+            "timezone: Europe/London",
+            "timezone: Mars/Olympus",
+            "events[0].timezone",
+            "unknown time zone",
+        ),
+        ("capacity: 12", "capacity: -1", "events[0].capacity", "must be at least 1"),
+        (
+            "duration_minutes: 60",
+            "duration_minutes: 1.5",
+            "events[0].duration_minutes",
+            "whole number",
+        ),
+        ('price: "12.50"', "price: £12", "events[0].price", 'write a price such as "12.50"'),
+        ('price: "12.50"', "price: 1e3", "events[0].price", 'write a price such as "12.50"'),
+        ('time: "07:00"', "time: 7am", "events[0].weekly[0].time", 'as "HH:MM"'),
+        (
+            '- "2026-03-30 07:00"',
+            '- "2026-03-30"',
+            "events[0].occurrences[0].start",
+            "local date and time",
+        ),
+        (
+            '- "2026-03-30 07:00"',
+            '- "2026-02-30 07:00"',
+            "events[0].occurrences[0].start",
+            "not a real date",
+        ),
+    ],
+)
+def test_a_bad_value_names_its_field_and_line(old: str, new: str, path: str, message: str) -> None:
+    line = next(n for n, text in enumerate(TERM.splitlines(), 1) if text.strip() == old)
+    (problem,) = _problems(TERM.replace(old, new, 1))
+    assert (problem.line, problem.path) == (line, path)
+    assert message in problem.message
+
+
+def test_an_unknown_facilitator_service_key_is_refused() -> None:
+    (problem,) = _problems(TERM.replace("services: [massage]", "services: [massage, yoga]"))
+    assert (problem.line, problem.path) == (27, "facilitators[0].services[1]")
+    assert problem.message == "unknown appointment service 'yoga' (appointment_services: massage)"
+
+
+def test_duplicate_keys_and_repeated_fields_are_refused() -> None:
+    text = TERM + "  - key: tom\n    name: Tom again\n    services: [massage]\n    name: Twice\n"
+    found = {(p.line, p.path): p.message for p in _problems(text)}
+    assert found == {
+        (28, "facilitators[1].key"): "key 'tom' is already used by facilitators[0]",
+        (31, "facilitators[1].name"): "appears twice in the same mapping",
+    }
+
+
+def test_prices_are_exact_in_the_currencys_minor_units() -> None:
+    def price(value: str, currency: str) -> int:
+        text = (
+            f"appointment_services:\n  - {{key: a, name: A, duration_minutes: 5, price: {value}}}\n"
+        )
+        spec = parse_catalog(text, currency=currency, timezone="UTC")
+        return spec.services[0].price_minor  # type: ignore[no-any-return]
+
+    # Unquoted 12.10 and 0.1 stay text, so no float ever rounds them.
+    assert price("12.10", "GBP") == 1210
+    assert price("0.1", "GBP") == 10
+    assert price('"19.99"', "EUR") == 1999
+    assert price("1200", "JPY") == 1200
+    assert price('"1.005"', "BHD") == 1005
+    with pytest.raises(CatalogError, match="more decimals than JPY allows"):
+        price('"12.5"', "JPY")
+    with pytest.raises(CatalogError, match="is too large"):
+        price('"99999999999"', "GBP")
+
+
+def test_the_currency_must_be_said_and_match_the_workspace() -> None:
+    eur = "currency: EUR\n" + TERM.removeprefix("currency: GBP\n")
+    (problem,) = _problems(eur)
+    assert (problem.line, problem.message) == (
+        1,
+        "the prices are in EUR but this workspace uses GBP",
+    )
+    (problem,) = _problems(TERM.removeprefix("currency: GBP\n"), None)
+    assert problem.message == "say which currency prices are in"
+    (problem,) = _problems(TERM.replace("currency: GBP", "currency: XYZ"))
+    assert problem.message == "XYZ is not an ISO 4217 currency"
+
+
+def test_yaml_syntax_errors_and_wrong_shapes_are_located() -> None:
+    (problem,) = _problems("events:\n  - key: a\n    name: [unclosed\n")
+    assert problem.line == 4 and problem.message.startswith("not valid YAML")
+    (problem,) = _problems("- just\n- a list\n")
+    assert problem.message.startswith("expected a mapping")
+    (problem,) = _problems("")
+    assert problem.message.startswith("expected a mapping")
+    (problem,) = _problems("events: [plain text]\n")
+    assert (problem.line, problem.path) == (1, "events[0]")
+    assert problem.message == "expected a mapping of fields (key: value lines)"
+
+
+def test_weekly_rules_need_sane_bounds() -> None:
+    backwards = TERM.replace("until: 2026-04-06", "until: 2026-03-01")
+    (problem,) = _problems(backwards)
+    assert (problem.line, problem.path, problem.message) == (
+        13,
+        "events[0].weekly[0].until",
+        "is before `from`",
+    )
+    (problem,) = _problems(TERM.replace("until: 2026-04-06", "until: 2036-04-06"))
+    assert "at most three years" in problem.message
+
+
+def test_the_cli_imports_a_file_and_lists_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import cli
+    from core.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "300"}
+    runner = CliRunner()
+    example = runner.invoke(cli.app, ["catalog", "example"], env=env)
+    assert example.exit_code == 0
+    (tmp_path / "catalog.yaml").write_text(example.stdout, encoding="utf-8")
+    done = runner.invoke(cli.app, ["catalog", "import", "catalog.yaml", "--team", "T0CLI"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "Imported catalog.yaml into workspace T0CLI: 6 events" in " ".join(done.stdout.split())
+    (tmp_path / "bad.yaml").write_text(TERM.replace("capacity: 12", "capacity: 0"), "utf-8")
+    bad = runner.invoke(cli.app, ["catalog", "import", "bad.yaml"], env=env)
+    assert bad.exit_code == 1
+    assert "line 7: events[0].capacity: must be at least 1" in " ".join(bad.output.split())
+    missing = runner.invoke(cli.app, ["catalog", "import", "nowhere.yaml"], env=env)
+    assert missing.exit_code == 1 and "There is no file nowhere.yaml" in missing.output
