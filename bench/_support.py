@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import sqlite3
 import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from bot.app import create_app
+from bot.local import AppResponse, Call, LocalSlackAPI, SlackDriver, serve_wsgi
+from bot.web import EVENTS_PATH, create_wsgi_app
 from core.config import Settings
 from core.db import Database
 from core.services.demo import load_demo_customers
@@ -72,6 +77,8 @@ class Loaded:
     customers: int
     load_seconds: float
     size_bytes: int
+    # What the benchmark's own `prepare` step reported (see `on_each_database`).
+    prepared: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -92,28 +99,36 @@ class Loaded:
 
 
 Bench = Callable[[Loaded], dict[str, Any]]
+# Adds a benchmark's own data after the demo customers; what it returns is Loaded.prepared.
+Prepare = Callable[[Database], Mapping[str, Any]]
 
 
-def _load(db: Database, customers: int) -> float:
+def _load(db: Database, customers: int, prepare: Prepare | None) -> tuple[float, Mapping[str, Any]]:
     db.upgrade()
     started = time.perf_counter()
     with db.unit_of_work() as uow:
         load_demo_customers(uow, TEAM_ID, customers, seed=SEED)
-    return time.perf_counter() - started
+    prepared = prepare(db) if prepare is not None else {}
+    return time.perf_counter() - started, prepared
 
 
-def _on_sqlite(name: str, customers: int, bench: Bench) -> dict[str, Any]:
+def _on_sqlite(name: str, customers: int, bench: Bench, prepare: Prepare | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as scratch:
         path = Path(scratch) / "customers.db"
         url = f"sqlite:///{path}"
         db = Database(settings_for(url))
         try:
-            loaded = _load(db, customers)
+            loaded, prepared = _load(db, customers, prepare)
         finally:
             # Closing the last connection checkpoints the WAL into the file and removes it.
             db.dispose()
         ready = Loaded(
-            url, f"SQLite {sqlite3.sqlite_version}", customers, loaded, path.stat().st_size
+            url,
+            f"SQLite {sqlite3.sqlite_version}",
+            customers,
+            loaded,
+            path.stat().st_size,
+            prepared,
         )
         return {**ready.as_json(), **bench(ready)}
 
@@ -147,11 +162,13 @@ def _scratch_postgres(base_url: str, name: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _on_postgres(base_url: str, name: str, customers: int, bench: Bench) -> dict[str, Any]:
+def _on_postgres(
+    base_url: str, name: str, customers: int, bench: Bench, prepare: Prepare | None
+) -> dict[str, Any]:
     with _scratch_postgres(base_url, name) as url:
         db = Database(settings_for(url))
         try:
-            loaded = _load(db, customers)
+            loaded, prepared = _load(db, customers, prepare)
             with db.engine.begin() as conn:
                 # What autovacuum does shortly after a bulk load; measure the steady state.
                 conn.exec_driver_sql("ANALYZE")
@@ -159,21 +176,24 @@ def _on_postgres(base_url: str, name: str, customers: int, bench: Bench) -> dict
                 size = int(conn.scalar(text("SELECT pg_database_size(current_database())")) or 0)
         finally:
             db.dispose()
-        ready = Loaded(url, f"PostgreSQL {version.split()[0]}", customers, loaded, size)
+        ready = Loaded(url, f"PostgreSQL {version.split()[0]}", customers, loaded, size, prepared)
         return {**ready.as_json(), **bench(ready)}
 
 
-def on_each_database(name: str, customers: int, bench: Bench) -> dict[str, Any]:
+def on_each_database(
+    name: str, customers: int, bench: Bench, *, prepare: Prepare | None = None
+) -> dict[str, Any]:
     """Run `bench` on SQLite, then PostgreSQL (skipped with the reason when unreachable).
 
-    Each gets a fresh scratch database loaded with `customers` demo customers; the result
-    per database is what loading took plus whatever `bench` returns.
+    Each gets a fresh scratch database loaded with `customers` demo customers, then whatever
+    `prepare(db)` adds (counted in the load time and size, and analysed on PostgreSQL); the
+    result per database is what loading took plus whatever `bench` returns.
     """
-    databases = {"sqlite": _on_sqlite(name, customers, bench)}
+    databases = {"sqlite": _on_sqlite(name, customers, bench, prepare)}
     pg_url = os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
     unreachable = _unreachable(pg_url)
     if unreachable is None:
-        databases["postgresql"] = _on_postgres(pg_url, name, customers, bench)
+        databases["postgresql"] = _on_postgres(pg_url, name, customers, bench, prepare)
     else:
         shown = make_url(pg_url).render_as_string(hide_password=True)
         console.print(f"[yellow]PostgreSQL skipped: cannot reach {shown} ({unreachable}).[/yellow]")
@@ -234,3 +254,95 @@ def write_results(path: Path, results: Mapping[str, Any]) -> None:
     """Write the JSON results (creating bench/results/ if needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+
+# -- driving the real app over HTTP ---------------------------------------------------------
+
+CALL_TIMEOUT_SECONDS = 10.0
+
+
+class TimedDriver(SlackDriver):
+    """A SlackDriver that notes when it starts signing each request and when the answer is in.
+
+    AppResponse.elapsed starts after signing; these stamps count signing as part of the
+    request and give the start the Web API call is timed from too.
+    """
+
+    sent_at = 0.0
+    answered_at = 0.0
+
+    @property
+    def app_root(self) -> str:
+        """The served app's root URL (where GET /charts/… is answered too)."""
+        return self.app_url.removesuffix(EVENTS_PATH)
+
+    def _post(self, body: bytes, content_type: str) -> AppResponse:
+        self.sent_at = time.perf_counter()
+        response = super()._post(body, content_type)
+        self.answered_at = time.perf_counter()
+        return response
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One timed request: milliseconds from signing to the ack and to the Web API call."""
+
+    ack_ms: float
+    call_ms: float
+    call: Call
+
+
+def _recorded(api: LocalSlackAPI, method: str, since: int) -> tuple[float, Call]:
+    call = api.wait_for(method, since=since, timeout=CALL_TIMEOUT_SECONDS)
+    recorded = time.perf_counter()
+    if not call.ok:
+        raise RuntimeError(f"the app's {method} call failed: {call.error} {call.response}")
+    return recorded, call
+
+
+class RequestTimer:
+    """Times requests: from signing to the app's ack, and to the Web API call each leads to."""
+
+    def __init__(self, driver: TimedDriver, watcher: ThreadPoolExecutor) -> None:
+        self.driver = driver
+        self.watcher = watcher
+
+    def time(self, method: str, send: Callable[[], AppResponse | None]) -> Timed:
+        """Times for the request `send` makes, which must lead the app to call `method`."""
+        api = self.driver.api
+        # Watching starts before the request goes out, so a call that lands before the ack
+        # has been read is still stamped when it happens.
+        called = self.watcher.submit(_recorded, api, method, api.mark())
+        response = send()
+        if response is None or response.status != 200 or response.text.strip():
+            shown = "nothing (refused by the client)" if response is None else response.text[:300]
+            raise RuntimeError(f"expected a bare ack; the app answered {shown}")
+        sent, acked = self.driver.sent_at, self.driver.answered_at
+        recorded, call = called.result()
+        return Timed((acked - sent) * 1000, (recorded - sent) * 1000, call)
+
+
+@contextmanager
+def running_app(url: str, admin: str, **overrides: Any) -> Iterator[TimedDriver]:
+    """The real app over HTTP on loopback with the Slack stand-in; a driver for its admin.
+
+    `overrides` are further settings (e.g. public_base_url) for the app.
+    """
+    signing_secret = secrets.token_hex(16)
+    with LocalSlackAPI(team_id=TEAM_ID) as api:
+        api.add_user(admin, "bench.admin", team_id=TEAM_ID)
+        settings = settings_for(
+            url,
+            slack_bot_token=api.bot_token,
+            slack_signing_secret=signing_secret,
+            slack_api_url=api.base_url,
+            admin_slack_user_ids=[admin],
+            **overrides,
+        )
+        db = Database(settings)
+        root, stop = serve_wsgi(create_wsgi_app(create_app(settings, db), db))
+        try:
+            yield TimedDriver(api, root + EVENTS_PATH, signing_secret, user_id=admin)
+        finally:
+            stop()
+            db.dispose()

@@ -10,11 +10,9 @@ production cost. PostgreSQL runs in a throw-away database next to BENCH_DATABASE
 from __future__ import annotations
 
 import argparse
-import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
@@ -25,21 +23,18 @@ import argon2
 from bench._support import (
     QUERIES,
     RESULTS_DIR,
-    TEAM_ID,
     Loaded,
+    RequestTimer,
+    Timed,
     console,
     latency_table,
     machine,
     on_each_database,
     percentiles,
-    settings_for,
+    running_app,
     write_results,
 )
-from bot.app import create_app
-from bot.local import AppResponse, LocalSlackAPI, SlackDriver, serve_wsgi
 from bot.views.customer_form import CALLBACK_ID as FORM_CALLBACK_ID
-from bot.web import EVENTS_PATH, create_wsgi_app
-from core.db import Database
 from core.security import generate_password, hash_password
 
 RESULTS = RESULTS_DIR / "ack.json"
@@ -75,81 +70,35 @@ METHOD_NOTE = (
 )
 
 
-class _TimedDriver(SlackDriver):
-    """A SlackDriver that notes when it starts signing each request and when the answer is in.
-
-    AppResponse.elapsed starts after signing; these stamps count signing as part of the
-    request and give the start the Web API call is timed from too.
-    """
-
-    sent_at = 0.0
-    answered_at = 0.0
-
-    def _post(self, body: bytes, content_type: str) -> AppResponse:
-        self.sent_at = time.perf_counter()
-        response = super()._post(body, content_type)
-        self.answered_at = time.perf_counter()
-        return response
-
-
-def _recorded_at(api: LocalSlackAPI, method: str, since: int) -> float:
-    call = api.wait_for(method, since=since, timeout=CALL_TIMEOUT_SECONDS)
-    recorded = time.perf_counter()
-    if not call.ok:
-        raise RuntimeError(f"the app's {method} call failed: {call.error} {call.response}")
-    return recorded
-
-
-class _Timer:
-    """Times one request: from signing to the app's ack, and to the Web API call it leads to."""
-
-    def __init__(self, driver: _TimedDriver, watcher: ThreadPoolExecutor) -> None:
-        self.driver = driver
-        self.watcher = watcher
-
-    def time(self, method: str, send: Callable[[], AppResponse | None]) -> tuple[float, float]:
-        """Milliseconds to the ack and to the `method` call, for the request `send` makes."""
-        api = self.driver.api
-        # Watching starts before the request goes out, so a call that lands before the ack
-        # has been read is still stamped when it happens.
-        called = self.watcher.submit(_recorded_at, api, method, api.mark())
-        response = send()
-        if response is None or response.status != 200 or response.text.strip():
-            shown = "nothing (refused by the client)" if response is None else response.text[:300]
-            raise RuntimeError(f"expected a bare ack; the app answered {shown}")
-        sent, acked = self.driver.sent_at, self.driver.answered_at
-        return (acked - sent) * 1000, (called.result() - sent) * 1000
-
-
 @dataclass
 class _Samples:
     ack: list[float] = field(default_factory=list)
     call: list[float] = field(default_factory=list)
 
 
-def _collect(step: Callable[[int], tuple[float, float]], samples: int) -> _Samples:
+def _collect(step: Callable[[int], Timed], samples: int) -> _Samples:
     """Run `step(n)` WARMUP times untimed, then `samples` times; n numbers every run."""
     for n in range(WARMUP):
         step(n)
     measured = _Samples()
     for n in range(WARMUP, WARMUP + samples):
-        ack, call = step(n)
-        measured.ack.append(ack)
-        measured.call.append(call)
+        timed = step(n)
+        measured.ack.append(timed.ack_ms)
+        measured.call.append(timed.call_ms)
         time.sleep(PAUSE_SECONDS)
     return measured
 
 
-def _open_hub(timer: _Timer) -> tuple[float, float]:
+def _open_hub(timer: RequestTimer) -> Timed:
     return timer.time("views.open", lambda: timer.driver.slash("/customers"))
 
 
-def _search_keystroke(timer: _Timer, n: int) -> tuple[float, float]:
+def _search_keystroke(timer: RequestTimer, n: int) -> Timed:
     text = KEYSTROKES[n % len(KEYSTROKES)]
     return timer.time("views.update", lambda: timer.driver.type(text, into="Search"))
 
 
-def _create_customer(timer: _Timer, n: int) -> tuple[float, float]:
+def _create_customer(timer: RequestTimer, n: int) -> Timed:
     driver = timer.driver
     if driver.click("+ Create Customer") is None:
         raise RuntimeError("the hub's + Create Customer button did nothing")
@@ -165,34 +114,12 @@ def _create_customer(timer: _Timer, n: int) -> tuple[float, float]:
     return timer.time("views.update", driver.submit)
 
 
-@contextmanager
-def _running_app(url: str) -> Iterator[_TimedDriver]:
-    """The real app over HTTP on loopback with the Slack stand-in; a driver for its admin."""
-    signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id=TEAM_ID) as api:
-        api.add_user(ADMIN, "bench.admin", team_id=TEAM_ID)
-        settings = settings_for(
-            url,
-            slack_bot_token=api.bot_token,
-            slack_signing_secret=signing_secret,
-            slack_api_url=api.base_url,
-            admin_slack_user_ids=[ADMIN],
-        )
-        db = Database(settings)
-        root, stop = serve_wsgi(create_wsgi_app(create_app(settings, db), db))
-        try:
-            yield _TimedDriver(api, root + EVENTS_PATH, signing_secret, user_id=ADMIN)
-        finally:
-            stop()
-            db.dispose()
-
-
 def _bench(loaded: Loaded, samples: int) -> dict[str, Any]:
     with (
-        _running_app(loaded.url) as driver,
+        running_app(loaded.url, ADMIN) as driver,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-watch") as watcher,
     ):
-        timer = _Timer(driver, watcher)
+        timer = RequestTimer(driver, watcher)
         opened = _collect(lambda _: _open_hub(timer), samples)
         _open_hub(timer)  # a fresh, unfiltered hub to type into
         searched = _collect(lambda n: _search_keystroke(timer, n), samples)
