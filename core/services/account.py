@@ -28,7 +28,8 @@ from core.models import (
 )
 from core.services import history
 from core.services.customers import CustomerRecord, find_customer, get_customer, search_customers
-from core.services.paging import MAX_PAGE_SIZE, Page, fetch_matching_page, fetch_page
+from core.services.paging import MAX_PAGE_SIZE, Page
+from core.services.tabs import fetch_customer_page
 
 MERGED_INTO = "merged into"
 MERGED_FROM = "merged from"
@@ -83,21 +84,10 @@ def list_history(
 
     `query` matches what was done, its details, or who did it (a Slack user id), or an entry id."""
     customer = find_customer(uow, actor, uid)
-    newest_first = (HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
-    mine = HistoryEntry.customer_id == customer.id
-    if query.strip():
-        haystack = HistoryEntry.action + " " + HistoryEntry.detail + " " + HistoryEntry.actor
-        candidates = select(HistoryEntry.id, haystack).where(mine).order_by(*newest_first)
-        ids, total, page, page_size = fetch_matching_page(
-            uow, candidates, query, page=page, page_size=page_size
-        )
-        entries = uow.session.scalars(
-            select(HistoryEntry).where(HistoryEntry.id.in_(ids)).order_by(*newest_first)
-        ).all()
-        rows = [(entry,) for entry in entries]
-    else:
-        listing = select(HistoryEntry).where(mine).order_by(*newest_first)
-        rows, total, page, page_size = fetch_page(uow, listing, page=page, page_size=page_size)
+    haystack = HistoryEntry.action + " " + HistoryEntry.detail + " " + HistoryEntry.actor
+    entries, total, page, page_size = fetch_customer_page(
+        uow, HistoryEntry, customer.id, haystack, query, page=page, page_size=page_size
+    )
     return Page(
         [
             HistoryRow(
@@ -109,7 +99,7 @@ def list_history(
                 detail=entry.detail,
                 customer_uid=entry.customer_uid,
             )
-            for entry in (row[0] for row in rows)
+            for entry in entries
         ],
         total,
         page,

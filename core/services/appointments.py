@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.formatting import format_credits, format_duration, format_when
+from core.formatting import format_duration, format_when
 from core.models import (
     Appointment,
     AppointmentService,
@@ -30,9 +30,8 @@ from core.services.checkout import (
     business_instant,
     check_pass_valid,
     lock_for_change,
-    pass_label,
     refuse_archived,
-    return_credits,
+    return_paid_credits,
     settle,
     verify_stripe_payment,
 )
@@ -367,20 +366,13 @@ def cancel_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> Ap
     appointment.state = AppointmentState.CANCELLED
     appointment.cancelled_at = uow.now()
     appointment.version += 1
+    returned, credit_changes = return_paid_credits(uow, actor.team_id, appointment)
     changes: dict[str, list[Any]] = {
-        "state": [AppointmentState.SCHEDULED.value, AppointmentState.CANCELLED.value]
+        "state": [AppointmentState.SCHEDULED.value, AppointmentState.CANCELLED.value],
+        **credit_changes,
     }
-    outcome = ""
-    if (
-        appointment.payment_method is PaymentMethod.PACKAGE
-        and appointment.pass_id
-        and appointment.credits
-    ):
-        held, left = return_credits(uow, actor.team_id, appointment.pass_id, appointment.credits)
-        label = pass_label(uow, held)
-        changes[f"credits left on {label}"] = [left, held.credits_remaining]
-        outcome = f"; {format_credits(appointment.credits)} returned to {label}"
-    elif appointment.payment_method is PaymentMethod.STRIPE:
+    outcome = f"; {returned}" if returned else ""
+    if appointment.payment_method is PaymentMethod.STRIPE:
         outcome = "; the Stripe payment is not refunded"
     history.record(
         uow,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.formatting import format_credits, format_money, format_when
+from core.formatting import format_money, format_when
 from core.models import (
     Booking,
     BookingState,
@@ -31,10 +31,9 @@ from core.services.checkout import (
     business_date,
     check_pass_valid,
     lock_for_change,
-    pass_label,
     payment_in_use,
     refuse_archived,
-    return_credits,
+    return_paid_credits,
     settle,
     used_payment,
     verify_stripe_payment,
@@ -407,14 +406,9 @@ def cancel_booking(uow: UnitOfWork, actor: Actor, booking_id: int) -> CancelledB
     booking.state = BookingState.CANCELLED
     booking.cancelled_at = uow.now()
     booking.version += 1
-    changes: dict[str, list[Any]] = {"state": [before.value, booking.state.value]}
-    outcome = ""
-    if booking.payment_method is PaymentMethod.PACKAGE and booking.pass_id and booking.credits:
-        held, left = return_credits(uow, actor.team_id, booking.pass_id, booking.credits)
-        label = pass_label(uow, held)
-        changes[f"credits left on {label}"] = [left, held.credits_remaining]
-        outcome = f"{format_credits(booking.credits)} returned to {label}"
-    elif booking.payment_method is PaymentMethod.STRIPE:
+    outcome, credit_changes = return_paid_credits(uow, actor.team_id, booking)
+    changes: dict[str, list[Any]] = {"state": [before.value, booking.state.value], **credit_changes}
+    if booking.payment_method is PaymentMethod.STRIPE:
         kept = format_money((booking.price_minor or 0) - booking.refunded_minor, booking.currency)
         outcome = f"the Stripe payment ({kept}) is not refunded; refund it separately if due"
     detail = f"cancelled booking #{booking.id}, {session.title}" + (

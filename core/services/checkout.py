@@ -251,6 +251,20 @@ def return_credits(uow: UnitOfWork, team_id: str, pass_id: int, credits: int) ->
     return held, before
 
 
+def return_paid_credits(
+    uow: UnitOfWork, team_id: str, bought: Booking | Appointment | VideoPurchase
+) -> tuple[str, dict[str, list[int]]]:
+    """Give back the pass credits that paid for `bought`; for history, words and the change.
+
+    ('', {}) when `bought` was not paid with pass credits."""
+    if not (bought.payment_method is PaymentMethod.PACKAGE and bought.pass_id and bought.credits):
+        return "", {}
+    held, before = return_credits(uow, team_id, bought.pass_id, bought.credits)
+    label = pass_label(uow, held)
+    returned = f"{format_credits(bought.credits)} returned to {label}"
+    return returned, {f"credits left on {label}": [before, held.credits_remaining]}
+
+
 def settle(
     uow: UnitOfWork,
     customer: Customer,

@@ -13,7 +13,8 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import NOTE_MAX, Customer, Note
 from core.services import history
 from core.services.customers import find_customer, load_for_change, lock_owner
-from core.services.paging import Page, fetch_matching_page, fetch_page
+from core.services.paging import Page
+from core.services.tabs import fetch_customer_page
 from core.text import clean_multiline
 
 NOTE_ADDED = "note added"
@@ -184,21 +185,7 @@ def list_notes(
 ) -> Page[NoteRow]:
     """A customer's notes, newest first; `query` matches content (any case or accents) or ID."""
     customer = find_customer(uow, actor, uid)
-    mine = Note.customer_id == customer.id
-    newest_first = (Note.created_at.desc(), Note.id.desc())
-    if not query.strip():
-        rows, total, page, page_size = fetch_page(
-            uow, select(Note).where(mine).order_by(*newest_first), page=page, page_size=page_size
-        )
-        notes = [row[0] for row in rows]
-    else:
-        ids, total, page, page_size = fetch_matching_page(
-            uow,
-            select(Note.id, Note.content).where(mine).order_by(*newest_first),
-            query,
-            page=page,
-            page_size=page_size,
-        )
-        by_id = {n.id: n for n in uow.session.scalars(select(Note).where(Note.id.in_(ids)))}
-        notes = [by_id[i] for i in ids]
+    notes, total, page, page_size = fetch_customer_page(
+        uow, Note, customer.id, Note.content, query, page=page, page_size=page_size
+    )
     return Page([_row(note, customer.uid) for note in notes], total, page, page_size)

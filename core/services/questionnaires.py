@@ -13,7 +13,8 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import Customer, QuestionnaireResponse, QuestionnaireStatus, QuestionnaireTemplate
 from core.services import history
 from core.services.customers import find_customer, load_for_change, lock_owner
-from core.services.paging import Page, fetch_matching_page, fetch_page
+from core.services.paging import Page
+from core.services.tabs import fetch_customer_page
 from core.text import clean_multiline
 
 ANSWER_MAX = 3000
@@ -245,31 +246,13 @@ def list_questionnaires(
 ) -> Page[QuestionnaireRow]:
     """A customer's questionnaires, newest first; `query` matches the name or the ID."""
     customer = find_customer(uow, actor, uid)
-    mine = QuestionnaireResponse.customer_id == customer.id
-    newest_first = (QuestionnaireResponse.created_at.desc(), QuestionnaireResponse.id.desc())
-    if not query.strip():
-        rows, total, page, page_size = fetch_page(
-            uow,
-            select(QuestionnaireResponse).where(mine).order_by(*newest_first),
-            page=page,
-            page_size=page_size,
-        )
-        responses = [row[0] for row in rows]
-    else:
-        ids, total, page, page_size = fetch_matching_page(
-            uow,
-            select(QuestionnaireResponse.id, QuestionnaireResponse.name)
-            .where(mine)
-            .order_by(*newest_first),
-            query,
-            page=page,
-            page_size=page_size,
-        )
-        by_id = {
-            r.id: r
-            for r in uow.session.scalars(
-                select(QuestionnaireResponse).where(QuestionnaireResponse.id.in_(ids))
-            )
-        }
-        responses = [by_id[i] for i in ids]
+    responses, total, page, page_size = fetch_customer_page(
+        uow,
+        QuestionnaireResponse,
+        customer.id,
+        QuestionnaireResponse.name,
+        query,
+        page=page,
+        page_size=page_size,
+    )
     return Page([_row(response) for response in responses], total, page, page_size)

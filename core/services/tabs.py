@@ -1,15 +1,16 @@
-"""What the customer-details tabs share: finding the customer and reading a tab's search box."""
+"""What the customer-details tabs share: finding the customer, reading the search box, paging."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    SQLColumnExpression,
     false,
     literal_column,
     null,
@@ -23,7 +24,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import NotFound
-from core.models import Customer
+from core.models import Customer, HistoryEntry, Note, QuestionnaireResponse
+from core.services.paging import fetch_matching_page, fetch_page
 from core.text import fold
 
 # "#12" asks for row 12 only; a bare "12" may also be part of a name ("10-class pass").
@@ -103,3 +105,34 @@ def tab_scope(
         raise NotFound(f"No customer with UID {uid} exists; they may have been deleted.")
     searching = bool(words) or row_id is not None
     return TabScope(customer_id, searching, row_id, matching)
+
+
+# The tabs whose search box matches a text column of their own rows, each with its customer_id.
+Listed = TypeVar("Listed", Note, QuestionnaireResponse, HistoryEntry)
+
+
+def fetch_customer_page(
+    uow: UnitOfWork,
+    model: type[Listed],
+    customer_id: int,
+    searched: SQLColumnExpression[str],
+    query: str,
+    *,
+    page: int,
+    page_size: int,
+) -> tuple[list[Listed], int, int, int]:
+    """A page of the customer's `model` rows, newest first, as fetch_page counts and clamps it.
+
+    A non-blank `query` keeps the rows whose `searched` text holds it or whose id it names."""
+    mine = model.customer_id == customer_id
+    newest_first = (model.created_at.desc(), model.id.desc())
+    if not query.strip():
+        listing = select(model).where(mine).order_by(*newest_first)
+        rows, total, page, page_size = fetch_page(uow, listing, page=page, page_size=page_size)
+        return [row[0] for row in rows], total, page, page_size
+    candidates = select(model.id, searched).where(mine).order_by(*newest_first)
+    ids, total, page, page_size = fetch_matching_page(
+        uow, candidates, query, page=page, page_size=page_size
+    )
+    by_id = {row.id: row for row in uow.session.scalars(select(model).where(model.id.in_(ids)))}
+    return [by_id[i] for i in ids], total, page, page_size

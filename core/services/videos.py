@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select
 
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.formatting import format_credits, format_when
+from core.formatting import format_when
 from core.models import Customer, PaymentMethod, Video, VideoPurchase, VideoState
 from core.services import history
 from core.services.checkout import (
@@ -19,9 +18,8 @@ from core.services.checkout import (
     PackagePayment,
     business_date,
     lock_for_change,
-    pass_label,
     refuse_archived,
-    return_credits,
+    return_paid_credits,
     settle,
 )
 from core.services.customers import load_for_change
@@ -250,13 +248,8 @@ def cancel_video(uow: UnitOfWork, actor: Actor, purchase_id: int) -> VideoRow:
     now = uow.now()
     purchase.cancelled_at = now
     purchase.version += 1
-    changes: dict[str, list[Any]] = {}
-    outcome = ""
-    if purchase.payment_method is PaymentMethod.PACKAGE and purchase.pass_id and purchase.credits:
-        held, left = return_credits(uow, actor.team_id, purchase.pass_id, purchase.credits)
-        label = pass_label(uow, held)
-        changes[f"credits left on {label}"] = [left, held.credits_remaining]
-        outcome = f"; {format_credits(purchase.credits)} returned to {label}"
+    returned, changes = return_paid_credits(uow, actor.team_id, purchase)
+    outcome = f"; {returned}" if returned else ""
     history.record(
         uow,
         actor.user_id,

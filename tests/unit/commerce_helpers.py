@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -30,6 +30,8 @@ from core.models import (
 from core.payments import PaymentError, PaymentIntentInfo, RefundInfo
 from core.services.catalog import local_to_utc
 from core.services.catalog_import import import_catalog
+from core.services.checkout import ManualPayment
+from core.services.passes import assign_pass
 from tests.unit.history_rows import customer
 
 # The test clock stands at Saturday 14 Mar 2026, 09:30 UTC (GMT in London).
@@ -147,6 +149,23 @@ def new_customers(db: Database, actor: Actor, count: int = 1) -> list[str]:
     """UIDs of `count` new active customers."""
     with db.unit_of_work() as uow:
         return [customer(uow, actor, f"Person{n}", "Test").uid for n in range(count)]
+
+
+def manual_pass(
+    db: Database,
+    actor: Actor,
+    shop: Shop,
+    uid: str,
+    kind: str = "ten",
+    *,
+    valid_from: date | None = None,
+) -> int:
+    """The id of a new pass of `kind` for customer `uid`, paid manually."""
+    with db.unit_of_work() as uow:
+        pass_type = shop.pass_types[kind]
+        return assign_pass(
+            uow, actor, uid, pass_type, valid_from=valid_from, payment=ManualPayment()
+        ).id
 
 
 def london(text: str) -> datetime:

@@ -21,13 +21,13 @@ from core.services.appointments import (
 from core.services.bookings import book_event
 from core.services.checkout import ManualPayment, PackagePayment, PaymentChoice, StripePayment
 from core.services.customers import archive_customer
-from core.services.passes import assign_pass
 from tests.unit.commerce_helpers import (
     FakeStripeGateway,
     Shop,
     assert_credits_conserved,
     history_of,
     london,
+    manual_pass,
     new_customers,
     open_shop,
 )
@@ -61,11 +61,6 @@ def _book(
             at,
             payment or ManualPayment(),
         ).id
-
-
-def _pass(db: Database, actor: Actor, shop: Shop, uid: str, kind: str = "ten") -> int:
-    with db.unit_of_work() as uow:
-        return assign_pass(uow, actor, uid, shop.pass_types[kind], payment=ManualPayment()).id
 
 
 def test_services_and_the_facilitators_who_give_them(
@@ -186,7 +181,7 @@ def test_a_facilitator_is_never_double_booked(db: Database, staff: Actor, shop: 
 
 def test_pass_credits_pay_and_come_back_on_cancel(db: Database, staff: Actor, shop: Shop) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, shop, uid)
+    pass_id = manual_pass(db, staff, shop, uid)
     appointment = _book(db, staff, shop, uid, TEN, payment=PackagePayment(pass_id))
     held = assert_credits_conserved(db, pass_id)
     assert held.credits_remaining == 7
@@ -215,7 +210,7 @@ def test_pass_credits_pay_and_come_back_on_cancel(db: Database, staff: Actor, sh
 
 def test_a_pass_not_valid_on_the_day_cannot_pay(db: Database, staff: Actor, shop: Shop) -> None:
     (uid,) = new_customers(db, staff)
-    intro = _pass(db, staff, shop, uid, "intro")
+    intro = manual_pass(db, staff, shop, uid, "intro")
     with pytest.raises(ValidationFailed) as refused:
         _book(db, staff, shop, uid, datetime(2026, 4, 2, 10, 0), payment=PackagePayment(intro))
     assert "not on 2 Apr 2026" in refused.value.errors["pass_id"]
@@ -291,7 +286,7 @@ def test_reschedule_checks_the_paying_pass_on_the_new_day(
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     (uid,) = new_customers(db, staff)
-    intro = _pass(db, staff, shop, uid, "intro")
+    intro = manual_pass(db, staff, shop, uid, "intro")
     appointment = _book(db, staff, shop, uid, TEN, service="physio", payment=PackagePayment(intro))
     with db.unit_of_work() as uow, pytest.raises(ValidationFailed, match="not on 2 Apr 2026"):
         reschedule_appointment(uow, staff, appointment, datetime(2026, 4, 2, 10, 0))

@@ -30,6 +30,7 @@ from tests.unit.commerce_helpers import (
     assert_credits_conserved,
     history_of,
     london,
+    manual_pass,
     new_customers,
     open_shop,
 )
@@ -45,21 +46,6 @@ WED_TITLE = "Morning Yoga on 18 Mar 2026, 07:00 GMT"
 @pytest.fixture
 def shop(db: Database, staff: Actor) -> Shop:
     return open_shop(db, staff)
-
-
-def _pass(
-    db: Database,
-    actor: Actor,
-    uid: str,
-    shop: Shop,
-    kind: str = "ten",
-    valid_from: date | None = None,
-) -> int:
-    with db.unit_of_work() as uow:
-        pass_type = shop.pass_types[kind]
-        return assign_pass(
-            uow, actor, uid, pass_type, valid_from=valid_from, payment=ManualPayment()
-        ).id
 
 
 def _book(
@@ -132,7 +118,7 @@ def test_a_pass_credit_is_taken_in_the_same_transaction_as_the_booking(
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, uid, shop)
+    pass_id = manual_pass(db, staff, shop, uid)
     with db.unit_of_work() as uow:
         row = book_event(uow, staff, uid, shop.session("yoga", MON), PackagePayment(pass_id))
     assert (row.credits, row.price_minor, row.state, row.payment_method) == (
@@ -166,11 +152,11 @@ def test_usable_passes_are_valid_that_day_with_enough_credits(
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     uid, other = new_customers(db, staff, 2)
-    ten = _pass(db, staff, uid, shop)
-    intro = _pass(db, staff, uid, shop, "intro")
-    _pass(db, staff, uid, shop, valid_from=date(2025, 1, 1))
-    cancelled = _pass(db, staff, uid, shop)
-    _pass(db, staff, other, shop)
+    ten = manual_pass(db, staff, shop, uid)
+    intro = manual_pass(db, staff, shop, uid, "intro")
+    manual_pass(db, staff, shop, uid, valid_from=date(2025, 1, 1))
+    cancelled = manual_pass(db, staff, shop, uid)
+    manual_pass(db, staff, shop, other)
     with db.unit_of_work() as uow:
         cancel_pass(uow, staff, cancelled)
         uow.session.execute(update(Pass).where(Pass.id == intro).values(credits_remaining=1))
@@ -200,7 +186,7 @@ def test_a_pass_that_cannot_pay_is_refused_and_keeps_its_credits(
     db: Database, staff: Actor, shop: Shop, case: str, expected: str
 ) -> None:
     uid, other = new_customers(db, staff, 2)
-    intro = _pass(db, staff, other if case == "someone else's" else uid, shop, "intro")
+    intro = manual_pass(db, staff, shop, other if case == "someone else's" else uid, "intro")
     session = shop.session("yoga", MON)
     with db.unit_of_work() as uow:
         if case == "expired on the day":
@@ -334,7 +320,7 @@ def test_transfer_moves_the_booking_and_its_payment_and_frees_the_place(
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, uid, shop)
+    pass_id = manual_pass(db, staff, shop, uid)
     monday, wednesday = shop.session("yoga", MON), shop.session("yoga", WED)
     booking = _book(db, staff, uid, monday, PackagePayment(pass_id))
     with db.unit_of_work() as uow:
@@ -361,7 +347,7 @@ def test_transfer_refuses_the_same_past_full_or_already_booked_session_and_expir
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     uid, *others = new_customers(db, staff, 4)
-    intro = _pass(db, staff, uid, shop, "intro")
+    intro = manual_pass(db, staff, shop, uid, "intro")
     monday, wednesday = shop.session("yoga", MON), shop.session("yoga", WED)
     booking = _book(db, staff, uid, monday, PackagePayment(intro))
     for other in others:
@@ -392,7 +378,7 @@ def test_cancel_frees_the_place_and_returns_credits_to_the_pass(
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, uid, shop)
+    pass_id = manual_pass(db, staff, shop, uid)
     monday = shop.session("yoga", MON)
     booking = _book(db, staff, uid, monday, PackagePayment(pass_id))
     with db.unit_of_work() as uow:
@@ -445,7 +431,7 @@ def test_credits_are_conserved_through_booking_transfer_and_cancel(
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, uid, shop)
+    pass_id = manual_pass(db, staff, shop, uid)
     sessions = [shop.session("yoga", MON), shop.session("barre", "2026-03-21 10:00")]
     booked = [_book(db, staff, uid, s, PackagePayment(pass_id)) for s in sessions]
     assert assert_credits_conserved(db, pass_id).credits_remaining == 7

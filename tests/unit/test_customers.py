@@ -1,19 +1,20 @@
 """Customer services on SQLite and PostgreSQL: create, edit, archive, delete, tenancy, races."""
 
+# ruff: noqa: F811 - tests take the imported `pool` fixture as a parameter
+
 from __future__ import annotations
 
 import itertools
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from core.actor import Actor
 from core.db import Database
@@ -47,6 +48,7 @@ from core.services.history import PASSWORD_CHANGED
 from core.services.workspaces import ensure_workspace
 from core.text import squeeze
 from core.validation import clean_name, password_problems
+from tests.concurrency import held_open, pool, wait_until_blocked  # noqa: F401 - a fixture
 from tests.conftest import MutableClock
 
 T = TypeVar("T")
@@ -133,57 +135,6 @@ def stored_values(db: Database) -> Iterator[tuple[str, str, str]]:
             for row in conn.execute(select(table)).mappings():
                 for column, value in row.items():
                     yield table.name, column, str(value)
-
-
-def wait_until_blocked(db: Database) -> None:
-    """Return once another PostgreSQL session waits for a lock (SQLite cannot be observed)."""
-    if db.dialect != "postgresql":
-        return
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with db.engine.connect() as conn:
-            waiting = conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-        if waiting:
-            return
-    pytest.fail("the second transaction never waited for the first")
-
-
-@pytest.fixture
-def pool() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="request") as executor:
-        yield executor
-
-
-def held_open(
-    pool: ThreadPoolExecutor, db: Database, work: Callable[[Any], T]
-) -> tuple[Future[T], threading.Event]:
-    """Run `work` in a unit of work on another thread that commits only once released."""
-    worked, release = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
-
-    def request() -> T:
-        try:
-            with db.unit_of_work() as uow:
-                result = work(uow)
-                worked.set()
-                assert release.wait(10), "never released"
-            return result
-        except BaseException as exc:
-            failures.append(exc)
-            raise
-        finally:
-            worked.set()
-
-    future = pool.submit(request)
-    assert worked.wait(10)
-    if failures:
-        raise failures[0]  # `work` itself failed: report that, not a later symptom
-    return future, release
 
 
 # --- create --------------------------------------------------------------------------------

@@ -1,18 +1,19 @@
 """Merging customers on SQLite and PostgreSQL: nothing lost, both histories, refusals, races."""
 
+# ruff: noqa: F811 - tests take the imported `pool` fixture as a parameter
+
 from __future__ import annotations
 
 import itertools
 import threading
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from core.actor import Actor
 from core.db import Database
@@ -64,6 +65,7 @@ from core.services.customers import (
 from core.services.notes import add_note, edit_note, list_notes
 from core.services.questionnaires import assign_questionnaire
 from core.services.workspaces import ensure_workspace
+from tests.concurrency import held_open, pool, wait_until_blocked  # noqa: F401 - a fixture
 from tests.conftest import MutableClock
 
 T = TypeVar("T")
@@ -553,57 +555,6 @@ def test_candidates_fill_the_limit_even_when_the_source_matches(db: Database, ad
 
 
 # --- races ----------------------------------------------------------------------------------------
-
-
-def wait_until_blocked(db: Database) -> None:
-    """Return once another PostgreSQL session waits for a lock (SQLite cannot be observed)."""
-    if db.dialect != "postgresql":
-        return  # SQLite: BEGIN IMMEDIATE makes every writer wait for the one holding the lock
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with db.engine.connect() as conn:
-            waiting = conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-        if waiting:
-            return
-    pytest.fail("the second transaction never waited for the first")
-
-
-@pytest.fixture
-def pool() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="request") as executor:
-        yield executor
-
-
-def held_open(
-    pool: ThreadPoolExecutor, db: Database, work: Callable[[Any], T]
-) -> tuple[Future[T], threading.Event]:
-    """Run `work` in a unit of work on another thread that commits only once released."""
-    worked, release = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
-
-    def request() -> T:
-        try:
-            with db.unit_of_work() as uow:
-                result = work(uow)
-                worked.set()
-                assert release.wait(10), "never released"
-            return result
-        except BaseException as exc:
-            failures.append(exc)
-            raise
-        finally:
-            worked.set()
-
-    future = pool.submit(request)
-    assert worked.wait(10)
-    if failures:
-        raise failures[0]
-    return future, release
 
 
 def test_a_note_added_while_merging_is_refused_not_left_behind(

@@ -34,6 +34,7 @@ from tests.unit.commerce_helpers import (
     Shop,
     assert_credits_conserved,
     history_of,
+    manual_pass,
     new_customers,
     open_shop,
 )
@@ -44,11 +45,6 @@ NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 @pytest.fixture
 def shop(db: Database, staff: Actor) -> Shop:
     return open_shop(db, staff)
-
-
-def _pass(db: Database, actor: Actor, shop: Shop, uid: str, kind: str = "ten") -> int:
-    with db.unit_of_work() as uow:
-        return assign_pass(uow, actor, uid, shop.pass_types[kind], payment=ManualPayment()).id
 
 
 def _video(db: Database, actor: Actor, shop: Shop, uid: str, key: str = "runners") -> int:
@@ -159,7 +155,7 @@ def test_adjusting_credits_needs_a_reason_and_never_goes_below_zero(
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, shop, uid, "intro")
+    pass_id = manual_pass(db, staff, shop, uid, "intro")
     with db.unit_of_work() as uow:
         book_event(
             uow, staff, uid, shop.session("yoga", "2026-03-16 07:00"), PackagePayment(pass_id)
@@ -195,7 +191,7 @@ def test_adjusting_credits_needs_a_reason_and_never_goes_below_zero(
 
 def test_extending_a_pass_only_moves_its_end_later(db: Database, staff: Actor, shop: Shop) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, shop, uid, "intro")
+    pass_id = manual_pass(db, staff, shop, uid, "intro")
     for earlier in (date(2026, 3, 27), date(2026, 3, 20)):
         with db.unit_of_work() as uow, pytest.raises(ValidationFailed) as refused:
             extend_pass(uow, staff, pass_id, earlier)
@@ -218,7 +214,7 @@ def test_extending_a_pass_only_moves_its_end_later(db: Database, staff: Actor, s
 
 def test_a_cancelled_pass_pays_for_nothing_more(db: Database, staff: Actor, shop: Shop) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, shop, uid)
+    pass_id = manual_pass(db, staff, shop, uid)
     with db.unit_of_work() as uow:
         row = cancel_pass(uow, staff, pass_id)
     assert row.state is PassState.CANCELLED
@@ -246,7 +242,7 @@ def test_another_workspace_cannot_touch_a_pass(
     db: Database, staff: Actor, other_tenant: Actor, shop: Shop
 ) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, shop, uid)
+    pass_id = manual_pass(db, staff, shop, uid)
     with db.unit_of_work() as uow, pytest.raises(NotFound):
         adjust_pass_credits(uow, other_tenant, pass_id, 1, "mine now")
     with db.unit_of_work() as uow, pytest.raises(NotFound):
@@ -297,7 +293,7 @@ def test_a_video_paid_with_credits_gives_them_back_when_cancelled(
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     (uid,) = new_customers(db, staff)
-    pass_id = _pass(db, staff, shop, uid)
+    pass_id = manual_pass(db, staff, shop, uid)
     with db.unit_of_work() as uow:
         row = assign_video(uow, staff, uid, shop.videos["runners"], payment=PackagePayment(pass_id))
     assert (row.credits, row.price_minor, row.payment_method) == (1, None, PaymentMethod.PACKAGE)
