@@ -16,19 +16,25 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.access import GuestCheck, access_middleware
 from bot.actions import (
     account,
+    appointments,
+    bookings,
+    commerce,
     customer_delete,
     customer_details,
     customer_form,
     hub,
     merge,
     notes,
+    passes,
     questionnaires,
+    videos,
 )
 from bot.commands import customers
 from bot.deps import Deps
 from bot.events import app_home
 from core.config import Settings
 from core.db import Database
+from core.payments import gateway_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,11 @@ LISTENER_MODULES = (
     questionnaires,
     merge,
     account,
+    commerce,
+    bookings,
+    appointments,
+    passes,
+    videos,
     app_home,
 )
 
@@ -77,7 +88,8 @@ def create_app(
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.bolt"),
     )
-    app.use(access_middleware(Deps(db=db, settings=settings), GuestCheck()))
+    deps = Deps(db=db, settings=settings, gateway=gateway_from_settings(settings))
+    app.use(access_middleware(deps, GuestCheck()))
     for module in LISTENER_MODULES:
         module.register(app)
 

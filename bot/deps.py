@@ -1,4 +1,4 @@
-"""What listeners get through Bolt's context: the database, settings and the acting staff member."""
+"""What listeners get through Bolt's context: database, settings, payments and the acting staff member."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from slack_bolt import BoltContext
 from core.actor import Actor
 from core.config import Settings
 from core.db import Database
+from core.payments import PaymentGateway
 
 DEPS_KEY = "customer_records_deps"
 ACTOR_KEY = "customer_records_actor"
@@ -20,6 +21,8 @@ class Deps:
 
     db: Database
     settings: Settings
+    # None when STRIPE_API_KEY is unset: Stripe actions then say so instead of failing.
+    gateway: PaymentGateway | None = None
 
 
 def deps_of(context: BoltContext) -> Deps:

@@ -1,4 +1,4 @@
-"""Actions inside a customer's details: Edit, Post chart, tabs, search, pages, commerce buttons."""
+"""Actions inside a customer's details: Edit, Post chart, tabs, search and pages."""
 
 from __future__ import annotations
 
@@ -25,14 +25,10 @@ from bot.views.hub import SEARCH_MAX
 from bot.views.notice import Notice
 from bot.views.origin import Tab
 from bot.views.tabs import (
-    COMMERCE_ACTION,
     PREV_ACTION,
-    ROW_ACTION,
     SEARCH_ACTION,
     TAB_ACTION_PREFIX,
     DetailsMeta,
-    commerce_button_notice,
-    row_action_notice,
     typed_search,
 )
 from core.errors import DomainError
@@ -119,31 +115,6 @@ def register(app: App) -> None:
         state = meta.state
         moved = meta.showing(state.tab, q=state.q, page=max(1, state.page + step))
         show_details(client, deps_of(context), actor_of(context), view_id, moved)
-
-    @app.action(COMMERCE_ACTION)
-    def on_commerce(
-        ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
-    ) -> None:
-        ack()
-        found = details_of(body)
-        if found is None:
-            return
-        view_id, meta = found
-        notice = Notice(
-            commerce_button_notice(str(first_action(body).get("value") or "")), ok=False
-        )
-        show_details(client, deps_of(context), actor_of(context), view_id, meta, notice=notice)
-
-    @app.action(ROW_ACTION)
-    def on_row(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        found = details_of(body)
-        if found is None:
-            return
-        view_id, meta = found
-        selected = first_action(body).get("selected_option") or {}
-        notice = Notice(row_action_notice(str(selected.get("value") or "")), ok=False)
-        show_details(client, deps_of(context), actor_of(context), view_id, meta, notice=notice)
 
     @app.action(POST_CHART_ACTION)
     def on_post_chart(

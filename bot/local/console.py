@@ -20,7 +20,7 @@ from rich.text import Text
 
 from bot.app import create_app
 from bot.local.blockkit import TEXT_INPUTS, Element, plain, text_of
-from bot.local.driver import CHOOSABLE, AppResponse, DriverError, SlackDriver
+from bot.local.driver import CHOOSABLE, PICKERS, AppResponse, DriverError, SlackDriver
 from bot.local.http import serve_wsgi
 from bot.local.render import render_confirm, render_message, render_view, view_title
 from bot.local.slack_api import LocalSlackAPI, Message
@@ -135,6 +135,7 @@ HELP_ROWS = (
     ("choose N OPTION", "pick OPTION (its name or number) in menu N, e.g. choose 7 Archive"),
     ("type N TEXT", "fill text field N (a search field updates the list); type N alone clears it"),
     ("N OPTION, N TEXT", "short for choose N OPTION or type N TEXT"),
+    ("N 2026-03-20, N 10:30", "set date picker or time picker N (24-hour time)"),
     ("click LABEL", "press the button labelled LABEL, e.g. click Next"),
     ("submit, save", "press the modal's submit button"),
     ("back, close", "close the top modal, as Slack's Close or Cancel does"),
@@ -528,6 +529,8 @@ class ConsoleSession:
             return self._choose(element, text)
         if element.kind in TEXT_INPUTS:
             return self._type(element, text)
+        if element.kind in PICKERS:
+            return self._pick(element, text)
         raise ConsoleError(f"[{number}] is a {element.kind}, which the console cannot fill in.")
 
     def _click(self, element: Element) -> str | None:
@@ -572,10 +575,21 @@ class ConsoleSession:
         return value if isinstance(value, str) else _option_label(matches[0])
 
     def _type(self, element: Element, text: str) -> str | None:
+        if element.kind in PICKERS:
+            return self._pick(element, text)
         number = self._number_of(element)
         if element.kind not in TEXT_INPUTS:
             raise ConsoleError(self._usage(element, number))
         return self._act(self.driver.type(text, into=element.action_id, in_block=element.block_id))
+
+    def _pick(self, element: Element, text: str) -> str | None:
+        if not text:
+            raise ConsoleError(self._usage(element, self._number_of(element)))
+        try:
+            response = self.driver.pick(text, into=element.action_id, in_block=element.block_id)
+        except DriverError as exc:
+            raise ConsoleError(f"{exc}. {self._usage(element, self._number_of(element))}") from None
+        return self._act(response)
 
     def _number_of(self, element: Element) -> int:
         return self._elements().index(element) + 1
@@ -586,6 +600,10 @@ class ConsoleSession:
             return f"[{number}] is a button: type {number} to press it."
         if element.kind in TEXT_INPUTS:
             return f"[{number}] is a text field: type {number} TEXT to fill it in."
+        if element.kind == "datepicker":
+            return f"[{number}] is a date: type {number} YYYY-MM-DD, e.g. {number} 2026-03-20."
+        if element.kind == "timepicker":
+            return f"[{number}] is a time: type {number} HH:MM (24-hour), e.g. {number} 10:30."
         offered = (
             ", ".join(f"{i} {_option_label(o)}" for i, o in enumerate(element.options, 1))
             or "the app suggests options as you type"

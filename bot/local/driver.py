@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
@@ -38,6 +39,7 @@ CHOOSABLE = frozenset(
         "multi_external_select",
     }
 )
+PICKERS = frozenset({"datepicker", "timepicker"})
 # Slack still sends the legacy verification token in payloads; apps must not rely on it.
 _LEGACY_VERIFICATION = "local-legacy-verification"
 # Loopback requests must never be routed through a proxy from the environment.
@@ -359,6 +361,49 @@ class SlackDriver:
             "action_ts": self._action_ts(),
         }
         return self._block_actions(self._refresh(where), action)
+
+    def pick(
+        self,
+        value: str,
+        *,
+        into: str,
+        in_block: str | None = None,
+        surface: Surface | None = None,
+    ) -> AppResponse | None:
+        """Set a date picker ('2026-03-20') or time picker ('10:30') found by label or action_id.
+
+        Sends block_actions when the picker is in an actions block or an input block with
+        dispatch_action, as Slack does; otherwise nothing is sent until submit.
+        """
+        where = self._target(surface, None)
+        element = _find(where.blocks, into, PICKERS, in_block)
+        try:
+            if element.kind == "datepicker":
+                date.fromisoformat(value)
+            else:
+                time.strptime(value, "%H:%M")
+        except ValueError:
+            shape = "YYYY-MM-DD" if element.kind == "datepicker" else "HH:MM"
+            raise DriverError(f"{value!r} is not a {shape} for {element.label!r}") from None
+        key = STATE_KEYS[element.kind][0]
+        if where.view is not None:
+            self.api.set_value(
+                where.view["id"],
+                element.block_id,
+                element.action_id,
+                {"type": element.kind, key: value},
+            )
+            where = self._refresh(where)
+        if element.block_type == "input" and not element.dispatch:
+            return None
+        action: JSON = {
+            "type": element.kind,
+            "action_id": element.action_id,
+            "block_id": element.block_id,
+            key: value,
+            "action_ts": self._action_ts(),
+        }
+        return self._block_actions(where, action)
 
     def submit(self, *, client_checks: bool = True) -> AppResponse | None:
         """Press the top modal's submit button and apply the app's response_action.

@@ -14,6 +14,23 @@ Views (callback_id):
   questionnaire_answers.submit  …the answer form (input block_ids answer_0, answer_1, …)
   questionnaire_assign.submit   Assign Questionnaire (input block_id template)
   merge.submit              Merge Customer (input block_id target: the customer to keep)
+  book_event.submit         Book an Event (input block_ids occurrence_id, payment, price,
+                            pass_id, payment_intent_id: the services' field names)
+  booking_transfer.submit   Transfer a booking (occurrence_id)
+  booking_refund.submit     Refund a Stripe-paid booking, admins (amount)
+  book_appointment.submit   Book Appointment (service_id, facilitator_id, day, starts_at,
+                            payment, price, pass_id, payment_intent_id)
+  appointment_reschedule.submit  Reschedule an appointment (day, starts_at)
+  assign_pass.submit        Assign Pass (pass_type_id, valid_from, payment, price,
+                            payment_intent_id)
+  pass_adjust.submit        Adjust a pass's credits (delta, reason)
+  pass_extend.submit        Extend a pass (valid_to)
+  assign_video.submit       Assign Video (video_id, payment, price, pass_id)
+  video_extend.submit       Extend a video purchase (extra_days or expires_at)
+  commerce_confirm.submit   Cancel a booking, appointment, pass or video, or Suspend a
+                            subscription ("Keep it" closes it; metadata names tab, verb, row)
+  commerce.working          a form whose change outlasts Slack's 3 s wait, while it runs
+  commerce.result           that change's result; also "nothing to book/assign yet"
 
 Actions (action_id → value):
   hub.tab.active / hub.tab.archived   switch tab
@@ -33,9 +50,12 @@ Actions (action_id → value):
   customer_details.search             as-you-type search (block_id details_search_<tab>)
   customer_details.page.prev / .next  previous / next page of the tab
   customer_details.commerce           "book_event", "book_appointment", "assign_pass",
-                                      "assign_video" (the commerce release implements them)
-  customer_details.row                row overflow: "<tab>|<verb>|<id>", verbs transfer, cancel,
-                                      refund, reschedule, adjust, extend, pause, resume, suspend
+                                      "assign_video": push that form over the details
+  customer_details.row                row overflow: "<tab>|<verb>|<id>": bookings transfer,
+                                      cancel, refund (Stripe-paid; admins); appointments
+                                      reschedule, cancel; passes adjust, extend, cancel; videos
+                                      extend (if it expires), cancel; subscriptions pause and
+                                      resume (at once), suspend (confirmed; final)
   customer_details.archive / .activate  UID: Archive Customer / Activate Customer
   customer_details.undo               "archive|UID" or "activate|UID" (the details' Undo)
   customer_details.merge              UID: open Merge Customer (admins)
@@ -49,6 +69,27 @@ Actions (action_id → value):
   questionnaire_answers.answer        one answer (block_id answer_<index>)
   merge.target                        external select (options: block_suggestion, search as
                                       you type; choosing one shows the preview), value UID
+  book_event.occurrence               the session: a static select of those to come (Slack
+                                      filters it as you type), or past 99 an external select
+                                      (options: block_suggestion by event name); choosing one
+                                      redraws the form
+  booking_transfer.occurrence         the same, in Transfer (no redraw)
+  <form>.payment                      radio Manual / Pass credit / Record a Stripe payment
+                                      (the last only with STRIPE_API_KEY); redraws the form.
+                                      <form> is book_event, book_appointment, assign_pass or
+                                      assign_video; its other payment inputs are <form>.price,
+                                      <form>.intent and <form>.pass_<what the credits pay for>
+  booking_refund.amount               the amount (preset to what is left to refund)
+  book_appointment.service            service select; redraws (the facilitators who give it)
+  book_appointment.facilitator_<service id>  facilitator select
+  book_appointment.day / .time        date picker (redraws: passes valid that day) and time
+                                      picker in the business time zone
+  appointment_reschedule.day / .time  the same, preset to the appointment's
+  assign_pass.type / .valid_from      pass type select, optional first day
+  pass_adjust.delta / .reason         whole number (+ adds, - removes), required reason
+  pass_extend.valid_to                date picker
+  assign_video.video                  video select; redraws (passes that can pay today)
+  video_extend.days / .until          extra days, or a new last day
   customer_form.<field>               form inputs; block_id is the field name
                                       (first_name, last_name, email, mobile, password)
 """

@@ -89,12 +89,12 @@ SEARCH_HINTS = {
     Tab.QUESTIONNAIRES: "Questionnaire name or #ID",
     Tab.NOTES: "Words in the note or #ID",
 }
-# The buttons the commerce release implements: (value, label, what it does, as a sentence subject).
+# Each commerce tab's main button: (value, label).
 COMMERCE_BUTTONS = {
-    Tab.BOOKINGS: ("book_event", "Book an Event", "Booking events"),
-    Tab.APPOINTMENTS: ("book_appointment", "Book Appointment", "Booking appointments"),
-    Tab.PASSES: ("assign_pass", "Assign Pass", "Assigning passes"),
-    Tab.VIDEOS: ("assign_video", "Assign Video", "Assigning videos"),
+    Tab.BOOKINGS: ("book_event", "Book an Event"),
+    Tab.APPOINTMENTS: ("book_appointment", "Book Appointment"),
+    Tab.PASSES: ("assign_pass", "Assign Pass"),
+    Tab.VIDEOS: ("assign_video", "Assign Video"),
 }
 ROW_VERBS = {
     "transfer": "Transfer",
@@ -107,14 +107,6 @@ ROW_VERBS = {
     "resume": "Resume",
     "suspend": "Suspend",
 }
-ROW_NOUNS = {
-    Tab.BOOKINGS: "booking",
-    Tab.APPOINTMENTS: "appointment",
-    Tab.PASSES: "pass",
-    Tab.VIDEOS: "video",
-    Tab.SUBSCRIPTIONS: "subscription",
-}
-NOT_YET = "from Slack is not available yet — it comes with the commerce release."
 STRIPE_MARK = ":credit_card: Stripe"
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
 
@@ -144,23 +136,6 @@ class ReturnTo(BaseModel):
 
     view_id: str = Field(max_length=64)
     details: DetailsMeta
-
-
-def commerce_button_notice(value: str) -> str:
-    """What a commerce tab button says until the commerce release."""
-    for known, _, doing in COMMERCE_BUTTONS.values():
-        if known == value:
-            return f"{doing} {NOT_YET}"
-    return f"That {NOT_YET}"
-
-
-def row_action_notice(value: str) -> str:
-    """What a row action says until the commerce release; `value` is 'tab|verb|id'."""
-    tab_name, verb, row_id = [*value.split("|"), "", ""][:3]
-    noun = next((ROW_NOUNS[t] for t in ROW_NOUNS if t.value == tab_name), "record")
-    what = ROW_VERBS.get(verb, "Changing")
-    number = f" #{row_id}" if row_id.isdigit() else ""
-    return f"{what} {noun}{number}: this action {NOT_YET} Nothing was changed."
 
 
 def local_date(moment: datetime, timezone: str) -> str:
@@ -226,11 +201,11 @@ def tab_header(
 
 
 def commerce_button(tab: Tab) -> dict[str, Any] | None:
-    """The tab's Book/Assign button, which the commerce release brings to life."""
+    """The tab's Book/Assign button (None on tabs without one)."""
     spec = COMMERCE_BUTTONS.get(tab)
     if spec is None:
         return None
-    value, label, _ = spec
+    value, label = spec
     return button(label, COMMERCE_ACTION, value=value)
 
 
@@ -391,7 +366,11 @@ def _video(row: VideoRow, timezone: str) -> Block:
         f"{format_price(row.price_minor, row.credits, row.currency)} · "
         f"{_state(row.state.value.title(), stripe)}"
     )
-    verbs = ["extend", "cancel"] if row.state is not VideoState.CANCELLED else []
+    if row.state is VideoState.CANCELLED:
+        verbs = []
+    else:
+        # A purchase without an expiry has nothing to extend.
+        verbs = ["cancel"] if row.expires_at is None else ["extend", "cancel"]
     return section(text, accessory=_row_menu(Tab.VIDEOS, row.id, verbs), block_id=f"video_{row.id}")
 
 
@@ -419,7 +398,8 @@ def _subscription(row: SubscriptionRow, timezone: str) -> Block:
     verbs = {
         SubscriptionState.ACTIVE: ["pause", "suspend"],
         SubscriptionState.PAUSED: ["resume", "suspend"],
-        SubscriptionState.SUSPENDED: ["resume"],
+        # Suspending ends a subscription for good (Stripe never reopens a cancelled one).
+        SubscriptionState.SUSPENDED: [],
     }[row.state]
     return section(
         text,

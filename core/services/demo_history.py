@@ -618,7 +618,7 @@ class _CustomerHistory:
 
     def _subscriptions(self) -> None:
         gen, rng, customer = self.gen, self.rng, self.customer
-        for number, plan in enumerate(rng.sample(gen.catalog.plans, k=rng.choice((1, 1, 1, 2))), 1):
+        for plan in rng.sample(gen.catalog.plans, k=rng.choice((1, 1, 1, 2))):
             created_at = gen.between(customer.start, customer.end)
             state = rng.choices(list(_STATE_WEIGHTS), list(_STATE_WEIGHTS.values()))[0]
             if not customer.active and state is SubscriptionState.ACTIVE:
@@ -642,7 +642,9 @@ class _CustomerHistory:
                 price_minor=plan.price_minor,
                 currency=gen.currency,
                 state=state,
-                stripe_subscription_id=f"sub_demo{customer.uid}{number:02d}",
+                # Not linked to Stripe: made-up Stripe ids would make every Pause, Resume and
+                # Suspend in the demo fail, as Stripe (or its absence) refuses them.
+                stripe_subscription_id=None,
                 version=1,
             )
             self.batch.subscriptions.append(row)

@@ -234,27 +234,30 @@ def _first_booking_id(view: JSON) -> int:
     return int(block["block_id"].removeprefix("booking_"))
 
 
-# ----------------------------------------------------------------- commerce (next release)
+# ----------------------------------------------------------------- commerce
 
 
-def test_commerce_buttons_say_they_are_not_available_yet(world: World) -> None:
+def test_commerce_buttons_open_their_forms_without_stripe_when_unconfigured(world: World) -> None:
     _zoe(world, bookings=3)
     driver = world.staff
     open_details(driver, "Zoe Adams")
     cases = [
-        ("Bookings", "Book an Event", "Booking events from Slack is not available yet"),
-        ("Appointments", "Book Appointment", "Booking appointments from Slack is not available"),
-        ("Passes", "Assign Pass", "Assigning passes from Slack is not available yet"),
-        ("Videos", "Assign Video", "Assigning videos from Slack is not available yet"),
+        ("Bookings", "Book an Event", "book_event.submit"),
+        ("Appointments", "Book Appointment", "book_appointment.submit"),
+        ("Passes", "Assign Pass", "assign_pass.submit"),
+        ("Videos", "Assign Video", "assign_video.submit"),
     ]
-    for tab, button, says in cases:
+    for tab, button, callback_id in cases:
         go_to_tab(driver, tab)
-        view = details_after(driver, driver.click(button), says)
-        assert "it comes with the commerce release" in notice_of(view)
-        assert len(world.api.stack(driver.user_id)) == 2
+        after(driver, driver.click(button), "views.push")
+        form = driver.wait_for_view(is_view(callback_id, "Zoe Adams"))
+        assert len(world.api.stack(driver.user_id)) == 3
+        # No STRIPE_API_KEY here: recording a Stripe payment is not offered.
+        assert "Record a Stripe payment" not in text_of(form)
+        driver.close()
 
 
-def test_row_actions_say_they_are_not_available_yet(world: World) -> None:
+def test_row_menus_offer_what_each_row_allows(world: World) -> None:
     zoe, _ = seed(world.db, PEOPLE)
     seeded = seed_history(world.db, zoe.uid, bookings=3)
     driver = world.admin
@@ -268,12 +271,13 @@ def test_row_actions_say_they_are_not_available_yet(world: World) -> None:
         "Cancel",
     ]
     response = driver.choose("Refund", menu="customer_details.row", in_block=stripe)
-    view = details_after(driver, response, f"Refund booking #{seeded.stripe_booking}")
-    assert "not available yet" in notice_of(view) and "Nothing was changed" in notice_of(view)
+    after(driver, response, "views.push")
+    driver.wait_for_view(is_view("booking_refund.submit", "Can still be refunded"))
+    driver.close()
     go_to_tab(driver, "Subscriptions", "Paused")
     response = driver.choose("Resume", menu="customer_details.row")
-    view = details_after(driver, response, "Resume subscription")
-    assert "not available yet" in notice_of(view)
+    view = details_after(driver, response, "Resumed Unlimited monthly subscription")
+    assert notice_of(view).startswith(":white_check_mark:")
 
 
 # ----------------------------------------------------------------- chart

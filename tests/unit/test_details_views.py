@@ -33,9 +33,7 @@ from bot.views.tabs import (
     DetailsMeta,
     appointments_tab,
     bookings_tab,
-    commerce_button_notice,
     passes_tab,
-    row_action_notice,
     subscriptions_tab,
     videos_tab,
 )
@@ -461,19 +459,6 @@ def test_other_commerce_tabs() -> None:
         )
     )
     assert "£60.00 per month" in sub_text and "Paused" in sub_text and "Next payment —" in sub_text
-
-
-def test_commerce_actions_say_plainly_they_are_not_available_yet() -> None:
-    assert commerce_button_notice("book_event") == (
-        "Booking events from Slack is not available yet — it comes with the commerce release."
-    )
-    assert "Assigning passes from Slack is not available yet" in commerce_button_notice(
-        "assign_pass"
-    )
-    text = row_action_notice("bookings|refund|42")
-    assert text.startswith("Refund booking #42") and "not available yet" in text
-    assert "Nothing was changed" in text
-    assert "not available yet" in row_action_notice("forged")
 
 
 # ------------------------------------------------------------------ questionnaires

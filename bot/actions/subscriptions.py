@@ -1,0 +1,82 @@
+"""The Subscriptions tab's actions: Pause and Resume at once, Suspend after a confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from bot.commerce_flow import Opening, row_of
+from bot.deps import Deps
+from bot.views.origin import Tab
+from bot.views.subscription_forms import changed_notice, suspend_confirmation
+from core.actor import Actor
+from core.db import UnitOfWork
+from core.errors import DomainError
+from core.payments import PaymentGateway
+from core.services import subscriptions
+from core.services.subscriptions import SubscriptionRow
+
+
+class Change(Protocol):
+    """pause_subscription, resume_subscription or suspend_subscription."""
+
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        subscription_id: int,
+        *,
+        gateway: PaymentGateway | None,
+        uid: str | None = None,
+    ) -> SubscriptionRow:
+        """Change the subscription (in Stripe first when linked)."""
+
+
+def _subscription(uow: UnitOfWork, actor: Actor, uid: str, subscription_id: int) -> SubscriptionRow:
+    page = subscriptions.list_subscriptions(
+        uow, actor, uid, query=f"#{subscription_id}", page_size=1
+    )
+    return row_of(page, "Subscription", subscription_id)
+
+
+def _change(
+    deps: Deps, actor: Actor, subscription_id: int, uid: str, change: Change
+) -> SubscriptionRow:
+    # Stripe is changed first, inside the transaction: if it refuses, nothing is recorded.
+    with deps.db.unit_of_work() as uow:
+        return change(uow, actor, subscription_id, gateway=deps.gateway, uid=uid)
+
+
+def _at_once(change: Change, done: str) -> Callable[[Opening, int], None]:
+    """Pause or Resume: reversible, so done at once with a notice saying what happened."""
+
+    def act(opening: Opening, subscription_id: int) -> None:
+        try:
+            row = _change(opening.deps, opening.actor, subscription_id, opening.details.uid, change)
+        except DomainError as exc:
+            opening.tell(exc.message)
+            return
+        opening.tell(changed_notice(row, done), ok=True)
+
+    return act
+
+
+def _open_suspend(opening: Opening, subscription_id: int) -> None:
+    uid = opening.details.uid
+    row = opening.read(lambda uow, actor: _subscription(uow, actor, uid, subscription_id))
+    if row is not None:
+        meta = opening.meta(row_id=row.id, tab=Tab.SUBSCRIPTIONS, verb="suspend")
+        opening.push(suspend_confirmation(meta, row))
+
+
+def _suspend(deps: Deps, actor: Actor, subscription_id: int, uid: str) -> str:
+    row = _change(deps, actor, subscription_id, uid, subscriptions.suspend_subscription)
+    return changed_notice(row, "Suspended") + " It has ended for good."
+
+
+ROW_ACTIONS = {
+    (Tab.SUBSCRIPTIONS, "pause"): _at_once(subscriptions.pause_subscription, "Paused"),
+    (Tab.SUBSCRIPTIONS, "resume"): _at_once(subscriptions.resume_subscription, "Resumed"),
+    (Tab.SUBSCRIPTIONS, "suspend"): _open_suspend,
+}
+CONFIRMED = {(Tab.SUBSCRIPTIONS, "suspend"): _suspend}

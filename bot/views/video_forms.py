@@ -1,0 +1,177 @@
+"""Assign Video, and a video's Extend and Cancel."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.views.blocks import Block, clip, context, escape, option, section
+from bot.views.commerce import (
+    CommerceMeta,
+    Method,
+    PaymentForm,
+    confirmation,
+    date_picker,
+    form_modal,
+    input_block,
+    nothing_to_offer,
+    number_input,
+    payment_blocks,
+    problem_block,
+    static_select,
+)
+from bot.views.tabs import local_date
+from core.formatting import format_credits, format_money, format_price
+from core.models import PaymentMethod
+from core.services.passes import PassRow
+from core.services.videos import MAX_EXTRA_DAYS, VideoOption, VideoRow
+
+ASSIGN_CALLBACK = "assign_video.submit"
+EXTEND_CALLBACK = "video_extend.submit"
+ASSIGN_PREFIX = "assign_video"
+VIDEO_BLOCK = "video_id"
+VIDEO_ACTION = "assign_video.video"
+DAYS_BLOCK = "extra_days"
+DAYS_ACTION = "video_extend.days"
+UNTIL_BLOCK = "expires_at"
+UNTIL_ACTION = "video_extend.until"
+
+
+def video_option(video: VideoOption) -> dict[str, Any]:
+    """'Yoga for Runners · £8.00 or 1 CR · 30 days', value its id."""
+    price = format_money(video.price_minor, video.currency)
+    if video.credit_price is not None:
+        price += f" or {format_credits(video.credit_price)}"
+    access = f"{video.access_days} days" if video.access_days else "no expiry"
+    suffix = f" · {price} · {access}"
+    return option(clip(video.title, max(8, 75 - len(suffix))) + suffix, str(video.id))
+
+
+def assign_video_form(
+    meta: CommerceMeta,
+    *,
+    videos: list[VideoOption],
+    video: VideoOption | None = None,
+    payment: PaymentForm | None = None,
+    methods: tuple[Method, ...] = ("manual", "package"),
+    passes: list[PassRow] | None = None,
+    currency: str,
+    problem: str = "",
+) -> dict[str, Any]:
+    """Video and payment; choosing either redraws the form (the passes depend on the video)."""
+    if not videos:
+        return nothing_to_offer("Assign Video", "videos to assign")
+    name = escape(clip(meta.name, 200))
+    if video is None:
+        no_passes = "Choose the video first; the passes that can pay for it appear here."
+    elif video.credit_price is None:
+        no_passes = f"{escape(video.title)} can't be paid with pass credits; choose Manual."
+    else:
+        no_passes = (
+            f"{name} has no pass valid today with {format_credits(video.credit_price)} left. "
+            "Assign one on the Passes tab, or choose Manual."
+        )
+    blocks: list[Block] = [
+        *problem_block(problem),
+        context(f"Giving *{name}* access to a video, from now for its access days."),
+        input_block(
+            VIDEO_BLOCK,
+            "Video",
+            static_select(
+                VIDEO_ACTION,
+                [video_option(v) for v in videos],
+                placeholder="Choose a video",
+                chosen=video_option(video) if video is not None else None,
+            ),
+            dispatch=True,
+        ),
+        *payment_blocks(
+            ASSIGN_PREFIX,
+            payment or PaymentForm(),
+            methods=methods,
+            currency=currency,
+            passes=passes if video is not None and video.credit_price is not None else None,
+            passes_for=str(video.id) if video is not None else "",
+            no_passes=no_passes,
+            price_hint="Blank charges the video's price; 0 gives it free.",
+        ),
+    ]
+    return form_modal("Assign Video", blocks, meta, callback_id=ASSIGN_CALLBACK, submit="Assign")
+
+
+def assigned_notice(row: VideoRow, name: str, payment: PaymentForm, timezone: str) -> str:
+    """'Gave Zoë Adams Yoga for Runners until 13 Apr 2026 (1 CR from 10-class pass #12).'"""
+    if row.payment_method is PaymentMethod.PACKAGE:
+        how = f"{format_credits(row.credits or 0)} from {payment.pass_label or 'their pass'}"
+    elif row.price_minor:
+        how = f"{format_money(row.price_minor, row.currency)}, paid manually"
+    else:
+        how = "free"
+    until = f"until {local_date(row.expires_at, timezone)}" if row.expires_at else "for good"
+    return f"Gave {name} {row.title} {until} ({how}), purchase #{row.id}."
+
+
+def video_title(row: VideoRow, timezone: str) -> str:
+    """'Yoga for Runners (purchase #3, expires 13 Apr 2026)'."""
+    expires = f"expires {local_date(row.expires_at, timezone)}" if row.expires_at else "no expiry"
+    return f"{row.title} (purchase #{row.id}, {expires})"
+
+
+def extend_video_form(
+    meta: CommerceMeta,
+    row: VideoRow,
+    *,
+    timezone: str,
+    days: str = "",
+    until: date | None = None,
+    problem: str = "",
+) -> dict[str, Any]:
+    """More days, or a new end date: one of the two."""
+    blocks: list[Block] = [
+        *problem_block(problem),
+        section(f"*{escape(clip(video_title(row, timezone), 600))}*"),
+        input_block(
+            DAYS_BLOCK,
+            "Extra days",
+            number_input(
+                DAYS_ACTION, initial=days, placeholder="e.g. 30", low=1, high=MAX_EXTRA_DAYS
+            ),
+            hint="Counted from the current end, or from now if it has already ended.",
+            optional=True,
+        ),
+        input_block(
+            UNTIL_BLOCK,
+            "…or a new end date",
+            date_picker(UNTIL_ACTION, initial=until, placeholder="Last day"),
+            hint="Access ends at the end of that day.",
+            optional=True,
+        ),
+    ]
+    return form_modal(
+        f"Extend video #{row.id}", blocks, meta, callback_id=EXTEND_CALLBACK, submit="Extend"
+    )
+
+
+def extended_notice(row: VideoRow, timezone: str) -> str:
+    """'Yoga for Runners (purchase #3) now expires 13 May 2026.'"""
+    expires = local_date(row.expires_at, timezone) if row.expires_at else "never"
+    return f"{row.title} (purchase #{row.id}) now expires {expires}."
+
+
+def cancel_video_confirmation(meta: CommerceMeta, row: VideoRow, timezone: str) -> dict[str, Any]:
+    """Cancel a video purchase? Access ends now."""
+    price = format_price(row.price_minor, row.credits, row.currency)
+    if row.payment_method is PaymentMethod.PACKAGE:
+        payment = f"The {format_credits(row.credits or 0)} goes back to the pass it came from."
+    elif row.price_minor:
+        payment = f"It was marked paid ({price}); refund that the way it was paid, if due."
+    else:
+        payment = ""
+    return confirmation(
+        meta,
+        title="Cancel video?",
+        question=f"Cancel *{escape(clip(video_title(row, timezone), 600))}*? "
+        "They lose access to it now.",
+        consequences=[payment],
+        submit="Cancel video",
+    )
