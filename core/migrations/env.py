@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from core.db import create_db_engine
 from core.models import Base
+from core.models.customer import described_by_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,6 +24,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=described_by_models,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -12,6 +12,27 @@ from core.models.base import Base, BigId, UTCDateTime, enum_type
 
 NAME_KEY_LENGTH = 201
 
+# Search machinery migration 0003 keeps outside the models, maintained by the database itself:
+# PostgreSQL's trigram indexes over expressions, SQLite's FTS5 table (and the shadow tables
+# FTS5 names after it) and per-status counts, both kept by triggers.
+SEARCH_INDEXES = frozenset(
+    {
+        "ix_customers_name_trgm",
+        "ix_customers_name_tail_trgm",
+        "ix_customers_email_trgm",
+        "ix_customers_mobile_trgm",
+    }
+)
+SEARCH_TABLE = "customer_search"
+COUNTS_TABLE = "customer_counts"
+
+
+def described_by_models(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic's `include_name` hook: False for the search objects the models don't describe."""
+    if type_ == "table" and name is not None:
+        return name not in (SEARCH_TABLE, COUNTS_TABLE) and not name.startswith(f"{SEARCH_TABLE}_")
+    return not (type_ == "index" and name in SEARCH_INDEXES)
+
 
 class CustomerStatus(StrEnum):
     """Archived customers are hidden from the Active list but keep their data."""

@@ -23,6 +23,8 @@ class Page(Generic[T]):
     total: int
     page: int
     page_size: int
+    # True when `total` is an estimate (a large filtered list): show it as "about".
+    estimated: bool = False
 
     @property
     def pages(self) -> int:
