@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CompoundSelect, literal_column, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 
 from core.actor import Actor
 from core.db import UnitOfWork
@@ -63,36 +74,71 @@ def monthly_sales(uow: UnitOfWork, actor: Actor, uid: str, *, months: int = MONT
     zone = ZoneInfo(timezone)
     current = uow.now().astimezone(zone).date().replace(day=1)
     firsts = [_add_months(current, offset) for offset in range(1 - months, 1)]
-    # Month boundaries are local midnights, so the UTC window shifts with the zone and DST.
-    since = _local_midnight(firsts[0], zone)
-    until = _local_midnight(_add_months(current, 1), zone)
-    moments: CompoundSelect[Any, Any] = union_all(
-        select(literal_column("0").label("kind"), Booking.booked_at.label("at")).where(
-            Booking.team_id == actor.team_id,
-            Booking.customer_id == customer_id,
-            Booking.state != BookingState.CANCELLED,
-            Booking.booked_at >= since,
-            Booking.booked_at < until,
-        ),
-        select(literal_column("1"), Pass.purchased_at).where(
-            Pass.team_id == actor.team_id,
-            Pass.customer_id == customer_id,
-            Pass.state != PassState.CANCELLED,
-            Pass.purchased_at >= since,
-            Pass.purchased_at < until,
-        ),
-        select(literal_column("2"), VideoPurchase.purchased_at).where(
-            VideoPurchase.team_id == actor.team_id,
-            VideoPurchase.customer_id == customer_id,
-            VideoPurchase.cancelled_at.is_(None),
-            VideoPurchase.purchased_at >= since,
-            VideoPurchase.purchased_at < until,
-        ),
-    )
-    index = {(first.year, first.month): position for position, first in enumerate(firsts)}
+    values: dict[str, Any] = {
+        "team_id": actor.team_id,
+        "customer_id": customer_id,
+        # Month boundaries are local midnights, so the UTC window shifts with the zone and DST.
+        "since": _local_midnight(firsts[0], zone),
+        "until": _local_midnight(_add_months(current, 1), zone),
+        **{f"start_{n}": _local_midnight(first, zone) for n, first in enumerate(firsts[1:])},
+    }
     # Indexed by the `kind` each part of the union tags its rows with.
     counts = ([0] * months, [0] * months, [0] * months)
-    for kind, moment in uow.session.execute(moments).all():
-        local = moment.astimezone(zone)
-        counts[kind][index[local.year, local.month]] += 1
+    for kind, month, count in uow.session.execute(_monthly_counts(months), values).all():
+        counts[kind][month] = count
     return SalesSeries(firsts, counts[0], counts[1], counts[2], timezone)
+
+
+def _param(name: str) -> BindParameter[Any]:
+    # Untyped: each comparison gives it its column's type (UTCDateTime stores UTC on SQLite).
+    return bindparam(name)
+
+
+@lru_cache(maxsize=8)
+def _monthly_counts(months: int) -> Select[int, int, int]:
+    """Purchases per (kind, month index), grouped in the database so the cost stays flat.
+
+    Each purchase's month is found by comparing it with the months' first instants, computed
+    in Python from zoneinfo: SQLite has no time zones, and both databases then agree exactly.
+    Built once per `months` with named parameters; constructing it per call costs more than
+    running it for a small customer.
+    """
+    starts = [_param(f"start_{n}") for n in range(months - 1)]
+    team_id, customer_id = _param("team_id"), _param("customer_id")
+    since, until = _param("since"), _param("until")
+
+    def monthly(kind: int, moment: Any, *where: ColumnElement[bool]) -> Select[Any]:
+        month = case(
+            *((moment < start, literal_column(str(n))) for n, start in enumerate(starts)),
+            else_=literal_column(str(months - 1)),
+        )
+        return select(literal_column(str(kind)).label("kind"), month.label("month")).where(
+            *where, moment >= since, moment < until
+        )
+
+    moments = union_all(
+        monthly(
+            0,
+            Booking.booked_at,
+            Booking.team_id == team_id,
+            Booking.customer_id == customer_id,
+            Booking.state != BookingState.CANCELLED,
+        ),
+        monthly(
+            1,
+            Pass.purchased_at,
+            Pass.team_id == team_id,
+            Pass.customer_id == customer_id,
+            Pass.state != PassState.CANCELLED,
+        ),
+        monthly(
+            2,
+            VideoPurchase.purchased_at,
+            VideoPurchase.team_id == team_id,
+            VideoPurchase.customer_id == customer_id,
+            VideoPurchase.cancelled_at.is_(None),
+        ),
+    ).subquery()
+    return select(moments.c.kind, moments.c.month, func.count()).group_by(
+        moments.c.kind, moments.c.month
+    )
