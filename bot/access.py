@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import ACTOR_KEY, DEPS_KEY, Deps
+from bot.inbound import is_slack_id, malformed, scrub
 from bot.views.blocks import modal, section
 from bot.views.messages import refusal_text
 from core.services.staff import admin_ids, resolve_actor
@@ -49,16 +50,17 @@ class GuestCheck:
 
 def _refuse(body: dict[str, Any], client: WebClient, user_id: str, text: str) -> BoltResponse:
     """Tell the person why, on whichever surface they used, and stop the request here."""
-    kind = body.get("type")
+    kind = str(body.get("type"))
     if body.get("command"):
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
     refusal_modal = modal("Customer Records", [section(text)], callback_id="access.refused")
     if kind == "view_submission":
         return BoltResponse(status=200, body={"response_action": "update", "view": refusal_modal})
+    view = body.get("view")
+    view = view if isinstance(view, dict) else {}
     try:
-        view = body.get("view") or {}
-        if kind == "block_actions" and view.get("type") == "modal":
-            client.views_update(view_id=view["id"], view=refusal_modal)
+        if kind == "block_actions" and view.get("type") == "modal" and view.get("id"):
+            client.views_update(view_id=str(view["id"]), view=refusal_modal)
         elif kind in {"block_actions", "event_callback"}:
             client.views_publish(user_id=user_id, view={"type": "home", "blocks": [section(text)]})
     except SlackApiError as exc:
@@ -76,11 +78,17 @@ def access_middleware(deps: Deps, guests: GuestCheck) -> Callable[..., BoltRespo
         next: Callable[[], BoltResponse],
     ) -> BoltResponse | None:
         context[DEPS_KEY] = deps
-        event_type = (body.get("event") or {}).get("type")
-        if event_type in UNGATED_EVENTS:
+        odd = malformed(body)
+        if odd is not None:
+            log.warning("dropped a malformed %s request", odd)
+            return BoltResponse(status=400, body="")
+        scrub(body)
+        event = body.get("event")
+        if isinstance(event, dict) and str(event.get("type")) in UNGATED_EVENTS:
             return next()
         team_id, user_id = context.team_id, context.user_id
-        if not team_id or not user_id:
+        # Nobody to check, or ids unlike Slack's (only a forged payload has them): nothing to do.
+        if not (is_slack_id(team_id) and is_slack_id(user_id)):
             return BoltResponse(status=200, body="")
         with deps.db.unit_of_work(readonly=True) as uow:
             actor = resolve_actor(uow, team_id, user_id)

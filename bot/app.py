@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -32,11 +33,16 @@ from bot.actions import (
 from bot.commands import customers
 from bot.deps import Deps
 from bot.events import app_home
+from bot.inbound import malformed
+from bot.logging_setup import ContextExecutor, tag_for, tagged
 from core.config import Settings
 from core.db import Database
 from core.payments import gateway_from_settings
 
 log = logging.getLogger(__name__)
+
+# Slack's answers when a trigger expired or was used, or the view to change was closed.
+GONE = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id", "not_found"})
 
 LISTENER_MODULES = (
     customers,
@@ -70,6 +76,17 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
+class TaggedApp(App):
+    """A Bolt app that attributes every log record written while it handles a request to it."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        """Handle one request with its request id, team and user set for logging."""
+        # Bolt's middleware chain is a flat loop, not nested calls, so no middleware can
+        # clear the id when the request is done; wrapping dispatch can, on every path.
+        with tagged(tag_for(req)):
+            return super().dispatch(req)
+
+
 def create_app(
     settings: Settings,
     db: Database,
@@ -79,8 +96,10 @@ def create_app(
 ) -> App:
     """Build the Bolt app; the caller decides how requests reach it (HTTP or Socket Mode)."""
     signing = settings.slack_signing_secret
-    app = App(
-        listener_executor=listener_executor,
+    app = TaggedApp(
+        # Listeners and lazy listeners run on this pool after the ack; each task carries the
+        # request's context with it. Five threads is Bolt's own default.
+        listener_executor=ContextExecutor(listener_executor or ThreadPoolExecutor(5)),
         client=client or web_client(settings),
         # Never None: Bolt would then read SLACK_SIGNING_SECRET itself, bypassing Settings.
         signing_secret=signing.get_secret_value() if signing else "",
@@ -95,6 +114,16 @@ def create_app(
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        odd = malformed(body)
+        if odd is not None:
+            # Bolt's own middleware reads fields Slack always sends; a signed request without
+            # them (only a forged one can be) is refused, not a fault of ours.
+            log.warning("refused a malformed %s request (%s)", odd, type(error).__name__)
+            return BoltResponse(status=400, body="")
+        if isinstance(error, SlackApiError) and error.response.get("error") in GONE:
+            # The person was too slow for Slack, or closed the view meanwhile: nothing to show.
+            log.warning("Slack refused a call: %s", error.response.get("error"))
+            return BoltResponse(status=200, body="")
         # The person sees Slack's own "couldn't reach the app" note; details stay in the log.
         log.error(
             "unhandled %s while handling a %s request",

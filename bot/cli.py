@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import logging
+import json
+import os
 import signal
 import threading
 import time
@@ -13,12 +14,12 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
+from bot.logging_setup import configure_logging
 from core.actor import Actor
 from core.config import RunMode, Settings, load_settings
 from core.db import Database
@@ -38,12 +39,12 @@ from core.services.customers import (
     search_customers,
 )
 from core.services.demo import DemoSummary, load_demo_customers, load_demo_history
+from core.services.export import export_customer
 from core.services.paging import MAX_PAGE_SIZE
 from core.services.workspaces import LOCAL_TEAM_ID, team_ids
 
 CLI_USER_ID = "cli"
 FIRST_RUN_CUSTOMERS = 1000
-_LOG_HANDLER = "customer-bot"
 
 app = typer.Typer(
     help="Customer Records for Slack: manage a studio's customers.",
@@ -80,25 +81,12 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _configure_logging(level: str) -> None:
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if handler.get_name() == _LOG_HANDLER:
-            root.removeHandler(handler)
-    handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False)
-    handler.set_name(_LOG_HANDLER)
-    root.addHandler(handler)
-    root.setLevel(level)
-    # Alembic announces its dialect on every start; that is noise outside debugging.
-    logging.getLogger("alembic").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
-
-
 def _settings() -> Settings:
     try:
         settings = load_settings()
     except ConfigError as exc:
         _fail(f"{exc}. Fix it in the environment or in .env.", 2)
-    _configure_logging(settings.log_level)
+    configure_logging(settings)
     return settings
 
 
@@ -276,6 +264,48 @@ def customers_search(
         _search(db, _team_id(db, team), text, archived=archived, limit=limit, more=more)
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` readable by its owner only; an existing file is never overwritten."""
+    # Owner-only from the first byte: the export is one person's complete personal data.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+@app.command("export-customer")
+def export_customer_command(
+    uid: Annotated[str, typer.Argument(help="The customer's UID, as shown in Slack.")],
+    team: TeamOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this new file (owner-only) instead of stdout."
+        ),
+    ] = None,
+) -> None:
+    """Everything held about one customer, as JSON (subject access); noted in their history."""
+    if output is not None and output.exists():
+        _fail(f"{output} already exists; choose a new file name.", 2)
+    with _database() as db:
+        team_id = _team_id(db, team)
+        # The file is written before the transaction commits, so the history never
+        # records an export that did not happen.
+        with db.unit_of_work() as uow:
+            data = export_customer(uow, _actor(team_id), uid.strip().upper())
+            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            if output is None:
+                typer.echo(text, nl=False)
+            else:
+                try:
+                    _write_private(output, text)
+                except OSError as exc:
+                    _fail(f"Cannot write {output}: {exc.strerror or exc}")
+    if output is not None:
+        err_console.print(
+            f"Exported customer {escape(data['customer']['uid'])} to {escape(str(output))}."
+        )
+
+
 @catalog_app.command("import")
 def catalog_import(
     file: Annotated[Path, typer.Argument(help="The catalog YAML file (see `catalog example`).")],
@@ -347,8 +377,8 @@ def mail_deliver(
             _fail(str(exc), 2)
         if transport is None:
             err_console.print(
-                "[yellow]SMTP_URL is not set: mail is written to the log (passwords redacted) "
-                "and marked as not sent.[/yellow]"
+                "[yellow]SMTP_URL is not set: mail is not sent; the log names each mail's "
+                "recipient and subject, and the mail is marked as not sent.[/yellow]"
             )
         if loop:
             _deliver_until_stopped(db, transport, interval)

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps, actor_of, deps_of
 from bot.details_surface import details_of, show_details
+from bot.logging_setup import ContextExecutor
 from bot.views.commerce import (
     CommerceMeta,
     FormValues,
@@ -47,8 +48,9 @@ ERROR_MAX = 1000
 # Slack applies a submission's answer when the answer reaches it; an update of the same view
 # sent sooner could land first and be overwritten by the "working" view.
 ANSWER_SETTLE = 1.0
-# Changes still running when the budget is spent finish here, after the answer went out.
-_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="commerce")
+# Changes still running when the budget is spent finish here, after the answer went out;
+# each keeps its request's context, so what it logs carries the request id.
+_POOL = ContextExecutor(ThreadPoolExecutor(max_workers=8, thread_name_prefix="commerce"))
 
 
 class HasId(Protocol):

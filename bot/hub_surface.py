@@ -43,7 +43,7 @@ def origin_of(view: dict[str, Any] | None) -> Origin:
     state = HubState.from_metadata(view.get("private_metadata"))
     if view.get("type") == "home":
         return Origin(surface="home", hub=state)
-    if view.get("callback_id") == "hub.view":
+    if view.get("type") == "modal" and view.get("callback_id") == "hub.view" and view.get("id"):
         return Origin(surface="modal", view_id=str(view.get("id", "")), hub=state)
     return Origin()
 

@@ -40,7 +40,13 @@ def create_wsgi_app(app: App, db: Database) -> WsgiApp:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
-            return slack(environ, start_response)
+            try:
+                return slack(environ, start_response)
+            except Exception as exc:
+                # Bolt reads the body before checking its signature, and a body Slack never
+                # sends (e.g. `authorizations` not a list) can break that reading: refuse it.
+                log.warning("refused a request Bolt could not read (%s)", type(exc).__name__)
+                return _json(start_response, "400 Bad Request", {"ok": False})
         if path == "/healthz" and method in {"GET", "HEAD"}:
             try:
                 with db.engine.connect() as conn:

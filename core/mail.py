@@ -109,7 +109,7 @@ class SmtpTransport:
 
 
 def transport_from_settings(settings: Settings) -> MailTransport | None:
-    """The configured SMTP transport, or None when SMTP_URL is unset (mail is then logged).
+    """The configured SMTP transport, or None when SMTP_URL is unset (mail is then only logged).
 
     Call it at start-up: a malformed SMTP_URL raises ValueError here, not at first send.
     """
@@ -196,7 +196,7 @@ class _Claimed:
     password_hash: str | None
 
     def render(self, secret: str) -> str:
-        """The body as it goes out (or into the log, with `secret` redacted)."""
+        """The body as it goes out, with `secret` in the password slot."""
         return self.body.replace(LOGIN_SLOT, self.to_address).replace(SECRET_SLOT, secret)
 
 
@@ -323,11 +323,14 @@ def _deliver_one(
     db: Database, transport: MailTransport | None, mail: _Claimed
 ) -> MailStatus | None:
     if transport is None:
+        # Recipient and subject tell an operator which mail this was; the body is the
+        # customer's personal letter (name, login, password slot) and stays in the outbox.
         log.info(
-            "mail not sent (SMTP_URL is not set): to=%s subject=%r\n%s",
+            "mail %s not sent (SMTP_URL is not set): %s mail to %s, subject %r",
+            mail.id,
+            mail.kind,
             mail.to_address,
             mail.subject,
-            mail.render(REDACTED),
         )
         return _finish(
             db, mail, MailStatus.NOT_SENT, reason="no mail server is configured (SMTP_URL)"
@@ -371,7 +374,7 @@ def _deliver_one(
 def deliver_due(
     db: Database, transport: MailTransport | None, *, limit: int = 50
 ) -> DeliveryReport:
-    """Attempt up to `limit` due mails; with no transport, log them (secrets redacted)."""
+    """Attempt up to `limit` due mails; with no transport, log each one's recipient and subject."""
     report = DeliveryReport()
     for _ in range(limit):
         # One claim per mail, not a batch: a lease must never run out while the mail

@@ -23,6 +23,9 @@ from core.security import configure_hasher
 # Production keeps argon2's strong defaults; tests only need the algorithm, not the cost.
 configure_hasher(time_cost=1, memory_cost=1024)
 
+# Every record the suite logs is scanned for passwords, secrets and mail bodies.
+pytest_plugins = ("tests.log_scan",)
+
 PG_ENV = "TEST_DATABASE_URL"
 
 

@@ -145,7 +145,7 @@ def _open_cancel(opening: Opening, appointment_id: int) -> None:
 
 def _cancel(deps: Deps, actor: Actor, appointment_id: int, uid: str) -> str:
     with deps.db.unit_of_work() as uow:
-        row = appointments.cancel_appointment(uow, actor, appointment_id)
+        row = appointments.cancel_appointment(uow, actor, appointment_id, uid=uid)
     return f"Cancelled appointment #{row.id} ({row.service_name} with {row.facilitator_name})."
 
 
@@ -248,7 +248,9 @@ def register(app: App) -> None:
         def work() -> Outcome:
             try:
                 with deps.db.unit_of_work() as uow:
-                    row = appointments.reschedule_appointment(uow, actor, appointment_id, local)
+                    row = appointments.reschedule_appointment(
+                        uow, actor, appointment_id, local, uid=meta.details.uid
+                    )
             except DomainError as exc:
                 return refusal(view, exc, fallback=TIME_BLOCK)
             return Done(rescheduled_notice(row, timezone))

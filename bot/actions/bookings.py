@@ -160,7 +160,7 @@ def _open_refund(opening: Opening, booking_id: int) -> None:
 
 def _cancel(deps: Deps, actor: Actor, booking_id: int, uid: str) -> str:
     with deps.db.unit_of_work() as uow:
-        return bookings.cancel_booking(uow, actor, booking_id).message
+        return bookings.cancel_booking(uow, actor, booking_id, uid=uid).message
 
 
 ROW_ACTIONS = {
@@ -247,7 +247,9 @@ def register(app: App) -> None:
         def work() -> Outcome:
             try:
                 with deps.db.unit_of_work() as uow:
-                    row = bookings.transfer_booking(uow, actor, booking_id, target)
+                    row = bookings.transfer_booking(
+                        uow, actor, booking_id, target, uid=meta.details.uid
+                    )
             except DomainError as exc:
                 return refusal(view, exc, fallback=OCCURRENCE_BLOCK)
             return Done(transferred_notice(row))

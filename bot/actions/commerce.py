@@ -12,9 +12,10 @@ from bot.actions import appointments, bookings, passes, subscriptions, videos
 from bot.commerce_flow import Opening
 from bot.deps import Deps, actor_of, deps_of
 from bot.details_surface import first_action, show_details
-from bot.views.commerce import CONFIRM_CALLBACK, CommerceMeta, as_row_id
+from bot.views.commerce import CONFIRM_CALLBACK, CommerceMeta
 from bot.views.notice import Notice
 from bot.views.origin import Tab
+from bot.views.payload import as_row_id, chosen_value
 from bot.views.tabs import COMMERCE_ACTION, ROW_ACTION
 from core.actor import Actor
 from core.errors import DomainError
@@ -76,8 +77,7 @@ def register(app: App) -> None:
         opening = Opening.of(body, context, client)
         if opening is None:
             return
-        selected = first_action(body).get("selected_option") or {}
-        decoded = decode_row_value(str(selected.get("value") or ""))
+        decoded = decode_row_value(chosen_value(first_action(body)))
         if decoded is None:
             opening.tell(UNKNOWN)
             return

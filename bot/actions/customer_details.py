@@ -24,6 +24,7 @@ from bot.views.customer_form import FormMeta, customer_form, record_values
 from bot.views.hub import SEARCH_MAX
 from bot.views.notice import Notice
 from bot.views.origin import Tab
+from bot.views.payload import state_values
 from bot.views.tabs import (
     PREV_ACTION,
     SEARCH_ACTION,
@@ -99,7 +100,7 @@ def register(app: App) -> None:
         if meta is None:
             ack()
             return
-        typed = typed_search(view.get("state", {}).get("values", {}), meta.state.tab)
+        typed = typed_search(state_values(view), meta.state.tab)
         searched = meta.showing(meta.state.tab, q=typed)
         view = details_or_gone(deps_of(context), actor_of(context), searched)
         ack(response_action="update", view=view)

@@ -16,6 +16,7 @@ from bot.views.customer_form import CALLBACK_ID, FIELDS, FormMeta, customer_form
 from bot.views.hub import HubState
 from bot.views.notice import Notice
 from bot.views.origin import DetailsState
+from bot.views.payload import state_values
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.services import customers
 from core.services.customers import CustomerInput
@@ -38,7 +39,7 @@ def register(app: App) -> None:
                 view=_message_view("This form is out of date; open it again."),
             )
             return
-        values = submitted_values(view.get("state", {}).get("values", {}))
+        values = submitted_values(state_values(view))
         data = CustomerInput(**values)
         try:
             with deps.db.unit_of_work() as uow:

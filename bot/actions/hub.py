@@ -29,6 +29,7 @@ from bot.views.hub import (
 from bot.views.messages import admin_only_text
 from bot.views.notice import UNDO_ACTION, Notice
 from bot.views.origin import Origin
+from bot.views.payload import chosen_value, state_values
 from core.errors import DomainError
 from core.models import CustomerStatus
 from core.services import customers
@@ -173,8 +174,7 @@ def register(app: App) -> None:
         ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
     ) -> None:
         ack()
-        selected = _first_action(body).get("selected_option") or {}
-        verb, _, uid = str(selected.get("value") or "").partition("|")
+        verb, _, uid = chosen_value(_first_action(body)).partition("|")
         if not UID.match(uid):
             return
         origin = origin_of(body.get("view"))
@@ -198,9 +198,11 @@ def register(app: App) -> None:
     def on_hub_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         """The modal's Search button: same as typing, answered in the submission response."""
         origin = origin_of(view)
-        typed = view.get("state", {}).get("values", {}).get(SEARCH_BLOCK, {})
-        value = (typed.get(SEARCH_ACTION) or {}).get("value") or ""
-        state = origin.hub.model_copy(update={"q": str(value)[:SEARCH_MAX], "page": 1})
+        typed = state_values(view).get(SEARCH_BLOCK)
+        element = typed.get(SEARCH_ACTION) if isinstance(typed, dict) else None
+        value = element.get("value") if isinstance(element, dict) else None
+        typed_text = value if isinstance(value, str) else ""
+        state = origin.hub.model_copy(update={"q": typed_text[:SEARCH_MAX], "page": 1})
         ack(
             response_action="update",
             view=render_hub(deps_of(context), actor_of(context), state, home=False),

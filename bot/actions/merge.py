@@ -26,6 +26,7 @@ from bot.views.merge import (
 )
 from bot.views.notice import Notice
 from bot.views.origin import Tab
+from bot.views.payload import chosen_value, state_values
 from core.errors import DomainError, ValidationFailed
 from core.services import account, customers
 
@@ -91,7 +92,7 @@ def register(app: App) -> None:
         ack()
         view = body.get("view") or {}
         meta = MergeMeta.parse(view.get("private_metadata"))
-        target = str((first_action(body).get("selected_option") or {}).get("value") or "")
+        target = chosen_value(first_action(body))
         if meta is None or not target:
             return
         deps, actor = deps_of(context), actor_of(context)
@@ -120,7 +121,7 @@ def register(app: App) -> None:
             ack()
             return
         deps, actor = deps_of(context), actor_of(context)
-        target = submitted_target(view.get("state", {}).get("values", {}))
+        target = submitted_target(state_values(view))
         try:
             with deps.db.unit_of_work() as uow:
                 merged = account.merge_customers(uow, actor, meta.details.uid, target)

@@ -23,6 +23,7 @@ from bot.views.notes import (
 )
 from bot.views.notice import Notice
 from bot.views.origin import Tab
+from bot.views.payload import as_row_id, state_values
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.services import notes
 
@@ -30,8 +31,7 @@ NOT_YOURS = "Only the note's author or an admin can edit it; ask them, or add a 
 
 
 def _note_id(body: dict[str, Any]) -> int | None:
-    value = str(first_action(body).get("value") or "")
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    return as_row_id(first_action(body).get("value"))
 
 
 def register(app: App) -> None:
@@ -112,7 +112,7 @@ def register(app: App) -> None:
             ack()
             return
         deps, actor = deps_of(context), actor_of(context)
-        content = submitted_content(view.get("state", {}).get("values", {}))
+        content = submitted_content(state_values(view))
         uid = meta.details.uid
         try:
             with deps.db.unit_of_work() as uow:

@@ -114,7 +114,7 @@ def _open_cancel(opening: Opening, pass_id: int) -> None:
 
 def _cancel(deps: Deps, actor: Actor, pass_id: int, uid: str) -> str:
     with deps.db.unit_of_work() as uow:
-        row = passes.cancel_pass(uow, actor, pass_id)
+        row = passes.cancel_pass(uow, actor, pass_id, uid=uid)
     return (
         f"Cancelled {row.name} #{row.id}; its {row.credits_remaining} unused credits can no "
         "longer be used."
@@ -209,7 +209,7 @@ def register(app: App) -> None:
         def work() -> Outcome:
             try:
                 with deps.db.unit_of_work() as uow:
-                    row = passes.adjust_pass_credits(uow, actor, pass_id, change, reason)
+                    row = passes.adjust_pass_credits(uow, actor, pass_id, change, reason, uid=uid)
             except DomainError as exc:
                 return refusal(view, exc, fallback=DELTA_BLOCK)
             return Done(adjusted_notice(row))
@@ -240,7 +240,7 @@ def register(app: App) -> None:
         def work() -> Outcome:
             try:
                 with deps.db.unit_of_work() as uow:
-                    row = passes.extend_pass(uow, actor, pass_id, last_day)
+                    row = passes.extend_pass(uow, actor, pass_id, last_day, uid=uid)
             except DomainError as exc:
                 return refusal(view, exc, fallback=VALID_TO_BLOCK)
             return Done(extended_notice(row))

@@ -12,6 +12,7 @@ from bot.deps import actor_of, deps_of
 from bot.details_surface import details_of, first_action, gone_view, show_details
 from bot.views.notice import Notice
 from bot.views.origin import Tab
+from bot.views.payload import as_row_id, state_values
 from bot.views.questionnaires import (
     ANSWERS_CALLBACK,
     ASSIGN_ACTION,
@@ -51,7 +52,7 @@ def register(app: App) -> None:
         ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient
     ) -> None:
         meta = AssignMeta.parse(view.get("private_metadata"))
-        template_id = submitted_template(view.get("state", {}).get("values", {}))
+        template_id = submitted_template(state_values(view))
         if meta is None or template_id is None:
             ack()
             return
@@ -76,15 +77,14 @@ def register(app: App) -> None:
     @app.action(VIEW_ACTION)
     def on_view(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         ack()
-        found = details_of(body)
-        value = str(first_action(body).get("value") or "")
-        if found is None or not value.isdigit() or len(value) > 18:
+        found, response_id = details_of(body), as_row_id(first_action(body).get("value"))
+        if found is None or response_id is None:
             return
         view_id, meta = found
         deps, actor = deps_of(context), actor_of(context)
         try:
             with deps.db.unit_of_work(readonly=True) as uow:
-                detail = questionnaires.get_questionnaire(uow, actor, int(value), uid=meta.uid)
+                detail = questionnaires.get_questionnaire(uow, actor, response_id, uid=meta.uid)
         except DomainError as exc:
             show_details(client, deps, actor, view_id, meta, notice=Notice(exc.message, ok=False))
             return
@@ -122,7 +122,7 @@ def register(app: App) -> None:
             ack()
             return
         deps, actor = deps_of(context), actor_of(context)
-        values = view.get("state", {}).get("values", {})
+        values = state_values(view)
         uid = meta.details.uid
         typed: list[str] = []
         try:

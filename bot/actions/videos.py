@@ -113,7 +113,7 @@ def _open_cancel(opening: Opening, purchase_id: int) -> None:
 
 def _cancel(deps: Deps, actor: Actor, purchase_id: int, uid: str) -> str:
     with deps.db.unit_of_work() as uow:
-        row = videos.cancel_video(uow, actor, purchase_id)
+        row = videos.cancel_video(uow, actor, purchase_id, uid=uid)
     returned = (
         f"; {row.credits} CR went back to its pass"
         if row.payment_method is PaymentMethod.PACKAGE and row.credits
@@ -214,7 +214,7 @@ def register(app: App) -> None:
             try:
                 with deps.db.unit_of_work() as uow:
                     row = videos.extend_video(
-                        uow, actor, purchase_id, expires_at=expires_at, extra_days=days
+                        uow, actor, purchase_id, expires_at=expires_at, extra_days=days, uid=uid
                     )
             except DomainError as exc:
                 return refusal(view, exc, fallback=DAYS_BLOCK)

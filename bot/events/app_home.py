@@ -20,8 +20,9 @@ def register(app: App) -> None:
         if event.get("tab", "home") != "home":
             return
         # Reopening Home keeps the tab, search, sort and page the person left it on.
-        previous = event.get("view") or {}
-        state = HubState.from_metadata(previous.get("private_metadata"))
+        previous = event.get("view")
+        metadata = previous.get("private_metadata") if isinstance(previous, dict) else None
+        state = HubState.from_metadata(metadata)
         actor = actor_of(context)
         view = render_hub(deps_of(context), actor, state, home=True)
         client.views_publish(user_id=actor.user_id, view=view)

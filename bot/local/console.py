@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 import threading
@@ -24,6 +23,7 @@ from bot.local.driver import CHOOSABLE, PICKERS, AppResponse, DriverError, Slack
 from bot.local.http import serve_wsgi
 from bot.local.render import render_confirm, render_message, render_view, view_title
 from bot.local.slack_api import LocalSlackAPI, Message
+from bot.logging_setup import logging_to_file
 from bot.web import EVENTS_PATH, create_wsgi_app
 from core.actor import Actor
 from core.config import Settings
@@ -294,27 +294,6 @@ def open_workspace(
                 worker.stop()
         finally:
             db.dispose()
-
-
-@contextmanager
-def _logging_to(path: Path, level: str) -> Iterator[None]:
-    """Send every log record to `path` instead of the screen, for as long as the console runs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root, alembic = logging.getLogger(), logging.getLogger("alembic")
-    saved_handlers, saved_level, saved_alembic = root.handlers[:], root.level, alembic.level
-    root.handlers = [handler]
-    root.setLevel(level)
-    # Alembic describes its set-up on every start; that is noise outside debugging.
-    alembic.setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
-    try:
-        yield
-    finally:
-        root.handlers = saved_handlers
-        root.setLevel(saved_level)
-        alembic.setLevel(saved_alembic)
-        handler.close()
 
 
 Reader = Callable[[Text], str | None]
@@ -722,7 +701,7 @@ def _banner(workspace: LocalWorkspace, settings: Settings, log_path: Path) -> Te
     mail = (
         "Mail goes out over SMTP_URL."
         if settings.smtp_url
-        else f"Mail is not sent (no SMTP_URL): it is written to {log_path}, passwords hidden."
+        else f"Mail is not sent (no SMTP_URL): {log_path} names each mail's recipient and subject."
     )
     banner.append(
         f"You are @{ADMIN.name} (admin); `as sam` switches to a staff member. {mail}\n", style="dim"
@@ -749,7 +728,7 @@ def run_console(
     """
     out = output or Console()
     with (
-        _logging_to(log_path, settings.log_level),
+        logging_to_file(settings, log_path),
         open_workspace(
             settings,
             demo_customers=demo_customers,

@@ -4,7 +4,6 @@ Input block_ids are the services' field names (price, pass_id, …): errors land
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import get_currency_precision, get_currency_symbol
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from bot.views.blocks import (
     Block,
@@ -28,6 +27,7 @@ from bot.views.blocks import (
     text_input,
 )
 from bot.views.origin import Tab
+from bot.views.payload import as_row_id, read_metadata
 from bot.views.tabs import ReturnTo
 from core.formatting import format_credits, format_date, format_money
 from core.services.checkout import (
@@ -72,17 +72,9 @@ class CommerceMeta(ReturnTo):
     refunded_minor: int | None = Field(default=None, ge=0)
 
     @classmethod
-    def parse(cls, raw: str | None) -> CommerceMeta | None:
+    def parse(cls, raw: object) -> CommerceMeta | None:
         """None when the metadata is missing or not ours."""
-        try:
-            return cls.model_validate(json.loads(raw or ""))
-        except (ValueError, ValidationError):
-            return None
-
-
-def as_row_id(text: str) -> int | None:
-    """'12' → 12; anything else (other digits, too long) → None."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+        return read_metadata(cls, raw)
 
 
 class FormValues:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from bot.views.blocks import context, escape, modal, section
 from bot.views.origin import Origin
+from bot.views.payload import read_metadata
 from core.formatting import format_phone
 from core.services.customers import CustomerRecord
 
@@ -22,12 +22,9 @@ class DeleteMeta(BaseModel):
     origin: Origin = Field(default_factory=Origin)
 
     @classmethod
-    def parse(cls, raw: str | None) -> DeleteMeta | None:
+    def parse(cls, raw: object) -> DeleteMeta | None:
         """None when the metadata is missing or not ours."""
-        try:
-            return cls.model_validate(json.loads(raw or ""))
-        except (ValueError, ValidationError):
-            return None
+        return read_metadata(cls, raw)
 
 
 def delete_confirmation(customer: CustomerRecord, meta: DeleteMeta) -> dict[str, Any]:

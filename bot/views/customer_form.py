@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from bot.views.blocks import Block, context, escape, modal, section, text_input
 from bot.views.origin import Origin
+from bot.views.payload import read_metadata
 from core.formatting import format_when
 from core.services.customers import CustomerRecord
 from core.validation import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
@@ -28,12 +28,9 @@ class FormMeta(BaseModel):
     origin: Origin = Field(default_factory=Origin)
 
     @classmethod
-    def parse(cls, raw: str | None) -> FormMeta | None:
+    def parse(cls, raw: object) -> FormMeta | None:
         """None when the metadata is missing or not ours."""
-        try:
-            return cls.model_validate(json.loads(raw or ""))
-        except (ValueError, ValidationError):
-            return None
+        return read_metadata(cls, raw)
 
 
 def action_id(field: str) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from bot.views.blocks import (
     Block,
@@ -22,6 +21,7 @@ from bot.views.blocks import (
     text_input,
 )
 from bot.views.notice import Notice, notice_block
+from bot.views.payload import load_json, validated
 from core.formatting import format_phone
 from core.models import CustomerStatus
 from core.services.customers import CustomerPage, CustomerRecord, SortOrder
@@ -60,15 +60,12 @@ class HubState(BaseModel):
         return self.model_dump_json()
 
     @classmethod
-    def from_metadata(cls, raw: str | None) -> HubState:
+    def from_metadata(cls, raw: object) -> HubState:
         """Parse private_metadata; anything unreadable or forged falls back to the defaults."""
-        try:
-            data: Any = json.loads(raw or "{}")
-            if isinstance(data, dict) and isinstance(data.get("hub"), dict):
-                data = data["hub"]
-            return cls.model_validate(data)
-        except (ValueError, ValidationError):
-            return cls()
+        data = load_json(raw)
+        if isinstance(data, dict) and isinstance(data.get("hub"), dict):
+            data = data["hub"]
+        return validated(cls, data) or cls()
 
 
 def _tabs(state: HubState) -> Block:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic import ValidationError
-
 from bot.views.blocks import Block, clip, context, escape, fields, modal, option, plain, section
+from bot.views.payload import read_metadata
 from bot.views.tabs import ReturnTo
 from core.formatting import format_phone
 from core.services.account import MergePreview
@@ -34,12 +32,9 @@ class MergeMeta(ReturnTo):
     """The merge modal over a details view; the source is the details' customer."""
 
     @classmethod
-    def parse(cls, raw: str | None) -> MergeMeta | None:
+    def parse(cls, raw: object) -> MergeMeta | None:
         """None when the metadata is missing or not ours."""
-        try:
-            return cls.model_validate(json.loads(raw or ""))
-        except (ValueError, ValidationError):
-            return None
+        return read_metadata(cls, raw)
 
 
 def candidate_option(customer: CustomerRecord) -> dict[str, Any]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from bot.views.blocks import (
     SECTION_TEXT_MAX,
@@ -22,6 +21,7 @@ from bot.views.blocks import (
     text_input,
 )
 from bot.views.origin import DetailsState
+from bot.views.payload import read_metadata
 from bot.views.tabs import (
     PAGE_SIZES,
     ReturnTo,
@@ -56,12 +56,9 @@ class NoteFormMeta(ReturnTo):
     updated_at: datetime | None = None
 
     @classmethod
-    def parse(cls, raw: str | None) -> NoteFormMeta | None:
+    def parse(cls, raw: object) -> NoteFormMeta | None:
         """None when the metadata is missing or not ours."""
-        try:
-            return cls.model_validate(json.loads(raw or ""))
-        except (ValueError, ValidationError):
-            return None
+        return read_metadata(cls, raw)
 
 
 def escaped_chunks(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from bot.views.blocks import (
     Block,
@@ -20,6 +19,7 @@ from bot.views.blocks import (
     text_input,
 )
 from bot.views.origin import DetailsState
+from bot.views.payload import as_row_id, read_metadata
 from bot.views.tabs import (
     PAGE_SIZES,
     ReturnTo,
@@ -59,24 +59,18 @@ class QuestionnaireMeta(ReturnTo):
     updated_at: datetime | None = None
 
     @classmethod
-    def parse(cls, raw: str | None) -> QuestionnaireMeta | None:
+    def parse(cls, raw: object) -> QuestionnaireMeta | None:
         """None when the metadata is missing or not ours."""
-        try:
-            return cls.model_validate(json.loads(raw or ""))
-        except (ValueError, ValidationError):
-            return None
+        return read_metadata(cls, raw)
 
 
 class AssignMeta(ReturnTo):
     """Assign Questionnaire over a details view."""
 
     @classmethod
-    def parse(cls, raw: str | None) -> AssignMeta | None:
+    def parse(cls, raw: object) -> AssignMeta | None:
         """None when the metadata is missing or not ours."""
-        try:
-            return cls.model_validate(json.loads(raw or ""))
-        except (ValueError, ValidationError):
-            return None
+        return read_metadata(cls, raw)
 
 
 def answer_block(index: int) -> str:
@@ -254,4 +248,4 @@ def submitted_template(state_values: dict[str, Any]) -> int | None:
     element = block.get(TEMPLATE_ACTION) if isinstance(block, dict) else None
     chosen = element.get("selected_option") if isinstance(element, dict) else None
     value = chosen.get("value") if isinstance(chosen, dict) else None
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return as_row_id(value)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from bot.views.blocks import (
     Block,
@@ -25,6 +24,7 @@ from bot.views.blocks import (
 )
 from bot.views.hub import SEARCH_MAX
 from bot.views.origin import DetailsState, Origin, Tab
+from bot.views.payload import read_metadata
 from core.formatting import (
     NOTHING,
     format_date,
@@ -119,12 +119,9 @@ class DetailsMeta(BaseModel):
     origin: Origin = Field(default_factory=Origin)
 
     @classmethod
-    def parse(cls, raw: str | None) -> DetailsMeta | None:
+    def parse(cls, raw: object) -> DetailsMeta | None:
         """None when the metadata is missing or not ours."""
-        try:
-            return cls.model_validate(json.loads(raw or ""))
-        except (ValueError, ValidationError):
-            return None
+        return read_metadata(cls, raw)
 
     def showing(self, tab: Tab, *, q: str = "", page: int = 1) -> DetailsMeta:
         """The same customer on another tab, search or page."""

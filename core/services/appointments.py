@@ -313,23 +313,30 @@ def book_appointment(
 
 
 def _for_change(
-    uow: UnitOfWork, actor: Actor, appointment_id: int
+    uow: UnitOfWork, actor: Actor, appointment_id: int, uid: str | None
 ) -> tuple[Appointment, Customer, AppointmentService]:
-    appointment, customer = lock_for_change(uow, actor, Appointment, appointment_id, "Appointment")
+    appointment, customer = lock_for_change(
+        uow, actor, Appointment, appointment_id, "Appointment", uid=uid
+    )
     if appointment.state is AppointmentState.CANCELLED:
         raise DomainError(f"Appointment #{appointment.id} is cancelled; book a new one instead.")
     return appointment, customer, _service(uow, actor, appointment.service_id)
 
 
 def reschedule_appointment(
-    uow: UnitOfWork, actor: Actor, appointment_id: int, starts_local: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    appointment_id: int,
+    starts_local: datetime,
+    *,
+    uid: str | None = None,
 ) -> AppointmentRow:
     """Move the appointment to naive `starts_local` (business time zone), same facilitator.
 
     The facilitator must be free then; a pass that paid must be valid on the new day."""
     timezone = ensure_workspace(uow, actor.team_id).timezone
     starts_at = business_instant(starts_local, timezone, "starts_at")
-    appointment, customer, service = _for_change(uow, actor, appointment_id)
+    appointment, customer, service = _for_change(uow, actor, appointment_id, uid)
     if starts_at == appointment.starts_at:
         raise ValidationFailed({"starts_at": "That is its current time; choose another."})
     facilitator = uow.session.scalars(
@@ -357,9 +364,11 @@ def reschedule_appointment(
     return _row(appointment, service.name, facilitator.name)
 
 
-def cancel_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> AppointmentRow:
+def cancel_appointment(
+    uow: UnitOfWork, actor: Actor, appointment_id: int, *, uid: str | None = None
+) -> AppointmentRow:
     """Cancel the appointment, freeing the facilitator's time; credits go back to their pass."""
-    appointment, customer, service = _for_change(uow, actor, appointment_id)
+    appointment, customer, service = _for_change(uow, actor, appointment_id, uid)
     facilitator = uow.session.get(Facilitator, appointment.facilitator_id)
     name = facilitator.name if facilitator is not None else ""
     timezone = ensure_workspace(uow, actor.team_id).timezone

@@ -360,12 +360,12 @@ def book_event(
 
 
 def transfer_booking(
-    uow: UnitOfWork, actor: Actor, booking_id: int, occurrence_id: int
+    uow: UnitOfWork, actor: Actor, booking_id: int, occurrence_id: int, *, uid: str | None = None
 ) -> BookingRow:
     """Move the booking to another session that is still to come and has a place.
 
     Its payment moves with it: credits stay taken (the pass must be valid on the new day)."""
-    booking, customer = lock_for_change(uow, actor, Booking, booking_id, "Booking")
+    booking, customer = lock_for_change(uow, actor, Booking, booking_id, "Booking", uid=uid)
     if booking.state is BookingState.CANCELLED:
         raise DomainError(f"Booking #{booking.id} is cancelled; book the session anew instead.")
     if booking.occurrence_id == occurrence_id:
@@ -394,11 +394,13 @@ def transfer_booking(
     return _row_on(booking, target)
 
 
-def cancel_booking(uow: UnitOfWork, actor: Actor, booking_id: int) -> CancelledBooking:
+def cancel_booking(
+    uow: UnitOfWork, actor: Actor, booking_id: int, *, uid: str | None = None
+) -> CancelledBooking:
     """Cancel the booking and free its place; credits go back to their pass.
 
     A Stripe payment stays with the business: refunding it is a separate action."""
-    booking, customer = lock_for_change(uow, actor, Booking, booking_id, "Booking")
+    booking, customer = lock_for_change(uow, actor, Booking, booking_id, "Booking", uid=uid)
     if booking.state is BookingState.CANCELLED:
         raise DomainError(f"Booking #{booking.id} is already cancelled.")
     session = _session(uow, actor, booking.occurrence_id, lock=False)

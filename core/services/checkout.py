@@ -303,12 +303,19 @@ Owned = TypeVar("Owned", Booking, Appointment, Pass, VideoPurchase)
 
 
 def lock_for_change(
-    uow: UnitOfWork, actor: Actor, model: type[Owned], row_id: int, noun: str
+    uow: UnitOfWork,
+    actor: Actor,
+    model: type[Owned],
+    row_id: int,
+    noun: str,
+    *,
+    uid: str | None = None,
 ) -> tuple[Owned, Customer]:
     """Row `row_id` of the actor's workspace and its customer, both locked, customer first.
 
     Every change here locks the customer before the row, so two changes never wait on each
-    other in a circle, and a merge cannot move the row meanwhile."""
+    other in a circle, and a merge cannot move the row meanwhile. With `uid`, the row must be
+    that customer's: a form about one customer never changes another's rows."""
     query = (
         select(model)
         .where(model.id == row_id, model.team_id == actor.team_id)
@@ -322,4 +329,6 @@ def lock_for_change(
         return row
 
     _row, customer = lock_owner(uow, load)
+    if uid is not None and customer.uid != uid:
+        raise NotFound(f"{noun} #{row_id} is not on this customer's record.")
     return uow.session.scalars(query.with_for_update()).one(), customer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, case, delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,18 +19,39 @@ from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.mail import queue_welcome_mail
-from core.models import Customer, CustomerStatus, HistoryEntry
+from core.models import (
+    Appointment,
+    Base,
+    Booking,
+    Customer,
+    CustomerStatus,
+    HistoryEntry,
+    Note,
+    OutboxMail,
+    Pass,
+    QuestionnaireResponse,
+    Subscription,
+    VideoPurchase,
+)
 from core.models.customer import NAME_KEY_LENGTH
 from core.security import generate_password, hash_password
 from core.services import history
-from core.services.paging import MAX_PAGE_SIZE, Page, fetch_page
+from core.services.customer_search import Finder
+
+# MAX_PAGE_SIZE is re-exported: callers size search limits by it.
+from core.services.paging import MAX_PAGE_SIZE as MAX_PAGE_SIZE
+from core.services.paging import Page
 from core.services.workspaces import ensure_workspace
-from core.text import digits, fold, like_pattern
+from core.text import fold
 from core.validation import clean_email, clean_mobile, clean_name, password_problems
+
+log = logging.getLogger(__name__)
 
 UID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 UID_LENGTH = 12
 CONTACT_FIELDS = ("first_name", "last_name", "email", "mobile")
+# The audit action left behind for an erased customer's UID.
+DELETED = "deleted"
 
 
 class SortOrder(StrEnum):
@@ -364,55 +386,73 @@ def activate_customer(uow: UnitOfWork, actor: Actor, uid: str) -> CustomerRecord
     return _set_status(uow, actor, uid, CustomerStatus.ACTIVE)
 
 
+def person_records(uow: UnitOfWork, customer: Customer) -> list[Customer]:
+    """`customer` first, then every record merged into them, however indirectly: one person."""
+    found, frontier = [customer], [customer.id]
+    while frontier:
+        merged = list(
+            uow.session.scalars(
+                select(Customer).where(Customer.merged_into_id.in_(frontier)).order_by(Customer.id)
+            )
+        )
+        found += merged
+        frontier = [c.id for c in merged]
+    return found
+
+
+# Every table holding a customer's rows, children before the passes they may point to.
+_ERASED_WITH_CUSTOMER: tuple[type[Base], ...] = (
+    Booking,
+    Appointment,
+    VideoPurchase,
+    Subscription,
+    QuestionnaireResponse,
+    Note,
+    Pass,
+    OutboxMail,
+    HistoryEntry,
+)
+
+
 def delete_customer(uow: UnitOfWork, actor: Actor, uid: str) -> str:
-    """Erase a customer and everything hanging off them, keeping one audit entry; admin only."""
+    """Erase a customer and everything hanging off them, keeping one audit entry; admin only.
+
+    Records merged into the customer are the same person and are erased with them."""
     if not actor.is_admin:
         raise Forbidden(
             "Only an admin can delete a customer. Archive them instead, or ask an admin."
         )
     customer = _load(uow, actor, uid, lock=True)
     name = customer.full_name
+    erased = {c.id: c.uid for c in person_records(uow, customer)}
     # Explicit deletes, so erasure does not depend on the database honouring ON DELETE.
-    uow.session.execute(delete(HistoryEntry).where(HistoryEntry.customer_id == customer.id))
-    from core.models import OutboxMail
-
-    uow.session.execute(delete(OutboxMail).where(OutboxMail.customer_id == customer.id))
-    uow.session.delete(customer)
-    uow.session.flush()
-    uow.session.add(
-        HistoryEntry(
-            team_id=actor.team_id,
-            customer_id=None,
-            customer_uid=uid,
-            actor=actor.user_id,
-            action="deleted",
-            changes={},
-            detail="customer and their history permanently deleted",
-            created_at=uow.now(),
+    for model in _ERASED_WITH_CUSTOMER:
+        table = Base.metadata.tables[model.__tablename__]
+        uow.session.execute(delete(table).where(table.c.customer_id.in_(erased)))
+    uow.session.execute(delete(Customer).where(Customer.id.in_(erased)))
+    now = uow.now()
+    for erased_uid in erased.values():
+        # The audit trail keeps who erased which UID and when, and nothing about the person.
+        detail = "customer and their history permanently deleted"
+        if erased_uid != uid:
+            detail = f"merged into customer {uid}; deleted with them"
+        uow.session.add(
+            HistoryEntry(
+                team_id=actor.team_id,
+                customer_id=None,
+                customer_uid=erased_uid,
+                actor=actor.user_id,
+                action=DELETED,
+                changes={},
+                detail=detail,
+                created_at=now,
+            )
         )
+    # UIDs only: the log outlives the erasure and must not undo it.
+    log.info(
+        "customer %s erased by %s with %d merged record(s)", uid, actor.user_id, len(erased) - 1
     )
     return name
-
-
-def _filtered(actor: Actor, status: CustomerStatus | None, text: str) -> Select[Customer]:
-    query = select(Customer).where(Customer.team_id == actor.team_id)
-    if status is not None:
-        query = query.where(Customer.status == status)
-    folded = fold(text)
-    if folded:
-        conditions = [
-            Customer.name_key.like(like_pattern(folded), escape="\\"),
-            Customer.email.like(like_pattern(text.strip().lower()), escape="\\"),
-        ]
-        number = digits(text)
-        # Phone-like input: at least 3 digits and little else besides separators.
-        if len(number) >= 3 and len(number) * 2 >= len(folded.replace(" ", "")):
-            conditions.append(Customer.mobile.like(like_pattern(number), escape="\\"))
-            if number.startswith("0") and len(number) > 3:
-                # A national trunk prefix is not part of the E.164 form.
-                conditions.append(Customer.mobile.like(like_pattern(number[1:]), escape="\\"))
-        query = query.where(or_(*conditions))
-    return query
 
 
 def list_customers(
@@ -424,15 +464,28 @@ def list_customers(
     sort: SortOrder = SortOrder.NAME_ASC,
     page: int = 1,
     page_size: int = 10,
+    after_uid: str | None = None,
+    before_uid: str | None = None,
 ) -> CustomerPage:
-    """One page of the actor's customers with the given status, filtered and sorted by name."""
-    base = _filtered(actor, status, query)
-    if sort is SortOrder.NAME_ASC:
-        ordered = base.order_by(Customer.name_key.asc(), Customer.id.asc())
-    else:
-        ordered = base.order_by(Customer.name_key.desc(), Customer.id.desc())
-    rows, total, page, page_size = fetch_page(uow, ordered, page=page, page_size=page_size)
-    return CustomerPage([_to_record(row[0]) for row in rows], total, page, page_size)
+    """One page of the actor's customers with the given status, filtered and sorted by name.
+
+    Next passes the last UID shown as `after_uid`, Previous the first as `before_uid`."""
+    found = Finder(uow, actor.team_id).page(
+        status,
+        query,
+        descending=sort is SortOrder.NAME_DESC,
+        page=page,
+        page_size=page_size,
+        after_uid=after_uid,
+        before_uid=before_uid,
+    )
+    return CustomerPage(
+        [_to_record(row) for row in found.rows],
+        found.total,
+        found.page,
+        found.page_size,
+        found.estimated,
+    )
 
 
 def search_customers(
@@ -444,20 +497,6 @@ def search_customers(
     limit: int = 20,
 ) -> list[CustomerRecord]:
     """As-you-type search: exact name matches first, then prefixes, then the rest, by name."""
-    folded = fold(text)
-    if not folded:
-        return []
-    prefix = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rank = case(
-        (Customer.name_key == folded, 0),
-        (Customer.name_key.like(prefix, escape="\\"), 1),
-        (Customer.name_key.like("% " + prefix, escape="\\"), 1),
-        (Customer.email.like(prefix, escape="\\"), 2),
-        else_=3,
-    )
-    query = (
-        _filtered(actor, status, text)
-        .order_by(rank, Customer.name_key, Customer.id)
-        .limit(min(max(1, limit), MAX_PAGE_SIZE))
-    )
-    return [_to_record(c) for c in uow.session.scalars(query).all()]
+    statuses = list(CustomerStatus) if status is None else [status]
+    found = Finder(uow, actor.team_id).search(text, statuses, limit)
+    return [_to_record(customer) for customer in found]

@@ -203,9 +203,11 @@ def assign_pass(
     return pass_row(held, kind.name)
 
 
-def _for_change(uow: UnitOfWork, actor: Actor, pass_id: int) -> tuple[Pass, Customer, str]:
+def _for_change(
+    uow: UnitOfWork, actor: Actor, pass_id: int, uid: str | None
+) -> tuple[Pass, Customer, str]:
     """The pass and its customer, locked, and the pass's type name; a cancelled one is refused."""
-    held, customer = lock_for_change(uow, actor, Pass, pass_id, "Pass")
+    held, customer = lock_for_change(uow, actor, Pass, pass_id, "Pass", uid=uid)
     name = uow.session.scalar(select(PassType.name).where(PassType.id == held.pass_type_id)) or ""
     if held.state is PassState.CANCELLED:
         raise DomainError(f"{name} #{held.id} is cancelled; assign a new pass instead.")
@@ -213,7 +215,13 @@ def _for_change(uow: UnitOfWork, actor: Actor, pass_id: int) -> tuple[Pass, Cust
 
 
 def adjust_pass_credits(
-    uow: UnitOfWork, actor: Actor, pass_id: int, delta: int, reason: str
+    uow: UnitOfWork,
+    actor: Actor,
+    pass_id: int,
+    delta: int,
+    reason: str,
+    *,
+    uid: str | None = None,
 ) -> PassRow:
     """Add (`delta` > 0) or remove credits, with a reason for the history; never below 0 left.
 
@@ -230,7 +238,7 @@ def adjust_pass_credits(
         errors["delta"] = f"Change at most {MAX_ADJUSTMENT} credits at a time."
     if errors:
         raise ValidationFailed(errors)
-    held, customer, name = _for_change(uow, actor, pass_id)
+    held, customer, name = _for_change(uow, actor, pass_id, uid)
     label = f"{name} #{held.id}"
     if held.credits_remaining + delta < 0:
         raise ValidationFailed(
@@ -263,9 +271,11 @@ def adjust_pass_credits(
     return pass_row(held, name)
 
 
-def extend_pass(uow: UnitOfWork, actor: Actor, pass_id: int, valid_to: date) -> PassRow:
+def extend_pass(
+    uow: UnitOfWork, actor: Actor, pass_id: int, valid_to: date, *, uid: str | None = None
+) -> PassRow:
     """Move the pass's last valid day later (never earlier)."""
-    held, customer, name = _for_change(uow, actor, pass_id)
+    held, customer, name = _for_change(uow, actor, pass_id, uid)
     label = f"{name} #{held.id}"
     if valid_to <= held.valid_to:
         raise ValidationFailed(
@@ -289,9 +299,9 @@ def extend_pass(uow: UnitOfWork, actor: Actor, pass_id: int, valid_to: date) -> 
     return pass_row(held, name)
 
 
-def cancel_pass(uow: UnitOfWork, actor: Actor, pass_id: int) -> PassRow:
+def cancel_pass(uow: UnitOfWork, actor: Actor, pass_id: int, *, uid: str | None = None) -> PassRow:
     """Withdraw the pass: no more credits can be taken from it; what it paid for stays booked."""
-    held, customer, name = _for_change(uow, actor, pass_id)
+    held, customer, name = _for_change(uow, actor, pass_id, uid)
     label = f"{name} #{held.id}"
     before = held.state
     held.state = PassState.CANCELLED

@@ -189,9 +189,11 @@ def assign_video(
 
 
 def _for_change(
-    uow: UnitOfWork, actor: Actor, purchase_id: int
+    uow: UnitOfWork, actor: Actor, purchase_id: int, uid: str | None
 ) -> tuple[VideoPurchase, Customer, str]:
-    purchase, customer = lock_for_change(uow, actor, VideoPurchase, purchase_id, "Video purchase")
+    purchase, customer = lock_for_change(
+        uow, actor, VideoPurchase, purchase_id, "Video purchase", uid=uid
+    )
     title = uow.session.scalar(select(Video.title).where(Video.id == purchase.video_id)) or ""
     if purchase.cancelled_at is not None:
         raise DomainError(
@@ -207,11 +209,12 @@ def extend_video(
     *,
     expires_at: datetime | None = None,
     extra_days: int | None = None,
+    uid: str | None = None,
 ) -> VideoRow:
     """Give longer access: to `expires_at`, or `extra_days` more (from now if already expired)."""
     if expires_at is not None and extra_days is not None:
         raise ValueError("give expires_at or extra_days, not both")
-    purchase, customer, title = _for_change(uow, actor, purchase_id)
+    purchase, customer, title = _for_change(uow, actor, purchase_id, uid)
     timezone = ensure_workspace(uow, actor.team_id).timezone
     now = uow.now()
     before = purchase.expires_at
@@ -242,9 +245,11 @@ def extend_video(
     return _row(purchase, title, now)
 
 
-def cancel_video(uow: UnitOfWork, actor: Actor, purchase_id: int) -> VideoRow:
+def cancel_video(
+    uow: UnitOfWork, actor: Actor, purchase_id: int, *, uid: str | None = None
+) -> VideoRow:
     """End the access now; credits go back to the pass that paid."""
-    purchase, customer, title = _for_change(uow, actor, purchase_id)
+    purchase, customer, title = _for_change(uow, actor, purchase_id, uid)
     now = uow.now()
     purchase.cancelled_at = now
     purchase.version += 1

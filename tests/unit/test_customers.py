@@ -598,7 +598,7 @@ def test_delete_erases_the_customer_and_keeps_one_audit_entry(
     assert len(outbox_of(db, bystander.email)) == 1
 
 
-def test_deleting_a_merge_target_unlinks_the_merged_customer(
+def test_deleting_a_merge_target_erases_the_records_merged_into_it(
     db: Database, staff: Actor, admin: Actor
 ) -> None:
     target = create(db, staff)
@@ -609,7 +609,10 @@ def test_deleting_a_merge_target_unlinks_the_merged_customer(
         row.merged_into_id = target_id
     assert get(db, staff, merged.uid).merged_into_uid == target.uid
     run(db, delete_customer, admin, target.uid)
-    assert get(db, staff, merged.uid).merged_into_uid is None
+    # A merged record is the same person: erasing them leaves no contact details behind.
+    with pytest.raises(NotFound):
+        get(db, staff, merged.uid)
+    assert [entry.action for entry in history_of(db, merged.uid)] == ["deleted"]
 
 
 @pytest.mark.parametrize("action", [get_customer, archive_customer, activate_customer])
