@@ -31,8 +31,10 @@ def render_hub(
             sort=state.sort,
             page=state.page,
             page_size=PAGE_SIZE,
+            after_uid=state.after or None,
+            before_uid=state.before or None,
         )
-    state = state.model_copy(update={"page": page.page})
+    state = state.model_copy(update={"page": page.page, "after": "", "before": ""})
     return hub_home(state, page, notice) if home else hub_modal(state, page, notice)
 
 

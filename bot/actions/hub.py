@@ -152,8 +152,17 @@ def register(app: App) -> None:
     def on_page(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         ack()
         origin = origin_of(body.get("view"))
-        step = -1 if _first_action(body).get("action_id") == PREV_ACTION else 1
-        origin.hub = origin.hub.model_copy(update={"page": max(1, origin.hub.page + step)})
+        pressed = _first_action(body)
+        back = pressed.get("action_id") == PREV_ACTION
+        edge = pressed.get("value")
+        edge = edge if isinstance(edge, str) and UID.match(edge) else ""
+        origin.hub = origin.hub.model_copy(
+            update={
+                "page": max(1, origin.hub.page + (-1 if back else 1)),
+                "after": "" if back else edge,
+                "before": edge if back else "",
+            }
+        )
         show_hub(client, deps_of(context), actor_of(context), origin)
 
     @app.action(CREATE_ACTION)

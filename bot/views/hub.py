@@ -47,6 +47,10 @@ class HubState(BaseModel):
     q: str = Field(default="", max_length=SEARCH_MAX)
     sort: SortOrder = SortOrder.NAME_ASC
     page: int = Field(default=1, ge=1, le=1_000_000)
+    # Set by Next (the last UID shown) or Previous (the first): the page is then read on from
+    # that row by keyset instead of skipping every row before it. Cleared once rendered.
+    after: str = Field(default="", pattern=r"^[0-9A-Z]{0,16}$")
+    before: str = Field(default="", pattern=r"^[0-9A-Z]{0,16}$")
     # The conversation `/customers` was typed in: where "Post chart" posts (blank: a DM).
     channel_id: str = Field(default="", max_length=32)
 
@@ -92,7 +96,8 @@ def _tabs(state: HubState) -> Block:
 def _sort_and_count(state: HubState, page: CustomerPage) -> Block:
     arrow = "Name A→Z ▲" if state.sort is SortOrder.NAME_ASC else "Name Z→A ▼"
     if page.total:
-        summary = f"{page.first_index:,}–{page.last_index:,} of {page.total:,}"
+        about = "about " if page.estimated else ""
+        summary = f"{page.first_index:,}–{page.last_index:,} of {about}{page.total:,}"
     else:
         summary = "No customers"
     return section(
@@ -147,13 +152,15 @@ def _pager(page: CustomerPage) -> list[Block]:
     if page.pages <= 1:
         return []
     buttons = []
-    if page.page > 1:
-        buttons.append(button("◀ Previous", PREV_ACTION, value=str(page.page - 1)))
-    if page.page < page.pages:
-        buttons.append(button("Next ▶", NEXT_ACTION, value=str(page.page + 1)))
+    # The values carry the rows the neighbouring pages start after or end before.
+    if page.page > 1 and page.rows:
+        buttons.append(button("◀ Previous", PREV_ACTION, value=page.rows[0].uid))
+    if page.page < page.pages and page.rows:
+        buttons.append(button("Next ▶", NEXT_ACTION, value=page.rows[-1].uid))
+    about = "about " if page.estimated else ""
     return [
         actions(buttons, block_id="hub_pager"),
-        context(f"Page {page.page:,} of {page.pages:,}"),
+        context(f"Page {page.page:,} of {about}{page.pages:,}"),
     ]
 
 

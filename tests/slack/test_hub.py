@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 
 from sqlalchemy import select
 
 from core.models import CustomerStatus, HistoryEntry, StaffMember
+from core.services.customer_search import COUNT_CAP
+from core.services.demo import load_demo_customers
 from tests.slack.conftest import ADMIN, STAFF, TEAM, World
 from tests.slack.helpers import (
     DELETE,
@@ -206,6 +210,37 @@ def test_pagination_with_previous_and_next(world: World) -> None:
     view = updated(driver, driver.click("◀ Previous"))
     assert "11–20 of 25" in text_of(view)
     assert hub_state(view)["page"] == 2
+
+
+def test_next_reads_on_after_the_last_row_shown(world: World) -> None:
+    seed(world.db, numbered(25))
+    driver = world.staff
+    open_hub(driver)
+    view = updated(driver, driver.click("Next ▶"))
+    assert rows(view)[-1] == "Cust020 Test"
+    # Someone adds a customer who sorts first while this page is on screen: Next still
+    # continues after the last row shown, where skipping 20 rows would repeat Cust020.
+    seed(world.db, [("Aaron", "Aardvark")], mobile_start=900)
+    view = updated(driver, driver.click("Next ▶"))
+    assert rows(view) == [f"Cust{i:03d} Test" for i in range(21, 26)]
+    view = updated(driver, driver.click("◀ Previous"))
+    assert rows(view) == [f"Cust{i:03d} Test" for i in range(11, 21)]
+    # The edge rows steer one render only; the kept state is the page number.
+    kept = json.loads(view["private_metadata"])
+    assert (kept["page"], kept["after"], kept["before"]) == (2, "", "")
+
+
+def test_a_large_match_count_is_labelled_as_an_estimate(world: World) -> None:
+    with world.db.unit_of_work() as uow:
+        load_demo_customers(uow, TEAM, COUNT_CAP + 200, seed=7)
+    driver = world.staff
+    view = open_hub(driver, "a")
+    shown = text_of(view)
+    assert re.search(r"1–10 of about [\d,]+ active customers", shown), shown
+    assert re.search(r"Page 1 of about [\d,]+", shown), shown
+    # A few matches are counted exactly.
+    view = updated(driver, driver.type("cust-none-like-this", into="Search"))
+    assert "about" not in text_of(view)
 
 
 def test_a_new_search_or_sort_starts_at_page_one(world: World) -> None:

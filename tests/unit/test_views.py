@@ -104,6 +104,22 @@ def test_pager_text_and_buttons() -> None:
     assert "hub.page.prev" not in str(first["blocks"])
 
 
+def test_an_estimated_total_reads_about_and_pager_buttons_carry_the_edge_rows() -> None:
+    shown = [customer(i) for i in range(PAGE_SIZE)]
+    page = CustomerPage(shown, 12_000, 2, PAGE_SIZE, estimated=True)
+    view = hub_modal(HubState(page=2), page)
+    text = str(view["blocks"])
+    assert "11–20 of about 12,000" in text and "Page 2 of about 1,200" in text
+    buttons = {
+        e["action_id"]: e["value"]
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith("hub.page.")
+    }
+    assert buttons == {"hub.page.prev": shown[0].uid, "hub.page.next": shown[-1].uid}
+
+
 def test_current_tab_is_primary() -> None:
     view = hub_modal(HubState(tab="archived"), page_of([], 0))
     tabs = view["blocks"][0]["elements"]
