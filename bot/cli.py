@@ -440,6 +440,14 @@ def serve(
         str, typer.Option("--host", help="Address to listen on with --http.")
     ] = "0.0.0.0",  # noqa: S104 - a server's job
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port for --http.")] = 3000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes for --http (gunicorn); more than 1 needs PostgreSQL.",
+        ),
+    ] = 1,
 ) -> None:
     """Run against Slack: Socket Mode when SLACK_APP_TOKEN is set, else --http."""
     from bot.server import serve_http, serve_socket_mode
@@ -447,7 +455,9 @@ def serve(
     settings = _settings()
     try:
         if http or settings.run_mode is not RunMode.SOCKET:
-            serve_http(settings, host=host, port=port)
+            serve_http(settings, host=host, port=port, workers=workers)
+        elif workers > 1:
+            _fail("--workers needs --http: Socket Mode runs as one process.", 2)
         else:
             serve_socket_mode(settings)
     except ConfigError as exc:
