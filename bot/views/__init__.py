@@ -8,6 +8,7 @@ Views (callback_id):
   customer_delete.submit    confirmation before a permanent delete
   customer_details.view     a customer's details (submit "Search" on tabs with a search box)
   customer_details.gone     shown instead of details that can't be shown (deleted, not ours)
+  unavailable.view          a plain message while the database or Slack can't be reached
   note_form.submit          Add Note / Edit Note (input block_id content)
   note.details              one note in full
   questionnaire.details     a questionnaire's questions and answers; submit turns it into…

@@ -127,7 +127,10 @@ def text_input(
     """An input block holding one text input element."""
     element: dict[str, Any] = {"type": kind, "action_id": action_id}
     if initial:
-        element["initial_value"] = initial
+        # Slack refuses a view whose initial value is longer than the field allows; only a
+        # forged submission can bring such a value back to be redrawn.
+        limited = max_length is not None and kind == "plain_text_input"
+        element["initial_value"] = initial[:max_length] if limited else initial
     if placeholder:
         element["placeholder"] = plain(placeholder, 150)
     if max_length is not None and kind == "plain_text_input":

@@ -1419,6 +1419,9 @@ TARGETS: tuple[Target, ...] = (
     # /customers with any text, and events
     Target("command", "/customers", writes=True),
     Target("event", "app_home_opened"),
+    # Uninstall events (token mode here: noted in the log, nothing changes) and any other.
+    Target("event", "app_uninstalled"),
+    Target("event", "tokens_revoked"),
     Target("event", "unknown_event"),
     # the hub, as a modal or the Home tab
     _action("hub.tab.active", HUB, _choice("active", "archived")),
@@ -1528,6 +1531,7 @@ TARGETS: tuple[Target, ...] = (
     _view("commerce.result", "hub", writes=False),
     _view("customer_details.gone", "hub", writes=False),
     _view("access.refused", "hub", writes=False),
+    _view("unavailable.view", "hub", writes=False),
     _action("hub.tab.deleted", HUB, _anything),
     _action("customer_details.tab.secrets", DETAILS, _anything),
     _action("note.nuke", NOTES, _rows("notes")),

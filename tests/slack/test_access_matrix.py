@@ -1343,6 +1343,7 @@ def test_the_matrix_covers_every_listener() -> None:
         "commerce.result",
         "customer_details.gone",
         "access.refused",
+        "unavailable.view",
         "hub.tab.deleted",
         "customer_details.tab.secrets",
         "note.nuke",

@@ -1,0 +1,30 @@
+"""An `ack()` whose answer, once given, stays given.
+
+slack_bolt's thread runner (1.30) handles a listener that raises *after* acking by setting
+`ack.response = None`; unless the request thread had already picked the ack up (it polls every
+10 ms), it then waits out Slack's 3 seconds and answers 404 "unhandled request", so Slack
+shows an error for an action that was acknowledged (and retries events). Keeping the first
+answer makes a failure after the ack cost only the failure itself, which `@app.error` reports.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, BoltResponse
+
+
+class KeptAck(Ack):
+    """Bolt's Ack, except that clearing an answer already given is ignored."""
+
+    def __init__(self) -> None:
+        # Ack.__init__ only clears the answer (and is untyped): done here instead.
+        self._answer: BoltResponse | None = None
+
+    @property
+    def response(self) -> BoltResponse | None:
+        """The answer for Slack, or None while the listener has not acked."""
+        return self._answer
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None or self._answer is None:
+            self._answer = value
