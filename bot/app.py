@@ -6,7 +6,7 @@ import logging
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -32,9 +32,12 @@ from bot.actions import (
 )
 from bot.commands import customers
 from bot.deps import Deps
-from bot.events import app_home
+from bot.events import app_home, uninstall
 from bot.inbound import malformed
+from bot.kept_ack import KeptAck
 from bot.logging_setup import ContextExecutor, tag_for, tagged
+from bot.oauth import oauth_options
+from bot.unavailable import database_unavailable, tell_database_down, tell_slack_failed
 from core.config import Settings
 from core.db import Database
 from core.payments import gateway_from_settings
@@ -60,11 +63,15 @@ LISTENER_MODULES = (
     passes,
     videos,
     app_home,
+    uninstall,
 )
 
 
 def web_client(settings: Settings) -> WebClient:
-    """A Web API client for SLACK_API_URL that retries rate limits and dropped connections."""
+    """A Web API client for SLACK_API_URL that retries rate limits and dropped connections.
+
+    Bolt copies its base URL and retry handlers into each request's client; with OAuth
+    installs that client gets the token of the workspace the request came from."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return WebClient(
         token=token,
@@ -83,6 +90,8 @@ class TaggedApp(App):
         """Handle one request with its request id, team and user set for logging."""
         # Bolt's middleware chain is a flat loop, not nested calls, so no middleware can
         # clear the id when the request is done; wrapping dispatch can, on every path.
+        # Bolt drops an ack when the listener fails after it; see bot/kept_ack.py.
+        req.context["ack"] = KeptAck()
         with tagged(tag_for(req)):
             return super().dispatch(req)
 
@@ -106,14 +115,20 @@ def create_app(
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.bolt"),
+        **oauth_options(settings, db),
     )
     deps = Deps(db=db, settings=settings, gateway=gateway_from_settings(settings))
     app.use(access_middleware(deps, GuestCheck()))
     for module in LISTENER_MODULES:
         module.register(app)
 
-    @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    def answer_error(
+        error: Exception,
+        body: dict[str, Any],
+        client: WebClient,
+        respond: Respond | None,
+        acked: bool,
+    ) -> BoltResponse:
         odd = malformed(body)
         if odd is not None:
             # Bolt's own middleware reads fields Slack always sends; a signed request without
@@ -124,6 +139,14 @@ def create_app(
             # The person was too slow for Slack, or closed the view meanwhile: nothing to show.
             log.warning("Slack refused a call: %s", error.response.get("error"))
             return BoltResponse(status=200, body="")
+        if isinstance(error, SlackApiError):
+            # Slack failing (rate limits past the client's retries, its own errors) is no bug.
+            log.warning("Slack refused a call, told the person: %s", error.response.get("error"))
+            return tell_slack_failed(body, client, respond, error, answered=acked)
+        if database_unavailable(error):
+            # Down or restarting: not a bug, and the unit of work rolled back.
+            log.warning("database unavailable (%s), told the person", type(error).__name__)
+            return tell_database_down(body, client, respond, answered=acked)
         # The person sees Slack's own "couldn't reach the app" note; details stay in the log.
         log.error(
             "unhandled %s while handling a %s request",
@@ -132,5 +155,17 @@ def create_app(
             exc_info=error,
         )
         return BoltResponse(status=500, body="")
+
+    @app.error
+    def on_error(
+        error: Exception,
+        body: dict[str, Any],
+        client: WebClient,
+        respond: Respond | None,
+        response: BoltResponse | None,
+    ) -> BoltResponse | None:
+        answer = answer_error(error, body, client, respond, acked=response is None)
+        # After the listener's ack Bolt has no response left to fill, and refuses one.
+        return answer if response is not None else None
 
     return app

@@ -141,6 +141,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.slack_app_token,
+        settings.slack_client_secret,
         settings.stripe_api_key,
     ):
         if secret is not None:

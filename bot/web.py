@@ -1,4 +1,5 @@
-"""The HTTP front: POST /slack/events for Slack, GET /healthz, GET /charts/<signed token>.png."""
+"""The HTTP front: POST /slack/events for Slack, GET /healthz, GET /charts/<signed token>.png,
+and with OAuth installs GET /slack/install and /slack/oauth_redirect."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
 def create_wsgi_app(app: App, db: Database) -> WsgiApp:
     """Route Slack's requests to Bolt (which verifies signatures), health checks and chart images."""
     slack = SlackRequestHandler(app)
+    # Bolt's OAuth flow answers these itself, keeping its state in the database.
+    oauth_paths = (
+        {app.oauth_flow.install_path, app.oauth_flow.redirect_uri_path} if app.oauth_flow else set()
+    )
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -47,6 +52,8 @@ def create_wsgi_app(app: App, db: Database) -> WsgiApp:
                 # sends (e.g. `authorizations` not a list) can break that reading: refuse it.
                 log.warning("refused a request Bolt could not read (%s)", type(exc).__name__)
                 return _json(start_response, "400 Bad Request", {"ok": False})
+        if path in oauth_paths and method == "GET":
+            return slack(environ, start_response)
         if path == "/healthz" and method in {"GET", "HEAD"}:
             try:
                 with db.engine.connect() as conn:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from babel.numbers import is_currency
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/customers.db"
+# The bot scopes of manifest.yml (a test keeps the two equal); an OAuth install asks for these.
+DEFAULT_SCOPES = ("commands", "chat:write", "users:read", "files:write", "im:write")
+# `U…` (or `W…` on Enterprise Grid), optionally scoped to one workspace as `T…:U…`.
+ADMIN_ENTRY = re.compile(r"(?:T[A-Z0-9]+:)?[UW][A-Z0-9]+")
 
 
 class RunMode(StrEnum):
@@ -25,7 +30,13 @@ class RunMode(StrEnum):
 
 
 class Settings(BaseSettings):
-    """Configuration from the environment or a `.env` file."""
+    """Configuration from the environment or a `.env` file.
+
+    `ADMIN_SLACK_USER_IDS` entries are `U…` (admin in every workspace the app serves: token
+    mode's single one) or `T…:U…` (admin in workspace T… only). With `SLACK_CLIENT_ID` and
+    `SLACK_CLIENT_SECRET` (OAuth: many workspaces) only the scoped form is accepted, so no
+    entry can make someone an admin of every workspace that installs the app.
+    """
 
     # A blank `NAME=` line (as left by a copied example file) means "not set", not "empty".
     model_config = SettingsConfigDict(
@@ -36,6 +47,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_scopes: Annotated[list[str], NoDecode] = Field(default_factory=lambda: [*DEFAULT_SCOPES])
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     admin_slack_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     stripe_api_key: SecretStr | None = None
@@ -49,12 +63,59 @@ class Settings(BaseSettings):
     default_region: str = "GB"
     log_level: str = "INFO"
 
-    @field_validator("admin_slack_user_ids", mode="before")
+    @field_validator("admin_slack_user_ids", "slack_scopes", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
         return value
+
+    @field_validator("admin_slack_user_ids")
+    @classmethod
+    def _admin_entries(cls, value: list[str]) -> list[str]:
+        odd = [entry for entry in value if not ADMIN_ENTRY.fullmatch(entry)]
+        if odd:
+            raise ValueError(
+                f"{', '.join(map(repr, odd))} is not a Slack member ID; "
+                "use U0123ABCD, or T0123ABCD:U0123ABCD for an admin of one workspace"
+            )
+        return value
+
+    @field_validator("slack_scopes")
+    @classmethod
+    def _some_scopes(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("an install needs at least one bot scope, such as commands")
+        return value
+
+    @model_validator(mode="after")
+    def _oauth_is_consistent(self) -> Settings:
+        if (self.slack_client_id is None) != (self.slack_client_secret is None):
+            given, missing = (
+                ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+                if self.slack_client_secret is None
+                else ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+            )
+            raise ValueError(f"{given} is set but {missing} is not; OAuth installs need both")
+        if not self.oauth_enabled:
+            return self
+        if self.slack_bot_token is not None:
+            raise ValueError(
+                "SLACK_BOT_TOKEN is for a single workspace; with SLACK_CLIENT_ID each "
+                "workspace's token comes from its installation, so unset SLACK_BOT_TOKEN"
+            )
+        if self.slack_app_token is not None:
+            raise ValueError(
+                "OAuth installs (SLACK_CLIENT_ID) run in HTTP mode; unset SLACK_APP_TOKEN"
+            )
+        unscoped = [entry for entry in self.admin_slack_user_ids if ":" not in entry]
+        if unscoped:
+            raise ValueError(
+                f"ADMIN_SLACK_USER_IDS: with OAuth installs write each admin as "
+                f"TEAM_ID:USER_ID (e.g. T0123ABCD:{unscoped[0]}), so nobody is an admin "
+                "of every workspace; the person who installs the app is an admin already"
+            )
+        return self
 
     @field_validator("business_timezone")
     @classmethod
@@ -97,19 +158,39 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
     @property
+    def oauth_enabled(self) -> bool:
+        """Many workspaces install the app through Slack OAuth (client id and secret set)."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
     def run_mode(self) -> RunMode:
-        """Socket Mode with an app token, HTTP with a signing secret, else the local workspace."""
+        """Socket Mode with an app token, HTTP with a signing secret or OAuth, else local."""
         if self.slack_app_token is not None:
             return RunMode.SOCKET
-        if self.slack_bot_token is not None or self.slack_signing_secret is not None:
+        if (
+            self.slack_bot_token is not None
+            or self.slack_signing_secret is not None
+            or self.oauth_enabled
+        ):
             return RunMode.HTTP
         return RunMode.LOCAL
 
+    def configured_admins(self, team_id: str) -> list[str]:
+        """The admins ADMIN_SLACK_USER_IDS names for `team_id`: its scoped and plain entries."""
+        admins: list[str] = []
+        for entry in self.admin_slack_user_ids:
+            team, _, user = entry.rpartition(":")
+            if team in ("", team_id) and user not in admins:
+                admins.append(user)
+        return admins
+
     def require_for(self, mode: RunMode) -> None:
         """Raise ConfigError naming each variable that `mode` needs but is unset."""
+        # OAuth installs bring their own tokens and need the public address for the redirect.
+        http = ("public_base_url",) if self.oauth_enabled else ("slack_bot_token",)
         needed = {
             RunMode.SOCKET: ("slack_bot_token", "slack_app_token"),
-            RunMode.HTTP: ("slack_bot_token", "slack_signing_secret"),
+            RunMode.HTTP: (*http, "slack_signing_secret"),
             RunMode.LOCAL: (),
         }[mode]
         missing = [name.upper() for name in needed if getattr(self, name) is None]
@@ -127,6 +208,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
-            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+            message = error["msg"].removeprefix("Value error, ")
+            # Checks across variables name the variables in their own message.
+            problems.append(
+                f"{str(error['loc'][0]).upper()}: {message}" if error["loc"] else message
+            )
         raise ConfigError("invalid configuration — " + "; ".join(problems)) from None

@@ -226,6 +226,9 @@ def local_settings(settings: Settings, api: LocalSlackAPI, signing_secret: str) 
             "slack_bot_token": SecretStr(api.bot_token),
             "slack_signing_secret": SecretStr(signing_secret),
             "slack_app_token": None,
+            # One local workspace with the stand-in's token, never OAuth installs.
+            "slack_client_id": None,
+            "slack_client_secret": None,
             "slack_api_url": api.base_url,
             "admin_slack_user_ids": admins,
         }

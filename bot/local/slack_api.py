@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from bot.local.blockkit import (
     INTERACTIVE,
@@ -30,6 +30,8 @@ from bot.local.blockkit import (
 )
 
 MAX_STACK = 3
+# What an install grants unless the authorize URL asked for other scopes.
+DEFAULT_SCOPE = "commands,chat:write,users:read,files:write,im:write"
 _JSON_PARAMS = ("view", "blocks", "attachments", "files", "metadata")
 
 
@@ -60,6 +62,8 @@ class Call:
     ok: bool
     error: str | None
     response: JSON
+    # The workspace whose token made the call; None without a token the stand-in issued.
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,16 @@ class _Install:
     team_name: str
     bot_user_id: str
     bot_id: str
+    scope: str = DEFAULT_SCOPE
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """An OAuth code: who approved the install where, and the redirect URI it went to."""
+
+    install: _Install
+    installer: str
+    redirect_uri: str | None
 
 
 @dataclass
@@ -187,7 +201,8 @@ class LocalSlackAPI:
         self._installs = {
             self.bot_token: _Install(self.bot_token, team_id, team_name, bot_user_id, bot_id)
         }
-        self._codes: dict[str, tuple[_Install, str]] = {}
+        self._codes: dict[str, _Grant] = {}
+        self._revoked: set[str] = set()
         self._users: dict[str, JSON] = {}
         self._triggers: dict[str, _Trigger] = {}
         self._views: dict[str, _View] = {}
@@ -309,21 +324,72 @@ class LocalSlackAPI:
             return copy.deepcopy(found) if found else None
 
     def issue_oauth_code(
-        self, team_id: str, *, team_name: str = "Another Workspace", installer: str = "UINSTALLER"
+        self,
+        team_id: str,
+        *,
+        team_name: str = "Another Workspace",
+        installer: str = "UINSTALLER",
+        scope: str = DEFAULT_SCOPE,
+        redirect_uri: str | None = None,
     ) -> str:
         """A code that oauth.v2.access exchanges for a new bot token of `team_id`."""
         n = next(self._seq)
         install = _Install(
-            token=f"xoxb-{team_id.lower()}-{n}",
+            token=f"xoxb-{team_id.lower()}-{n}-{secrets.token_hex(6)}",
             team_id=team_id,
             team_name=team_name,
             bot_user_id=f"UBOT{n}",
             bot_id=f"BBOT{n}",
+            scope=scope,
         )
-        code = f"code-{n}"
+        code = f"code-{n}-{secrets.token_hex(6)}"
         with self._cond:
-            self._codes[code] = (install, installer)
+            self._codes[code] = _Grant(install, installer, redirect_uri)
         return code
+
+    def approve(
+        self,
+        authorize_url: str,
+        *,
+        team_id: str,
+        user_id: str,
+        team_name: str = "Another Workspace",
+    ) -> str:
+        """What Slack's consent page does when `user_id` allows the install: the redirect back.
+
+        Checks the authorize URL as Slack does and returns `redirect_uri?code=…&state=…`."""
+        url = urlsplit(authorize_url)
+        query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        if url.path.rstrip("/").split("/")[-3:] != ["oauth", "v2", "authorize"]:
+            raise SlackError("invalid_authorize_url", [url.path])
+        if query.get("client_id") != self.client_id:
+            raise SlackError("invalid_client_id")
+        if not query.get("scope"):
+            raise SlackError("invalid_scope", ["no bot scope asked for"])
+        redirect_uri = query.get("redirect_uri")
+        if not redirect_uri:
+            raise SlackError("bad_redirect_uri", ["the app configures no redirect URL here"])
+        code = self.issue_oauth_code(
+            team_id,
+            team_name=team_name,
+            installer=user_id,
+            scope=query["scope"],
+            redirect_uri=redirect_uri,
+        )
+        back = {"code": code, **({"state": query["state"]} if "state" in query else {})}
+        return f"{redirect_uri}?{urlencode(back)}"
+
+    def uninstall(self, team_id: str) -> None:
+        """The workspace removes the app: every token issued for it stops working."""
+        with self._cond:
+            self._revoked.update(t for t, i in self._installs.items() if i.team_id == team_id)
+            self._cond.notify_all()
+
+    def team_of(self, token: str) -> str | None:
+        """The workspace a token was issued for, or None."""
+        with self._cond:
+            install = self._installs.get(token)
+            return install.team_id if install else None
 
     def dm_channel(self, user_id: str) -> str:
         """The id of the app's DM with a user."""
@@ -338,6 +404,10 @@ class LocalSlackAPI:
     def rate_limit(self, method: str, *, retry_after: int = 0, times: int = 1) -> None:
         """Make the next `times` calls of `method` answer HTTP 429 with Retry-After."""
         self._add_fault(method, _Fault("ratelimited", 429, retry_after, times))
+
+    def server_error(self, method: str, *, status: int = 500, times: int = 1) -> None:
+        """Make the next `times` calls of `method` answer HTTP `status` (Slack having trouble)."""
+        self._add_fault(method, _Fault("internal_error", status, None, times))
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
         with self._cond:
@@ -418,7 +488,9 @@ class LocalSlackAPI:
             ok = bool(response.get("ok", True))
             error = None if ok else str(response.get("error"))
             seq = len(self._calls) + 1
-            self._calls.append(Call(seq, method, params, token, ok, error, response))
+            install = self._installs.get(token) if token else None
+            team_id = install.team_id if install else None
+            self._calls.append(Call(seq, method, params, token, ok, error, response, team_id))
             self._cond.notify_all()
 
     # ----------------------------------------------------------------- messages and files
@@ -484,7 +556,7 @@ class LocalSlackAPI:
                 text=text,
                 blocks=blocks,
                 via=via,
-                user=self.bot_user_id,
+                user=self._bot_user_for(target.user_id),
                 ephemeral_to=target.user_id if ephemeral else None,
                 thread_ts=body.get("thread_ts"),
             )
@@ -493,6 +565,15 @@ class LocalSlackAPI:
         target.original_ts = message.ts
         self._cond.notify_all()
         return message
+
+    def _latest_install(self, team_id: str) -> _Install | None:
+        found = [i for i in self._installs.values() if i.team_id == team_id]
+        return found[-1] if found else None
+
+    def _bot_user_for(self, user_id: str) -> str:
+        """The app's bot user in the workspace of `user_id`."""
+        install = self._latest_install(self._users.get(user_id, {}).get("team_id", self.team_id))
+        return install.bot_user_id if install else self.bot_user_id
 
     def _find_message(self, channel: str, ts: str | None) -> Message | None:
         return next((m for m in self._messages if m.channel == channel and m.ts == ts), None)
@@ -578,7 +659,10 @@ class LocalSlackAPI:
             problems = view_problems(view, expected_type="modal")
             if problems:
                 raise SlackError("invalid_arguments", problems)
-            return self._push(user_id, view, self.team_id)
+            stack = self._stacks.get(user_id)
+            # The pushed view belongs to the workspace of the modal it goes on top of.
+            team_id = self._views[stack[-1]].data["team_id"] if stack else self.team_id
+            return self._push(user_id, view, team_id)
 
     def close_view(self, user_id: str, *, view_id: str | None = None) -> JSON | None:
         """Pop the top modal (only if it is `view_id`, when given), as Cancel or an empty ack does."""
@@ -637,6 +721,7 @@ class LocalSlackAPI:
         root: str | None,
     ) -> _View:
         view_id = f"V{next(self._seq):09d}"
+        install = self._latest_install(team_id)
         data: JSON = {
             "private_metadata": "",
             "callback_id": "",
@@ -650,7 +735,7 @@ class LocalSlackAPI:
             team_id=team_id,
             app_id=self.app_id,
             app_installed_team_id=team_id,
-            bot_id=self.bot_id,
+            bot_id=install.bot_id if install else self.bot_id,
             blocks=self._with_ids(list(view.get("blocks", []))),
             hash=self._new_hash(),
             previous_view_id=previous,
@@ -801,6 +886,8 @@ class LocalSlackAPI:
         install = self._installs.get(request.token)
         if install is None:
             raise SlackError("invalid_auth")
+        if request.token in self._revoked:
+            raise SlackError("token_revoked")
         return install
 
     def _auth_test(self, request: _Request) -> JSON:
@@ -1080,15 +1167,17 @@ class LocalSlackAPI:
             raise SlackError("invalid_client_id")
         if client_secret != self.client_secret:
             raise SlackError("bad_client_secret")
-        issued = self._codes.pop(str(request.params.get("code") or ""), None)
-        if issued is None:
+        grant = self._codes.pop(str(request.params.get("code") or ""), None)
+        if grant is None:
             raise SlackError("invalid_code")
-        install, installer = issued
+        if grant.redirect_uri and request.params.get("redirect_uri") != grant.redirect_uri:
+            raise SlackError("bad_redirect_uri")
+        install, installer = grant.install, grant.installer
         self._installs[install.token] = install
         return {
             "access_token": install.token,
             "token_type": "bot",
-            "scope": "commands,chat:write,users:read,files:write,im:write",
+            "scope": install.scope,
             "bot_user_id": install.bot_user_id,
             "app_id": self.app_id,
             "team": {"id": install.team_id, "name": install.team_name},

@@ -493,7 +493,7 @@ def _authors(uow: UnitOfWork, team_id: str) -> list[str]:
         .where(StaffMember.team_id == team_id)
         .order_by(StaffMember.role != Role.ADMIN, StaffMember.id)
     )
-    authors = list(dict.fromkeys([*uow.settings.admin_slack_user_ids, *staff]))
+    authors = list(dict.fromkeys([*uow.settings.configured_admins(team_id), *staff]))
     authors.extend(DEMO_STAFF[: max(0, MIN_AUTHORS - len(authors))])
     return authors
 

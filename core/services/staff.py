@@ -1,4 +1,4 @@
-"""Who may use the app in a workspace: admins from the settings, staff granted by admins."""
+"""Who may use the app in a workspace: admins from the settings or the install, staff granted by admins."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class StaffEntry:
 
 def resolve_actor(uow: UnitOfWork, team_id: str, user_id: str) -> Actor | None:
     """The Actor for a Slack user, or None when they have no access to this workspace."""
-    if user_id in uow.settings.admin_slack_user_ids:
+    if user_id in uow.settings.configured_admins(team_id):
         return Actor(team_id=team_id, user_id=user_id, role=Role.ADMIN)
     role = uow.session.scalar(
         select(StaffMember.role).where(
@@ -41,8 +41,30 @@ def admin_ids(uow: UnitOfWork, team_id: str) -> list[str]:
         .where(StaffMember.team_id == team_id, StaffMember.role == Role.ADMIN)
         .order_by(StaffMember.id)
     ).all()
-    configured = list(uow.settings.admin_slack_user_ids)
+    configured = uow.settings.configured_admins(team_id)
     return configured + [user for user in added if user not in configured]
+
+
+def grant_installer(uow: UnitOfWork, team_id: str, user_id: str) -> None:
+    """The person who installed the app in a workspace becomes (or stays) one of its admins."""
+    ensure_workspace(uow, team_id)
+    member = uow.session.scalars(
+        select(StaffMember).where(
+            StaffMember.team_id == team_id, StaffMember.slack_user_id == user_id
+        )
+    ).first()
+    if member is not None:
+        member.role = Role.ADMIN
+        return
+    uow.session.add(
+        StaffMember(
+            team_id=team_id,
+            slack_user_id=user_id,
+            role=Role.ADMIN,
+            added_by=user_id,
+            created_at=uow.now(),
+        )
+    )
 
 
 def _require_admin(actor: Actor) -> None:
@@ -53,7 +75,7 @@ def _require_admin(actor: Actor) -> None:
 def add_staff(uow: UnitOfWork, actor: Actor, user_id: str, role: Role = Role.STAFF) -> bool:
     """Grant access (or change the role); False when they already had exactly that."""
     _require_admin(actor)
-    if user_id in uow.settings.admin_slack_user_ids:
+    if user_id in uow.settings.configured_admins(actor.team_id):
         raise ValidationFailed({"user": f"<@{user_id}> is already an admin by configuration."})
     ensure_workspace(uow, actor.team_id)
     member = uow.session.scalars(
@@ -81,7 +103,7 @@ def add_staff(uow: UnitOfWork, actor: Actor, user_id: str, role: Role = Role.STA
 def remove_staff(uow: UnitOfWork, actor: Actor, user_id: str) -> bool:
     """Withdraw access; False when they had none to withdraw."""
     _require_admin(actor)
-    if user_id in uow.settings.admin_slack_user_ids:
+    if user_id in uow.settings.configured_admins(actor.team_id):
         raise ValidationFailed(
             {"user": f"<@{user_id}> is an admin by configuration (ADMIN_SLACK_USER_IDS)."}
         )
@@ -98,7 +120,8 @@ def remove_staff(uow: UnitOfWork, actor: Actor, user_id: str) -> bool:
 
 def list_staff(uow: UnitOfWork, actor: Actor) -> list[StaffEntry]:
     """Configured admins, then everyone granted access in this workspace."""
-    entries = [StaffEntry(user, Role.ADMIN, True) for user in uow.settings.admin_slack_user_ids]
+    configured = uow.settings.configured_admins(actor.team_id)
+    entries = [StaffEntry(user, Role.ADMIN, True) for user in configured]
     members = uow.session.scalars(
         select(StaffMember).where(StaffMember.team_id == actor.team_id).order_by(StaffMember.id)
     ).all()

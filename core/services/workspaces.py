@@ -1,4 +1,4 @@
-"""Tenants: created on first contact with the settings' business defaults."""
+"""Tenants: created on first contact with the settings' business defaults, disabled on uninstall."""
 
 from __future__ import annotations
 
@@ -33,6 +33,31 @@ def ensure_workspace(uow: UnitOfWork, team_id: str, name: str = "") -> Workspace
             workspace = uow.session.get(Workspace, team_id, populate_existing=True)
             assert workspace is not None
     return workspace
+
+
+def enable_workspace(uow: UnitOfWork, team_id: str, name: str) -> Workspace:
+    """Record an install: the workspace exists, carries Slack's name for it and is enabled."""
+    workspace = ensure_workspace(uow, team_id, name)
+    workspace.name = name or workspace.name
+    workspace.disabled_at = None
+    return workspace
+
+
+def disable_workspace(uow: UnitOfWork, team_id: str) -> bool:
+    """Record an uninstall, keeping every row; False when unknown or already disabled."""
+    workspace = uow.session.get(Workspace, team_id)
+    if workspace is None or workspace.disabled_at is not None:
+        return False
+    workspace.disabled_at = uow.now()
+    return True
+
+
+def is_disabled(uow: UnitOfWork, team_id: str) -> bool:
+    """Whether the app was uninstalled from `team_id` and not installed again since."""
+    disabled_at = uow.session.scalar(
+        select(Workspace.disabled_at).where(Workspace.team_id == team_id)
+    )
+    return disabled_at is not None
 
 
 def team_ids(uow: UnitOfWork, *, limit: int) -> list[str]:

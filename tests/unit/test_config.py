@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
-from core.config import DEFAULT_DATABASE_URL, RunMode, Settings, load_settings
+from core.config import DEFAULT_DATABASE_URL, DEFAULT_SCOPES, RunMode, Settings, load_settings
 from core.errors import ConfigError
 
 VARIABLES = [name.upper() for name in Settings.model_fields]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +29,7 @@ def test_every_documented_variable_is_a_setting() -> None:
         "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
         "DATABASE_URL", "ADMIN_SLACK_USER_IDS", "STRIPE_API_KEY", "STRIPE_API_BASE",
         "SMTP_URL", "MAIL_FROM", "PORTAL_URL", "PUBLIC_BASE_URL", "BUSINESS_TIMEZONE",
-        "CURRENCY", "LOG_LEVEL",
+        "CURRENCY", "LOG_LEVEL", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SCOPES",
     }  # fmt: skip
     assert documented <= set(VARIABLES)
 
@@ -227,3 +230,104 @@ def test_config_error_does_not_echo_secrets(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "4711" not in str(caught.value)
+
+
+# ----------------------------------------------------------------- many workspaces (OAuth)
+
+OAUTH = {"SLACK_CLIENT_ID": "1234.5678", "SLACK_CLIENT_SECRET": "client-secret-4711"}
+
+
+def _set(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_oauth_needs_the_signing_secret_and_public_address_but_no_bot_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _set(monkeypatch, OAUTH)
+    settings = load_settings()
+    assert settings.oauth_enabled
+    assert settings.run_mode is RunMode.HTTP
+    with pytest.raises(ConfigError) as caught:
+        settings.require_for(RunMode.HTTP)
+    message = str(caught.value)
+    assert "SLACK_SIGNING_SECRET" in message and "PUBLIC_BASE_URL" in message
+    assert "SLACK_BOT_TOKEN" not in message
+    _set(monkeypatch, {"SLACK_SIGNING_SECRET": "s", "PUBLIC_BASE_URL": "https://c.example"})
+    load_settings().require_for(RunMode.HTTP)
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"), ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")],
+)
+def test_half_an_oauth_pair_is_a_startup_error_naming_both(
+    monkeypatch: pytest.MonkeyPatch, given: str, missing: str
+) -> None:
+    monkeypatch.setenv(given, OAUTH[given])
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert f"{given} is set but {missing} is not" in str(caught.value)
+    assert "4711" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("SLACK_BOT_TOKEN", "xoxb-1", "unset SLACK_BOT_TOKEN"),
+        ("SLACK_APP_TOKEN", "xapp-1", "unset SLACK_APP_TOKEN"),
+        ("ADMIN_SLACK_USER_IDS", "T0AAA:U01,U02", "TEAM_ID:USER_ID (e.g. T0123ABCD:U02)"),
+    ],
+)
+def test_oauth_refuses_what_only_fits_one_workspace(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    _set(monkeypatch, {**OAUTH, variable: value})
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_settings()
+
+
+def test_admins_scoped_to_a_workspace_are_admins_there_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ADMIN_SLACK_USER_IDS", "U01, T0AAA:U02, T0BBB:U03, T0AAA:U01")
+    settings = load_settings()
+    assert settings.configured_admins("T0AAA") == ["U01", "U02"]
+    assert settings.configured_admins("T0BBB") == ["U01", "U03"]
+    assert settings.configured_admins("T0CCC") == ["U01"]
+    _set(monkeypatch, {**OAUTH, "ADMIN_SLACK_USER_IDS": "T0AAA:U02,T0BBB:U03"})
+    oauth = load_settings()
+    assert oauth.configured_admins("T0AAA") == ["U02"]
+    assert oauth.configured_admins("T0CCC") == []
+
+
+@pytest.mark.parametrize("entry", ["alice", "T0AAA:", ":U01", "T0AAA:alice", "u01", "U01:T0AAA"])
+def test_an_admin_entry_unlike_a_slack_id_is_a_startup_error(
+    monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    monkeypatch.setenv("ADMIN_SLACK_USER_IDS", f"U01,{entry}")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert f"ADMIN_SLACK_USER_IDS: {entry!r} is not a Slack member ID" in str(caught.value)
+
+
+def test_oauth_scopes_default_to_the_manifests_bot_scopes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    assert list(DEFAULT_SCOPES) == manifest["oauth_config"]["scopes"]["bot"]
+    assert load_settings().slack_scopes == list(DEFAULT_SCOPES)
+    monkeypatch.setenv("SLACK_SCOPES", "commands, chat:write")
+    assert load_settings().slack_scopes == ["commands", "chat:write"]
+    monkeypatch.setenv("SLACK_SCOPES", " , ")
+    with pytest.raises(ConfigError, match="SLACK_SCOPES: an install needs at least one bot scope"):
+        load_settings()
+
+
+def test_the_client_secret_stays_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    _set(monkeypatch, OAUTH)
+    settings = load_settings()
+    assert settings.slack_client_secret is not None
+    assert settings.slack_client_secret.get_secret_value() == OAUTH["SLACK_CLIENT_SECRET"]
+    assert "4711" not in repr(settings) + str(settings) + settings.model_dump_json()
