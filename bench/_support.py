@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -34,6 +35,8 @@ from core.services.demo import load_demo_customers
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_URL_ENV = "BENCH_DATABASE_URL"
 RESULTS_DIR = Path(__file__).parent / "results"
+# Set (to anything but 0) for a smoke run of every benchmark in seconds: `make bench BENCH_QUICK=1`.
+QUICK_ENV = "BENCH_QUICK"
 TEAM_ID = "TBENCH"
 SEED = 2026
 
@@ -201,9 +204,16 @@ def on_each_database(
     return databases
 
 
+def quantile_cuts(samples: list[float]) -> list[float]:
+    """The 99 percentile cut points of `samples` (a single sample is every percentile)."""
+    return statistics.quantiles(
+        samples * 2 if len(samples) == 1 else samples, n=100, method="inclusive"
+    )
+
+
 def percentiles(samples: list[float]) -> dict[str, float]:
     """p50, p95 and p99 of millisecond samples, rounded to hundredths."""
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    cuts = quantile_cuts(samples)
     return {
         "p50_ms": round(cuts[49], 2),
         "p95_ms": round(cuts[94], 2),
@@ -240,14 +250,43 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name")
         ]
         cpu = models[0] if models else cpu
+    try:
+        system = platform.freedesktop_os_release()["PRETTY_NAME"]
+    except (OSError, KeyError):
+        system = platform.system()
     return {
         "cores": os.cpu_count(),
         "cpu": cpu or "unknown",
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
+        "os": system,
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
         # Other work on the machine inflates the tails; read the percentiles with this in mind.
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def parse_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None, name: str, quick: Mapping[str, Any]
+) -> argparse.Namespace:
+    """Parse a benchmark's arguments, adding --quick and --out to its own.
+
+    --quick (or BENCH_QUICK in the environment) swaps in the `quick` defaults, a smoke run that
+    checks the benchmark works rather than measuring; --out is where its JSON goes.
+    """
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get(QUICK_ENV, "0") not in {"", "0"},
+        help=f"a smoke run with small sizes and few samples (or set {QUICK_ENV}=1)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS_DIR / f"{name}.json", help="JSON results file"
+    )
+    if parser.parse_known_args(argv)[0].quick:
+        parser.set_defaults(**quick)
+    return parser.parse_args(argv)
 
 
 def write_results(path: Path, results: Mapping[str, Any]) -> None:

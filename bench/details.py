@@ -19,7 +19,6 @@ import math
 import os
 import random
 import secrets
-import statistics
 import subprocess
 import sys
 import time
@@ -36,7 +35,6 @@ from rich.table import Table
 from sqlalchemy import insert, select
 
 from bench._support import (
-    RESULTS_DIR,
     SEED,
     TEAM_ID,
     Loaded,
@@ -46,6 +44,8 @@ from bench._support import (
     console,
     machine,
     on_each_database,
+    parse_args,
+    quantile_cuts,
     running_app,
     settings_for,
     write_results,
@@ -99,7 +99,7 @@ from core.services.demo_history import DEMO_STAFF
 from core.services.sales import SalesSeries, monthly_sales
 from core.services.workspaces import ensure_workspace
 
-RESULTS = RESULTS_DIR / "details.json"
+QUICK = {"customers": 1_000, "history_customers": 20, "samples": 5, "cold_renders": 2}
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "UBENCHADMIN"
 WARMUP = 5
@@ -111,8 +111,7 @@ PAUSE_SECONDS = 0.01
 # in the real root when it fetches the image as Slack would.
 CHART_HOST = "http://charts.bench.invalid"
 CHART_FETCHES = 20
-COLD_RENDERS = 5
-WARM_RENDERS = 30
+WARM_RENDERS = 100
 # Percentiles are printed only where there are enough samples to mean something.
 P95_MIN_SAMPLES = 20
 P99_MIN_SAMPLES = 100
@@ -522,7 +521,7 @@ def _prepare(db: Database, history_customers: int) -> dict[str, Any]:
 def _summary(samples: list[float]) -> dict[str, Any]:
     """Sample count, p50, and p95 / p99 where there are enough samples for them; max."""
     summary: dict[str, Any] = {"samples": len(samples)}
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    cuts = quantile_cuts(samples)
     summary["p50_ms"] = round(cuts[49], 2)
     if len(samples) >= P95_MIN_SAMPLES:
         summary["p95_ms"] = round(cuts[94], 2)
@@ -827,7 +826,7 @@ print(json.dumps({
 """
 
 
-def _chart(series: SalesSeries, title: str) -> dict[str, Any]:
+def _chart(series: SalesSeries, title: str, cold_renders: int) -> dict[str, Any]:
     payload = json.dumps(
         {
             "months": [m.isoformat() for m in series.months],
@@ -840,7 +839,7 @@ def _chart(series: SalesSeries, title: str) -> dict[str, Any]:
     )
     cold: list[dict[str, Any]] = []
     walls: list[float] = []
-    for _ in range(COLD_RENDERS):
+    for _ in range(cold_renders):
         started = time.perf_counter()
         done = subprocess.run(  # noqa: S603 - this interpreter, our own script
             [sys.executable, "-c", COLD_SCRIPT, payload],
@@ -881,7 +880,10 @@ def main(argv: list[str] | None = None) -> None:
         "--history-customers", type=int, default=300, help="demo customers given demo history"
     )
     parser.add_argument("--samples", type=int, default=100, help="timed runs per interaction")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--cold-renders", type=int, default=5, help="chart renders in a fresh interpreter"
+    )
+    args = parse_args(parser, argv, "details", QUICK)
     started = time.perf_counter()
     host = machine()
     console.print(
@@ -897,22 +899,23 @@ def main(argv: list[str] | None = None) -> None:
         lambda loaded: _bench(loaded, args.samples, series),
         prepare=lambda db: _prepare(db, args.history_customers),
     )
-    chart = _chart(series[0], sales_chart_title(f"{HEAVY_FIRST} {HEAVY_LAST}"))
+    chart = _chart(series[0], sales_chart_title(f"{HEAVY_FIRST} {HEAVY_LAST}"), args.cold_renders)
     elapsed = time.perf_counter() - started
     load = [round(n, 2) for n in os.getloadavg()]
     results: dict[str, Any] = {
         "benchmark": "details",
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": host,
+        "quick": args.quick,
         "method": METHOD_NOTE,
         "load_average_at_end": {"1m": load[0], "5m": load[1], "15m": load[2]},
         "databases": databases,
         "chart": chart,
         "total_seconds": round(elapsed, 1),
     }
-    write_results(RESULTS, results)
+    write_results(args.out, results)
     console.print(
-        f"Results written to {RESULTS} ({elapsed:.0f} s in all; load average at the end "
+        f"Results written to {args.out} ({elapsed:.0f} s in all; load average at the end "
         f"{load[0]} / {load[1]} / {load[2]} over 1 / 5 / 15 min)."
     )
 

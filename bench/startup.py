@@ -39,7 +39,6 @@ from rich.table import Table
 
 from bench._support import (
     QUERIES,
-    RESULTS_DIR,
     SEED,
     TEAM_ID,
     RequestTimer,
@@ -47,6 +46,7 @@ from bench._support import (
     TimedDriver,
     console,
     machine,
+    parse_args,
     percentiles,
     settings_for,
     write_results,
@@ -58,7 +58,7 @@ from core.config import Settings
 from core.db import Database
 from core.services.demo import load_demo_customers, load_demo_history
 
-RESULTS = RESULTS_DIR / "startup.json"
+QUICK = {"runs": 2, "interactions": 30, "customers": 500}
 CLI = [str(Path(sys.executable).with_name("customer-bot"))]
 # The same CLI with gc.freeze() made a no-op: the "before" of the start-up heap freeze.
 CLI_WITHOUT_FREEZE = [
@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed starts and imports")
     parser.add_argument("--interactions", type=int, default=500, help="per server under load")
     parser.add_argument("--customers", type=int, default=2_000)
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, "startup", QUICK)
     host = machine()
     console.print(
         f"[bold]Start-up benchmark[/bold]: {args.runs} starts, {args.interactions} interactions "
@@ -417,17 +417,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     elapsed = time.perf_counter() - started
     write_results(
-        RESULTS,
+        args.out,
         {
             "benchmark": "startup",
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": host,
+            "quick": args.quick,
             "method": METHOD_NOTE,
             **result,
             "total_seconds": round(elapsed, 1),
         },
     )
-    console.print(f"Results written to {RESULTS} ({elapsed:.0f} s in all).")
+    console.print(f"Results written to {args.out} ({elapsed:.0f} s in all).")
 
 
 if __name__ == "__main__":

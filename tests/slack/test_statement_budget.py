@@ -58,7 +58,8 @@ BUDGET = {
     "hub: Archived tab": 3,
     "hub: Active tab": 3,
     "hub: sort": 3,
-    "hub: next page": 3,
+    # One more than a keystroke: the edge row Next reads on from is looked up first.
+    "hub: next page": 4,
     "hub: open Create form": 1,
     "hub: Create submit": 11,
     "hub: open Edit form": 2,

@@ -15,7 +15,7 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, event, func, insert, select, text
+from sqlalchemy import column, create_engine, event, func, insert, select, table, text
 from sqlalchemy.engine import make_url
 
 from core.actor import Actor
@@ -564,15 +564,29 @@ def test_the_migration_indexes_customers_already_there(empty_database_url: str) 
     db = Database(make_settings(empty_database_url))
     try:
         command.upgrade(alembic_config(db.engine), "0002")
-        team = _insert(
-            db, [("Zoë", "Quist", "zq@example.com", "+447700900123", CustomerStatus.ACTIVE)]
-        )
+        team = f"TS{uuid.uuid4().hex[:12]}"
         team_rows = [
-            (f"Filler{n}", "Person", f"f{n}@example.com", "+44770090", CustomerStatus.ARCHIVED)
-            for n in range(5)
+            ("Zoë", "Quist", "zq@example.com", "+447700900123", CustomerStatus.ACTIVE),
+            *(
+                (f"Filler{n}", "Person", f"f{n}@example.com", "+44770090", CustomerStatus.ARCHIVED)
+                for n in range(5)
+            ),
         ]
-        with db.unit_of_work() as uow:
-            uow.session.execute(insert(Customer), [_row(team, *row) for row in team_rows])
+        # Written as revision 0002's tables were (the models describe the newest schema).
+        fields = ("team_id", "name", "timezone", "currency", "default_region", "created_at")
+        workspaces = table("workspaces", *(column(name) for name in fields))
+        with db.engine.begin() as conn:
+            conn.execute(
+                insert(workspaces).values(
+                    team_id=team,
+                    name="",
+                    timezone="UTC",
+                    currency="GBP",
+                    default_region="GB",
+                    created_at=datetime.now(UTC),
+                )
+            )
+            conn.execute(insert(Customer.__table__), [_row(team, *row) for row in team_rows])
         db.upgrade()
         with db.unit_of_work(readonly=True) as uow:
             finder = Finder(uow, team, window=1, candidates=10)
