@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench bench-report soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,20 @@ format: $(STAMP)
 test: lint
 	$(BIN)/pytest -n auto --dist loadgroup -q
 
+# Every benchmark (~15 minutes on 2 cores), then the README's Performance section in
+# bench/results/performance.md; `make bench BENCH_QUICK=1` is a smoke run of a minute or two.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The Performance section again from the JSON already in bench/results/.
+bench-report: $(STAMP)
+	$(BIN)/python -m bench.report
+
+# 30 minutes of mixed Slack traffic through two workers on a private PostgreSQL, with faults
+# injected; checks invariants at the end (MINUTES=5 for a shorter run).
+MINUTES ?= 30
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak --minutes $(MINUTES)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

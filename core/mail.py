@@ -15,6 +15,7 @@ import logging
 import smtplib
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -23,6 +24,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from core.config import Settings
 from core.db import Database, UnitOfWork
@@ -48,6 +50,9 @@ LONGEST_RETRY = timedelta(hours=1)
 # the mail to be retried once the lease runs out.
 LEASE = timedelta(minutes=5)
 SYSTEM_ACTOR = "system"
+# How long a sent mail's outcome is retried while the database is unreachable (a restart,
+# a failover); well inside LEASE, so no other worker sends the mail again meanwhile.
+RECORD_PATIENCE = timedelta(minutes=2)
 
 
 class MailTransport(Protocol):
@@ -283,7 +288,12 @@ def _finish(
     """
     with db.unit_of_work() as uow:
         mail = uow.session.get(OutboxMail, claimed.id, with_for_update=True)
-        if mail is None or mail.status is not MailStatus.PENDING:
+        # A merge drops its source's pending mail as not sent; one already in flight went
+        # out all the same, and the record must say so.
+        sent_after_drop = status is MailStatus.SENT and (
+            mail is not None and mail.status is MailStatus.NOT_SENT
+        )
+        if mail is None or (mail.status is not MailStatus.PENDING and not sent_after_drop):
             return None  # deleted with its customer, or finished by another worker
         if mail.attempts != claimed.attempts and status is not MailStatus.SENT:
             # Our lease ran out and another worker claimed the mail again: its outcome
@@ -368,7 +378,30 @@ def _deliver_one(
         )
         return recorded
     log.info("mail %s sent to %s", mail.id, mail.to_address)
-    return _finish(db, mail, MailStatus.SENT)
+    return _record_sent(db, mail)
+
+
+def _record_sent(db: Database, mail: _Claimed) -> MailStatus | None:
+    """Record a mail the server accepted, waiting out a database outage of up to RECORD_PATIENCE.
+
+    Left unrecorded, the mail would go out a second time once its lease ran out.
+    """
+    deadline = time.monotonic() + RECORD_PATIENCE.total_seconds()
+    delay = 0.5
+    while True:
+        try:
+            return _finish(db, mail, MailStatus.SENT)
+        except DBAPIError as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning(
+                "mail %s was sent but the database is unavailable (%s); recording it again in %g s",
+                mail.id,
+                type(exc).__name__,
+                delay,
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def deliver_due(
