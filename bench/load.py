@@ -41,13 +41,13 @@ from sqlalchemy.engine import make_url
 from bench._support import (
     DEFAULT_PG_URL,
     PG_URL_ENV,
-    RESULTS_DIR,
     TEAM_ID,
     _load,
     _scratch_postgres,
     _unreachable,
     console,
     machine,
+    parse_args,
     percentiles,
     settings_for,
     write_results,
@@ -62,7 +62,8 @@ from core.config import Settings
 from core.db import Database
 from core.security import generate_password
 
-RESULTS = RESULTS_DIR / "load.json"
+# A smoke run: a few thousand customers, low rates, short steps.
+QUICK = {"customers": 2_000, "workers": [1, 2], "rates": [10, 20], "step_seconds": 3.0}
 CLI = str(Path(sys.executable).with_name("customer-bot"))
 USERS = 96
 READY_TIMEOUT_SECONDS = 60.0
@@ -416,12 +417,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=_csv_ints, default=[1, 2, 4])
     parser.add_argument("--rates", type=_csv_ints, default=[25, 50, 100, 150, 200])
     parser.add_argument("--step-seconds", type=float, default=12.0, help="seconds per rate")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv, "load", QUICK)
     started = time.perf_counter()
     host = machine()
     base = os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
     results: dict[str, Any] = {
         "benchmark": "load",
+        "quick": args.quick,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": host,
         "method": METHOD_NOTE,
@@ -435,7 +437,7 @@ def main(argv: list[str] | None = None) -> None:
             f"[yellow]Load benchmark skipped: cannot reach {shown} ({unreachable}).[/yellow]"
         )
         results["skipped"] = unreachable
-        write_results(RESULTS, results)
+        write_results(args.out, results)
         return
     console.print(
         f"[bold]Load benchmark[/bold]: {args.customers:,} demo customers on PostgreSQL, "
@@ -469,8 +471,8 @@ def main(argv: list[str] | None = None) -> None:
     console.print(_memory_table(results))
     elapsed = time.perf_counter() - started
     results["total_seconds"] = round(elapsed, 1)
-    write_results(RESULTS, results)
-    console.print(f"Results written to {RESULTS} ({elapsed:.0f} s in all).")
+    write_results(args.out, results)
+    console.print(f"Results written to {args.out} ({elapsed:.0f} s in all).")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import App, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
@@ -141,8 +142,13 @@ def create_app(
             return BoltResponse(status=200, body="")
         if isinstance(error, SlackApiError):
             # Slack failing (rate limits past the client's retries, its own errors) is no bug.
-            log.warning("Slack refused a call, told the person: %s", error.response.get("error"))
-            return tell_slack_failed(body, client, respond, error, answered=acked)
+            code = str(error.response.get("error") or "unknown_error")
+            log.warning("Slack refused a call, told the person: %s", code)
+            return tell_slack_failed(body, client, respond, code, answered=acked)
+        if isinstance(error, URLError | ConnectionError | TimeoutError):
+            # Slack (its Web API or a response_url) unreachable past the client's retries.
+            log.warning("could not reach Slack (%s), told the person", type(error).__name__)
+            return tell_slack_failed(body, client, respond, "unreachable", answered=acked)
         if database_unavailable(error):
             # Down or restarting: not a bug, and the unit of work rolled back.
             log.warning("database unavailable (%s), told the person", type(error).__name__)

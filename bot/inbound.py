@@ -12,7 +12,8 @@ import re
 from typing import Any, TypeGuard
 
 # Slack's team, enterprise and user ids: T0123ABCD, E…, U…, W… (letters and digits).
-SLACK_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+# Slack ids are short; the columns holding them (team, user, actor) take up to 32 characters.
+SLACK_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 INTERACTIONS_WITH_VIEWS = frozenset({"view_submission", "view_closed"})
 
 

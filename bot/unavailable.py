@@ -40,12 +40,12 @@ def tell_slack_failed(
     body: dict[str, Any],
     client: WebClient,
     respond: Respond | None,
-    error: SlackApiError,
+    code: str,
     *,
     answered: bool,
 ) -> BoltResponse:
-    """Say Slack refused a call the request needed (after the client's own retries)."""
-    code = str(error.response.get("error") or "unknown_error")
+    """Say Slack refused or could not be reached for a call the request needed (after the
+    client's own retries); `code` is Slack's short error code or what went wrong."""
     return _tell(body, client, respond, answered, slack_failed(code), form_slack_failed(code))
 
 
@@ -67,7 +67,10 @@ def _tell(
     view = body.get("view") if isinstance(body.get("view"), dict) else None
     if body.get("command"):
         if answered and respond is not None:
-            respond(response_type="ephemeral", text=text)
+            try:
+                respond(response_type="ephemeral", text=text)
+            except OSError as exc:
+                log.warning("could not tell the person what failed: %s", type(exc).__name__)
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
     if body.get("type") == "view_submission" and view is not None and not answered:
         block = _first_input(view)
@@ -80,6 +83,8 @@ def _tell(
         _show(body, client, view, respond, text)
     except SlackApiError as exc:
         log.warning("could not tell the person what failed: %s", exc.response.get("error"))
+    except OSError as exc:
+        log.warning("could not tell the person what failed: %s", type(exc).__name__)
     return BoltResponse(status=200, body="")
 
 

@@ -20,7 +20,8 @@ from core.errors import DomainError, ValidationFailed
 from core.models import Role
 from core.services import staff
 
-MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+# At most 32 characters, as the staff table stores user ids.
+MENTION = re.compile(r"^<@([UW][A-Z0-9]{1,31})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,31})$")
 STAFF_USAGE = (
     "Usage: `/customers staff list`, `/customers staff add @someone [admin]` or "
     "`/customers staff remove @someone`."

@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import logging
 import shutil
+import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.slack.conftest import STAFF, World, world  # noqa: F401 - fixture
+from bot.app import create_app
+from bot.local.driver import SlackDriver
+from bot.local.http import serve_wsgi
+from bot.web import create_wsgi_app
+from core.db import Database
+from tests.conftest import make_settings
+from tests.slack.conftest import STAFF, TEAM, World, world  # noqa: F401 - fixture
 from tests.slack.helpers import HUB, acked, after, is_view, open_hub, seed, text_of, watch_logs
 
 
@@ -106,3 +114,40 @@ def _no_secrets(world: World, records: list[logging.LogRecord]) -> None:
     logged = "\n".join(r.getMessage() + str(r.exc_info or "") for r in records)
     assert world.api.bot_token not in logged
     assert world.signing_secret not in logged
+
+
+def test_slack_unreachable_is_told_plainly_not_logged_as_a_bug(
+    world: World, database_url: str
+) -> None:
+    # The same workspace and database, served by an app whose Web API address is closed.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    settings = make_settings(
+        database_url,
+        slack_bot_token=world.api.bot_token,
+        slack_signing_secret=world.signing_secret,
+        slack_api_url=f"http://127.0.0.1:{closed}/api/",
+        admin_slack_user_ids="UADMIN",
+    )
+    db = Database(settings)
+    listeners = ThreadPoolExecutor(2)
+    root, stop = serve_wsgi(
+        create_wsgi_app(create_app(settings, db, listener_executor=listeners), db)
+    )
+    try:
+        driver = SlackDriver(
+            world.api, root + "/slack/events", world.signing_secret, user_id=STAFF, team_id=TEAM
+        )
+        with watch_logs() as logs:
+            acked(driver.slash("/customers"))
+            text = _wait_ephemeral(world, "Slack didn't accept")
+            logs.wait_for("could not reach Slack")
+        assert "unreachable" in text and "try again in a minute" in text
+        # slack_sdk logs each failed attempt at ERROR itself; the app's own handling is calm.
+        ours = [r for r in logs.at_least(logging.ERROR) if not r.name.startswith("slack_sdk")]
+        assert not ours, "Slack being unreachable is no bug of ours"
+    finally:
+        stop()
+        listeners.shutdown(wait=True)
+        db.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +76,9 @@ def world(database_url: str, clock: MutableClock) -> Iterator[World]:
             (GUEST, {"is_restricted": True}),
         ]:
             api.add_user(user, user.lower(), team_id=TEAM, **extra)
-        app = create_app(settings, db)
+        # Shut down with the world, so no listener outlives its test and logs into the next.
+        listeners = ThreadPoolExecutor(5)
+        app = create_app(settings, db, listener_executor=listeners)
         root, stop = serve_wsgi(create_wsgi_app(app, db))
         url = root + "/slack/events"
 
@@ -95,6 +98,7 @@ def world(database_url: str, clock: MutableClock) -> Iterator[World]:
             )
         finally:
             stop()
+            listeners.shutdown(wait=True)
             db.dispose()
 
 

@@ -236,3 +236,17 @@ def test_a_configured_admin_of_one_workspace_is_not_staff_of_another_by_accident
     elsewhere = world.staff.as_user(STAFF, team_id=OTHER_TEAM)
     reply = _refused_slash(world, elsewhere)
     assert "don't have access yet" in reply
+
+
+def test_ids_longer_than_slack_ever_sends_are_ignored_or_refused_plainly(world: World) -> None:
+    long_id = "T" + "A" * 40
+    status = world.admin.as_user(ADMIN, team_id=long_id).slash("/customers").status
+    assert status == 200
+    with world.db.unit_of_work(readonly=True) as uow:
+        assert uow.session.scalar(select(StaffMember).where(StaffMember.team_id == long_id)) is None
+    reply = world.admin.slash("/customers", f"staff add <@U{'B' * 40}>")
+    assert reply.status == 200
+    assert "Mention the person with @" in reply.text
+    with world.db.unit_of_work(readonly=True) as uow:
+        added = uow.session.scalars(select(StaffMember.slack_user_id)).all()
+    assert all(len(user_id) <= 32 for user_id in added)
