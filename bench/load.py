@@ -4,16 +4,15 @@ Run with `python -m bench.load [--workers 1,2,4] [--rates 25,50,100,150,200] [--
 (or `make bench` for all). For each worker count the server runs as its own process tree on a
 loopback port, talking to the local Slack stand-in in this process. Virtual staff members
 (SlackDrivers, one thread each) repeat a visit: `/customers`, two search keystrokes, a
-customer's details, two tab switches, Create Customer and its submission. Interactions are
-offered open-loop at each rate in turn; a rate's step ends by itself, and once a step's p99
-passes 1 s the higher rates are skipped. PostgreSQL runs in a throw-away database next to
+customer's details, two tab switches, and (every visit, or every Nth with --create-every N)
+Create Customer and its submission. Interactions are offered open-loop at each rate in turn;
+a rate's step ends by itself, and once a step's p99 passes 1 s the higher rates are skipped. PostgreSQL runs in a throw-away database next to
 BENCH_DATABASE_URL's.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import queue
 import secrets
@@ -130,14 +129,29 @@ class _Sample:
 class _User:
     """One staff member repeating the visit, one interaction per turn."""
 
-    def __init__(self, api: _StandIn, url: str, secret: str, user_id: str, seed: int) -> None:
+    def __init__(
+        self, api: _StandIn, url: str, secret: str, user_id: str, seed: int, create_every: int
+    ) -> None:
         self.api = api
         self.driver = SlackDriver(api, url, secret, user_id=user_id, team_id=TEAM_ID)
         self.n = seed
-        self.steps = itertools.cycle(self._visit())
+        self.create_every = max(1, create_every)
+        self.visits = 0
+        self.steps = self._turns()
 
-    def _visit(self) -> list[tuple[str, Callable[[], AppResponse | None]]]:
+    def _turns(self) -> Iterator[tuple[str, Callable[[], AppResponse | None]]]:
+        while True:
+            self.visits += 1
+            yield from self._visit(creating=self.visits % self.create_every == 0)
+
+    def _visit(self, *, creating: bool) -> list[tuple[str, Callable[[], AppResponse | None]]]:
         d = self.driver
+
+        def command() -> AppResponse | None:
+            # Whatever the last visit left open is closed first, as a person would.
+            while self.api.current_view(d.user_id) is not None:
+                d.close()
+            return d.slash("/customers")
 
         def search(text: str) -> Callable[[], AppResponse | None]:
             return lambda: d.type(text, into="Search")
@@ -165,20 +179,19 @@ class _User:
             return d.submit()
 
         first, second = SEARCHES[self.n % len(SEARCHES)]
-        return [
-            ("views.open", lambda: d.slash("/customers")),
+        browse: list[tuple[str, Callable[[], AppResponse | None]]] = [
+            ("views.open", command),
             ("views.update", search(first)),
             ("views.update", search(second)),
             ("views.push", first_row),
             ("views.update", tab(1)),
             ("views.update", tab(2)),
-            ("views.push", create),
-            ("views.update", submit),
         ]
+        return [*browse, ("views.push", create), ("views.update", submit)] if creating else browse
 
     def restart(self) -> None:
         """After a failure, begin a fresh visit."""
-        self.steps = itertools.cycle(self._visit())
+        self.steps = self._turns()
 
     def turn(self, due: float) -> _Sample:
         """Take the visit's next interaction; times from `due`."""
@@ -316,7 +329,7 @@ def _rss_mb(process: psutil.Process) -> dict[str, float]:
 
 
 def _one_worker_count(
-    workers: int, url: str, rates: list[int], seconds: float, scratch: Path
+    workers: int, url: str, rates: list[int], seconds: float, scratch: Path, create_every: int
 ) -> dict[str, Any]:
     secret = secrets.token_hex(16)
     user_ids = [f"ULOAD{n:03d}" for n in range(USERS)]
@@ -340,7 +353,7 @@ def _one_worker_count(
         ):
             idle: queue.Queue[_User] = queue.Queue()
             for n, user_id in enumerate(user_ids):
-                idle.put(_User(api, root + EVENTS_PATH, secret, user_id, n))
+                idle.put(_User(api, root + EVENTS_PATH, secret, user_id, n, create_every))
             # A short warm-up: each worker compiles its statements and fills its pools.
             _run_step(idle, pool, rates[0], min(seconds, 4.0))
             for rate in rates:
@@ -417,6 +430,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=_csv_ints, default=[1, 2, 4])
     parser.add_argument("--rates", type=_csv_ints, default=[25, 50, 100, 150, 200])
     parser.add_argument("--step-seconds", type=float, default=12.0, help="seconds per rate")
+    parser.add_argument(
+        "--create-every",
+        type=int,
+        default=1,
+        help="visits per customer created: each creation hashes a password with argon2id",
+    )
     args = parse_args(parser, argv, "load", QUICK)
     started = time.perf_counter()
     host = machine()
@@ -429,6 +448,7 @@ def main(argv: list[str] | None = None) -> None:
         "method": METHOD_NOTE,
         "customers": args.customers,
         "users": USERS,
+        "create_every": args.create_every,
     }
     unreachable = _unreachable(base)
     if unreachable is not None:
@@ -460,7 +480,9 @@ def main(argv: list[str] | None = None) -> None:
         console.print(f"Loaded {args.customers:,} customers in {load_seconds:.1f} s.")
         results["load_seconds"] = round(load_seconds, 1)
         results["runs"] = [
-            _one_worker_count(n, url, args.rates, args.step_seconds, Path(scratch))
+            _one_worker_count(
+                n, url, args.rates, args.step_seconds, Path(scratch), args.create_every
+            )
             for n in args.workers
         ]
     title = (
