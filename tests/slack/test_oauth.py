@@ -345,8 +345,14 @@ def test_uninstall_disables_the_workspace_and_a_reinstall_brings_it_back(
 
     oauth.api.uninstall(TEAM_A)
     assert a.send_event({**event, "event_ts": "1.0"}).status == 200
-    wait_until(lambda: oauth.count(slack_bots, team_id=TEAM_A) == 0, "A's tokens to go")
-    assert oauth.count(slack_installations, team_id=TEAM_A) == 0
+    # slack_sdk deletes the bot rows, then the installation rows: wait for both.
+    wait_until(
+        lambda: (
+            oauth.count(slack_bots, team_id=TEAM_A) == 0
+            and oauth.count(slack_installations, team_id=TEAM_A) == 0
+        ),
+        "A's tokens to go",
+    )
     workspace = oauth.workspace(TEAM_A)
     assert workspace is not None and workspace.disabled_at is not None
 
