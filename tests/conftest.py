@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.logging_setup import HANDLER_NAME
 from core.actor import Actor
 from core.config import Settings
 from core.db import Database
@@ -27,6 +29,16 @@ configure_hasher(time_cost=1, memory_cost=1024)
 pytest_plugins = ("tests.log_scan",)
 
 PG_ENV = "TEST_DATABASE_URL"
+
+
+@pytest.fixture(autouse=True)
+def _app_log_handler_removed() -> Iterator[None]:
+    """Drop the handler a CLI command installs: its stream (a CliRunner's) closes with the
+    test, and threads still running (SMTP stand-ins) would log into it afterwards."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(handler)
 
 
 @dataclass
