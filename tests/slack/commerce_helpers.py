@@ -4,7 +4,6 @@ Import `shop` with the Stripe fixtures (`stripe_process`, `stripe_server`) into 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -13,12 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.app import create_app
 from bot.local import AppResponse, SlackDriver
-from bot.local.http import serve_wsgi
-from bot.local.slack_api import LocalSlackAPI
-from bot.web import create_wsgi_app
-from core.actor import Actor
 from core.db import Database
 from core.models import (
     Appointment,
@@ -35,16 +29,14 @@ from core.models import (
     PassType,
     PaymentMethod,
     RefundState,
-    Role,
     Subscription,
     SubscriptionPlan,
     SubscriptionState,
     Video,
     facilitator_services,
 )
-from core.services.staff import add_staff
-from tests.conftest import MutableClock, make_settings, reset_postgres
-from tests.slack.conftest import ADMIN, GUEST, STAFF, STRANGER, TEAM, World
+from tests.conftest import MutableClock
+from tests.slack.conftest import TEAM, World, running_world
 from tests.slack.details_helpers import customer_id
 from tests.slack.helpers import DETAILS, JSON, acked, after, is_view, seed, text_of
 from tests.stripe_server import API_KEY, StripeStandIn
@@ -281,49 +273,12 @@ def _seed_catalog(shop: Shop) -> None:
 @pytest.fixture
 def shop(database_url: str, clock: MutableClock, stripe_server: StripeStandIn) -> Iterator[Shop]:
     """The `world` of the Slack tests with Stripe configured, and a seeded shop and customer."""
-    signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id=TEAM) as api:
-        settings = make_settings(
-            database_url,
-            slack_bot_token=api.bot_token,
-            slack_signing_secret=signing_secret,
-            slack_api_url=api.base_url,
-            admin_slack_user_ids=ADMIN,
-            stripe_api_key=API_KEY,
-            stripe_api_base=stripe_server.url,
-        )
-        db = Database(settings, clock=clock)
-        if db.dialect == "postgresql":
-            reset_postgres(db)
-        with db.unit_of_work() as uow:
-            add_staff(uow, Actor(TEAM, ADMIN, Role.ADMIN), STAFF)
-        for user in (ADMIN, STAFF, STRANGER):
-            api.add_user(user, user.lower(), team_id=TEAM)
-        api.add_user(GUEST, GUEST.lower(), team_id=TEAM, is_restricted=True)
-        root, stop = serve_wsgi(create_wsgi_app(create_app(settings, db), db))
-        url = root + "/slack/events"
-
-        def driver(user: str) -> SlackDriver:
-            return SlackDriver(api, url, signing_secret, user_id=user, team_id=TEAM)
-
-        world = World(
-            api=api,
-            db=db,
-            url=url,
-            signing_secret=signing_secret,
-            admin=driver(ADMIN),
-            staff=driver(STAFF),
-            stranger=driver(STRANGER),
-            guest=driver(GUEST),
-        )
-        try:
-            zoe, other = seed(db, [("Zoë", "Adams"), ("Sam", "Other")])
-            built = Shop(world, stripe_server, zoe.uid, other.uid)
-            _seed_catalog(built)
-            yield built
-        finally:
-            stop()
-            db.dispose()
+    stripe = {"stripe_api_key": API_KEY, "stripe_api_base": stripe_server.url}
+    with running_world(database_url, clock, **stripe) as world:
+        zoe, other = seed(world.db, [("Zoë", "Adams"), ("Sam", "Other")])
+        built = Shop(world, stripe_server, zoe.uid, other.uid)
+        _seed_catalog(built)
+        yield built
 
 
 # ----------------------------------------------------------------- driving the forms

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,18 +53,29 @@ class World:
         return driver.wait_for_view(lambda v: needle in str(v), surface=surface, timeout=timeout)
 
 
-@pytest.fixture
-def world(database_url: str, clock: MutableClock) -> Iterator[World]:
+@contextmanager
+def running_world(
+    database_url: str,
+    clock: MutableClock,
+    *,
+    listeners: ThreadPoolExecutor | None = None,
+    **settings: Any,
+) -> Iterator[World]:
+    """The real app over HTTP on a fresh database, with its staff and Slack users; `settings`
+    adds to the test settings, `listeners` is Bolt's listener pool (shut down afterwards)."""
     signing_secret = secrets.token_hex(16)
     with LocalSlackAPI(team_id=TEAM) as api:
-        settings = make_settings(
-            database_url,
-            slack_bot_token=api.bot_token,
-            slack_signing_secret=signing_secret,
-            slack_api_url=api.base_url,
-            admin_slack_user_ids=ADMIN,
+        db = Database(
+            make_settings(
+                database_url,
+                slack_bot_token=api.bot_token,
+                slack_signing_secret=signing_secret,
+                slack_api_url=api.base_url,
+                admin_slack_user_ids=ADMIN,
+                **settings,
+            ),
+            clock=clock,
         )
-        db = Database(settings, clock=clock)
         if db.dialect == "postgresql":
             reset_postgres(db)
         with db.unit_of_work() as uow:
@@ -77,8 +89,8 @@ def world(database_url: str, clock: MutableClock) -> Iterator[World]:
         ]:
             api.add_user(user, user.lower(), team_id=TEAM, **extra)
         # Shut down with the world, so no listener outlives its test and logs into the next.
-        listeners = ThreadPoolExecutor(5)
-        app = create_app(settings, db, listener_executor=listeners)
+        pool = listeners or ThreadPoolExecutor(5)
+        app = create_app(db.settings, db, listener_executor=pool)
         root, stop = serve_wsgi(create_wsgi_app(app, db))
         url = root + "/slack/events"
 
@@ -98,8 +110,14 @@ def world(database_url: str, clock: MutableClock) -> Iterator[World]:
             )
         finally:
             stop()
-            listeners.shutdown(wait=True)
+            pool.shutdown(wait=True)
             db.dispose()
+
+
+@pytest.fixture
+def world(database_url: str, clock: MutableClock) -> Iterator[World]:
+    with running_world(database_url, clock) as running:
+        yield running
 
 
 Predicate = Callable[[dict[str, Any]], bool]

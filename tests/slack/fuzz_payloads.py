@@ -42,13 +42,10 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
-from bot.app import create_app
-from bot.local import AppResponse, SlackDriver
+from bot.local import AppResponse
 from bot.local.blockkit import elements, view_problems
-from bot.local.http import serve_wsgi
 from bot.local.signing import signed_headers
 from bot.local.slack_api import Call, LocalSlackAPI
-from bot.web import create_wsgi_app
 from core.actor import Actor
 from core.db import Database
 from core.models import (
@@ -63,8 +60,8 @@ from core.models import (
 from core.services import notes, questionnaires
 from core.services.customers import activate_customer, archive_customer
 from core.services.staff import add_staff
-from tests.conftest import MutableClock, make_settings, reset_postgres
-from tests.slack.conftest import ADMIN, GUEST, STAFF, STRANGER, TEAM, World
+from tests.conftest import MutableClock
+from tests.slack.conftest import ADMIN, GUEST, STAFF, STRANGER, TEAM, World, running_world
 from tests.slack.details_helpers import NOW, customer_id, seed_history
 from tests.slack.helpers import JSON, post_raw, seed
 from tests.stripe_server import API_KEY as STRIPE_KEY
@@ -905,55 +902,15 @@ def open_harness(
     """The real app over HTTP, like the `world` fixture, with both tenants seeded.
 
     With `stripe`, payments go to that Stripe stand-in (refunds can then be made)."""
-    signing_secret = secrets.token_hex(16)
     records = Records()
     root_logger = logging.getLogger()
-    with LocalSlackAPI(team_id=TEAM) as api:
-        settings = make_settings(
-            database_url,
-            slack_bot_token=api.bot_token,
-            slack_signing_secret=signing_secret,
-            slack_api_url=api.base_url,
-            admin_slack_user_ids=ADMIN,
-            **(
-                {"stripe_api_key": STRIPE_KEY, "stripe_api_base": stripe.url}
-                if stripe is not None
-                else {}
-            ),
-        )
-        db = Database(settings, clock=clock)
-        if db.dialect == "postgresql":
-            reset_postgres(db)
-        with db.unit_of_work() as uow:
-            add_staff(uow, Actor(TEAM, ADMIN, Role.ADMIN), STAFF)
-            add_staff(uow, Actor(TEAM, ADMIN, Role.ADMIN), GUEST)
-        for user, team, extra in [
-            (ADMIN, TEAM, {}),
-            (STAFF, TEAM, {}),
-            (STRANGER, TEAM, {}),
-            (GUEST, TEAM, {"is_restricted": True}),
-            (OTHER_USER, OTHER_TEAM, {}),
-        ]:
-            api.add_user(user, user.lower(), team_id=team, **extra)
-        tenants = seed_tenants(db)
-        executor = TrackingExecutor()
-        app = create_app(settings, db, listener_executor=executor)
-        root, stop = serve_wsgi(create_wsgi_app(app, db))
-        url = root + "/slack/events"
-
-        def driver(user: str) -> SlackDriver:
-            return SlackDriver(api, url, signing_secret, user_id=user, team_id=TEAM)
-
-        world = World(
-            api=api,
-            db=db,
-            url=url,
-            signing_secret=signing_secret,
-            admin=driver(ADMIN),
-            staff=driver(STAFF),
-            stranger=driver(STRANGER),
-            guest=driver(GUEST),
-        )
+    executor = TrackingExecutor()
+    payments = (
+        {"stripe_api_key": STRIPE_KEY, "stripe_api_base": stripe.url} if stripe is not None else {}
+    )
+    with running_world(database_url, clock, listeners=executor, **payments) as world:
+        world.api.add_user(OTHER_USER, OTHER_USER.lower(), team_id=OTHER_TEAM)
+        tenants = seed_tenants(world.db)
         root_logger.addHandler(records)
         try:
             harness = Harness(world, executor, records, tenants)
@@ -961,9 +918,6 @@ def open_harness(
             yield harness
         finally:
             root_logger.removeHandler(records)
-            stop()
-            executor.shutdown(wait=True)
-            db.dispose()
 
 
 # ----------------------------------------------------------------- strategies: values

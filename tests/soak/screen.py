@@ -3,29 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 from bot.local.blockkit import JSON, plain
-
-
-def _walk(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "text" and isinstance(value, str):
-                yield plain(value)
-            else:
-                yield from _walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
-
-
-def text_of(view: JSON | None) -> str:
-    """Every text of the view (title and blocks), links and bold marks resolved."""
-    if view is None:
-        return ""
-    return "\n".join(_walk({"title": view.get("title"), "blocks": view.get("blocks", [])}))
+from tests.slack.helpers import text_of
 
 
 def listed(view: JSON) -> dict[str, str]:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from bot.local import AppResponse
 from bot.local.blockkit import JSON
 from bot.local.driver import DriverError
+from tests.slack.helpers import text_of
 from tests.soak.client import AnswerLost, SoakDriver
 from tests.soak.ledger import CustomerEntry, Ledger, StripeBooking
-from tests.soak.screen import current_tab, listed, refunded_shown, row_ids, tab_total, text_of
+from tests.soak.screen import current_tab, listed, refunded_shown, row_ids, tab_total
 from tests.soak.tally import Tally
 from tests.stripe_server import StripeStandIn
 
