@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = None
     stripe_api_base: str | None = None
     smtp_url: SecretStr | None = None
+    # Bounds each SMTP step; a mail's lease and the outbox's patience follow from it (core.mail).
+    smtp_timeout_seconds: float = Field(default=10.0, ge=1.0, le=120.0)
     mail_from: str = "Customer Records <no-reply@example.com>"
     portal_url: str = "https://portal.example.com/login"
     public_base_url: str | None = None
@@ -201,6 +203,11 @@ class Settings(BaseSettings):
             raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
 
 
+def _secret(field: str) -> bool:
+    info = Settings.model_fields.get(field)
+    return info is None or "SecretStr" in str(info.annotation)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings, turning pydantic's errors into one ConfigError naming each variable."""
     try:
@@ -209,8 +216,13 @@ def load_settings(**overrides: object) -> Settings:
         problems = []
         for error in exc.errors():
             message = error["msg"].removeprefix("Value error, ")
-            # Checks across variables name the variables in their own message.
-            problems.append(
-                f"{str(error['loc'][0]).upper()}: {message}" if error["loc"] else message
-            )
+            if not error["loc"]:
+                # Checks across variables name the variables in their own message.
+                problems.append(message)
+                continue
+            field = str(error["loc"][0])
+            given = error.get("input")
+            if isinstance(given, str) and repr(given) not in message and not _secret(field):
+                message = f"{message}, not {given!r}"
+            problems.append(f"{field.upper()}: {message}")
         raise ConfigError("invalid configuration — " + "; ".join(problems)) from None

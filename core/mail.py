@@ -45,14 +45,25 @@ REDACTED = "[redacted]"
 MAX_ATTEMPTS = 30
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
-# How long a claimed mail is hidden from other workers. It must outlast one send (every
-# SMTP step is bounded by SmtpTransport's timeout); a worker that dies mid-send leaves
-# the mail to be retried once the lease runs out.
-LEASE = timedelta(minutes=5)
+# A send is at most about a dozen SMTP steps (connect, EHLO, STARTTLS, AUTH, MAIL, RCPT,
+# DATA, QUIT…), each bounded by SMTP_TIMEOUT_SECONDS; after it, recording the outcome waits
+# out a database outage (a restart, a failover) for as long again. A claimed mail is hidden
+# from other workers for longer than both together, so none sends it a second time, while a
+# worker that dies mid-send leaves the mail to be retried once the lease runs out. At the
+# default 10 s timeout: 2 min to send, 2 min to record, a 5 min lease.
+STEPS_PER_SEND = 12
+LEASE_PER_TIMEOUT = 30
 SYSTEM_ACTOR = "system"
-# How long a sent mail's outcome is retried while the database is unreachable (a restart,
-# a failover); well inside LEASE, so no other worker sends the mail again meanwhile.
-RECORD_PATIENCE = timedelta(minutes=2)
+
+
+def lease(settings: Settings) -> timedelta:
+    """How long a claimed mail stays hidden from other workers."""
+    return timedelta(seconds=LEASE_PER_TIMEOUT * settings.smtp_timeout_seconds)
+
+
+def record_patience(settings: Settings) -> timedelta:
+    """How long a sent mail's outcome is retried while the database is unreachable."""
+    return timedelta(seconds=STEPS_PER_SEND * settings.smtp_timeout_seconds)
 
 
 class MailTransport(Protocol):
@@ -119,7 +130,9 @@ def transport_from_settings(settings: Settings) -> MailTransport | None:
     Call it at start-up: a malformed SMTP_URL raises ValueError here, not at first send.
     """
     url = settings.smtp_url
-    return SmtpTransport(url.get_secret_value()) if url is not None else None
+    if url is None:
+        return None
+    return SmtpTransport(url.get_secret_value(), timeout=settings.smtp_timeout_seconds)
 
 
 def queue_welcome_mail(uow: UnitOfWork, customer: Customer, password: str) -> OutboxMail:
@@ -226,7 +239,7 @@ def _claim_next(db: Database) -> _Claimed | None:
             # mail (and the login in it) must go to the corrected address.
             mail.to_address = customer.email
         mail.attempts += 1
-        mail.next_attempt_at = now + LEASE
+        mail.next_attempt_at = now + lease(db.settings)
         return _Claimed(
             id=mail.id,
             kind=mail.kind,
@@ -382,11 +395,11 @@ def _deliver_one(
 
 
 def _record_sent(db: Database, mail: _Claimed) -> MailStatus | None:
-    """Record a mail the server accepted, waiting out a database outage of up to RECORD_PATIENCE.
+    """Record a mail the server accepted, waiting out a database outage (see record_patience).
 
     Left unrecorded, the mail would go out a second time once its lease ran out.
     """
-    deadline = time.monotonic() + RECORD_PATIENCE.total_seconds()
+    deadline = time.monotonic() + record_patience(db.settings).total_seconds()
     delay = 0.5
     while True:
         try:

@@ -116,6 +116,9 @@ class Stack:
             "STRIPE_API_KEY": API_KEY,
             "STRIPE_API_BASE": self.stripe.url,
             "SMTP_URL": self.smtp.url,
+            # The stand-in answers at once; a short timeout keeps a killed worker's mail lease
+            # (30 timeouts) inside the soak's drain.
+            "SMTP_TIMEOUT_SECONDS": "1",
             "MAIL_FROM": MAIL_FROM,
             "PORTAL_URL": "https://portal.example.test/login",
             "LOG_LEVEL": "INFO",

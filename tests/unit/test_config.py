@@ -113,6 +113,8 @@ def test_admin_ids_are_a_comma_separated_list(
         ("DEFAULT_REGION", "UK"),
         ("DEFAULT_REGION", "Britain"),
         ("LOG_LEVEL", "LOUD"),
+        ("SMTP_TIMEOUT_SECONDS", "0"),
+        ("SMTP_TIMEOUT_SECONDS", "ten"),
     ],
 )
 def test_malformed_value_is_a_startup_error_naming_the_variable(

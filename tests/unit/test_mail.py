@@ -21,12 +21,14 @@ from core.actor import Actor
 from core.db import Database
 from core.mail import (
     FIRST_RETRY,
-    LEASE,
     MAX_ATTEMPTS,
+    STEPS_PER_SEND,
     DeliveryReport,
     OutboxWorker,
     SmtpTransport,
     deliver_due,
+    lease,
+    record_patience,
     transport_from_settings,
 )
 from core.models import HistoryEntry, MailStatus, OutboxMail
@@ -449,7 +451,7 @@ def test_a_send_that_outlives_its_lease_does_not_cause_a_second_send(
         first = pool.submit(deliver_due, db, slow)
         assert slow.entered.wait(timeout=10)
         # The first worker is stuck past its lease, so a second one claims the mail.
-        clock.advance(seconds=LEASE.total_seconds() + 1)
+        clock.advance(seconds=lease(db.settings).total_seconds() + 1)
         second = pool.submit(deliver_due, db, retaker)
         assert retaker.entered.wait(timeout=10)
         # The stuck send gets through after all; the retry then fails.
@@ -465,6 +467,16 @@ def test_a_send_that_outlives_its_lease_does_not_cause_a_second_send(
     assert _actions(db, customer.uid) == ["created", "mail sent"]
     clock.advance(days=1)
     assert deliver_due(db, transport).handled == 0
+
+
+@pytest.mark.parametrize("timeout", [1.0, 10.0, 120.0])
+def test_the_lease_outlasts_a_whole_send_and_recording_it(db: Database, timeout: float) -> None:
+    settings = make_settings(db.url, smtp_url="smtp://127.0.0.1:2525", smtp_timeout_seconds=timeout)
+    transport = transport_from_settings(settings)
+    assert isinstance(transport, SmtpTransport)
+    assert transport.timeout == timeout
+    slowest_send = timedelta(seconds=STEPS_PER_SEND * timeout)
+    assert slowest_send + record_patience(settings) < lease(settings)
 
 
 class _WorkerKilled(BaseException):
@@ -488,7 +500,7 @@ def test_a_mail_claimed_by_a_worker_that_died_is_sent_after_the_lease(
         deliver_due(db, _DyingTransport())
 
     assert deliver_due(db, transport).handled == 0  # still leased to the dead worker
-    clock.advance(seconds=LEASE.total_seconds())
+    clock.advance(seconds=lease(db.settings).total_seconds())
     assert deliver_due(db, transport) == DeliveryReport(sent=1)
     assert len(smtp_server.messages) == 1
     assert _actions(db, customer.uid) == ["created", "mail sent"]
