@@ -91,10 +91,12 @@ class TaggedApp(App):
         """Handle one request with its request id, team and user set for logging."""
         # Bolt's middleware chain is a flat loop, not nested calls, so no middleware can
         # clear the id when the request is done; wrapping dispatch can, on every path.
-        # Bolt drops an ack when the listener fails after it; see bot/kept_ack.py.
-        req.context["ack"] = KeptAck()
+        # Bolt can lose an ack when the listener fails after it; see bot/kept_ack.py.
+        kept = KeptAck()
+        req.context["ack"] = kept
         with tagged(tag_for(req)):
-            return super().dispatch(req)
+            answer = super().dispatch(req)
+        return kept.response if kept.response is not None else answer
 
 
 def create_app(

@@ -5,6 +5,10 @@ slack_bolt's thread runner (1.30) handles a listener that raises *after* acking 
 10 ms), it then waits out Slack's 3 seconds and answers 404 "unhandled request", so Slack
 shows an error for an action that was acknowledged (and retries events). Keeping the first
 answer makes a failure after the ack cost only the failure itself, which `@app.error` reports.
+
+That is not quite enough: while the failing listener's thread swaps its interim 500 answer
+in and out, the request thread can read it as None at every check and still fall through to
+404 "unhandled request". So the app's dispatch answers with the kept ack whenever one was given.
 """
 
 from __future__ import annotations

@@ -10,8 +10,11 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
+from slack_bolt import BoltResponse
+from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_sdk import WebClient
 
 from bot.app import create_app
@@ -89,6 +92,26 @@ def test_a_failing_update_is_told_over_the_hub_and_the_next_click_works(world: W
         assert "Zoe Adams" in text_of(view)
     after(driver, driver.click("Archived"), "views.update")
     driver.wait_for_view(is_view(HUB, "No archived customers"))
+
+
+def test_an_acked_click_whose_answer_bolt_loses_is_still_answered_200(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bolt's thread runner returns None (hence 404 "unhandled request") when its request
+    # thread reads a failing listener's answer mid-swap; here it loses every answer.
+    original = ThreadListenerRunner.run
+
+    def losing(self: ThreadListenerRunner, *args: Any, **kwargs: Any) -> BoltResponse | None:
+        original(self, *args, **kwargs)
+        return None
+
+    seed(world.db, [("Zoe", "Adams")])
+    driver = world.staff
+    open_hub(driver)
+    monkeypatch.setattr(ThreadListenerRunner, "run", losing)
+    world.api.server_error("views.update")
+    shown = after(driver, driver.click("Archived"), "views.push")
+    assert "internal_error" in text_of(shown.params["view"])
 
 
 def test_a_chart_upload_slack_refuses_fails_plainly_and_the_retry_posts_once(
