@@ -29,7 +29,6 @@ from sqlalchemy.exc import DBAPIError
 from core.config import Settings
 from core.db import Database, UnitOfWork
 from core.models import Customer, MailStatus, OutboxMail, Workspace
-from core.security import verify_password
 from core.services import history
 
 log = logging.getLogger(__name__)
@@ -54,6 +53,7 @@ LONGEST_RETRY = timedelta(hours=1)
 STEPS_PER_SEND = 12
 LEASE_PER_TIMEOUT = 30
 SYSTEM_ACTOR = "system"
+STALE_LOGIN_REASON = "the password was changed before it went out, so it would not work"
 
 
 def lease(settings: Settings) -> timedelta:
@@ -171,6 +171,28 @@ def queue_welcome_mail(uow: UnitOfWork, customer: Customer, password: str) -> Ou
     return mail
 
 
+def drop_welcome_mail(uow: UnitOfWork, customer: Customer) -> int:
+    """Mark `customer`'s unsent welcome mail not sent, because their password was replaced.
+
+    Sending it would hand the customer a password that no longer works. Part of the caller's
+    transaction; a mail already being sent goes out all the same and is recorded as sent.
+    """
+    mails = uow.session.scalars(
+        select(OutboxMail).where(
+            OutboxMail.customer_id == customer.id,
+            OutboxMail.kind == WELCOME,
+            OutboxMail.status == MailStatus.PENDING,
+        )
+    ).all()
+    for mail in mails:
+        mail.status = MailStatus.NOT_SENT
+        mail.secret = None
+        mail.last_error = f"not sent: {STALE_LOGIN_REASON}"
+        detail = f"{mail.kind} mail to {mail.to_address} was not sent: {STALE_LOGIN_REASON}"
+        history.record(uow, SYSTEM_ACTOR, customer, "mail not sent", detail=detail)
+    return len(mails)
+
+
 @dataclass
 class DeliveryReport:
     """What one pass over the outbox did."""
@@ -211,7 +233,6 @@ class _Claimed:
     attempts: int
     created_at: datetime
     claimed_at: datetime
-    password_hash: str | None
 
     def render(self, secret: str) -> str:
         """The body as it goes out, with `secret` in the password slot."""
@@ -250,19 +271,7 @@ def _claim_next(db: Database) -> _Claimed | None:
             attempts=mail.attempts,
             created_at=mail.created_at,
             claimed_at=now,
-            password_hash=customer.password_hash if customer is not None else None,
         )
-
-
-def _password_replaced(mail: _Claimed) -> bool:
-    """Whether staff set a new password after the welcome mail was queued.
-
-    Mailing the initial password then would hand the customer one that no longer works.
-    Checked outside any transaction: argon2 is deliberately slow.
-    """
-    if mail.kind != WELCOME or mail.secret is None:
-        return False
-    return mail.password_hash is None or not verify_password(mail.password_hash, mail.secret)
 
 
 def _message(mail: _Claimed, sender: str) -> EmailMessage:
@@ -357,16 +366,6 @@ def _deliver_one(
         )
         return _finish(
             db, mail, MailStatus.NOT_SENT, reason="no mail server is configured (SMTP_URL)"
-        )
-    if _password_replaced(mail):
-        log.info(
-            "mail %s to %s not sent: the password in it was replaced", mail.id, mail.to_address
-        )
-        return _finish(
-            db,
-            mail,
-            MailStatus.NOT_SENT,
-            reason="the password was changed before it went out, so it would not work",
         )
     try:
         transport.send(_message(mail, db.settings.mail_from))

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.mail import queue_welcome_mail
+from core.mail import drop_welcome_mail, queue_welcome_mail
 from core.models import (
     Appointment,
     Base,
@@ -355,6 +355,8 @@ def edit_contact(
         raise _stale(customer) from None
     detail = "password changed" if "password" in changes else ""
     history.record(uow, actor.user_id, customer, "edited", changes=changes, detail=detail)
+    if new_hash is not None:
+        drop_welcome_mail(uow, customer)
     return _record(uow, customer)
 
 

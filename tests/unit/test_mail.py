@@ -379,17 +379,48 @@ def test_a_welcome_mail_whose_password_was_replaced_is_not_sent(
     customer = _create(db, admin)
     assert deliver_due(db, transport).retrying == 1
     _edit(db, admin, customer.uid, password=NEW_PASSWORD)
+    # The edit itself retires the mail: its secret is gone before any worker looks again.
+    mail = _only_mail(db)
+    assert (mail.status, mail.secret) == (MailStatus.NOT_SENT, None)
 
     smtp_server.up()
     _due_now(db, clock)
-    assert deliver_due(db, transport) == DeliveryReport(not_sent=1)
+    assert deliver_due(db, transport) == DeliveryReport()
 
     assert smtp_server.messages == []
-    mail = _only_mail(db)
-    assert (mail.status, mail.secret) == (MailStatus.NOT_SENT, None)
+    assert _actions(db, customer.uid) == ["created", "mail delayed", "edited", "mail not sent"]
     assert "password was changed" in _mail_entry(db, customer.uid, "mail not sent").detail
     _assert_secret_nowhere(db, PASSWORD, caplog)
     _assert_secret_nowhere(db, NEW_PASSWORD, caplog)
+
+
+def test_an_edit_that_keeps_the_password_keeps_the_welcome_mail(
+    db: Database, admin: Actor, smtp_server: SmtpServer, transport: SmtpTransport
+) -> None:
+    customer = _create(db, admin)
+    _edit(db, admin, customer.uid, mobile="+447700900123")
+
+    assert deliver_due(db, transport) == DeliveryReport(sent=1)
+    [received] = smtp_server.messages
+    assert f"Password: {PASSWORD}\n" in received.body
+
+
+def test_a_password_replaced_while_its_mail_is_being_sent_is_recorded_as_sent(
+    db: Database, admin: Actor, smtp_server: SmtpServer, transport: SmtpTransport
+) -> None:
+    customer = _create(db, admin)
+    gated = _Gated(transport)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sending = pool.submit(deliver_due, db, gated)
+        assert gated.entered.wait(timeout=10)
+        _edit(db, admin, customer.uid, password=NEW_PASSWORD)
+        gated.release.set()
+        assert sending.result(timeout=10) == DeliveryReport(sent=1)
+
+    # The mail left with the first password: the record says so rather than "not sent".
+    assert len(smtp_server.messages) == 1
+    assert _only_mail(db).status is MailStatus.SENT
+    assert _actions(db, customer.uid) == ["created", "edited", "mail not sent", "mail sent"]
 
 
 # -- several workers -------------------------------------------------------------------
