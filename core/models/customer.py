@@ -12,15 +12,17 @@ from core.models.base import Base, BigId, UTCDateTime, enum_type
 
 NAME_KEY_LENGTH = 201
 
-# Search machinery migration 0003 keeps outside the models, maintained by the database itself:
-# PostgreSQL's trigram indexes over expressions, SQLite's FTS5 table (and the shadow tables
-# FTS5 names after it) and per-status counts, both kept by triggers.
+# Search machinery migrations 0003 and 0005 keep outside the models, maintained by the
+# database itself: PostgreSQL's trigram and word-start indexes over expressions, SQLite's FTS5
+# table (and the shadow tables FTS5 names after it) and per-status counts, kept by triggers.
 SEARCH_INDEXES = frozenset(
     {
         "ix_customers_name_trgm",
-        "ix_customers_name_tail_trgm",
         "ix_customers_email_trgm",
         "ix_customers_mobile_trgm",
+        "ix_customers_second_word",
+        "ix_customers_email_start",
+        "ix_customers_third_words_trgm",
     }
 )
 SEARCH_TABLE = "customer_search"

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     and_,
     case,
     column,
@@ -26,6 +27,8 @@ from sqlalchemy import (
     select,
     table,
     tuple_,
+    union,
+    union_all,
 )
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
@@ -205,6 +208,10 @@ class _Condition:
     trigram: ColumnElement[bool] | None
     # SQLite: an FTS5 query finding at least every row the filter keeps.
     fts: str | None
+    # PostgreSQL: index lookups (migration 0005's B-tree ranges, holding the name keys, and
+    # trigrams) that together find at least every row kept, each read on its own. Thousands
+    # of rows in a range are found without reading the table.
+    narrowings: tuple[ColumnElement[bool], ...] = ()
 
 
 def _letters(text: str) -> str:
@@ -223,16 +230,28 @@ def _indexed_text(expression: ColumnElement[str]) -> ColumnElement[str]:
     return func.customer_search_text(expression)
 
 
-_name_tail = _indexed_text(
-    func.substr(_customers.c.name_key, func.strpos(_customers.c.name_key, literal_column("' '")))
-)
+def _second_words(name_key: ColumnElement[str]) -> ColumnElement[str]:
+    return func.customer_second_words(name_key, type_=String)
+
+
+def _third_words(name_key: ColumnElement[str]) -> ColumnElement[str]:
+    return func.customer_third_words(name_key, type_=String)
+
+
+def _prefix_range(expression: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """`expression` starts with `prefix`, as a range an index on it can read (code point order)."""
+    upper = _successor(prefix)
+    if upper is None:
+        return expression >= prefix
+    return and_(expression >= prefix, expression < upper)
 
 
 class _Conditions:
     """The filters of one search text, each with its index forms when the text allows them."""
 
-    def __init__(self, terms: Terms) -> None:
+    def __init__(self, terms: Terms, *, postgres: bool = False) -> None:
         self.terms = terms
+        self.postgres = postgres
 
     def matching(self) -> _Condition:
         terms = self.terms
@@ -258,14 +277,23 @@ class _Conditions:
     def later_word(self) -> _Condition:
         terms = self.terms
         word = " " + terms.folded
+
+        def plain(columns: Columns) -> ColumnElement[bool]:
+            return _later_word_starts(terms, columns)
+
         if not _searchable(word):
-            return _Condition(lambda columns: _later_word_starts(terms, columns), None, None)
-        return _Condition(
-            lambda columns: _later_word_starts(terms, columns),
-            # From the first space on, so a first name equal to the text is not a candidate.
-            _name_tail.like(f"% {_letters(terms.folded)}%"),
-            _phrase("name_tail", word),
-        )
+            return _Condition(plain, None, None)
+        if self.postgres:
+            name_key = _customers.c.name_key
+            third = _third_words(name_key)
+            second_word = _prefix_range(_second_words(name_key), terms.folded)
+            later = and_(
+                third.is_not(None), _indexed_text(third).like(f"% {_letters(terms.folded)}%")
+            )
+            return _Condition(plain, None, None, narrowings=(second_word, later))
+        # FTS5's name_tail runs from the first space on, so a first name equal to the text is
+        # not a candidate.
+        return _Condition(plain, None, _phrase("name_tail", word))
 
     def email_start(self) -> _Condition:
         terms = self.terms
@@ -274,7 +302,12 @@ class _Conditions:
         def plain(columns: Columns) -> ColumnElement[bool]:
             return and_(_email_starts(terms, columns), matches(terms, columns))
 
-        if not _searchable(" " + terms.folded) or matching.trigram is None:
+        if not _searchable(" " + terms.folded):
+            return _Condition(plain, None, None)
+        if self.postgres:
+            email: ColumnElement[str] = _customers.c.email.collate("C")
+            return _Condition(plain, None, None, narrowings=(_prefix_range(email, terms.folded),))
+        if matching.trigram is None:
             return _Condition(plain, None, None)
         return _Condition(
             plain,
@@ -323,6 +356,7 @@ class Finder:
         window: int = WINDOW,
         candidates: int = CANDIDATES,
         cap: int = COUNT_CAP,
+        walk: int = WALK,
     ) -> None:
         self.session = uow.session
         self.postgres = uow.session.get_bind().dialect.name == "postgresql"
@@ -330,6 +364,7 @@ class Finder:
         self.window = max(1, window)
         self.candidates = candidates
         self.cap = cap
+        self.walk = walk
 
     # -- the building blocks: ordered keys of one status ---------------------------------
 
@@ -438,24 +473,32 @@ class Finder:
             limit = self.candidates + 1
             sample = self._candidates(status, condition, limit, descending=descending, after=after)
             if sample is not None and len(sample) < limit:
-                return sorted(sample, reverse=descending)[offset : offset + count]  # all of them
+                # All of them (a row two lookups found is counted once only now).
+                return sorted(set(sample), reverse=descending)[offset : offset + count]
         elif after is not None:
             sample = [key for key in sample if (key < after if descending else key > after)]
         if sample is not None:
             # Plenty, read in table order, so spread over the names: the page ends by the
             # sample's own page end. Read on in name order if that is near; if far (the
-            # matches crowd into some other part of the list), fetch and sort them all.
-            sample = sorted(sample, reverse=descending)
+            # matches crowd into some other part of the list), have the indexes sort them.
+            sample = sorted(set(sample), reverse=descending)
             if offset + count <= len(sample):
                 end = sample[offset + count - 1]
-                far = self._span(status, descending, edge, end) > WALK
-                every = (
-                    self._candidates(status, condition, None, descending=descending, after=after)
+                far = self._span(status, descending, edge, end) > self.walk
+                leading = (
+                    self._candidates(
+                        status,
+                        condition,
+                        offset + count,
+                        descending=descending,
+                        after=after,
+                        leading=True,
+                    )
                     if far
                     else None
                 )
-                if every is not None:
-                    return sorted(every, reverse=descending)[offset : offset + count]
+                if leading is not None:
+                    return leading[offset:]
         plain = condition.plain(TABLE)
         if offset:
             # How many matches the window held before the page is unknown: read it all.
@@ -480,11 +523,39 @@ class Finder:
         *,
         descending: bool = False,
         after: Key | None = None,
+        leading: bool = False,
     ) -> list[Key] | None:
-        """Up to `limit` rows (after `after`) that `condition` keeps, in table order, found
-        through a text index; None when the index can't narrow the text down."""
+        """Up to `limit` rows (after `after`) that `condition` keeps, found through an index, in
+        table order (or the first ones in name order); None when no index narrows them down.
+
+        Unordered, a row several lookups find may be repeated."""
         where = self._where(status, descending, after, by_id=True)
-        if self.postgres and condition.trigram is not None:
+        if self.postgres and condition.narrowings:
+            parts = [
+                select(_customers.c.id, _customers.c.name_key).where(
+                    *where, narrowing, condition.plain(TABLE)
+                )
+                for narrowing in condition.narrowings
+            ]
+            if leading and limit is not None:
+                # Each lookup's first rows by name, sorted apart: a bounded sort each, instead
+                # of one over every row found. Materialised, so each is read through its own
+                # index, not by walking the name index until enough rows pass.
+                parts = [
+                    select(found.c.id, found.c.name_key)
+                    .order_by(*_ordered(found.c.name_key, found.c.id, descending))
+                    .limit(limit)
+                    for found in (
+                        part.cte(f"lookup{n}").prefix_with("MATERIALIZED")
+                        for n, part in enumerate(parts)
+                    )
+                ]
+            # A row two lookups find is one candidate. Unsorted, the parts are read in turn and
+            # only as far as the LIMIT, so a row may come twice: the limit counts rows read.
+            lookups = union(*parts) if leading else union_all(*parts)
+            gathered = lookups.cte("candidates").prefix_with("MATERIALIZED")
+            query = select(gathered.c.id, gathered.c.name_key)
+        elif self.postgres and condition.trigram is not None:
             # Materialised, so the planner gathers them through the trigram indexes instead of
             # walking the name index; a CTE is read lazily, so the LIMIT stops it early too.
             gathered = (
@@ -502,16 +573,19 @@ class Finder:
             )
         else:
             return None
+        if leading:
+            columns = query.selected_columns
+            query = query.order_by(*_ordered(columns[1], columns[0], descending))
         return self._keys(query.limit(limit))
 
     def _span(self, status: CustomerStatus, descending: bool, start: Key, end: Key) -> float:
-        """About how many index entries lie between `start` and `end` (up to WALK + 1)."""
+        """About how many index entries lie between `start` and `end` (up to the walk + 1)."""
         low, high = sorted([start.name_key, end.name_key])
         where = [*self._where(status, descending, None)]
         where += [_customers.c.name_key >= low, _customers.c.name_key <= high]
         if self.postgres:
             return self._planned_rows(select(literal(1)).where(*where))
-        inner = select(literal(1)).where(*where).limit(WALK + 1).subquery()
+        inner = select(literal(1)).where(*where).limit(self.walk + 1).subquery()
         return self.session.scalar(select(func.count()).select_from(inner)) or 0
 
     def _planned_rows(self, query: Select[Any]) -> float:
@@ -539,7 +613,7 @@ class Finder:
         if terms is None:
             return []
         limit = min(max(1, limit), MAX_PAGE_SIZE)
-        conditions = _Conditions(terms)
+        conditions = _Conditions(terms, postgres=self.postgres)
 
         def each(fetch: Callable[[CustomerStatus], list[Key]]) -> list[Key]:
             return list(heapq.merge(*(fetch(status) for status in statuses)))
@@ -671,7 +745,9 @@ class Finder:
         """As plain_list, but counted only up to the cap and reached by keyset when it can."""
         page, page_size = clamp(page, page_size)
         terms = Terms.parse(text)
-        condition = _Conditions(terms).matching() if terms is not None else None
+        condition = (
+            _Conditions(terms, postgres=self.postgres).matching() if terms is not None else None
+        )
         # Every match when there are few (then nothing else needs the database), else a
         # sample of them that tells the finder where the page ends.
         every: list[Key] | None = None

@@ -22,6 +22,7 @@ from core.actor import Actor
 from core.db import Database, UnitOfWork
 from core.migrations.runner import alembic_config
 from core.models import Customer, CustomerStatus, Role
+from core.models.customer import SEARCH_INDEXES
 from core.services.account import merge_customers
 from core.services.customer_search import (
     LETTERS,
@@ -53,9 +54,11 @@ from tests.conftest import make_settings
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
 # Finder settings that force each path on a handful of rows: a window of one row, a sample of
-# two candidates, a cap of three before totals become estimates; and the defaults.
+# two candidates, a cap of three before totals become estimates, matches beyond the window
+# counted as far (so the first are fetched in name order through the indexes); and the defaults.
 FINDERS = [
     {"window": 1, "candidates": 2, "cap": 3},
+    {"window": 1, "candidates": 2, "cap": 3, "walk": 0},
     {"window": 3, "candidates": 0, "cap": 1},
     {},
 ]
@@ -248,6 +251,46 @@ def test_short_and_long_queries_find_what_the_plain_search_finds(
                 for options in FINDERS:
                     found = Finder(uow, team, **options).search(query, statuses, 20)
                     assert _uids(found) == expected, (query, options)
+
+
+@pytest.fixture
+def crowd(db: Database) -> str:
+    """Many customers in each tier of one search ("smi"): a word, a later word, an email."""
+    rows: list[tuple[str, str, str, str, CustomerStatus]] = []
+    people = [
+        *[(f"Ann{n}", f"Smith{n}") for n in range(6)],  # second word
+        *[(f"Bo{n}", f"van Smit{n}") for n in range(4)],  # third word
+        *[(f"Smithy{n}", "Jones") for n in range(3)],  # first word
+        *[(f"Cy{n}", f"Kasmir{n}") for n in range(3)],  # inside a word
+        *[(f"Dee{n}", "Lo van de Smits") for n in range(2)],  # fourth word
+        *[(f"Abe{n}", "Smith Smithers") for n in range(3)],  # second and third word
+    ]
+    for n, (first, last) in enumerate(people):
+        status = CustomerStatus.ARCHIVED if n % 5 == 4 else CustomerStatus.ACTIVE
+        rows.append((first, last, f"p{n}@crowd.example", f"+4420{n:08d}", status))
+    for n in range(7):
+        rows.append(
+            (f"Eve{n}", "Hall", f"smi.{n}@crowd.example", f"+4421{n:08d}", CustomerStatus.ACTIVE)
+        )
+    rows += [
+        (f"Filler{n:03d}", "Person", f"f{n}@filler.example", f"+4422{n:08d}", CustomerStatus.ACTIVE)
+        for n in range(40)
+    ]
+    return _insert(db, rows)
+
+
+@pytest.mark.parametrize("query", ["smi", "SMIT", "sm", "van smi", "smi.", "n sm", "ith"])
+def test_crowded_tiers_are_read_in_name_order_as_the_plain_search_ranks_them(
+    db: Database, crowd: str, query: str
+) -> None:
+    with db.unit_of_work(readonly=True) as uow:
+        for status in (None, CustomerStatus.ACTIVE):
+            statuses = list(CustomerStatus) if status is None else [status]
+            for limit in (1, 3, 5, 20):
+                expected = _uids(plain_search(uow, crowd, query, status, limit))
+                for options in FINDERS:
+                    found = Finder(uow, crowd, **options).search(query, statuses, limit)
+                    assert _uids(found) == expected, (query, limit, options)
 
 
 def test_phone_digits_with_a_leading_trunk_zero_find_the_international_number(
@@ -464,9 +507,9 @@ def _load_demo(db: Database, team_id: str, count: int) -> None:
 
 TRIGRAM_INDEXES = {
     "ix_customers_name_trgm",
-    "ix_customers_name_tail_trgm",
     "ix_customers_email_trgm",
     "ix_customers_mobile_trgm",
+    "ix_customers_third_words_trgm",
 }
 
 
@@ -510,8 +553,9 @@ def _assert_trigram_lookups(conn: Any, statements: list[tuple[str, Any]]) -> Non
     for statement, parameters in asked:
         plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()
         used = _index_names((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
-        # (An email prefix may take the email's own b-tree, as good for it.)
-        assert used & {*TRIGRAM_INDEXES, "uq_customers_team_id_email"}, (statement, plan)
+        # (An email prefix may take the email's own b-tree, as good for it; word starts take
+        # migration 0005's ranges.)
+        assert used & {*SEARCH_INDEXES, "uq_customers_team_id_email"}, (statement, plan)
 
 
 @pytest.mark.postgres
