@@ -208,6 +208,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            # Several gunicorn workers write to one stream: the pid tells their lines apart.
+            "pid": record.process,
             "thread": record.threadName,
         }
         for key in ("request_id", "team_id", "user_id"):

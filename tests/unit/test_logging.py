@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -95,6 +96,7 @@ def test_each_record_is_one_json_object_with_the_documented_fields(
     assert line["message"] == "served /healthz in 3 ms"
     assert (line["level"], line["logger"]) == ("INFO", "core.test")
     assert line["time"].endswith("+00:00") and "T" in line["time"]
+    assert line["pid"] == os.getpid()
     # Outside an interaction there is no request to name.
     assert not {"request_id", "team_id", "user_id", "exception"} & set(line)
 
