@@ -23,7 +23,7 @@ from email.utils import format_datetime, parseaddr
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
 from core.config import Settings
@@ -171,26 +171,43 @@ def queue_welcome_mail(uow: UnitOfWork, customer: Customer, password: str) -> Ou
     return mail
 
 
-def drop_welcome_mail(uow: UnitOfWork, customer: Customer) -> int:
-    """Mark `customer`'s unsent welcome mail not sent, because their password was replaced.
+def retire_pending_mail(
+    uow: UnitOfWork, customer_id: int, reason: str, *, kind: str | None = None
+) -> list[tuple[str, str]]:
+    """Mark the customer's unsent mail (of `kind` only, if given) not sent, for `reason`.
 
-    Sending it would hand the customer a password that no longer works. Part of the caller's
-    transaction; a mail already being sent goes out all the same and is recorded as sent.
+    Part of the caller's transaction; a mail already being sent goes out all the same and is
+    then recorded as sent. Returns each retired mail's kind and address.
     """
-    mails = uow.session.scalars(
-        select(OutboxMail).where(
-            OutboxMail.customer_id == customer.id,
-            OutboxMail.kind == WELCOME,
-            OutboxMail.status == MailStatus.PENDING,
-        )
-    ).all()
-    for mail in mails:
-        mail.status = MailStatus.NOT_SENT
-        mail.secret = None
-        mail.last_error = f"not sent: {STALE_LOGIN_REASON}"
-        detail = f"{mail.kind} mail to {mail.to_address} was not sent: {STALE_LOGIN_REASON}"
+    conditions = [OutboxMail.customer_id == customer_id, OutboxMail.status == MailStatus.PENDING]
+    if kind is not None:
+        conditions.append(OutboxMail.kind == kind)
+    retired = uow.session.execute(
+        update(OutboxMail)
+        .where(*conditions)
+        .values(status=MailStatus.NOT_SENT, secret=None, last_error=f"not sent: {reason}")
+        .returning(OutboxMail.kind, OutboxMail.to_address)
+    )
+    return [(row.kind, row.to_address) for row in retired]
+
+
+def drop_welcome_mail(uow: UnitOfWork, customer: Customer) -> None:
+    """Retire `customer`'s unsent welcome mail, because their password was replaced.
+
+    Sending it would hand the customer a password that no longer works.
+    """
+    for kind, to_address in retire_pending_mail(uow, customer.id, STALE_LOGIN_REASON, kind=WELCOME):
+        detail = _not_sent(kind, to_address, STALE_LOGIN_REASON)
         history.record(uow, SYSTEM_ACTOR, customer, "mail not sent", detail=detail)
-    return len(mails)
+
+
+def _not_sent(kind: str, to_address: str, reason: str) -> str:
+    return f"{kind} mail to {to_address} was not sent: {reason}"
+
+
+def render_body(body: str, login: str, secret: str) -> str:
+    """A mail body as it goes out: the login and `secret` in their slots."""
+    return body.replace(LOGIN_SLOT, login).replace(SECRET_SLOT, secret)
 
 
 @dataclass
@@ -236,7 +253,7 @@ class _Claimed:
 
     def render(self, secret: str) -> str:
         """The body as it goes out, with `secret` in the password slot."""
-        return self.body.replace(LOGIN_SLOT, self.to_address).replace(SECRET_SLOT, secret)
+        return render_body(self.body, self.to_address, secret)
 
 
 def _claim_next(db: Database) -> _Claimed | None:
@@ -341,7 +358,7 @@ def _finish(
                 mail.sent_at = now
                 action, detail = "mail sent", f"{what} sent"
             elif status is MailStatus.NOT_SENT:
-                action, detail = "mail not sent", f"{what} was not sent: {reason}"
+                action, detail = "mail not sent", _not_sent(mail.kind, mail.to_address, reason)
             else:
                 action = "mail failed"
                 detail = f"{what} failed after {mail.attempts} attempt(s), giving up: {error}"

@@ -11,6 +11,7 @@ from sqlalchemy import Table, func, select, update
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from core.mail import retire_pending_mail
 from core.models import (
     Appointment,
     Base,
@@ -18,9 +19,7 @@ from core.models import (
     Customer,
     CustomerStatus,
     HistoryEntry,
-    MailStatus,
     Note,
-    OutboxMail,
     Pass,
     QuestionnaireResponse,
     Subscription,
@@ -245,15 +244,9 @@ def merge_customers(
         moved[tab] = result.rowcount
     # The source's portal login is retired with it, so mailing its initial password would
     # only confuse; the kept customer has a login of their own.
-    dropped = connection.execute(
-        update(OutboxMail)
-        .where(OutboxMail.customer_id == source.id, OutboxMail.status == MailStatus.PENDING)
-        .values(
-            status=MailStatus.NOT_SENT,
-            secret=None,
-            last_error=f"not sent: the customer was merged into UID {target.uid}",
-        )
-    ).rowcount
+    dropped = len(
+        retire_pending_mail(uow, source.id, f"the customer was merged into UID {target.uid}")
+    )
     now = uow.now()
     changes: dict[str, Any] = {"merged_into": [None, target.uid]}
     if source.status is not CustomerStatus.ARCHIVED:

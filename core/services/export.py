@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import Forbidden, NotFound
-from core.mail import LOGIN_SLOT, SECRET_SLOT
+from core.mail import render_body
 from core.models import (
     Appointment,
     AppointmentService,
@@ -308,9 +308,7 @@ def _mail(uow: UnitOfWork, uids: dict[int, str]) -> list[Json]:
             "kind": m.kind,
             "to": m.to_address,
             "subject": m.subject,
-            "body": m.body.replace(LOGIN_SLOT, m.to_address).replace(
-                SECRET_SLOT, PASSWORD_WITHHELD
-            ),
+            "body": render_body(m.body, m.to_address, PASSWORD_WITHHELD),
             "status": m.status.value,
             "attempts": m.attempts,
             "last_error": m.last_error,
