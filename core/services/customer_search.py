@@ -530,14 +530,16 @@ class Finder:
 
         Unordered, a row several lookups find may be repeated."""
         where = self._where(status, descending, after, by_id=True)
-        if self.postgres and condition.narrowings:
+        trigram = (condition.trigram,) if condition.trigram is not None else ()
+        narrowings = condition.narrowings or trigram
+        if self.postgres and narrowings:
             parts = [
                 select(_customers.c.id, _customers.c.name_key).where(
                     *where, narrowing, condition.plain(TABLE)
                 )
-                for narrowing in condition.narrowings
+                for narrowing in narrowings
             ]
-            if leading and limit is not None:
+            if len(parts) > 1 and leading and limit is not None:
                 # Each lookup's first rows by name, sorted apart: a bounded sort each, instead
                 # of one over every row found. Materialised, so each is read through its own
                 # index, not by walking the name index until enough rows pass.
@@ -552,18 +554,11 @@ class Finder:
                 ]
             # A row two lookups find is one candidate. Unsorted, the parts are read in turn and
             # only as far as the LIMIT, so a row may come twice: the limit counts rows read.
-            lookups = union(*parts) if leading else union_all(*parts)
+            lookups = parts[0] if len(parts) == 1 else (union if leading else union_all)(*parts)
+            # Materialised, so the planner gathers them through the indexes of the lookups
+            # instead of walking the name index; a CTE is read lazily, so the LIMIT stops it
+            # early too.
             gathered = lookups.cte("candidates").prefix_with("MATERIALIZED")
-            query = select(gathered.c.id, gathered.c.name_key)
-        elif self.postgres and condition.trigram is not None:
-            # Materialised, so the planner gathers them through the trigram indexes instead of
-            # walking the name index; a CTE is read lazily, so the LIMIT stops it early too.
-            gathered = (
-                select(_customers.c.id, _customers.c.name_key)
-                .where(*where, condition.trigram, condition.plain(TABLE))
-                .cte("candidates")
-                .prefix_with("MATERIALIZED")
-            )
             query = select(gathered.c.id, gathered.c.name_key)
         elif not self.postgres and condition.fts is not None:
             query = (
