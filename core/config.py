@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -205,7 +205,7 @@ class Settings(BaseSettings):
 
 def _secret(field: str) -> bool:
     info = Settings.model_fields.get(field)
-    return info is None or "SecretStr" in str(info.annotation)
+    return info is None or SecretStr in (info.annotation, *get_args(info.annotation))
 
 
 def load_settings(**overrides: object) -> Settings:
