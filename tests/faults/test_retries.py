@@ -11,10 +11,7 @@ from urllib.parse import urlencode
 
 from bot.local import AppResponse, SlackDriver
 from bot.local.signing import signed_headers
-from core.actor import Actor
-from core.models import Booking, OutboxMail, Role
-from core.services.bookings import book_event
-from core.services.checkout import StripePayment
+from core.models import Booking, OutboxMail
 from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     ZOE,
     Shop,
@@ -22,8 +19,8 @@ from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     redrawn,
     row_action,
     shop,
+    stripe_booking,
 )
-from tests.slack.conftest import ADMIN, TEAM
 from tests.slack.details_helpers import open_details
 from tests.slack.helpers import (
     FORM,
@@ -100,16 +97,7 @@ def test_a_booking_submission_and_its_retry_book_once(shop: Shop) -> None:
 
 
 def test_a_refund_retried_after_it_was_done_refunds_nothing_more(shop: Shop) -> None:
-    intent = shop.stripe.payment(1500)
-    with shop.db.unit_of_work() as uow:
-        booking_id = book_event(
-            uow,
-            Actor(TEAM, ADMIN, Role.ADMIN),
-            shop.uid,
-            shop.sessions["16"],
-            StripePayment(intent),
-            gateway=shop.stripe.gateway(),
-        ).id
+    booking_id, intent = stripe_booking(shop)
     driver = shop.world.admin
     open_details(driver, ZOE)
     form = row_action(driver, "booking_", booking_id, "Refund", REFUND)

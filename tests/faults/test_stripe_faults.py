@@ -9,12 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 import bot.app
-from core.actor import Actor
 from core.config import Settings
-from core.models import RefundState, Role
+from core.models import RefundState
 from core.payments import StripeGateway
-from core.services.bookings import book_event
-from core.services.checkout import StripePayment
 from tests.faults.stripe_proxy import StripeProxy
 from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     ZOE,
@@ -22,9 +19,9 @@ from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     refused,
     row_action,
     shop,
+    stripe_booking,
     submitted,
 )
-from tests.slack.conftest import ADMIN, TEAM
 from tests.slack.details_helpers import open_details
 from tests.stripe_server import (  # noqa: F401 - fixtures
     API_KEY,
@@ -56,20 +53,6 @@ def faulty(proxy: StripeProxy, shop: Shop) -> tuple[Shop, StripeProxy]:
     return shop, proxy
 
 
-def _stripe_booking(shop: Shop, amount: int = 1500) -> tuple[int, str]:
-    intent = shop.stripe.payment(amount)
-    with shop.db.unit_of_work() as uow:
-        row = book_event(
-            uow,
-            Actor(TEAM, ADMIN, Role.ADMIN),
-            shop.uid,
-            shop.sessions["16"],
-            StripePayment(intent),
-            gateway=shop.stripe.gateway(),
-        )
-    return row.id, intent
-
-
 def _refund_form(shop: Shop, booking_id: int) -> None:
     driver = shop.world.admin
     open_details(driver, ZOE)
@@ -90,7 +73,7 @@ def test_stripe_unreachable_tells_the_admin_then_the_retry_refunds_once(
     faulty: tuple[Shop, StripeProxy],
 ) -> None:
     shop, proxy = faulty
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     _refund_form(shop, booking_id)
     proxy.down()
     message = refused(shop.world.admin)["amount"]
@@ -109,7 +92,7 @@ def test_a_stripe_timeout_records_nothing_and_the_retry_refunds_once(
     faulty: tuple[Shop, StripeProxy],
 ) -> None:
     shop, proxy = faulty
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     _refund_form(shop, booking_id)
     proxy.fault = "stall"
     message = refused(shop.world.admin)["amount"]
@@ -128,7 +111,7 @@ def test_a_stripe_server_error_records_nothing_and_the_retry_refunds_once(
     faulty: tuple[Shop, StripeProxy],
 ) -> None:
     shop, proxy = faulty
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     _refund_form(shop, booking_id)
     proxy.fault = "fail"
     message = refused(shop.world.admin)["amount"]
@@ -146,7 +129,7 @@ def test_a_refund_whose_answer_was_lost_is_recorded_not_repeated(
     faulty: tuple[Shop, StripeProxy],
 ) -> None:
     shop, proxy = faulty
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     _refund_form(shop, booking_id)
     proxy.fault = "lose_answer"
     message = refused(shop.world.admin)["amount"]

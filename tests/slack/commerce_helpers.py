@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.local import AppResponse, SlackDriver
+from core.actor import Actor
 from core.db import Database
 from core.models import (
     Appointment,
@@ -29,14 +30,17 @@ from core.models import (
     PassType,
     PaymentMethod,
     RefundState,
+    Role,
     Subscription,
     SubscriptionPlan,
     SubscriptionState,
     Video,
     facilitator_services,
 )
+from core.services.bookings import book_event
+from core.services.checkout import StripePayment
 from tests.conftest import MutableClock
-from tests.slack.conftest import TEAM, World, running_world
+from tests.slack.conftest import ADMIN, TEAM, World, running_world
 from tests.slack.details_helpers import customer_id
 from tests.slack.helpers import DETAILS, JSON, acked, after, is_view, seed, text_of
 from tests.stripe_server import API_KEY, StripeStandIn
@@ -282,6 +286,21 @@ def shop(database_url: str, clock: MutableClock, stripe_server: StripeStandIn) -
 
 
 # ----------------------------------------------------------------- driving the forms
+
+
+def stripe_booking(shop: Shop, amount: int = 1500) -> tuple[int, str]:
+    """A booking of Zoë's paid through Stripe (a real payment in the stand-in): id and intent."""
+    intent = shop.stripe.payment(amount)
+    with shop.db.unit_of_work() as uow:
+        row = book_event(
+            uow,
+            Actor(TEAM, ADMIN, Role.ADMIN),
+            shop.uid,
+            shop.sessions["16"],
+            StripePayment(intent),
+            gateway=shop.stripe.gateway(),
+        )
+    return row.id, intent
 
 
 def open_form(driver: SlackDriver, button: str, callback_id: str, *needles: str) -> JSON:

@@ -9,20 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot import commerce_flow
-from core.actor import Actor
-from core.models import Booking, BookingState, PaymentMethod, RefundState, Role
-from core.services.bookings import book_event
-from core.services.checkout import StripePayment
+from core.models import Booking, BookingState, PaymentMethod, RefundState
 from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     ZOE,
     Shop,
     refused,
     row_action,
     shop,
+    stripe_booking,
     submitted,
     utc,
 )
-from tests.slack.conftest import ADMIN, TEAM
+from tests.slack.conftest import TEAM
 from tests.slack.details_helpers import (
     customer_id,
     details_after,
@@ -37,21 +35,6 @@ from tests.views_check import assert_valid_view
 REFUND = "booking_refund.submit"
 
 
-def _stripe_booking(shop: Shop, amount: int = 1500) -> tuple[int, str]:
-    """A booking of Zoë's paid through Stripe (a real payment in the stand-in): id and intent."""
-    intent = shop.stripe.payment(amount)
-    with shop.db.unit_of_work() as uow:
-        row = book_event(
-            uow,
-            Actor(TEAM, ADMIN, Role.ADMIN),
-            shop.uid,
-            shop.sessions["16"],
-            StripePayment(intent),
-            gateway=shop.stripe.gateway(),
-        )
-    return row.id, intent
-
-
 def _menu(view: JSON, booking_id: int) -> list[str]:
     (block,) = [b for b in view["blocks"] if b.get("block_id") == f"booking_{booking_id}"]
     return [o["text"]["text"] for o in block["accessory"]["options"]]
@@ -63,7 +46,7 @@ def _amount_field(form: JSON) -> JSON:
 
 
 def test_refund_in_part_then_in_full(shop: Shop) -> None:
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     driver = shop.world.admin
     open_details(driver, ZOE)
     form = row_action(driver, "booking_", booking_id, "Refund", REFUND, "Can still be refunded")
@@ -91,7 +74,7 @@ def test_refund_in_part_then_in_full(shop: Shop) -> None:
 
 
 def test_more_than_was_paid_or_nonsense_is_refused_under_the_amount(shop: Shop) -> None:
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     driver = shop.world.admin
     open_details(driver, ZOE)
     row_action(driver, "booking_", booking_id, "Refund", REFUND)
@@ -105,7 +88,7 @@ def test_more_than_was_paid_or_nonsense_is_refused_under_the_amount(shop: Shop) 
 
 
 def test_staff_are_told_only_admins_refund(shop: Shop) -> None:
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     driver = shop.world.staff
     open_details(driver, ZOE)
     response = driver.choose(
@@ -118,7 +101,7 @@ def test_staff_are_told_only_admins_refund(shop: Shop) -> None:
 
 
 def test_a_double_submitted_refund_refunds_once(shop: Shop) -> None:
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     driver = shop.world.admin
     open_details(driver, ZOE)
     form = row_action(driver, "booking_", booking_id, "Refund", REFUND)
@@ -137,7 +120,7 @@ def test_a_double_submitted_refund_refunds_once(shop: Shop) -> None:
 
 
 def test_twenty_concurrent_refund_clicks_refund_once(shop: Shop) -> None:
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     driver = shop.world.admin
     open_details(driver, ZOE)
     form = row_action(driver, "booking_", booking_id, "Refund", REFUND)
@@ -188,7 +171,7 @@ def test_a_stripe_refusal_is_shown_plainly_and_changes_nothing(shop: Shop) -> No
 def test_a_slow_refund_answers_at_once_and_shows_its_result(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    booking_id, intent = _stripe_booking(shop)
+    booking_id, intent = stripe_booking(shop)
     driver = shop.world.admin
     open_details(driver, ZOE)
     row_action(driver, "booking_", booking_id, "Refund", REFUND)
