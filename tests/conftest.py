@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,6 +88,22 @@ def _pg_admin_url(url: str) -> str:
     return make_url(url).set(database="postgres").render_as_string(hide_password=False)
 
 
+@contextmanager
+def scratch_database(base_url: str, name: str, *, owner: str | None = None) -> Iterator[str]:
+    """A new, empty database `name` on the server of `base_url`, dropped afterwards; its URL."""
+    admin = create_engine(_pg_admin_url(base_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else "")))
+        try:
+            yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test run (and xdist worker) only."""
@@ -98,25 +115,17 @@ def postgres_url() -> Iterator[str]:
             f"PostgreSQL tests skipped: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
         )
     name = f"crtest_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(_pg_admin_url(base), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {PG_ENV} is unreachable in CI: {type(exc).__name__}")
-        pytest.skip(f"PostgreSQL tests skipped: cannot reach {PG_ENV} ({type(exc).__name__})")
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    db = Database(make_settings(url))
-    db.upgrade()
-    db.dispose()
-    try:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_database(base, name))
+        except Exception as exc:
+            if os.environ.get("CI"):
+                pytest.fail(f"PostgreSQL at {PG_ENV} is unreachable in CI: {type(exc).__name__}")
+            pytest.skip(f"PostgreSQL tests skipped: cannot reach {PG_ENV} ({type(exc).__name__})")
+        db = Database(make_settings(url))
+        db.upgrade()
+        db.dispose()
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def reset_postgres(db: Database) -> None:

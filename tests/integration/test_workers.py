@@ -26,8 +26,7 @@ from urllib.parse import urlsplit
 
 import psutil
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from bot.local import AppResponse, LocalSlackAPI, SlackDriver
 from bot.local.signing import signed_headers
@@ -36,7 +35,7 @@ from core.config import Settings
 from core.db import Database
 from core.models import Customer, CustomerStatus, MailStatus, OutboxMail, Role
 from core.services.customers import CustomerInput, create_customer
-from tests.conftest import PG_ENV, make_settings
+from tests.conftest import PG_ENV, make_settings, scratch_database
 from tests.slack.helpers import (
     DETAILS,
     FORM,
@@ -73,21 +72,8 @@ def database_url() -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"needs PostgreSQL: set {PG_ENV} (several workers do not run on SQLite)")
-    name = f"crworkers_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        make_url(base).set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(base).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_database(base, f"crworkers_{uuid.uuid4().hex[:10]}") as url:
+        yield url
 
 
 def _free_port() -> int:

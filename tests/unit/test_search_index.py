@@ -6,7 +6,6 @@ import json
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ from core.services.customers import (
 )
 from core.services.demo import load_demo_customers
 from core.services.workspaces import ensure_workspace
-from tests.conftest import make_settings
+from tests.conftest import make_settings, scratch_database
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -577,21 +576,8 @@ def test_the_database_function_turns_punctuation_into_letters_as_python_does(
         assert unicodedata.normalize("NFKD", letter) != letter
 
 
-@contextmanager
-def _scratch_postgres(postgres_url: str, owner: str = "postgres") -> Iterator[str]:
-    """A new empty database on the test server, dropped afterwards; its URL."""
-    name = f"crtest_search_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        make_url(postgres_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{owner}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def _scratch_name() -> str:
+    return f"crtest_search_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
@@ -600,7 +586,7 @@ def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    with _scratch_postgres(database_url) as url:
+    with scratch_database(database_url, _scratch_name(), owner="postgres") as url:
         yield url
 
 
@@ -656,7 +642,7 @@ def test_without_rights_to_create_pg_trgm_the_migration_says_what_to_run(postgre
     with admin.connect() as conn:
         conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
     try:
-        with _scratch_postgres(postgres_url) as url:
+        with scratch_database(postgres_url, _scratch_name(), owner="postgres") as url:
             # May create tables and functions, but not extensions (no CREATE on the database).
             owner = create_engine(url, isolation_level="AUTOCOMMIT")
             with owner.connect() as conn:
