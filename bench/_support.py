@@ -27,10 +27,10 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.app import create_app
 from bot.local import AppResponse, Call, LocalSlackAPI, SlackDriver, serve_wsgi
-from bot.web import EVENTS_PATH, create_wsgi_app
+from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.config import Settings
 from core.db import Database
-from core.services.demo import load_demo_customers
+from core.demo.customers import load_demo_customers
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_URL_ENV = "BENCH_DATABASE_URL"

@@ -45,9 +45,9 @@ from bot.views.hub import TAB_ACTION_PREFIX as HUB_TAB_PREFIX
 from bot.views.origin import Tab
 from bot.views.tabs import TAB_ACTION_PREFIX as DETAILS_TAB_PREFIX
 from core.db import Database
+from core.demo.customers import load_demo_history
 from core.models import Booking, Customer
 from core.security import generate_password, hash_password
-from core.services.demo import load_demo_history
 
 QUICK = {"customers": 2_000, "samples": 5}
 # Demo customers given a year of history, one of whom has their details' tabs switched.

@@ -50,9 +50,9 @@ from bench._support import (
     settings_for,
     write_results,
 )
-from bot.deps import Deps
-from bot.details_surface import render_details
+from bot.context.deps import Deps
 from bot.local import AppResponse
+from bot.surfaces.customer_details import render_details
 from bot.views.hub import ROW_MENU_ACTION
 from bot.views.origin import Tab
 from bot.views.tabs import (
@@ -64,9 +64,12 @@ from bot.views.tabs import (
     DetailsMeta,
 )
 from core.actor import Actor
+from core.adapters.charts import render_sales_chart, sales_chart_title
 from core.chart_links import CHARTS_PATH
-from core.charts import render_sales_chart, sales_chart_title
 from core.db import Database, UnitOfWork
+from core.demo.catalog import DEMO_ANSWERS, DEMO_CATALOG
+from core.demo.customers import load_demo_history
+from core.demo.history import DEMO_STAFF
 from core.models import (
     Appointment,
     AppointmentState,
@@ -93,9 +96,6 @@ from core.services.account import list_history
 from core.services.bookings import list_bookings
 from core.services.catalog import CatalogIds, sync_catalog
 from core.services.customers import name_key, new_uid
-from core.services.demo import load_demo_history
-from core.services.demo_catalog import DEMO_ANSWERS, DEMO_CATALOG
-from core.services.demo_history import DEMO_STAFF
 from core.services.sales import SalesSeries, monthly_sales
 from core.services.workspaces import ensure_workspace
 
@@ -124,7 +124,7 @@ METHOD_NOTE = (
     "listener's ack() every 10 ms, so acks take 10 ms or more. App, stand-in and driver share "
     "one Python process on loopback (serve_wsgi, the test server). Service calls are timed "
     "alone, each in its own read-only unit of work. Cold chart renders run in a fresh "
-    "interpreter, timed inside it from before `import core.charts` to the PNG bytes."
+    "interpreter, timed inside it from before `import core.adapters.charts` to the PNG bytes."
 )
 
 # -- the customer with 5,000 bookings --------------------------------------------------------
@@ -799,13 +799,13 @@ def _bench(loaded: Loaded, samples: int, series_out: list[SalesSeries]) -> dict[
 
 # -- the chart --------------------------------------------------------------------------------
 
-# Runs in a fresh interpreter: the clock starts before core.charts is imported, and the first
-# render imports matplotlib (core.charts defers that), so both are in the cold time.
+# Runs in a fresh interpreter: the clock starts before core.adapters.charts is imported, and the first
+# render imports matplotlib (core.adapters.charts defers that), so both are in the cold time.
 COLD_SCRIPT = """
 import json, sys, time
 started = time.perf_counter()
 from datetime import date
-from core.charts import render_sales_chart
+from core.adapters.charts import render_sales_chart
 from core.services.sales import SalesSeries
 imported = time.perf_counter()
 deferred = "matplotlib" not in sys.modules

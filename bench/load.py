@@ -53,10 +53,10 @@ from bench._support import (
 )
 from bot.local import AppResponse, LocalSlackAPI, SlackDriver
 from bot.local.slack_api import JSON
+from bot.transport.wsgi import EVENTS_PATH
 from bot.views.customer_form import CALLBACK_ID as FORM_CALLBACK_ID
 from bot.views.hub import OPEN_ACTION
 from bot.views.tabs import TAB_LABELS
-from bot.web import EVENTS_PATH
 from core.config import Settings
 from core.db import Database
 from core.security import generate_password

@@ -49,12 +49,12 @@ from bench._support import (
 )
 from core.actor import Actor
 from core.db import Database, UnitOfWork
+from core.demo import customers as demo
+from core.demo.customers import _Generator
 from core.migrations.runner import alembic_config
 from core.models import CustomerStatus, Role
-from core.services import demo
 from core.services.customer_search import Finder, plain_list, plain_search
 from core.services.customers import UID_ALPHABET, UID_LENGTH, list_customers, search_customers
-from core.services.demo import _Generator
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DATABASES = ("sqlite", "postgresql")

@@ -52,11 +52,11 @@ from bench._support import (
     write_results,
 )
 from bot.local import LocalSlackAPI
+from bot.transport.wsgi import EVENTS_PATH
 from bot.views.tabs import TAB_LABELS
-from bot.web import EVENTS_PATH
 from core.config import Settings
 from core.db import Database
-from core.services.demo import load_demo_customers, load_demo_history
+from core.demo.customers import load_demo_customers, load_demo_history
 
 QUICK = {"runs": 2, "interactions": 30, "customers": 500}
 CLI = [str(Path(sys.executable).with_name("customer-bot"))]
@@ -76,7 +76,7 @@ LOAD_SERVERS = {
 GC_PROBE = """
 import gc, json, statistics, time
 from bot.app import create_app
-from bot.server import pool_options
+from bot.transport.server import pool_options
 from core.config import Settings
 from core.db import Database
 

@@ -15,7 +15,6 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.access import GuestCheck, access_middleware
 from bot.actions import (
     account,
     appointments,
@@ -32,16 +31,17 @@ from bot.actions import (
     videos,
 )
 from bot.commands import customers
-from bot.deps import Deps
+from bot.context.access import GuestCheck, access_middleware
+from bot.context.deps import Deps
 from bot.events import app_home, uninstall
-from bot.inbound import malformed
-from bot.kept_ack import KeptAck
 from bot.logging_setup import ContextExecutor, tag_for, tagged
-from bot.oauth import oauth_options
-from bot.unavailable import database_unavailable, tell_database_down, tell_slack_failed
+from bot.surfaces.unavailable import database_unavailable, tell_database_down, tell_slack_failed
+from bot.transport.inbound import malformed
+from bot.transport.kept_ack import KeptAck
+from bot.transport.oauth import oauth_options
+from core.adapters.payments import gateway_from_settings
 from core.config import Settings
 from core.db import Database
-from core.payments import gateway_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class TaggedApp(App):
         """Handle one request with its request id, team and user set for logging."""
         # Bolt's middleware chain is a flat loop, not nested calls, so no middleware can
         # clear the id when the request is done; wrapping dispatch can, on every path.
-        # Bolt can lose an ack when the listener fails after it; see bot/kept_ack.py.
+        # Bolt can lose an ack when the listener fails after it; see bot/transport/kept_ack.py.
         kept = KeptAck()
         req.context["ack"] = kept
         with tagged(tag_for(req)):

@@ -21,16 +21,17 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.logging_setup import configure_logging
 from core.actor import Actor
-from core.config import RunMode, Settings, load_settings
-from core.db import Database
-from core.errors import ConfigError, DomainError
-from core.mail import (
+from core.adapters.mail import (
     DeliveryReport,
     MailTransport,
     OutboxWorker,
     deliver_due,
     transport_from_settings,
 )
+from core.config import RunMode, Settings, load_settings
+from core.db import Database
+from core.demo.customers import DemoSummary, load_demo_customers, load_demo_history
+from core.errors import ConfigError, DomainError
 from core.migrations.runner import current_revision
 from core.models import CustomerStatus, Role
 from core.services.catalog_import import EXAMPLE_CATALOG, import_catalog, read_catalog_text
@@ -38,7 +39,6 @@ from core.services.customers import (
     CustomerRecord,
     search_customers,
 )
-from core.services.demo import DemoSummary, load_demo_customers, load_demo_history
 from core.services.export import export_customer
 from core.services.paging import MAX_PAGE_SIZE
 from core.services.workspaces import LOCAL_TEAM_ID, team_ids
@@ -450,7 +450,7 @@ def serve(
     ] = 1,
 ) -> None:
     """Run against Slack: Socket Mode when SLACK_APP_TOKEN is set, else --http."""
-    from bot.server import serve_http, serve_socket_mode
+    from bot.transport.server import serve_http, serve_socket_mode
 
     settings = _settings()
     try:

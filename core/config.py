@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = None
     stripe_api_base: str | None = None
     smtp_url: SecretStr | None = None
-    # Bounds each SMTP step; a mail's lease and the outbox's patience follow from it (core.mail).
+    # Bounds each SMTP step; a mail's lease and the outbox's patience follow from it (core.adapters.mail).
     smtp_timeout_seconds: float = Field(default=10.0, ge=1.0, le=120.0)
     mail_from: str = "Customer Records <no-reply@example.com>"
     portal_url: str = "https://portal.example.com/login"

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from core.payments import StripeGateway
+from core.adapters.payments import StripeGateway
 
 HOST = "127.0.0.1"
 # Any key starting with sk_ satisfies the stand-in; a fake one keeps real keys out of tests.

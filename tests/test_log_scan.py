@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from core.actor import Actor
+from core.adapters.mail import LOGIN_SLOT, SECRET_SLOT, queue_welcome_mail
 from core.db import Database
-from core.mail import LOGIN_SLOT, SECRET_SLOT, queue_welcome_mail
 from core.models import Role
 from core.security import generate_password, hash_password
 from tests.conftest import make_settings
@@ -88,9 +88,9 @@ def test_our_code_may_not_log_a_token_at_all_a_library_only_unredacted() -> None
     scan = LogScan()
     token = "xoxb-1234-5678-oauthresponse"
     scan.capture(_record(f"response body: access_token={token}", name="slack_sdk.web"))
-    scan.capture(_record(f"installed with {token}", name="bot.oauth"))
+    scan.capture(_record(f"installed with {token}", name="bot.transport.oauth"))
     scan.check("t")
-    assert scan.findings == ["t: logger 'bot.oauth': a secret-shaped string (xoxb-123…)"]
+    assert scan.findings == ["t: logger 'bot.transport.oauth': a secret-shaped string (xoxb-123…)"]
 
 
 def test_a_value_is_checked_for_a_few_tests_then_forgotten() -> None:

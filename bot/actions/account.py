@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.deps import actor_of, deps_of
-from bot.details_surface import details_of, first_action, show_details
-from bot.hub_surface import show_hub
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.customer_details import details_of, first_action, show_details
+from bot.surfaces.hub import show_hub
 from bot.views.customer_details import ARCHIVE_ACTION, OPEN_ACTION, UNDO_ACTION
 from bot.views.notice import Notice
 from bot.views.tabs import DetailsMeta

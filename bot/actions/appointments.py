@@ -9,7 +9,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.commerce_flow import (
+from bot.context.deps import Deps, actor_of, deps_of
+from bot.surfaces.commerce import (
     Done,
     Opening,
     Outcome,
@@ -20,8 +21,7 @@ from bot.commerce_flow import (
     refuse_now,
     row_of,
 )
-from bot.deps import Deps, actor_of, deps_of
-from bot.views.appointment_forms import (
+from bot.views.appointments import (
     BOOK_CALLBACK,
     BOOK_DAY_ACTION,
     BOOK_PREFIX,

@@ -8,7 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.commerce_flow import (
+from bot.context.deps import Deps, actor_of, deps_of
+from bot.surfaces.commerce import (
     Done,
     Opening,
     Outcome,
@@ -19,8 +20,7 @@ from bot.commerce_flow import (
     refuse_now,
     row_of,
 )
-from bot.deps import Deps, actor_of, deps_of
-from bot.views.booking_forms import (
+from bot.views.bookings import (
     AMOUNT_BLOCK,
     BOOK_CALLBACK,
     BOOK_OCCURRENCE_ACTION,

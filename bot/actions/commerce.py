@@ -9,9 +9,9 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.actions import appointments, bookings, passes, subscriptions, videos
-from bot.commerce_flow import Opening
-from bot.deps import Deps, actor_of, deps_of
-from bot.details_surface import first_action, show_details
+from bot.context.deps import Deps, actor_of, deps_of
+from bot.surfaces.commerce import Opening
+from bot.surfaces.customer_details import first_action, show_details
 from bot.views.commerce import CONFIRM_CALLBACK, CommerceMeta
 from bot.views.notice import Notice
 from bot.views.origin import Tab

@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.deps import actor_of, deps_of
-from bot.hub_surface import show_hub
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.hub import show_hub
 from bot.views.blocks import modal, section
-from bot.views.confirmations import DELETE_CALLBACK_ID, DeleteMeta
+from bot.views.customer_delete import DELETE_CALLBACK_ID, DeleteMeta
 from bot.views.notice import Notice
 from core.errors import DomainError
 from core.services import customers

@@ -10,9 +10,9 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.chart_upload import post_chart
-from bot.deps import actor_of, deps_of
-from bot.details_surface import (
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.charts import post_chart
+from bot.surfaces.customer_details import (
     details_of,
     details_or_gone,
     first_action,

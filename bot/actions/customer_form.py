@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.deps import actor_of, deps_of
-from bot.details_surface import show_details
-from bot.hub_surface import render_hub, show_hub
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.customer_details import show_details
+from bot.surfaces.hub import render_hub, show_hub
 from bot.views.blocks import modal, section
 from bot.views.customer_details import DetailsMeta
 from bot.views.customer_form import CALLBACK_ID, FIELDS, FormMeta, customer_form, submitted_values

@@ -8,10 +8,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.deps import actor_of, deps_of
-from bot.details_surface import render_details
-from bot.hub_surface import origin_of, render_hub, show_hub
-from bot.views.confirmations import DeleteMeta, delete_confirmation
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.customer_details import render_details
+from bot.surfaces.hub import origin_of, render_hub, show_hub
+from bot.views.customer_delete import DeleteMeta, delete_confirmation
 from bot.views.customer_details import DetailsMeta
 from bot.views.customer_form import FormMeta, customer_form, record_values
 from bot.views.hub import CALLBACK_ID as HUB_CALLBACK_ID

@@ -9,9 +9,9 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import actor_of, deps_of
-from bot.details_surface import details_of, first_action, show_details
-from bot.hub_surface import show_hub
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.customer_details import details_of, first_action, show_details
+from bot.surfaces.hub import show_hub
 from bot.views.blocks import modal, section
 from bot.views.customer_details import MERGE_ACTION
 from bot.views.merge import (

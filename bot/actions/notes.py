@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.deps import actor_of, deps_of
-from bot.details_surface import details_of, first_action, show_details
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.customer_details import details_of, first_action, show_details
 from bot.views.notes import (
     ADD_ACTION,
     CONTENT_BLOCK,

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.deps import actor_of, deps_of
-from bot.details_surface import details_of, first_action, gone_view, show_details
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.customer_details import details_of, first_action, gone_view, show_details
 from bot.views.notice import Notice
 from bot.views.origin import Tab
 from bot.views.payload import as_row_id, state_values

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.commerce_flow import Opening, row_of
-from bot.deps import Deps
+from bot.context.deps import Deps
+from bot.surfaces.commerce import Opening, row_of
 from bot.views.origin import Tab
-from bot.views.subscription_forms import changed_notice, suspend_confirmation
+from bot.views.subscriptions import changed_notice, suspend_confirmation
 from core.actor import Actor
+from core.adapters.payments import PaymentGateway
 from core.db import UnitOfWork
 from core.errors import DomainError
-from core.payments import PaymentGateway
 from core.services import subscriptions
 from core.services.subscriptions import SubscriptionRow
 

@@ -8,7 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.commerce_flow import (
+from bot.context.deps import Deps, actor_of, deps_of
+from bot.surfaces.commerce import (
     Done,
     Opening,
     Outcome,
@@ -18,7 +19,6 @@ from bot.commerce_flow import (
     refuse_now,
     row_of,
 )
-from bot.deps import Deps, actor_of, deps_of
 from bot.views.commerce import (
     CommerceMeta,
     FormValues,
@@ -29,7 +29,7 @@ from bot.views.commerce import (
     whole_number,
 )
 from bot.views.origin import Tab
-from bot.views.video_forms import (
+from bot.views.videos import (
     ASSIGN_CALLBACK,
     ASSIGN_PREFIX,
     DAYS_BLOCK,

@@ -9,9 +9,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.chart_upload import CHART_USAGE, chart_command
-from bot.deps import actor_of, deps_of
-from bot.hub_surface import render_hub
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.charts import CHART_USAGE, chart_command
+from bot.surfaces.hub import render_hub
 from bot.views.blocks import escape
 from bot.views.customer_form import FormMeta, customer_form
 from bot.views.hub import SEARCH_MAX, HubState

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.deps import actor_of, deps_of
-from bot.hub_surface import render_hub
+from bot.context.deps import actor_of, deps_of
+from bot.surfaces.hub import render_hub
 from bot.views.hub import HubState
 
 

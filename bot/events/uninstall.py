@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.deps import deps_of
+from bot.context.deps import deps_of
 from core.services.workspaces import disable_workspace
 
 log = logging.getLogger(__name__)

@@ -24,15 +24,15 @@ from bot.local.http import serve_wsgi
 from bot.local.render import render_confirm, render_message, render_view, view_title
 from bot.local.slack_api import LocalSlackAPI, Message
 from bot.logging_setup import logging_to_file
-from bot.web import EVENTS_PATH, create_wsgi_app
+from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.actor import Actor
+from core.adapters.mail import OutboxWorker, transport_from_settings
 from core.config import Settings
 from core.db import Database
+from core.demo.customers import load_demo_customers, load_demo_history
 from core.errors import ConfigError
-from core.mail import OutboxWorker, transport_from_settings
 from core.models import Role
 from core.services.customers import customer_count
-from core.services.demo import load_demo_customers, load_demo_history
 from core.services.staff import add_staff, resolve_actor
 from core.services.workspaces import LOCAL_TEAM_ID
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from core.charts import chart_data
+from core.adapters.charts import chart_data
 from core.services.sales import SalesSeries
 
 BAR_WIDTH = 6

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Table, func, select, update
 
 from core.actor import Actor
+from core.adapters.mail import retire_pending_mail
 from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from core.mail import retire_pending_mail
 from core.models import (
     Appointment,
     Base,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.actor import Actor
+from core.adapters.payments import PaymentGateway
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.formatting import format_duration, format_when
@@ -22,7 +23,6 @@ from core.models import (
     PaymentMethod,
     facilitator_services,
 )
-from core.payments import PaymentGateway
 from core.services import history
 from core.services.checkout import (
     PaymentChoice,

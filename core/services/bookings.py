@@ -10,6 +10,7 @@ from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.actor import Actor
+from core.adapters.payments import PaymentGateway
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.formatting import format_money, format_when
@@ -23,7 +24,6 @@ from core.models import (
     PaymentMethod,
     RefundState,
 )
-from core.payments import PaymentGateway
 from core.services import history
 from core.services.checkout import (
     PaymentChoice,

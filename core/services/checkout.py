@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 
 from core.actor import Actor
+from core.adapters.payments import PaymentGateway, PaymentIntentInfo, require_gateway
 from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.formatting import format_credits, format_date, format_money, format_when
@@ -28,7 +29,6 @@ from core.models import (
     PaymentMethod,
     VideoPurchase,
 )
-from core.payments import PaymentGateway, PaymentIntentInfo, require_gateway
 from core.services.catalog import LocalTimeError, local_to_utc
 from core.services.customers import lock_owner
 

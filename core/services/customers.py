@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.actor import Actor
+from core.adapters.mail import drop_welcome_mail, queue_welcome_mail
 from core.db import UnitOfWork
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from core.mail import drop_welcome_mail, queue_welcome_mail
 from core.models import (
     Appointment,
     Base,

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from core.actor import Actor
+from core.adapters.mail import render_body
 from core.db import UnitOfWork
 from core.errors import Forbidden, NotFound
-from core.mail import render_body
 from core.models import (
     Appointment,
     AppointmentService,

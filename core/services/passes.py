@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from core.actor import Actor
+from core.adapters.payments import PaymentGateway
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.formatting import format_credits, format_date
 from core.models import Customer, Pass, PassState, PassType, PaymentMethod
-from core.payments import PaymentGateway
 from core.services import history
 from core.services.checkout import (
     ManualPayment,

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core.actor import Actor
+from core.adapters.payments import PaymentGateway, RefundInfo, require_gateway
 from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.formatting import format_money
 from core.models import Booking, Customer, PaymentMethod, RefundState
-from core.payments import PaymentGateway, RefundInfo, require_gateway
 from core.services import history
 from core.services.customers import lock_owner
 

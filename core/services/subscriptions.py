@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from core.actor import Actor
+from core.adapters.payments import PaymentGateway, require_gateway
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound
 from core.formatting import format_date
 from core.models import Customer, Subscription, SubscriptionPlan, SubscriptionState
-from core.payments import PaymentGateway, require_gateway
 from core.services import history
 from core.services.customers import lock_owner
 from core.services.paging import Page, fetch_page

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from core.adapters.mail import OutboxWorker, SmtpTransport
 from core.db import Database
-from core.mail import OutboxWorker, SmtpTransport
 from core.models import Customer, HistoryEntry, MailStatus, OutboxMail
 from core.services import customers
 from core.services.customers import CustomerInput

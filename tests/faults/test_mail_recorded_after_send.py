@@ -10,8 +10,8 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
+from core.adapters.mail import SmtpTransport, deliver_due
 from core.db import Database
-from core.mail import SmtpTransport, deliver_due
 from core.models import MailStatus, OutboxMail
 from core.services import customers
 from core.services.account import merge_customers

@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from bot.app import create_app
 from bot.local.driver import SlackDriver
 from bot.local.http import serve_wsgi
-from bot.web import create_wsgi_app
+from bot.transport.wsgi import create_wsgi_app
 from core.db import Database
 from tests.conftest import make_settings
 from tests.slack.conftest import STAFF, TEAM, World, world  # noqa: F401 - fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.mail import FIRST_RETRY, SmtpTransport, deliver_due
+from core.adapters.mail import FIRST_RETRY, SmtpTransport, deliver_due
 from core.models import MailStatus, OutboxMail
 from tests.conftest import MutableClock
 from tests.slack.conftest import World, world  # noqa: F401 - fixture

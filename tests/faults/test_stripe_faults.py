@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 import bot.app
+from core.adapters.payments import StripeGateway
 from core.config import Settings
 from core.models import RefundState
-from core.payments import StripeGateway
 from tests.faults.stripe_proxy import StripeProxy
 from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     ZOE,

@@ -15,7 +15,7 @@ from bot.app import create_app
 from bot.local.driver import SlackDriver
 from bot.local.http import serve_wsgi
 from bot.local.slack_api import LocalSlackAPI
-from bot.web import create_wsgi_app
+from bot.transport.wsgi import create_wsgi_app
 from core.actor import Actor
 from core.db import Database
 from core.models import Role

@@ -15,11 +15,11 @@ from matplotlib.figure import Figure
 from PIL import Image
 from sqlalchemy import select
 
-import core.charts
-from bot.web import EVENTS_PATH
+import core.adapters.charts
+from bot.transport.wsgi import EVENTS_PATH
 from core.chart_links import chart_key, link_expiry, sign_chart_url
+from core.demo.customers import load_demo_customers, load_demo_history
 from core.models import Booking, BookingState, Customer, Pass, PassState, VideoPurchase
-from core.services.demo import load_demo_customers, load_demo_history
 from core.services.sales import SalesSeries
 from tests.conftest import MutableClock
 from tests.slack.conftest import STAFF, TEAM, World
@@ -56,13 +56,13 @@ def test_chart_command_acks_at_once_then_uploads_the_png_here(
     zoe = seed(world.db, ZOE)[0]
     # Hold rendering until the ack is in: proves the upload happens after it, not before.
     release = threading.Event()
-    real_render = core.charts.render_sales_chart
+    real_render = core.adapters.charts.render_sales_chart
 
     def held_render(series: SalesSeries, *, title: str) -> bytes:
         assert release.wait(10), "the test never released the render"
         return real_render(series, title=title)
 
-    monkeypatch.setattr("bot.chart_upload.render_sales_chart", held_render)
+    monkeypatch.setattr("bot.surfaces.charts.render_sales_chart", held_render)
 
     response = acked(world.staff.slash("/customers", "chart zoe"))
     assert "Rendering the chart for 'zoe'" in response.text
@@ -239,7 +239,7 @@ def expected_counts(world: World, uid: str, months: list[str], zone: str) -> lis
     counts: list[Counter[str]] = [Counter(), Counter(), Counter()]
 
     def label(moment: datetime) -> str:
-        return core.charts.month_label(moment.astimezone(tz).date())
+        return core.adapters.charts.month_label(moment.astimezone(tz).date())
 
     with world.db.unit_of_work(readonly=True) as uow:
         customer = uow.session.scalars(select(Customer).where(Customer.uid == uid)).one()
@@ -267,13 +267,13 @@ def test_the_plotted_values_equal_the_database_counts(
     with world.db.unit_of_work(readonly=True) as uow:
         uids = list(uow.session.scalars(select(Customer.uid).where(Customer.team_id == TEAM)))
     drawn: list[Figure] = []
-    real_figure = core.charts.sales_figure
+    real_figure = core.adapters.charts.sales_figure
 
     def recording_figure(series: SalesSeries, *, title: str) -> Figure:
         drawn.append(real_figure(series, title=title))
         return drawn[-1]
 
-    monkeypatch.setattr(core.charts, "sales_figure", recording_figure)
+    monkeypatch.setattr(core.adapters.charts, "sales_figure", recording_figure)
     total = 0
     for uid in uids:
         status, _, body = get(link(world, clock, uid))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from bot.deps import Deps
-from bot.details_surface import render_details
+from bot.context.deps import Deps
+from bot.surfaces.customer_details import render_details
 from bot.views.customer_details import DetailsMeta
 from core.actor import Actor
 from core.chart_links import chart_key, verify_chart_token

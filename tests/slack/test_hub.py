@@ -8,9 +8,9 @@ import re
 
 from sqlalchemy import select
 
+from core.demo.customers import load_demo_customers
 from core.models import CustomerStatus, HistoryEntry, StaffMember
 from core.services.customer_search import COUNT_CAP
-from core.services.demo import load_demo_customers
 from tests.slack.conftest import ADMIN, STAFF, TEAM, World
 from tests.slack.helpers import (
     DELETE,

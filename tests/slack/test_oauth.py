@@ -28,7 +28,7 @@ from bot.app import create_app
 from bot.local import SlackDriver
 from bot.local.http import serve_wsgi
 from bot.local.slack_api import LocalSlackAPI, SlackError
-from bot.web import create_wsgi_app
+from bot.transport.wsgi import create_wsgi_app
 from core.db import Database
 from core.migrations.runner import alembic_config
 from core.models import Customer, Role, StaffMember, Workspace

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot import commerce_flow
+from bot.surfaces import commerce
 from core.models import Booking, BookingState, PaymentMethod, RefundState
 from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     ZOE,
@@ -176,7 +176,7 @@ def test_a_slow_refund_answers_at_once_and_shows_its_result(
     open_details(driver, ZOE)
     row_action(driver, "booking_", booking_id, "Refund", REFUND)
     # No time to wait: the form turns into "working" and then into the result.
-    monkeypatch.setattr(commerce_flow, "ACK_BUDGET", 0.0)
+    monkeypatch.setattr(commerce, "ACK_BUDGET", 0.0)
     response = acked(driver.submit())
     assert response.data.get("response_action") == "update"
     done = driver.wait_for_view(is_view("commerce.result", "Refunded £15.00 via Stripe"))

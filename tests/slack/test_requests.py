@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from slack_bolt import App
 
 from bot.local.signing import signed_headers
-from bot.web import create_wsgi_app
+from bot.transport.wsgi import create_wsgi_app
 from core.db import Database
 from tests.conftest import make_settings
 from tests.slack.conftest import World

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.logging_setup import build_handler
-from bot.server import serve_socket_mode
-from bot.web import create_wsgi_app
+from bot.transport.server import serve_socket_mode
+from bot.transport.wsgi import create_wsgi_app
 from core.config import Settings
 from core.db import Database
 from core.errors import ConfigError

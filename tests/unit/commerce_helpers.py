@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from core.actor import Actor
+from core.adapters.payments import PaymentError, PaymentIntentInfo, RefundInfo
 from core.db import Database, UnitOfWork
 from core.models import (
     Appointment,
@@ -27,7 +28,6 @@ from core.models import (
     Video,
     VideoPurchase,
 )
-from core.payments import PaymentError, PaymentIntentInfo, RefundInfo
 from core.services.catalog import local_to_utc
 from core.services.catalog_import import import_catalog
 from core.services.checkout import ManualPayment

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select, update
 
 from core.actor import Actor
+from core.adapters.payments import PaymentError
 from core.db import Database
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.models import Booking, BookingState, EventOccurrence, Pass, PassState, PaymentMethod
-from core.payments import PaymentError
 from core.services.account import merge_customers
 from core.services.bookings import (
     book_event,

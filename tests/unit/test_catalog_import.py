@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from core.actor import Actor
 from core.db import Database
+from core.demo.catalog import DEMO_CATALOG
 from core.models import (
     AppointmentService,
     Event,
@@ -30,7 +31,6 @@ from core.services.catalog_import import (
     import_catalog,
     parse_catalog,
 )
-from core.services.demo_catalog import DEMO_CATALOG
 from tests.conftest import MutableClock
 
 ROOT = Path(__file__).resolve().parents[2]

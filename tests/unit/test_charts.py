@@ -15,7 +15,7 @@ import pytest
 from matplotlib.text import Text
 from PIL import Image
 
-from core.charts import (
+from core.adapters.charts import (
     HEIGHT_PX,
     WIDTH_PX,
     chart_data,
@@ -33,7 +33,7 @@ from datetime import date
 from core.services.sales import SalesSeries
 data = SalesSeries([date(2025, m, 1) for m in range(1, 13)], [9] * 12, [3] * 12, [1] * 12, "UTC")
 started = time.perf_counter()
-from core.charts import render_sales_chart
+from core.adapters.charts import render_sales_chart
 render_sales_chart(data, title="Sales")
 print(time.perf_counter() - started)
 """
@@ -188,7 +188,9 @@ def test_render_time_cold_and_warm() -> None:
     )
 
 
-@pytest.mark.parametrize("module", ["bot.app", "bot.web", "bot.server", "core.charts"])
+@pytest.mark.parametrize(
+    "module", ["bot.app", "bot.transport.wsgi", "bot.transport.server", "core.adapters.charts"]
+)
 def test_importing_the_app_does_not_import_matplotlib(module: str) -> None:
     # Every request path must stay free of matplotlib's import cost; only drawing loads it.
     code = f"import sys, {module}; print('matplotlib' in sys.modules)"

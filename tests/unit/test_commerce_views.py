@@ -10,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.actions.commerce import ROW_ACTIONS, decode_row_value
-from bot.commerce_flow import Refused, refusal
-from bot.views.appointment_forms import (
+from bot.surfaces.commerce import Refused, refusal
+from bot.views.appointments import (
     book_appointment_form,
     cancel_appointment_confirmation,
     reschedule_form,
 )
-from bot.views.booking_forms import (
+from bot.views.bookings import (
     book_event_form,
     booked_notice,
     cancel_booking_confirmation,
@@ -39,15 +39,16 @@ from bot.views.commerce import (
 )
 from bot.views.hub import SEARCH_MAX, HubState
 from bot.views.origin import DetailsState, Origin, Tab
-from bot.views.pass_forms import (
+from bot.views.passes import (
     adjust_form,
     assign_pass_form,
     cancel_pass_confirmation,
     extend_pass_form,
 )
-from bot.views.subscription_forms import suspend_confirmation
+from bot.views.subscriptions import suspend_confirmation
 from bot.views.tabs import DetailsMeta, subscriptions_tab, videos_tab
-from bot.views.video_forms import assign_video_form, cancel_video_confirmation, extend_video_form
+from bot.views.videos import assign_video_form, cancel_video_confirmation, extend_video_form
+from core.adapters.payments import PaymentError
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.models import (
     AppointmentState,
@@ -58,7 +59,6 @@ from core.models import (
     SubscriptionState,
     VideoState,
 )
-from core.payments import PaymentError
 from core.services.appointments import AppointmentRow, FacilitatorOption, ServiceOption
 from core.services.bookings import BookingRow, OccurrenceOption
 from core.services.checkout import ManualPayment, PackagePayment, StripePayment

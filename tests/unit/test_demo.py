@@ -12,9 +12,9 @@ from sqlalchemy import Row, func, select
 
 from core.actor import Actor
 from core.db import Database
+from core.demo.customers import DEMO_ACTOR, load_demo_customers
 from core.models import Customer, CustomerStatus, Workspace
 from core.services.customers import CustomerInput, create_customer, name_key, search_customers
-from core.services.demo import DEMO_ACTOR, load_demo_customers
 from core.validation import clean_email, clean_mobile, clean_name
 from tests.conftest import MutableClock
 

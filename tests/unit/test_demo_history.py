@@ -10,6 +10,9 @@ from sqlalchemy import func, select
 
 from core.actor import Actor
 from core.db import Database
+from core.demo.catalog import DEMO_ANSWERS, DEMO_CATALOG
+from core.demo.customers import load_demo_customers, load_demo_history
+from core.demo.history import DEMO_STAFF, HistorySummary
 from core.models import (
     Appointment,
     AppointmentService,
@@ -43,9 +46,6 @@ from core.models import (
 )
 from core.services.catalog import sync_catalog
 from core.services.customers import CustomerInput, create_customer
-from core.services.demo import load_demo_customers, load_demo_history
-from core.services.demo_catalog import DEMO_ANSWERS, DEMO_CATALOG
-from core.services.demo_history import DEMO_STAFF, HistorySummary
 from core.services.sales import monthly_sales
 from core.services.workspaces import ensure_workspace
 from tests.conftest import MutableClock

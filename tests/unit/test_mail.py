@@ -18,8 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from core.actor import Actor
-from core.db import Database
-from core.mail import (
+from core.adapters.mail import (
     FIRST_RETRY,
     MAX_ATTEMPTS,
     STEPS_PER_SEND,
@@ -31,6 +30,7 @@ from core.mail import (
     record_patience,
     transport_from_settings,
 )
+from core.db import Database
 from core.models import HistoryEntry, MailStatus, OutboxMail
 from core.services.customers import (
     CustomerInput,
@@ -305,7 +305,7 @@ def test_without_smtp_url_the_log_names_recipient_and_subject_and_history_says_n
 
     assert deliver_due(db, transport) == DeliveryReport(not_sent=1)
 
-    [logged] = [r for r in caplog.records if r.name == "core.mail"]
+    [logged] = [r for r in caplog.records if r.name == "core.adapters.mail"]
     text = logged.getMessage()
     assert "SMTP_URL" in text
     assert "zoe@example.com" in text

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.payments import PaymentError, StripeGateway, gateway_from_settings
+from core.adapters.payments import PaymentError, StripeGateway, gateway_from_settings
 from tests.conftest import make_settings
 from tests.stripe_server import (
     API_KEY,

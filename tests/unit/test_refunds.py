@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import select
 
 from core.actor import Actor
+from core.adapters.payments import PaymentError, PaymentGateway, StripeGateway
 from core.db import Database
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.models import Booking, HistoryEntry, PaymentMethod, RefundState
-from core.payments import PaymentError, PaymentGateway, StripeGateway
 from core.services.refunds import (
     BOOKING_REFUNDED,
     REFUND_RECOVERED,

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from core.actor import Actor
 from core.db import Database, UnitOfWork
+from core.demo.customers import load_demo_customers
 from core.migrations.runner import alembic_config
 from core.models import Customer, CustomerStatus, Role
 from core.models.customer import SEARCH_INDEXES
@@ -46,7 +47,6 @@ from core.services.customers import (
     name_key,
     search_customers,
 )
-from core.services.demo import load_demo_customers
 from core.services.workspaces import ensure_workspace
 from tests.conftest import make_settings, scratch_database
 

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import select
 
 from core.actor import Actor
+from core.adapters.payments import PaymentError, PaymentGateway, PaymentIntentInfo, RefundInfo
 from core.db import Database
 from core.errors import DomainError, NotFound
 from core.models import HistoryEntry, Subscription, SubscriptionState
-from core.payments import PaymentError, PaymentGateway, PaymentIntentInfo, RefundInfo
 from core.services.subscriptions import (
     SubscriptionRow,
     list_subscriptions,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.views.confirmations import DeleteMeta, delete_confirmation
+from bot.views.customer_delete import DeleteMeta, delete_confirmation
 from bot.views.customer_form import FormMeta, customer_form, record_values, submitted_values
 from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.messages import help_blocks, refusal_text, staff_list_text

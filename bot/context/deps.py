@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext
 
 from core.actor import Actor
+from core.adapters.payments import PaymentGateway
 from core.config import Settings
 from core.db import Database
-from core.payments import PaymentGateway
 
 DEPS_KEY = "customer_records_deps"
 ACTOR_KEY = "customer_records_actor"

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.actor import Actor
+from core.adapters.charts import render_sales_chart, sales_chart_title
 from core.chart_links import SUFFIX, InvalidChartLink, chart_key, verify_chart_token
-from core.charts import render_sales_chart, sales_chart_title
 from core.db import Database
 from core.errors import NotFound
 from core.services.customers import get_customer

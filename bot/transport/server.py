@@ -22,11 +22,11 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.web import StartResponse, create_wsgi_app
+from bot.transport.wsgi import StartResponse, create_wsgi_app
+from core.adapters.mail import OutboxWorker, transport_from_settings
 from core.config import RunMode, Settings
 from core.db import Database
 from core.errors import ConfigError
-from core.mail import OutboxWorker, transport_from_settings
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.chart_images import serve_chart
+from bot.transport.chart_images import serve_chart
 from core.chart_links import CHARTS_PATH
 from core.db import Database
 

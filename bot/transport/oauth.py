@@ -16,7 +16,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.inbound import is_slack_id
+from bot.transport.inbound import is_slack_id
 from core.config import Settings
 from core.db import Database
 from core.services.staff import grant_installer
@@ -49,12 +49,12 @@ def oauth_options(settings: Settings, db: Database) -> dict[str, Any]:
     client_secret = settings.slack_client_secret.get_secret_value()
     # Tables come from the migrations (0004); the stores are never asked to create them.
     installations = SQLAlchemyInstallationStore(
-        client_id=client_id, engine=db.engine, logger=logging.getLogger("bot.oauth.store")
+        client_id=client_id, engine=db.engine, logger=logging.getLogger("bot.transport.oauth.store")
     )
     states = SQLAlchemyOAuthStateStore(
         expiration_seconds=STATE_SECONDS,
         engine=db.engine,
-        logger=logging.getLogger("bot.oauth.state"),
+        logger=logging.getLogger("bot.transport.oauth.state"),
     )
     public = (settings.public_base_url or "").rstrip("/")
     oauth = OAuthSettings(
@@ -73,7 +73,7 @@ def oauth_options(settings: Settings, db: Database) -> dict[str, Any]:
         state_store=states,
         state_expiration_seconds=STATE_SECONDS,
         callback_options=CallbackOptions(success=_installed(db), failure=_failed),
-        logger=logging.getLogger("bot.oauth"),
+        logger=logging.getLogger("bot.transport.oauth"),
     )
     authorize = InstallationStoreAuthorize(
         client_id=client_id,
@@ -83,7 +83,7 @@ def oauth_options(settings: Settings, db: Database) -> dict[str, Any]:
         # Keyed by token: what auth.test says about a token never changes, and a new install
         # brings a new token, so no worker can serve a stale answer. Saves a call per request.
         cache_enabled=True,
-        logger=logging.getLogger("bot.oauth"),
+        logger=logging.getLogger("bot.transport.oauth"),
     )
     return {
         "oauth_settings": oauth,

@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps
+from bot.context.deps import Deps
 from bot.views.blocks import Block, modal, section
 from bot.views.customer_details import CALLBACK_ID, account_tab, customer_details
 from bot.views.notes import notes_tab

@@ -15,9 +15,9 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps, actor_of, deps_of
-from bot.details_surface import details_of, show_details
+from bot.context.deps import Deps, actor_of, deps_of
 from bot.logging_setup import ContextExecutor
+from bot.surfaces.customer_details import details_of, show_details
 from bot.views.commerce import (
     CommerceMeta,
     FormValues,
@@ -29,10 +29,10 @@ from bot.views.notice import Notice
 from bot.views.origin import Tab
 from bot.views.tabs import DetailsMeta
 from core.actor import Actor
+from core.adapters.payments import PaymentError
 from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.models import CustomerStatus
-from core.payments import PaymentError
 from core.services import customers
 from core.services.customers import CustomerRecord
 from core.services.paging import Page

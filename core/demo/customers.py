@@ -13,6 +13,15 @@ from typing import Any
 from sqlalchemy import exists, insert, select
 
 from core.db import UnitOfWork
+from core.demo.catalog import DEMO_ANSWERS, DEMO_CATALOG
+from core.demo.history import (
+    DEMO_STAFF,
+    MIN_AUTHORS,
+    YEAR,
+    DemoCustomer,
+    HistoryGenerator,
+    HistorySummary,
+)
 from core.models import (
     Appointment,
     Booking,
@@ -28,15 +37,6 @@ from core.models import (
 )
 from core.services.catalog import sync_catalog
 from core.services.customers import name_key, new_uid
-from core.services.demo_catalog import DEMO_ANSWERS, DEMO_CATALOG
-from core.services.demo_history import (
-    DEMO_STAFF,
-    MIN_AUTHORS,
-    YEAR,
-    DemoCustomer,
-    HistoryGenerator,
-    HistorySummary,
-)
 from core.services.workspaces import ensure_workspace
 from core.text import fold
 

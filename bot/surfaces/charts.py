@@ -8,10 +8,10 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps
+from bot.context.deps import Deps
 from bot.views.blocks import escape
 from core.actor import Actor
-from core.charts import render_sales_chart, sales_chart_title
+from core.adapters.charts import render_sales_chart, sales_chart_title
 from core.services.customers import search_customers
 from core.services.paging import MAX_PAGE_SIZE
 from core.services.sales import SalesSeries, monthly_sales

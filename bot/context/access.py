@@ -12,8 +12,8 @@ from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.deps import ACTOR_KEY, DEPS_KEY, Deps
-from bot.inbound import is_slack_id, malformed, scrub
+from bot.context.deps import ACTOR_KEY, DEPS_KEY, Deps
+from bot.transport.inbound import is_slack_id, malformed, scrub
 from bot.views.blocks import modal, section
 from bot.views.messages import refusal_text
 from core.services.staff import admin_ids, resolve_actor

@@ -1,0 +1,1 @@
+"""How requests reach the app: HTTP routes, the servers, Socket Mode, OAuth, request limits."""

@@ -1,0 +1,1 @@
+"""The edges of core: Stripe, mail (outbox and SMTP) and chart rendering."""

@@ -1,0 +1,1 @@
+"""Demo data: realistic customers, their catalog and their history."""
