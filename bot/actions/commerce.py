@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.actions import appointments, bookings, passes, subscriptions, videos
+from bot.actions import appointments, bookings, passes, videos
 from bot.context.deps import Deps, actor_of, deps_of
+from bot.surfaces import subscriptions
 from bot.surfaces.commerce import Opening
 from bot.surfaces.customer_details import first_action, show_details
 from bot.views.commerce import CONFIRM_CALLBACK, CommerceMeta
