@@ -15,25 +15,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.actions import (
-    account,
-    appointments,
-    bookings,
-    commerce,
-    customer_delete,
-    customer_details,
-    customer_form,
-    hub,
-    merge,
-    notes,
-    passes,
-    questionnaires,
-    videos,
-)
-from bot.commands import customers
+from bot import actions, commands, events
 from bot.context.access import GuestCheck, access_middleware
 from bot.context.deps import Deps
-from bot.events import app_home, uninstall
 from bot.logging_setup import ContextExecutor, tag_for, tagged
 from bot.surfaces.unavailable import database_unavailable, tell_database_down, tell_slack_failed
 from bot.transport.inbound import malformed
@@ -48,24 +32,7 @@ log = logging.getLogger(__name__)
 # Slack's answers when a trigger expired or was used, or the view to change was closed.
 GONE = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id", "not_found"})
 
-LISTENER_MODULES = (
-    customers,
-    hub,
-    customer_form,
-    customer_delete,
-    customer_details,
-    notes,
-    questionnaires,
-    merge,
-    account,
-    commerce,
-    bookings,
-    appointments,
-    passes,
-    videos,
-    app_home,
-    uninstall,
-)
+LISTENER_KINDS = (commands, actions, events)
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -120,60 +87,68 @@ def create_app(
         logger=logging.getLogger("bot.bolt"),
         **oauth_options(settings, db),
     )
-    deps = Deps(db=db, settings=settings, gateway=gateway_from_settings(settings))
+    deps = Deps(
+        db=db,
+        settings=settings,
+        gateway=gateway_from_settings(settings),
+        installation_store=app.installation_store,
+    )
     app.use(access_middleware(deps, GuestCheck()))
-    for module in LISTENER_MODULES:
-        module.register(app)
-
-    def answer_error(
-        error: Exception,
-        body: dict[str, Any],
-        client: WebClient,
-        respond: Respond | None,
-        acked: bool,
-    ) -> BoltResponse:
-        odd = malformed(body)
-        if odd is not None:
-            # Bolt's own middleware reads fields Slack always sends; a signed request without
-            # them (only a forged one can be) is refused, not a fault of ours.
-            log.warning("refused a malformed %s request (%s)", odd, type(error).__name__)
-            return BoltResponse(status=400, body="")
-        if isinstance(error, SlackApiError) and error.response.get("error") in GONE:
-            # The person was too slow for Slack, or closed the view meanwhile: nothing to show.
-            log.warning("Slack refused a call: %s", error.response.get("error"))
-            return BoltResponse(status=200, body="")
-        if isinstance(error, SlackApiError):
-            # Slack failing (rate limits past the client's retries, its own errors) is no bug.
-            code = str(error.response.get("error") or "unknown_error")
-            log.warning("Slack refused a call, told the person: %s", code)
-            return tell_slack_failed(body, client, respond, code, answered=acked)
-        if isinstance(error, URLError | ConnectionError | TimeoutError):
-            # Slack (its Web API or a response_url) unreachable past the client's retries.
-            log.warning("could not reach Slack (%s), told the person", type(error).__name__)
-            return tell_slack_failed(body, client, respond, "unreachable", answered=acked)
-        if database_unavailable(error):
-            # Down or restarting: not a bug, and the unit of work rolled back.
-            log.warning("database unavailable (%s), told the person", type(error).__name__)
-            return tell_database_down(body, client, respond, answered=acked)
-        # The person sees Slack's own "couldn't reach the app" note; details stay in the log.
-        log.error(
-            "unhandled %s while handling a %s request",
-            type(error).__name__,
-            body.get("type") or ("command" if body.get("command") else "unknown"),
-            exc_info=error,
-        )
-        return BoltResponse(status=500, body="")
-
-    @app.error
-    def on_error(
-        error: Exception,
-        body: dict[str, Any],
-        client: WebClient,
-        respond: Respond | None,
-        response: BoltResponse | None,
-    ) -> BoltResponse | None:
-        answer = answer_error(error, body, client, respond, acked=response is None)
-        # After the listener's ack Bolt has no response left to fill, and refuses one.
-        return answer if response is not None else None
-
+    for kind in LISTENER_KINDS:
+        kind.register(app)
+    app.error(on_error)
     return app
+
+
+def on_error(
+    error: Exception,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond | None,
+    response: BoltResponse | None,
+) -> BoltResponse | None:
+    """The one edge where a listener's failure becomes what the person sees."""
+    answer = answer_error(error, body, client, respond, acked=response is None)
+    # After the listener's ack Bolt has no response left to fill, and refuses one.
+    return answer if response is not None else None
+
+
+def answer_error(
+    error: Exception,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond | None,
+    acked: bool,
+) -> BoltResponse:
+    """Say what failed, where the person is; the answer to Slack counts only while not `acked`."""
+    odd = malformed(body)
+    if odd is not None:
+        # Bolt's own middleware reads fields Slack always sends; a signed request without
+        # them (only a forged one can be) is refused, not a fault of ours.
+        log.warning("refused a malformed %s request (%s)", odd, type(error).__name__)
+        return BoltResponse(status=400, body="")
+    if isinstance(error, SlackApiError) and error.response.get("error") in GONE:
+        # The person was too slow for Slack, or closed the view meanwhile: nothing to show.
+        log.warning("Slack refused a call: %s", error.response.get("error"))
+        return BoltResponse(status=200, body="")
+    if isinstance(error, SlackApiError):
+        # Slack failing (rate limits past the client's retries, its own errors) is no bug.
+        code = str(error.response.get("error") or "unknown_error")
+        log.warning("Slack refused a call, told the person: %s", code)
+        return tell_slack_failed(body, client, respond, code, answered=acked)
+    if isinstance(error, URLError | ConnectionError | TimeoutError):
+        # Slack (its Web API or a response_url) unreachable past the client's retries.
+        log.warning("could not reach Slack (%s), told the person", type(error).__name__)
+        return tell_slack_failed(body, client, respond, "unreachable", answered=acked)
+    if database_unavailable(error):
+        # Down or restarting: not a bug, and the unit of work rolled back.
+        log.warning("database unavailable (%s), told the person", type(error).__name__)
+        return tell_database_down(body, client, respond, answered=acked)
+    # The person sees Slack's own "couldn't reach the app" note; details stay in the log.
+    log.error(
+        "unhandled %s while handling a %s request",
+        type(error).__name__,
+        body.get("type") or ("command" if body.get("command") else "unknown"),
+        exc_info=error,
+    )
+    return BoltResponse(status=500, body="")

@@ -1,1 +1,45 @@
-"""block_actions and view_submission listeners."""
+"""Interactivity listeners: block_actions, view_submission and block_suggestion, one module a surface.
+
+A form's opening control and its submission are one flow, so they live in one module."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.actions import (
+    account,
+    appointments,
+    bookings,
+    commerce,
+    customer_delete,
+    customer_details,
+    customer_form,
+    hub,
+    merge,
+    notes,
+    passes,
+    questionnaires,
+    videos,
+)
+
+MODULES = (
+    hub,
+    customer_form,
+    customer_delete,
+    customer_details,
+    notes,
+    questionnaires,
+    merge,
+    account,
+    commerce,
+    bookings,
+    appointments,
+    passes,
+    videos,
+)
+
+
+def register(app: App) -> None:
+    """Wire every interactivity listener."""
+    for module in MODULES:
+        module.register(app)

@@ -8,72 +8,65 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.context.deps import actor_of, deps_of
-from bot.surfaces.customer_details import details_of, first_action, show_details
+from bot.surfaces.customer_details import DetailsControl
 from bot.surfaces.hub import show_hub
 from bot.views.customer_details import ARCHIVE_ACTION, OPEN_ACTION, UNDO_ACTION
 from bot.views.notice import Notice
 from bot.views.tabs import DetailsMeta
-from core.errors import DomainError
 from core.models import CustomerStatus
 from core.services import customers
 
 UID = re.compile(r"^[0-9A-Z]{1,16}$")
 
 
-def _set_status(
-    context: BoltContext, client: WebClient, view_id: str, meta: DetailsMeta, verb: str
-) -> None:
+def _set_status(control: DetailsControl, verb: str) -> None:
     """Archive or activate the details' customer, show the result with Undo, refresh the hub."""
-    deps, actor = deps_of(context), actor_of(context)
-    try:
-        with deps.db.unit_of_work() as uow:
-            if verb == "archive":
-                record = customers.archive_customer(uow, actor, meta.uid)
-            else:
-                record = customers.activate_customer(uow, actor, meta.uid)
-    except DomainError as exc:
-        show_details(client, deps, actor, view_id, meta, notice=Notice(exc.message, ok=False))
+    change = customers.archive_customer if verb == "archive" else customers.activate_customer
+    uid = control.details.uid
+    record = control.write(lambda uow, actor: change(uow, actor, uid))
+    if record is None:
         return
     done = "Archived" if record.status is CustomerStatus.ARCHIVED else "Activated"
     undo = "activate" if verb == "archive" else "archive"
-    notice = Notice(
-        f"{done} {record.full_name}.", undo_value=f"{undo}|{record.uid}", undo_action=UNDO_ACTION
+    undo_value = f"{undo}|{record.uid}"
+    control.show(
+        notice=Notice(f"{done} {record.full_name}.", undo_value=undo_value, undo_action=UNDO_ACTION)
     )
-    show_details(client, deps, actor, view_id, meta, notice=notice)
     # The list underneath would otherwise still show them on their old tab.
-    show_hub(client, deps, actor, meta.origin)
+    show_hub(control.request, control.details.origin)
+
+
+def on_status(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Archive Customer / Activate Customer."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    if control is not None:
+        archive = control.action.get("action_id") == ARCHIVE_ACTION
+        _set_status(control, "archive" if archive else "activate")
+
+
+def on_undo(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Undo an archive or activation made on this tab."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    verb, _, uid = control.value.partition("|") if control else ("", "", "")
+    # Only the customer these details show: a value naming anyone else is not ours to act on.
+    if control is None or verb not in {"archive", "activate"} or uid != control.details.uid:
+        return
+    _set_status(control, verb)
+
+
+def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Open the customer a merge kept, in the same view."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    if control is None or not UID.match(control.value):
+        return
+    control.show(DetailsMeta(uid=control.value, origin=control.details.origin))
 
 
 def register(app: App) -> None:
     """Wire the Account tab's buttons."""
-
-    @app.action(re.compile(r"^customer_details\.(archive|activate)$"))
-    def on_status(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        found = details_of(body)
-        if found is None:
-            return
-        verb = "archive" if first_action(body).get("action_id") == ARCHIVE_ACTION else "activate"
-        _set_status(context, client, *found, verb)
-
-    @app.action(UNDO_ACTION)
-    def on_undo(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        found = details_of(body)
-        verb, _, uid = str(first_action(body).get("value") or "").partition("|")
-        # Only the customer these details show: a value naming anyone else is not ours to act on.
-        if found is None or verb not in {"archive", "activate"} or uid != found[1].uid:
-            return
-        _set_status(context, client, *found, verb)
-
-    @app.action(OPEN_ACTION)
-    def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        found = details_of(body)
-        uid = str(first_action(body).get("value") or "")
-        if found is None or not UID.match(uid):
-            return
-        view_id, meta = found
-        kept = DetailsMeta(uid=uid, origin=meta.origin)
-        show_details(client, deps_of(context), actor_of(context), view_id, kept)
+    app.action(re.compile(r"^customer_details\.(archive|activate)$"))(on_status)
+    app.action(UNDO_ACTION)(on_undo)
+    app.action(OPEN_ACTION)(on_open)

@@ -8,21 +8,19 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.actions import appointments, bookings, passes, videos
-from bot.context.deps import Deps, actor_of, deps_of
-from bot.surfaces import subscriptions
+from bot.context.request import Request, Submission
+from bot.surfaces import appointments, bookings, passes, subscriptions, videos
 from bot.surfaces.commerce import Opening
-from bot.surfaces.customer_details import first_action, show_details
+from bot.surfaces.customer_details import show_details
 from bot.views.commerce import CONFIRM_CALLBACK, CommerceMeta
 from bot.views.notice import Notice
 from bot.views.origin import Tab
 from bot.views.payload import as_row_id, chosen_value
 from bot.views.tabs import COMMERCE_ACTION, ROW_ACTION
-from core.actor import Actor
 from core.errors import DomainError
 
 RowAction = Callable[[Opening, int], None]
-Confirmed = Callable[[Deps, Actor, int, str], str]
+Confirmed = Callable[[Request, int, str], str]
 
 BUTTONS: dict[str, Callable[[Opening], None]] = {
     "book_event": bookings.open_book_event,
@@ -57,45 +55,51 @@ def decode_row_value(value: str) -> tuple[RowAction, int] | None:
     return (action, row_id) if action is not None else None
 
 
+def on_button(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Book an Event, Book Appointment, Assign Pass or Assign Video: open its form."""
+    ack()
+    opening = Opening.of(body, context, client)
+    if opening is None:
+        return
+    opener = BUTTONS.get(opening.value)
+    if opener is None:
+        opening.tell(UNKNOWN)
+        return
+    opener(opening)
+
+
+def on_row(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """A row's ⋯ menu: open the chosen action's form or confirmation."""
+    ack()
+    opening = Opening.of(body, context, client)
+    if opening is None:
+        return
+    decoded = decode_row_value(chosen_value(opening.action))
+    if decoded is None:
+        opening.tell(UNKNOWN)
+        return
+    action, row_id = decoded
+    action(opening, row_id)
+
+
+def on_confirm(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """A confirmation's Yes: do it, then show the details with what happened."""
+    form = Submission.of(CommerceMeta, view, context, client)
+    meta = form.meta if form else None
+    perform = CONFIRMED.get((meta.tab, meta.verb)) if meta and meta.tab else None
+    # The confirmation closes at once; slow work (Stripe) happens after the answer.
+    ack()
+    if form is None or meta is None or meta.row_id is None or perform is None:
+        return
+    try:
+        notice = Notice(perform(form.request, meta.row_id, meta.details.uid))
+    except DomainError as exc:
+        notice = Notice(exc.message, ok=False)
+    show_details(form.request, meta.view_id, meta.details, notice=notice)
+
+
 def register(app: App) -> None:
     """Wire the Book/Assign buttons, the rows' ⋯ menus and the confirmations they open."""
-
-    @app.action(COMMERCE_ACTION)
-    def on_button(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        opening = Opening.of(body, context, client)
-        if opening is None:
-            return
-        opener = BUTTONS.get(str(first_action(body).get("value") or ""))
-        if opener is None:
-            opening.tell(UNKNOWN)
-            return
-        opener(opening)
-
-    @app.action(ROW_ACTION)
-    def on_row(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        opening = Opening.of(body, context, client)
-        if opening is None:
-            return
-        decoded = decode_row_value(chosen_value(first_action(body)))
-        if decoded is None:
-            opening.tell(UNKNOWN)
-            return
-        action, row_id = decoded
-        action(opening, row_id)
-
-    @app.view(CONFIRM_CALLBACK)
-    def on_confirm(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        meta = CommerceMeta.parse(view.get("private_metadata"))
-        perform = CONFIRMED.get((meta.tab, meta.verb)) if meta and meta.tab else None
-        # The confirmation closes at once; slow work (Stripe) happens after the answer.
-        ack()
-        if meta is None or meta.row_id is None or perform is None:
-            return
-        deps, actor = deps_of(context), actor_of(context)
-        try:
-            notice = Notice(perform(deps, actor, meta.row_id, meta.details.uid))
-        except DomainError as exc:
-            notice = Notice(exc.message, ok=False)
-        show_details(client, deps, actor, meta.view_id, meta.details, notice=notice)
+    app.action(COMMERCE_ACTION)(on_button)
+    app.action(ROW_ACTION)(on_row)
+    app.view(CONFIRM_CALLBACK)(on_confirm)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot.context.deps import actor_of, deps_of
-from bot.surfaces.customer_details import details_of, first_action, show_details
+from bot.context.request import Request, Submission
+from bot.surfaces.customer_details import DetailsControl, show_details
 from bot.surfaces.hub import show_hub
+from bot.surfaces.view_updates import newer_wins
 from bot.views.blocks import modal, section
 from bot.views.customer_details import MERGE_ACTION
 from bot.views.merge import (
@@ -26,11 +25,9 @@ from bot.views.merge import (
 )
 from bot.views.notice import Notice
 from bot.views.origin import Tab
-from bot.views.payload import chosen_value, state_values
+from bot.views.payload import chosen_value, first_action
 from core.errors import DomainError, ValidationFailed
 from core.services import account, customers
-
-log = logging.getLogger(__name__)
 
 REFUSED = "Only an admin can merge customers; ask an admin to do it."
 
@@ -47,94 +44,96 @@ def _moved(counts: dict[str, int]) -> str:
     return ", ".join(moved) if moved else "nothing (they had no history yet)"
 
 
+def on_merge(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Merge Customer: the form, for admins."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    if control is None:
+        return
+    if not control.request.actor.is_admin:
+        control.tell(REFUSED)
+        return
+    uid = control.details.uid
+    source = control.read(lambda uow, actor: customers.get_customer(uow, actor, uid))
+    if source is not None:
+        control.push(
+            merge_form(source, MergeMeta(view_id=control.view_id, details=control.details))
+        )
+
+
+def on_suggest(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """The customers matching what is typed in the picker (never the one being merged)."""
+    meta = MergeMeta.parse((body.get("view") or {}).get("private_metadata"))
+    request = Request.of(context, client)
+    if meta is None or not request.actor.is_admin:
+        ack(options=[])
+        return
+    typed, uid = str(body.get("value") or "")[:100], meta.details.uid
+    try:
+        found = request.read(
+            lambda uow, actor: account.merge_candidates(uow, actor, uid, typed, MAX_CANDIDATES)
+        )
+    except DomainError:
+        found = []
+    ack(options=candidate_options(found))
+
+
+def _preview(request: Request, meta: MergeMeta, target: str) -> dict[str, Any]:
+    """The form showing what would move to `target`, or why it can't be chosen."""
+    source_uid, actor = meta.details.uid, request.actor
+    try:
+        with request.deps.db.unit_of_work(readonly=True) as uow:
+            try:
+                preview = account.merge_preview(uow, actor, source_uid, target)
+                return merge_form(preview.source, meta, preview=preview)
+            except DomainError as exc:
+                source = customers.get_customer(uow, actor, source_uid)
+                return merge_form(source, meta, problem=_reason(exc))
+    except DomainError as exc:
+        return modal("Merge Customer", [section(exc.message)], callback_id="merge.gone")
+
+
+def on_pick(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """A customer to keep was picked: preview what moves."""
+    ack()
+    view = body.get("view") or {}
+    meta = MergeMeta.parse(view.get("private_metadata"))
+    target = chosen_value(first_action(body))
+    if meta is None or not target:
+        return
+    form = _preview(Request.of(context, client), meta, target)
+    with newer_wins("merge preview"):
+        client.views_update(view_id=view["id"], view=form, hash=view.get("hash"))
+
+
+def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Merge: move everything to the customer kept, archive this one."""
+    form = Submission.of(MergeMeta, view, context, client)
+    if form is None:
+        ack()
+        return
+    meta, target = form.meta, submitted_target(form.state)
+    try:
+        merged = form.request.write(
+            lambda uow, actor: account.merge_customers(uow, actor, meta.details.uid, target)
+        )
+    except DomainError as exc:
+        # Nothing moved; the select keeps the choice and the reason shows under it.
+        ack(response_action="errors", errors={TARGET_BLOCK: _reason(exc)})
+        return
+    ack()
+    source, kept = merged.source, merged.target
+    notice = Notice(
+        f"Merged {source.full_name} into {kept.full_name} (UID {kept.uid}): moved "
+        f"{_moved(merged.counts)}. {source.full_name} is archived."
+    )
+    show_details(form.request, meta.view_id, meta.details.showing(Tab.ACCOUNT), notice=notice)
+    show_hub(form.request, meta.details.origin)
+
+
 def register(app: App) -> None:
     """Wire the merge button, the customer search, the preview and the confirmation."""
-
-    @app.action(MERGE_ACTION)
-    def on_merge(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        found = details_of(body)
-        if found is None:
-            return
-        view_id, meta = found
-        deps, actor = deps_of(context), actor_of(context)
-        if not actor.is_admin:
-            show_details(client, deps, actor, view_id, meta, notice=Notice(REFUSED, ok=False))
-            return
-        try:
-            with deps.db.unit_of_work(readonly=True) as uow:
-                source = customers.get_customer(uow, actor, meta.uid)
-        except DomainError as exc:
-            show_details(client, deps, actor, view_id, meta, notice=Notice(exc.message, ok=False))
-            return
-        form = merge_form(source, MergeMeta(view_id=view_id, details=meta))
-        client.views_push(trigger_id=body["trigger_id"], view=form)
-
-    @app.options(TARGET_ACTION)
-    def on_suggest(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        meta = MergeMeta.parse((body.get("view") or {}).get("private_metadata"))
-        actor = actor_of(context)
-        if meta is None or not actor.is_admin:
-            ack(options=[])
-            return
-        typed = str(body.get("value") or "")[:100]
-        try:
-            with deps_of(context).db.unit_of_work(readonly=True) as uow:
-                found = account.merge_candidates(
-                    uow, actor, meta.details.uid, typed, MAX_CANDIDATES
-                )
-        except DomainError:
-            found = []
-        ack(options=candidate_options(found))
-
-    @app.action(TARGET_ACTION)
-    def on_pick(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        view = body.get("view") or {}
-        meta = MergeMeta.parse(view.get("private_metadata"))
-        target = chosen_value(first_action(body))
-        if meta is None or not target:
-            return
-        deps, actor = deps_of(context), actor_of(context)
-        source_uid = meta.details.uid
-        try:
-            with deps.db.unit_of_work(readonly=True) as uow:
-                try:
-                    preview = account.merge_preview(uow, actor, source_uid, target)
-                    form = merge_form(preview.source, meta, preview=preview)
-                except DomainError as exc:
-                    source = customers.get_customer(uow, actor, source_uid)
-                    form = merge_form(source, meta, problem=_reason(exc))
-        except DomainError as exc:
-            form = modal("Merge Customer", [section(exc.message)], callback_id="merge.gone")
-        try:
-            client.views_update(view_id=view["id"], view=form, hash=view.get("hash"))
-        except SlackApiError as exc:
-            if exc.response.get("error") != "hash_conflict":
-                raise
-            log.debug("merge preview skipped: a newer choice already updated the modal")
-
-    @app.view(CALLBACK_ID)
-    def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        meta = MergeMeta.parse(view.get("private_metadata"))
-        if meta is None:
-            ack()
-            return
-        deps, actor = deps_of(context), actor_of(context)
-        target = submitted_target(state_values(view))
-        try:
-            with deps.db.unit_of_work() as uow:
-                merged = account.merge_customers(uow, actor, meta.details.uid, target)
-        except DomainError as exc:
-            # Nothing moved; the select keeps the choice and the reason shows under it.
-            ack(response_action="errors", errors={TARGET_BLOCK: _reason(exc)})
-            return
-        ack()
-        source, kept = merged.source, merged.target
-        notice = Notice(
-            f"Merged {source.full_name} into {kept.full_name} (UID {kept.uid}): moved "
-            f"{_moved(merged.counts)}. {source.full_name} is archived."
-        )
-        details = meta.details.showing(Tab.ACCOUNT)
-        show_details(client, deps, actor, meta.view_id, details, notice=notice)
-        show_hub(client, deps, actor, meta.details.origin)
+    app.action(MERGE_ACTION)(on_merge)
+    app.options(TARGET_ACTION)(on_suggest)
+    app.action(TARGET_ACTION)(on_pick)
+    app.view(CALLBACK_ID)(on_submit)

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.context.deps import actor_of, deps_of
-from bot.surfaces.customer_details import details_of, first_action, show_details
+from bot.context.request import Submission
+from bot.surfaces.customer_details import DetailsControl, show_details
 from bot.views.notes import (
     ADD_ACTION,
     CONTENT_BLOCK,
@@ -23,125 +23,119 @@ from bot.views.notes import (
 )
 from bot.views.notice import Notice
 from bot.views.origin import Tab
-from bot.views.payload import as_row_id, state_values
+from bot.views.payload import as_row_id
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.services import notes
+from core.services.notes import NoteRow
 
 NOT_YOURS = "Only the note's author or an admin can edit it; ask them, or add a note of your own."
 
 
-def _note_id(body: dict[str, Any]) -> int | None:
-    return as_row_id(first_action(body).get("value"))
+def _note(control: DetailsControl) -> NoteRow | None:
+    """The note a row button is about; None after telling the details why it can't be had."""
+    note_id, uid = as_row_id(control.value), control.details.uid
+    if note_id is None:
+        return None
+    return control.read(lambda uow, actor: notes.get_note(uow, actor, note_id, uid=uid))
+
+
+def on_add(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Add Note: an empty note form."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    if control is not None:
+        control.push(note_form(NoteFormMeta(view_id=control.view_id, details=control.details)))
+
+
+def on_view(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """View: the whole note."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    note = _note(control) if control else None
+    if control is not None and note is not None:
+        control.push(note_view(note, timezone=control.request.timezone))
+
+
+def on_edit(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Edit: the note form, for its author or an admin."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    note = _note(control) if control else None
+    if control is None or note is None:
+        return
+    actor = control.request.actor
+    # Said before the form opens, so nobody types an edit they can't save (the service
+    # refuses it anyway).
+    if not (actor.is_admin or note.author == actor.user_id):
+        control.tell(NOT_YOURS)
+        return
+    meta = NoteFormMeta(
+        view_id=control.view_id,
+        details=control.details,
+        note_id=note.id,
+        updated_at=note.updated_at,
+    )
+    control.push(note_form(meta, note.content))
+
+
+def on_delete(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Delete (after Slack's confirm dialog)."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    note_id = as_row_id(control.value) if control else None
+    if control is None or note_id is None:
+        return
+    uid = control.details.uid
+    deleted = control.write(lambda uow, actor: notes.delete_note(uow, actor, note_id, uid=uid))
+    if deleted is not None:
+        control.tell(f"Deleted note #{deleted.id}.", ok=True)
+
+
+def _save(form: Submission[NoteFormMeta], content: str) -> NoteRow:
+    meta, uid = form.meta, form.meta.details.uid
+    if meta.note_id is None:
+        return form.request.write(lambda uow, actor: notes.add_note(uow, actor, uid, content))
+    note_id = meta.note_id
+    return form.request.write(
+        lambda uow, actor: notes.edit_note(
+            uow, actor, note_id, content, uid=uid, expected_updated_at=meta.updated_at
+        )
+    )
+
+
+def on_save(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """The note form's Save: add or edit, or say what to fix."""
+    form = Submission.of(NoteFormMeta, view, context, client)
+    if form is None:
+        ack()
+        return
+    meta, content = form.meta, submitted_content(form.state)
+    try:
+        note = _save(form, content)
+    except ValidationFailed as exc:
+        ack(response_action="errors", errors={CONTENT_BLOCK: " ".join(exc.errors.values())})
+        return
+    except Conflict as exc:
+        # Saving again overwrites their version; what was typed stays in the box.
+        fresh = meta.model_copy(update={"updated_at": exc.changed_at})
+        problem = exc.message + " Press Save again to replace it with yours."
+        ack(response_action="update", view=note_form(fresh, content, problem=problem))
+        return
+    except DomainError as exc:
+        ack(response_action="errors", errors={CONTENT_BLOCK: exc.message})
+        return
+    ack()
+    if meta.note_id is None:
+        details, text = meta.details.showing(Tab.NOTES), f"Added note #{note.id}."
+    else:
+        details, text = meta.details, f"Saved note #{note.id}."
+    show_details(form.request, meta.view_id, details, notice=Notice(text))
 
 
 def register(app: App) -> None:
     """Wire the Notes tab's buttons and the note form."""
-
-    @app.action(ADD_ACTION)
-    def on_add(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        found = details_of(body)
-        if found is None:
-            return
-        view_id, meta = found
-        form = note_form(NoteFormMeta(view_id=view_id, details=meta))
-        client.views_push(trigger_id=body["trigger_id"], view=form)
-
-    @app.action(VIEW_ACTION)
-    def on_view(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        found, note_id = details_of(body), _note_id(body)
-        if found is None or note_id is None:
-            return
-        view_id, meta = found
-        deps, actor = deps_of(context), actor_of(context)
-        try:
-            with deps.db.unit_of_work(readonly=True) as uow:
-                note = notes.get_note(uow, actor, note_id, uid=meta.uid)
-        except DomainError as exc:
-            show_details(client, deps, actor, view_id, meta, notice=Notice(exc.message, ok=False))
-            return
-        view = note_view(note, timezone=deps.settings.business_timezone)
-        client.views_push(trigger_id=body["trigger_id"], view=view)
-
-    @app.action(EDIT_ACTION)
-    def on_edit(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        found, note_id = details_of(body), _note_id(body)
-        if found is None or note_id is None:
-            return
-        view_id, meta = found
-        deps, actor = deps_of(context), actor_of(context)
-        try:
-            with deps.db.unit_of_work(readonly=True) as uow:
-                note = notes.get_note(uow, actor, note_id, uid=meta.uid)
-        except DomainError as exc:
-            show_details(client, deps, actor, view_id, meta, notice=Notice(exc.message, ok=False))
-            return
-        # Said before the form opens, so nobody types an edit they can't save (the service
-        # refuses it anyway).
-        if not (actor.is_admin or note.author == actor.user_id):
-            show_details(client, deps, actor, view_id, meta, notice=Notice(NOT_YOURS, ok=False))
-            return
-        form_meta = NoteFormMeta(
-            view_id=view_id, details=meta, note_id=note.id, updated_at=note.updated_at
-        )
-        client.views_push(trigger_id=body["trigger_id"], view=note_form(form_meta, note.content))
-
-    @app.action(DELETE_ACTION)
-    def on_delete(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        found, note_id = details_of(body), _note_id(body)
-        if found is None or note_id is None:
-            return
-        view_id, meta = found
-        deps, actor = deps_of(context), actor_of(context)
-        try:
-            with deps.db.unit_of_work() as uow:
-                deleted = notes.delete_note(uow, actor, note_id, uid=meta.uid)
-        except DomainError as exc:
-            notice = Notice(exc.message, ok=False)
-        else:
-            notice = Notice(f"Deleted note #{deleted.id}.")
-        show_details(client, deps, actor, view_id, meta, notice=notice)
-
-    @app.view(FORM_CALLBACK)
-    def on_save(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        meta = NoteFormMeta.parse(view.get("private_metadata"))
-        if meta is None:
-            ack()
-            return
-        deps, actor = deps_of(context), actor_of(context)
-        content = submitted_content(state_values(view))
-        uid = meta.details.uid
-        try:
-            with deps.db.unit_of_work() as uow:
-                if meta.note_id is None:
-                    note = notes.add_note(uow, actor, uid, content)
-                else:
-                    note = notes.edit_note(
-                        uow,
-                        actor,
-                        meta.note_id,
-                        content,
-                        uid=uid,
-                        expected_updated_at=meta.updated_at,
-                    )
-        except ValidationFailed as exc:
-            ack(response_action="errors", errors={CONTENT_BLOCK: " ".join(exc.errors.values())})
-            return
-        except Conflict as exc:
-            # Saving again overwrites their version; what was typed stays in the box.
-            fresh = meta.model_copy(update={"updated_at": exc.changed_at})
-            problem = exc.message + " Press Save again to replace it with yours."
-            ack(response_action="update", view=note_form(fresh, content, problem=problem))
-            return
-        except DomainError as exc:
-            ack(response_action="errors", errors={CONTENT_BLOCK: exc.message})
-            return
-        ack()
-        if meta.note_id is None:
-            details, text = meta.details.showing(Tab.NOTES), f"Added note #{note.id}."
-        else:
-            details, text = meta.details, f"Saved note #{note.id}."
-        show_details(client, deps, actor, meta.view_id, details, notice=Notice(text))
+    app.action(ADD_ACTION)(on_add)
+    app.action(VIEW_ACTION)(on_view)
+    app.action(EDIT_ACTION)(on_edit)
+    app.action(DELETE_ACTION)(on_delete)
+    app.view(FORM_CALLBACK)(on_save)

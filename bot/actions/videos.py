@@ -1,28 +1,20 @@
-"""The Videos tab's commerce: Assign Video, and a video's Extend and Cancel."""
+"""The Videos tab's listeners: the Assign Video form (and its redraws) and Extend."""
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.context.deps import Deps, actor_of, deps_of
-from bot.surfaces.commerce import (
-    Done,
-    Opening,
-    Outcome,
-    finish,
-    redraw_form,
-    refusal,
-    refuse_now,
-    row_of,
-)
+from bot.context.request import Request, Submission
+from bot.surfaces import videos as surface
+from bot.surfaces.commerce import Change, Done, finish, redraw_form, refuse_now
 from bot.views.commerce import (
     CommerceMeta,
     FormValues,
-    Method,
     PaymentForm,
     end_of_day,
     payment_choice,
@@ -37,187 +29,87 @@ from bot.views.videos import (
     UNTIL_BLOCK,
     VIDEO_ACTION,
     VIDEO_BLOCK,
-    assign_video_form,
     assigned_notice,
-    cancel_video_confirmation,
-    extend_video_form,
     extended_notice,
 )
 from core.actor import Actor
 from core.db import UnitOfWork
-from core.errors import DomainError
-from core.models import PaymentMethod
 from core.services import videos
-from core.services.checkout import ManualPayment, PackagePayment, business_date
-from core.services.passes import usable_passes_on
-from core.services.videos import VideoRow
+from core.services.checkout import ManualPayment, PackagePayment
 
-METHODS: tuple[Method, ...] = ("manual", "package")
+CHANGES = (VIDEO_ACTION, f"{ASSIGN_PREFIX}.payment")
 
 
-def _video(uow: UnitOfWork, actor: Actor, uid: str, purchase_id: int) -> VideoRow:
-    page = videos.list_videos(uow, actor, uid, query=f"#{purchase_id}", page_size=1)
-    return row_of(page, "Video purchase", purchase_id)
+def on_change(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """A video or payment method was chosen: the Assign Video form again, as filled in."""
+    ack()
+    redraw_form(body, Request.of(context, client), surface.assign_form)
 
 
-def _assign_form(
-    deps: Deps, actor: Actor, meta: CommerceMeta, values: FormValues, problem: str = ""
-) -> dict[str, Any]:
-    """The form as filled in, with the passes that can pay for the chosen video today."""
-    payment = PaymentForm.read(values, METHODS)
-    video_id = values.row_id(VIDEO_BLOCK)
-    with deps.db.unit_of_work(readonly=True) as uow:
-        offered = videos.video_options(uow, actor)
-        video = next((v for v in offered if v.id == video_id), None)
-        passes = None
-        if payment.method == "package" and video is not None and video.credit_price is not None:
-            today = business_date(uow.now(), deps.settings.business_timezone)
-            passes = usable_passes_on(uow, actor, meta.details.uid, today, video.credit_price)
-    return assign_video_form(
-        meta,
-        videos=offered,
-        video=video,
-        payment=payment,
-        methods=METHODS,
-        passes=passes,
-        currency=deps.settings.currency,
-        problem=problem,
-    )
-
-
-def open_assign_video(opening: Opening) -> None:
-    """Assign Video: the form, empty."""
-    customer = opening.customer_for("assigning a video")
-    if customer is None:
+def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Assign Video submitted: give access, or say what to fix."""
+    form = Submission.of(CommerceMeta, view, context, client)
+    if form is None:
+        ack()
         return
-    meta = opening.meta(name=customer.full_name)
-    opening.push(_assign_form(opening.deps, opening.actor, meta, FormValues()))
+    meta, values, request = form.meta, FormValues.of(view), form.request
+    filled = PaymentForm.read(values, surface.METHODS)
+    payment, errors = payment_choice(filled, request.deps.settings.currency)
+    video_id = values.row_id(VIDEO_BLOCK)
+    if video_id is None:
+        errors[VIDEO_BLOCK] = "Choose the video."
+    redraw = partial(surface.assign_form, request, meta, values)
+    if not isinstance(payment, ManualPayment | PackagePayment) or video_id is None:
+        refuse_now(ack, view, errors, redraw)
+        return
+    chosen, paid, timezone = video_id, payment, request.timezone
+
+    def assign(uow: UnitOfWork, actor: Actor) -> Done:
+        row = videos.assign_video(uow, actor, meta.details.uid, chosen, payment=paid)
+        return Done(assigned_notice(row, meta.name, filled, timezone), Tab.VIDEOS)
+
+    finish(ack, form, Change(assign, VIDEO_BLOCK), redraw)
 
 
-def _open_extend(opening: Opening, purchase_id: int) -> None:
-    uid = opening.details.uid
-    row = opening.read(lambda uow, actor: _video(uow, actor, uid, purchase_id))
-    if row is not None:
-        timezone = opening.deps.settings.business_timezone
-        opening.push(extend_video_form(opening.meta(row_id=row.id), row, timezone=timezone))
+def _extend_problem(typed: str, days: int | None, until: object) -> str:
+    """What is wrong with the extension asked for ('' when nothing)."""
+    if typed and until is not None:
+        return "Give extra days or a new end date, not both."
+    if typed and days is None:
+        return "Enter a whole number of days, such as 30."
+    if not typed and until is None:
+        return "Give extra days, or choose a new end date."
+    return ""
 
 
-def _open_cancel(opening: Opening, purchase_id: int) -> None:
-    uid = opening.details.uid
-    row = opening.read(lambda uow, actor: _video(uow, actor, uid, purchase_id))
-    if row is not None:
-        meta = opening.meta(row_id=row.id, tab=Tab.VIDEOS, verb="cancel")
-        timezone = opening.deps.settings.business_timezone
-        opening.push(cancel_video_confirmation(meta, row, timezone))
+def on_extend(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Extend submitted: extra days or a new end date, not both."""
+    form = Submission.of(CommerceMeta, view, context, client)
+    if form is None or form.meta.row_id is None:
+        ack()
+        return
+    meta, values, purchase_id = form.meta, FormValues.of(view), form.meta.row_id
+    timezone, uid = form.request.timezone, meta.details.uid
+    redraw = partial(surface.extend, form.request, meta, values)
+    typed, until = values.text(DAYS_BLOCK), values.day(UNTIL_BLOCK)
+    days = whole_number(typed)
+    problem = _extend_problem(typed, days, until)
+    if problem:
+        refuse_now(ack, view, {DAYS_BLOCK: problem}, redraw)
+        return
+    expires_at = end_of_day(until, timezone) if until is not None else None
 
+    def extend(uow: UnitOfWork, actor: Actor) -> Done:
+        row = videos.extend_video(
+            uow, actor, purchase_id, expires_at=expires_at, extra_days=days, uid=uid
+        )
+        return Done(extended_notice(row, timezone))
 
-def _cancel(deps: Deps, actor: Actor, purchase_id: int, uid: str) -> str:
-    with deps.db.unit_of_work() as uow:
-        row = videos.cancel_video(uow, actor, purchase_id, uid=uid)
-    returned = (
-        f"; {row.credits} CR went back to its pass"
-        if row.payment_method is PaymentMethod.PACKAGE and row.credits
-        else ""
-    )
-    return f"Cancelled {row.title} (purchase #{row.id}): access has ended{returned}."
-
-
-ROW_ACTIONS = {
-    (Tab.VIDEOS, "extend"): _open_extend,
-    (Tab.VIDEOS, "cancel"): _open_cancel,
-}
-CONFIRMED = {(Tab.VIDEOS, "cancel"): _cancel}
+    finish(ack, form, Change(extend, DAYS_BLOCK), redraw)
 
 
 def register(app: App) -> None:
     """Wire the Assign Video form (and its redraws) and Extend."""
-
-    changes = (VIDEO_ACTION, f"{ASSIGN_PREFIX}.payment")
-
-    @app.action(re.compile("^(" + "|".join(map(re.escape, changes)) + ")$"))
-    def on_change(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
-        deps, actor = deps_of(context), actor_of(context)
-        redraw_form(body, client, lambda meta, values: _assign_form(deps, actor, meta, values))
-
-    @app.view(ASSIGN_CALLBACK)
-    def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        meta = CommerceMeta.parse(view.get("private_metadata"))
-        if meta is None:
-            ack()
-            return
-        deps, actor = deps_of(context), actor_of(context)
-        values = FormValues.of(view)
-        form = PaymentForm.read(values, METHODS)
-        payment, errors = payment_choice(form, deps.settings.currency)
-        video_id = values.row_id(VIDEO_BLOCK)
-        if video_id is None:
-            errors[VIDEO_BLOCK] = "Choose the video."
-
-        def redraw(problem: str) -> dict[str, Any]:
-            return _assign_form(deps, actor, meta, values, problem)
-
-        if not isinstance(payment, ManualPayment | PackagePayment) or video_id is None:
-            refuse_now(ack, view, errors, redraw)
-            return
-        video, paid = video_id, payment
-        timezone = deps.settings.business_timezone
-
-        def work() -> Outcome:
-            try:
-                with deps.db.unit_of_work() as uow:
-                    row = videos.assign_video(uow, actor, meta.details.uid, video, payment=paid)
-            except DomainError as exc:
-                return refusal(view, exc, fallback=VIDEO_BLOCK)
-            return Done(assigned_notice(row, meta.name, form, timezone), Tab.VIDEOS)
-
-        finish(ack, client, deps, actor, view, meta, work, redraw)
-
-    @app.view(EXTEND_CALLBACK)
-    def on_extend(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        meta = CommerceMeta.parse(view.get("private_metadata"))
-        if meta is None or meta.row_id is None:
-            ack()
-            return
-        deps, actor = deps_of(context), actor_of(context)
-        values = FormValues.of(view)
-        purchase_id, uid = meta.row_id, meta.details.uid
-        timezone = deps.settings.business_timezone
-
-        def redraw(problem: str) -> dict[str, Any]:
-            with deps.db.unit_of_work(readonly=True) as uow:
-                row = _video(uow, actor, uid, purchase_id)
-            return extend_video_form(
-                meta,
-                row,
-                timezone=timezone,
-                days=values.text(DAYS_BLOCK),
-                until=values.day(UNTIL_BLOCK),
-                problem=problem,
-            )
-
-        typed, until = values.text(DAYS_BLOCK), values.day(UNTIL_BLOCK)
-        days = whole_number(typed)
-        problem = ""
-        if typed and until is not None:
-            problem = "Give extra days or a new end date, not both."
-        elif typed and days is None:
-            problem = "Enter a whole number of days, such as 30."
-        elif not typed and until is None:
-            problem = "Give extra days, or choose a new end date."
-        if problem:
-            refuse_now(ack, view, {DAYS_BLOCK: problem}, redraw)
-            return
-        expires_at = end_of_day(until, timezone) if until is not None else None
-
-        def work() -> Outcome:
-            try:
-                with deps.db.unit_of_work() as uow:
-                    row = videos.extend_video(
-                        uow, actor, purchase_id, expires_at=expires_at, extra_days=days, uid=uid
-                    )
-            except DomainError as exc:
-                return refusal(view, exc, fallback=DAYS_BLOCK)
-            return Done(extended_notice(row, timezone))
-
-        finish(ack, client, deps, actor, view, meta, work, redraw)
+    app.action(re.compile("^(" + "|".join(map(re.escape, CHANGES)) + ")$"))(on_change)
+    app.view(ASSIGN_CALLBACK)(on_assign)
+    app.view(EXTEND_CALLBACK)(on_extend)

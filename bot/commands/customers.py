@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.context.deps import actor_of, deps_of
+from bot.context.request import Request
 from bot.surfaces.charts import CHART_USAGE, chart_command
 from bot.surfaces.hub import render_hub
 from bot.views.blocks import escape
@@ -28,8 +28,8 @@ STAFF_USAGE = (
 )
 
 
-def _staff_command(context: BoltContext, args: list[str]) -> str:
-    deps, actor = deps_of(context), actor_of(context)
+def _staff_command(request: Request, args: list[str]) -> str:
+    deps, actor = request.deps, request.actor
     verb = args[0].lower() if args else "list"
     if verb == "list":
         if not actor.is_admin:
@@ -64,49 +64,41 @@ def _staff_command(context: BoltContext, args: list[str]) -> str:
         return exc.message
 
 
+def on_customers(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """`/customers`: the hub, or help, staff, chart or new."""
+    request = Request.of(context, client)
+    # should_escape makes Slack send &amp; &lt; &gt; and <@U…> mentions in the text.
+    text = html.unescape((command.get("text") or "").strip())
+    words = text.split()
+    sub = words[0].lower() if words else ""
+    if sub == "help":
+        ack(response_type="ephemeral", blocks=help_blocks(), text="How to use /customers")
+        return
+    if sub == "staff":
+        ack(response_type="ephemeral", text=_staff_command(request, words[1:]))
+        return
+    if sub == "chart":
+        query = text[len(words[0]) :].strip()[:SEARCH_MAX]
+        if not query:
+            ack(response_type="ephemeral", text=CHART_USAGE)
+            return
+        ack(response_type="ephemeral", text=f"Rendering the chart for '{escape(query)}'…")
+        # Bolt has already answered Slack at ack() (process_before_response is off), so
+        # searching, rendering and uploading below never delay the acknowledgement.
+        chart_command(request, respond, channel_id=command["channel_id"], query=query)
+        return
+    ack()
+    if sub == "new":
+        client.views_open(trigger_id=command["trigger_id"], view=customer_form(FormMeta(), {}))
+        return
+    channel = str(command.get("channel_id") or "")[:32]
+    state = HubState(q=text[:SEARCH_MAX], channel_id=channel)
+    view = render_hub(request.deps, request.actor, state, home=False)
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
 def register(app: App) -> None:
     """Wire `/customers`."""
-
-    @app.command("/customers")
-    def on_customers(
-        ack: Ack,
-        command: dict[str, Any],
-        context: BoltContext,
-        client: WebClient,
-        respond: Respond,
-    ) -> None:
-        # should_escape makes Slack send &amp; &lt; &gt; and <@U…> mentions in the text.
-        text = html.unescape((command.get("text") or "").strip())
-        words = text.split()
-        sub = words[0].lower() if words else ""
-        if sub == "help":
-            ack(response_type="ephemeral", blocks=help_blocks(), text="How to use /customers")
-            return
-        if sub == "staff":
-            ack(response_type="ephemeral", text=_staff_command(context, words[1:]))
-            return
-        if sub == "chart":
-            query = text[len(words[0]) :].strip()[:SEARCH_MAX]
-            if not query:
-                ack(response_type="ephemeral", text=CHART_USAGE)
-                return
-            ack(response_type="ephemeral", text=f"Rendering the chart for '{escape(query)}'…")
-            # Bolt has already answered Slack at ack() (process_before_response is off), so
-            # searching, rendering and uploading below never delay the acknowledgement.
-            chart_command(
-                deps_of(context),
-                actor_of(context),
-                client,
-                respond,
-                channel_id=command["channel_id"],
-                query=query,
-            )
-            return
-        ack()
-        if sub == "new":
-            client.views_open(trigger_id=command["trigger_id"], view=customer_form(FormMeta(), {}))
-            return
-        channel = str(command.get("channel_id") or "")[:32]
-        state = HubState(q=text[:SEARCH_MAX], channel_id=channel)
-        view = render_hub(deps_of(context), actor_of(context), state, home=False)
-        client.views_open(trigger_id=command["trigger_id"], view=view)
+    app.command("/customers")(on_customers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from slack_bolt import BoltContext
+from slack_sdk.oauth import InstallationStore
 
 from core.actor import Actor
 from core.adapters.payments import PaymentGateway
@@ -23,6 +24,8 @@ class Deps:
     settings: Settings
     # None when STRIPE_API_KEY is unset: Stripe actions then say so instead of failing.
     gateway: PaymentGateway | None = None
+    # Set with OAuth installs: where each workspace's tokens are kept.
+    installation_store: InstallationStore | None = None
 
 
 def deps_of(context: BoltContext) -> Deps:

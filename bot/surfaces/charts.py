@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.context.deps import Deps
+from bot.context.request import Request
+from bot.surfaces.customer_details import DetailsControl, show_details
 from bot.views.blocks import escape
-from core.actor import Actor
+from bot.views.notice import Notice
+from bot.views.unavailable import chart_failed
 from core.adapters.charts import render_sales_chart, sales_chart_title
-from core.services.customers import search_customers
+from core.errors import DomainError
+from core.services import customers
+from core.services.customers import CustomerRecord, search_customers
 from core.services.paging import MAX_PAGE_SIZE
 from core.services.sales import SalesSeries, monthly_sales
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Slack's answers when the bot may not post where it was asked (a channel it hasn't joined,
 # a private channel, or a DM between other people).
@@ -67,19 +76,35 @@ def post_chart(
     )
 
 
-def chart_command(
-    deps: Deps,
-    actor: Actor,
-    client: WebClient,
-    respond: Respond,
-    *,
-    channel_id: str,
-    query: str,
-) -> None:
-    """`/customers chart NAME` after the ack: find the customer, then post the chart here."""
+@dataclass(frozen=True)
+class Trouble:
+    """Why a chart was not posted, worded for the person."""
+
+    text: str
+
+
+def attempt(post: Callable[[], T]) -> T | Trouble:
+    """What `post` returned, or what went wrong (logged): the ack promised a chart, so a
+    failure is said rather than leaving the person waiting."""
     try:
-        with deps.db.unit_of_work(readonly=True) as uow:
-            matches = search_customers(uow, actor, query, limit=MAX_PAGE_SIZE)
+        return post()
+    except DomainError as exc:
+        return Trouble(exc.message)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        log.warning("posting the sales chart failed: %s", error)
+        return Trouble(chart_failed(error))
+    except Exception:
+        log.exception("drawing or posting the sales chart failed")
+        return Trouble(chart_failed(None))
+
+
+def chart_command(request: Request, respond: Respond, *, channel_id: str, query: str) -> None:
+    """`/customers chart NAME` after the ack: find the customer, then post the chart here."""
+
+    def post() -> None:
+        with request.deps.db.unit_of_work(readonly=True) as uow:
+            matches = search_customers(uow, request.actor, query, limit=MAX_PAGE_SIZE)
             if not matches:
                 respond(
                     response_type="ephemeral",
@@ -88,7 +113,7 @@ def chart_command(
                 )
                 return
             best = matches[0]
-            series = monthly_sales(uow, actor, best.uid)
+            series = monthly_sales(uow, request.actor, best.uid)
         if len(matches) > 1:
             others = len(matches) - 1
             count = f"at least {others}" if len(matches) == MAX_PAGE_SIZE else str(others)
@@ -98,25 +123,53 @@ def chart_command(
                 text=f"Showing {escape(best.full_name)}; {count} {noun} — be more specific.",
             )
         post_chart(
-            client,
+            request.client,
             channel_id=channel_id,
-            user_id=actor.user_id,
+            user_id=request.actor.user_id,
             series=series,
             customer_name=best.full_name,
             customer_uid=best.uid,
         )
-    except SlackApiError as exc:
-        error = exc.response.get("error")
-        log.warning("posting the sales chart failed: %s", error)
-        respond(
-            response_type="ephemeral",
-            text=f"Slack didn't accept the chart (`{error}`). Please try again in a minute; "
-            "if it keeps failing, ask an admin to check the app's files:write permission.",
+
+    outcome = attempt(post)
+    if isinstance(outcome, Trouble):
+        respond(response_type="ephemeral", text=outcome.text)
+
+
+def post_chart_from_details(control: DetailsControl) -> None:
+    """Post chart in a customer's details: where the hub was opened, else to the person's DM."""
+    request, details = control.request, control.details
+    opened_in = details.origin.hub.channel_id
+
+    def post() -> CustomerRecord:
+        with request.deps.db.unit_of_work(readonly=True) as uow:
+            record = customers.get_customer(uow, request.actor, details.uid)
+            series = monthly_sales(uow, request.actor, details.uid)
+        channel_id = opened_in
+        if not channel_id:
+            # Opened from the Home tab: there is no conversation, so the chart goes to a DM.
+            dm = request.client.conversations_open(users=request.actor.user_id)
+            channel_id = dm["channel"]["id"]
+        post_chart(
+            request.client,
+            channel_id=channel_id,
+            user_id=request.actor.user_id,
+            series=series,
+            customer_name=record.full_name,
+            customer_uid=record.uid,
         )
-    except Exception:
-        # The ack already promised a chart: say it failed rather than leave the person waiting.
-        log.exception("posting the sales chart failed")
-        respond(
-            response_type="ephemeral",
-            text="Sorry, I couldn't draw the sales chart just now. Please try again in a minute.",
+        return record
+
+    outcome = attempt(post)
+    if isinstance(outcome, Trouble):
+        notice = Notice(outcome.text, ok=False)
+    else:
+        where = (
+            "in the conversation you opened Customer Records from (or, if the app can't "
+            "post there, in your messages with the app)"
+            if opened_in
+            else "to you in your messages with the app"
         )
+        notice = Notice(f"Posted {outcome.full_name}'s sales chart {where}.")
+    # Skipped (hash conflict) if the person has moved on in the view meanwhile.
+    show_details(request, control.view_id, details, notice=notice, view_hash=control.view_hash)

@@ -11,13 +11,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from slack_bolt import Ack, BoltContext
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_bolt import Ack
 
-from bot.context.deps import Deps, actor_of, deps_of
+from bot.context.deps import Deps
+from bot.context.request import Request, Submission
 from bot.logging_setup import ContextExecutor
-from bot.surfaces.customer_details import details_of, show_details
+from bot.surfaces.customer_details import DetailsControl, show_details
+from bot.surfaces.view_updates import newer_wins
 from bot.views.commerce import (
     CommerceMeta,
     FormValues,
@@ -27,7 +27,6 @@ from bot.views.commerce import (
 )
 from bot.views.notice import Notice
 from bot.views.origin import Tab
-from bot.views.tabs import DetailsMeta
 from core.actor import Actor
 from core.adapters.payments import PaymentError
 from core.db import UnitOfWork
@@ -39,7 +38,6 @@ from core.services.paging import Page
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 R = TypeVar("R", bound="HasId")
 
 # Slack drops a submission not answered within 3 seconds; this leaves room for the network.
@@ -61,54 +59,12 @@ class HasId(Protocol):
         """The row's id."""
 
 
-@dataclass(frozen=True)
-class Opening:
-    """A commerce control pressed in a customer's details: who, where, and the trigger to use."""
-
-    client: WebClient
-    deps: Deps
-    actor: Actor
-    view_id: str
-    details: DetailsMeta
-    trigger_id: str
-
-    @classmethod
-    def of(cls, body: dict[str, Any], context: BoltContext, client: WebClient) -> Opening | None:
-        """The details the control was pressed in; None if it wasn't a details view."""
-        found = details_of(body)
-        if found is None:
-            return None
-        view_id, meta = found
-        trigger_id = str(body.get("trigger_id") or "")
-        return cls(client, deps_of(context), actor_of(context), view_id, meta, trigger_id)
+class Opening(DetailsControl):
+    """A commerce control pressed in a customer's details: it opens a form over them."""
 
     def meta(self, **fields: Any) -> CommerceMeta:
         """Metadata for a form over these details."""
         return CommerceMeta(view_id=self.view_id, details=self.details, **fields)
-
-    def push(self, view: dict[str, Any]) -> None:
-        """Open `view` on top of the details."""
-        self.client.views_push(trigger_id=self.trigger_id, view=view)
-
-    def tell(self, text: str, *, ok: bool = False) -> None:
-        """Refresh the details with a notice (a problem unless `ok`)."""
-        show_details(
-            self.client,
-            self.deps,
-            self.actor,
-            self.view_id,
-            self.details,
-            notice=Notice(text, ok=ok),
-        )
-
-    def read(self, what: Callable[[UnitOfWork, Actor], T]) -> T | None:
-        """`what` in a read-only unit of work; None after telling the details why it failed."""
-        try:
-            with self.deps.db.unit_of_work(readonly=True) as uow:
-                return what(uow, self.actor)
-        except DomainError as exc:
-            self.tell(exc.message)
-            return None
 
     def customer_for(self, doing: str) -> CustomerRecord | None:
         """The details' customer, if they can take something new; else None after saying why."""
@@ -158,6 +114,10 @@ class Refused:
 
 
 Outcome = Done | Refused
+# Draws a form again as filled in, with a problem worded for its top.
+Redraw = Callable[[str], dict[str, Any]]
+# Draws a commerce form for a request from its metadata and what is filled in.
+Render = Callable[[Request, CommerceMeta, FormValues], dict[str, Any]]
 
 
 def input_blocks(view: dict[str, Any]) -> set[str]:
@@ -203,34 +163,42 @@ def refuse_now(
         ack(response_action="update", view=redraw(" ".join(errors.values())))
 
 
-def finish(
-    ack: Ack,
-    client: WebClient,
-    deps: Deps,
-    actor: Actor,
-    view: dict[str, Any],
-    meta: CommerceMeta,
-    work: Callable[[], Outcome],
-    redraw: Callable[[str], dict[str, Any]],
-) -> None:
-    """Run the change and answer within Slack's 3 seconds: close and refresh, or errors.
+@dataclass(frozen=True)
+class Change:
+    """What a form changes, in one unit of work; a refusal shows under `fallback` (or the
+    payment field, for a payment provider's refusal)."""
+
+    make: Callable[[UnitOfWork, Actor], Done]
+    fallback: str
+    payment_block: str = ""
+
+    def attempt(self, form: Submission[CommerceMeta]) -> Outcome:
+        """Make the change; a service's refusal becomes the form's errors."""
+        try:
+            return form.request.write(self.make)
+        except DomainError as exc:
+            return refusal(form.view, exc, fallback=self.fallback, payment_block=self.payment_block)
+
+
+def finish(ack: Ack, form: Submission[CommerceMeta], change: Change, redraw: Redraw) -> None:
+    """Make the change and answer within Slack's 3 seconds: close and refresh, or errors.
 
     A change outlasting that (Stripe slow) shows a "working" view, then its result or the form."""
-    future = _POOL.submit(work)
+    future = _POOL.submit(change.attempt, form)
     try:
         outcome = future.result(timeout=ACK_BUDGET)
     except TimeoutError:
-        ack(response_action="update", view=working_view(meta.name))
+        ack(response_action="update", view=working_view(form.meta.name))
         answered = time.monotonic()
         outcome_or_error = _wait(future)
         time.sleep(max(0.0, ANSWER_SETTLE - (time.monotonic() - answered)))
-        _finish_late(client, deps, actor, str(view.get("id") or ""), meta, outcome_or_error, redraw)
+        _finish_late(form, outcome_or_error, redraw)
         return
     if isinstance(outcome, Refused):
         ack(response_action="errors", errors=outcome.errors)
         return
     ack()
-    _show_done(client, deps, actor, meta, outcome)
+    _show_done(form, outcome)
 
 
 def _wait(future: Future[Outcome]) -> Outcome | None:
@@ -242,15 +210,8 @@ def _wait(future: Future[Outcome]) -> Outcome | None:
         return None
 
 
-def _finish_late(
-    client: WebClient,
-    deps: Deps,
-    actor: Actor,
-    form_id: str,
-    meta: CommerceMeta,
-    outcome: Outcome | None,
-    redraw: Callable[[str], dict[str, Any]],
-) -> None:
+def _finish_late(form: Submission[CommerceMeta], outcome: Outcome | None, redraw: Redraw) -> None:
+    form_id, client = str(form.view.get("id") or ""), form.request.client
     if outcome is None:
         problem = (
             "Something went wrong while saving. Check the customer's tab and account history "
@@ -262,34 +223,25 @@ def _finish_late(
         client.views_update(view_id=form_id, view=redraw(outcome.text))
         return
     client.views_update(view_id=form_id, view=result_view(outcome.notice, ok=True))
-    _show_done(client, deps, actor, meta, outcome)
+    _show_done(form, outcome)
 
 
-def _show_done(
-    client: WebClient, deps: Deps, actor: Actor, meta: CommerceMeta, outcome: Done
-) -> None:
+def _show_done(form: Submission[CommerceMeta], outcome: Done) -> None:
+    meta = form.meta
     details = meta.details if outcome.tab is None else meta.details.showing(outcome.tab)
-    show_details(client, deps, actor, meta.view_id, details, notice=Notice(outcome.notice))
+    show_details(form.request, meta.view_id, details, notice=Notice(outcome.notice))
 
 
-def redraw_form(
-    body: dict[str, Any],
-    client: WebClient,
-    render: Callable[[CommerceMeta, FormValues], dict[str, Any]],
-) -> None:
+def redraw_form(body: dict[str, Any], request: Request, render: Render) -> None:
     """A choice that shapes the rest of the form was made: draw it again from what is filled in."""
-    # The view's hash makes Slack drop this redraw if a later one already landed.
     view = body.get("view") or {}
     meta = CommerceMeta.parse(view.get("private_metadata"))
     if meta is None or not view.get("id"):
         return
     try:
-        form = render(meta, FormValues.of(view))
+        form = render(request, meta, FormValues.of(view))
     except DomainError as exc:
         form = result_view(exc.message, ok=False)
-    try:
-        client.views_update(view_id=view["id"], view=form, hash=view.get("hash"))
-    except SlackApiError as exc:
-        if exc.response.get("error") != "hash_conflict":
-            raise
-        log.debug("form redraw skipped: a newer one already landed")
+    # The view's hash makes Slack drop this redraw if a later one already landed.
+    with newer_wins("form redraw"):
+        request.client.views_update(view_id=view["id"], view=form, hash=view.get("hash"))

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Self, TypeVar
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.context.deps import Deps
+from bot.context.request import Request
+from bot.surfaces.view_updates import newer_wins
 from bot.views.blocks import Block, modal, section
 from bot.views.customer_details import CALLBACK_ID, account_tab, customer_details
 from bot.views.notes import notes_tab
 from bot.views.notice import Notice
 from bot.views.origin import DetailsState, Tab
+from bot.views.payload import first_action
 from bot.views.questionnaires import questionnaires_tab
 from bot.views.tabs import (
     PAGE_SIZES,
@@ -33,54 +38,66 @@ from core.services.appointments import list_appointments
 from core.services.bookings import list_bookings
 from core.services.customers import CustomerRecord, get_customer
 from core.services.notes import list_notes
+from core.services.paging import Page
 from core.services.passes import list_passes
 from core.services.questionnaires import list_questionnaires
 from core.services.sales import monthly_sales
 from core.services.subscriptions import list_subscriptions
 from core.services.videos import list_videos
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GONE_CALLBACK = "customer_details.gone"
+
+
+@dataclass(frozen=True)
+class TabView:
+    """What a tab's builder gets besides its page: the customer, the state shown, and when."""
+
+    customer: CustomerRecord
+    state: DetailsState
+    timezone: str
+    now: datetime
+
+
+Lister = Callable[..., Page[Any]]
+Render = Callable[[TabView, Page[Any]], list[Block]]
+
+
+def _page_only(build: Callable[..., list[Block]]) -> Render:
+    """A tab builder that needs only the state, the page and the time zone."""
+    return lambda tab, page: build(tab.state, page, timezone=tab.timezone)
+
+
+# Each tab: the service listing its rows, and the builder showing a page of them.
+TABS: dict[Tab, tuple[Lister, Render]] = {
+    Tab.BOOKINGS: (list_bookings, _page_only(bookings_tab)),
+    Tab.APPOINTMENTS: (list_appointments, _page_only(appointments_tab)),
+    Tab.PASSES: (
+        list_passes,
+        lambda tab, page: passes_tab(tab.state, page, timezone=tab.timezone, now=tab.now),
+    ),
+    Tab.VIDEOS: (list_videos, _page_only(videos_tab)),
+    Tab.SUBSCRIPTIONS: (list_subscriptions, _page_only(subscriptions_tab)),
+    Tab.QUESTIONNAIRES: (list_questionnaires, _page_only(questionnaires_tab)),
+    Tab.NOTES: (list_notes, _page_only(notes_tab)),
+    Tab.ACCOUNT: (
+        list_history,
+        lambda tab, page: account_tab(tab.customer, tab.state, page, timezone=tab.timezone),
+    ),
+}
 
 
 def _tab_body(
     uow: UnitOfWork, actor: Actor, customer: CustomerRecord, state: DetailsState, timezone: str
 ) -> tuple[list[Block], DetailsState]:
     """The tab's page as blocks, and the state with the page the service settled on."""
-    uid, q, size = customer.uid, state.q, PAGE_SIZES[state.tab]
-    paging: dict[str, Any] = {"page": state.page, "page_size": size}
-    if state.tab is Tab.ACCOUNT:
-        history = list_history(uow, actor, uid, query=q, **paging)
-        state = state.model_copy(update={"page": history.page})
-        return account_tab(customer, state, history, timezone=timezone), state
-    if state.tab is Tab.APPOINTMENTS:
-        appointments = list_appointments(uow, actor, uid, query=q, **paging)
-        state = state.model_copy(update={"page": appointments.page})
-        return appointments_tab(state, appointments, timezone=timezone), state
-    if state.tab is Tab.PASSES:
-        passes = list_passes(uow, actor, uid, query=q, **paging)
-        state = state.model_copy(update={"page": passes.page})
-        return passes_tab(state, passes, timezone=timezone, now=uow.now()), state
-    if state.tab is Tab.VIDEOS:
-        videos = list_videos(uow, actor, uid, query=q, **paging)
-        state = state.model_copy(update={"page": videos.page})
-        return videos_tab(state, videos, timezone=timezone), state
-    if state.tab is Tab.SUBSCRIPTIONS:
-        subscriptions = list_subscriptions(uow, actor, uid, query=q, **paging)
-        state = state.model_copy(update={"page": subscriptions.page})
-        return subscriptions_tab(state, subscriptions, timezone=timezone), state
-    if state.tab is Tab.QUESTIONNAIRES:
-        questionnaires = list_questionnaires(uow, actor, uid, query=q, **paging)
-        state = state.model_copy(update={"page": questionnaires.page})
-        return questionnaires_tab(state, questionnaires, timezone=timezone), state
-    if state.tab is Tab.NOTES:
-        notes = list_notes(uow, actor, uid, query=q, **paging)
-        state = state.model_copy(update={"page": notes.page})
-        return notes_tab(state, notes, timezone=timezone), state
-    bookings = list_bookings(uow, actor, uid, query=q, **paging)
-    state = state.model_copy(update={"page": bookings.page})
-    return bookings_tab(state, bookings, timezone=timezone), state
+    lister, render = TABS[state.tab]
+    page = lister(
+        uow, actor, customer.uid, query=state.q, page=state.page, page_size=PAGE_SIZES[state.tab]
+    )
+    state = state.model_copy(update={"page": page.page})
+    return render(TabView(customer, state, timezone, uow.now()), page), state
 
 
 def render_details(
@@ -123,23 +140,17 @@ def details_or_gone(
 
 
 def show_details(
-    client: WebClient,
-    deps: Deps,
-    actor: Actor,
+    request: Request,
     view_id: str,
     meta: DetailsMeta,
     *,
     notice: Notice | None = None,
     view_hash: str | None = None,
 ) -> None:
-    """Re-render the details in view `view_id`; a hash conflict means a newer update already won."""
-    view = details_or_gone(deps, actor, meta, notice=notice)
-    try:
-        client.views_update(view_id=view_id, view=view, hash=view_hash)
-    except SlackApiError as exc:
-        if exc.response.get("error") != "hash_conflict":
-            raise
-        log.debug("details update skipped: a newer update of the view won")
+    """Re-render the details in view `view_id`; with `view_hash`, only if no newer update won."""
+    view = details_or_gone(request.deps, request.actor, meta, notice=notice)
+    with newer_wins("details update"):
+        request.client.views_update(view_id=view_id, view=view, hash=view_hash)
 
 
 def details_of(body: dict[str, Any]) -> tuple[str, DetailsMeta] | None:
@@ -154,8 +165,70 @@ def details_of(body: dict[str, Any]) -> tuple[str, DetailsMeta] | None:
     return view_id, meta
 
 
-def first_action(body: dict[str, Any]) -> dict[str, Any]:
-    """The (only) action of a block_actions payload, or {}."""
-    acted = body.get("actions") or [{}]
-    first = acted[0]
-    return first if isinstance(first, dict) else {}
+@dataclass(frozen=True)
+class DetailsControl:
+    """A control pressed in a customer's details: the request, which details, the pressed action."""
+
+    request: Request
+    view_id: str
+    details: DetailsMeta
+    action: dict[str, Any]
+    trigger_id: str
+    view_hash: str | None
+
+    @classmethod
+    def of(cls, body: dict[str, Any], context: BoltContext, client: WebClient) -> Self | None:
+        """The details the control was pressed in; None if it wasn't a details view."""
+        found = details_of(body)
+        if found is None:
+            return None
+        view_id, meta = found
+        return cls(
+            Request.of(context, client),
+            view_id,
+            meta,
+            first_action(body),
+            str(body.get("trigger_id") or ""),
+            (body.get("view") or {}).get("hash"),
+        )
+
+    @property
+    def value(self) -> str:
+        """The pressed button's value ('' when none)."""
+        value = self.action.get("value")
+        return value if isinstance(value, str) else ""
+
+    def push(self, view: dict[str, Any]) -> None:
+        """Open `view` on top of the details."""
+        self.request.client.views_push(trigger_id=self.trigger_id, view=view)
+
+    def show(
+        self,
+        details: DetailsMeta | None = None,
+        *,
+        notice: Notice | None = None,
+        view_hash: str | None = None,
+    ) -> None:
+        """Re-render these details (or `details` in their place); see `show_details`."""
+        meta = details or self.details
+        show_details(self.request, self.view_id, meta, notice=notice, view_hash=view_hash)
+
+    def tell(self, text: str, *, ok: bool = False) -> None:
+        """Refresh the details with a notice (a problem unless `ok`)."""
+        self.show(notice=Notice(text, ok=ok))
+
+    def read(self, what: Callable[[UnitOfWork, Actor], T]) -> T | None:
+        """`what` in a read-only unit of work; None after telling the details why it failed."""
+        try:
+            return self.request.read(what)
+        except DomainError as exc:
+            self.tell(exc.message)
+            return None
+
+    def write(self, what: Callable[[UnitOfWork, Actor], T]) -> T | None:
+        """`what` in a unit of work that commits; None after telling the details why it failed."""
+        try:
+            return self.request.write(what)
+        except DomainError as exc:
+            self.tell(exc.message)
+            return None

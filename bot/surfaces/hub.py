@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.context.deps import Deps
+from bot.context.request import Request
+from bot.surfaces.view_updates import newer_wins
 from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.notice import Notice
 from bot.views.origin import Origin
+from bot.views.payload import chosen_value, first_action
 from core.actor import Actor
 from core.services.customers import list_customers
-
-log = logging.getLogger(__name__)
 
 
 def render_hub(
@@ -51,25 +52,64 @@ def origin_of(view: dict[str, Any] | None) -> Origin:
 
 
 def show_hub(
-    client: WebClient,
-    deps: Deps,
-    actor: Actor,
+    request: Request,
     origin: Origin,
     *,
     notice: Notice | None = None,
     view_hash: str | None = None,
 ) -> None:
-    """Re-render the hub where it lives; a hash conflict means a newer update already won."""
+    """Re-render the hub where it lives; with `view_hash`, only if no newer update won."""
     if origin.surface == "none":
         return
     home = origin.surface == "home"
-    view = render_hub(deps, actor, origin.hub, home=home, notice=notice)
-    try:
+    view = render_hub(request.deps, request.actor, origin.hub, home=home, notice=notice)
+    with newer_wins("hub update"):
         if home:
-            client.views_publish(user_id=actor.user_id, view=view, hash=view_hash)
+            request.client.views_publish(user_id=request.actor.user_id, view=view, hash=view_hash)
         else:
-            client.views_update(view_id=origin.view_id, view=view, hash=view_hash)
-    except SlackApiError as exc:
-        if exc.response.get("error") != "hash_conflict":
-            raise
-        log.debug("hub update skipped: a newer update of the view won")
+            request.client.views_update(view_id=origin.view_id, view=view, hash=view_hash)
+
+
+@dataclass(frozen=True)
+class HubControl:
+    """A control pressed in the hub (modal or Home tab): the request, where, and what was pressed."""
+
+    request: Request
+    origin: Origin
+    action: dict[str, Any]
+    trigger_id: str
+    view_hash: str | None
+
+    @classmethod
+    def of(cls, body: dict[str, Any], context: BoltContext, client: WebClient) -> HubControl:
+        """The control pressed in `body`, wherever its view is."""
+        view = body.get("view")
+        return cls(
+            Request.of(context, client),
+            origin_of(view),
+            first_action(body),
+            str(body.get("trigger_id") or ""),
+            view.get("hash") if isinstance(view, dict) else None,
+        )
+
+    @property
+    def value(self) -> str:
+        """The pressed button's value, or the chosen option's ('' when none)."""
+        value = self.action.get("value")
+        return value if isinstance(value, str) else chosen_value(self.action)
+
+    def show(self, hub: HubState, *, view_hash: str | None = None) -> None:
+        """Show the hub in state `hub` where the control was pressed."""
+        show_hub(self.request, self.origin.model_copy(update={"hub": hub}), view_hash=view_hash)
+
+    def tell(self, text: str, *, ok: bool = False, undo_value: str | None = None) -> None:
+        """Refresh the hub with a notice (a problem unless `ok`)."""
+        notice = Notice(text, ok=ok, undo_value=undo_value)
+        show_hub(self.request, self.origin, notice=notice)
+
+    def open(self, view: dict[str, Any]) -> None:
+        """Stack `view` on the hub modal; from the Home tab there is no stack, so open a modal."""
+        if self.origin.surface == "modal":
+            self.request.client.views_push(trigger_id=self.trigger_id, view=view)
+        else:
+            self.request.client.views_open(trigger_id=self.trigger_id, view=view)

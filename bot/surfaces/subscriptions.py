@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.context.deps import Deps
+from bot.context.request import Request
 from bot.surfaces.commerce import Opening, row_of
 from bot.views.origin import Tab
 from bot.views.subscriptions import changed_notice, suspend_confirmation
@@ -39,20 +39,12 @@ def _subscription(uow: UnitOfWork, actor: Actor, uid: str, subscription_id: int)
     return row_of(page, "Subscription", subscription_id)
 
 
-def _change(
-    deps: Deps, actor: Actor, subscription_id: int, uid: str, change: Change
-) -> SubscriptionRow:
-    # Stripe is changed first, inside the transaction: if it refuses, nothing is recorded.
-    with deps.db.unit_of_work() as uow:
-        return change(uow, actor, subscription_id, gateway=deps.gateway, uid=uid)
-
-
 def _at_once(change: Change, done: str) -> Callable[[Opening, int], None]:
     """Pause or Resume: reversible, so done at once with a notice saying what happened."""
 
     def act(opening: Opening, subscription_id: int) -> None:
         try:
-            row = _change(opening.deps, opening.actor, subscription_id, opening.details.uid, change)
+            row = _change(opening.request, change, subscription_id, opening.details.uid)
         except DomainError as exc:
             opening.tell(exc.message)
             return
@@ -69,8 +61,16 @@ def _open_suspend(opening: Opening, subscription_id: int) -> None:
         opening.push(suspend_confirmation(meta, row))
 
 
-def _suspend(deps: Deps, actor: Actor, subscription_id: int, uid: str) -> str:
-    row = _change(deps, actor, subscription_id, uid, subscriptions.suspend_subscription)
+def _change(request: Request, change: Change, subscription_id: int, uid: str) -> SubscriptionRow:
+    gateway = request.deps.gateway
+    # Stripe is changed first, inside the transaction: if it refuses, nothing is recorded.
+    return request.write(
+        lambda uow, actor: change(uow, actor, subscription_id, gateway=gateway, uid=uid)
+    )
+
+
+def _suspend(request: Request, subscription_id: int, uid: str) -> str:
+    row = _change(request, subscriptions.suspend_subscription, subscription_id, uid)
     return changed_notice(row, "Suspended") + " It has ended for good."
 
 

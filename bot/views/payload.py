@@ -58,3 +58,10 @@ def chosen_value(action: dict[str, Any]) -> str:
     option = action.get("selected_option")
     value = option.get("value") if isinstance(option, dict) else None
     return value if isinstance(value, str) else ""
+
+
+def first_action(body: dict[str, Any]) -> dict[str, Any]:
+    """The (only) action of a block_actions payload, or {}."""
+    acted = body.get("actions") or [{}]
+    first = acted[0]
+    return first if isinstance(first, dict) else {}

@@ -35,6 +35,16 @@ def form_slack_failed(error: str) -> str:
     )
 
 
+def chart_failed(error: str | None) -> str:
+    """Posting a sales chart failed: Slack refused it (`error`, its short code), or drawing did."""
+    if error is None:
+        return "Sorry, I couldn't draw the sales chart just now. Please try again in a minute."
+    return (
+        f"Slack didn't accept the chart (`{error[:60]}`). Please try again in a minute; if it "
+        "keeps failing, ask an admin to check the app's files:write permission."
+    )
+
+
 def unavailable_modal(text: str) -> dict[str, Any]:
     """A modal saying what failed and what to do."""
     return modal("Customer Records", [section(text)], callback_id=CALLBACK_ID)

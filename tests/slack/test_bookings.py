@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions import bookings
 from bot.local import SlackDriver
+from bot.surfaces import bookings
 from core.models import Booking, BookingState, PaymentMethod
 from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     ZOE,

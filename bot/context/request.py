@@ -1,0 +1,75 @@
+"""What every listener starts from: the app's dependencies, the admitted staff member, the client.
+
+`Request.of(context, client)` says it once; `Submission.of(...)` adds a form's view and its
+parsed metadata for view_submission listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+
+from bot.context.deps import Deps, actor_of, deps_of
+from bot.views.payload import read_metadata, state_values
+from core.actor import Actor
+from core.db import UnitOfWork
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One staff member's request: who is asking, and what the app answers with."""
+
+    deps: Deps
+    actor: Actor
+    client: WebClient
+
+    @classmethod
+    def of(cls, context: BoltContext, client: WebClient) -> Request:
+        """The request the access middleware admitted."""
+        return cls(deps_of(context), actor_of(context), client)
+
+    def read(self, what: Callable[[UnitOfWork, Actor], T]) -> T:
+        """`what` in a read-only unit of work."""
+        with self.deps.db.unit_of_work(readonly=True) as uow:
+            return what(uow, self.actor)
+
+    def write(self, what: Callable[[UnitOfWork, Actor], T]) -> T:
+        """`what` in a unit of work that commits when it returns."""
+        with self.deps.db.unit_of_work() as uow:
+            return what(uow, self.actor)
+
+    @property
+    def timezone(self) -> str:
+        """The business time zone dates are shown in."""
+        return self.deps.settings.business_timezone
+
+
+@dataclass(frozen=True)
+class Submission(Generic[M]):
+    """A submitted form: the request, the view as submitted, and its parsed metadata."""
+
+    request: Request
+    view: dict[str, Any]
+    meta: M
+
+    @classmethod
+    def of(
+        cls, kind: type[M], view: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> Submission[M] | None:
+        """The submission of a `kind` form; None when its metadata is missing or forged."""
+        meta = read_metadata(kind, view.get("private_metadata"))
+        if meta is None:
+            return None
+        return Submission(Request.of(context, client), view, meta)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The submitted values by block id."""
+        return state_values(self.view)

@@ -1,0 +1,131 @@
+"""The Appointments tab's forms over a customer's details: Book Appointment, Reschedule, Cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.context.request import Request
+from bot.surfaces.commerce import Opening, payment_methods, row_of
+from bot.views.appointments import (
+    DAY_BLOCK,
+    FACILITATOR_BLOCK,
+    SERVICE_BLOCK,
+    TIME_BLOCK,
+    book_appointment_form,
+    cancel_appointment_confirmation,
+    reschedule_form,
+)
+from bot.views.commerce import CommerceMeta, FormValues, Method, PaymentForm
+from bot.views.origin import Tab
+from core.actor import Actor
+from core.db import UnitOfWork
+from core.errors import DomainError
+from core.services import appointments
+from core.services.appointments import AppointmentRow
+from core.services.passes import usable_passes_on
+
+
+def methods(request: Request) -> tuple[Method, ...]:
+    """How an appointment can be paid here."""
+    return payment_methods(request.deps, "manual", "package", "stripe")
+
+
+def appointment(uow: UnitOfWork, actor: Actor, uid: str, appointment_id: int) -> AppointmentRow:
+    """Appointment `appointment_id` of customer `uid`, as its tab shows it."""
+    page = appointments.list_appointments(uow, actor, uid, query=f"#{appointment_id}", page_size=1)
+    return row_of(page, "Appointment", appointment_id)
+
+
+def book_form(
+    request: Request, meta: CommerceMeta, values: FormValues, problem: str = ""
+) -> dict[str, Any]:
+    """The form as filled in: the chosen service's facilitators, and passes that can pay."""
+    payment = PaymentForm.read(values, methods(request))
+    service_id, day = values.row_id(SERVICE_BLOCK), values.day(DAY_BLOCK)
+    actor, settings = request.actor, request.deps.settings
+    with request.deps.db.unit_of_work(readonly=True) as uow:
+        services = appointments.service_options(uow, actor)
+        service = next((s for s in services if s.id == service_id), None)
+        facilitators = None
+        passes = None
+        if service is not None:
+            facilitators = appointments.facilitators_for(uow, actor, service.id)
+            if payment.method == "package" and day is not None:
+                passes = usable_passes_on(uow, actor, meta.details.uid, day, service.credit_price)
+        now = uow.now()
+    return book_appointment_form(
+        meta,
+        services=services,
+        service=values.option(SERVICE_BLOCK) if service is not None else None,
+        facilitators=facilitators,
+        facilitator=values.option(FACILITATOR_BLOCK),
+        day=day,
+        at=values.clock_time(TIME_BLOCK),
+        payment=payment,
+        methods=methods(request),
+        passes=passes,
+        currency=settings.currency,
+        timezone=settings.business_timezone,
+        now=now,
+        problem=problem,
+    )
+
+
+def open_book_appointment(opening: Opening) -> None:
+    """Book Appointment: the form, empty."""
+    customer = opening.customer_for("booking an appointment")
+    if customer is None:
+        return
+    meta = opening.meta(name=customer.full_name)
+    opening.push(book_form(opening.request, meta, FormValues()))
+
+
+def reschedule(
+    request: Request, meta: CommerceMeta, values: FormValues, problem: str = ""
+) -> dict[str, Any]:
+    """The Reschedule form for the appointment in `meta`, as filled in."""
+    assert meta.row_id is not None
+    with request.deps.db.unit_of_work(readonly=True) as uow:
+        row = appointment(uow, request.actor, meta.details.uid, meta.row_id)
+        now = uow.now()
+    return reschedule_form(
+        meta,
+        row,
+        timezone=request.timezone,
+        now=now,
+        day=values.day(DAY_BLOCK),
+        at=values.clock_time(TIME_BLOCK),
+        problem=problem,
+    )
+
+
+def _open_reschedule(opening: Opening, appointment_id: int) -> None:
+    meta = opening.meta(row_id=appointment_id)
+    try:
+        form = reschedule(opening.request, meta, FormValues())
+    except DomainError as exc:
+        opening.tell(exc.message)
+        return
+    opening.push(form)
+
+
+def _open_cancel(opening: Opening, appointment_id: int) -> None:
+    uid = opening.details.uid
+    row = opening.read(lambda uow, actor: appointment(uow, actor, uid, appointment_id))
+    if row is not None:
+        meta = opening.meta(row_id=row.id, tab=Tab.APPOINTMENTS, verb="cancel")
+        opening.push(cancel_appointment_confirmation(meta, row, opening.request.timezone))
+
+
+def _cancel(request: Request, appointment_id: int, uid: str) -> str:
+    row = request.write(
+        lambda uow, actor: appointments.cancel_appointment(uow, actor, appointment_id, uid=uid)
+    )
+    return f"Cancelled appointment #{row.id} ({row.service_name} with {row.facilitator_name})."
+
+
+ROW_ACTIONS = {
+    (Tab.APPOINTMENTS, "reschedule"): _open_reschedule,
+    (Tab.APPOINTMENTS, "cancel"): _open_cancel,
+}
+CONFIRMED = {(Tab.APPOINTMENTS, "cancel"): _cancel}
