@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from core.adapters.charts import chart_data
-from core.services.sales import SalesSeries
+from core.services.sales import SalesSeries, chart_data
 
 BAR_WIDTH = 6
 BAR = "█"

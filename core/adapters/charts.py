@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import threading
-from datetime import date
 from typing import TYPE_CHECKING
 
-from core.services.sales import SalesSeries
+from core.services.sales import SalesSeries, chart_data
 
 if TYPE_CHECKING:
     from matplotlib.backend_bases import RendererBase
@@ -18,7 +17,6 @@ WIDTH_PX = 800
 HEIGHT_PX = 350
 DPI = 100
 TITLE_GAP_PX = 16
-MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 SERIES_NAMES = ("Bookings", "Passes", "Videos")
 # Okabe–Ito colours, told apart with any colour vision; each has at least 3:1 contrast
 # against the white panel (WCAG's minimum for graphics), hence vermillion, not orange.
@@ -35,30 +33,10 @@ GRID = "#DDDDDD"
 # matplotlib's font and text caches are shared, so renders in server threads take turns.
 _render_lock = threading.Lock()
 
-ChartRow = tuple[str, int, int, int]
-
-
-def month_label(month: date) -> str:
-    """A month as the chart labels it, e.g. "Jan 26" (English, whatever the process locale)."""
-    return f"{MONTH_ABBR[month.month - 1]} {month.year % 100:02d}"
-
 
 def sales_chart_title(customer_name: str) -> str:
     """The heading drawn on a customer's chart."""
     return f"Sales — {customer_name}"
-
-
-def chart_data(series: SalesSeries) -> list[ChartRow]:
-    """One (month label, bookings, passes, videos) row per month, oldest first."""
-    lengths = {len(series.months), len(series.bookings), len(series.passes), len(series.videos)}
-    if len(lengths) != 1:
-        raise ValueError("a sales series needs one count of each kind per month")
-    return [
-        (month_label(month), bookings, passes, videos)
-        for month, bookings, passes, videos in zip(
-            series.months, series.bookings, series.passes, series.videos, strict=True
-        )
-    ]
 
 
 def _clip(text: str, limit: int) -> str:

@@ -34,6 +34,9 @@ from core.models import (
 )
 
 MONTHS = 12
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# One month of the chart: its label, then bookings, passes and videos.
+ChartRow = tuple[str, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,24 @@ class SalesSeries:
     passes: list[int]
     videos: list[int]
     timezone: str
+
+
+def month_label(month: date) -> str:
+    """A month as the chart labels it, e.g. "Jan 26" (English, whatever the process locale)."""
+    return f"{MONTH_ABBR[month.month - 1]} {month.year % 100:02d}"
+
+
+def chart_data(series: SalesSeries) -> list[ChartRow]:
+    """One (month label, bookings, passes, videos) row per month, oldest first."""
+    lengths = {len(series.months), len(series.bookings), len(series.passes), len(series.videos)}
+    if len(lengths) != 1:
+        raise ValueError("a sales series needs one count of each kind per month")
+    return [
+        (month_label(month), bookings, passes, videos)
+        for month, bookings, passes, videos in zip(
+            series.months, series.bookings, series.passes, series.videos, strict=True
+        )
+    ]
 
 
 def _add_months(first: date, count: int) -> date:

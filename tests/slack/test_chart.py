@@ -16,6 +16,7 @@ from PIL import Image
 from sqlalchemy import select
 
 import core.adapters.charts
+import core.services.sales
 from bot.transport.wsgi import EVENTS_PATH
 from core.chart_links import chart_key, link_expiry, sign_chart_url
 from core.demo.customers import load_demo_customers, load_demo_history
@@ -239,7 +240,7 @@ def expected_counts(world: World, uid: str, months: list[str], zone: str) -> lis
     counts: list[Counter[str]] = [Counter(), Counter(), Counter()]
 
     def label(moment: datetime) -> str:
-        return core.adapters.charts.month_label(moment.astimezone(tz).date())
+        return core.services.sales.month_label(moment.astimezone(tz).date())
 
     with world.db.unit_of_work(readonly=True) as uow:
         customer = uow.session.scalars(select(Customer).where(Customer.uid == uid)).one()

@@ -18,19 +18,17 @@ from PIL import Image
 from core.adapters.charts import (
     HEIGHT_PX,
     WIDTH_PX,
-    chart_data,
-    month_label,
     render_sales_chart,
     sales_chart_title,
     sales_figure,
 )
-from core.services.sales import SalesSeries
+from core.services.sales import SalesSeries, chart_data, month_label
 
 ROOT = Path(__file__).resolve().parents[2]
 COLD_RENDER = """
 import time
 from datetime import date
-from core.services.sales import SalesSeries
+from core.services.sales import SalesSeries, chart_data, month_label
 data = SalesSeries([date(2025, m, 1) for m in range(1, 13)], [9] * 12, [3] * 12, [1] * 12, "UTC")
 started = time.perf_counter()
 from core.adapters.charts import render_sales_chart
