@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.context.request import Request, Submission
 from bot.surfaces import appointments as surface
-from bot.surfaces.commerce import Change, Done, finish, redraw_form, refuse_now
+from bot.surfaces.commerce import Change, Done, commerce_form, redraws
 from bot.views.appointments import (
     BOOK_CALLBACK,
     BOOK_DAY_ACTION,
@@ -26,13 +24,16 @@ from bot.views.appointments import (
     booked_notice,
     rescheduled_notice,
 )
-from bot.views.commerce import INTENT_BLOCK, CommerceMeta, FormValues, PaymentForm, payment_choice
+from bot.views.commerce import INTENT_BLOCK, FormValues, PaymentForm, payment_choice
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.services import appointments
 
 CHANGES = (SERVICE_ACTION, BOOK_DAY_ACTION, f"{BOOK_PREFIX}.payment")
+
+
+on_change = redraws(surface.book_form)
 
 
 def _when(values: FormValues, errors: dict[str, str]) -> datetime | None:
@@ -45,19 +46,12 @@ def _when(values: FormValues, errors: dict[str, str]) -> datetime | None:
     return datetime.combine(day, at) if day is not None and at is not None else None
 
 
-def on_change(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """A service, day or payment method was chosen: the form again, as filled in."""
-    ack()
-    redraw_form(body, Request.of(context, client), surface.book_form)
-
-
 def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Book Appointment submitted: book it, or say what to fix."""
-    form = Submission.of(CommerceMeta, view, context, client)
+    form = commerce_form(ack, view, context, client, surface.book_form)
     if form is None:
-        ack()
         return
-    meta, values, request = form.meta, FormValues.of(view), form.request
+    meta, values, request = form.meta, form.values, form.request
     filled = PaymentForm.read(values, surface.methods(request))
     payment, errors = payment_choice(filled, request.deps.settings.currency)
     service_id, facilitator_id = values.row_id(SERVICE_BLOCK), values.row_id(FACILITATOR_BLOCK)
@@ -66,9 +60,8 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
     elif facilitator_id is None:
         errors[FACILITATOR_BLOCK] = "Choose who gives it."
     starts = _when(values, errors)
-    redraw = partial(surface.book_form, request, meta, values)
     if payment is None or service_id is None or facilitator_id is None or starts is None:
-        refuse_now(ack, view, errors, redraw)
+        form.refuse(errors)
         return
     service, facilitator, local, paid = service_id, facilitator_id, starts, payment
 
@@ -87,31 +80,27 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
         return Done(notice, Tab.APPOINTMENTS)
 
     # Clashes and past times are about the time; so is anything without a field.
-    finish(ack, form, Change(book, TIME_BLOCK, INTENT_BLOCK), redraw)
+    form.finish(Change(book, TIME_BLOCK, INTENT_BLOCK))
 
 
 def on_reschedule(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Reschedule submitted: move the appointment, or say what to fix."""
-    form = Submission.of(CommerceMeta, view, context, client)
-    if form is None or form.meta.row_id is None:
-        ack()
+    form = commerce_form(ack, view, context, client, surface.reschedule, row=True)
+    if form is None:
         return
-    meta, values, appointment_id = form.meta, FormValues.of(view), form.meta.row_id
     errors: dict[str, str] = {}
-    starts = _when(values, errors)
-    redraw = partial(surface.reschedule, form.request, meta, values)
+    starts = _when(form.values, errors)
     if starts is None:
-        refuse_now(ack, view, errors, redraw)
+        form.refuse(errors)
         return
-    local, timezone = starts, form.request.timezone
+    local, appointment_id = starts, form.row_id
+    timezone, uid = form.request.timezone, form.meta.details.uid
 
     def move(uow: UnitOfWork, actor: Actor) -> Done:
-        row = appointments.reschedule_appointment(
-            uow, actor, appointment_id, local, uid=meta.details.uid
-        )
+        row = appointments.reschedule_appointment(uow, actor, appointment_id, local, uid=uid)
         return Done(rescheduled_notice(row, timezone))
 
-    finish(ack, form, Change(move, TIME_BLOCK), redraw)
+    form.finish(Change(move, TIME_BLOCK))
 
 
 def register(app: App) -> None:

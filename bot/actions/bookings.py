@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.context.request import Request, Submission
+from bot.context.request import Request
 from bot.surfaces import bookings as surface
-from bot.surfaces.commerce import Change, Done, finish, redraw_form, refuse_now
+from bot.surfaces.commerce import Change, Done, commerce_form, redraws
 from bot.views.bookings import (
     AMOUNT_BLOCK,
     BOOK_CALLBACK,
@@ -26,19 +25,14 @@ from bot.views.bookings import (
     occurrence_options,
     transferred_notice,
 )
-from bot.views.commerce import (
-    INTENT_BLOCK,
-    CommerceMeta,
-    FormValues,
-    PaymentForm,
-    parse_money,
-    payment_choice,
-)
+from bot.views.commerce import INTENT_BLOCK, PaymentForm, parse_money, payment_choice
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.services import bookings
 from core.services.refunds import refund_booking
+
+on_change = redraws(surface.book_form)
 
 
 def on_suggest(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -50,71 +44,61 @@ def on_suggest(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
     ack(options=occurrence_options(found))
 
 
-def on_change(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """A session or payment method was chosen: the booking form again, as filled in."""
-    ack()
-    redraw_form(body, Request.of(context, client), surface.book_form)
-
-
 def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Book an Event submitted: book the session, or say what to fix."""
-    form = Submission.of(CommerceMeta, view, context, client)
+    form = commerce_form(ack, view, context, client, surface.book_form)
     if form is None:
-        ack()
         return
-    meta, values = form.meta, FormValues.of(view)
+    meta, values, deps = form.meta, form.values, form.request.deps
     filled = PaymentForm.read(values, surface.methods(form.request))
-    payment, errors = payment_choice(filled, form.request.deps.settings.currency)
+    payment, errors = payment_choice(filled, deps.settings.currency)
     occurrence_id = values.row_id(OCCURRENCE_BLOCK)
     if occurrence_id is None:
         errors[OCCURRENCE_BLOCK] = "Choose the session to book."
-    redraw = partial(surface.book_form, form.request, meta, values)
     if payment is None or occurrence_id is None:
-        refuse_now(ack, view, errors, redraw)
+        form.refuse(errors)
         return
-    chosen, paid, gateway = occurrence_id, payment, form.request.deps.gateway
+    chosen, paid = occurrence_id, payment
 
     def book(uow: UnitOfWork, actor: Actor) -> Done:
-        row = bookings.book_event(uow, actor, meta.details.uid, chosen, paid, gateway=gateway)
+        row = bookings.book_event(uow, actor, meta.details.uid, chosen, paid, gateway=deps.gateway)
         return Done(booked_notice(row, meta.name, filled), Tab.BOOKINGS)
 
-    finish(ack, form, Change(book, OCCURRENCE_BLOCK, INTENT_BLOCK), redraw)
+    form.finish(Change(book, OCCURRENCE_BLOCK, INTENT_BLOCK))
 
 
 def on_transfer(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Transfer submitted: move the booking to the chosen session."""
-    form = Submission.of(CommerceMeta, view, context, client)
-    if form is None or form.meta.row_id is None:
-        ack()
+    form = commerce_form(ack, view, context, client, surface.transfer, row=True)
+    if form is None:
         return
-    meta, values, booking_id = form.meta, FormValues.of(view), form.meta.row_id
-    redraw = partial(surface.transfer, form.request, meta, values)
-    target = values.row_id(OCCURRENCE_BLOCK)
+    target, booking_id, uid = (
+        form.values.row_id(OCCURRENCE_BLOCK),
+        form.row_id,
+        form.meta.details.uid,
+    )
     if target is None:
-        refuse_now(ack, view, {OCCURRENCE_BLOCK: "Choose the session to move it to."}, redraw)
+        form.refuse({OCCURRENCE_BLOCK: "Choose the session to move it to."})
         return
     chosen = target
 
     def move(uow: UnitOfWork, actor: Actor) -> Done:
-        row = bookings.transfer_booking(uow, actor, booking_id, chosen, uid=meta.details.uid)
+        row = bookings.transfer_booking(uow, actor, booking_id, chosen, uid=uid)
         return Done(transferred_notice(row))
 
-    finish(ack, form, Change(move, OCCURRENCE_BLOCK), redraw)
+    form.finish(Change(move, OCCURRENCE_BLOCK))
 
 
 def on_refund(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Refund submitted: refund the amount through Stripe, at most once."""
-    form = Submission.of(CommerceMeta, view, context, client)
-    if form is None or form.meta.row_id is None:
-        ack()
+    form = commerce_form(ack, view, context, client, surface.refund, row=True)
+    if form is None:
         return
-    meta, typed = form.meta, FormValues.of(view).text(AMOUNT_BLOCK)
-    booking_id, gateway = form.meta.row_id, form.request.deps.gateway
-    redraw = partial(surface.refund, form.request, meta, typed)
+    meta, booking_id, deps = form.meta, form.row_id, form.request.deps
     try:
-        amount = parse_money(typed, form.request.deps.settings.currency)
+        amount = parse_money(form.values.text(AMOUNT_BLOCK), deps.settings.currency)
     except ValueError as exc:
-        refuse_now(ack, view, {AMOUNT_BLOCK: str(exc)}, redraw)
+        form.refuse({AMOUNT_BLOCK: str(exc)})
         return
 
     def refund(uow: UnitOfWork, actor: Actor) -> Done:
@@ -123,13 +107,13 @@ def on_refund(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
             actor,
             booking_id,
             amount_minor=amount,
-            gateway=gateway,
+            gateway=deps.gateway,
             expected_refunded_minor=meta.refunded_minor,
             uid=meta.details.uid,
         )
         return Done(f"Booking #{booking_id}: {outcome.summary}")
 
-    finish(ack, form, Change(refund, AMOUNT_BLOCK), redraw)
+    form.finish(Change(refund, AMOUNT_BLOCK))
 
 
 def register(app: App) -> None:

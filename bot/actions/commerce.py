@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.context.request import Request, Submission
 from bot.surfaces import appointments, bookings, passes, subscriptions, videos
-from bot.surfaces.commerce import Opening
+from bot.surfaces.commerce import Opening, Render
 from bot.surfaces.customer_details import show_details
 from bot.views.commerce import CONFIRM_CALLBACK, CommerceMeta
 from bot.views.notice import Notice
@@ -22,11 +22,13 @@ from core.errors import DomainError
 RowAction = Callable[[Opening, int], None]
 Confirmed = Callable[[Request, int, str], str]
 
-BUTTONS: dict[str, Callable[[Opening], None]] = {
-    "book_event": bookings.open_book_event,
-    "book_appointment": appointments.open_book_appointment,
-    "assign_pass": passes.open_assign_pass,
-    "assign_video": videos.open_assign_video,
+# Each tab's Book/Assign button: what it is doing (for "… archived; activate them before …"),
+# and the form it opens.
+BUTTONS: dict[str, tuple[str, Render]] = {
+    "book_event": ("booking", bookings.book_form),
+    "book_appointment": ("booking an appointment", appointments.book_form),
+    "assign_pass": ("assigning a pass", passes.assign_form),
+    "assign_video": ("assigning a video", videos.assign_form),
 }
 ROW_ACTIONS: dict[tuple[Tab, str], RowAction] = {
     **bookings.ROW_ACTIONS,
@@ -61,11 +63,11 @@ def on_button(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebC
     opening = Opening.of(body, context, client)
     if opening is None:
         return
-    opener = BUTTONS.get(opening.value)
-    if opener is None:
+    button = BUTTONS.get(opening.value)
+    if button is None:
         opening.tell(UNKNOWN)
         return
-    opener(opening)
+    opening.open_form(*button)
 
 
 def on_row(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.context.request import Request, Submission
 from bot.surfaces import passes as surface
-from bot.surfaces.commerce import Change, Done, finish, redraw_form, refuse_now
+from bot.surfaces.commerce import Change, Done, commerce_form, redraws
 from bot.views.commerce import (
     INTENT_BLOCK,
-    CommerceMeta,
-    FormValues,
     PaymentForm,
     payment_choice,
     whole_number,
@@ -39,87 +35,69 @@ from core.db import UnitOfWork
 from core.services import passes
 from core.services.checkout import ManualPayment, StripePayment
 
-
-def on_change(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """A payment method was chosen: the Assign Pass form again, as filled in."""
-    ack()
-    redraw_form(body, Request.of(context, client), surface.assign_form)
+on_change = redraws(surface.assign_form)
 
 
 def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Assign Pass submitted: assign it, or say what to fix."""
-    form = Submission.of(CommerceMeta, view, context, client)
+    form = commerce_form(ack, view, context, client, surface.assign_form)
     if form is None:
-        ack()
         return
-    meta, values, request = form.meta, FormValues.of(view), form.request
-    payment, errors = payment_choice(
-        PaymentForm.read(values, surface.methods(request)), request.deps.settings.currency
-    )
+    meta, values, deps = form.meta, form.values, form.request.deps
+    filled = PaymentForm.read(values, surface.methods(form.request))
+    payment, errors = payment_choice(filled, deps.settings.currency)
     kind_id = values.row_id(TYPE_BLOCK)
     if kind_id is None:
         errors[TYPE_BLOCK] = "Choose the pass type."
-    redraw = partial(surface.assign_form, request, meta, values)
     if not isinstance(payment, ManualPayment | StripePayment) or kind_id is None:
-        refuse_now(ack, view, errors, redraw)
+        form.refuse(errors)
         return
     kind, paid, first = kind_id, payment, values.day(VALID_FROM_BLOCK)
 
     def assign(uow: UnitOfWork, actor: Actor) -> Done:
         row = passes.assign_pass(
-            uow,
-            actor,
-            meta.details.uid,
-            kind,
-            valid_from=first,
-            payment=paid,
-            gateway=request.deps.gateway,
+            uow, actor, meta.details.uid, kind, valid_from=first, payment=paid, gateway=deps.gateway
         )
         return Done(assigned_notice(row, meta.name), Tab.PASSES)
 
-    finish(ack, form, Change(assign, TYPE_BLOCK, INTENT_BLOCK), redraw)
+    form.finish(Change(assign, TYPE_BLOCK, INTENT_BLOCK))
 
 
 def on_adjust(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Adjust credits submitted: add or take credits, with the reason recorded."""
-    form = Submission.of(CommerceMeta, view, context, client)
-    if form is None or form.meta.row_id is None:
-        ack()
+    form = commerce_form(ack, view, context, client, surface.adjust, row=True)
+    if form is None:
         return
-    meta, values, pass_id = form.meta, FormValues.of(view), form.meta.row_id
-    redraw = partial(surface.adjust, form.request, meta, values)
-    delta = whole_number(values.text(DELTA_BLOCK))
+    delta = whole_number(form.values.text(DELTA_BLOCK))
     if delta is None:
-        refuse_now(ack, view, {DELTA_BLOCK: "Enter a whole number, such as 2 or -1."}, redraw)
+        form.refuse({DELTA_BLOCK: "Enter a whole number, such as 2 or -1."})
         return
-    change, reason, uid = delta, values.text(REASON_BLOCK), meta.details.uid
+    change, reason = delta, form.values.text(REASON_BLOCK)
+    pass_id, uid = form.row_id, form.meta.details.uid
 
     def adjust(uow: UnitOfWork, actor: Actor) -> Done:
         row = passes.adjust_pass_credits(uow, actor, pass_id, change, reason, uid=uid)
         return Done(adjusted_notice(row))
 
-    finish(ack, form, Change(adjust, DELTA_BLOCK), redraw)
+    form.finish(Change(adjust, DELTA_BLOCK))
 
 
 def on_extend(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Extend submitted: the pass's new last day."""
-    form = Submission.of(CommerceMeta, view, context, client)
-    if form is None or form.meta.row_id is None:
-        ack()
+    form = commerce_form(ack, view, context, client, surface.extend, row=True)
+    if form is None:
         return
-    meta, values, pass_id = form.meta, FormValues.of(view), form.meta.row_id
-    redraw = partial(surface.extend, form.request, meta, values)
-    valid_to = values.day(VALID_TO_BLOCK)
+    valid_to = form.values.day(VALID_TO_BLOCK)
     if valid_to is None:
-        refuse_now(ack, view, {VALID_TO_BLOCK: "Choose the new last day."}, redraw)
+        form.refuse({VALID_TO_BLOCK: "Choose the new last day."})
         return
-    last_day, uid = valid_to, meta.details.uid
+    last_day, pass_id, uid = valid_to, form.row_id, form.meta.details.uid
 
     def extend(uow: UnitOfWork, actor: Actor) -> Done:
         row = passes.extend_pass(uow, actor, pass_id, last_day, uid=uid)
         return Done(extended_notice(row))
 
-    finish(ack, form, Change(extend, VALID_TO_BLOCK), redraw)
+    form.finish(Change(extend, VALID_TO_BLOCK))
 
 
 def register(app: App) -> None:

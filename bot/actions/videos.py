@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.context.request import Request, Submission
 from bot.surfaces import videos as surface
-from bot.surfaces.commerce import Change, Done, finish, redraw_form, refuse_now
+from bot.surfaces.commerce import Change, Done, commerce_form, redraws
 from bot.views.commerce import (
-    CommerceMeta,
-    FormValues,
     PaymentForm,
     end_of_day,
     payment_choice,
@@ -40,27 +36,22 @@ from core.services.checkout import ManualPayment, PackagePayment
 CHANGES = (VIDEO_ACTION, f"{ASSIGN_PREFIX}.payment")
 
 
-def on_change(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """A video or payment method was chosen: the Assign Video form again, as filled in."""
-    ack()
-    redraw_form(body, Request.of(context, client), surface.assign_form)
+on_change = redraws(surface.assign_form)
 
 
 def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Assign Video submitted: give access, or say what to fix."""
-    form = Submission.of(CommerceMeta, view, context, client)
+    form = commerce_form(ack, view, context, client, surface.assign_form)
     if form is None:
-        ack()
         return
-    meta, values, request = form.meta, FormValues.of(view), form.request
+    meta, values, request = form.meta, form.values, form.request
     filled = PaymentForm.read(values, surface.METHODS)
     payment, errors = payment_choice(filled, request.deps.settings.currency)
     video_id = values.row_id(VIDEO_BLOCK)
     if video_id is None:
         errors[VIDEO_BLOCK] = "Choose the video."
-    redraw = partial(surface.assign_form, request, meta, values)
     if not isinstance(payment, ManualPayment | PackagePayment) or video_id is None:
-        refuse_now(ack, view, errors, redraw)
+        form.refuse(errors)
         return
     chosen, paid, timezone = video_id, payment, request.timezone
 
@@ -68,7 +59,7 @@ def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         row = videos.assign_video(uow, actor, meta.details.uid, chosen, payment=paid)
         return Done(assigned_notice(row, meta.name, filled, timezone), Tab.VIDEOS)
 
-    finish(ack, form, Change(assign, VIDEO_BLOCK), redraw)
+    form.finish(Change(assign, VIDEO_BLOCK))
 
 
 def _extend_problem(typed: str, days: int | None, until: object) -> str:
@@ -84,19 +75,16 @@ def _extend_problem(typed: str, days: int | None, until: object) -> str:
 
 def on_extend(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Extend submitted: extra days or a new end date, not both."""
-    form = Submission.of(CommerceMeta, view, context, client)
-    if form is None or form.meta.row_id is None:
-        ack()
+    form = commerce_form(ack, view, context, client, surface.extend, row=True)
+    if form is None:
         return
-    meta, values, purchase_id = form.meta, FormValues.of(view), form.meta.row_id
-    timezone, uid = form.request.timezone, meta.details.uid
-    redraw = partial(surface.extend, form.request, meta, values)
-    typed, until = values.text(DAYS_BLOCK), values.day(UNTIL_BLOCK)
+    typed, until = form.values.text(DAYS_BLOCK), form.values.day(UNTIL_BLOCK)
     days = whole_number(typed)
     problem = _extend_problem(typed, days, until)
     if problem:
-        refuse_now(ack, view, {DAYS_BLOCK: problem}, redraw)
+        form.refuse({DAYS_BLOCK: problem})
         return
+    timezone, purchase_id, uid = form.request.timezone, form.row_id, form.meta.details.uid
     expires_at = end_of_day(until, timezone) if until is not None else None
 
     def extend(uow: UnitOfWork, actor: Actor) -> Done:
@@ -105,7 +93,7 @@ def on_extend(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         )
         return Done(extended_notice(row, timezone))
 
-    finish(ack, form, Change(extend, DAYS_BLOCK), redraw)
+    form.finish(Change(extend, DAYS_BLOCK))
 
 
 def register(app: App) -> None:

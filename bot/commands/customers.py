@@ -29,13 +29,11 @@ STAFF_USAGE = (
 
 
 def _staff_command(request: Request, args: list[str]) -> str:
-    deps, actor = request.deps, request.actor
     verb = args[0].lower() if args else "list"
     if verb == "list":
-        if not actor.is_admin:
+        if not request.actor.is_admin:
             return "Only an admin can list who has access."
-        with deps.db.unit_of_work(readonly=True) as uow:
-            return staff_list_text(staff.list_staff(uow, actor))
+        return staff_list_text(request.read(staff.list_staff))
     if verb not in {"add", "remove"} or len(args) < 2:
         return STAFF_USAGE
     match = MENTION.match(args[1])
@@ -44,24 +42,23 @@ def _staff_command(request: Request, args: list[str]) -> str:
     user_id = match.group(1) or match.group(2)
     role = Role.ADMIN if len(args) > 2 and args[2].lower() == "admin" else Role.STAFF
     try:
-        with deps.db.unit_of_work() as uow:
-            if verb == "add":
-                changed = staff.add_staff(uow, actor, user_id, role)
-                return (
-                    f"<@{user_id}> can now use Customer Records as {role.value}."
-                    if changed
-                    else f"<@{user_id}> already has {role.value} access."
-                )
-            removed = staff.remove_staff(uow, actor, user_id)
+        if verb == "add":
+            changed = request.write(lambda uow, actor: staff.add_staff(uow, actor, user_id, role))
             return (
-                f"<@{user_id}> no longer has access to Customer Records."
-                if removed
-                else f"<@{user_id}> didn't have access."
+                f"<@{user_id}> can now use Customer Records as {role.value}."
+                if changed
+                else f"<@{user_id}> already has {role.value} access."
             )
+        removed = request.write(lambda uow, actor: staff.remove_staff(uow, actor, user_id))
     except ValidationFailed as exc:
         return " ".join(exc.errors.values())
     except DomainError as exc:
         return exc.message
+    return (
+        f"<@{user_id}> no longer has access to Customer Records."
+        if removed
+        else f"<@{user_id}> didn't have access."
+    )
 
 
 def on_customers(

@@ -14,6 +14,7 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.context.deps import Deps, actor_of, deps_of
+from bot.views.commerce import FormValues
 from bot.views.payload import read_metadata, state_values
 from core.actor import Actor
 from core.db import UnitOfWork
@@ -73,3 +74,8 @@ class Submission(Generic[M]):
     def state(self) -> dict[str, Any]:
         """The submitted values by block id."""
         return state_values(self.view)
+
+    @property
+    def values(self) -> FormValues:
+        """What was typed and chosen, read by block id."""
+        return FormValues(self.state)

@@ -71,15 +71,6 @@ def book_form(
     )
 
 
-def open_book_appointment(opening: Opening) -> None:
-    """Book Appointment: the form, empty."""
-    customer = opening.customer_for("booking an appointment")
-    if customer is None:
-        return
-    meta = opening.meta(name=customer.full_name)
-    opening.push(book_form(opening.request, meta, FormValues()))
-
-
 def reschedule(
     request: Request, meta: CommerceMeta, values: FormValues, problem: str = ""
 ) -> dict[str, Any]:

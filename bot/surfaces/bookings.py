@@ -7,6 +7,7 @@ from typing import Any
 from bot.context.request import Request
 from bot.surfaces.commerce import Opening, payment_methods, row_of
 from bot.views.bookings import (
+    AMOUNT_BLOCK,
     OCCURRENCE_BLOCK,
     SESSION_LIST_MAX,
     book_event_form,
@@ -73,15 +74,6 @@ def book_form(
     )
 
 
-def open_book_event(opening: Opening) -> None:
-    """Book an Event: the form, empty."""
-    customer = opening.customer_for("booking")
-    if customer is None:
-        return
-    meta = opening.meta(name=customer.full_name)
-    opening.push(book_form(opening.request, meta, FormValues()))
-
-
 def transfer(
     request: Request, meta: CommerceMeta, values: FormValues, problem: str = ""
 ) -> dict[str, Any]:
@@ -94,14 +86,16 @@ def transfer(
     return transfer_form(meta, row, sessions=sessions, chosen=chosen, problem=problem)
 
 
-def refund(request: Request, meta: CommerceMeta, amount: str, problem: str = "") -> dict[str, Any]:
+def refund(
+    request: Request, meta: CommerceMeta, values: FormValues, problem: str = ""
+) -> dict[str, Any]:
     """The Refund form for the booking in `meta`, showing what is refunded by now."""
     assert meta.row_id is not None
     booking_id, uid = meta.row_id, meta.details.uid
     row = request.read(lambda uow, actor: booking(uow, actor, uid, booking_id))
     # The form now shows what is refunded; submitting it again refunds from there.
     fresh = meta.model_copy(update={"refunded_minor": row.refunded_minor})
-    return refund_form(fresh, row, amount=amount, problem=problem)
+    return refund_form(fresh, row, amount=values.text(AMOUNT_BLOCK), problem=problem)
 
 
 def _open_transfer(opening: Opening, booking_id: int) -> None:

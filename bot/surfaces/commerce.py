@@ -11,7 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
 
 from bot.context.deps import Deps
 from bot.context.request import Request, Submission
@@ -61,6 +62,12 @@ class HasId(Protocol):
 
 class Opening(DetailsControl):
     """A commerce control pressed in a customer's details: it opens a form over them."""
+
+    def open_form(self, doing: str, render: Render) -> None:
+        """A form for something new for the customer (`doing` it), empty; refused if archived."""
+        customer = self.customer_for(doing)
+        if customer is not None:
+            self.push(render(self.request, self.meta(name=customer.full_name), FormValues(), ""))
 
     def meta(self, **fields: Any) -> CommerceMeta:
         """Metadata for a form over these details."""
@@ -117,7 +124,8 @@ Outcome = Done | Refused
 # Draws a form again as filled in, with a problem worded for its top.
 Redraw = Callable[[str], dict[str, Any]]
 # Draws a commerce form for a request from its metadata and what is filled in.
-Render = Callable[[Request, CommerceMeta, FormValues], dict[str, Any]]
+Render = Callable[[Request, CommerceMeta, FormValues, str], dict[str, Any]]
+Listener = Callable[[Ack, dict[str, Any], BoltContext, WebClient], None]
 
 
 def input_blocks(view: dict[str, Any]) -> set[str]:
@@ -232,6 +240,73 @@ def _show_done(form: Submission[CommerceMeta], outcome: Done) -> None:
     show_details(form.request, meta.view_id, details, notice=Notice(outcome.notice))
 
 
+@dataclass(frozen=True)
+class CommerceForm:
+    """A commerce form as submitted, and how to answer it: problems under its fields, or the
+    change made and the details refreshed."""
+
+    ack: Ack
+    submission: Submission[CommerceMeta]
+    render: Render
+    # The row a row action's form is about (0 for a form about something new).
+    row_id: int = 0
+
+    @property
+    def meta(self) -> CommerceMeta:
+        """The form's metadata."""
+        return self.submission.meta
+
+    @property
+    def request(self) -> Request:
+        """Who submitted it."""
+        return self.submission.request
+
+    @property
+    def values(self) -> FormValues:
+        """What was filled in."""
+        return self.submission.values
+
+    def redraw(self, problem: str) -> dict[str, Any]:
+        """The form again as filled in, with `problem` at its top."""
+        return self.render(self.request, self.meta, self.values, problem)
+
+    def refuse(self, errors: dict[str, str]) -> None:
+        """Answer with the problems, changing nothing."""
+        refuse_now(self.ack, self.submission.view, errors, self.redraw)
+
+    def finish(self, change: Change) -> None:
+        """Make the change and answer; see `finish`."""
+        finish(self.ack, self.submission, change, self.redraw)
+
+
+def commerce_form(
+    ack: Ack,
+    view: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    render: Render,
+    *,
+    row: bool = False,
+) -> CommerceForm | None:
+    """The commerce form submitted (`row`: a row's form); None, already answered, if it isn't."""
+    form = Submission.of(CommerceMeta, view, context, client)
+    row_id = form.meta.row_id if form is not None else None
+    if form is None or (row and row_id is None):
+        ack()
+        return None
+    return CommerceForm(ack, form, render, row_id or 0)
+
+
+def redraws(render: Render) -> Listener:
+    """The listener for a choice that shapes the rest of a form: it draws the form again."""
+
+    def on_change(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        ack()
+        redraw_form(body, Request.of(context, client), render)
+
+    return on_change
+
+
 def redraw_form(body: dict[str, Any], request: Request, render: Render) -> None:
     """A choice that shapes the rest of the form was made: draw it again from what is filled in."""
     view = body.get("view") or {}
@@ -239,7 +314,7 @@ def redraw_form(body: dict[str, Any], request: Request, render: Render) -> None:
     if meta is None or not view.get("id"):
         return
     try:
-        form = render(request, meta, FormValues.of(view))
+        form = render(request, meta, FormValues.of(view), "")
     except DomainError as exc:
         form = result_view(exc.message, ok=False)
     # The view's hash makes Slack drop this redraw if a later one already landed.

@@ -81,15 +81,6 @@ def extend(
     return extend_pass_form(meta, _row(request, meta), valid_to=valid_to, problem=problem)
 
 
-def open_assign_pass(opening: Opening) -> None:
-    """Assign Pass: the form, empty."""
-    customer = opening.customer_for("assigning a pass")
-    if customer is None:
-        return
-    meta = opening.meta(name=customer.full_name)
-    opening.push(assign_form(opening.request, meta, FormValues()))
-
-
 def _open_with(opening: Opening, pass_id: int) -> PassRow | None:
     """The pass a row action is about; None after telling the details why it can't be had."""
     uid = opening.details.uid

@@ -76,15 +76,6 @@ def extend(
     )
 
 
-def open_assign_video(opening: Opening) -> None:
-    """Assign Video: the form, empty."""
-    customer = opening.customer_for("assigning a video")
-    if customer is None:
-        return
-    meta = opening.meta(name=customer.full_name)
-    opening.push(assign_form(opening.request, meta, FormValues()))
-
-
 def _open_extend(opening: Opening, purchase_id: int) -> None:
     uid = opening.details.uid
     row = opening.read(lambda uow, actor: video(uow, actor, uid, purchase_id))
