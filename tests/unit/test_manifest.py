@@ -21,6 +21,9 @@ import yaml
 from jsonschema import Draft7Validator
 from jsonschema.validators import validator_for
 
+from bot.transport.oauth import REDIRECT_PATH
+from bot.transport.wsgi import EVENTS_PATH
+
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_PATH = ROOT / "manifest.yml"
 SCHEMA_PATH = ROOT / "tests" / "data" / "slack-manifest.schema.json"
@@ -169,3 +172,65 @@ def test_a_broken_manifest_fails_validation(
     assert any(e.startswith(f"{path}: ") for e in errors), errors
     with pytest.raises(jsonschema.ValidationError):
         validator.validate(broken)
+
+
+# Every URL the app serves to Slack over HTTP, by where the manifest declares it.
+SERVED_URLS = {
+    ("features", "slash_commands", 0, "url"): EVENTS_PATH,
+    ("settings", "event_subscriptions", "request_url"): EVENTS_PATH,
+    ("settings", "interactivity", "request_url"): EVENTS_PATH,
+    ("settings", "interactivity", "message_menu_options_url"): EVENTS_PATH,
+    ("oauth_config", "redirect_urls", 0): REDIRECT_PATH,
+}
+HOST = "https://YOUR-HOST"
+COMMENTED = re.compile(r"^(\s*)# (?:HTTP mode only|OAuth installs only): (.*)$")
+NUMBERS = {"three": 3, "four": 4, "five": 5}
+
+
+def _uncommented(text: str) -> Manifest:
+    """The manifest with every 'HTTP mode only' / 'OAuth installs only' line un-commented."""
+    lines = [COMMENTED.sub(r"\1\2", line) for line in text.splitlines()]
+    loaded = yaml.safe_load("\n".join(lines))
+    assert isinstance(loaded, dict)
+    loaded["settings"]["socket_mode_enabled"] = False
+    return loaded
+
+
+def _urls(node: object, path: tuple[str | int, ...] = ()) -> dict[tuple[str | int, ...], str]:
+    """Every string in the manifest that is one of our URLs, by its path."""
+    if isinstance(node, dict):
+        return {k: v for key, value in node.items() for k, v in _urls(value, (*path, key)).items()}
+    if isinstance(node, list):
+        return {k: v for i, value in enumerate(node) for k, v in _urls(value, (*path, i)).items()}
+    if isinstance(node, str) and node.startswith(HOST):
+        return {path: node.removeprefix(HOST)}
+    return {}
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def test_un_commenting_the_manifest_declares_every_url_the_app_serves(
+    validator: Draft7Validator,
+) -> None:
+    http = _uncommented(MANIFEST_PATH.read_text(encoding="utf-8"))
+    assert _urls(http) == SERVED_URLS
+    assert _errors(validator, http) == []
+
+
+def test_the_manifest_header_counts_the_http_urls() -> None:
+    header = MANIFEST_PATH.read_text(encoding="utf-8").split("_metadata:")[0]
+    said = re.search(r"un-comment the (\w+)\s+#?\s*\"HTTP mode only\" URLs", header)
+    assert said is not None, "the header should say how many URLs HTTP mode needs"
+    http_only = [path for path, url in SERVED_URLS.items() if path[0] != "oauth_config"]
+    assert NUMBERS[said.group(1)] == len(http_only)
+
+
+def test_the_setup_guide_lists_every_url_the_app_serves() -> None:
+    guide = SETUP_DOC_PATH.read_text(encoding="utf-8")
+    for path, url in SERVED_URLS.items():
+        if path[0] == "oauth_config":
+            assert f"`{HOST}{url}`" in guide
+        else:
+            assert f"`{_dotted(path)}: {HOST}{url}`" in guide, _dotted(path)
