@@ -453,6 +453,9 @@ def serve(
     from bot.transport.server import serve_http, serve_socket_mode
 
     settings = _settings()
+    problem = settings.serve_problem(http=http)
+    if problem is not None:
+        _fail(problem, 2)
     try:
         if http or settings.run_mode is not RunMode.SOCKET:
             serve_http(settings, host=host, port=port, workers=workers)

@@ -186,8 +186,8 @@ class Settings(BaseSettings):
                 admins.append(user)
         return admins
 
-    def require_for(self, mode: RunMode) -> None:
-        """Raise ConfigError naming each variable that `mode` needs but is unset."""
+    def missing_for(self, mode: RunMode) -> list[str]:
+        """The variables `mode` needs that are unset."""
         # OAuth installs bring their own tokens and need the public address for the redirect.
         http = ("public_base_url",) if self.oauth_enabled else ("slack_bot_token",)
         needed = {
@@ -195,12 +195,68 @@ class Settings(BaseSettings):
             RunMode.HTTP: (*http, "slack_signing_secret"),
             RunMode.LOCAL: (),
         }[mode]
-        missing = [name.upper() for name in needed if getattr(self, name) is None]
+        return [name.upper() for name in needed if getattr(self, name) is None]
+
+    def require_for(self, mode: RunMode) -> None:
+        """Raise ConfigError naming each variable that `mode` needs but is unset."""
+        missing = self.missing_for(mode)
         if missing:
             raise ConfigError(f"{mode.value} mode needs {', '.join(missing)} to be set")
         token = self.slack_app_token
         if mode is RunMode.SOCKET and token and not token.get_secret_value().startswith("xapp-"):
             raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+
+    def serve_problem(self, *, http: bool) -> str | None:
+        """Why `customer-bot serve` (`--http` when `http`) can't start: the mode chosen from
+        what is set, and every way to complete it; None when it can."""
+        if not http and self.run_mode is RunMode.LOCAL:
+            ways = "\n".join(f"  - {way}" for way in SERVE_WAYS.values())
+            return (
+                "No Slack credentials are set, so there is nothing to connect to Slack with. "
+                f"Set the variables of one of these, in the environment or in .env:\n{ways}\n"
+                "To try the app without Slack, run `customer-bot console` (what `make run` "
+                "starts when no Slack credentials are set)."
+            )
+        mode = RunMode.HTTP if http or self.slack_app_token is None else RunMode.SOCKET
+        missing = self.missing_for(mode)
+        if not missing:
+            return None
+        if mode is RunMode.SOCKET:
+            because = "SLACK_APP_TOKEN is set"
+        elif http:
+            because = "--http was given"
+        else:
+            given = [name.upper() for name in SLACK_CREDENTIALS if getattr(self, name) is not None]
+            because = f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} set without SLACK_APP_TOKEN"
+        others = [way for kind, way in SERVE_WAYS.items() if kind != _way(self, mode)]
+        alternatives = "".join(f"\n  - {way}" for way in others)
+        return (
+            f"{SERVE_NAMES[mode]} was chosen because {because}; it needs "
+            f"{' and '.join(missing)} to start. Or set what another way needs:{alternatives}"
+        )
+
+
+# The variables that choose how `serve` connects to Slack.
+SLACK_CREDENTIALS = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_client_id",
+    "slack_client_secret",
+)
+SERVE_NAMES = {RunMode.SOCKET: "Socket Mode", RunMode.HTTP: "HTTP mode"}
+SERVE_WAYS = {
+    "socket": "Socket Mode (the default; no public URL needed): SLACK_BOT_TOKEN and "
+    "SLACK_APP_TOKEN (xapp-…)",
+    "http": "HTTP mode (`customer-bot serve --http`): SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET",
+    "oauth": "many workspaces through Slack OAuth (HTTP mode): SLACK_CLIENT_ID, "
+    "SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET and PUBLIC_BASE_URL",
+}
+
+
+def _way(settings: Settings, mode: RunMode) -> str:
+    if mode is RunMode.SOCKET:
+        return "socket"
+    return "oauth" if settings.oauth_enabled else "http"
 
 
 def _secret(field: str) -> bool:

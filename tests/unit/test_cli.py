@@ -185,3 +185,42 @@ def test_run_with_a_bot_token_but_no_signing_secret_names_what_is_missing(workdi
     assert result.exit_code == 2
     assert "SLACK_SIGNING_SECRET" in result.output
     assert "xoxb-test" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "said"),
+    [
+        (
+            ["serve"],
+            {},
+            ["No Slack credentials", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "console"],
+        ),
+        (
+            ["serve"],
+            {"SLACK_BOT_TOKEN": "xoxb-1"},
+            [
+                "HTTP mode was chosen because SLACK_BOT_TOKEN",
+                "SLACK_SIGNING_SECRET",
+                "SLACK_APP_TOKEN",
+            ],
+        ),
+        (
+            ["serve"],
+            {"SLACK_APP_TOKEN": "xapp-1"},
+            ["Socket Mode was chosen because SLACK_APP_TOKEN", "needs SLACK_BOT_TOKEN"],
+        ),
+        (
+            ["serve", "--http"],
+            {},
+            ["HTTP mode was chosen because --http", "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"],
+        ),
+    ],
+    ids=["nothing set", "only a bot token", "only an app token", "--http, nothing set"],
+)
+def test_serve_says_which_mode_it_chose_and_every_way_to_complete_it(
+    workdir: Path, args: list[str], env: dict[str, str], said: list[str]
+) -> None:
+    result = invoke(*args, DATABASE_URL=url_in(workdir), **env)
+    assert result.exit_code == 2
+    for words in said:
+        assert words in result.output, result.output
