@@ -10,38 +10,25 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy.exc import DBAPIError
 
-from bot.logging_setup import configure_logging
-from core.actor import Actor
-from core.adapters.mail import (
-    DeliveryReport,
-    MailTransport,
-    OutboxWorker,
-    deliver_due,
-    transport_from_settings,
-)
-from core.config import RunMode, Settings, load_settings
-from core.db import Database
-from core.demo.customers import DemoSummary, load_demo_customers, load_demo_history
 from core.errors import ConfigError, DomainError
-from core.migrations.runner import current_revision
-from core.models import CustomerStatus, Role
-from core.services.catalog_import import EXAMPLE_CATALOG, import_catalog, read_catalog_text
-from core.services.customers import (
-    CustomerRecord,
-    search_customers,
-)
-from core.services.export import export_customer
-from core.services.paging import MAX_PAGE_SIZE
-from core.services.workspaces import LOCAL_TEAM_ID, team_ids
+
+# Each command imports what it uses when it runs, so `--help` and quick commands start fast.
+if TYPE_CHECKING:
+    from rich.table import Table
+    from sqlalchemy.exc import DBAPIError
+
+    from core.actor import Actor
+    from core.adapters.mail import DeliveryReport, MailTransport
+    from core.config import Settings
+    from core.db import Database
+    from core.demo.customers import DemoSummary
+    from core.services.customers import CustomerRecord
 
 CLI_USER_ID = "cli"
 FIRST_RUN_CUSTOMERS = 1000
@@ -71,7 +58,7 @@ TeamOption = Annotated[
     str | None,
     typer.Option(
         "--team",
-        help=f"Slack team id of the workspace (default: the only one, else {LOCAL_TEAM_ID}).",
+        help="Slack team id of the workspace (default: the only one, else the local workspace).",
     ),
 ]
 
@@ -82,6 +69,9 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _settings() -> Settings:
+    from bot.logging_setup import configure_logging
+    from core.config import load_settings
+
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -95,6 +85,8 @@ def _url(db: Database) -> str:
 
 
 def _revision(db: Database) -> str | None:
+    from core.migrations.runner import current_revision
+
     return current_revision(db.engine)
 
 
@@ -104,6 +96,8 @@ def _unreachable(db: Database, exc: DBAPIError) -> NoReturn:
 
 
 def _upgrade(db: Database) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     try:
         db.upgrade()
     except DBAPIError as exc:
@@ -113,6 +107,8 @@ def _upgrade(db: Database) -> None:
 @contextmanager
 def _database() -> Iterator[Database]:
     """Settings, a Database migrated to the newest schema, and clean disposal."""
+    from core.db import Database
+
     db = Database(_settings())
     try:
         _upgrade(db)
@@ -124,6 +120,8 @@ def _database() -> Iterator[Database]:
 
 
 def _team_id(db: Database, team: str | None) -> str:
+    from core.services.workspaces import LOCAL_TEAM_ID, team_ids
+
     if team is not None:
         if not team.strip():
             _fail("--team needs a Slack team id such as T0123ABCD.", 2)
@@ -139,10 +137,17 @@ def _team_id(db: Database, team: str | None) -> str:
 
 
 def _actor(team_id: str) -> Actor:
+    from core.actor import Actor
+    from core.models import Role
+
     return Actor(team_id=team_id, user_id=CLI_USER_ID, role=Role.ADMIN)
 
 
 def _load_demo(db: Database, team_id: str, count: int, seed: int | None) -> DemoSummary:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.demo.customers import load_demo_customers, load_demo_history
+
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -179,6 +184,10 @@ def _load_demo(db: Database, team_id: str, count: int, seed: int | None) -> Demo
 
 
 def _customer_table(rows: Sequence[CustomerRecord], title: str) -> Table:
+    from rich.table import Table
+
+    from core.models import CustomerStatus
+
     table = Table(title=title, title_justify="left")
     table.add_column("UID", no_wrap=True, style="dim")
     table.add_column("Name", style="bold")
@@ -195,6 +204,9 @@ def _customer_table(rows: Sequence[CustomerRecord], title: str) -> Table:
 def _search(
     db: Database, team_id: str, text: str, *, archived: bool, limit: int, more: str
 ) -> None:
+    from core.models import CustomerStatus
+    from core.services.customers import search_customers
+
     status = None if archived else CustomerStatus.ACTIVE
     with db.unit_of_work(readonly=True) as uow:
         rows = search_customers(uow, _actor(team_id), text, status=status, limit=limit)
@@ -212,6 +224,10 @@ def _search(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create the database or migrate it to the newest schema."""
+    from sqlalchemy.exc import DBAPIError
+
+    from core.db import Database
+
     db = Database(_settings())
     try:
         before = _revision(db)
@@ -252,13 +268,15 @@ def customers_search(
     archived: Annotated[
         bool, typer.Option("--archived", help="Include archived customers.")
     ] = False,
-    limit: Annotated[
-        int, typer.Option("--limit", min=1, max=MAX_PAGE_SIZE, help="Most rows to show.")
-    ] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Most rows to show.")] = 20,
 ) -> None:
     """Find customers as the Slack search box does: any part of the name, accents optional."""
+    from core.services.paging import MAX_PAGE_SIZE
+
     if not text.strip():
         _fail("Give some text to search for, e.g. customer-bot customers search zoe", 2)
+    if limit > MAX_PAGE_SIZE:
+        _fail(f"--limit can be at most {MAX_PAGE_SIZE}.", 2)
     with _database() as db:
         more = f"use --limit (up to {MAX_PAGE_SIZE}) to see more."
         _search(db, _team_id(db, team), text, archived=archived, limit=limit, more=more)
@@ -284,6 +302,8 @@ def export_customer_command(
     ] = None,
 ) -> None:
     """Everything held about one customer, as JSON (subject access); noted in their history."""
+    from core.services.export import export_customer
+
     if output is not None and output.exists():
         _fail(f"{output} already exists; choose a new file name.", 2)
     with _database() as db:
@@ -312,6 +332,8 @@ def catalog_import(
     team: TeamOption = None,
 ) -> None:
     """Add or update the catalog from a YAML file, by key; importing again changes nothing."""
+    from core.services.catalog_import import import_catalog, read_catalog_text
+
     with _database() as db:
         text = read_catalog_text(file)
         team_id = _team_id(db, team)
@@ -329,10 +351,14 @@ def catalog_import(
 @catalog_app.command("example")
 def catalog_example() -> None:
     """Print the documented example catalog, to start your own: `... example > catalog.yaml`."""
+    from core.services.catalog_import import EXAMPLE_CATALOG
+
     typer.echo(EXAMPLE_CATALOG.read_text(encoding="utf-8"), nl=False)
 
 
 def _drain(db: Database, transport: MailTransport | None) -> DeliveryReport:
+    from core.adapters.mail import DeliveryReport, deliver_due
+
     total = DeliveryReport()
     # Mails that fail are rescheduled into the future, so this ends once the due ones are done.
     while (report := deliver_due(db, transport)).handled:
@@ -344,6 +370,8 @@ def _drain(db: Database, transport: MailTransport | None) -> DeliveryReport:
 
 
 def _deliver_until_stopped(db: Database, transport: MailTransport | None, interval: float) -> None:
+    from core.adapters.mail import OutboxWorker
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     worker = OutboxWorker(db, transport, interval=interval)
@@ -370,6 +398,8 @@ def mail_deliver(
     ] = 5.0,
 ) -> None:
     """Send the queued mail (welcome mails) over SMTP_URL, retrying failures with back-off."""
+    from core.adapters.mail import transport_from_settings
+
     with _database() as db:
         try:
             transport = transport_from_settings(db.settings)
@@ -396,6 +426,8 @@ def mail_deliver(
 
 
 def _console(settings: Settings, demo_customers: int) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from bot.local.console import run_console
 
     try:
@@ -424,6 +456,8 @@ def console_command(demo_customers: DemoOption = FIRST_RUN_CUSTOMERS) -> None:
 @app.command("run")
 def run(demo_customers: DemoOption = FIRST_RUN_CUSTOMERS) -> None:
     """What `make run` does: Slack when tokens are configured, else the local workspace."""
+    from core.config import RunMode
+
     settings = _settings()
     if settings.run_mode is RunMode.LOCAL:
         _console(settings, demo_customers)
@@ -451,6 +485,7 @@ def serve(
 ) -> None:
     """Run against Slack: Socket Mode when SLACK_APP_TOKEN is set, else --http."""
     from bot.transport.server import serve_http, serve_socket_mode
+    from core.config import RunMode
 
     settings = _settings()
     problem = settings.serve_problem(http=http)

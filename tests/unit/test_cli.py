@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +14,13 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from bot import cli
-from bot.cli import LOCAL_TEAM_ID, app
+from bot.cli import app
 from core.actor import Actor
 from core.config import Settings
 from core.db import Database
 from core.models import Customer, CustomerStatus, MailStatus, OutboxMail, Role
 from core.services.customers import CustomerInput, create_customer
+from core.services.workspaces import LOCAL_TEAM_ID
 from tests.conftest import make_settings
 
 
@@ -224,3 +227,16 @@ def test_serve_says_which_mode_it_chose_and_every_way_to_complete_it(
     assert result.exit_code == 2
     for words in said:
         assert words in result.output, result.output
+
+
+HEAVY = ("alembic", "matplotlib", "slack_bolt", "slack_sdk", "sqlalchemy", "stripe")
+
+
+def test_the_command_line_imports_no_heavy_library_until_a_command_needs_it() -> None:
+    # `customer-bot --help` and a mistyped command answer at once; the libraries load with
+    # the command that uses them.
+    code = f"import sys, bot.cli; print([m for m in {HEAVY!r} if m in sys.modules])"
+    shown = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown.strip() == "[]"
