@@ -170,6 +170,7 @@ def _load_demo(db: Database, team_id: str, count: int, seed: int | None) -> Demo
                 load_demo_history(
                     uow,
                     team_id,
+                    made=summary,
                     seed=seed,
                     progress=lambda done, total: bar.update(history, completed=done, total=total),
                 )

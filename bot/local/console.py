@@ -245,8 +245,9 @@ def _prepare_data(db: Database, demo_customers: int, announce: Callable[[str], N
             add_staff(uow, admin, STAFF.user_id)
         if not customer_count(uow, LOCAL_TEAM_ID) and demo_customers > 0:
             announce(f"First start: loading {demo_customers:,} demo customers and their history…")
-            loaded = load_demo_customers(uow, LOCAL_TEAM_ID, demo_customers).created
-            load_demo_history(uow, LOCAL_TEAM_ID)
+            made = load_demo_customers(uow, LOCAL_TEAM_ID, demo_customers)
+            load_demo_history(uow, LOCAL_TEAM_ID, made=made)
+            loaded = made.created
     return loaded
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import exists, func, insert, select
 
 from core.db import UnitOfWork
 from core.demo.catalog import DEMO_ANSWERS, DEMO_CATALOG
@@ -63,6 +63,8 @@ class DemoSummary:
     team_id: str
     created: int
     archived: int
+    # The customers this load made have ids above this one.
+    after_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -473,6 +475,7 @@ def load_demo_customers(
         raise ValueError("count must not be negative")
     workspace = ensure_workspace(uow, team_id)
     taken = set(uow.session.scalars(select(Customer.email).where(Customer.team_id == team_id)))
+    after_id = uow.session.scalar(select(func.max(Customer.id))) or 0
     generator = _Generator(random.Random(seed), uow.now(), workspace.default_region, taken)
     archived = 0
     done = 0
@@ -483,7 +486,7 @@ def load_demo_customers(
         done += len(batch)
         if progress is not None:
             progress(done, count)
-    return DemoSummary(team_id=team_id, created=count, archived=archived)
+    return DemoSummary(team_id=team_id, created=count, archived=archived, after_id=after_id)
 
 
 def _authors(uow: UnitOfWork, team_id: str) -> list[str]:
@@ -498,8 +501,11 @@ def _authors(uow: UnitOfWork, team_id: str) -> list[str]:
     return authors
 
 
-def _customers_without_history(uow: UnitOfWork, team_id: str, limit: int) -> list[DemoCustomer]:
-    """Demo-made customers with nothing recorded yet, oldest id first (never real customers)."""
+def _customers_without_history(
+    uow: UnitOfWork, team_id: str, limit: int, after_id: int
+) -> list[DemoCustomer]:
+    """Demo-made customers above `after_id` with nothing recorded yet, oldest id first (never
+    real customers)."""
     customer_history = [
         exists().where(model.customer_id == Customer.id)
         for model in (
@@ -517,6 +523,7 @@ def _customers_without_history(uow: UnitOfWork, team_id: str, limit: int) -> lis
         .where(
             Customer.team_id == team_id,
             Customer.updated_by == DEMO_ACTOR,
+            Customer.id > after_id,
             *(~has for has in customer_history),
         )
         .order_by(Customer.id)
@@ -538,20 +545,23 @@ def load_demo_history(
     team_id: str,
     *,
     customers_limit: int = HISTORY_CUSTOMERS,
+    made: DemoSummary | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
     batch_size: int = HISTORY_BATCH_SIZE,
 ) -> HistorySummary:
     """Add the demo catalog to `team_id` and a year of history to up to `customers_limit` demo customers.
 
-    Only customers made by `load_demo_customers` that have no history yet are chosen, so running
-    it again fills the next ones. `progress(done, total)` is called after each batch.
+    Only customers made by `load_demo_customers` that have no history yet are chosen; given the
+    load that `made` them, only those, so each customer's year is drawn once (some draw none).
+    `progress(done, total)` is called after each batch.
     """
     if customers_limit < 0:
         raise ValueError("customers_limit must not be negative")
     workspace = ensure_workspace(uow, team_id)
     ids = sync_catalog(uow, team_id, DEMO_CATALOG)
-    customers = _customers_without_history(uow, team_id, customers_limit)
+    after_id = made.after_id if made is not None else 0
+    customers = _customers_without_history(uow, team_id, customers_limit, after_id)
     generator = HistoryGenerator(
         uow,
         random.Random(seed),

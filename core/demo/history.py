@@ -42,6 +42,10 @@ DEMO_STAFF = ("U0DEMOAMY01", "U0DEMOBEN02", "U0DEMOCLO03")
 MIN_AUTHORS = 3
 YEAR = timedelta(days=365)
 BOOK_AHEAD = timedelta(days=30)
+# Sessions still to come keep places free for whoever tries the app, except one in
+# FULL_EVERY, which may fill up so the capacity rule can be seen.
+UPCOMING_SHARE = 0.6
+FULL_EVERY = 8
 # Appointments start on the half hour; a facilitator's diary is kept in these slots.
 SLOT_MINUTES = 30
 SLOT = timedelta(minutes=SLOT_MINUTES)
@@ -262,6 +266,12 @@ class HistoryGenerator:
         """The calendar date of `moment` in the workspace's time zone."""
         return moment.astimezone(self.zone).date()
 
+    def places(self, occurrence: _Occurrence) -> int:
+        """How many demo customers may book `occurrence`."""
+        if occurrence.starts_at <= self.now or occurrence.id % FULL_EVERY == 0:
+            return occurrence.capacity
+        return math.floor(occurrence.capacity * UPCOMING_SHARE)
+
     def booking_time(self, customer: DemoCustomer, wanted: datetime, latest: datetime) -> datetime:
         """`wanted`, or a recent moment if that is still to come, never before the customer joined."""
         if wanted > latest:
@@ -385,7 +395,7 @@ class _CustomerHistory:
         wanted = min(len(candidates), max(1, round(rate * months)))
         for occurrence in rng.sample(candidates, wanted):
             taken = gen.booked.get(occurrence.id, 0)
-            if taken >= occurrence.capacity:
+            if taken >= gen.places(occurrence):
                 continue
             cancelled = rng.random() < 0.08
             if not cancelled:

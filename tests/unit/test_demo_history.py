@@ -450,3 +450,81 @@ def test_notes_are_written_by_the_workspaces_staff_first(
         assigners = set(uow.session.scalars(select(QuestionnaireResponse.assigned_by)))
     assert {"USTAFF1", "UADMIN1"} <= authors <= {"USTAFF1", "UADMIN1", DEMO_STAFF[0]}
     assert assigners <= {"USTAFF1", "UADMIN1", DEMO_STAFF[0]}
+
+
+HISTORY_MODELS = (
+    Booking,
+    Appointment,
+    Pass,
+    VideoPurchase,
+    Subscription,
+    QuestionnaireResponse,
+    Note,
+)
+
+
+def _rows_per_customer(db: Database) -> dict[str, Counter[int]]:
+    with db.unit_of_work(readonly=True) as uow:
+        return {
+            model.__tablename__: Counter(
+                dict(
+                    uow.session.execute(
+                        select(model.customer_id, func.count()).group_by(model.customer_id)
+                    ).all()
+                )
+            )
+            for model in HISTORY_MODELS
+        }
+
+
+def _demo_load(db: Database, team_id: str, customers: int, seed: int) -> None:
+    """What `customer-bot demo-data` does: customers, then their history, in one transaction."""
+    with db.unit_of_work() as uow:
+        made = load_demo_customers(uow, team_id, customers, seed=seed)
+        load_demo_history(uow, team_id, made=made, seed=seed)
+
+
+def test_loading_demo_data_again_leaves_every_earlier_customer_as_they_were(
+    db: Database, admin: Actor
+) -> None:
+    _demo_load(db, admin.team_id, 500, seed=1)
+    with db.unit_of_work(readonly=True) as uow:
+        first = set(uow.session.scalars(select(Customer.id)))
+    before = _rows_per_customer(db)
+    drew_nothing = first - {c for rows in before.values() for c in rows}
+    # Some customers' year holds nothing; a later load must not give them one either.
+    assert drew_nothing
+
+    _demo_load(db, admin.team_id, 100, seed=2)
+
+    after = _rows_per_customer(db)
+    for table, rows in after.items():
+        assert {c: n for c, n in rows.items() if c in first} == dict(before[table]), table
+    assert any(c not in first for rows in after.values() for c in rows), "the new ones had none"
+
+
+def test_most_upcoming_demo_sessions_have_places_left_and_a_few_are_full(
+    db: Database, admin: Actor
+) -> None:
+    _demo_load(db, admin.team_id, 1000, seed=1)
+    with db.unit_of_work(readonly=True) as uow:
+        booked = (
+            select(func.count())
+            .where(
+                Booking.occurrence_id == EventOccurrence.id, Booking.state != BookingState.CANCELLED
+            )
+            .scalar_subquery()
+        )
+        upcoming = uow.session.execute(
+            select(EventOccurrence.capacity, booked)
+            .where(
+                EventOccurrence.team_id == admin.team_id,
+                EventOccurrence.starts_at > uow.now(),
+                EventOccurrence.cancelled.is_(False),
+            )
+            .order_by(EventOccurrence.starts_at)
+            .limit(50)
+        ).all()
+    full = sum(1 for capacity, taken in upcoming if taken >= capacity)
+    assert len(upcoming) == 50
+    assert 1 <= full <= 10, f"{full} of the next 50 sessions are full"
