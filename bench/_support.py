@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import create_app
-from bot.local import AppResponse, Call, LocalSlackAPI, SlackDriver, serve_wsgi
+from bot.local import AppResponse, Call, LocalSlackAPI, SlackDriver, SlackUser, serve_wsgi
 from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.config import Settings
 from core.db import Database
@@ -369,7 +369,7 @@ def running_app(url: str, admin: str, **overrides: Any) -> Iterator[TimedDriver]
     """
     signing_secret = secrets.token_hex(16)
     with LocalSlackAPI(team_id=TEAM_ID) as api:
-        api.add_user(admin, "bench.admin", team_id=TEAM_ID)
+        api.add_user(SlackUser(admin, "bench.admin", team_id=TEAM_ID))
         settings = settings_for(
             url,
             slack_bot_token=api.bot_token,

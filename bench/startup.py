@@ -51,7 +51,7 @@ from bench._support import (
     settings_for,
     write_results,
 )
-from bot.local import LocalSlackAPI
+from bot.local import LocalSlackAPI, SlackUser
 from bot.transport.wsgi import EVENTS_PATH
 from bot.views.tabs import TAB_LABELS
 from core.config import Settings
@@ -316,7 +316,7 @@ def _bench(runs: int, interactions: int, customers: int) -> dict[str, Any]:
     ):
         scratch = Path(scratch_dir)
         for _, user in LOAD_SERVERS.values():
-            api.add_user(user, user.lower(), team_id=TEAM_ID)
+            api.add_user(SlackUser(user, user.lower(), team_id=TEAM_ID))
         url = f"sqlite:///{scratch / 'customers.db'}"
         env = _server_env(url, api, secret)
         with serving(CLI, env, scratch) as first:

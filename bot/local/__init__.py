@@ -3,7 +3,14 @@
 from bot.local.blockkit import Element
 from bot.local.driver import AppResponse, DriverError, SlackDriver
 from bot.local.http import serve_wsgi
-from bot.local.slack_api import Call, LocalSlackAPI, Message, SlackError, UploadedFile
+from bot.local.slack_api import (
+    Call,
+    LocalSlackAPI,
+    Message,
+    SlackError,
+    SlackUser,
+    UploadedFile,
+)
 
 __all__ = [
     "AppResponse",
@@ -14,6 +21,7 @@ __all__ = [
     "Message",
     "SlackDriver",
     "SlackError",
+    "SlackUser",
     "UploadedFile",
     "serve_wsgi",
 ]

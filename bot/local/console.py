@@ -22,7 +22,7 @@ from bot.local.blockkit import TEXT_INPUTS, Element, plain, text_of
 from bot.local.driver import CHOOSABLE, PICKERS, AppResponse, DriverError, SlackDriver
 from bot.local.http import serve_wsgi
 from bot.local.render import render_confirm, render_message, render_view, view_title
-from bot.local.slack_api import LocalSlackAPI, Message
+from bot.local.slack_api import LocalSlackAPI, Message, SlackUser
 from bot.logging_setup import logging_to_file
 from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.actor import Actor
@@ -272,7 +272,7 @@ def open_workspace(
             with db.unit_of_work(readonly=True) as uow:
                 customers = customer_count(uow, LOCAL_TEAM_ID)
             for user in LOCAL_USERS:
-                api.add_user(user.user_id, user.name, real_name=user.real_name)
+                api.add_user(SlackUser(user.user_id, user.name, real_name=user.real_name))
             # Listeners run after the ack, so an answered request says nothing about the views
             # they will update next; counting them lets each screen show the command's outcome.
             listeners = _TrackingExecutor(ThreadPoolExecutor(max_workers=LISTENER_THREADS))
@@ -619,7 +619,7 @@ class ConsoleSession:
         elif _SLACK_ID.match(wanted):
             user_id = wanted
             if self.api.user(user_id) is None:
-                self.api.add_user(user_id, user_id.lower())
+                self.api.add_user(SlackUser(user_id, user_id.lower()))
             self.names.setdefault(user_id, user_id.lower())
         else:
             raise ConsoleError(

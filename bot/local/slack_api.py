@@ -108,6 +108,43 @@ class UploadedFile:
 
 
 @dataclass(frozen=True)
+class SlackUser:
+    """A person in the user directory; without a name, the handle is the id in lower case."""
+
+    user_id: str
+    name: str | None = None
+    # None: the stand-in's own workspace.
+    team_id: str | None = None
+    real_name: str | None = None
+    is_admin: bool = False
+    is_owner: bool = False
+    is_restricted: bool = False
+    is_ultra_restricted: bool = False
+    is_bot: bool = False
+    deleted: bool = False
+    tz: str = "Europe/London"
+
+    def info(self, default_team_id: str) -> JSON:
+        """The `user` object users.info answers with."""
+        handle = self.name or self.user_id.lower()
+        return {
+            "id": self.user_id,
+            "team_id": self.team_id or default_team_id,
+            "name": handle,
+            "real_name": self.real_name or handle,
+            "deleted": self.deleted,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_restricted": self.is_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "tz": self.tz,
+            "profile": {"real_name": self.real_name or handle, "display_name": handle},
+        }
+
+
+@dataclass(frozen=True)
 class _Install:
     token: str
     team_id: str
@@ -280,42 +317,13 @@ class LocalSlackAPI:
 
     # ----------------------------------------------------------------- workspace set-up
 
-    def add_user(
-        self,
-        user_id: str,
-        name: str | None = None,
-        *,
-        team_id: str | None = None,
-        real_name: str | None = None,
-        is_admin: bool = False,
-        is_owner: bool = False,
-        is_restricted: bool = False,
-        is_ultra_restricted: bool = False,
-        is_bot: bool = False,
-        deleted: bool = False,
-        tz: str = "Europe/London",
-    ) -> JSON:
+    def add_user(self, user: SlackUser) -> JSON:
         """Put a person in the user directory that users.info answers from."""
-        handle = name or user_id.lower()
-        user: JSON = {
-            "id": user_id,
-            "team_id": team_id or self.team_id,
-            "name": handle,
-            "real_name": real_name or handle,
-            "deleted": deleted,
-            "is_admin": is_admin,
-            "is_owner": is_owner,
-            "is_restricted": is_restricted,
-            "is_ultra_restricted": is_ultra_restricted,
-            "is_bot": is_bot,
-            "is_app_user": False,
-            "tz": tz,
-            "profile": {"real_name": real_name or handle, "display_name": handle},
-        }
+        info = user.info(self.team_id)
         with self._cond:
-            self._users[user_id] = user
+            self._users[user.user_id] = info
             self._cond.notify_all()
-        return copy.deepcopy(user)
+        return copy.deepcopy(info)
 
     def user(self, user_id: str) -> JSON | None:
         """A directory entry, or None."""

@@ -14,7 +14,7 @@ import pytest
 from bot.app import create_app
 from bot.local.driver import SlackDriver
 from bot.local.http import serve_wsgi
-from bot.local.slack_api import LocalSlackAPI
+from bot.local.slack_api import LocalSlackAPI, SlackUser
 from bot.transport.wsgi import create_wsgi_app
 from core.actor import Actor
 from core.db import Database
@@ -87,7 +87,7 @@ def running_world(
             (STRANGER, {}),
             (GUEST, {"is_restricted": True}),
         ]:
-            api.add_user(user, user.lower(), team_id=TEAM, **extra)
+            api.add_user(SlackUser(user, user.lower(), team_id=TEAM, **extra))
         # Shut down with the world, so no listener outlives its test and logs into the next.
         pool = listeners or ThreadPoolExecutor(5)
         app = create_app(db.settings, db, listener_executor=pool)

@@ -12,7 +12,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.local import DriverError, LocalSlackAPI, SlackDriver, serve_wsgi
+from bot.local import DriverError, LocalSlackAPI, SlackDriver, SlackUser, serve_wsgi
 
 SECRET = "driver-test-signing-secret"
 USER = "U0STAFF"
@@ -252,7 +252,7 @@ def build_app(api: LocalSlackAPI) -> App:
 @pytest.fixture
 def api() -> Iterator[LocalSlackAPI]:
     with LocalSlackAPI() as running:
-        running.add_user(USER, "sam")
+        running.add_user(SlackUser(USER, "sam"))
         yield running
 
 

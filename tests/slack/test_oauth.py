@@ -25,7 +25,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Table, func, inspect, select
 
 from bot.app import create_app
-from bot.local import SlackDriver
+from bot.local import SlackDriver, SlackUser
 from bot.local.http import serve_wsgi
 from bot.local.slack_api import LocalSlackAPI, SlackError
 from bot.transport.wsgi import create_wsgi_app
@@ -138,7 +138,7 @@ def oauth(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
         if db.dialect == "postgresql":
             reset_postgres(db)
         for user, team in [(OWNER_A, TEAM_A), (OWNER_B, TEAM_B), (CONFIGURED, TEAM_A)]:
-            api.add_user(user, user.lower(), team_id=team)
+            api.add_user(SlackUser(user, user.lower(), team_id=team))
         served = [serve_wsgi(create_wsgi_app(create_app(settings, db), db)) for _ in range(2)]
         try:
             yield OAuthWorld(api, db, [root for root, _ in served], signing_secret)
@@ -257,7 +257,7 @@ def test_two_workspaces_side_by_side_see_only_their_own(oauth: OAuthWorld) -> No
 
 def test_a_reinstall_by_another_person_keeps_the_first_admin(oauth: OAuthWorld) -> None:
     oauth.install(TEAM_A, OWNER_A, "Studio A")
-    oauth.api.add_user("USECOND", "second", team_id=TEAM_A)
+    oauth.api.add_user(SlackUser("USECOND", "second", team_id=TEAM_A))
     oauth.install(TEAM_A, "USECOND", "Studio A (renamed)")
     workspace = oauth.workspace(TEAM_A)
     assert workspace is not None and workspace.name == "Studio A (renamed)"
