@@ -26,7 +26,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import create_app
-from bot.local import AppResponse, Call, LocalSlackAPI, SlackDriver, SlackUser, serve_wsgi
+from bot.local import (
+    AppResponse,
+    Call,
+    LocalSlackAPI,
+    SlackDriver,
+    SlackUser,
+    SlackWorkspace,
+    serve_wsgi,
+)
 from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.config import Settings
 from core.db import Database
@@ -368,7 +376,7 @@ def running_app(url: str, admin: str, **overrides: Any) -> Iterator[TimedDriver]
     `overrides` are further settings (e.g. public_base_url) for the app.
     """
     signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id=TEAM_ID) as api:
+    with LocalSlackAPI(SlackWorkspace(team_id=TEAM_ID)) as api:
         api.add_user(SlackUser(admin, "bench.admin", team_id=TEAM_ID))
         settings = settings_for(
             url,

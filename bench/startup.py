@@ -51,7 +51,7 @@ from bench._support import (
     settings_for,
     write_results,
 )
-from bot.local import LocalSlackAPI, SlackUser
+from bot.local import LocalSlackAPI, SlackUser, SlackWorkspace
 from bot.transport.wsgi import EVENTS_PATH
 from bot.views.tabs import TAB_LABELS
 from core.config import Settings
@@ -312,7 +312,7 @@ def _bench(runs: int, interactions: int, customers: int) -> dict[str, Any]:
     secret = secrets.token_hex(16)
     with (
         tempfile.TemporaryDirectory(prefix="bench-startup-") as scratch_dir,
-        LocalSlackAPI(team_id=TEAM_ID) as api,
+        LocalSlackAPI(SlackWorkspace(team_id=TEAM_ID)) as api,
     ):
         scratch = Path(scratch_dir)
         for _, user in LOAD_SERVERS.values():

@@ -4,15 +4,18 @@ from bot.local.blockkit import Element
 from bot.local.driver import AppResponse, DriverError, SlackDriver
 from bot.local.http import serve_wsgi
 from bot.local.slack_api import (
+    AppCredentials,
     Call,
     LocalSlackAPI,
     Message,
     SlackError,
     SlackUser,
+    SlackWorkspace,
     UploadedFile,
 )
 
 __all__ = [
+    "AppCredentials",
     "AppResponse",
     "Call",
     "DriverError",
@@ -22,6 +25,7 @@ __all__ = [
     "SlackDriver",
     "SlackError",
     "SlackUser",
+    "SlackWorkspace",
     "UploadedFile",
     "serve_wsgi",
 ]

@@ -22,7 +22,7 @@ from bot.local.blockkit import TEXT_INPUTS, Element, plain, text_of
 from bot.local.driver import CHOOSABLE, PICKERS, AppResponse, DriverError, SlackDriver
 from bot.local.http import serve_wsgi
 from bot.local.render import render_confirm, render_message, render_view, view_title
-from bot.local.slack_api import LocalSlackAPI, Message, SlackUser
+from bot.local.slack_api import LocalSlackAPI, Message, SlackUser, SlackWorkspace
 from bot.logging_setup import logging_to_file
 from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.actor import Actor
@@ -259,7 +259,7 @@ def open_workspace(
 ) -> Iterator[LocalWorkspace]:
     """Start the stand-in, the database (migrated, demo data on first start), app and mail."""
     signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id=LOCAL_TEAM_ID, team_name=LOCAL_TEAM_NAME) as api:
+    with LocalSlackAPI(SlackWorkspace(LOCAL_TEAM_ID, LOCAL_TEAM_NAME)) as api:
         local = local_settings(settings, api, signing_secret)
         try:
             transport = transport_from_settings(local)

@@ -108,6 +108,27 @@ class UploadedFile:
 
 
 @dataclass(frozen=True)
+class SlackWorkspace:
+    """The workspace the stand-in starts with, where the app is already installed as this bot."""
+
+    team_id: str = "T0001"
+    team_name: str = "Local Workspace"
+    # Fresh credentials for each record, here and below, so nothing secret-looking is hard-coded.
+    bot_token: str = field(default_factory=lambda: f"xoxb-local-{secrets.token_hex(8)}")
+    bot_user_id: str = "UBOT"
+    bot_id: str = "BBOT"
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """The app's id and the OAuth client credentials oauth.v2.access checks."""
+
+    app_id: str = "ALOCAL"
+    client_id: str = "local.client.id"
+    client_secret: str = field(default_factory=lambda: secrets.token_hex(16))
+
+
+@dataclass(frozen=True)
 class SlackUser:
     """A person in the user directory; without a name, the handle is the id in lower case."""
 
@@ -207,28 +228,23 @@ class LocalSlackAPI:
 
     def __init__(
         self,
+        workspace: SlackWorkspace | None = None,
         *,
-        team_id: str = "T0001",
-        team_name: str = "Local Workspace",
-        bot_token: str | None = None,
-        bot_user_id: str = "UBOT",
-        bot_id: str = "BBOT",
-        app_id: str = "ALOCAL",
-        client_id: str = "local.client.id",
-        client_secret: str | None = None,
+        app: AppCredentials | None = None,
         trigger_ttl: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
         port: int = 0,
     ) -> None:
-        self.team_id = team_id
+        workspace = workspace or SlackWorkspace()
+        app = app or AppCredentials()
+        self.team_id = workspace.team_id
         self.port = port
-        # Fresh credentials per instance, so nothing secret-looking is hard-coded.
-        self.bot_token = bot_token or f"xoxb-local-{secrets.token_hex(8)}"
-        self.bot_user_id = bot_user_id
-        self.bot_id = bot_id
-        self.app_id = app_id
-        self.client_id = client_id
-        self.client_secret = client_secret or secrets.token_hex(16)
+        self.bot_token = workspace.bot_token
+        self.bot_user_id = workspace.bot_user_id
+        self.bot_id = workspace.bot_id
+        self.app_id = app.app_id
+        self.client_id = app.client_id
+        self.client_secret = app.client_secret
         self.trigger_ttl = trigger_ttl
         self._clock = clock
         # One re-entrant lock guards all state; waiters are woken on every change.
@@ -236,7 +252,9 @@ class LocalSlackAPI:
         self._seq = itertools.count(1)
         self._calls: list[Call] = []
         self._installs = {
-            self.bot_token: _Install(self.bot_token, team_id, team_name, bot_user_id, bot_id)
+            self.bot_token: _Install(
+                self.bot_token, self.team_id, workspace.team_name, self.bot_user_id, self.bot_id
+            )
         }
         self._codes: dict[str, _Grant] = {}
         self._revoked: set[str] = set()
@@ -251,22 +269,7 @@ class LocalSlackAPI:
         self._faults: dict[str, deque[_Fault]] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._methods: dict[str, Callable[[_Request], JSON]] = {
-            "auth.test": self._auth_test,
-            "users.info": self._users_info,
-            "conversations.open": self._conversations_open,
-            "chat.postMessage": self._chat_post_message,
-            "chat.postEphemeral": self._chat_post_ephemeral,
-            "chat.update": self._chat_update,
-            "chat.delete": self._chat_delete,
-            "views.open": self._views_open,
-            "views.push": self._views_push,
-            "views.update": self._views_update,
-            "views.publish": self._views_publish,
-            "files.getUploadURLExternal": self._files_get_upload_url,
-            "files.completeUploadExternal": self._files_complete_upload,
-            "oauth.v2.access": self._oauth_v2_access,
-        }
+        self._methods = self._web_api_methods()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -887,6 +890,25 @@ class LocalSlackAPI:
         _send(handler, 200, upload.content, kind)
 
     # ----------------------------------------------------------------- Web API methods
+
+    def _web_api_methods(self) -> dict[str, Callable[[_Request], JSON]]:
+        """The Web API methods the stand-in answers, by name."""
+        return {
+            "auth.test": self._auth_test,
+            "users.info": self._users_info,
+            "conversations.open": self._conversations_open,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+            "oauth.v2.access": self._oauth_v2_access,
+        }
 
     def _install(self, request: _Request) -> _Install:
         if not request.token:

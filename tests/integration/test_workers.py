@@ -28,7 +28,7 @@ import psutil
 import pytest
 from sqlalchemy import select
 
-from bot.local import AppResponse, LocalSlackAPI, SlackDriver, SlackUser
+from bot.local import AppResponse, LocalSlackAPI, SlackDriver, SlackUser, SlackWorkspace
 from bot.local.signing import signed_headers
 from core.actor import Actor
 from core.config import Settings
@@ -195,7 +195,7 @@ def _queue_welcome_mails(db: Database) -> list[str]:
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[Running, SmtpServer, Database]]:
     signing_secret = uuid.uuid4().hex
     port = _free_port()
-    with LocalSlackAPI(team_id=TEAM) as api, SmtpServer() as smtp:
+    with LocalSlackAPI(SlackWorkspace(team_id=TEAM)) as api, SmtpServer() as smtp:
         api.add_user(SlackUser(ADMIN, "admin", team_id=TEAM))
         names = {name.upper() for name in Settings.model_fields}
         env = {key: value for key, value in os.environ.items() if key.upper() not in names}

@@ -14,7 +14,7 @@ import pytest
 from bot.app import create_app
 from bot.local.driver import SlackDriver
 from bot.local.http import serve_wsgi
-from bot.local.slack_api import LocalSlackAPI, SlackUser
+from bot.local.slack_api import LocalSlackAPI, SlackUser, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
 from core.actor import Actor
 from core.db import Database
@@ -64,7 +64,7 @@ def running_world(
     """The real app over HTTP on a fresh database, with its staff and Slack users; `settings`
     adds to the test settings, `listeners` is Bolt's listener pool (shut down afterwards)."""
     signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id=TEAM) as api:
+    with LocalSlackAPI(SlackWorkspace(team_id=TEAM)) as api:
         db = Database(
             make_settings(
                 database_url,

@@ -27,7 +27,7 @@ from sqlalchemy import Table, func, inspect, select
 from bot.app import create_app
 from bot.local import SlackDriver, SlackUser
 from bot.local.http import serve_wsgi
-from bot.local.slack_api import LocalSlackAPI, SlackError
+from bot.local.slack_api import LocalSlackAPI, SlackError, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
 from core.db import Database
 from core.migrations.runner import alembic_config
@@ -124,7 +124,7 @@ class OAuthWorld:
 @pytest.fixture
 def oauth(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
     signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id="T0UNUSED") as api:
+    with LocalSlackAPI(SlackWorkspace(team_id="T0UNUSED")) as api:
         settings = make_settings(
             database_url,
             slack_client_id=api.client_id,
@@ -430,7 +430,7 @@ def test_the_migration_downgrades_and_upgrades_again(oauth: OAuthWorld) -> None:
 
 
 def test_the_stand_in_issues_a_token_per_team_and_revokes_them_on_uninstall() -> None:
-    with LocalSlackAPI(team_id="T0FIRST") as api:
+    with LocalSlackAPI(SlackWorkspace(team_id="T0FIRST")) as api:
         client = WebClient(base_url=api.base_url)
         authorize = (
             f"{api.root_url}/oauth/v2/authorize?state=s1&client_id={api.client_id}"
