@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.app import create_app
 from bot.local import (
+    AppEndpoint,
     AppResponse,
     Call,
     LocalSlackAPI,
@@ -321,7 +322,7 @@ class TimedDriver(SlackDriver):
     @property
     def app_root(self) -> str:
         """The served app's root URL (where GET /charts/… is answered too)."""
-        return self.app_url.removesuffix(EVENTS_PATH)
+        return self.app.url.removesuffix(EVENTS_PATH)
 
     def _post(self, body: bytes, content_type: str) -> AppResponse:
         self.sent_at = time.perf_counter()
@@ -389,7 +390,7 @@ def running_app(url: str, admin: str, **overrides: Any) -> Iterator[TimedDriver]
         db = Database(settings)
         root, stop = serve_wsgi(create_wsgi_app(create_app(settings, db), db))
         try:
-            yield TimedDriver(api, root + EVENTS_PATH, signing_secret, user_id=admin)
+            yield TimedDriver(api, AppEndpoint(root + EVENTS_PATH, signing_secret), user_id=admin)
         finally:
             stop()
             db.dispose()

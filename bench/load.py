@@ -51,7 +51,7 @@ from bench._support import (
     settings_for,
     write_results,
 )
-from bot.local import AppResponse, LocalSlackAPI, SlackDriver, SlackUser
+from bot.local import AppEndpoint, AppResponse, LocalSlackAPI, SlackDriver, SlackUser
 from bot.local.slack_api import JSON
 from bot.transport.wsgi import EVENTS_PATH
 from bot.views.customer_form import CALLBACK_ID as FORM_CALLBACK_ID
@@ -133,7 +133,7 @@ class _User:
         self, api: _StandIn, url: str, secret: str, user_id: str, seed: int, create_every: int
     ) -> None:
         self.api = api
-        self.driver = SlackDriver(api, url, secret, user_id=user_id, team_id=TEAM_ID)
+        self.driver = SlackDriver(api, AppEndpoint(url, secret), user_id=user_id, team_id=TEAM_ID)
         self.n = seed
         self.create_every = max(1, create_every)
         self.visits = 0

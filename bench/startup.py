@@ -51,7 +51,7 @@ from bench._support import (
     settings_for,
     write_results,
 )
-from bot.local import LocalSlackAPI, SlackUser, SlackWorkspace
+from bot.local import AppEndpoint, LocalSlackAPI, SlackUser, SlackWorkspace
 from bot.transport.wsgi import EVENTS_PATH
 from bot.views.tabs import TAB_LABELS
 from core.config import Settings
@@ -281,7 +281,7 @@ def _load(
         runs = {}
         for label, (command, user) in LOAD_SERVERS.items():
             server = stack.enter_context(serving(command, env, scratch))
-            driver = TimedDriver(api, server.root + EVENTS_PATH, secret, user_id=user)
+            driver = TimedDriver(api, AppEndpoint(server.root + EVENTS_PATH, secret), user_id=user)
             runs[label] = _Loaded(server, driver, server.memory())
         for run in runs.values():
             for _ in range(WARMUP_ROUNDS):

@@ -1,7 +1,7 @@
 """Local workspace: a loopback Slack Web API stand-in and a driver that plays the Slack client."""
 
 from bot.local.blockkit import Element
-from bot.local.driver import AppResponse, DriverError, SlackDriver
+from bot.local.driver import AppEndpoint, AppResponse, DriverError, SlackDriver
 from bot.local.http import serve_wsgi
 from bot.local.slack_api import (
     AppCredentials,
@@ -16,6 +16,7 @@ from bot.local.slack_api import (
 
 __all__ = [
     "AppCredentials",
+    "AppEndpoint",
     "AppResponse",
     "Call",
     "DriverError",

@@ -19,7 +19,14 @@ from rich.text import Text
 
 from bot.app import create_app
 from bot.local.blockkit import TEXT_INPUTS, Element, plain, text_of
-from bot.local.driver import CHOOSABLE, PICKERS, AppResponse, DriverError, SlackDriver
+from bot.local.driver import (
+    CHOOSABLE,
+    PICKERS,
+    AppEndpoint,
+    AppResponse,
+    DriverError,
+    SlackDriver,
+)
 from bot.local.http import serve_wsgi
 from bot.local.render import render_confirm, render_message, render_view, view_title
 from bot.local.slack_api import LocalSlackAPI, Message, SlackUser, SlackWorkspace
@@ -208,7 +215,10 @@ class LocalWorkspace:
     def driver(self, user_id: str) -> SlackDriver:
         """A Slack client for one person of the workspace."""
         return SlackDriver(
-            self.api, self.app_url, self.signing_secret, user_id=user_id, team_id=LOCAL_TEAM_ID
+            self.api,
+            AppEndpoint(self.app_url, self.signing_secret),
+            user_id=user_id,
+            team_id=LOCAL_TEAM_ID,
         )
 
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:

@@ -66,6 +66,19 @@ class AppResponse:
 
 
 @dataclass(frozen=True)
+class AppEndpoint:
+    """Where the app takes Slack's requests, the secret they are signed with, how long to wait."""
+
+    url: str
+    signing_secret: str
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if urlsplit(self.url).scheme not in ("http", "https"):
+            raise ValueError(f"app url must be http(s): {self.url}")
+
+
+@dataclass(frozen=True)
 class _Target:
     """Where an element lives: a view (modal or home) or a message."""
 
@@ -80,37 +93,29 @@ class SlackDriver:
     def __init__(
         self,
         api: LocalSlackAPI,
-        app_url: str,
-        signing_secret: str,
+        app: AppEndpoint,
         *,
         user_id: str,
         team_id: str | None = None,
         channel_id: str = "C0LOCAL",
         clock: Callable[[], float] = time.time,
-        timeout: float = 10.0,
     ) -> None:
-        if urlsplit(app_url).scheme not in ("http", "https"):
-            raise ValueError(f"app_url must be http(s): {app_url}")
         self.api = api
-        self.app_url = app_url
-        self.signing_secret = signing_secret
+        self.app = app
         self.user_id = user_id
         self.team_id = team_id or api.team_id
         self.channel_id = channel_id
-        self.timeout = timeout
         self._clock = clock
 
     def as_user(self, user_id: str, team_id: str | None = None) -> SlackDriver:
         """The same workspace seen by another user (and optionally another team)."""
         return SlackDriver(
             self.api,
-            self.app_url,
-            self.signing_secret,
+            self.app,
             user_id=user_id,
             team_id=team_id or self.team_id,
             channel_id=self.channel_id,
             clock=self._clock,
-            timeout=self.timeout,
         )
 
     # ----------------------------------------------------------------- looking
@@ -587,17 +592,17 @@ class SlackDriver:
         mark = self.api.mark()
         headers = {
             "Content-Type": content_type,
-            **signed_headers(self.signing_secret, int(self._clock()), body),
+            **signed_headers(self.app.signing_secret, int(self._clock()), body),
         }
-        request = urllib.request.Request(self.app_url, data=body, headers=headers, method="POST")  # noqa: S310 - scheme checked in __init__
+        request = urllib.request.Request(self.app.url, data=body, headers=headers, method="POST")  # noqa: S310 - AppEndpoint checks the scheme
         started = time.perf_counter()
         try:
-            with _OPENER.open(request, timeout=self.timeout) as reply:
+            with _OPENER.open(request, timeout=self.app.timeout) as reply:
                 status, raw = reply.status, reply.read()
         except urllib.error.HTTPError as error:
             status, raw = error.code, error.read()
         except (urllib.error.URLError, TimeoutError) as error:
-            raise DriverError(f"the app at {self.app_url} did not answer: {error}") from error
+            raise DriverError(f"the app at {self.app.url} did not answer: {error}") from error
         elapsed = time.perf_counter() - started
         text = raw.decode("utf-8", errors="replace")
         try:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.app import create_app
-from bot.local.driver import SlackDriver
+from bot.local.driver import AppEndpoint, SlackDriver
 from bot.local.http import serve_wsgi
 from bot.local.slack_api import LocalSlackAPI, SlackUser, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
@@ -93,9 +93,10 @@ def running_world(
         app = create_app(db.settings, db, listener_executor=pool)
         root, stop = serve_wsgi(create_wsgi_app(app, db))
         url = root + "/slack/events"
+        endpoint = AppEndpoint(url, signing_secret)
 
         def driver(user: str) -> SlackDriver:
-            return SlackDriver(api, url, signing_secret, user_id=user, team_id=TEAM)
+            return SlackDriver(api, endpoint, user_id=user, team_id=TEAM)
 
         try:
             yield World(

@@ -25,7 +25,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Table, func, inspect, select
 
 from bot.app import create_app
-from bot.local import SlackDriver, SlackUser
+from bot.local import AppEndpoint, SlackDriver, SlackUser
 from bot.local.http import serve_wsgi
 from bot.local.slack_api import LocalSlackAPI, SlackError, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
@@ -104,7 +104,9 @@ class OAuthWorld:
 
     def driver(self, user_id: str, team_id: str, worker: int = 0) -> SlackDriver:
         url = self.workers[worker] + "/slack/events"
-        return SlackDriver(self.api, url, self.signing_secret, user_id=user_id, team_id=team_id)
+        return SlackDriver(
+            self.api, AppEndpoint(url, self.signing_secret), user_id=user_id, team_id=team_id
+        )
 
     def count(self, table: Table, **where: str) -> int:
         with self.db.engine.connect() as conn:
