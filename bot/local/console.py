@@ -21,6 +21,7 @@ from bot.app import create_app
 from bot.local.blockkit import TEXT_INPUTS, Element, plain, text_of
 from bot.local.driver import (
     CHOOSABLE,
+    EXTERNAL_SELECTS,
     PICKERS,
     AppEndpoint,
     AppResponse,
@@ -539,7 +540,7 @@ class ConsoleSession:
         number = self._number_of(element)
         if element.kind not in CHOOSABLE:
             raise ConsoleError(self._usage(element, number))
-        external = element.kind in {"external_select", "multi_external_select"}
+        external = element.kind in EXTERNAL_SELECTS
         if not wanted:
             raise ConsoleError(self._usage(element, number))
         option = wanted if external else self._option(element, number, wanted)
