@@ -963,9 +963,9 @@ class LocalSlackAPI:
             raise SlackError("invalid_blocks", problems)
         return text, self._with_ids(blocks)
 
-    def _chat_post_message(self, request: _Request) -> JSON:
-        install = self._install(request)
-        channel = self._channel(request)
+    def _post_message(
+        self, request: _Request, install: _Install, channel: str, ephemeral_to: str | None
+    ) -> Message:
         text, blocks = self._message_content(request)
         thread_ts = request.params.get("thread_ts") or None
         message = Message(
@@ -975,10 +975,16 @@ class LocalSlackAPI:
             blocks,
             request.method,
             install.bot_user_id,
-            None,
+            ephemeral_to,
             thread_ts,
         )
         self._messages.append(message)
+        return message
+
+    def _chat_post_message(self, request: _Request) -> JSON:
+        install = self._install(request)
+        channel = self._channel(request)
+        message = self._post_message(request, install, channel, None)
         return {"channel": channel, "ts": message.ts, "message": message.as_payload()}
 
     def _chat_post_ephemeral(self, request: _Request) -> JSON:
@@ -987,19 +993,7 @@ class LocalSlackAPI:
         user = str(request.params.get("user") or "")
         if not user:
             raise SlackError("user_not_in_channel")
-        text, blocks = self._message_content(request)
-        thread_ts = request.params.get("thread_ts") or None
-        message = Message(
-            channel,
-            self._new_ts(),
-            text,
-            blocks,
-            request.method,
-            install.bot_user_id,
-            user,
-            thread_ts,
-        )
-        self._messages.append(message)
+        message = self._post_message(request, install, channel, user)
         return {"message_ts": message.ts}
 
     def _channel_message(self, request: _Request) -> Message:
