@@ -659,17 +659,13 @@ class LocalSlackAPI:
         """Apply `response_action: update`: same view id, new content and hash."""
         with self._cond:
             record = self._get_view(view_id)
-            problems = view_problems(view, expected_type="modal")
-            if problems:
-                raise SlackError("invalid_arguments", problems)
+            _check_view(view, "modal")
             return self._update(record, view)
 
     def push_view(self, user_id: str, view: Mapping[str, Any]) -> JSON:
         """Apply `response_action: push` on top of the user's stack."""
         with self._cond:
-            problems = view_problems(view, expected_type="modal")
-            if problems:
-                raise SlackError("invalid_arguments", problems)
+            _check_view(view, "modal")
             stack = self._stacks.get(user_id)
             # The pushed view belongs to the workspace of the modal it goes on top of.
             team_id = self._views[stack[-1]].data["team_id"] if stack else self.team_id
@@ -1037,9 +1033,7 @@ class LocalSlackAPI:
 
     def _valid_view(self, request: _Request, expected_type: str) -> JSON:
         view = request.params.get("view")
-        problems = view_problems(view, expected_type=expected_type)
-        if problems:
-            raise SlackError("invalid_arguments", problems)
+        _check_view(view, expected_type)
         assert isinstance(view, dict)
         return view
 
@@ -1089,14 +1083,8 @@ class LocalSlackAPI:
         )
         if record is None:
             raise SlackError("not_found")
-        view = request.params.get("view")
-        problems = view_problems(view, expected_type=str(record.data["type"]))
-        if problems:
-            raise SlackError("invalid_arguments", problems)
-        assert isinstance(view, dict)
-        expected_hash = request.params.get("hash")
-        if expected_hash and expected_hash != record.data["hash"]:
-            raise SlackError("hash_conflict")
+        view = self._valid_view(request, str(record.data["type"]))
+        _check_hash(request, record)
         return {"view": self._update(record, view)}
 
     def _views_publish(self, request: _Request) -> JSON:
@@ -1111,10 +1099,8 @@ class LocalSlackAPI:
             record = self._new_view(view, user_id, install.team_id, None, None)
             self._homes[user_id] = record.data["id"]
             return {"view": self._payload(record)}
-        expected_hash = request.params.get("hash")
         record = self._views[home_id]
-        if expected_hash and expected_hash != record.data["hash"]:
-            raise SlackError("hash_conflict")
+        _check_hash(request, record)
         return {"view": self._update(record, view)}
 
     def _files_get_upload_url(self, request: _Request) -> JSON:
@@ -1232,6 +1218,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: every call is recorded instead."""
+
+
+def _check_view(view: object, expected_type: str) -> None:
+    """Refuse a view as Slack does, listing what is wrong with it."""
+    problems = view_problems(view, expected_type=expected_type)
+    if problems:
+        raise SlackError("invalid_arguments", problems)
+
+
+def _check_hash(request: _Request, record: _View) -> None:
+    """Refuse an update made from an older version of the view than the one shown."""
+    expected_hash = request.params.get("hash")
+    if expected_hash and expected_hash != record.data["hash"]:
+        raise SlackError("hash_conflict")
 
 
 def _send(
