@@ -606,7 +606,7 @@ def _option(element: Element, offered: list[JSON], wanted: str) -> JSON:
 
 
 def _toggled(selected: list[JSON], option: JSON) -> list[JSON]:
-    """A multiple choice after clicking `option`: unchosen when it was chosen, else added."""
+    """A multiple choice's selection once `option` is clicked: dropped if selected, else added."""
     if option.get("value") in [o.get("value") for o in selected]:
         return [o for o in selected if o.get("value") != option.get("value")]
     return [*selected, option]

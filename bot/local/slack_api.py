@@ -113,7 +113,7 @@ class SlackWorkspace:
 
     team_id: str = "T0001"
     team_name: str = "Local Workspace"
-    # Fresh credentials for each record, here and below, so nothing secret-looking is hard-coded.
+    # A fresh token for each record, so nothing secret-looking is hard-coded.
     bot_token: str = field(default_factory=lambda: f"xoxb-local-{secrets.token_hex(8)}")
     bot_user_id: str = "UBOT"
     bot_id: str = "BBOT"
@@ -125,6 +125,7 @@ class AppCredentials:
 
     app_id: str = "ALOCAL"
     client_id: str = "local.client.id"
+    # Fresh for each record, like the bot token.
     client_secret: str = field(default_factory=lambda: secrets.token_hex(16))
 
 
