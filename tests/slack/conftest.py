@@ -81,13 +81,9 @@ def running_world(
         with db.unit_of_work() as uow:
             add_staff(uow, Actor(TEAM, ADMIN, Role.ADMIN), STAFF)
             add_staff(uow, Actor(TEAM, ADMIN, Role.ADMIN), GUEST)
-        for user, extra in [
-            (ADMIN, {}),
-            (STAFF, {}),
-            (STRANGER, {}),
-            (GUEST, {"is_restricted": True}),
-        ]:
-            api.add_user(SlackUser(user, user.lower(), team_id=TEAM, **extra))
+        for user in (ADMIN, STAFF, STRANGER, GUEST):
+            guest = user == GUEST
+            api.add_user(SlackUser(user, user.lower(), team_id=TEAM, is_restricted=guest))
         # Shut down with the world, so no listener outlives its test and logs into the next.
         pool = listeners or ThreadPoolExecutor(5)
         app = create_app(db.settings, db, listener_executor=pool)
