@@ -26,7 +26,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import create_app
-from bot.local import AppResponse, Call, LocalSlackAPI, SlackDriver, serve_wsgi
+from bot.local import (
+    AppEndpoint,
+    AppResponse,
+    Call,
+    LocalSlackAPI,
+    SlackDriver,
+    SlackUser,
+    SlackWorkspace,
+    serve_wsgi,
+)
 from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.config import Settings
 from core.db import Database
@@ -313,7 +322,7 @@ class TimedDriver(SlackDriver):
     @property
     def app_root(self) -> str:
         """The served app's root URL (where GET /charts/… is answered too)."""
-        return self.app_url.removesuffix(EVENTS_PATH)
+        return self.app.url.removesuffix(EVENTS_PATH)
 
     def _post(self, body: bytes, content_type: str) -> AppResponse:
         self.sent_at = time.perf_counter()
@@ -368,8 +377,8 @@ def running_app(url: str, admin: str, **overrides: Any) -> Iterator[TimedDriver]
     `overrides` are further settings (e.g. public_base_url) for the app.
     """
     signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id=TEAM_ID) as api:
-        api.add_user(admin, "bench.admin", team_id=TEAM_ID)
+    with LocalSlackAPI(SlackWorkspace(team_id=TEAM_ID)) as api:
+        api.add_user(SlackUser(admin, "bench.admin", team_id=TEAM_ID))
         settings = settings_for(
             url,
             slack_bot_token=api.bot_token,
@@ -381,7 +390,7 @@ def running_app(url: str, admin: str, **overrides: Any) -> Iterator[TimedDriver]
         db = Database(settings)
         root, stop = serve_wsgi(create_wsgi_app(create_app(settings, db), db))
         try:
-            yield TimedDriver(api, root + EVENTS_PATH, signing_secret, user_id=admin)
+            yield TimedDriver(api, AppEndpoint(root + EVENTS_PATH, signing_secret), user_id=admin)
         finally:
             stop()
             db.dispose()

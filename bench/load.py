@@ -51,7 +51,7 @@ from bench._support import (
     settings_for,
     write_results,
 )
-from bot.local import AppResponse, LocalSlackAPI, SlackDriver
+from bot.local import AppEndpoint, AppResponse, LocalSlackAPI, SlackDriver, SlackUser
 from bot.local.slack_api import JSON
 from bot.transport.wsgi import EVENTS_PATH
 from bot.views.customer_form import CALLBACK_ID as FORM_CALLBACK_ID
@@ -133,7 +133,7 @@ class _User:
         self, api: _StandIn, url: str, secret: str, user_id: str, seed: int, create_every: int
     ) -> None:
         self.api = api
-        self.driver = SlackDriver(api, url, secret, user_id=user_id, team_id=TEAM_ID)
+        self.driver = SlackDriver(api, AppEndpoint(url, secret), user_id=user_id, team_id=TEAM_ID)
         self.n = seed
         self.create_every = max(1, create_every)
         self.visits = 0
@@ -335,7 +335,7 @@ def _one_worker_count(
     user_ids = [f"ULOAD{n:03d}" for n in range(USERS)]
     with _StandIn(team_id=TEAM_ID) as api:
         for user_id in user_ids:
-            api.add_user(user_id, user_id.lower(), team_id=TEAM_ID)
+            api.add_user(SlackUser(user_id, user_id.lower(), team_id=TEAM_ID))
         names = {name.upper() for name in Settings.model_fields}
         env = {key: value for key, value in os.environ.items() if key.upper() not in names}
         env.update(

@@ -51,7 +51,7 @@ from bench._support import (
     settings_for,
     write_results,
 )
-from bot.local import LocalSlackAPI
+from bot.local import AppEndpoint, LocalSlackAPI, SlackUser, SlackWorkspace
 from bot.transport.wsgi import EVENTS_PATH
 from bot.views.tabs import TAB_LABELS
 from core.config import Settings
@@ -281,7 +281,7 @@ def _load(
         runs = {}
         for label, (command, user) in LOAD_SERVERS.items():
             server = stack.enter_context(serving(command, env, scratch))
-            driver = TimedDriver(api, server.root + EVENTS_PATH, secret, user_id=user)
+            driver = TimedDriver(api, AppEndpoint(server.root + EVENTS_PATH, secret), user_id=user)
             runs[label] = _Loaded(server, driver, server.memory())
         for run in runs.values():
             for _ in range(WARMUP_ROUNDS):
@@ -312,11 +312,11 @@ def _bench(runs: int, interactions: int, customers: int) -> dict[str, Any]:
     secret = secrets.token_hex(16)
     with (
         tempfile.TemporaryDirectory(prefix="bench-startup-") as scratch_dir,
-        LocalSlackAPI(team_id=TEAM_ID) as api,
+        LocalSlackAPI(SlackWorkspace(team_id=TEAM_ID)) as api,
     ):
         scratch = Path(scratch_dir)
         for _, user in LOAD_SERVERS.values():
-            api.add_user(user, user.lower(), team_id=TEAM_ID)
+            api.add_user(SlackUser(user, user.lower(), team_id=TEAM_ID))
         url = f"sqlite:///{scratch / 'customers.db'}"
         env = _server_env(url, api, secret)
         with serving(CLI, env, scratch) as first:

@@ -1,11 +1,22 @@
 """Local workspace: a loopback Slack Web API stand-in and a driver that plays the Slack client."""
 
 from bot.local.blockkit import Element
-from bot.local.driver import AppResponse, DriverError, SlackDriver
+from bot.local.driver import AppEndpoint, AppResponse, DriverError, SlackDriver
 from bot.local.http import serve_wsgi
-from bot.local.slack_api import Call, LocalSlackAPI, Message, SlackError, UploadedFile
+from bot.local.slack_api import (
+    AppCredentials,
+    Call,
+    LocalSlackAPI,
+    Message,
+    SlackError,
+    SlackUser,
+    SlackWorkspace,
+    UploadedFile,
+)
 
 __all__ = [
+    "AppCredentials",
+    "AppEndpoint",
     "AppResponse",
     "Call",
     "DriverError",
@@ -14,6 +25,8 @@ __all__ = [
     "Message",
     "SlackDriver",
     "SlackError",
+    "SlackUser",
+    "SlackWorkspace",
     "UploadedFile",
     "serve_wsgi",
 ]

@@ -76,9 +76,14 @@ class Element:
     @property
     def options(self) -> list[JSON]:
         """Every option the element offers, option groups flattened."""
-        groups = self.element.get("option_groups") or []
-        nested = [option for group in groups for option in group.get("options", [])]
-        return list(self.element.get("options") or []) + nested
+        return flat_options(self.element)
+
+
+def flat_options(menu: Mapping[str, Any]) -> list[JSON]:
+    """The `options` of a menu (or an options answer), then those of its `option_groups`."""
+    groups = menu.get("option_groups") or []
+    nested = [option for group in groups for option in group.get("options", [])]
+    return list(menu.get("options") or []) + nested
 
 
 def elements(blocks: Iterable[Mapping[str, Any]]) -> list[Element]:

@@ -19,10 +19,18 @@ from rich.text import Text
 
 from bot.app import create_app
 from bot.local.blockkit import TEXT_INPUTS, Element, plain, text_of
-from bot.local.driver import CHOOSABLE, PICKERS, AppResponse, DriverError, SlackDriver
+from bot.local.driver import (
+    CHOOSABLE,
+    EXTERNAL_SELECTS,
+    PICKERS,
+    AppEndpoint,
+    AppResponse,
+    DriverError,
+    SlackDriver,
+)
 from bot.local.http import serve_wsgi
 from bot.local.render import render_confirm, render_message, render_view, view_title
-from bot.local.slack_api import LocalSlackAPI, Message
+from bot.local.slack_api import LocalSlackAPI, Message, SlackUser, SlackWorkspace
 from bot.logging_setup import logging_to_file
 from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.actor import Actor
@@ -208,7 +216,10 @@ class LocalWorkspace:
     def driver(self, user_id: str) -> SlackDriver:
         """A Slack client for one person of the workspace."""
         return SlackDriver(
-            self.api, self.app_url, self.signing_secret, user_id=user_id, team_id=LOCAL_TEAM_ID
+            self.api,
+            AppEndpoint(self.app_url, self.signing_secret),
+            user_id=user_id,
+            team_id=LOCAL_TEAM_ID,
         )
 
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
@@ -260,7 +271,7 @@ def open_workspace(
 ) -> Iterator[LocalWorkspace]:
     """Start the stand-in, the database (migrated, demo data on first start), app and mail."""
     signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id=LOCAL_TEAM_ID, team_name=LOCAL_TEAM_NAME) as api:
+    with LocalSlackAPI(SlackWorkspace(LOCAL_TEAM_ID, LOCAL_TEAM_NAME)) as api:
         local = local_settings(settings, api, signing_secret)
         try:
             transport = transport_from_settings(local)
@@ -273,7 +284,7 @@ def open_workspace(
             with db.unit_of_work(readonly=True) as uow:
                 customers = customer_count(uow, LOCAL_TEAM_ID)
             for user in LOCAL_USERS:
-                api.add_user(user.user_id, user.name, real_name=user.real_name)
+                api.add_user(SlackUser(user.user_id, user.name, real_name=user.real_name))
             # Listeners run after the ack, so an answered request says nothing about the views
             # they will update next; counting them lets each screen show the command's outcome.
             listeners = _TrackingExecutor(ThreadPoolExecutor(max_workers=LISTENER_THREADS))
@@ -530,7 +541,7 @@ class ConsoleSession:
         number = self._number_of(element)
         if element.kind not in CHOOSABLE:
             raise ConsoleError(self._usage(element, number))
-        external = element.kind in {"external_select", "multi_external_select"}
+        external = element.kind in EXTERNAL_SELECTS
         if not wanted:
             raise ConsoleError(self._usage(element, number))
         option = wanted if external else self._option(element, number, wanted)
@@ -620,7 +631,7 @@ class ConsoleSession:
         elif _SLACK_ID.match(wanted):
             user_id = wanted
             if self.api.user(user_id) is None:
-                self.api.add_user(user_id, user_id.lower())
+                self.api.add_user(SlackUser(user_id, user_id.lower()))
             self.names.setdefault(user_id, user_id.lower())
         else:
             raise ConsoleError(

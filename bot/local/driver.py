@@ -19,6 +19,7 @@ from bot.local.blockkit import (
     TEXT_INPUTS,
     Element,
     elements,
+    flat_options,
     plain,
     state_values,
     text_of,
@@ -40,6 +41,7 @@ CHOOSABLE = frozenset(
     }
 )
 PICKERS = frozenset({"datepicker", "timepicker"})
+EXTERNAL_SELECTS = frozenset({"external_select", "multi_external_select"})
 # Slack still sends the legacy verification token in payloads; apps must not rely on it.
 _LEGACY_VERIFICATION = "local-legacy-verification"
 # Loopback requests must never be routed through a proxy from the environment.
@@ -66,6 +68,19 @@ class AppResponse:
 
 
 @dataclass(frozen=True)
+class AppEndpoint:
+    """Where the app takes Slack's requests, the secret they are signed with, how long to wait."""
+
+    url: str
+    signing_secret: str
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if urlsplit(self.url).scheme not in ("http", "https"):
+            raise ValueError(f"app url must be http(s): {self.url}")
+
+
+@dataclass(frozen=True)
 class _Target:
     """Where an element lives: a view (modal or home) or a message."""
 
@@ -80,37 +95,29 @@ class SlackDriver:
     def __init__(
         self,
         api: LocalSlackAPI,
-        app_url: str,
-        signing_secret: str,
+        app: AppEndpoint,
         *,
         user_id: str,
         team_id: str | None = None,
         channel_id: str = "C0LOCAL",
         clock: Callable[[], float] = time.time,
-        timeout: float = 10.0,
     ) -> None:
-        if urlsplit(app_url).scheme not in ("http", "https"):
-            raise ValueError(f"app_url must be http(s): {app_url}")
         self.api = api
-        self.app_url = app_url
-        self.signing_secret = signing_secret
+        self.app = app
         self.user_id = user_id
         self.team_id = team_id or api.team_id
         self.channel_id = channel_id
-        self.timeout = timeout
         self._clock = clock
 
     def as_user(self, user_id: str, team_id: str | None = None) -> SlackDriver:
         """The same workspace seen by another user (and optionally another team)."""
         return SlackDriver(
             self.api,
-            self.app_url,
-            self.signing_secret,
+            self.app,
             user_id=user_id,
             team_id=team_id or self.team_id,
             channel_id=self.channel_id,
             clock=self._clock,
-            timeout=self.timeout,
         )
 
     # ----------------------------------------------------------------- looking
@@ -245,17 +252,8 @@ class SlackDriver:
         element = _find(where.blocks, target, {"button"}, in_block)
         if element.element.get("confirm") and not confirm:
             return None
-        action: JSON = {
-            "type": "button",
-            "action_id": element.action_id,
-            "block_id": element.block_id,
-            "text": element.element.get("text"),
-            "action_ts": self._action_ts(),
-        }
-        if "value" in element.element:
-            action["value"] = element.element["value"]
-        if "style" in element.element:
-            action["style"] = element.element["style"]
+        shown = {key: element.element[key] for key in ("value", "style") if key in element.element}
+        action = self._action(element, text=element.element.get("text"), **shown)
         return self._block_actions(where, action)
 
     def choose(
@@ -277,50 +275,20 @@ class SlackDriver:
         element = _find(where.blocks, menu, CHOOSABLE, in_block)
         if element.element.get("confirm") and not confirm:
             return None
-        if element.kind in ("external_select", "multi_external_select"):
-            offered = self.block_suggestion(
-                option,
-                action_id=element.action_id,
-                in_block=element.block_id,
-                surface=surface,
-                message=message,
-            )
-        else:
-            offered = element.options
+        external = element.kind in EXTERNAL_SELECTS
+        offered = self._suggestions(where, element, option) if external else element.options
         picked = _option(element, offered, option)
-        action: JSON = {
-            "type": element.kind,
-            "action_id": element.action_id,
-            "block_id": element.block_id,
-            "action_ts": self._action_ts(),
-        }
         if element.kind == "overflow":
-            action["selected_option"] = picked
-            return self._block_actions(where, action)
+            return self._block_actions(where, self._action(element, selected_option=picked))
         key = STATE_KEYS[element.kind][0]
+        chosen: object = picked
         if key == "selected_options":
-            current = _state_of(where, element).get(key) or []
-            values = [o.get("value") for o in current]
-            chosen: object = (
-                [o for o in current if o.get("value") != picked.get("value")]
-                if picked.get("value") in values
-                else [*current, picked]
-            )
-        else:
-            chosen = picked
-        if where.view is not None:
-            self.api.set_value(
-                where.view["id"],
-                element.block_id,
-                element.action_id,
-                {"type": element.kind, key: chosen},
-            )
-            where = self._refresh(where)
-        action[key] = chosen
-        # Slack reports a choice in an input block only when the block asks for dispatch.
-        if element.block_type == "input" and not element.dispatch:
+            chosen = _toggled(_state_of(where, element).get(key) or [], picked)
+        self._set_state(where, element, chosen)
+        where = self._refresh(where)
+        if not _reports_changes(element):
             return None
-        return self._block_actions(where, action)
+        return self._block_actions(where, self._action(element, **{key: chosen}))
 
     def type(
         self,
@@ -340,12 +308,7 @@ class SlackDriver:
         element = _find(where.blocks, into, TEXT_INPUTS, in_block)
         assert where.view is not None
         value = text or None
-        self.api.set_value(
-            where.view["id"],
-            element.block_id,
-            element.action_id,
-            {"type": element.kind, "value": value},
-        )
+        self._set_state(where, element, value)
         config = element.element.get("dispatch_action_config") or {}
         triggers = config.get("trigger_actions_on") or ["on_enter_pressed"]
         dispatched = "on_character_entered" in triggers or (
@@ -353,14 +316,7 @@ class SlackDriver:
         )
         if not (element.dispatch and dispatched):
             return None
-        action: JSON = {
-            "type": element.kind,
-            "action_id": element.action_id,
-            "block_id": element.block_id,
-            "value": value,
-            "action_ts": self._action_ts(),
-        }
-        return self._block_actions(self._refresh(where), action)
+        return self._block_actions(self._refresh(where), self._action(element, value=value))
 
     def pick(
         self,
@@ -385,25 +341,12 @@ class SlackDriver:
         except ValueError:
             shape = "YYYY-MM-DD" if element.kind == "datepicker" else "HH:MM"
             raise DriverError(f"{value!r} is not a {shape} for {element.label!r}") from None
-        key = STATE_KEYS[element.kind][0]
-        if where.view is not None:
-            self.api.set_value(
-                where.view["id"],
-                element.block_id,
-                element.action_id,
-                {"type": element.kind, key: value},
-            )
-            where = self._refresh(where)
-        if element.block_type == "input" and not element.dispatch:
+        self._set_state(where, element, value)
+        where = self._refresh(where)
+        if not _reports_changes(element):
             return None
-        action: JSON = {
-            "type": element.kind,
-            "action_id": element.action_id,
-            "block_id": element.block_id,
-            key: value,
-            "action_ts": self._action_ts(),
-        }
-        return self._block_actions(where, action)
+        key = STATE_KEYS[element.kind][0]
+        return self._block_actions(where, self._action(element, **{key: value}))
 
     def submit(self, *, client_checks: bool = True) -> AppResponse | None:
         """Press the top modal's submit button and apply the app's response_action.
@@ -456,17 +399,8 @@ class SlackDriver:
     ) -> list[JSON]:
         """Ask the app for an external select's options, as Slack does while the user types."""
         where = self._target(surface, message)
-        kinds = {"external_select", "multi_external_select"}
-        element = _find(where.blocks, action_id, kinds, in_block)
-        payload = self._payload("block_suggestion")
-        payload.update(self._context(where))
-        payload.update(action_id=element.action_id, block_id=element.block_id, value=query)
-        response = self._post_payload(payload)
-        if response.status != 200:
-            raise DriverError(f"options request failed with HTTP {response.status}")
-        groups = response.data.get("option_groups") or []
-        nested = [option for group in groups for option in group.get("options", [])]
-        return list(response.data.get("options") or []) + nested
+        element = _find(where.blocks, action_id, EXTERNAL_SELECTS, in_block)
+        return self._suggestions(where, element, query)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -492,6 +426,32 @@ class SlackDriver:
         if view is None:
             raise DriverError(f"no modal is open for {self.user_id}")
         return view
+
+    def _suggestions(self, where: _Target, element: Element, query: str) -> list[JSON]:
+        payload = self._payload("block_suggestion")
+        payload.update(self._context(where))
+        payload.update(action_id=element.action_id, block_id=element.block_id, value=query)
+        response = self._post_payload(payload)
+        if response.status != 200:
+            raise DriverError(f"options request failed with HTTP {response.status}")
+        return flat_options(response.data)
+
+    def _set_state(self, where: _Target, element: Element, value: object) -> None:
+        """Record what the user put in `element`, as the view's state.values will show it."""
+        if where.view is not None:
+            key = STATE_KEYS[element.kind][0]
+            state: JSON = {"type": element.kind, key: value}
+            self.api.set_value(where.view["id"], element.block_id, element.action_id, state)
+
+    def _action(self, element: Element, **fields: Any) -> JSON:
+        """The `actions` entry Slack sends when the user acts on `element`."""
+        return {
+            "type": element.kind,
+            "action_id": element.action_id,
+            "block_id": element.block_id,
+            **fields,
+            "action_ts": self._action_ts(),
+        }
 
     def _block_actions(self, where: _Target, action: JSON) -> AppResponse:
         payload = self._payload("block_actions")
@@ -587,17 +547,17 @@ class SlackDriver:
         mark = self.api.mark()
         headers = {
             "Content-Type": content_type,
-            **signed_headers(self.signing_secret, int(self._clock()), body),
+            **signed_headers(self.app.signing_secret, int(self._clock()), body),
         }
-        request = urllib.request.Request(self.app_url, data=body, headers=headers, method="POST")  # noqa: S310 - scheme checked in __init__
+        request = urllib.request.Request(self.app.url, data=body, headers=headers, method="POST")  # noqa: S310 - AppEndpoint checks the scheme
         started = time.perf_counter()
         try:
-            with _OPENER.open(request, timeout=self.timeout) as reply:
+            with _OPENER.open(request, timeout=self.app.timeout) as reply:
                 status, raw = reply.status, reply.read()
         except urllib.error.HTTPError as error:
             status, raw = error.code, error.read()
         except (urllib.error.URLError, TimeoutError) as error:
-            raise DriverError(f"the app at {self.app_url} did not answer: {error}") from error
+            raise DriverError(f"the app at {self.app.url} did not answer: {error}") from error
         elapsed = time.perf_counter() - started
         text = raw.decode("utf-8", errors="replace")
         try:
@@ -643,6 +603,18 @@ def _option(element: Element, offered: list[JSON], wanted: str) -> JSON:
         return dict(hits[0])
     which = "matches several options" if hits else "matches no option"
     raise DriverError(f"{wanted!r} {which} of {element.label!r}; options: {labels}")
+
+
+def _toggled(selected: list[JSON], option: JSON) -> list[JSON]:
+    """A multiple choice's selection once `option` is clicked: dropped if selected, else added."""
+    if option.get("value") in [o.get("value") for o in selected]:
+        return [o for o in selected if o.get("value") != option.get("value")]
+    return [*selected, option]
+
+
+def _reports_changes(element: Element) -> bool:
+    """Slack reports a change in an input block only when the block asks for dispatch."""
+    return element.block_type != "input" or element.dispatch
 
 
 def _state_of(where: _Target, element: Element) -> JSON:

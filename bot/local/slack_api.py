@@ -108,6 +108,65 @@ class UploadedFile:
 
 
 @dataclass(frozen=True)
+class SlackWorkspace:
+    """The workspace the stand-in starts with, where the app is already installed as this bot."""
+
+    team_id: str = "T0001"
+    team_name: str = "Local Workspace"
+    # A fresh token for each record, so nothing secret-looking is hard-coded.
+    bot_token: str = field(default_factory=lambda: f"xoxb-local-{secrets.token_hex(8)}")
+    bot_user_id: str = "UBOT"
+    bot_id: str = "BBOT"
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """The app's id and the OAuth client credentials oauth.v2.access checks."""
+
+    app_id: str = "ALOCAL"
+    client_id: str = "local.client.id"
+    # Fresh for each record, like the bot token.
+    client_secret: str = field(default_factory=lambda: secrets.token_hex(16))
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """A person in the user directory; without a name, the handle is the id in lower case."""
+
+    user_id: str
+    name: str | None = None
+    # None: the stand-in's own workspace.
+    team_id: str | None = None
+    real_name: str | None = None
+    is_admin: bool = False
+    is_owner: bool = False
+    is_restricted: bool = False
+    is_ultra_restricted: bool = False
+    is_bot: bool = False
+    deleted: bool = False
+    tz: str = "Europe/London"
+
+    def info(self, default_team_id: str) -> JSON:
+        """The `user` object users.info answers with."""
+        handle = self.name or self.user_id.lower()
+        return {
+            "id": self.user_id,
+            "team_id": self.team_id or default_team_id,
+            "name": handle,
+            "real_name": self.real_name or handle,
+            "deleted": self.deleted,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_restricted": self.is_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "tz": self.tz,
+            "profile": {"real_name": self.real_name or handle, "display_name": handle},
+        }
+
+
+@dataclass(frozen=True)
 class _Install:
     token: str
     team_id: str
@@ -170,28 +229,23 @@ class LocalSlackAPI:
 
     def __init__(
         self,
+        workspace: SlackWorkspace | None = None,
         *,
-        team_id: str = "T0001",
-        team_name: str = "Local Workspace",
-        bot_token: str | None = None,
-        bot_user_id: str = "UBOT",
-        bot_id: str = "BBOT",
-        app_id: str = "ALOCAL",
-        client_id: str = "local.client.id",
-        client_secret: str | None = None,
+        app: AppCredentials | None = None,
         trigger_ttl: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
         port: int = 0,
     ) -> None:
-        self.team_id = team_id
+        workspace = workspace or SlackWorkspace()
+        app = app or AppCredentials()
+        self.team_id = workspace.team_id
         self.port = port
-        # Fresh credentials per instance, so nothing secret-looking is hard-coded.
-        self.bot_token = bot_token or f"xoxb-local-{secrets.token_hex(8)}"
-        self.bot_user_id = bot_user_id
-        self.bot_id = bot_id
-        self.app_id = app_id
-        self.client_id = client_id
-        self.client_secret = client_secret or secrets.token_hex(16)
+        self.bot_token = workspace.bot_token
+        self.bot_user_id = workspace.bot_user_id
+        self.bot_id = workspace.bot_id
+        self.app_id = app.app_id
+        self.client_id = app.client_id
+        self.client_secret = app.client_secret
         self.trigger_ttl = trigger_ttl
         self._clock = clock
         # One re-entrant lock guards all state; waiters are woken on every change.
@@ -199,7 +253,9 @@ class LocalSlackAPI:
         self._seq = itertools.count(1)
         self._calls: list[Call] = []
         self._installs = {
-            self.bot_token: _Install(self.bot_token, team_id, team_name, bot_user_id, bot_id)
+            self.bot_token: _Install(
+                self.bot_token, self.team_id, workspace.team_name, self.bot_user_id, self.bot_id
+            )
         }
         self._codes: dict[str, _Grant] = {}
         self._revoked: set[str] = set()
@@ -214,22 +270,7 @@ class LocalSlackAPI:
         self._faults: dict[str, deque[_Fault]] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._methods: dict[str, Callable[[_Request], JSON]] = {
-            "auth.test": self._auth_test,
-            "users.info": self._users_info,
-            "conversations.open": self._conversations_open,
-            "chat.postMessage": self._chat_post_message,
-            "chat.postEphemeral": self._chat_post_ephemeral,
-            "chat.update": self._chat_update,
-            "chat.delete": self._chat_delete,
-            "views.open": self._views_open,
-            "views.push": self._views_push,
-            "views.update": self._views_update,
-            "views.publish": self._views_publish,
-            "files.getUploadURLExternal": self._files_get_upload_url,
-            "files.completeUploadExternal": self._files_complete_upload,
-            "oauth.v2.access": self._oauth_v2_access,
-        }
+        self._methods = self._web_api_methods()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -280,42 +321,13 @@ class LocalSlackAPI:
 
     # ----------------------------------------------------------------- workspace set-up
 
-    def add_user(
-        self,
-        user_id: str,
-        name: str | None = None,
-        *,
-        team_id: str | None = None,
-        real_name: str | None = None,
-        is_admin: bool = False,
-        is_owner: bool = False,
-        is_restricted: bool = False,
-        is_ultra_restricted: bool = False,
-        is_bot: bool = False,
-        deleted: bool = False,
-        tz: str = "Europe/London",
-    ) -> JSON:
+    def add_user(self, user: SlackUser) -> JSON:
         """Put a person in the user directory that users.info answers from."""
-        handle = name or user_id.lower()
-        user: JSON = {
-            "id": user_id,
-            "team_id": team_id or self.team_id,
-            "name": handle,
-            "real_name": real_name or handle,
-            "deleted": deleted,
-            "is_admin": is_admin,
-            "is_owner": is_owner,
-            "is_restricted": is_restricted,
-            "is_ultra_restricted": is_ultra_restricted,
-            "is_bot": is_bot,
-            "is_app_user": False,
-            "tz": tz,
-            "profile": {"real_name": real_name or handle, "display_name": handle},
-        }
+        info = user.info(self.team_id)
         with self._cond:
-            self._users[user_id] = user
+            self._users[user.user_id] = info
             self._cond.notify_all()
-        return copy.deepcopy(user)
+        return copy.deepcopy(info)
 
     def user(self, user_id: str) -> JSON | None:
         """A directory entry, or None."""
@@ -648,17 +660,13 @@ class LocalSlackAPI:
         """Apply `response_action: update`: same view id, new content and hash."""
         with self._cond:
             record = self._get_view(view_id)
-            problems = view_problems(view, expected_type="modal")
-            if problems:
-                raise SlackError("invalid_arguments", problems)
+            _check_view(view, "modal")
             return self._update(record, view)
 
     def push_view(self, user_id: str, view: Mapping[str, Any]) -> JSON:
         """Apply `response_action: push` on top of the user's stack."""
         with self._cond:
-            problems = view_problems(view, expected_type="modal")
-            if problems:
-                raise SlackError("invalid_arguments", problems)
+            _check_view(view, "modal")
             stack = self._stacks.get(user_id)
             # The pushed view belongs to the workspace of the modal it goes on top of.
             team_id = self._views[stack[-1]].data["team_id"] if stack else self.team_id
@@ -880,6 +888,25 @@ class LocalSlackAPI:
 
     # ----------------------------------------------------------------- Web API methods
 
+    def _web_api_methods(self) -> dict[str, Callable[[_Request], JSON]]:
+        """The Web API methods the stand-in answers, by name."""
+        return {
+            "auth.test": self._auth_test,
+            "users.info": self._users_info,
+            "conversations.open": self._conversations_open,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+            "oauth.v2.access": self._oauth_v2_access,
+        }
+
     def _install(self, request: _Request) -> _Install:
         if not request.token:
             raise SlackError("not_authed")
@@ -933,9 +960,9 @@ class LocalSlackAPI:
             raise SlackError("invalid_blocks", problems)
         return text, self._with_ids(blocks)
 
-    def _chat_post_message(self, request: _Request) -> JSON:
-        install = self._install(request)
-        channel = self._channel(request)
+    def _post_message(
+        self, request: _Request, install: _Install, channel: str, ephemeral_to: str | None
+    ) -> Message:
         text, blocks = self._message_content(request)
         thread_ts = request.params.get("thread_ts") or None
         message = Message(
@@ -945,10 +972,16 @@ class LocalSlackAPI:
             blocks,
             request.method,
             install.bot_user_id,
-            None,
+            ephemeral_to,
             thread_ts,
         )
         self._messages.append(message)
+        return message
+
+    def _chat_post_message(self, request: _Request) -> JSON:
+        install = self._install(request)
+        channel = self._channel(request)
+        message = self._post_message(request, install, channel, None)
         return {"channel": channel, "ts": message.ts, "message": message.as_payload()}
 
     def _chat_post_ephemeral(self, request: _Request) -> JSON:
@@ -957,19 +990,7 @@ class LocalSlackAPI:
         user = str(request.params.get("user") or "")
         if not user:
             raise SlackError("user_not_in_channel")
-        text, blocks = self._message_content(request)
-        thread_ts = request.params.get("thread_ts") or None
-        message = Message(
-            channel,
-            self._new_ts(),
-            text,
-            blocks,
-            request.method,
-            install.bot_user_id,
-            user,
-            thread_ts,
-        )
-        self._messages.append(message)
+        message = self._post_message(request, install, channel, user)
         return {"message_ts": message.ts}
 
     def _channel_message(self, request: _Request) -> Message:
@@ -1013,9 +1034,7 @@ class LocalSlackAPI:
 
     def _valid_view(self, request: _Request, expected_type: str) -> JSON:
         view = request.params.get("view")
-        problems = view_problems(view, expected_type=expected_type)
-        if problems:
-            raise SlackError("invalid_arguments", problems)
+        _check_view(view, expected_type)
         assert isinstance(view, dict)
         return view
 
@@ -1065,14 +1084,8 @@ class LocalSlackAPI:
         )
         if record is None:
             raise SlackError("not_found")
-        view = request.params.get("view")
-        problems = view_problems(view, expected_type=str(record.data["type"]))
-        if problems:
-            raise SlackError("invalid_arguments", problems)
-        assert isinstance(view, dict)
-        expected_hash = request.params.get("hash")
-        if expected_hash and expected_hash != record.data["hash"]:
-            raise SlackError("hash_conflict")
+        view = self._valid_view(request, str(record.data["type"]))
+        _check_hash(request, record)
         return {"view": self._update(record, view)}
 
     def _views_publish(self, request: _Request) -> JSON:
@@ -1087,10 +1100,8 @@ class LocalSlackAPI:
             record = self._new_view(view, user_id, install.team_id, None, None)
             self._homes[user_id] = record.data["id"]
             return {"view": self._payload(record)}
-        expected_hash = request.params.get("hash")
         record = self._views[home_id]
-        if expected_hash and expected_hash != record.data["hash"]:
-            raise SlackError("hash_conflict")
+        _check_hash(request, record)
         return {"view": self._update(record, view)}
 
     def _files_get_upload_url(self, request: _Request) -> JSON:
@@ -1208,6 +1219,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: every call is recorded instead."""
+
+
+def _check_view(view: object, expected_type: str) -> None:
+    """Refuse a view as Slack does, listing what is wrong with it."""
+    problems = view_problems(view, expected_type=expected_type)
+    if problems:
+        raise SlackError("invalid_arguments", problems)
+
+
+def _check_hash(request: _Request, record: _View) -> None:
+    """Refuse an update made from an older version of the view than the one shown."""
+    expected_hash = request.params.get("hash")
+    if expected_hash and expected_hash != record.data["hash"]:
+        raise SlackError("hash_conflict")
 
 
 def _send(

@@ -45,13 +45,13 @@ def _send(driver: SlackDriver, payload: JSON, *, retry: int = 0) -> AppResponse:
     body = urlencode({"payload": json.dumps(payload)}).encode()
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
-        **signed_headers(driver.signing_secret, int(time.time()), body),
+        **signed_headers(driver.app.signing_secret, int(time.time()), body),
     }
     if retry:
         headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
     mark = driver.api.mark()
     started = time.perf_counter()
-    status, raw = post_raw(driver.app_url, body, headers)
+    status, raw = post_raw(driver.app.url, body, headers)
     text = raw.decode()
     data = json.loads(text) if text.strip().startswith("{") else {}
     return AppResponse(status, text, data, mark, time.perf_counter() - started)

@@ -18,7 +18,7 @@ from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_sdk import WebClient
 
 from bot.app import create_app
-from bot.local.driver import SlackDriver
+from bot.local.driver import AppEndpoint, SlackDriver
 from bot.local.http import serve_wsgi
 from bot.transport.wsgi import create_wsgi_app
 from core.db import Database
@@ -163,7 +163,10 @@ def test_slack_unreachable_is_told_plainly_not_logged_as_a_bug(
     root, stop = serve_wsgi(create_wsgi_app(app, db))
     try:
         driver = SlackDriver(
-            world.api, root + "/slack/events", world.signing_secret, user_id=STAFF, team_id=TEAM
+            world.api,
+            AppEndpoint(root + "/slack/events", world.signing_secret),
+            user_id=STAFF,
+            team_id=TEAM,
         )
         with watch_logs() as logs:
             acked(driver.slash("/customers"))

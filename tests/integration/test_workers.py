@@ -28,7 +28,14 @@ import psutil
 import pytest
 from sqlalchemy import select
 
-from bot.local import AppResponse, LocalSlackAPI, SlackDriver
+from bot.local import (
+    AppEndpoint,
+    AppResponse,
+    LocalSlackAPI,
+    SlackDriver,
+    SlackUser,
+    SlackWorkspace,
+)
 from bot.local.signing import signed_headers
 from core.actor import Actor
 from core.config import Settings
@@ -131,7 +138,7 @@ class PinnedDriver(SlackDriver):
     def __init__(
         self, api: LocalSlackAPI, app_url: str, signing_secret: str, *, router: WorkerRouter
     ) -> None:
-        super().__init__(api, app_url, signing_secret, user_id=ADMIN, team_id=TEAM)
+        super().__init__(api, AppEndpoint(app_url, signing_secret), user_id=ADMIN, team_id=TEAM)
         self.router = router
         self.turns = itertools.cycle(router.workers())
         self.served: list[int] = []
@@ -142,12 +149,12 @@ class PinnedDriver(SlackDriver):
         headers = {
             "Content-Type": content_type,
             "Connection": "close",
-            **signed_headers(self.signing_secret, int(time.time()), body),
+            **signed_headers(self.app.signing_secret, int(time.time()), body),
         }
         mark = self.api.mark()
         started = time.perf_counter()
         try:
-            conn.request("POST", urlsplit(self.app_url).path, body, headers)
+            conn.request("POST", urlsplit(self.app.url).path, body, headers)
             reply = conn.getresponse()
             raw = reply.read()
         finally:
@@ -195,8 +202,8 @@ def _queue_welcome_mails(db: Database) -> list[str]:
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[Running, SmtpServer, Database]]:
     signing_secret = uuid.uuid4().hex
     port = _free_port()
-    with LocalSlackAPI(team_id=TEAM) as api, SmtpServer() as smtp:
-        api.add_user(ADMIN, "admin", team_id=TEAM)
+    with LocalSlackAPI(SlackWorkspace(team_id=TEAM)) as api, SmtpServer() as smtp:
+        api.add_user(SlackUser(ADMIN, "admin", team_id=TEAM))
         names = {name.upper() for name in Settings.model_fields}
         env = {key: value for key, value in os.environ.items() if key.upper() not in names}
         env.update(
@@ -356,6 +363,6 @@ def test_two_workers_share_one_story_and_send_each_mail_once(
     assert output.count("Worker exiting") == WORKERS, output
     assert '"stopped"' in output, output
     # Nothing secret reached the logs of any process.
-    secrets = [driver.api.bot_token, driver.signing_secret, "Engine-1843-Notes"]
+    secrets = [driver.api.bot_token, driver.app.signing_secret, "Engine-1843-Notes"]
     for secret in [*secrets, *running.queued_passwords]:
         assert secret not in output

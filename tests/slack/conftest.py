@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bot.app import create_app
-from bot.local.driver import SlackDriver
+from bot.local.driver import AppEndpoint, SlackDriver
 from bot.local.http import serve_wsgi
-from bot.local.slack_api import LocalSlackAPI
+from bot.local.slack_api import LocalSlackAPI, SlackUser, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
 from core.actor import Actor
 from core.db import Database
@@ -64,7 +64,7 @@ def running_world(
     """The real app over HTTP on a fresh database, with its staff and Slack users; `settings`
     adds to the test settings, `listeners` is Bolt's listener pool (shut down afterwards)."""
     signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id=TEAM) as api:
+    with LocalSlackAPI(SlackWorkspace(team_id=TEAM)) as api:
         db = Database(
             make_settings(
                 database_url,
@@ -81,21 +81,18 @@ def running_world(
         with db.unit_of_work() as uow:
             add_staff(uow, Actor(TEAM, ADMIN, Role.ADMIN), STAFF)
             add_staff(uow, Actor(TEAM, ADMIN, Role.ADMIN), GUEST)
-        for user, extra in [
-            (ADMIN, {}),
-            (STAFF, {}),
-            (STRANGER, {}),
-            (GUEST, {"is_restricted": True}),
-        ]:
-            api.add_user(user, user.lower(), team_id=TEAM, **extra)
+        for user in (ADMIN, STAFF, STRANGER, GUEST):
+            guest = user == GUEST
+            api.add_user(SlackUser(user, user.lower(), team_id=TEAM, is_restricted=guest))
         # Shut down with the world, so no listener outlives its test and logs into the next.
         pool = listeners or ThreadPoolExecutor(5)
         app = create_app(db.settings, db, listener_executor=pool)
         root, stop = serve_wsgi(create_wsgi_app(app, db))
         url = root + "/slack/events"
+        endpoint = AppEndpoint(url, signing_secret)
 
         def driver(user: str) -> SlackDriver:
-            return SlackDriver(api, url, signing_secret, user_id=user, team_id=TEAM)
+            return SlackDriver(api, endpoint, user_id=user, team_id=TEAM)
 
         try:
             yield World(

@@ -42,7 +42,7 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
-from bot.local import AppResponse
+from bot.local import AppResponse, SlackUser
 from bot.local.blockkit import elements, view_problems
 from bot.local.signing import signed_headers
 from bot.local.slack_api import Call, LocalSlackAPI
@@ -909,7 +909,7 @@ def open_harness(
         {"stripe_api_key": STRIPE_KEY, "stripe_api_base": stripe.url} if stripe is not None else {}
     )
     with running_world(database_url, clock, listeners=executor, **payments) as world:
-        world.api.add_user(OTHER_USER, OTHER_USER.lower(), team_id=OTHER_TEAM)
+        world.api.add_user(SlackUser(OTHER_USER, OTHER_USER.lower(), team_id=OTHER_TEAM))
         tenants = seed_tenants(world.db)
         root_logger.addHandler(records)
         try:

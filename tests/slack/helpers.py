@@ -271,10 +271,10 @@ def post_signed(driver: SlackDriver, payload: JSON) -> AppResponse:
     mark = driver.api.mark()
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
-        **signed_headers(driver.signing_secret, int(time.time()), body),
+        **signed_headers(driver.app.signing_secret, int(time.time()), body),
     }
     started = time.perf_counter()
-    status, raw = post_raw(driver.app_url, body, headers)
+    status, raw = post_raw(driver.app.url, body, headers)
     elapsed = time.perf_counter() - started
     text = raw.decode()
     data = json.loads(text) if text.strip().startswith("{") else {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.local import AppResponse, SlackDriver
+from bot.local import AppResponse, SlackDriver, SlackUser
 from core.actor import Actor
 from core.models import CustomerStatus, Role, StaffMember
 from core.services.staff import add_staff
@@ -171,7 +171,7 @@ def test_another_workspace_sees_none_of_our_customers(world: World) -> None:
     archive(world.db, *seed(world.db, [("Bea", "Zoeller")], mobile_start=200))
     with world.db.unit_of_work() as uow:
         add_staff(uow, Actor(OTHER_TEAM, ADMIN, Role.ADMIN), OTHER_USER)
-    world.api.add_user(OTHER_USER, "other", team_id=OTHER_TEAM)
+    world.api.add_user(SlackUser(OTHER_USER, "other", team_id=OTHER_TEAM))
     other = world.staff.as_user(OTHER_USER, team_id=OTHER_TEAM)
 
     view = open_hub(other)
@@ -232,7 +232,7 @@ def test_a_configured_admin_of_one_workspace_is_not_staff_of_another_by_accident
     world: World,
 ) -> None:
     # Staff of T0001 are not staff of T0002.
-    world.api.add_user(STAFF, "ustaff", team_id=TEAM)
+    world.api.add_user(SlackUser(STAFF, "ustaff", team_id=TEAM))
     elsewhere = world.staff.as_user(STAFF, team_id=OTHER_TEAM)
     reply = _refused_slash(world, elsewhere)
     assert "don't have access yet" in reply

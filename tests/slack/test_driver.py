@@ -12,7 +12,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.local import DriverError, LocalSlackAPI, SlackDriver, serve_wsgi
+from bot.local import AppEndpoint, DriverError, LocalSlackAPI, SlackDriver, SlackUser, serve_wsgi
 
 SECRET = "driver-test-signing-secret"
 USER = "U0STAFF"
@@ -252,7 +252,7 @@ def build_app(api: LocalSlackAPI) -> App:
 @pytest.fixture
 def api() -> Iterator[LocalSlackAPI]:
     with LocalSlackAPI() as running:
-        running.add_user(USER, "sam")
+        running.add_user(SlackUser(USER, "sam"))
         yield running
 
 
@@ -267,7 +267,7 @@ def app_url(api: LocalSlackAPI) -> Iterator[str]:
 
 @pytest.fixture
 def driver(api: LocalSlackAPI, app_url: str) -> SlackDriver:
-    return SlackDriver(api, app_url, SECRET, user_id=USER)
+    return SlackDriver(api, AppEndpoint(app_url, SECRET), user_id=USER)
 
 
 def open_hub(driver: SlackDriver, query: str = "") -> dict[str, Any]:
@@ -467,9 +467,11 @@ def test_a_button_in_a_message_replies_through_its_response_url(
 
 
 def test_a_wrongly_signed_or_stale_request_is_refused(api: LocalSlackAPI, app_url: str) -> None:
-    forger = SlackDriver(api, app_url, "not-the-secret", user_id=USER)
+    forger = SlackDriver(api, AppEndpoint(app_url, "not-the-secret"), user_id=USER)
     assert forger.slash("/demo").status == 401
-    stale = SlackDriver(api, app_url, SECRET, user_id=USER, clock=lambda: time.time() - 600)
+    stale = SlackDriver(
+        api, AppEndpoint(app_url, SECRET), user_id=USER, clock=lambda: time.time() - 600
+    )
     assert stale.slash("/demo").status == 401
     assert api.calls() == []
     assert api.stack(USER) == []
@@ -478,8 +480,9 @@ def test_a_wrongly_signed_or_stale_request_is_refused(api: LocalSlackAPI, app_ur
 def test_an_unreachable_app_is_reported_plainly(api: LocalSlackAPI) -> None:
     root, stop = serve_wsgi(SlackRequestHandler(build_app(api)))
     stop()
+    endpoint = AppEndpoint(f"{root}/slack/events", SECRET)
     with pytest.raises(DriverError, match="did not answer"):
-        SlackDriver(api, f"{root}/slack/events", SECRET, user_id=USER).slash("/demo")
+        SlackDriver(api, endpoint, user_id=USER).slash("/demo")
 
 
 def test_another_user_sees_their_own_surfaces(driver: SlackDriver) -> None:

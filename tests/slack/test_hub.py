@@ -8,6 +8,7 @@ import re
 
 from sqlalchemy import select
 
+from bot.local import SlackUser
 from core.demo.customers import load_demo_customers
 from core.models import CustomerStatus, HistoryEntry, StaffMember
 from core.services.customer_search import COUNT_CAP
@@ -508,7 +509,7 @@ def test_help_explains_every_subcommand(world: World) -> None:
 
 def test_admin_manages_staff_with_escaped_mentions(world: World) -> None:
     admin = world.admin
-    world.api.add_user("U0NEW", "newbie", team_id=TEAM)
+    world.api.add_user(SlackUser("U0NEW", "newbie", team_id=TEAM))
     newbie = admin.as_user("U0NEW")
     acked(newbie.slash("/customers"))
     assert "don't have access" in newbie.ephemeral_messages()[-1].text

@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.local import LocalSlackAPI
+from bot.local import LocalSlackAPI, SlackUser
 from bot.local.signing import signature
 
 USER = "U0USER"
@@ -40,7 +40,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def api(clock: ManualClock) -> Iterator[LocalSlackAPI]:
     with LocalSlackAPI(clock=clock) as running:
-        running.add_user(USER, "zoe", real_name="Zoe Smith")
+        running.add_user(SlackUser(USER, "zoe", real_name="Zoe Smith"))
         yield running
 
 
@@ -107,7 +107,7 @@ def test_auth_test_names_the_bot_and_refuses_bad_tokens(
 
 
 def test_users_info_answers_from_the_directory(api: LocalSlackAPI, client: WebClient) -> None:
-    api.add_user("UGUEST", "gus", is_restricted=True)
+    api.add_user(SlackUser("UGUEST", "gus", is_restricted=True))
     user = client.users_info(user=USER)["user"]
     assert (user["id"], user["team_id"], user["real_name"], user["is_admin"]) == (
         USER,

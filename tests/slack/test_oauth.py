@@ -25,9 +25,9 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Table, func, inspect, select
 
 from bot.app import create_app
-from bot.local import SlackDriver
+from bot.local import AppEndpoint, SlackDriver, SlackUser
 from bot.local.http import serve_wsgi
-from bot.local.slack_api import LocalSlackAPI, SlackError
+from bot.local.slack_api import LocalSlackAPI, SlackError, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
 from core.db import Database
 from core.migrations.runner import alembic_config
@@ -104,7 +104,9 @@ class OAuthWorld:
 
     def driver(self, user_id: str, team_id: str, worker: int = 0) -> SlackDriver:
         url = self.workers[worker] + "/slack/events"
-        return SlackDriver(self.api, url, self.signing_secret, user_id=user_id, team_id=team_id)
+        return SlackDriver(
+            self.api, AppEndpoint(url, self.signing_secret), user_id=user_id, team_id=team_id
+        )
 
     def count(self, table: Table, **where: str) -> int:
         with self.db.engine.connect() as conn:
@@ -124,7 +126,7 @@ class OAuthWorld:
 @pytest.fixture
 def oauth(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
     signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(team_id="T0UNUSED") as api:
+    with LocalSlackAPI(SlackWorkspace(team_id="T0UNUSED")) as api:
         settings = make_settings(
             database_url,
             slack_client_id=api.client_id,
@@ -138,7 +140,7 @@ def oauth(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
         if db.dialect == "postgresql":
             reset_postgres(db)
         for user, team in [(OWNER_A, TEAM_A), (OWNER_B, TEAM_B), (CONFIGURED, TEAM_A)]:
-            api.add_user(user, user.lower(), team_id=team)
+            api.add_user(SlackUser(user, user.lower(), team_id=team))
         served = [serve_wsgi(create_wsgi_app(create_app(settings, db), db)) for _ in range(2)]
         try:
             yield OAuthWorld(api, db, [root for root, _ in served], signing_secret)
@@ -257,7 +259,7 @@ def test_two_workspaces_side_by_side_see_only_their_own(oauth: OAuthWorld) -> No
 
 def test_a_reinstall_by_another_person_keeps_the_first_admin(oauth: OAuthWorld) -> None:
     oauth.install(TEAM_A, OWNER_A, "Studio A")
-    oauth.api.add_user("USECOND", "second", team_id=TEAM_A)
+    oauth.api.add_user(SlackUser("USECOND", "second", team_id=TEAM_A))
     oauth.install(TEAM_A, "USECOND", "Studio A (renamed)")
     workspace = oauth.workspace(TEAM_A)
     assert workspace is not None and workspace.name == "Studio A (renamed)"
@@ -430,7 +432,7 @@ def test_the_migration_downgrades_and_upgrades_again(oauth: OAuthWorld) -> None:
 
 
 def test_the_stand_in_issues_a_token_per_team_and_revokes_them_on_uninstall() -> None:
-    with LocalSlackAPI(team_id="T0FIRST") as api:
+    with LocalSlackAPI(SlackWorkspace(team_id="T0FIRST")) as api:
         client = WebClient(base_url=api.base_url)
         authorize = (
             f"{api.root_url}/oauth/v2/authorize?state=s1&client_id={api.client_id}"

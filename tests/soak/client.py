@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Sequence
 from urllib.parse import parse_qs
 
-from bot.local import AppResponse, SlackDriver
+from bot.local import AppEndpoint, AppResponse, SlackDriver
 from bot.local.driver import DriverError
 from bot.local.signing import signed_headers
 from bot.local.slack_api import LocalSlackAPI
@@ -77,7 +77,9 @@ class SoakDriver(SlackDriver):
         user_id: str,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(api, workers.urls[0], signing_secret, user_id=user_id, timeout=timeout)
+        super().__init__(
+            api, AppEndpoint(workers.urls[0], signing_secret, timeout), user_id=user_id
+        )
         self.workers = workers
         self.tally = tally
 
@@ -90,12 +92,12 @@ class SoakDriver(SlackDriver):
             url = self.workers.next()
             headers = {
                 "Content-Type": content_type,
-                **signed_headers(self.signing_secret, int(time.time()), body),
+                **signed_headers(self.app.signing_secret, int(time.time()), body),
             }
             request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - loopback URL we built
             started = time.perf_counter()
             try:
-                with _OPENER.open(request, timeout=self.timeout) as reply:
+                with _OPENER.open(request, timeout=self.app.timeout) as reply:
                     status, raw = reply.status, reply.read()
             except urllib.error.HTTPError as error:
                 status, raw = error.code, error.read()

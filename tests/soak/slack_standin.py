@@ -6,14 +6,14 @@ import time
 from collections.abc import Mapping
 
 from bot.local.blockkit import JSON
-from bot.local.slack_api import LocalSlackAPI
+from bot.local.slack_api import LocalSlackAPI, SlackWorkspace
 
 
 class RateLimitingSlackAPI(LocalSlackAPI):
     """A LocalSlackAPI that can answer every Web API call with HTTP 429 until a deadline."""
 
     def __init__(self, *, team_id: str, team_name: str) -> None:
-        super().__init__(team_id=team_id, team_name=team_name)
+        super().__init__(SlackWorkspace(team_id, team_name))
         self._limited_until = 0.0
         self.retry_after = 1
         self.limited_calls = 0

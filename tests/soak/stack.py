@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
+from bot.local import SlackUser
 from core.actor import Actor
 from core.config import Settings
 from core.db import Database
@@ -97,7 +98,7 @@ class Stack:
         self._exit.callback(self.smtp.close)
         self._prepare_database()
         for user in [self.roster.admin, *self.roster.staff]:
-            self.slack.add_user(user, user.lower(), team_id=TEAM)
+            self.slack.add_user(SlackUser(user, user.lower(), team_id=TEAM))
         env = worker_env(self.environment())
         for n in range(1, self.worker_count + 1):
             worker = Worker(f"worker{n}", env, self.directory)
