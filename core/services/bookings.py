@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import ScalarSelect, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.actor import Actor
@@ -71,8 +71,10 @@ class BookingRow:
 def list_bookings(
     uow: UnitOfWork, actor: Actor, uid: str, *, query: str = "", page: int = 1, page_size: int = 10
 ) -> Page[BookingRow]:
-    """One page of customer `uid`'s bookings, newest first; `query` is an event name or '#id'."""
+    """One page of customer `uid`'s bookings: sessions to come first, soonest first, then past
+    ones, latest first (newest booking first within a session); `query` is an event name or '#id'."""
     scope = tab_scope(uow, actor, uid, query, [_EVENTS])
+    to_come = EventOccurrence.starts_at >= uow.now()
     statement = (
         select(
             Booking,
@@ -88,7 +90,14 @@ def list_bookings(
             Booking.customer_id == scope.customer_id,
             scope.condition(Booking.id, [Event.id]),
         )
-        .order_by(Booking.booked_at.desc(), Booking.id.desc())
+        .order_by(
+            case((to_come, 0), else_=1),
+            # Past sessions have no value here, so they keep their order from the next key.
+            case((to_come, EventOccurrence.starts_at)).asc(),
+            EventOccurrence.starts_at.desc(),
+            Booking.booked_at.desc(),
+            Booking.id.desc(),
+        )
     )
     rows, total, page, page_size = fetch_page(uow, statement, page=page, page_size=page_size)
     return Page(

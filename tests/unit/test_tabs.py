@@ -19,6 +19,7 @@ from core.models import (
     AppointmentState,
     BookingState,
     Customer,
+    EventOccurrence,
     PassState,
     PaymentMethod,
     RefundState,
@@ -429,3 +430,47 @@ def test_appointment_pass_and_subscription_rows(
     )
     assert (s.state, s.next_payment_at) == (SubscriptionState.PAUSED, None)
     assert s.stripe_subscription_id is not None and s.stripe_subscription_id.startswith("sub_")
+
+
+def test_bookings_show_sessions_to_come_soonest_first_then_past_ones_latest_first(
+    db: Database, admin: Actor, clock: MutableClock
+) -> None:
+    now = clock()
+    with db.unit_of_work() as uow:
+        shop = rows.shop(uow, admin.team_id, now)
+        owner = rows.customer(uow, admin)
+        yoga = uow.session.get(EventOccurrence, shop.occurrences["yoga"])
+        assert yoga is not None
+        made = {}
+        # Booked in an order that matches neither rule, so only the rule can sort them.
+        for label, days, booked_days_ago in [
+            ("past, latest", -7, 1),
+            ("next week", 7, 2),
+            ("past, earliest", -14, 3),
+            ("tomorrow", 1, 30),
+        ]:
+            session = EventOccurrence(
+                team_id=admin.team_id,
+                event_id=yoga.event_id,
+                starts_at=now + timedelta(days=days),
+                duration_minutes=60,
+                timezone=yoga.timezone,
+                capacity=10,
+                price_minor=1200,
+            )
+            uow.session.add(session)
+            uow.session.flush()
+            booking = rows.booking(uow, shop, owner, now - timedelta(days=booked_days_ago))
+            booking.occurrence_id = session.id
+            made[booking.id] = label
+        uow.session.flush()
+        uid = owner.uid
+
+    page = _list(db, admin, TABS[0], uid)
+
+    assert [made[row.id] for row in page.rows] == [
+        "tomorrow",
+        "next week",
+        "past, latest",
+        "past, earliest",
+    ]
