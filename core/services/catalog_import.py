@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -208,6 +209,21 @@ def _price(value: Any) -> Decimal:
     return Decimal(text)
 
 
+def _in_currency(price: Decimal, info: ValidationInfo) -> Decimal:
+    """`price`, if it is exact in whole minor units of the file's currency and fits the column."""
+    currency = (info.context or {}).get("currency")
+    if not currency:
+        return price
+    exponent = get_currency_precision(currency)
+    scaled = price.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        places = f"{exponent} decimal place{'s' if exponent != 1 else ''}"
+        raise ValueError(f"{price} has more decimals than {currency} allows ({places})")
+    if scaled > MAX_MINOR:
+        raise ValueError(f"{price} is too large")
+    return price
+
+
 def _zone(value: str | None) -> str | None:
     if value is None:
         return None
@@ -257,7 +273,7 @@ def _local_start(value: Any) -> datetime:
 
 Key = Annotated[str, BeforeValidator(_key)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Price = Annotated[Decimal, BeforeValidator(_price)]
+Price = Annotated[Decimal, BeforeValidator(_price), AfterValidator(_in_currency)]
 Positive = Annotated[int, Field(ge=1)]
 Minutes = Annotated[int, Field(ge=1, le=24 * 60)]
 Zone = Annotated[str | None, AfterValidator(_zone)]
@@ -391,10 +407,12 @@ Model = TypeVar("Model", bound=BaseModel)
 class _Converter:
     """Validates each item and builds the CatalogSpec, collecting every problem with its place."""
 
-    def __init__(self, root: _Root, currency: str, timezone: str) -> None:
+    def __init__(self, root: _Root, currency: str | None, timezone: str) -> None:
         self.root = root
-        self.currency = currency
-        self.exponent = get_currency_precision(currency)
+        # None when the file's currency is itself wrong (reported apart): prices are then
+        # checked only as numbers.
+        self.context = {"currency": currency}
+        self.exponent = get_currency_precision(currency) if currency else 0
         self.timezone = root.timezone or timezone
         self.problems: list[tuple[Loc, str]] = []
 
@@ -404,7 +422,7 @@ class _Converter:
     def validate(self, model: type[Model], raw: Any, loc: Loc) -> Model | None:
         """`raw` as a `model`, or None with a problem for each invalid field."""
         try:
-            return model.model_validate(raw)
+            return model.model_validate(raw, context=self.context)
         except ValidationError as exc:
             for error in exc.errors():
                 self.problem((*loc, *error["loc"]), _message(error))
@@ -441,16 +459,8 @@ class _Converter:
         return self.each(model, raws, (section,))
 
     def minor(self, price: Decimal, loc: Loc) -> int:
-        """`price` in whole minor units of the currency, exactly, or a problem."""
-        scaled = price.scaleb(self.exponent)
-        if scaled != scaled.to_integral_value():
-            places = f"{self.exponent} decimal place{'s' if self.exponent != 1 else ''}"
-            self.problem(loc, f"{price} has more decimals than {self.currency} allows ({places})")
-            return 0
-        if scaled > MAX_MINOR:
-            self.problem(loc, f"{price} is too large")
-            return 0
-        return int(scaled)
+        """`price` in whole minor units of the currency (validation checked it is exact)."""
+        return int(price.scaleb(self.exponent))
 
     def spec(self) -> CatalogSpec:
         services = self.items("appointment_services", _Service)
@@ -635,19 +645,13 @@ def parse_catalog(
     if not isinstance(data, dict):
         problems.append(CatalogProblem(1, "", "expected a mapping with events, pass_types, …"))
         raise CatalogError(source, problems)
-    try:
-        root = _Root.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(
-            CatalogProblem(lines.line_of(error["loc"]), _path_text(error["loc"]), _message(error))
-            for error in exc.errors()
-        )
-        raise CatalogError(source, problems) from None
+    root = _root(data, problems, lines)
     found = _currency_problem(root, currency)
     if found is not None:
         problems.append(CatalogProblem(lines.line_of(found[0]), "currency", found[1]))
-        raise CatalogError(source, problems)
-    converter = _Converter(root, currency or root.currency or "", timezone)
+    # Prices are still checked against a currency that is known, so every problem shows at once.
+    known = currency or (root.currency if root.currency and is_currency(root.currency) else None)
+    converter = _Converter(root, known, timezone)
     spec = converter.spec()
     problems.extend(
         CatalogProblem(lines.line_of(loc), _path_text(loc), message)
@@ -656,6 +660,21 @@ def parse_catalog(
     if problems:
         raise CatalogError(source, problems)
     return spec
+
+
+def _root(data: dict[str, Any], problems: list[CatalogProblem], lines: _Lines) -> _Root:
+    """The file's top level; a field that is unknown or wrong is reported and left out, so the
+    sections around it are still checked."""
+    try:
+        return _Root.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+    problems.extend(
+        CatalogProblem(lines.line_of(error["loc"]), _path_text(error["loc"]), _message(error))
+        for error in errors
+    )
+    wrong = {error["loc"][0] for error in errors if error["loc"]}
+    return _Root.model_validate({k: v for k, v in data.items() if k not in wrong})
 
 
 def read_catalog_text(path: Path) -> str:

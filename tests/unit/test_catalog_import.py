@@ -417,3 +417,31 @@ def test_the_cli_imports_a_file_and_lists_problems(
     assert "line 7: events[0].capacity: must be at least 1" in " ".join(bad.output.split())
     missing = runner.invoke(cli.app, ["catalog", "import", "nowhere.yaml"], env=env)
     assert missing.exit_code == 1 and "There is no file nowhere.yaml" in missing.output
+
+
+def test_one_pass_reports_the_top_level_the_currency_and_every_item_together() -> None:
+    text = """\
+currency: EUR
+colour: blue
+events:
+  - key: yoga
+    name: Yoga
+    duration_minutes: 60
+    capacity: many
+    price: "12.555"
+pass_types:
+  - key: ten
+    name: Ten classes
+    credits: 0
+    validity_days: 90
+    price: "80.001"
+"""
+    found = {(p.line, p.path): p.message for p in _problems(text)}
+    assert found == {
+        (1, "currency"): "the prices are in EUR but this workspace uses GBP",
+        (2, "colour"): "unknown field; check its spelling against catalog.example.yaml",
+        (7, "events[0].capacity"): "must be a whole number",
+        (8, "events[0].price"): "12.555 has more decimals than GBP allows (2 decimal places)",
+        (12, "pass_types[0].credits"): "must be at least 1",
+        (14, "pass_types[0].price"): "80.001 has more decimals than GBP allows (2 decimal places)",
+    }
