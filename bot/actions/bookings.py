@@ -83,8 +83,9 @@ def on_transfer(ack: Ack, view: dict[str, Any], context: BoltContext, client: We
     chosen = target
 
     def move(uow: UnitOfWork, actor: Actor) -> Done:
-        row = bookings.transfer_booking(uow, actor, booking_id, chosen, uid=uid)
-        return Done(transferred_notice(row))
+        moved = bookings.transfer_booking(uow, actor, booking_id, chosen, uid=uid)
+        notice = transferred_notice(moved.row)
+        return Done(f"{notice} {moved.difference}" if moved.difference else notice)
 
     form.finish(Change(move, OCCURRENCE_BLOCK))
 

@@ -13,7 +13,7 @@ from core.actor import Actor
 from core.adapters.payments import PaymentGateway
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.formatting import format_money, format_when
+from core.formatting import format_credits, format_money, format_when
 from core.models import (
     Booking,
     BookingState,
@@ -368,12 +368,47 @@ def book_event(
     return _row_on(booking, session)
 
 
+@dataclass(frozen=True)
+class TransferredBooking:
+    """The moved booking, and how the new session's price differs from what was paid, in
+    words for staff ('' when it is the same)."""
+
+    row: BookingRow
+    difference: str
+
+
+def _difference(booking: Booking, target: _Session) -> str:
+    """What staff should know when the new session costs other than what the booking paid."""
+    if booking.payment_method is PaymentMethod.PACKAGE:
+        paid, costs = booking.credits or 0, target.event.credit_price
+        if costs == paid:
+            return ""
+        gap = format_credits(abs(costs - paid))
+        more = costs > paid
+        return (
+            f"The new session costs {format_credits(costs)}, {gap} "
+            f"{'more' if more else 'less'} than the {format_credits(paid)} taken from the pass; "
+            + ("the pass is not charged the difference." if more else "no credit goes back.")
+        )
+    paid, costs = booking.price_minor or 0, target.occurrence.price_minor
+    if costs == paid:
+        return ""
+    gap = format_money(abs(costs - paid), booking.currency)
+    more = costs > paid
+    return (
+        f"The new session costs {format_money(costs, booking.currency)}, {gap} "
+        f"{'more' if more else 'less'} than the {format_money(paid, booking.currency)} paid; "
+        + ("collect the difference separately." if more else "refund the difference if due.")
+    )
+
+
 def transfer_booking(
     uow: UnitOfWork, actor: Actor, booking_id: int, occurrence_id: int, *, uid: str | None = None
-) -> BookingRow:
+) -> TransferredBooking:
     """Move the booking to another session that is still to come and has a place.
 
-    Its payment moves with it: credits stay taken (the pass must be valid on the new day)."""
+    Its payment moves with it: credits stay taken (the pass must be valid on the new day),
+    and a different price is said, not charged or refunded."""
     booking, customer = lock_for_change(uow, actor, Booking, booking_id, "Booking", uid=uid)
     if booking.state is BookingState.CANCELLED:
         raise DomainError(f"Booking #{booking.id} is cancelled; book the session anew instead.")
@@ -391,16 +426,18 @@ def transfer_booking(
             check_pass_valid(uow, held, business_date(target.occurrence.starts_at, timezone))
     booking.occurrence_id = target.occurrence.id
     booking.version += 1
+    difference = _difference(booking, target)
+    detail = f"transferred booking #{booking.id} from {source.title} to {target.title}"
     history.record(
         uow,
         actor.user_id,
         customer,
         TRANSFERRED,
         changes={"session": [source.title, target.title]},
-        detail=f"transferred booking #{booking.id} from {source.title} to {target.title}",
+        detail=f"{detail}. {difference}" if difference else detail,
     )
     uow.session.flush()
-    return _row_on(booking, target)
+    return TransferredBooking(_row_on(booking, target), difference)
 
 
 def cancel_booking(

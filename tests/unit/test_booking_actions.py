@@ -324,7 +324,7 @@ def test_transfer_moves_the_booking_and_its_payment_and_frees_the_place(
     monday, wednesday = shop.session("yoga", MON), shop.session("yoga", WED)
     booking = _book(db, staff, uid, monday, PackagePayment(pass_id))
     with db.unit_of_work() as uow:
-        row = transfer_booking(uow, staff, booking, wednesday)
+        row = transfer_booking(uow, staff, booking, wednesday).row
     assert (row.id, row.starts_at, row.credits, row.state) == (
         booking,
         london(WED),
@@ -459,3 +459,54 @@ def test_another_workspace_cannot_touch_a_booking(
         transfer_booking(uow, other_tenant, booking, other_shop.session("yoga", WED))
     with db.unit_of_work() as uow, pytest.raises(NotFound):
         transfer_booking(uow, staff, booking, other_shop.session("yoga", WED))
+
+
+BARRE = "2026-03-21 10:00"
+
+
+@pytest.mark.parametrize(
+    ("start", "to", "package", "said"),
+    [
+        (
+            ("yoga", MON),
+            ("barre", BARRE),
+            False,
+            "The new session costs £13.00, £1.00 more than the £12.00 paid; "
+            "collect the difference separately.",
+        ),
+        (
+            ("barre", BARRE),
+            ("yoga", WED),
+            False,
+            "The new session costs £12.00, £1.00 less than the £13.00 paid; "
+            "refund the difference if due.",
+        ),
+        (
+            ("yoga", MON),
+            ("barre", BARRE),
+            True,
+            "The new session costs 2 CR, 1 CR more than the 1 CR taken from the pass; "
+            "the pass is not charged the difference.",
+        ),
+        (("yoga", MON), ("yoga", WED), False, ""),
+    ],
+    ids=["dearer", "cheaper", "more credits", "same price"],
+)
+def test_a_transfer_to_a_session_at_another_price_says_the_difference(
+    db: Database,
+    staff: Actor,
+    shop: Shop,
+    start: tuple[str, str],
+    to: tuple[str, str],
+    package: bool,
+    said: str,
+) -> None:
+    (uid,) = new_customers(db, staff)
+    payment = PackagePayment(manual_pass(db, staff, shop, uid)) if package else None
+    booking = _book(db, staff, uid, shop.session(*start), payment)
+    with db.unit_of_work() as uow:
+        moved = transfer_booking(uow, staff, booking, shop.session(*to))
+    assert moved.difference == said
+    with db.unit_of_work(readonly=True) as uow:
+        detail = history_of(uow, uid)[-1].detail
+    assert detail.endswith(f". {said}") if said else "costs" not in detail
