@@ -205,20 +205,27 @@ def _customer_table(rows: Sequence[CustomerRecord], title: str) -> Table:
 def _search(
     db: Database, team_id: str, text: str, *, archived: bool, limit: int, more: str
 ) -> None:
+    from core.formatting import counted
     from core.models import CustomerStatus
-    from core.services.customers import search_customers
+    from core.services.customers import count_matches, search_customers
 
     status = None if archived else CustomerStatus.ACTIVE
     with db.unit_of_work(readonly=True) as uow:
-        rows = search_customers(uow, _actor(team_id), text, status=status, limit=limit)
+        actor = _actor(team_id)
+        rows = search_customers(uow, actor, text, status=status, limit=limit)
+        total, estimated = (
+            count_matches(uow, actor, text, status=status) if len(rows) == limit else (0, False)
+        )
     shown = escape(text.strip())
     if not rows:
         hint = "" if archived else " Add --archived to include archived customers."
         console.print(f'No {"" if archived else "active "}customers match "{shown}".{hint}')
         return
-    noun = "customer" if len(rows) == 1 else "customers"
-    console.print(_customer_table(rows, f'{len(rows)} {noun} matching "{shown}"'))
-    if len(rows) == limit:
+    found = counted(len(rows), "customer", "customers")
+    if total > len(rows):
+        found = f"First {len(rows):,} of {'about ' if estimated else ''}{total:,} customers"
+    console.print(_customer_table(rows, f'{found} matching "{shown}"'))
+    if total > len(rows):
         console.print(f"Showing the best {limit} matches; {more}")
 
 

@@ -7,13 +7,20 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 LOCALE = "en_GB"
 DATE_PATTERN = "d MMM yyyy"
 NOTHING = "—"
+
+
+def counted(count: int, one: str, other: str) -> str:
+    """'1 pass', '2 passes', '1,234 customers': the count, and the noun its plural rule asks for."""
+    noun = one if Locale.parse(LOCALE).plural_form(count) == "one" else other
+    return f"{format_decimal(count, locale=LOCALE)} {noun}"
 
 
 def format_phone(e164: str) -> str:

@@ -490,6 +490,17 @@ def list_customers(
     )
 
 
+def count_matches(
+    uow: UnitOfWork, actor: Actor, text: str, *, status: CustomerStatus | None = None
+) -> tuple[int, bool]:
+    """How many of the actor's customers (of `status`, or any) match `text`, and whether that
+    is an estimate (above a thousand matches)."""
+    statuses = list(CustomerStatus) if status is None else [status]
+    finder = Finder(uow, actor.team_id)
+    pages = [finder.page(s, text, descending=False, page=1, page_size=1) for s in statuses]
+    return sum(page.total for page in pages), any(page.estimated for page in pages)
+
+
 def search_customers(
     uow: UnitOfWork,
     actor: Actor,

@@ -240,3 +240,29 @@ def test_the_command_line_imports_no_heavy_library_until_a_command_needs_it() ->
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert shown.strip() == "[]"
+
+
+def test_a_search_cut_at_its_limit_says_how_many_match_in_all(workdir: Path) -> None:
+    url = url_in(workdir)
+    db = Database(make_settings(url))
+    db.upgrade()
+    with db.unit_of_work() as uow:
+        for n in range(46):
+            create_customer(
+                uow,
+                Actor(LOCAL_TEAM_ID, "cli", Role.ADMIN),
+                CustomerInput(
+                    first_name=f"Zoe{n:02d}",
+                    last_name="Quinn",
+                    email=f"zoe{n}@example.com",
+                    mobile=f"+44 7700 900{n:03d}",
+                ),
+                send_welcome=False,
+            )
+    db.dispose()
+
+    cut = invoke("customers", "search", "quinn", DATABASE_URL=url)
+    assert cut.exit_code == 0, cut.output
+    assert 'First 20 of 46 customers matching "quinn"' in cut.stdout
+    whole = invoke("customers", "search", "zoe07", DATABASE_URL=url)
+    assert '1 customer matching "zoe07"' in whole.stdout

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.formatting import (
+    counted,
     format_credits,
     format_date,
     format_duration,
@@ -95,3 +96,11 @@ def test_date_and_time_are_shown_in_the_given_zone_with_its_abbreviation() -> No
 def test_phone_numbers_are_grouped_for_reading() -> None:
     assert format_phone("+447700900123") == "+44 7700 900123"
     assert format_phone("not a number") == "not a number"
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [(0, "0 passes"), (1, "1 pass"), (2, "2 passes"), (1234, "1,234 passes")],
+)
+def test_a_count_agrees_with_its_noun(count: int, text: str) -> None:
+    assert counted(count, "pass", "passes") == text
