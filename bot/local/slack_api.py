@@ -12,7 +12,8 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -216,6 +217,30 @@ class _Fault:
     remaining: int
 
 
+class Hold:
+    """Calls of one Web API method made to wait before they are answered, until released.
+
+    Shows an app answers Slack before it gets to a slow call: its answer arrives while the
+    call is still held, not after the hold gives up (`timed_out`)."""
+
+    def __init__(self, method: str, limit: float) -> None:
+        self.method = method
+        self.limit = limit
+        self.entered = threading.Event()
+        self.timed_out = False
+        self._released = threading.Event()
+
+    def wait(self) -> None:
+        """Hold one call (on the stand-in's request thread) until released or the limit."""
+        self.entered.set()
+        if not self._released.wait(self.limit):
+            self.timed_out = True
+
+    def release(self) -> None:
+        """Let the held calls, and every later one, through."""
+        self._released.set()
+
+
 @dataclass(frozen=True)
 class _Request:
     method: str
@@ -268,6 +293,7 @@ class LocalSlackAPI:
         self._files: dict[str, UploadedFile] = {}
         self._response_urls: dict[str, _ResponseTarget] = {}
         self._faults: dict[str, deque[_Fault]] = {}
+        self._holds: dict[str, Hold] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._methods = self._web_api_methods()
@@ -420,6 +446,19 @@ class LocalSlackAPI:
     def server_error(self, method: str, *, status: int = 500, times: int = 1) -> None:
         """Make the next `times` calls of `method` answer HTTP `status` (Slack having trouble)."""
         self._add_fault(method, _Fault("internal_error", status, None, times))
+
+    @contextmanager
+    def hold(self, method: str, *, limit: float = 30.0) -> Iterator[Hold]:
+        """Inside the block, calls of `method` wait (at most `limit` seconds) until it ends."""
+        held = Hold(method, limit)
+        with self._cond:
+            self._holds[method] = held
+        try:
+            yield held
+        finally:
+            with self._cond:
+                self._holds.pop(method, None)
+            held.release()
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
         with self._cond:
@@ -826,6 +865,10 @@ class LocalSlackAPI:
         except SlackError as exc:
             self._record(method, {}, None, exc.body())
             return 200, {}, exc.body()
+        with self._cond:
+            held = self._holds.get(method)
+        if held is not None:
+            held.wait()
         with self._cond:
             fault = self._take_fault(method)
             if fault is not None:

@@ -5,7 +5,7 @@ our workspace T0001 and another one, T0002 — a listener executor the tests dra
 runs after the listeners have finished), each tenant's surfaces captured from the real UI on first
 use, and the invariants every request must keep (`Harness.problems`):
 
-- HTTP status below 500, and an answer within Slack's 3 seconds;
+- HTTP status below 500 (that answers go out before slow work is shown by holding it: test_requests.py);
 - no stack trace or exception name in the response or in any Slack Web API call's parameters;
 - no view or field error Slack would refuse;
 - nothing logged at ERROR (bot.app's error handler logs every unhandled listener exception);
@@ -97,7 +97,6 @@ LEAK = re.compile(
     r"JSONDecodeError|SlackApiError|DomainError|NoResultFound|StatementError|"
     r"sqlalchemy|psycopg|sqlite3)\b"
 )
-ACK_LIMIT = 3.0
 DRAIN_TIMEOUT = 20.0
 # In `may_change`: workspaces other than the two seeded ones (a rewritten envelope may name one).
 NEW_TENANTS = "*new*"
@@ -791,8 +790,6 @@ class Harness:
         response = sent.response
         if not 0 < response.status < 500:
             found.append(f"HTTP {response.status}")
-        if response.elapsed > ACK_LIMIT:
-            found.append(f"the answer took {response.elapsed:.2f}s")
         shown = response.text + json.dumps(response.data, ensure_ascii=False)
         if LEAK.search(shown):
             found.append(f"the response leaks an error: {response.text[:500]}")

@@ -143,10 +143,10 @@ def row_menu(driver: SlackDriver, view: JSON, name: str, option: str, **kwargs: 
 
 
 def acked(response: AppResponse | None) -> AppResponse:
-    """The app answered 200 well within Slack's 3-second window."""
+    """The app answered 200 (that it answers before its slow work is shown apart, by holding
+    that work: test_requests.py; how fast it answers is measured in bench/ack.py)."""
     assert response is not None
     assert response.status == 200, response.text
-    assert response.elapsed < 3, f"ack took {response.elapsed:.2f}s"
     return response
 
 
