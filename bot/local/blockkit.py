@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +108,40 @@ def elements(blocks: Iterable[Mapping[str, Any]]) -> list[Element]:
                 dispatch = bool(block.get("dispatch_action", False))
                 found.append(_element(item, block_id, block_type, label, "", dispatch))
     return found
+
+
+# A notice's controls (an Undo) come and go; a pager shows Previous, Next or both.
+NOTICE_BLOCK = "notice"
+PAGER_SIDES = (".page.prev", ".page.next")
+
+
+def control_numbers(found: Sequence[Element]) -> list[int]:
+    """The number each element (in reading order) is shown under, from 1.
+
+    So that a number means the same control from one page or redraw of a view to the next: a
+    pager always takes two numbers, Previous then Next, whether or not both show, and a
+    notice's controls are numbered after every other."""
+    numbers = [0] * len(found)
+    count = 0
+    pager: int | None = None
+    for i, element in enumerate(found):
+        if element.block_id == NOTICE_BLOCK:
+            continue
+        side = next(
+            (s for s, end in enumerate(PAGER_SIDES) if element.action_id.endswith(end)), None
+        )
+        if side is None:
+            count += 1
+            numbers[i] = count
+            continue
+        if pager is None:
+            pager, count = count + 1, count + 2
+        numbers[i] = pager + side
+    for i, element in enumerate(found):
+        if element.block_id == NOTICE_BLOCK:
+            count += 1
+            numbers[i] = count
+    return numbers
 
 
 def _element(

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.app import create_app
-from bot.local.blockkit import TEXT_INPUTS, Element, plain, text_of
+from bot.local.blockkit import JSON, TEXT_INPUTS, Element, control_numbers, plain, text_of
 from bot.local.driver import (
     CHOOSABLE,
     EXTERNAL_SELECTS,
@@ -140,7 +140,10 @@ def parse_command(line: str) -> Command:
 HELP_ROWS = (
     ("/customers [text]", "run the slash command: /customers zoe, /customers new, /customers help"),
     ("N", "press button N (for a menu or a field, says how to use it)"),
-    ("choose N OPTION", "pick OPTION (its name or number) in menu N, e.g. choose 7 Archive"),
+    (
+        "choose N OPTION",
+        "pick OPTION in menu N by its number, its name or words of it: choose 5 yoga 21 dec",
+    ),
     ("type N TEXT", "fill text field N (a search field updates the list); type N alone clears it"),
     ("N OPTION, N TEXT", "short for choose N OPTION or type N TEXT"),
     ("N 2026-03-20, N 10:30", "set date picker or time picker N (24-hour time)"),
@@ -352,6 +355,22 @@ def _option_label(option: dict[str, object]) -> str:
     return plain(text_of(option.get("text")))
 
 
+def options_named(options: list[JSON], wanted: str) -> list[JSON]:
+    """The options `wanted` names: by label, by number, by the start of a label, or by words
+    of it ("yoga 21 dec" finds "Morning Yoga · Sat 21 Dec, 10:00"), the first way that finds any."""
+    folded = wanted.casefold()
+    labels = [_option_label(o).casefold() for o in options]
+    by_label = [o for o, label in zip(options, labels, strict=True) if label == folded]
+    if by_label:
+        return by_label
+    if wanted.isdigit() and 1 <= int(wanted) <= len(options):
+        return [options[int(wanted) - 1]]
+    words = folded.split()
+    return [o for o, label in zip(options, labels, strict=True) if label.startswith(folded)] or [
+        o for o, label in zip(options, labels, strict=True) if all(w in label for w in words)
+    ]
+
+
 class ConsoleSession:
     """The read–act–show loop for one terminal, acting through a SlackDriver."""
 
@@ -484,24 +503,30 @@ class ConsoleSession:
             raise ConsoleError("Nothing is open. Type /customers to open the customer list.")
         return self.driver.find_elements()
 
+    def _numbered(self) -> list[tuple[int, Element]]:
+        """The controls on screen with the numbers they are shown under, in number order."""
+        found = self._elements()
+        return sorted(zip(control_numbers(found), found, strict=True), key=lambda pair: pair[0])
+
     def _element(self, number: str) -> Element:
-        items = self._elements()
+        numbered = self._numbered()
         if not number.isdigit():
             raise ConsoleError(
                 f"Give the number shown in brackets, e.g. [3] is 3 (got {number or 'nothing'})."
             )
         index = int(number)
-        if not 1 <= index <= len(items):
-            shown = f"1 to {len(items)}" if items else "none: nothing here can be used"
+        found = next((e for n, e in numbered if n == index), None)
+        if found is None:
+            shown = f"1 to {numbered[-1][0]}" if numbered else "none: nothing here can be used"
             raise ConsoleError(f"There is no [{index}] on screen; the numbers are {shown}.")
-        return items[index - 1]
+        return found
 
     def _button(self, target: str) -> Element:
         if target.isdigit():
             return self._element(target)
         if not target:
             raise ConsoleError("Click what? Give a number or a button's label, e.g. click Next.")
-        buttons = [(i, e) for i, e in enumerate(self._elements(), 1) if e.kind == "button"]
+        buttons = [(i, e) for i, e in self._numbered() if e.kind == "button"]
         wanted = target.casefold()
         matches = [(i, e) for i, e in buttons if e.label.casefold() == wanted] or [
             (i, e) for i, e in buttons if wanted in e.label.casefold()
@@ -554,13 +579,8 @@ class ConsoleSession:
         )
 
     def _option(self, element: Element, number: int, wanted: str) -> str:
-        """The value (else label) of the option named by label, label prefix or number."""
-        options = element.options
-        folded = wanted.casefold()
-        matches = [o for o in options if _option_label(o).casefold() == folded]
-        if not matches and wanted.isdigit() and 1 <= int(wanted) <= len(options):
-            matches = [options[int(wanted) - 1]]
-        matches = matches or [o for o in options if _option_label(o).casefold().startswith(folded)]
+        """The value (else label) of the option `wanted` names (see `options_named`)."""
+        matches = options_named(element.options, wanted)
         if len(matches) != 1:
             raise ConsoleError(
                 f"{'Which' if matches else 'No'} option {wanted!r}? " + self._usage(element, number)
@@ -586,7 +606,7 @@ class ConsoleSession:
         return self._act(response)
 
     def _number_of(self, element: Element) -> int:
-        return self._elements().index(element) + 1
+        return next(n for n, e in self._numbered() if e == element)
 
     @staticmethod
     def _usage(element: Element, number: int) -> str:

@@ -19,7 +19,15 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from bot.local.blockkit import INTERACTIVE, JSON, STATE_KEYS, TEXT_INPUTS, text_of
+from bot.local.blockkit import (
+    INTERACTIVE,
+    JSON,
+    STATE_KEYS,
+    TEXT_INPUTS,
+    control_numbers,
+    elements,
+    text_of,
+)
 
 Names = Mapping[str, str]
 
@@ -135,13 +143,14 @@ class _Blocks:
         state: Mapping[str, Any],
         errors: Mapping[str, str],
         names: Names,
-        numbered: bool,
+        numbers: Sequence[int] | None,
     ) -> None:
         self.state = state
         self.errors = errors
         self.names = names
-        self.numbered = numbered
-        self.count = 0
+        # The numbers of the controls in reading order (None: messages, shown unnumbered).
+        self.numbers = iter(numbers or ())
+        self.numbered = numbers is not None
 
     def render(self, blocks: Sequence[JSON]) -> list[RenderableType]:
         shown: list[RenderableType] = []
@@ -154,10 +163,9 @@ class _Blocks:
         return shown
 
     def number(self) -> Text:
-        self.count += 1
         shown = Text()
         if self.numbered:
-            shown.append(f"[{self.count}]", NUMBER)
+            shown.append(f"[{next(self.numbers)}]", NUMBER)
             shown.append(" ")
         return shown
 
@@ -277,11 +285,16 @@ class _Blocks:
                 shown.append(" " + _label(o.get("text")))
             return shown
         shown = self.value(element, current)
-        if options and kind in {"static_select", "multi_static_select"}:
-            shown.append(" ▾ ", BUTTON)
-            shown.append_text(_joined(_label(o.get("text")) for o in options))
-        elif kind not in TEXT_INPUTS:
+        if kind not in TEXT_INPUTS:
             shown.append(" ▾", BUTTON)
+        if options and kind in {"static_select", "multi_static_select"}:
+            picked = current if isinstance(current, list) else [current]
+            values = {o.get("value") for o in picked if isinstance(o, Mapping)}
+            # One per line, numbered as `choose N M` takes them, the chosen ones marked.
+            for i, option in enumerate(options, 1):
+                mark = "▸" if option.get("value") in values else " "
+                shown.append(f"\n {mark} {i:>2}. ", NUMBER if mark != " " else DIM)
+                shown.append(_label(option.get("text")))
         return shown
 
     def current(self, element: Mapping[str, Any], block_id: str) -> Any:
@@ -371,8 +384,9 @@ def render_blocks(
     names: Names | None = None,
     numbered: bool = True,
 ) -> list[RenderableType]:
-    """One renderable per block; controls numbered from [1] when `numbered`."""
-    return _Blocks(state or {}, errors or {}, names or {}, numbered).render(blocks)
+    """One renderable per block; controls numbered as `control_numbers` says when `numbered`."""
+    numbers = control_numbers(elements(blocks)) if numbered else None
+    return _Blocks(state or {}, errors or {}, names or {}, numbers).render(blocks)
 
 
 def view_title(view: Mapping[str, Any]) -> str:

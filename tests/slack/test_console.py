@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console, RenderableType
 from slack_sdk import WebClient
 
-from bot.local.blockkit import elements
+from bot.local.blockkit import Element, control_numbers, elements
 from bot.local.console import (
     ADMIN,
     LOCAL_TEAM_ID,
@@ -21,6 +21,7 @@ from bot.local.console import (
     ConsoleSession,
     LocalWorkspace,
     open_workspace,
+    options_named,
     parse_command,
     run_console,
 )
@@ -275,7 +276,9 @@ def test_menus_choices_pickers_and_unknown_blocks() -> None:
     }
     shown = _text(render_view(view))
     assert "[1] Class" in shown
-    assert "Pilates  ▾ Yoga · Pilates" in shown
+    # A select's options one per line, numbered as `choose` takes them, the chosen one marked.
+    assert "Pilates  ▾" in shown
+    assert "     1. Yoga" in shown and "▸  2. Pilates" in shown
     assert "[2] ○ Morning  ◉ Evening   [3] ☐ Mat   [4]  2026-03-14  ▾" in shown
     assert "[image: Sales chart]" in shown
     assert "[rich_text block]" in shown
@@ -377,7 +380,7 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "type 4 zyx",
         "choose 7 Archive",
         "Undo",
-        "choose 8 archive",
+        "choose 7 archive",
         "2",
         "choose 7 Activate",
         "1",
@@ -427,8 +430,9 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
     after(14, "✅ Saved Quentin Zyx-Smith's contact details.")
     after(16, "Name Z→A ▼")
     after(17, f"11–20 of {active + 1} active customers", f"Page 2 of {pages}", "◀ Previous")
-    after(19, "✅ Archived Quentin Zyx-Smith.", "[5] Undo", "No active customers match 'zyx'")
-    after(20, "✅ Activated Quentin Zyx-Smith.", "[7] Quentin Zyx-Smith")
+    # The notice's Undo is numbered last, so the rows' numbers stay as they were.
+    after(19, "✅ Archived Quentin Zyx-Smith.", "[6] Undo", "No active customers match 'zyx'")
+    after(20, "✅ Activated Quentin Zyx-Smith.", "[6] Quentin Zyx-Smith", "[8] Undo")
     after(21, "✅ Archived Quentin Zyx-Smith.")
     after(22, "1–1 of 1 archived customers", "Activate")
     after(23, "✅ Activated Quentin Zyx-Smith.", "No archived customers match 'zyx'")
@@ -556,3 +560,46 @@ def test_the_workspace_is_ready_for_the_local_users(workspace: LocalWorkspace) -
     shown = buffer.getvalue()
     assert "No customers yet — add your first with + Create Customer." in shown
     assert shown.rstrip().endswith("Bye.")
+
+
+SESSIONS = [
+    _option("Morning Yoga · Mon 16 Mar, 07:00 · 3 places left"),
+    _option("Morning Yoga · Sat 21 Mar, 10:00 · full"),
+    _option("Café Barre · Sat 21 Mar, 10:00 · 12 places left"),
+]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "found"),
+    [
+        ("2", [1]),
+        ("café barre", [2]),
+        ("morning", [0, 1]),
+        ("yoga 21 mar", [1]),
+        ("21 MAR", [1, 2]),
+        ("pilates", []),
+    ],
+)
+def test_an_option_is_named_by_number_label_start_or_words_of_it(
+    wanted: str, found: list[int]
+) -> None:
+    assert options_named(SESSIONS, wanted) == [SESSIONS[i] for i in found]
+
+
+def _control(action_id: str, block_id: str = "b") -> Element:
+    return Element("button", action_id, action_id, block_id, "actions")
+
+
+def test_numbers_stay_put_when_a_pager_or_a_notice_changes() -> None:
+    tabs = [_control("hub.tab.active"), _control("hub.sort")]
+    rows = [_control("hub.open", "row_A"), _control("hub.open", "row_B")]
+    prev, nxt = _control("hub.page.prev", "pager"), _control("hub.page.next", "pager")
+    undo = _control("notice.undo", "notice")
+
+    first_page = control_numbers([*tabs, *rows, nxt])
+    middle_page = control_numbers([undo, *tabs, *rows, prev, nxt])
+    last_page = control_numbers([*tabs, *rows, prev])
+
+    assert first_page == [1, 2, 3, 4, 6]
+    assert middle_page == [7, 1, 2, 3, 4, 5, 6]
+    assert last_page == [1, 2, 3, 4, 5]
