@@ -37,7 +37,7 @@ from bot.views.appointments import (
     reschedule_form,
     rescheduled_notice,
 )
-from bot.views.commerce import (
+from bot.views.commerce.form_state import (
     INTENT_BLOCK,
     CommerceMeta,
     FormValues,

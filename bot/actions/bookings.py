@@ -39,7 +39,7 @@ from bot.views.bookings import (
     transfer_form,
     transferred_notice,
 )
-from bot.views.commerce import (
+from bot.views.commerce.form_state import (
     INTENT_BLOCK,
     CommerceMeta,
     FormValues,

@@ -19,7 +19,7 @@ from bot.surfaces.commerce import (
     refuse_now,
     row_of,
 )
-from bot.views.commerce import (
+from bot.views.commerce.form_state import (
     INTENT_BLOCK,
     CommerceMeta,
     FormValues,

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context.deps import Deps, actor_of, deps_of
 from bot.logging_setup import ContextExecutor
 from bot.surfaces.customer_details import details_of, show_details
-from bot.views.commerce import (
+from bot.views.commerce.form_state import (
     CommerceMeta,
     FormValues,
     Method,

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.views.blocks import Block, clip, context, escape, option, section
-from bot.views.commerce import (
+from bot.views.commerce.form_state import (
     CommerceMeta,
     Method,
     PaymentForm,

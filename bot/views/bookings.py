@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.views.blocks import Block, clip, context, escape, fields, plain, section, text_input
-from bot.views.commerce import (
+from bot.views.commerce.form_state import (
     MONEY_MAX_CHARS,
     CommerceMeta,
     Method,

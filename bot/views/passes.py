@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from bot.views.blocks import Block, clip, context, escape, option, section, text_input
-from bot.views.commerce import (
+from bot.views.commerce.form_state import (
     CommerceMeta,
     Method,
     PaymentForm,

@@ -24,7 +24,7 @@ from bot.views.bookings import (
     refund_form,
     transfer_form,
 )
-from bot.views.commerce import (
+from bot.views.commerce.form_state import (
     CommerceMeta,
     FormValues,
     Method,
