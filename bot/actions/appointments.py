@@ -43,8 +43,8 @@ from bot.views.commerce.form_state import (
     FormValues,
     Method,
     PaymentForm,
-    payment_choice,
 )
+from bot.views.commerce.payment import payment_choice
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork

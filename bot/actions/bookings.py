@@ -45,9 +45,9 @@ from bot.views.commerce.form_state import (
     FormValues,
     Method,
     PaymentForm,
-    parse_money,
-    payment_choice,
 )
+from bot.views.commerce.parsing import parse_money
+from bot.views.commerce.payment import payment_choice
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork

@@ -12,7 +12,8 @@ from bot.actions import appointments, bookings, passes, subscriptions, videos
 from bot.context.deps import Deps, actor_of, deps_of
 from bot.surfaces.commerce import Opening
 from bot.surfaces.customer_details import first_action, show_details
-from bot.views.commerce.form_state import CONFIRM_CALLBACK, CommerceMeta
+from bot.views.commerce.form_state import CommerceMeta
+from bot.views.commerce.modals import CONFIRM_CALLBACK
 from bot.views.notice import Notice
 from bot.views.origin import Tab
 from bot.views.payload import as_row_id, chosen_value

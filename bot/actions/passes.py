@@ -25,9 +25,9 @@ from bot.views.commerce.form_state import (
     FormValues,
     Method,
     PaymentForm,
-    payment_choice,
-    whole_number,
 )
+from bot.views.commerce.parsing import whole_number
+from bot.views.commerce.payment import payment_choice
 from bot.views.origin import Tab
 from bot.views.passes import (
     ADJUST_CALLBACK,

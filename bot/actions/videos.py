@@ -19,15 +19,9 @@ from bot.surfaces.commerce import (
     refuse_now,
     row_of,
 )
-from bot.views.commerce.form_state import (
-    CommerceMeta,
-    FormValues,
-    Method,
-    PaymentForm,
-    end_of_day,
-    payment_choice,
-    whole_number,
-)
+from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, PaymentForm
+from bot.views.commerce.parsing import end_of_day, whole_number
+from bot.views.commerce.payment import payment_choice
 from bot.views.origin import Tab
 from bot.views.videos import (
     ASSIGN_CALLBACK,

@@ -18,13 +18,8 @@ from slack_sdk.errors import SlackApiError
 from bot.context.deps import Deps, actor_of, deps_of
 from bot.logging_setup import ContextExecutor
 from bot.surfaces.customer_details import details_of, show_details
-from bot.views.commerce.form_state import (
-    CommerceMeta,
-    FormValues,
-    Method,
-    result_view,
-    working_view,
-)
+from bot.views.commerce.form_state import CommerceMeta, FormValues, Method
+from bot.views.commerce.modals import result_view, working_view
 from bot.views.notice import Notice
 from bot.views.origin import Tab
 from bot.views.tabs import DetailsMeta

@@ -7,20 +7,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.views.blocks import Block, clip, context, escape, option, section
-from bot.views.commerce.form_state import (
-    CommerceMeta,
-    Method,
-    PaymentForm,
-    confirmation,
-    date_picker,
-    form_modal,
-    input_block,
-    nothing_to_offer,
-    payment_blocks,
-    problem_block,
-    static_select,
-    time_picker,
-)
+from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
+from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
+from bot.views.commerce.payment import payment_blocks
+from bot.views.inputs import date_picker, input_block, static_select, time_picker
 from core.formatting import format_credits, format_duration, format_money, format_price, format_when
 from core.models import PaymentMethod
 from core.services.appointments import AppointmentRow, FacilitatorOption, ServiceOption

@@ -5,20 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.views.blocks import Block, clip, context, escape, fields, plain, section, text_input
-from bot.views.commerce.form_state import (
-    MONEY_MAX_CHARS,
-    CommerceMeta,
-    Method,
-    PaymentForm,
-    confirmation,
-    form_modal,
-    input_block,
-    money_text,
-    nothing_to_offer,
-    payment_blocks,
-    problem_block,
-    static_select,
-)
+from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
+from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
+from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
+from bot.views.commerce.payment import payment_blocks
+from bot.views.inputs import input_block, static_select
 from core.formatting import format_credits, format_money, format_price, format_when
 from core.models import PaymentMethod
 from core.services.bookings import BookingRow, OccurrenceOption

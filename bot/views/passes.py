@@ -6,20 +6,10 @@ from datetime import date
 from typing import Any
 
 from bot.views.blocks import Block, clip, context, escape, option, section, text_input
-from bot.views.commerce.form_state import (
-    CommerceMeta,
-    Method,
-    PaymentForm,
-    confirmation,
-    date_picker,
-    form_modal,
-    input_block,
-    nothing_to_offer,
-    number_input,
-    payment_blocks,
-    problem_block,
-    static_select,
-)
+from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
+from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
+from bot.views.commerce.payment import payment_blocks
+from bot.views.inputs import date_picker, input_block, number_input, static_select
 from core.formatting import format_credits, format_date, format_money
 from core.models import PaymentMethod
 from core.services.passes import MAX_ADJUSTMENT, REASON_MAX, PassRow, PassTypeOption

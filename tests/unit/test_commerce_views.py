@@ -24,19 +24,10 @@ from bot.views.bookings import (
     refund_form,
     transfer_form,
 )
-from bot.views.commerce.form_state import (
-    CommerceMeta,
-    FormValues,
-    Method,
-    PaymentForm,
-    money_text,
-    nothing_to_offer,
-    parse_money,
-    payment_choice,
-    result_view,
-    whole_number,
-    working_view,
-)
+from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, PaymentForm
+from bot.views.commerce.modals import nothing_to_offer, result_view, working_view
+from bot.views.commerce.parsing import money_text, parse_money, whole_number
+from bot.views.commerce.payment import payment_choice
 from bot.views.hub import SEARCH_MAX, HubState
 from bot.views.origin import DetailsState, Origin, Tab
 from bot.views.passes import (

@@ -1,0 +1,98 @@
+"""Input blocks, and the elements they hold: selects, date and time pickers, whole numbers."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any
+
+from bot.views.blocks import Block, plain
+
+MAX_OPTIONS = 100
+
+
+def input_block(
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    hint: str = "",
+    optional: bool = False,
+    dispatch: bool = False,
+) -> Block:
+    """An input block around any element; `dispatch` sends block_actions when it changes."""
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    if dispatch:
+        block["dispatch_action"] = True
+    return block
+
+
+def static_select(
+    action_id: str,
+    options: list[dict[str, Any]],
+    *,
+    placeholder: str,
+    chosen: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A static select; `chosen` stays selected when it is still among the options."""
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": action_id,
+        "placeholder": plain(placeholder, 150),
+        "options": options[:MAX_OPTIONS],
+    }
+    values = {o["value"]: o for o in element["options"]}
+    if chosen is not None and chosen.get("value") in values:
+        element["initial_option"] = values[chosen["value"]]
+    return element
+
+
+def date_picker(action_id: str, *, initial: date | None = None, placeholder: str) -> dict[str, Any]:
+    """A date picker, optionally with a date already chosen."""
+    element: dict[str, Any] = {
+        "type": "datepicker",
+        "action_id": action_id,
+        "placeholder": plain(placeholder, 150),
+    }
+    if initial is not None:
+        element["initial_date"] = initial.isoformat()
+    return element
+
+
+def time_picker(
+    action_id: str, *, timezone: str, initial: time | None = None, placeholder: str
+) -> dict[str, Any]:
+    """A time picker in the business time zone."""
+    element: dict[str, Any] = {
+        "type": "timepicker",
+        "action_id": action_id,
+        "placeholder": plain(placeholder, 150),
+        "timezone": timezone,
+    }
+    if initial is not None:
+        element["initial_time"] = initial.strftime("%H:%M")
+    return element
+
+
+def number_input(
+    action_id: str, *, initial: str = "", placeholder: str, low: int, high: int
+) -> dict[str, Any]:
+    """A whole-number input between `low` and `high`."""
+    element: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": action_id,
+        "is_decimal_allowed": False,
+        "min_value": str(low),
+        "max_value": str(high),
+        "placeholder": plain(placeholder, 150),
+    }
+    if initial:
+        element["initial_value"] = initial
+    return element
