@@ -110,49 +110,6 @@ def overflow(action_id: str, options: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "overflow", "action_id": action_id, "options": options[:5]}
 
 
-def text_input(
-    block_id: str,
-    label: str,
-    action_id: str,
-    *,
-    initial: str = "",
-    placeholder: str = "",
-    hint: str = "",
-    optional: bool = False,
-    max_length: int | None = None,
-    multiline: bool = False,
-    kind: str = "plain_text_input",
-    dispatch: bool = False,
-) -> Block:
-    """An input block holding one text input element."""
-    element: dict[str, Any] = {"type": kind, "action_id": action_id}
-    if initial:
-        # Slack refuses a view whose initial value is longer than the field allows; only a
-        # forged submission can bring such a value back to be redrawn.
-        limited = max_length is not None and kind == "plain_text_input"
-        element["initial_value"] = initial[:max_length] if limited else initial
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    if max_length is not None and kind == "plain_text_input":
-        element["max_length"] = max_length
-    if multiline:
-        element["multiline"] = True
-    if dispatch:
-        element["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    if dispatch:
-        block["dispatch_action"] = True
-    return block
-
-
 def modal(
     title: str,
     blocks: list[Block],
@@ -161,7 +118,6 @@ def modal(
     private_metadata: str = "",
     submit: str | None = None,
     close: str = "Close",
-    notify_on_close: bool = False,
 ) -> dict[str, Any]:
     """A modal view (title, submit and close are clipped to Slack's 24 characters)."""
     view: dict[str, Any] = {
@@ -174,6 +130,4 @@ def modal(
     }
     if submit is not None:
         view["submit"] = plain(submit, 24)
-    if notify_on_close:
-        view["notify_on_close"] = True
     return view

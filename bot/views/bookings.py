@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, fields, plain, section, text_input
+from bot.views.blocks import Block, clip, context, escape, fields, plain, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
 from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
 from bot.views.commerce.payment import payment_blocks
-from bot.views.inputs import input_block, static_select
+from bot.views.inputs import TextField, input_block, static_select, text_input
 from core.formatting import format_credits, format_money, format_price, format_when
 from core.models import PaymentMethod
 from core.services.bookings import BookingRow, OccurrenceOption
@@ -201,6 +201,14 @@ def refund_form(
     def money(minor: int) -> str:
         return format_money(minor, row.currency)
 
+    amount_field = TextField(
+        AMOUNT_BLOCK,
+        "Amount to refund",
+        AMOUNT_ACTION,
+        hint=f"Up to {money(remaining)}. The money goes back to the customer's card through "
+        "Stripe; this cannot be undone.",
+        max_length=MONEY_MAX_CHARS,
+    )
     blocks: list[Block] = [
         *problem_block(problem),
         section(f"*{escape(clip(booking_title(row), 400))}*"),
@@ -214,15 +222,7 @@ def refund_form(
                 ("Can still be refunded", money(remaining)),
             ]
         ),
-        text_input(
-            AMOUNT_BLOCK,
-            "Amount to refund",
-            AMOUNT_ACTION,
-            initial=money_text(remaining, row.currency) if amount is None else amount,
-            hint=f"Up to {money(remaining)}. The money goes back to the customer's card through "
-            "Stripe; this cannot be undone.",
-            max_length=MONEY_MAX_CHARS,
-        ),
+        text_input(amount_field, money_text(remaining, row.currency) if amount is None else amount),
     ]
     return form_modal(
         f"Refund booking #{row.id}", blocks, meta, callback_id=REFUND_CALLBACK, submit="Refund"

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.views.blocks import Block, context, escape, modal, section, text_input
+from bot.views.blocks import Block, context, escape, modal, section
+from bot.views.inputs import TextField, text_input
 from bot.views.origin import Origin
 from bot.views.payload import read_metadata
 from core.formatting import format_when
@@ -38,6 +39,28 @@ def action_id(field: str) -> str:
     return f"customer_form.{field}"
 
 
+CONTACT_FIELDS = (
+    TextField("first_name", "First name", action_id("first_name"), max_length=NAME_MAX),
+    TextField("last_name", "Last name", action_id("last_name"), max_length=NAME_MAX),
+    TextField(
+        "email",
+        "Email",
+        action_id("email"),
+        placeholder="name@example.com",
+        hint="Used to sign in to the customer portal.",
+        max_length=EMAIL_MAX,
+    ),
+    TextField(
+        "mobile",
+        "Mobile",
+        action_id("mobile"),
+        placeholder="+44 7700 900123",
+        hint="With country code; numbers without one are read as local to the business.",
+        max_length=MOBILE_MAX,
+    ),
+)
+
+
 def submitted_values(state_values: dict[str, Any]) -> dict[str, str]:
     """The typed text of each field from a view_submission's state (missing → '')."""
     values: dict[str, str] = {}
@@ -66,49 +89,19 @@ def _inputs(values: dict[str, str], mode: str) -> list[Block]:
         if mode == "edit"
         else "Optional. Leave blank and a strong password is generated and emailed to them."
     )
+    password = TextField(
+        "password",
+        "Password",
+        action_id("password"),
+        hint=password_hint
+        + " At least 8 characters with upper and lower case, a number and a special character.",
+        optional=True,
+        max_length=PASSWORD_MAX,
+    )
     return [
-        text_input(
-            "first_name",
-            "First name",
-            action_id("first_name"),
-            initial=values.get("first_name", ""),
-            max_length=NAME_MAX,
-        ),
-        text_input(
-            "last_name",
-            "Last name",
-            action_id("last_name"),
-            initial=values.get("last_name", ""),
-            max_length=NAME_MAX,
-        ),
-        text_input(
-            "email",
-            "Email",
-            action_id("email"),
-            initial=values.get("email", ""),
-            placeholder="name@example.com",
-            hint="Used to sign in to the customer portal.",
-            max_length=EMAIL_MAX,
-        ),
-        text_input(
-            "mobile",
-            "Mobile",
-            action_id("mobile"),
-            initial=values.get("mobile", ""),
-            placeholder="+44 7700 900123",
-            hint="With country code; numbers without one are read as local to the business.",
-            max_length=MOBILE_MAX,
-        ),
-        text_input(
-            "password",
-            "Password",
-            action_id("password"),
-            # Never prefilled: a password sent back in a view would be echoed through Slack.
-            hint=password_hint
-            + " At least 8 characters with upper and lower case, a number and a special character.",
-            optional=True,
-            max_length=PASSWORD_MAX,
-        ),
+        *(text_input(field, values.get(field.block_id, "")) for field in CONTACT_FIELDS),
+        # Never prefilled: a password sent back in a view would be echoed through Slack.
+        text_input(password),
     ]
 
 

@@ -1,13 +1,30 @@
-"""Input blocks, and the elements they hold: selects, date and time pickers, whole numbers."""
+"""Input blocks, and the elements they hold: text boxes, selects, date and time pickers, numbers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
 from bot.views.blocks import Block, plain
 
 MAX_OPTIONS = 100
+
+
+@dataclass(frozen=True)
+class TextField:
+    """A text box: the block and action it is read back by, and what it says around it."""
+
+    block_id: str
+    label: str
+    action_id: str
+    placeholder: str = ""
+    hint: str = ""
+    optional: bool = False
+    max_length: int | None = None
+    multiline: bool = False
+    # Sends block_actions as the person types (an as-you-type search).
+    dispatch: bool = False
 
 
 def input_block(
@@ -32,6 +49,31 @@ def input_block(
     if dispatch:
         block["dispatch_action"] = True
     return block
+
+
+def text_input(field: TextField, initial: str = "") -> Block:
+    """An input block holding `field`'s text box, with `initial` already typed in."""
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": field.action_id}
+    if initial:
+        # Slack refuses a view whose initial value is longer than the field allows; only a
+        # forged submission can bring such a value back to be redrawn.
+        element["initial_value"] = initial[: field.max_length]
+    if field.placeholder:
+        element["placeholder"] = plain(field.placeholder, 150)
+    if field.max_length is not None:
+        element["max_length"] = field.max_length
+    if field.multiline:
+        element["multiline"] = True
+    if field.dispatch:
+        element["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
+    return input_block(
+        field.block_id,
+        field.label,
+        element,
+        hint=field.hint,
+        optional=field.optional,
+        dispatch=field.dispatch,
+    )
 
 
 def static_select(

@@ -18,8 +18,8 @@ from bot.views.blocks import (
     modal,
     plain,
     section,
-    text_input,
 )
+from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
 from bot.views.payload import read_metadata
 from bot.views.tabs import (
@@ -46,6 +46,15 @@ VIEW_CALLBACK = "note.details"
 CONTENT_BLOCK = "content"
 CONTENT_ACTION = "note_form.content"
 CARD_PREVIEW = 600
+CONTENT_FIELD = TextField(
+    CONTENT_BLOCK,
+    "Note",
+    CONTENT_ACTION,
+    placeholder="Special requirements, a phone call, anything the team should know",
+    hint=f"Up to {NOTE_MAX:,} characters. Only staff see notes, never the customer.",
+    max_length=NOTE_MAX,
+    multiline=True,
+)
 
 
 class NoteFormMeta(ReturnTo):
@@ -141,18 +150,7 @@ def note_form(meta: NoteFormMeta, content: str = "", *, problem: str = "") -> di
     blocks: list[Block] = []
     if problem:
         blocks.append(section(f":warning: {escape(problem)}"))
-    blocks.append(
-        text_input(
-            CONTENT_BLOCK,
-            "Note",
-            CONTENT_ACTION,
-            initial=content,
-            placeholder="Special requirements, a phone call, anything the team should know",
-            hint=f"Up to {NOTE_MAX:,} characters. Only staff see notes, never the customer.",
-            max_length=NOTE_MAX,
-            multiline=True,
-        )
-    )
+    blocks.append(text_input(CONTENT_FIELD, content))
     title = "Add Note" if meta.note_id is None else f"Edit Note #{meta.note_id}"
     return modal(
         title,

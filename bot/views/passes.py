@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, option, section, text_input
+from bot.views.blocks import Block, clip, context, escape, option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
 from bot.views.commerce.payment import payment_blocks
-from bot.views.inputs import date_picker, input_block, number_input, static_select
+from bot.views.inputs import (
+    TextField,
+    date_picker,
+    input_block,
+    number_input,
+    static_select,
+    text_input,
+)
 from core.formatting import format_credits, format_date, format_money
 from core.models import PaymentMethod
 from core.services.passes import MAX_ADJUSTMENT, REASON_MAX, PassRow, PassTypeOption
@@ -28,6 +35,14 @@ REASON_BLOCK = "reason"
 REASON_ACTION = "pass_adjust.reason"
 VALID_TO_BLOCK = "valid_to"
 VALID_TO_ACTION = "pass_extend.valid_to"
+REASON_FIELD = TextField(
+    REASON_BLOCK,
+    "Reason",
+    REASON_ACTION,
+    placeholder="e.g. Goodwill for the class we cancelled on 3 Mar",
+    hint="Kept in the account history.",
+    max_length=REASON_MAX,
+)
 
 
 def pass_type_option(kind: PassTypeOption) -> dict[str, Any]:
@@ -124,15 +139,7 @@ def adjust_form(
             ),
             hint="A positive number adds credits, a negative one removes them.",
         ),
-        text_input(
-            REASON_BLOCK,
-            "Reason",
-            REASON_ACTION,
-            initial=reason,
-            placeholder="e.g. Goodwill for the class we cancelled on 3 Mar",
-            hint="Kept in the account history.",
-            max_length=REASON_MAX,
-        ),
+        text_input(REASON_FIELD, reason),
     ]
     return form_modal(
         f"Adjust pass #{row.id}", blocks, meta, callback_id=ADJUST_CALLBACK, submit="Save"

@@ -16,8 +16,8 @@ from bot.views.blocks import (
     modal,
     option,
     section,
-    text_input,
 )
+from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
 from bot.views.payload import as_row_id, read_metadata
 from bot.views.tabs import (
@@ -166,17 +166,15 @@ def answers_form(
     )
     for index, question in enumerate(detail.questions[:MAX_QUESTIONS]):
         answer = detail.answers[index] if index < len(detail.answers) else None
-        blocks.append(
-            text_input(
-                answer_block(index),
-                f"{index + 1}. {question}",
-                ANSWER_ACTION,
-                initial=answer or "",
-                optional=True,
-                multiline=True,
-                max_length=ANSWER_MAX,
-            )
+        field = TextField(
+            answer_block(index),
+            f"{index + 1}. {question}",
+            ANSWER_ACTION,
+            optional=True,
+            max_length=ANSWER_MAX,
+            multiline=True,
         )
+        blocks.append(text_input(field, answer or ""))
     blocks.extend(_more(detail))
     return modal(
         "Record answers",

@@ -20,9 +20,9 @@ from bot.views.blocks import (
     option,
     overflow,
     section,
-    text_input,
 )
 from bot.views.hub import SEARCH_MAX
+from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState, Origin, Tab
 from bot.views.payload import read_metadata
 from core.formatting import (
@@ -162,16 +162,16 @@ def tab_buttons(current: Tab) -> Block:
 
 def search_input(state: DetailsState) -> Block:
     """The tab's as-you-type search; its block_id differs per tab so text stays with its tab."""
-    return text_input(
+    field = TextField(
         SEARCH_BLOCK_PREFIX + state.tab.value,
         f"Search {TAB_LABELS[state.tab].lower()}",
         SEARCH_ACTION,
-        initial=state.q,
         placeholder=SEARCH_HINTS.get(state.tab, "Search"),
         optional=True,
         max_length=SEARCH_MAX,
         dispatch=True,
     )
+    return text_input(field, state.q)
 
 
 def typed_search(state_values: dict[str, Any], tab: Tab) -> str:

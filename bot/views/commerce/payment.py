@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, option, plain, text_input
+from bot.views.blocks import Block, clip, context, option, plain
 from bot.views.commerce.form_state import (
     INTENT_BLOCK,
     PASS_BLOCK,
@@ -15,7 +15,7 @@ from bot.views.commerce.form_state import (
     PaymentForm,
 )
 from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text, parse_money
-from bot.views.inputs import input_block, static_select
+from bot.views.inputs import TextField, input_block, static_select, text_input
 from core.formatting import format_credits, format_date
 from core.services.checkout import ManualPayment, PackagePayment, PaymentChoice, StripePayment
 from core.services.passes import PassRow
@@ -86,18 +86,16 @@ def payment_blocks(
     )
     blocks: list[Block] = [input_block(PAYMENT_BLOCK, "Payment", radio, dispatch=True)]
     if form.method == "manual":
-        blocks.append(
-            text_input(
-                PRICE_BLOCK,
-                "Price",
-                f"{prefix}.price",
-                initial=form.price,
-                placeholder=f"e.g. {money_text(1250, currency)}",
-                hint=price_hint,
-                optional=True,
-                max_length=MONEY_MAX_CHARS,
-            )
+        price = TextField(
+            PRICE_BLOCK,
+            "Price",
+            f"{prefix}.price",
+            placeholder=f"e.g. {money_text(1250, currency)}",
+            hint=price_hint,
+            optional=True,
+            max_length=MONEY_MAX_CHARS,
         )
+        blocks.append(text_input(price, form.price))
     elif form.method == "package":
         if passes:
             select = static_select(
@@ -117,16 +115,14 @@ def payment_blocks(
         else:
             blocks.append(context(f":information_source: {no_passes}"))
     else:
-        blocks.append(
-            text_input(
-                INTENT_BLOCK,
-                "Stripe payment intent id",
-                f"{prefix}.intent",
-                initial=form.intent,
-                placeholder="pi_…",
-                hint="From the payment in Stripe's dashboard. It must have succeeded and not pay "
-                "for anything else yet; its amount becomes the price.",
-                max_length=INTENT_MAX_CHARS,
-            )
+        intent = TextField(
+            INTENT_BLOCK,
+            "Stripe payment intent id",
+            f"{prefix}.intent",
+            placeholder="pi_…",
+            hint="From the payment in Stripe's dashboard. It must have succeeded and not pay "
+            "for anything else yet; its amount becomes the price.",
+            max_length=INTENT_MAX_CHARS,
         )
+        blocks.append(text_input(intent, form.intent))
     return blocks
