@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.views.blocks import Block, clip, context, escape, option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
-from bot.views.commerce.payment import payment_blocks
+from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.inputs import date_picker, input_block, static_select, time_picker
 from core.formatting import format_credits, format_duration, format_money, format_price, format_when
 from core.models import PaymentMethod
@@ -150,18 +150,14 @@ def book_appointment_form(
             f"{name} has no pass that can pay for this (valid on that day, with enough credits "
             "left). Assign one on the Passes tab, or choose another payment."
         )
-    blocks.extend(
-        payment_blocks(
-            BOOK_PREFIX,
-            payment,
-            methods=methods,
-            currency=currency,
-            passes=passes if service is not None and day is not None else None,
-            passes_for=f"{service_id}_{day.isoformat() if day else ''}",
-            no_passes=no_passes,
-            price_hint="Blank charges the service's price; 0 books it free.",
-        )
+    offer = PaymentOffer(
+        methods,
+        "Blank charges the service's price; 0 books it free.",
+        passes=passes if service is not None and day is not None else None,
+        passes_for=f"{service_id}_{day.isoformat() if day else ''}",
+        no_passes=no_passes,
     )
+    blocks.extend(payment_blocks(BOOK_PREFIX, payment, offer, currency))
     return form_modal("Book Appointment", blocks, meta, callback_id=BOOK_CALLBACK, submit="Book")
 
 

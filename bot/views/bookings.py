@@ -8,7 +8,7 @@ from bot.views.blocks import Block, clip, context, escape, fields, plain, sectio
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
 from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
-from bot.views.commerce.payment import payment_blocks
+from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.inputs import TextField, input_block, static_select, text_input
 from core.formatting import format_credits, format_money, format_price, format_when
 from core.models import PaymentMethod
@@ -107,6 +107,13 @@ def book_event_form(
             f"{name} has no pass that can pay for this session (valid on its day, with enough "
             "credits left). Assign one on the Passes tab, or choose another payment."
         )
+    offer = PaymentOffer(
+        methods,
+        "Blank charges the session's price; 0 books it free.",
+        passes=passes if occurrence is not None else None,
+        passes_for=str((occurrence or {}).get("value") or ""),
+        no_passes=no_passes,
+    )
     blocks: list[Block] = [
         *problem_block(problem),
         context(f"Booking for *{name}*. Sessions still to come are listed soonest first."),
@@ -117,16 +124,7 @@ def book_event_form(
             hint=_search_hint(sessions),
             dispatch=True,
         ),
-        *payment_blocks(
-            BOOK_PREFIX,
-            payment,
-            methods=methods,
-            currency=currency,
-            passes=passes if occurrence is not None else None,
-            passes_for=str((occurrence or {}).get("value") or ""),
-            no_passes=no_passes,
-            price_hint="Blank charges the session's price; 0 books it free.",
-        ),
+        *payment_blocks(BOOK_PREFIX, payment, offer, currency),
     ]
     return form_modal("Book an Event", blocks, meta, callback_id=BOOK_CALLBACK, submit="Book")
 

@@ -8,7 +8,7 @@ from typing import Any
 from bot.views.blocks import Block, clip, context, escape, option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
-from bot.views.commerce.payment import payment_blocks
+from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.inputs import (
     TextField,
     date_picker,
@@ -91,9 +91,8 @@ def assign_pass_form(
         *payment_blocks(
             ASSIGN_PREFIX,
             payment or PaymentForm(),
-            methods=methods,
-            currency=currency,
-            price_hint="Blank charges the pass type's price; 0 gives it free.",
+            PaymentOffer(methods, "Blank charges the pass type's price; 0 gives it free."),
+            currency,
         ),
     ]
     return form_modal("Assign Pass", blocks, meta, callback_id=ASSIGN_CALLBACK, submit="Assign")

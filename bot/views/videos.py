@@ -8,7 +8,7 @@ from typing import Any
 from bot.views.blocks import Block, clip, context, escape, option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
-from bot.views.commerce.payment import payment_blocks
+from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.inputs import date_picker, input_block, number_input, static_select
 from bot.views.tabs import local_date
 from core.formatting import format_credits, format_money, format_price
@@ -61,6 +61,13 @@ def assign_video_form(
             f"{name} has no pass valid today with {format_credits(video.credit_price)} left. "
             "Assign one on the Passes tab, or choose Manual."
         )
+    offer = PaymentOffer(
+        methods,
+        "Blank charges the video's price; 0 gives it free.",
+        passes=passes if video is not None and video.credit_price is not None else None,
+        passes_for=str(video.id) if video is not None else "",
+        no_passes=no_passes,
+    )
     blocks: list[Block] = [
         *problem_block(problem),
         context(f"Giving *{name}* access to a video, from now for its access days."),
@@ -75,16 +82,7 @@ def assign_video_form(
             ),
             dispatch=True,
         ),
-        *payment_blocks(
-            ASSIGN_PREFIX,
-            payment or PaymentForm(),
-            methods=methods,
-            currency=currency,
-            passes=passes if video is not None and video.credit_price is not None else None,
-            passes_for=str(video.id) if video is not None else "",
-            no_passes=no_passes,
-            price_hint="Blank charges the video's price; 0 gives it free.",
-        ),
+        *payment_blocks(ASSIGN_PREFIX, payment or PaymentForm(), offer, currency),
     ]
     return form_modal("Assign Video", blocks, meta, callback_id=ASSIGN_CALLBACK, submit="Assign")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.views.blocks import Block, clip, context, option, plain
@@ -53,22 +54,21 @@ def pass_option(row: PassRow) -> dict[str, Any]:
     return option(clip(row.name, max(8, 75 - len(suffix))) + suffix, str(row.id))
 
 
-def payment_blocks(
-    prefix: str,
-    form: PaymentForm,
-    *,
-    methods: Sequence[Method],
-    currency: str,
-    passes: list[PassRow] | None = None,
-    passes_for: str = "",
-    no_passes: str = "",
-    price_hint: str,
-) -> list[Block]:
-    """How it is paid: the method (changing it redraws the form), then that method's field.
+@dataclass(frozen=True)
+class PaymentOffer:
+    """What a form's payment part offers: its methods and, for Pass credit, the passes that can pay.
 
     `passes` None: what the credits pay for is not chosen yet (`no_passes` says so)."""
-    # The pass select's action_id carries `passes_for`, so Slack drops a choice made for
-    # another session; until one is made, the pass that ends soonest is chosen.
+
+    methods: Sequence[Method]
+    price_hint: str
+    passes: list[PassRow] | None = None
+    # Goes into the pass select's action_id, so Slack drops a choice made for another session.
+    passes_for: str = ""
+    no_passes: str = ""
+
+
+def _method_block(prefix: str, method: Method, methods: Sequence[Method]) -> Block:
     radio: dict[str, Any] = {
         "type": "radio_buttons",
         "action_id": f"{prefix}.payment",
@@ -82,47 +82,63 @@ def payment_blocks(
         ],
     }
     radio["initial_option"] = next(
-        (o for o in radio["options"] if o["value"] == form.method), radio["options"][0]
+        (o for o in radio["options"] if o["value"] == method), radio["options"][0]
     )
-    blocks: list[Block] = [input_block(PAYMENT_BLOCK, "Payment", radio, dispatch=True)]
+    return input_block(PAYMENT_BLOCK, "Payment", radio, dispatch=True)
+
+
+def _price_block(prefix: str, price: str, hint: str, currency: str) -> Block:
+    field = TextField(
+        PRICE_BLOCK,
+        "Price",
+        f"{prefix}.price",
+        placeholder=f"e.g. {money_text(1250, currency)}",
+        hint=hint,
+        optional=True,
+        max_length=MONEY_MAX_CHARS,
+    )
+    return text_input(field, price)
+
+
+def _pass_block(prefix: str, chosen: dict[str, Any] | None, offer: PaymentOffer) -> Block:
+    if not offer.passes:
+        return context(f":information_source: {offer.no_passes}")
+    # Until a pass is chosen, the one that ends soonest is.
+    select = static_select(
+        f"{prefix}.pass_{offer.passes_for}",
+        [pass_option(p) for p in offer.passes],
+        placeholder="Choose a pass",
+        chosen=chosen or pass_option(offer.passes[0]),
+    )
+    return input_block(
+        PASS_BLOCK,
+        "Pass",
+        select,
+        hint="Passes valid on the day with enough credits left, soonest to end first.",
+    )
+
+
+def _intent_block(prefix: str, intent: str) -> Block:
+    field = TextField(
+        INTENT_BLOCK,
+        "Stripe payment intent id",
+        f"{prefix}.intent",
+        placeholder="pi_…",
+        hint="From the payment in Stripe's dashboard. It must have succeeded and not pay "
+        "for anything else yet; its amount becomes the price.",
+        max_length=INTENT_MAX_CHARS,
+    )
+    return text_input(field, intent)
+
+
+def payment_blocks(
+    prefix: str, form: PaymentForm, offer: PaymentOffer, currency: str
+) -> list[Block]:
+    """How it is paid: the method (changing it redraws the form), then that method's field."""
     if form.method == "manual":
-        price = TextField(
-            PRICE_BLOCK,
-            "Price",
-            f"{prefix}.price",
-            placeholder=f"e.g. {money_text(1250, currency)}",
-            hint=price_hint,
-            optional=True,
-            max_length=MONEY_MAX_CHARS,
-        )
-        blocks.append(text_input(price, form.price))
+        field = _price_block(prefix, form.price, offer.price_hint, currency)
     elif form.method == "package":
-        if passes:
-            select = static_select(
-                f"{prefix}.pass_{passes_for}",
-                [pass_option(p) for p in passes],
-                placeholder="Choose a pass",
-                chosen=form.pass_option or pass_option(passes[0]),
-            )
-            blocks.append(
-                input_block(
-                    PASS_BLOCK,
-                    "Pass",
-                    select,
-                    hint="Passes valid on the day with enough credits left, soonest to end first.",
-                )
-            )
-        else:
-            blocks.append(context(f":information_source: {no_passes}"))
+        field = _pass_block(prefix, form.pass_option, offer)
     else:
-        intent = TextField(
-            INTENT_BLOCK,
-            "Stripe payment intent id",
-            f"{prefix}.intent",
-            placeholder="pi_…",
-            hint="From the payment in Stripe's dashboard. It must have succeeded and not pay "
-            "for anything else yet; its amount becomes the price.",
-            max_length=INTENT_MAX_CHARS,
-        )
-        blocks.append(text_input(intent, form.intent))
-    return blocks
+        field = _intent_block(prefix, form.intent)
+    return [_method_block(prefix, form.method, offer.methods), field]
