@@ -31,6 +31,8 @@ from bot.views.appointments import (
     SERVICE_ACTION,
     SERVICE_BLOCK,
     TIME_BLOCK,
+    BookAppointmentForm,
+    RescheduleForm,
     book_appointment_form,
     booked_notice,
     cancel_appointment_confirmation,
@@ -81,19 +83,21 @@ def _book_form(
         now = uow.now()
     return book_appointment_form(
         meta,
-        services=services,
-        service=values.option(SERVICE_BLOCK) if service is not None else None,
-        facilitators=facilitators,
-        facilitator=values.option(FACILITATOR_BLOCK),
-        day=day,
-        at=values.clock_time(TIME_BLOCK),
-        payment=payment,
-        methods=_methods(deps),
-        passes=passes,
+        BookAppointmentForm(
+            services=services,
+            service=values.option(SERVICE_BLOCK) if service is not None else None,
+            facilitators=facilitators,
+            facilitator=values.option(FACILITATOR_BLOCK),
+            day=day,
+            at=values.clock_time(TIME_BLOCK),
+            payment=payment,
+            methods=_methods(deps),
+            passes=passes,
+            problem=problem,
+        ),
         currency=deps.settings.currency,
         timezone=deps.settings.business_timezone,
         now=now,
-        problem=problem,
     )
 
 
@@ -116,11 +120,11 @@ def _reschedule_form(
     return reschedule_form(
         meta,
         row,
+        RescheduleForm(
+            day=values.day(DAY_BLOCK), at=values.clock_time(TIME_BLOCK), problem=problem
+        ),
         timezone=deps.settings.business_timezone,
         now=now,
-        day=values.day(DAY_BLOCK),
-        at=values.clock_time(TIME_BLOCK),
-        problem=problem,
     )
 
 

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from bot.actions.commerce import ROW_ACTIONS, decode_row_value
 from bot.surfaces.commerce import Refused, refusal
 from bot.views.appointments import (
+    BookAppointmentForm,
+    RescheduleForm,
     book_appointment_form,
     cancel_appointment_confirmation,
     reschedule_form,
@@ -428,20 +430,24 @@ def test_book_appointment_is_valid_in_every_state(name: str) -> None:
             for method in ALL_METHODS:
                 view = book_appointment_form(
                     meta(name),
-                    services=services,
-                    service=service,
-                    facilitators=offered,
-                    day=date(2026, 3, 20),
-                    at=time(10, 0),
-                    payment=PaymentForm(method),
-                    passes=[a_pass(1, name)],
+                    BookAppointmentForm(
+                        services=services,
+                        service=service,
+                        facilitators=offered,
+                        day=date(2026, 3, 20),
+                        at=time(10, 0),
+                        payment=PaymentForm(method),
+                        passes=[a_pass(1, name)],
+                        problem=name,
+                    ),
                     currency="GBP",
                     timezone=TZ,
                     now=NOW,
-                    problem=name,
                 )
                 assert_valid_view(view)
-    empty = book_appointment_form(meta(), services=[], currency="GBP", timezone=TZ, now=NOW)
+    empty = book_appointment_form(
+        meta(), BookAppointmentForm(services=[]), currency="GBP", timezone=TZ, now=NOW
+    )
     assert "no appointment services to book yet" in shown(empty)
     assert "submit" not in empty
 
@@ -449,7 +455,7 @@ def test_book_appointment_is_valid_in_every_state(name: str) -> None:
 def test_appointment_times_are_in_the_business_time_zone() -> None:
     view = book_appointment_form(
         meta(),
-        services=[ServiceOption(1, "Massage", 45, 4000, 1, "GBP")],
+        BookAppointmentForm(services=[ServiceOption(1, "Massage", 45, 4000, 1, "GBP")]),
         currency="GBP",
         timezone=TZ,
         now=NOW,
@@ -459,7 +465,9 @@ def test_appointment_times_are_in_the_business_time_zone() -> None:
     assert "Europe/London time (GMT now)" in picker["hint"]["text"]
     assert blocks_by_id(view)["day"]["dispatch_action"] is True
     row = appointment(PaymentMethod.MANUAL)
-    moved = reschedule_form(meta(row_id=5), row, timezone="America/New_York", now=NOW)
+    moved = reschedule_form(
+        meta(row_id=5), row, RescheduleForm(), timezone="America/New_York", now=NOW
+    )
     # 10:00 UTC on 20 March is 06:00 in New York (EDT).
     assert blocks_by_id(moved)["starts_at"]["element"]["initial_time"] == "06:00"
     assert blocks_by_id(moved)["day"]["element"]["initial_date"] == "2026-03-20"
@@ -469,7 +477,9 @@ def test_appointment_times_are_in_the_business_time_zone() -> None:
 def test_appointment_row_forms(method: PaymentMethod) -> None:
     for name in NAMES:
         row = appointment(method, name)
-        assert_valid_view(reschedule_form(meta(row_id=5), row, timezone=TZ, now=NOW, problem="x"))
+        assert_valid_view(
+            reschedule_form(meta(row_id=5), row, RescheduleForm(problem="x"), timezone=TZ, now=NOW)
+        )
         assert_valid_view(cancel_appointment_confirmation(meta(row_id=5), row, TZ))
 
 
