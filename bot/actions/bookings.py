@@ -31,6 +31,7 @@ from bot.views.bookings import (
     REFUND_CALLBACK,
     SESSION_LIST_MAX,
     TRANSFER_CALLBACK,
+    BookEventForm,
     book_event_form,
     booked_notice,
     cancel_booking_confirmation,
@@ -95,13 +96,15 @@ def _book_form(
                 passes, problem = [], exc.message
     return book_event_form(
         meta,
-        sessions=sessions,
-        occurrence=values.option(OCCURRENCE_BLOCK),
-        payment=payment,
-        methods=_methods(deps),
-        passes=passes,
+        BookEventForm(
+            sessions=sessions,
+            occurrence=values.option(OCCURRENCE_BLOCK),
+            payment=payment,
+            methods=_methods(deps),
+            passes=passes,
+            problem=problem,
+        ),
         currency=deps.settings.currency,
-        problem=problem,
     )
 
 

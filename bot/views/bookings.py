@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.views.blocks import Block, clip, context, escape, fields, plain, section
@@ -82,49 +83,53 @@ def _search_hint(sessions: list[OccurrenceOption] | None) -> str:
     return "Type part of the event's name, or the day, to narrow the list."
 
 
-def book_event_form(
-    meta: CommerceMeta,
-    *,
-    sessions: list[OccurrenceOption] | None,
-    occurrence: dict[str, Any] | None = None,
-    payment: PaymentForm | None = None,
-    methods: tuple[Method, ...] = ("manual", "package", "stripe"),
-    passes: list[PassRow] | None = None,
-    currency: str,
-    problem: str = "",
-) -> dict[str, Any]:
-    """Pick a session (`sessions` None: too many to list, so searched), then the payment.
+@dataclass(frozen=True)
+class BookEventForm:
+    """Book an Event as filled in so far, with what the chosen session offers."""
 
-    Choosing either redraws the form; `passes` can pay for the chosen session (None: none chosen)."""
-    if sessions is not None and not sessions:
-        return nothing_to_offer("Book an Event", "sessions to come to book")
-    payment = payment or PaymentForm()
-    name = escape(clip(meta.name, 200))
-    if occurrence is None:
+    # None: too many sessions to come to list, so the picker searches them by event name.
+    sessions: list[OccurrenceOption] | None
+    occurrence: dict[str, Any] | None = None
+    payment: PaymentForm = field(default_factory=PaymentForm)
+    methods: tuple[Method, ...] = ("manual", "package", "stripe")
+    # The passes that can pay for the chosen session.
+    passes: list[PassRow] | None = None
+    problem: str = ""
+
+
+def _payment_offer(form: BookEventForm, name: str) -> PaymentOffer:
+    if form.occurrence is None:
         no_passes = "Choose the session first; the passes that can pay for it appear here."
     else:
         no_passes = (
             f"{name} has no pass that can pay for this session (valid on its day, with enough "
             "credits left). Assign one on the Passes tab, or choose another payment."
         )
-    offer = PaymentOffer(
-        methods,
+    return PaymentOffer(
+        form.methods,
         "Blank charges the session's price; 0 books it free.",
-        passes=passes if occurrence is not None else None,
-        passes_for=str((occurrence or {}).get("value") or ""),
+        passes=form.passes if form.occurrence is not None else None,
+        passes_for=str((form.occurrence or {}).get("value") or ""),
         no_passes=no_passes,
     )
+
+
+def book_event_form(meta: CommerceMeta, form: BookEventForm, *, currency: str) -> dict[str, Any]:
+    """Pick a session, then the payment; choosing either redraws the form."""
+    if form.sessions is not None and not form.sessions:
+        return nothing_to_offer("Book an Event", "sessions to come to book")
+    name = escape(clip(meta.name, 200))
     blocks: list[Block] = [
-        *problem_block(problem),
+        *problem_block(form.problem),
         context(f"Booking for *{name}*. Sessions still to come are listed soonest first."),
         input_block(
             OCCURRENCE_BLOCK,
             "Session",
-            _occurrence_select(BOOK_OCCURRENCE_ACTION, sessions, occurrence),
-            hint=_search_hint(sessions),
+            _occurrence_select(BOOK_OCCURRENCE_ACTION, form.sessions, form.occurrence),
+            hint=_search_hint(form.sessions),
             dispatch=True,
         ),
-        *payment_blocks(BOOK_PREFIX, payment, offer, currency),
+        *payment_blocks(BOOK_PREFIX, form.payment, _payment_offer(form, name), currency),
     ]
     return form_modal("Book an Event", blocks, meta, callback_id=BOOK_CALLBACK, submit="Book")
 

@@ -19,6 +19,7 @@ from bot.views.appointments import (
     reschedule_form,
 )
 from bot.views.bookings import (
+    BookEventForm,
     book_event_form,
     booked_notice,
     cancel_booking_confirmation,
@@ -304,25 +305,32 @@ def test_book_an_event_is_valid_in_every_state(name: str) -> None:
                 for offered in (passes, [], None):
                     view = book_event_form(
                         meta(name),
-                        sessions=listed,
-                        occurrence=occurrence,
-                        payment=PaymentForm(method),
-                        passes=offered,
+                        BookEventForm(
+                            sessions=listed,
+                            occurrence=occurrence,
+                            payment=PaymentForm(method),
+                            passes=offered,
+                            problem="Something " + name,
+                        ),
                         currency="GBP",
-                        problem="Something " + name,
                     )
                     assert_valid_view(view)
-    assert book_event_form(meta(), sessions=[], currency="GBP")["callback_id"] == "commerce.result"
+    assert (
+        book_event_form(meta(), BookEventForm(sessions=[]), currency="GBP")["callback_id"]
+        == "commerce.result"
+    )
 
 
 def test_the_pass_select_belongs_to_the_chosen_session() -> None:
     chosen = occurrence_option(session("Yoga", i=7))
     one = book_event_form(
         meta(),
-        sessions=[session("Yoga", i=7)],
-        occurrence=chosen,
-        payment=PaymentForm("package"),
-        passes=[a_pass(12)],
+        BookEventForm(
+            sessions=[session("Yoga", i=7)],
+            occurrence=chosen,
+            payment=PaymentForm("package"),
+            passes=[a_pass(12)],
+        ),
         currency="GBP",
     )
     select = blocks_by_id(one)["pass_id"]["element"]
@@ -331,30 +339,36 @@ def test_the_pass_select_belongs_to_the_chosen_session() -> None:
     assert select["initial_option"]["value"] == "12"
     two = book_event_form(
         meta(),
-        sessions=None,
-        occurrence=chosen,
-        payment=PaymentForm("package"),
-        passes=[a_pass(12), a_pass(13)],
+        BookEventForm(
+            sessions=None,
+            occurrence=chosen,
+            payment=PaymentForm("package"),
+            passes=[a_pass(12), a_pass(13)],
+        ),
         currency="GBP",
     )
     assert blocks_by_id(two)["pass_id"]["element"]["initial_option"]["value"] == "12"
     kept = {"text": {"type": "plain_text", "text": "x"}, "value": "13"}
     again = book_event_form(
         meta(),
-        sessions=None,
-        occurrence=chosen,
-        payment=PaymentForm("package", pass_option=kept),
-        passes=[a_pass(12), a_pass(13)],
+        BookEventForm(
+            sessions=None,
+            occurrence=chosen,
+            payment=PaymentForm("package", pass_option=kept),
+            passes=[a_pass(12), a_pass(13)],
+        ),
         currency="GBP",
     )
     assert blocks_by_id(again)["pass_id"]["element"]["initial_option"]["value"] == "13"
     assert blocks_by_id(two)["occurrence_id"]["element"]["type"] == "external_select"
     none = book_event_form(
         meta(),
-        sessions=None,
-        occurrence=chosen,
-        payment=PaymentForm("package"),
-        passes=[],
+        BookEventForm(
+            sessions=None,
+            occurrence=chosen,
+            payment=PaymentForm("package"),
+            passes=[],
+        ),
         currency="GBP",
     )
     assert "has no pass that can pay for this session" in shown(none)
@@ -362,7 +376,9 @@ def test_the_pass_select_belongs_to_the_chosen_session() -> None:
 
 
 def test_only_offered_payment_methods_show() -> None:
-    view = book_event_form(meta(), sessions=None, methods=("manual", "package"), currency="GBP")
+    view = book_event_form(
+        meta(), BookEventForm(sessions=None, methods=("manual", "package")), currency="GBP"
+    )
     radio = blocks_by_id(view)["payment"]["element"]
     assert [o["value"] for o in radio["options"]] == ["manual", "package"]
     assert radio["initial_option"]["value"] == "manual"
