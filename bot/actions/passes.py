@@ -39,6 +39,7 @@ from bot.views.passes import (
     TYPE_BLOCK,
     VALID_FROM_BLOCK,
     VALID_TO_BLOCK,
+    AssignPassForm,
     adjust_form,
     adjusted_notice,
     assign_pass_form,
@@ -71,13 +72,15 @@ def _assign_form(
         kinds = passes.pass_type_options(uow, actor)
     return assign_pass_form(
         meta,
-        kinds=kinds,
-        kind=values.option(TYPE_BLOCK),
-        valid_from=values.day(VALID_FROM_BLOCK),
-        payment=PaymentForm.read(values, _methods(deps)),
-        methods=_methods(deps),
+        AssignPassForm(
+            kinds=kinds,
+            kind=values.option(TYPE_BLOCK),
+            valid_from=values.day(VALID_FROM_BLOCK),
+            payment=PaymentForm.read(values, _methods(deps)),
+            methods=_methods(deps),
+            problem=problem,
+        ),
         currency=deps.settings.currency,
-        problem=problem,
     )
 
 

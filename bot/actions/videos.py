@@ -31,6 +31,7 @@ from bot.views.videos import (
     UNTIL_BLOCK,
     VIDEO_ACTION,
     VIDEO_BLOCK,
+    AssignVideoForm,
     assign_video_form,
     assigned_notice,
     cancel_video_confirmation,
@@ -69,13 +70,15 @@ def _assign_form(
             passes = usable_passes_on(uow, actor, meta.details.uid, today, video.credit_price)
     return assign_video_form(
         meta,
-        videos=offered,
-        video=video,
-        payment=payment,
-        methods=METHODS,
-        passes=passes,
+        AssignVideoForm(
+            videos=offered,
+            video=video,
+            payment=payment,
+            methods=METHODS,
+            passes=passes,
+            problem=problem,
+        ),
         currency=deps.settings.currency,
-        problem=problem,
     )
 
 

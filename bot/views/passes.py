@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -54,44 +55,46 @@ def pass_type_option(kind: PassTypeOption) -> dict[str, Any]:
     return option(clip(kind.name, max(8, 75 - len(suffix))) + suffix, str(kind.id))
 
 
-def assign_pass_form(
-    meta: CommerceMeta,
-    *,
-    kinds: list[PassTypeOption],
-    kind: dict[str, Any] | None = None,
-    valid_from: date | None = None,
-    payment: PaymentForm | None = None,
-    methods: tuple[Method, ...] = ("manual", "stripe"),
-    currency: str,
-    problem: str = "",
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AssignPassForm:
+    """Assign Pass as filled in so far."""
+
+    kinds: list[PassTypeOption]
+    kind: dict[str, Any] | None = None
+    valid_from: date | None = None
+    payment: PaymentForm = field(default_factory=PaymentForm)
+    methods: tuple[Method, ...] = ("manual", "stripe")
+    problem: str = ""
+
+
+def assign_pass_form(meta: CommerceMeta, form: AssignPassForm, *, currency: str) -> dict[str, Any]:
     """Pass type, first day (blank: today) and payment; changing the payment redraws the form."""
-    if not kinds:
+    if not form.kinds:
         return nothing_to_offer("Assign Pass", "pass types to assign")
     blocks: list[Block] = [
-        *problem_block(problem),
+        *problem_block(form.problem),
         context(f"Assigning a pass to *{escape(clip(meta.name, 200))}*."),
         input_block(
             TYPE_BLOCK,
             "Pass",
             static_select(
                 TYPE_ACTION,
-                [pass_type_option(k) for k in kinds],
+                [pass_type_option(k) for k in form.kinds],
                 placeholder="Choose a pass type",
-                chosen=kind,
+                chosen=form.kind,
             ),
         ),
         input_block(
             VALID_FROM_BLOCK,
             "First day",
-            date_picker(VALID_FROM_ACTION, initial=valid_from, placeholder="Today"),
+            date_picker(VALID_FROM_ACTION, initial=form.valid_from, placeholder="Today"),
             hint="Blank starts it today; it lasts the pass type's days from then.",
             optional=True,
         ),
         *payment_blocks(
             ASSIGN_PREFIX,
-            payment or PaymentForm(),
-            PaymentOffer(methods, "Blank charges the pass type's price; 0 gives it free."),
+            form.payment,
+            PaymentOffer(form.methods, "Blank charges the pass type's price; 0 gives it free."),
             currency,
         ),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -37,21 +38,21 @@ def video_option(video: VideoOption) -> dict[str, Any]:
     return option(clip(video.title, max(8, 75 - len(suffix))) + suffix, str(video.id))
 
 
-def assign_video_form(
-    meta: CommerceMeta,
-    *,
-    videos: list[VideoOption],
-    video: VideoOption | None = None,
-    payment: PaymentForm | None = None,
-    methods: tuple[Method, ...] = ("manual", "package"),
-    passes: list[PassRow] | None = None,
-    currency: str,
-    problem: str = "",
-) -> dict[str, Any]:
-    """Video and payment; choosing either redraws the form (the passes depend on the video)."""
-    if not videos:
-        return nothing_to_offer("Assign Video", "videos to assign")
-    name = escape(clip(meta.name, 200))
+@dataclass(frozen=True)
+class AssignVideoForm:
+    """Assign Video as filled in so far, with what the chosen video offers."""
+
+    videos: list[VideoOption]
+    video: VideoOption | None = None
+    payment: PaymentForm = field(default_factory=PaymentForm)
+    methods: tuple[Method, ...] = ("manual", "package")
+    # The passes that can pay for the chosen video today.
+    passes: list[PassRow] | None = None
+    problem: str = ""
+
+
+def _payment_offer(form: AssignVideoForm, name: str) -> PaymentOffer:
+    video = form.video
     if video is None:
         no_passes = "Choose the video first; the passes that can pay for it appear here."
     elif video.credit_price is None:
@@ -61,28 +62,37 @@ def assign_video_form(
             f"{name} has no pass valid today with {format_credits(video.credit_price)} left. "
             "Assign one on the Passes tab, or choose Manual."
         )
-    offer = PaymentOffer(
-        methods,
+    return PaymentOffer(
+        form.methods,
         "Blank charges the video's price; 0 gives it free.",
-        passes=passes if video is not None and video.credit_price is not None else None,
+        passes=form.passes if video is not None and video.credit_price is not None else None,
         passes_for=str(video.id) if video is not None else "",
         no_passes=no_passes,
     )
+
+
+def assign_video_form(
+    meta: CommerceMeta, form: AssignVideoForm, *, currency: str
+) -> dict[str, Any]:
+    """Video and payment; choosing either redraws the form (the passes depend on the video)."""
+    if not form.videos:
+        return nothing_to_offer("Assign Video", "videos to assign")
+    name = escape(clip(meta.name, 200))
     blocks: list[Block] = [
-        *problem_block(problem),
+        *problem_block(form.problem),
         context(f"Giving *{name}* access to a video, from now for its access days."),
         input_block(
             VIDEO_BLOCK,
             "Video",
             static_select(
                 VIDEO_ACTION,
-                [video_option(v) for v in videos],
+                [video_option(v) for v in form.videos],
                 placeholder="Choose a video",
-                chosen=video_option(video) if video is not None else None,
+                chosen=video_option(form.video) if form.video is not None else None,
             ),
             dispatch=True,
         ),
-        *payment_blocks(ASSIGN_PREFIX, payment or PaymentForm(), offer, currency),
+        *payment_blocks(ASSIGN_PREFIX, form.payment, _payment_offer(form, name), currency),
     ]
     return form_modal("Assign Video", blocks, meta, callback_id=ASSIGN_CALLBACK, submit="Assign")
 

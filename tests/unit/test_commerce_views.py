@@ -34,6 +34,7 @@ from bot.views.commerce.payment import payment_choice
 from bot.views.hub import SEARCH_MAX, HubState
 from bot.views.origin import DetailsState, Origin, Tab
 from bot.views.passes import (
+    AssignPassForm,
     adjust_form,
     assign_pass_form,
     cancel_pass_confirmation,
@@ -41,7 +42,12 @@ from bot.views.passes import (
 )
 from bot.views.subscriptions import suspend_confirmation
 from bot.views.tabs import DetailsMeta, subscriptions_tab, videos_tab
-from bot.views.videos import assign_video_form, cancel_video_confirmation, extend_video_form
+from bot.views.videos import (
+    AssignVideoForm,
+    assign_video_form,
+    cancel_video_confirmation,
+    extend_video_form,
+)
 from core.adapters.payments import PaymentError
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.models import (
@@ -508,18 +514,20 @@ def test_pass_forms(name: str) -> None:
     for method in ALL_METHODS[::2]:
         view = assign_pass_form(
             meta(name),
-            kinds=kinds,
-            valid_from=date(2026, 4, 1),
-            payment=PaymentForm(method),
+            AssignPassForm(
+                kinds=kinds,
+                valid_from=date(2026, 4, 1),
+                payment=PaymentForm(method),
+                problem=name,
+            ),
             currency="GBP",
-            problem=name,
         )
         assert_valid_view(view)
     row = a_pass(12, name)
     assert_valid_view(adjust_form(meta(row_id=12), row, delta="-2", reason=name[:200]))
     assert_valid_view(extend_pass_form(meta(row_id=12), row, problem=name))
     assert_valid_view(cancel_pass_confirmation(meta(row_id=12), row))
-    empty = assign_pass_form(meta(), kinds=[], currency="GBP")
+    empty = assign_pass_form(meta(), AssignPassForm(kinds=[]), currency="GBP")
     assert "no pass types to assign yet" in shown(empty)
     delta = blocks_by_id(adjust_form(meta(), row))["delta"]["element"]
     assert (delta["type"], delta["min_value"], delta["is_decimal_allowed"]) == (
@@ -539,15 +547,19 @@ def test_video_forms(name: str) -> None:
         for method in ALL_METHODS[:2]:
             view = assign_video_form(
                 meta(name),
-                videos=offered,
-                video=video_chosen,
-                payment=PaymentForm(method),
-                passes=[a_pass(1)],
+                AssignVideoForm(
+                    videos=offered,
+                    video=video_chosen,
+                    payment=PaymentForm(method),
+                    passes=[a_pass(1)],
+                ),
                 currency="GBP",
             )
             assert_valid_view(view)
     no_credits = assign_video_form(
-        meta(), videos=offered, video=offered[1], payment=PaymentForm("package"), currency="GBP"
+        meta(),
+        AssignVideoForm(videos=offered, video=offered[1], payment=PaymentForm("package")),
+        currency="GBP",
     )
     assert "can't be paid with pass credits" in shown(no_credits)
     for paid in PaymentMethod:
