@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.views.blocks import Block, clip, context, escape, option, section
+from bot.views.blocks import Block, clip, context, escape, named_option, option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
@@ -37,7 +37,7 @@ def service_option(s: ServiceOption) -> dict[str, Any]:
         f" · {format_duration(s.duration_minutes)} · {format_money(s.price_minor, s.currency)}"
         f" or {format_credits(s.credit_price)}"
     )
-    return option(clip(s.name, max(8, 75 - len(suffix))) + suffix, str(s.id))
+    return named_option(s.name, suffix, str(s.id))
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,11 @@ def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, OPTION_TEXT_MAX), "value": value}
 
 
+def named_option(name: str, details: str, value: str) -> dict[str, Any]:
+    """An option reading `name` then `details`; a long name is cut so the details always show."""
+    return option(clip(name, max(8, OPTION_TEXT_MAX - len(details))) + details, value)
+
+
 def overflow(action_id: str, options: list[dict[str, Any]]) -> dict[str, Any]:
     """The 'three dots' menu (1–5 options)."""
     return {"type": "overflow", "action_id": action_id, "options": options[:5]}

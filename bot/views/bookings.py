@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, fields, plain, section
+from bot.views.blocks import Block, clip, context, escape, fields, named_option, plain, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
 from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
@@ -43,10 +43,7 @@ def occurrence_option(o: OccurrenceOption) -> dict[str, Any]:
         f" · {format_when(o.starts_at, o.timezone)} · {left} · "
         f"{format_money(o.price_minor, o.currency)}"
     )
-    return {
-        "text": plain(clip(o.event_name, max(8, 75 - len(suffix))) + suffix, 75),
-        "value": str(o.id),
-    }
+    return named_option(o.event_name, suffix, str(o.id))
 
 
 def occurrence_options(found: list[OccurrenceOption]) -> list[dict[str, Any]]:

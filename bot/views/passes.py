@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, option, section
+from bot.views.blocks import Block, clip, context, escape, named_option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
@@ -52,7 +52,7 @@ def pass_type_option(kind: PassTypeOption) -> dict[str, Any]:
         f" · {format_credits(kind.credits)} · {kind.validity_days} days · "
         f"{format_money(kind.price_minor, kind.currency)}"
     )
-    return option(clip(kind.name, max(8, 75 - len(suffix))) + suffix, str(kind.id))
+    return named_option(kind.name, suffix, str(kind.id))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, option, section
+from bot.views.blocks import Block, clip, context, escape, named_option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
@@ -35,7 +35,7 @@ def video_option(video: VideoOption) -> dict[str, Any]:
         price += f" or {format_credits(video.credit_price)}"
     access = f"{video.access_days} days" if video.access_days else "no expiry"
     suffix = f" · {price} · {access}"
-    return option(clip(video.title, max(8, 75 - len(suffix))) + suffix, str(video.id))
+    return named_option(video.title, suffix, str(video.id))
 
 
 @dataclass(frozen=True)

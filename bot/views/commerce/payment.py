@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, option, plain
+from bot.views.blocks import Block, context, named_option, plain
 from bot.views.commerce.form_state import (
     INTENT_BLOCK,
     PASS_BLOCK,
@@ -51,7 +51,7 @@ def pass_option(row: PassRow) -> dict[str, Any]:
     """'10-class pass #12 · 7 CR left · to 3 May 2026', value the pass id."""
     suffix = f" #{row.id} · {format_credits(row.credits_remaining)} left · to "
     suffix += format_date(row.valid_to)
-    return option(clip(row.name, max(8, 75 - len(suffix))) + suffix, str(row.id))
+    return named_option(row.name, suffix, str(row.id))
 
 
 @dataclass(frozen=True)
