@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, fields, named_option, plain, section
+from bot.views.blocks import Block, clip, context, escape, fields, named_option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
 from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
-from bot.views.inputs import TextField, input_block, static_select, text_input
+from bot.views.inputs import TextField, external_select, input_block, static_select, text_input
 from core.formatting import format_credits, format_money, format_price, format_when
 from core.models import PaymentMethod
 from core.services.bookings import BookingRow, OccurrenceOption
@@ -62,16 +62,10 @@ def _occurrence_select(
             placeholder="Choose or type to filter",
             chosen=chosen,
         )
-    select: dict[str, Any] = {
-        "type": "external_select",
-        "action_id": action_id,
-        "placeholder": plain("Type an event name", 150),
-        # Zero: the soonest sessions show as soon as the menu opens.
-        "min_query_length": 0,
-    }
-    if chosen is not None:
-        select["initial_option"] = chosen
-    return select
+    # Zero: the soonest sessions show as soon as the menu opens.
+    return external_select(
+        action_id, placeholder="Type an event name", min_query_length=0, chosen=chosen
+    )
 
 
 def _search_hint(sessions: list[OccurrenceOption] | None) -> str:

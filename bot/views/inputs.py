@@ -96,6 +96,25 @@ def static_select(
     return element
 
 
+def external_select(
+    action_id: str,
+    *,
+    placeholder: str,
+    min_query_length: int,
+    chosen: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A select whose options the app suggests (block_suggestion) once that much is typed."""
+    element: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": action_id,
+        "placeholder": plain(placeholder, 150),
+        "min_query_length": min_query_length,
+    }
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return element
+
+
 def date_picker(action_id: str, *, initial: date | None = None, placeholder: str) -> dict[str, Any]:
     """A date picker, optionally with a date already chosen."""
     element: dict[str, Any] = {
