@@ -7,9 +7,9 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.views.blocks import Block, clip, context, escape, named_option, option, section
+from bot.views.blocks import Block, clip, context, escape, form_modal, named_option, option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
-from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
+from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.inputs import date_picker, input_block, static_select, time_picker
 from core.formatting import format_credits, format_duration, format_money, format_price, format_when

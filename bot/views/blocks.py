@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 Block = dict[str, Any]
 
 BUTTON_TEXT_MAX = 75
@@ -136,3 +138,23 @@ def modal(
     if submit is not None:
         view["submit"] = plain(submit, 24)
     return view
+
+
+def form_modal(
+    title: str,
+    blocks: list[Block],
+    meta: BaseModel,
+    *,
+    callback_id: str,
+    submit: str,
+    close: str = "Cancel",
+) -> dict[str, Any]:
+    """A modal to submit with `meta` as its private_metadata; `close` leaves things as they were."""
+    return modal(
+        title,
+        blocks,
+        callback_id=callback_id,
+        private_metadata=meta.model_dump_json(),
+        submit=submit,
+        close=close,
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, fields, named_option, section
+from bot.views.blocks import Block, clip, context, escape, fields, form_modal, named_option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
-from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
+from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
 from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.inputs import TextField, external_select, input_block, static_select, text_input

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.views.blocks import Block, context, escape, modal, section
+from bot.views.blocks import Block, context, escape, form_modal, section
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import Origin
 from bot.views.payload import read_metadata
@@ -132,11 +132,4 @@ def customer_form(
     if meta.mode == "create":
         blocks.append(context("The customer receives their portal login by email once saved."))
     title = "Create Customer" if meta.mode == "create" else "Edit Contact"
-    return modal(
-        title,
-        blocks,
-        callback_id=CALLBACK_ID,
-        private_metadata=meta.model_dump_json(),
-        submit="Save",
-        close="Cancel",
-    )
+    return form_modal(title, blocks, meta, callback_id=CALLBACK_ID, submit="Save")

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, fields, modal, option, plain, section
+from bot.views.blocks import (
+    Block,
+    clip,
+    context,
+    escape,
+    fields,
+    form_modal,
+    option,
+    plain,
+    section,
+)
 from bot.views.inputs import external_select
 from bot.views.payload import read_metadata
 from bot.views.tabs import ReturnTo
@@ -110,14 +120,7 @@ def merge_form(
         blocks.extend(_preview_blocks(preview, name))
     else:
         blocks.append(context("Choose the customer to keep to see what will move."))
-    return modal(
-        "Merge Customer",
-        blocks,
-        callback_id=CALLBACK_ID,
-        private_metadata=meta.model_dump_json(),
-        submit="Merge",
-        close="Cancel",
-    )
+    return form_modal("Merge Customer", blocks, meta, callback_id=CALLBACK_ID, submit="Merge")
 
 
 def submitted_target(state_values: dict[str, Any]) -> str:

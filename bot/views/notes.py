@@ -15,6 +15,7 @@ from bot.views.blocks import (
     clip,
     context,
     escape,
+    form_modal,
     modal,
     plain,
     section,
@@ -152,14 +153,7 @@ def note_form(meta: NoteFormMeta, content: str = "", *, problem: str = "") -> di
         blocks.append(section(f":warning: {escape(problem)}"))
     blocks.append(text_input(CONTENT_FIELD, content))
     title = "Add Note" if meta.note_id is None else f"Edit Note #{meta.note_id}"
-    return modal(
-        title,
-        blocks,
-        callback_id=FORM_CALLBACK,
-        private_metadata=meta.model_dump_json(),
-        submit="Save",
-        close="Cancel",
-    )
+    return form_modal(title, blocks, meta, callback_id=FORM_CALLBACK, submit="Save")
 
 
 def submitted_content(state_values: dict[str, Any]) -> str:

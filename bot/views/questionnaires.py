@@ -13,6 +13,7 @@ from bot.views.blocks import (
     clip,
     context,
     escape,
+    form_modal,
     modal,
     option,
     section,
@@ -142,12 +143,13 @@ def questionnaire_details(
         shown = escape(clip(answer, 2000)) if answer is not None else "_Not answered yet_"
         blocks.append(section(f"*{number}. {escape(clip(question, 900))}*\n{shown}"))
     blocks.extend(_more(detail))
-    return modal(
+    return form_modal(
         "Questionnaire",
         blocks,
+        meta,
         callback_id=DETAILS_CALLBACK,
-        private_metadata=meta.model_dump_json(),
         submit="Record answers",
+        close="Close",
     )
 
 
@@ -176,13 +178,8 @@ def answers_form(
         )
         blocks.append(text_input(field, answer or ""))
     blocks.extend(_more(detail))
-    return modal(
-        "Record answers",
-        blocks,
-        callback_id=ANSWERS_CALLBACK,
-        private_metadata=meta.model_dump_json(),
-        submit="Save answers",
-        close="Cancel",
+    return form_modal(
+        "Record answers", blocks, meta, callback_id=ANSWERS_CALLBACK, submit="Save answers"
     )
 
 
@@ -230,13 +227,8 @@ def assign_form(templates: list[TemplateRow], meta: AssignMeta) -> dict[str, Any
             "element": select,
         },
     ]
-    return modal(
-        "Assign Questionnaire",
-        blocks,
-        callback_id=ASSIGN_CALLBACK,
-        private_metadata=meta.model_dump_json(),
-        submit="Assign",
-        close="Cancel",
+    return form_modal(
+        "Assign Questionnaire", blocks, meta, callback_id=ASSIGN_CALLBACK, submit="Assign"
     )
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, named_option, section
+from bot.views.blocks import Block, clip, context, escape, form_modal, named_option, section
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
-from bot.views.commerce.modals import confirmation, form_modal, nothing_to_offer, problem_block
+from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.inputs import date_picker, input_block, number_input, static_select
 from bot.views.tabs import local_date

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.blocks import Block, clip, escape, modal, section
+from bot.views.blocks import Block, clip, escape, form_modal, modal, section
 from bot.views.commerce.form_state import CommerceMeta
 
 CONFIRM_CALLBACK = "commerce_confirm.submit"
@@ -15,25 +15,6 @@ RESULT_CALLBACK = "commerce.result"
 def problem_block(problem: str) -> list[Block]:
     """A warning at the top of a form (none when there is no problem)."""
     return [section(f":warning: {escape(problem)}", block_id="problem")] if problem else []
-
-
-def form_modal(
-    title: str,
-    blocks: list[Block],
-    meta: CommerceMeta,
-    *,
-    callback_id: str,
-    submit: str,
-) -> dict[str, Any]:
-    """A commerce form: Cancel closes it and leaves the details as they were."""
-    return modal(
-        title,
-        blocks,
-        callback_id=callback_id,
-        private_metadata=meta.model_dump_json(),
-        submit=submit,
-        close="Cancel",
-    )
 
 
 def nothing_to_offer(title: str, what: str) -> dict[str, Any]:
@@ -56,13 +37,8 @@ def confirmation(
     """Asks before a change that is hard to take back; the close button keeps things as they are."""
     blocks: list[Block] = [section(question, block_id="question")]
     blocks.extend(section(line) for line in consequences if line)
-    return modal(
-        title,
-        blocks,
-        callback_id=CONFIRM_CALLBACK,
-        private_metadata=meta.model_dump_json(),
-        submit=submit,
-        close="Keep it",
+    return form_modal(
+        title, blocks, meta, callback_id=CONFIRM_CALLBACK, submit=submit, close="Keep it"
     )
 
 
