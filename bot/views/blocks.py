@@ -50,6 +50,11 @@ def section(
     return block
 
 
+def warning(text: str, *, block_id: str | None = None) -> list[Block]:
+    """A warning line, or none when `text` is empty."""
+    return [section(f":warning: {escape(text)}", block_id=block_id)] if text else []
+
+
 def fields(pairs: list[tuple[str, str]]) -> Block:
     """A section of label/value fields (Slack shows them in two columns)."""
     return {

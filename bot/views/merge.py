@@ -14,6 +14,7 @@ from bot.views.blocks import (
     option,
     plain,
     section,
+    warning,
 )
 from bot.views.inputs import external_select
 from bot.views.payload import read_metadata
@@ -114,8 +115,7 @@ def merge_form(
         ),
         _target_block(preview),
     ]
-    if problem:
-        blocks.append(section(f":warning: {escape(problem)}", block_id="merge_problem"))
+    blocks.extend(warning(problem, block_id="merge_problem"))
     if preview is not None:
         blocks.extend(_preview_blocks(preview, name))
     else:

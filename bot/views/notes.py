@@ -19,6 +19,7 @@ from bot.views.blocks import (
     modal,
     plain,
     section,
+    warning,
 )
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
@@ -148,10 +149,7 @@ def notes_tab(state: DetailsState, page: Page[NoteRow], *, timezone: str) -> lis
 
 def note_form(meta: NoteFormMeta, content: str = "", *, problem: str = "") -> dict[str, Any]:
     """Add Note or Edit Note: one multi-line box of at most NOTE_MAX characters."""
-    blocks: list[Block] = []
-    if problem:
-        blocks.append(section(f":warning: {escape(problem)}"))
-    blocks.append(text_input(CONTENT_FIELD, content))
+    blocks = [*warning(problem), text_input(CONTENT_FIELD, content)]
     title = "Add Note" if meta.note_id is None else f"Edit Note #{meta.note_id}"
     return form_modal(title, blocks, meta, callback_id=FORM_CALLBACK, submit="Save")
 

@@ -17,6 +17,7 @@ from bot.views.blocks import (
     modal,
     option,
     section,
+    warning,
 )
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
@@ -157,15 +158,13 @@ def answers_form(
     detail: QuestionnaireDetail, meta: QuestionnaireMeta, *, problem: str = ""
 ) -> dict[str, Any]:
     """One box per question, holding the current answer; blank leaves it unanswered."""
-    blocks: list[Block] = []
-    if problem:
-        blocks.append(section(f":warning: {escape(problem)}"))
-    blocks.append(
+    blocks = [
+        *warning(problem),
         context(
             f"Recording answers to *{escape(clip(detail.row.name, 200))}* on the customer's "
             "behalf. Leave a box empty to leave that question unanswered."
-        )
-    )
+        ),
+    ]
     for index, question in enumerate(detail.questions[:MAX_QUESTIONS]):
         answer = detail.answers[index] if index < len(detail.answers) else None
         field = TextField(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.blocks import Block, clip, escape, form_modal, modal, section
+from bot.views.blocks import Block, clip, escape, form_modal, modal, section, warning
 from bot.views.commerce.form_state import CommerceMeta
 
 CONFIRM_CALLBACK = "commerce_confirm.submit"
@@ -14,7 +14,7 @@ RESULT_CALLBACK = "commerce.result"
 
 def problem_block(problem: str) -> list[Block]:
     """A warning at the top of a form (none when there is no problem)."""
-    return [section(f":warning: {escape(problem)}", block_id="problem")] if problem else []
+    return warning(problem, block_id="problem")
 
 
 def nothing_to_offer(title: str, what: str) -> dict[str, Any]:
