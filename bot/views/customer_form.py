@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from bot.views.blocks import Block, context, escape, form_modal, section
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import Origin
-from bot.views.payload import read_metadata
+from bot.views.payload import read_metadata, typed_text
 from core.formatting import format_when
 from core.services.customers import CustomerRecord
 from core.validation import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
@@ -63,13 +63,7 @@ CONTACT_FIELDS = (
 
 def submitted_values(state_values: dict[str, Any]) -> dict[str, str]:
     """The typed text of each field from a view_submission's state (missing → '')."""
-    values: dict[str, str] = {}
-    for field in FIELDS:
-        block = state_values.get(field)
-        element = block.get(action_id(field)) if isinstance(block, dict) else None
-        value = element.get("value") if isinstance(element, dict) else None
-        values[field] = value if isinstance(value, str) else ""
-    return values
+    return {field: typed_text(state_values, field, action_id(field)) for field in FIELDS}
 
 
 def record_values(customer: CustomerRecord) -> dict[str, str]:

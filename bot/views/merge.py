@@ -17,7 +17,7 @@ from bot.views.blocks import (
     warning,
 )
 from bot.views.inputs import external_select
-from bot.views.payload import read_metadata
+from bot.views.payload import chosen_in, read_metadata
 from bot.views.tabs import ReturnTo
 from core.formatting import format_phone
 from core.services.account import MergePreview
@@ -125,8 +125,4 @@ def merge_form(
 
 def submitted_target(state_values: dict[str, Any]) -> str:
     """The UID of the customer chosen to keep ('' when none)."""
-    block = state_values.get(TARGET_BLOCK)
-    element = block.get(TARGET_ACTION) if isinstance(block, dict) else None
-    chosen = element.get("selected_option") if isinstance(element, dict) else None
-    value = chosen.get("value") if isinstance(chosen, dict) else None
-    return value if isinstance(value, str) else ""
+    return chosen_in(state_values, TARGET_BLOCK, TARGET_ACTION)

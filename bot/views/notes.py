@@ -23,7 +23,7 @@ from bot.views.blocks import (
 )
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
-from bot.views.payload import read_metadata
+from bot.views.payload import read_metadata, typed_text
 from bot.views.tabs import (
     PAGE_SIZES,
     ReturnTo,
@@ -156,10 +156,7 @@ def note_form(meta: NoteFormMeta, content: str = "", *, problem: str = "") -> di
 
 def submitted_content(state_values: dict[str, Any]) -> str:
     """What was typed into the note box ('' when nothing)."""
-    block = state_values.get(CONTENT_BLOCK)
-    element = block.get(CONTENT_ACTION) if isinstance(block, dict) else None
-    value = element.get("value") if isinstance(element, dict) else None
-    return value if isinstance(value, str) else ""
+    return typed_text(state_values, CONTENT_BLOCK, CONTENT_ACTION)
 
 
 def note_view(note: NoteRow, *, timezone: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from bot.views.blocks import (
 )
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
-from bot.views.payload import as_row_id, read_metadata
+from bot.views.payload import as_row_id, chosen_in, read_metadata, typed_text
 from bot.views.tabs import (
     PAGE_SIZES,
     ReturnTo,
@@ -187,13 +187,10 @@ def submitted_answers(state_values: dict[str, Any], detail: QuestionnaireDetail)
     answers: list[str] = []
     for index in range(len(detail.questions)):
         before = detail.answers[index] if index < len(detail.answers) else None
-        block = state_values.get(answer_block(index))
-        if index >= MAX_QUESTIONS or not isinstance(block, dict):
+        if index >= MAX_QUESTIONS or not isinstance(state_values.get(answer_block(index)), dict):
             answers.append(before or "")
             continue
-        element = block.get(ANSWER_ACTION)
-        value = element.get("value") if isinstance(element, dict) else None
-        answers.append(value if isinstance(value, str) else "")
+        answers.append(typed_text(state_values, answer_block(index), ANSWER_ACTION))
     return answers
 
 
@@ -233,8 +230,4 @@ def assign_form(templates: list[TemplateRow], meta: AssignMeta) -> dict[str, Any
 
 def submitted_template(state_values: dict[str, Any]) -> int | None:
     """The chosen template's id, or None."""
-    block = state_values.get(TEMPLATE_BLOCK)
-    element = block.get(TEMPLATE_ACTION) if isinstance(block, dict) else None
-    chosen = element.get("selected_option") if isinstance(element, dict) else None
-    value = chosen.get("value") if isinstance(chosen, dict) else None
-    return as_row_id(value)
+    return as_row_id(chosen_in(state_values, TEMPLATE_BLOCK, TEMPLATE_ACTION))

@@ -24,7 +24,7 @@ from bot.views.blocks import (
 from bot.views.hub import SEARCH_MAX
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState, Origin, Tab
-from bot.views.payload import read_metadata
+from bot.views.payload import read_metadata, typed_text
 from core.formatting import (
     NOTHING,
     format_date,
@@ -176,10 +176,7 @@ def search_input(state: DetailsState) -> Block:
 
 def typed_search(state_values: dict[str, Any], tab: Tab) -> str:
     """What is in `tab`'s search box ('' when empty), as sent with a view_submission."""
-    block = state_values.get(SEARCH_BLOCK_PREFIX + tab.value)
-    element = block.get(SEARCH_ACTION) if isinstance(block, dict) else None
-    value = element.get("value") if isinstance(element, dict) else None
-    return value[:SEARCH_MAX] if isinstance(value, str) else ""
+    return typed_text(state_values, SEARCH_BLOCK_PREFIX + tab.value, SEARCH_ACTION)[:SEARCH_MAX]
 
 
 def tab_header(
