@@ -11,9 +11,9 @@ from bot.views.blocks import Block, clip, context, escape, form_modal, named_opt
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
+from bot.views.commerce.payment_text import STRIPE_NOT_REFUNDED, cancelled_payment, how_paid
 from bot.views.inputs import date_picker, input_block, static_select, time_picker
-from core.formatting import format_credits, format_duration, format_money, format_price, format_when
-from core.models import PaymentMethod
+from core.formatting import format_credits, format_duration, format_money, format_when
 from core.services.appointments import AppointmentRow, FacilitatorOption, ServiceOption
 from core.services.passes import PassRow
 
@@ -177,17 +177,10 @@ def appointment_title(row: AppointmentRow, timezone: str) -> str:
 
 def booked_notice(row: AppointmentRow, name: str, payment: PaymentForm, timezone: str) -> str:
     """'Booked Sports massage with Alex Kim on … for Zoë Adams (£40.00, paid manually).'"""
-    if row.payment_method is PaymentMethod.PACKAGE:
-        how = f"{format_credits(row.credits or 0)} from {payment.pass_label or 'their pass'}"
-    elif row.payment_method is PaymentMethod.STRIPE:
-        how = f"{format_money(row.price_minor or 0, row.currency)} paid through Stripe"
-    elif row.price_minor:
-        how = f"{format_money(row.price_minor, row.currency)}, paid manually"
-    else:
-        how = "free"
     return (
         f"Booked {row.service_name} with {row.facilitator_name} on "
-        f"{format_when(row.starts_at, timezone)} for {name} ({how}), appointment #{row.id}."
+        f"{format_when(row.starts_at, timezone)} for {name} ({how_paid(row, payment)}), "
+        f"appointment #{row.id}."
     )
 
 
@@ -219,20 +212,11 @@ def cancel_appointment_confirmation(
     meta: CommerceMeta, row: AppointmentRow, timezone: str
 ) -> dict[str, Any]:
     """Cancel an appointment? Says what happens to its payment."""
-    if row.payment_method is PaymentMethod.PACKAGE:
-        payment = f"The {format_credits(row.credits or 0)} goes back to the pass it came from."
-    elif row.payment_method is PaymentMethod.STRIPE:
-        payment = "Its Stripe payment is *not* refunded by cancelling; refund it in Stripe if due."
-    elif row.price_minor:
-        price = format_price(row.price_minor, row.credits, row.currency)
-        payment = f"It was marked paid ({price}); refund that the way it was paid, if due."
-    else:
-        payment = ""
     return confirmation(
         meta,
         title="Cancel appointment?",
         question=f"Cancel *{escape(clip(appointment_title(row, timezone), 600))}*? "
         "The facilitator's time is freed.",
-        consequences=[payment],
+        consequences=[cancelled_payment(row, stripe=STRIPE_NOT_REFUNDED)],
         submit="Cancel appointment",
     )

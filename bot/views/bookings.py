@@ -10,6 +10,7 @@ from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
 from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
+from bot.views.commerce.payment_text import cancelled_payment, how_paid
 from bot.views.inputs import TextField, external_select, input_block, static_select, text_input
 from core.formatting import format_credits, format_money, format_price, format_when
 from core.models import PaymentMethod
@@ -143,13 +144,8 @@ def booking_title(row: BookingRow) -> str:
 
 def booked_notice(row: BookingRow, name: str, payment: PaymentForm) -> str:
     """'Booked Morning Yoga on 16 Mar 2026, 07:00 GMT for Zoë Adams (1 CR from 10-class pass #12).'"""
-    if row.payment_method is PaymentMethod.PACKAGE:
-        how = f"{format_credits(row.credits or 0)} from {payment.pass_label or 'their pass'}"
-    elif row.payment_method is PaymentMethod.STRIPE:
-        how = f"{format_money(row.price_minor or 0, row.currency)} paid through Stripe"
-    else:
-        how = _paid(row)
     when = format_when(row.starts_at, row.timezone)
+    how = how_paid(row, payment)
     return f"Booked {row.event_name} on {when} for {name} ({how}), booking #{row.id}."
 
 
@@ -226,24 +222,17 @@ def refund_form(
 def cancel_booking_confirmation(meta: CommerceMeta, row: BookingRow) -> dict[str, Any]:
     """Cancel a booking? Says what happens to its payment."""
     price = format_price(row.price_minor, row.credits, row.currency)
-    if row.payment_method is PaymentMethod.PACKAGE:
-        payment = f"The {format_credits(row.credits or 0)} goes back to the pass it came from."
-    elif row.payment_method is PaymentMethod.STRIPE:
-        kept = format_money((row.price_minor or 0) - row.refunded_minor, row.currency)
-        payment = (
-            f"The Stripe payment ({kept} not refunded) is *not* refunded by cancelling; "
-            "an admin can refund it with *Refund*."
-        )
-    elif row.price_minor:
-        payment = f"It was marked paid ({price}); refund that the way it was paid, if due."
-    else:
-        payment = ""
+    kept = format_money((row.price_minor or 0) - row.refunded_minor, row.currency)
+    stripe = (
+        f"The Stripe payment ({kept} not refunded) is *not* refunded by cancelling; "
+        "an admin can refund it with *Refund*."
+    )
     return confirmation(
         meta,
         title="Cancel booking?",
         question=f"Cancel booking #{row.id}, *{escape(clip(row.event_name, 200))}* on "
         f"{format_when(row.starts_at, row.timezone)} ({escape(price)})? Its place is freed "
         "for someone else.",
-        consequences=[payment],
+        consequences=[cancelled_payment(row, stripe=stripe)],
         submit="Cancel booking",
     )

@@ -10,6 +10,7 @@ from bot.views.blocks import Block, clip, context, escape, form_modal, named_opt
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
+from bot.views.commerce.payment_text import STRIPE_NOT_REFUNDED
 from bot.views.inputs import (
     TextField,
     date_picker,
@@ -181,11 +182,7 @@ def extended_notice(row: PassRow) -> str:
 
 def cancel_pass_confirmation(meta: CommerceMeta, row: PassRow) -> dict[str, Any]:
     """Cancel a pass? No more credits can be taken from it."""
-    paid = (
-        "Its Stripe payment is *not* refunded by cancelling; refund it in Stripe if due."
-        if row.payment_method is PaymentMethod.STRIPE
-        else ""
-    )
+    paid = STRIPE_NOT_REFUNDED if row.payment_method is PaymentMethod.STRIPE else ""
     return confirmation(
         meta,
         title="Cancel pass?",

@@ -10,9 +10,10 @@ from bot.views.blocks import Block, clip, context, escape, form_modal, named_opt
 from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
+from bot.views.commerce.payment_text import cancelled_payment
 from bot.views.inputs import date_picker, input_block, number_input, static_select
 from bot.views.tabs import local_date
-from core.formatting import format_credits, format_money, format_price
+from core.formatting import format_credits, format_money
 from core.models import PaymentMethod
 from core.services.passes import PassRow
 from core.services.videos import MAX_EXTRA_DAYS, VideoOption, VideoRow
@@ -158,18 +159,11 @@ def extended_notice(row: VideoRow, timezone: str) -> str:
 
 def cancel_video_confirmation(meta: CommerceMeta, row: VideoRow, timezone: str) -> dict[str, Any]:
     """Cancel a video purchase? Access ends now."""
-    price = format_price(row.price_minor, row.credits, row.currency)
-    if row.payment_method is PaymentMethod.PACKAGE:
-        payment = f"The {format_credits(row.credits or 0)} goes back to the pass it came from."
-    elif row.price_minor:
-        payment = f"It was marked paid ({price}); refund that the way it was paid, if due."
-    else:
-        payment = ""
     return confirmation(
         meta,
         title="Cancel video?",
         question=f"Cancel *{escape(clip(video_title(row, timezone), 600))}*? "
         "They lose access to it now.",
-        consequences=[payment],
+        consequences=[cancelled_payment(row)],
         submit="Cancel video",
     )
