@@ -4,10 +4,10 @@ Input block_ids are the services' field names (price, pass_id, …): errors land
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field
 
@@ -21,6 +21,7 @@ PASS_BLOCK = "pass_id"  # noqa: S105 - a block_id, not a secret
 INTENT_BLOCK = "payment_intent_id"
 
 Method = Literal["manual", "package", "stripe"]
+T = TypeVar("T")
 
 
 class CommerceMeta(ReturnTo):
@@ -82,21 +83,20 @@ class FormValues:
         """The chosen option's value as a row id, or None."""
         return as_row_id(self.choice(block_id) or "")
 
-    def day(self, block_id: str) -> date | None:
-        """The picked date, or None."""
-        value = self._element(block_id).get("selected_date")
+    def _picked(self, block_id: str, key: str, parse: Callable[[str], T]) -> T | None:
+        value = self._element(block_id).get(key)
         try:
-            return date.fromisoformat(value) if isinstance(value, str) else None
+            return parse(value) if isinstance(value, str) else None
         except ValueError:
             return None
 
+    def day(self, block_id: str) -> date | None:
+        """The picked date, or None."""
+        return self._picked(block_id, "selected_date", date.fromisoformat)
+
     def clock_time(self, block_id: str) -> time | None:
         """The picked time of day (HH:MM), or None."""
-        value = self._element(block_id).get("selected_time")
-        try:
-            return time.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            return None
+        return self._picked(block_id, "selected_time", time.fromisoformat)
 
 
 @dataclass(frozen=True)
