@@ -25,12 +25,8 @@ from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
 from bot.views.payload import read_metadata, typed_text
 from bot.views.tabs import (
-    PAGE_SIZES,
     ReturnTo,
-    empty_state,
-    pager,
-    search_input,
-    tab_header,
+    tab_listing,
     who,
 )
 from core.formatting import format_when
@@ -128,23 +124,8 @@ def _card(note: NoteRow, timezone: str) -> list[Block]:
 
 def notes_tab(state: DetailsState, page: Page[NoteRow], *, timezone: str) -> list[Block]:
     """Internal notes, newest first, as cards; Add Note beside the count."""
-    blocks = [
-        search_input(state),
-        tab_header(state, page, "notes", button("Add Note", ADD_ACTION, value="add")),
-    ]
-    if page.rows:
-        for note in page.rows[: PAGE_SIZES[state.tab]]:
-            blocks.extend(_card(note, timezone))
-    else:
-        blocks.append(
-            empty_state(
-                state,
-                "No notes yet — use *Add Note* to record special requirements, "
-                "conversations or anything the team should know about them.",
-            )
-        )
-    blocks.extend(pager(page))
-    return blocks
+    add = button("Add Note", ADD_ACTION, value="add")
+    return tab_listing(state, page, lambda note: _card(note, timezone), add)
 
 
 def note_form(meta: NoteFormMeta, content: str = "", *, problem: str = "") -> dict[str, Any]:

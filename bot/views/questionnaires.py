@@ -23,13 +23,9 @@ from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
 from bot.views.payload import as_row_id, chosen_in, read_metadata, typed_text
 from bot.views.tabs import (
-    PAGE_SIZES,
     ReturnTo,
-    empty_state,
     local_date,
-    pager,
-    search_input,
-    tab_header,
+    tab_listing,
 )
 from core.models import QuestionnaireStatus
 from core.services.paging import Page
@@ -104,19 +100,7 @@ def questionnaires_tab(
 ) -> list[Block]:
     """Assigned questionnaires, newest first, as cards; Assign Questionnaire beside the count."""
     assign = button("Assign Questionnaire", ASSIGN_ACTION, value="assign")
-    blocks = [search_input(state), tab_header(state, page, "questionnaires", assign)]
-    if page.rows:
-        blocks.extend(_card(row, timezone) for row in page.rows[: PAGE_SIZES[state.tab]])
-    else:
-        blocks.append(
-            empty_state(
-                state,
-                "No questionnaires yet — use *Assign Questionnaire* to ask them to fill one in "
-                "(they answer in the customer portal).",
-            )
-        )
-    blocks.extend(pager(page))
-    return blocks
+    return tab_listing(state, page, lambda row: [_card(row, timezone)], assign)
 
 
 def _more(detail: QuestionnaireDetail) -> list[Block]:

@@ -89,6 +89,27 @@ SEARCH_HINTS = {
     Tab.QUESTIONNAIRES: "Questionnaire name or #ID",
     Tab.NOTES: "Words in the note or #ID",
 }
+# What a tab shows while it lists nothing: the first step to take.
+NOTHING_YET = {
+    Tab.BOOKINGS: (
+        "No bookings yet — use *Book an Event* to book them onto an event "
+        "(for example when they call)."
+    ),
+    Tab.APPOINTMENTS: "No appointments yet — use *Book Appointment* to book one for them.",
+    Tab.PASSES: "No passes yet — use *Assign Pass* to give them one.",
+    Tab.VIDEOS: "No videos yet — use *Assign Video* to give them access to one.",
+    Tab.SUBSCRIPTIONS: (
+        "No subscriptions yet — customers subscribe to a plan in the customer portal."
+    ),
+    Tab.QUESTIONNAIRES: (
+        "No questionnaires yet — use *Assign Questionnaire* to ask them to fill one in "
+        "(they answer in the customer portal)."
+    ),
+    Tab.NOTES: (
+        "No notes yet — use *Add Note* to record special requirements, "
+        "conversations or anything the team should know about them."
+    ),
+}
 # Each commerce tab's main button: (value, label).
 COMMERCE_BUTTONS = {
     Tab.BOOKINGS: ("book_event", "Book an Event"),
@@ -179,10 +200,9 @@ def typed_search(state_values: dict[str, Any], tab: Tab) -> str:
     return typed_text(state_values, SEARCH_BLOCK_PREFIX + tab.value, SEARCH_ACTION)[:SEARCH_MAX]
 
 
-def tab_header(
-    state: DetailsState, page: Page[Any], noun: str, accessory: dict[str, Any] | None = None
-) -> Block:
+def tab_header(state: DetailsState, page: Page[Any], accessory: dict[str, Any] | None) -> Block:
     """'*Bookings* · 11–20 of 57', with the tab's main button beside it."""
+    noun = TAB_LABELS[state.tab].lower()
     if page.total:
         summary = f"{page.first_index:,}–{page.last_index:,} of {page.total:,} {noun}"
     elif state.q:
@@ -203,13 +223,13 @@ def commerce_button(tab: Tab) -> dict[str, Any] | None:
     return button(label, COMMERCE_ACTION, value=value)
 
 
-def empty_state(state: DetailsState, nothing_yet: str) -> Block:
+def empty_state(state: DetailsState) -> Block:
     """What to do when the tab lists nothing: clear the search, or the first step to take."""
     if state.q:
         quoted = escape(clip(state.q, 60))
         noun = TAB_LABELS[state.tab].lower()
         return section(f"No {noun} match '{quoted}' — clear the search to see all of them.")
-    return section(nothing_yet)
+    return section(NOTHING_YET[state.tab])
 
 
 def pager(page: Page[Any]) -> list[Block]:
@@ -235,21 +255,19 @@ def _row_menu(tab: Tab, row_id: int, verbs: Sequence[str]) -> dict[str, Any] | N
     )
 
 
-def _listing(
+def tab_listing(
     state: DetailsState,
     page: Page[T],
-    noun: str,
-    nothing_yet: str,
-    row: Callable[[T], Block],
+    row: Callable[[T], list[Block]],
+    button: dict[str, Any] | None,
 ) -> list[Block]:
-    blocks = [
-        search_input(state),
-        tab_header(state, page, noun, commerce_button(state.tab)),
-    ]
+    """The search box, the count with the tab's main `button`, a page of rows, and the pager."""
+    blocks = [search_input(state), tab_header(state, page, button)]
     if page.rows:
-        blocks.extend(row(item) for item in page.rows[: PAGE_SIZES[state.tab]])
+        for item in page.rows[: PAGE_SIZES[state.tab]]:
+            blocks.extend(row(item))
     else:
-        blocks.append(empty_state(state, nothing_yet))
+        blocks.append(empty_state(state))
     blocks.extend(pager(page))
     return blocks
 
@@ -279,13 +297,8 @@ def _booking(row: BookingRow, timezone: str) -> Block:
 
 def bookings_tab(state: DetailsState, page: Page[BookingRow], *, timezone: str) -> list[Block]:
     """Event bookings: what, when (in the event's time zone), price or credits, state."""
-    return _listing(
-        state,
-        page,
-        "bookings",
-        "No bookings yet — use *Book an Event* to book them onto an event "
-        "(for example when they call).",
-        lambda row: _booking(row, timezone),
+    return tab_listing(
+        state, page, lambda row: [_booking(row, timezone)], commerce_button(state.tab)
     )
 
 
@@ -312,12 +325,8 @@ def appointments_tab(
     state: DetailsState, page: Page[AppointmentRow], *, timezone: str
 ) -> list[Block]:
     """Appointments: service, facilitator, when, duration, payment, status."""
-    return _listing(
-        state,
-        page,
-        "appointments",
-        "No appointments yet — use *Book Appointment* to book one for them.",
-        lambda row: _appointment(row, timezone),
+    return tab_listing(
+        state, page, lambda row: [_appointment(row, timezone)], commerce_button(state.tab)
     )
 
 
@@ -341,12 +350,8 @@ def passes_tab(
 ) -> list[Block]:
     """Passes: validity dates, credits left, price, state."""
     today = now.astimezone(ZoneInfo(timezone)).date()
-    return _listing(
-        state,
-        page,
-        "passes",
-        "No passes yet — use *Assign Pass* to give them one.",
-        lambda row: _pass(row, timezone, today),
+    return tab_listing(
+        state, page, lambda row: [_pass(row, timezone, today)], commerce_button(state.tab)
     )
 
 
@@ -370,13 +375,7 @@ def _video(row: VideoRow, timezone: str) -> Block:
 
 def videos_tab(state: DetailsState, page: Page[VideoRow], *, timezone: str) -> list[Block]:
     """Video purchases: title, expiry (— for none), price or credits, state."""
-    return _listing(
-        state,
-        page,
-        "videos",
-        "No videos yet — use *Assign Video* to give them access to one.",
-        lambda row: _video(row, timezone),
-    )
+    return tab_listing(state, page, lambda row: [_video(row, timezone)], commerce_button(state.tab))
 
 
 def _subscription(row: SubscriptionRow, timezone: str) -> Block:
@@ -406,12 +405,8 @@ def subscriptions_tab(
     state: DetailsState, page: Page[SubscriptionRow], *, timezone: str
 ) -> list[Block]:
     """Subscription mandates: plan, next payment, recurring price, state."""
-    return _listing(
-        state,
-        page,
-        "subscriptions",
-        "No subscriptions yet — customers subscribe to a plan in the customer portal.",
-        lambda row: _subscription(row, timezone),
+    return tab_listing(
+        state, page, lambda row: [_subscription(row, timezone)], commerce_button(state.tab)
     )
 
 
