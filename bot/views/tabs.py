@@ -117,6 +117,14 @@ COMMERCE_BUTTONS = {
     Tab.PASSES: ("assign_pass", "Assign Pass"),
     Tab.VIDEOS: ("assign_video", "Assign Video"),
 }
+# A commerce tab's row is the block `<kind>_<row id>`.
+ROW_KINDS = {
+    Tab.BOOKINGS: "booking",
+    Tab.APPOINTMENTS: "appointment",
+    Tab.PASSES: "pass",
+    Tab.VIDEOS: "video",
+    Tab.SUBSCRIPTIONS: "subscription",
+}
 ROW_VERBS = {
     "transfer": "Transfer",
     "cancel": "Cancel",
@@ -247,12 +255,14 @@ def pager(page: Page[Any]) -> list[Block]:
     ]
 
 
-def _row_menu(tab: Tab, row_id: int, verbs: Sequence[str]) -> dict[str, Any] | None:
-    if not verbs:
-        return None
-    return overflow(
-        ROW_ACTION, [option(ROW_VERBS[verb], f"{tab.value}|{verb}|{row_id}") for verb in verbs]
-    )
+def _row(text: str, tab: Tab, row_id: int, verbs: Sequence[str]) -> Block:
+    """A commerce tab's row, with the menu of what can be done to it (none when nothing can)."""
+    menu = None
+    if verbs:
+        menu = overflow(
+            ROW_ACTION, [option(ROW_VERBS[verb], f"{tab.value}|{verb}|{row_id}") for verb in verbs]
+        )
+    return section(text, accessory=menu, block_id=f"{ROW_KINDS[tab]}_{row_id}")
 
 
 def tab_listing(
@@ -290,9 +300,7 @@ def _booking(row: BookingRow, timezone: str) -> Block:
         verbs += ["transfer", "cancel"]
     if stripe and row.refund_state is not RefundState.FULL:
         verbs.append("refund")
-    return section(
-        text, accessory=_row_menu(Tab.BOOKINGS, row.id, verbs), block_id=f"booking_{row.id}"
-    )
+    return _row(text, Tab.BOOKINGS, row.id, verbs)
 
 
 def bookings_tab(state: DetailsState, page: Page[BookingRow], *, timezone: str) -> list[Block]:
@@ -314,11 +322,7 @@ def _appointment(row: AppointmentRow, timezone: str) -> Block:
         f"{_state(row.state.value.title(), stripe)}"
     )
     verbs = ["reschedule", "cancel"] if row.state is AppointmentState.SCHEDULED else []
-    return section(
-        text,
-        accessory=_row_menu(Tab.APPOINTMENTS, row.id, verbs),
-        block_id=f"appointment_{row.id}",
-    )
+    return _row(text, Tab.APPOINTMENTS, row.id, verbs)
 
 
 def appointments_tab(
@@ -342,7 +346,7 @@ def _pass(row: PassRow, timezone: str, today: date) -> Block:
         f"{_state(row.state.value.title(), stripe and row.state is PassState.COMPLETED)}"
     )
     verbs = ["adjust", "extend", "cancel"] if row.state is not PassState.CANCELLED else []
-    return section(text, accessory=_row_menu(Tab.PASSES, row.id, verbs), block_id=f"pass_{row.id}")
+    return _row(text, Tab.PASSES, row.id, verbs)
 
 
 def passes_tab(
@@ -370,7 +374,7 @@ def _video(row: VideoRow, timezone: str) -> Block:
     else:
         # A purchase without an expiry has nothing to extend.
         verbs = ["cancel"] if row.expires_at is None else ["extend", "cancel"]
-    return section(text, accessory=_row_menu(Tab.VIDEOS, row.id, verbs), block_id=f"video_{row.id}")
+    return _row(text, Tab.VIDEOS, row.id, verbs)
 
 
 def videos_tab(state: DetailsState, page: Page[VideoRow], *, timezone: str) -> list[Block]:
@@ -394,11 +398,7 @@ def _subscription(row: SubscriptionRow, timezone: str) -> Block:
         # Suspending ends a subscription for good (Stripe never reopens a cancelled one).
         SubscriptionState.SUSPENDED: [],
     }[row.state]
-    return section(
-        text,
-        accessory=_row_menu(Tab.SUBSCRIPTIONS, row.id, verbs),
-        block_id=f"subscription_{row.id}",
-    )
+    return _row(text, Tab.SUBSCRIPTIONS, row.id, verbs)
 
 
 def subscriptions_tab(
