@@ -76,6 +76,15 @@ def text_input(field: TextField, initial: str = "") -> Block:
     )
 
 
+def _element(kind: str, action_id: str, placeholder: str, **settings: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "action_id": action_id,
+        "placeholder": plain(placeholder, 150),
+        **settings,
+    }
+
+
 def static_select(
     action_id: str,
     options: list[dict[str, Any]],
@@ -84,12 +93,7 @@ def static_select(
     chosen: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A static select; `chosen` stays selected when it is still among the options."""
-    element: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": action_id,
-        "placeholder": plain(placeholder, 150),
-        "options": options[:MAX_OPTIONS],
-    }
+    element = _element("static_select", action_id, placeholder, options=options[:MAX_OPTIONS])
     values = {o["value"]: o for o in element["options"]}
     if chosen is not None and chosen.get("value") in values:
         element["initial_option"] = values[chosen["value"]]
@@ -104,12 +108,7 @@ def external_select(
     chosen: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A select whose options the app suggests (block_suggestion) once that much is typed."""
-    element: dict[str, Any] = {
-        "type": "external_select",
-        "action_id": action_id,
-        "placeholder": plain(placeholder, 150),
-        "min_query_length": min_query_length,
-    }
+    element = _element("external_select", action_id, placeholder, min_query_length=min_query_length)
     if chosen is not None:
         element["initial_option"] = chosen
     return element
@@ -117,11 +116,7 @@ def external_select(
 
 def date_picker(action_id: str, *, initial: date | None = None, placeholder: str) -> dict[str, Any]:
     """A date picker, optionally with a date already chosen."""
-    element: dict[str, Any] = {
-        "type": "datepicker",
-        "action_id": action_id,
-        "placeholder": plain(placeholder, 150),
-    }
+    element = _element("datepicker", action_id, placeholder)
     if initial is not None:
         element["initial_date"] = initial.isoformat()
     return element
@@ -131,12 +126,7 @@ def time_picker(
     action_id: str, *, timezone: str, initial: time | None = None, placeholder: str
 ) -> dict[str, Any]:
     """A time picker in the business time zone."""
-    element: dict[str, Any] = {
-        "type": "timepicker",
-        "action_id": action_id,
-        "placeholder": plain(placeholder, 150),
-        "timezone": timezone,
-    }
+    element = _element("timepicker", action_id, placeholder, timezone=timezone)
     if initial is not None:
         element["initial_time"] = initial.strftime("%H:%M")
     return element
