@@ -24,7 +24,8 @@ from bot.views.appointments import (
     booked_notice,
     rescheduled_notice,
 )
-from bot.views.commerce import INTENT_BLOCK, FormValues, PaymentForm, payment_choice
+from bot.views.commerce.form_state import INTENT_BLOCK, FormValues, PaymentForm
+from bot.views.commerce.payment import payment_choice
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork

@@ -25,7 +25,9 @@ from bot.views.bookings import (
     occurrence_options,
     transferred_notice,
 )
-from bot.views.commerce import INTENT_BLOCK, PaymentForm, parse_money, payment_choice
+from bot.views.commerce.form_state import INTENT_BLOCK, PaymentForm
+from bot.views.commerce.parsing import parse_money
+from bot.views.commerce.payment import payment_choice
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork

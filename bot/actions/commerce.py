@@ -12,7 +12,8 @@ from bot.context.request import Request, Submission
 from bot.surfaces import appointments, bookings, passes, subscriptions, videos
 from bot.surfaces.commerce import Opening, Render
 from bot.surfaces.customer_details import show_details
-from bot.views.commerce import CONFIRM_CALLBACK, CommerceMeta
+from bot.views.commerce.form_state import CommerceMeta
+from bot.views.commerce.modals import CONFIRM_CALLBACK
 from bot.views.notice import Notice
 from bot.views.origin import Tab
 from bot.views.payload import as_row_id, chosen_value

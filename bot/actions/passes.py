@@ -9,12 +9,9 @@ from slack_sdk import WebClient
 
 from bot.surfaces import passes as surface
 from bot.surfaces.commerce import Change, Done, commerce_form, redraws
-from bot.views.commerce import (
-    INTENT_BLOCK,
-    PaymentForm,
-    payment_choice,
-    whole_number,
-)
+from bot.views.commerce.form_state import INTENT_BLOCK, PaymentForm
+from bot.views.commerce.parsing import whole_number
+from bot.views.commerce.payment import payment_choice
 from bot.views.origin import Tab
 from bot.views.passes import (
     ADJUST_CALLBACK,

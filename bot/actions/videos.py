@@ -10,12 +10,9 @@ from slack_sdk import WebClient
 
 from bot.surfaces import videos as surface
 from bot.surfaces.commerce import Change, Done, commerce_form, redraws
-from bot.views.commerce import (
-    PaymentForm,
-    end_of_day,
-    payment_choice,
-    whole_number,
-)
+from bot.views.commerce.form_state import PaymentForm
+from bot.views.commerce.parsing import end_of_day, whole_number
+from bot.views.commerce.payment import payment_choice
 from bot.views.origin import Tab
 from bot.views.videos import (
     ASSIGN_CALLBACK,

@@ -14,7 +14,7 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.context.deps import Deps, actor_of, deps_of
-from bot.views.commerce import FormValues
+from bot.views.commerce.form_state import FormValues
 from bot.views.payload import read_metadata, state_values
 from core.actor import Actor
 from core.db import UnitOfWork

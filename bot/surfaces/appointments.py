@@ -11,11 +11,13 @@ from bot.views.appointments import (
     FACILITATOR_BLOCK,
     SERVICE_BLOCK,
     TIME_BLOCK,
+    BookAppointmentForm,
+    RescheduleForm,
     book_appointment_form,
     cancel_appointment_confirmation,
     reschedule_form,
 )
-from bot.views.commerce import CommerceMeta, FormValues, Method, PaymentForm
+from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, PaymentForm
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork
@@ -55,19 +57,21 @@ def book_form(
         now = uow.now()
     return book_appointment_form(
         meta,
-        services=services,
-        service=values.option(SERVICE_BLOCK) if service is not None else None,
-        facilitators=facilitators,
-        facilitator=values.option(FACILITATOR_BLOCK),
-        day=day,
-        at=values.clock_time(TIME_BLOCK),
-        payment=payment,
-        methods=methods(request),
-        passes=passes,
+        BookAppointmentForm(
+            services=services,
+            service=values.option(SERVICE_BLOCK) if service is not None else None,
+            facilitators=facilitators,
+            facilitator=values.option(FACILITATOR_BLOCK),
+            day=day,
+            at=values.clock_time(TIME_BLOCK),
+            payment=payment,
+            methods=methods(request),
+            passes=passes,
+            problem=problem,
+        ),
         currency=settings.currency,
         timezone=settings.business_timezone,
         now=now,
-        problem=problem,
     )
 
 
@@ -82,11 +86,11 @@ def reschedule(
     return reschedule_form(
         meta,
         row,
+        RescheduleForm(
+            day=values.day(DAY_BLOCK), at=values.clock_time(TIME_BLOCK), problem=problem
+        ),
         timezone=request.timezone,
         now=now,
-        day=values.day(DAY_BLOCK),
-        at=values.clock_time(TIME_BLOCK),
-        problem=problem,
     )
 
 

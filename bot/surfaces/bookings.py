@@ -10,12 +10,13 @@ from bot.views.bookings import (
     AMOUNT_BLOCK,
     OCCURRENCE_BLOCK,
     SESSION_LIST_MAX,
+    BookEventForm,
     book_event_form,
     cancel_booking_confirmation,
     refund_form,
     transfer_form,
 )
-from bot.views.commerce import CommerceMeta, FormValues, Method, PaymentForm
+from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, PaymentForm
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork
@@ -64,13 +65,15 @@ def book_form(
                 passes, problem = [], exc.message
     return book_event_form(
         meta,
-        sessions=sessions,
-        occurrence=values.option(OCCURRENCE_BLOCK),
-        payment=payment,
-        methods=methods(request),
-        passes=passes,
+        BookEventForm(
+            sessions=sessions,
+            occurrence=values.option(OCCURRENCE_BLOCK),
+            payment=payment,
+            methods=methods(request),
+            passes=passes,
+            problem=problem,
+        ),
         currency=request.deps.settings.currency,
-        problem=problem,
     )
 
 

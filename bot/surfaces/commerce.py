@@ -19,13 +19,8 @@ from bot.context.request import Request, Submission
 from bot.logging_setup import ContextExecutor
 from bot.surfaces.customer_details import DetailsControl, show_details
 from bot.surfaces.view_updates import newer_wins
-from bot.views.commerce import (
-    CommerceMeta,
-    FormValues,
-    Method,
-    result_view,
-    working_view,
-)
+from bot.views.commerce.form_state import CommerceMeta, FormValues, Method
+from bot.views.commerce.modals import result_view, working_view
 from bot.views.notice import Notice
 from bot.views.origin import Tab
 from core.actor import Actor

@@ -14,7 +14,7 @@ from bot.context.deps import Deps
 from bot.context.request import Request
 from bot.surfaces.view_updates import newer_wins
 from bot.views.blocks import Block, modal, section
-from bot.views.customer_details import CALLBACK_ID, account_tab, customer_details
+from bot.views.customer_details import CALLBACK_ID, SalesActivity, account_tab, customer_details
 from bot.views.notes import notes_tab
 from bot.views.notice import Notice
 from bot.views.origin import DetailsState, Tab
@@ -116,11 +116,10 @@ def render_details(
     return customer_details(
         meta.model_copy(update={"state": state}),
         customer,
-        sales,
+        SalesActivity(sales, chart_url),
         body,
         timezone=timezone,
         notice=notice,
-        chart_url=chart_url,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.context.request import Request
 from bot.surfaces.commerce import Opening, payment_methods, row_of
-from bot.views.commerce import CommerceMeta, FormValues, Method, PaymentForm
+from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, PaymentForm
 from bot.views.origin import Tab
 from bot.views.passes import (
     DELTA_BLOCK,
@@ -14,6 +14,7 @@ from bot.views.passes import (
     TYPE_BLOCK,
     VALID_FROM_BLOCK,
     VALID_TO_BLOCK,
+    AssignPassForm,
     adjust_form,
     assign_pass_form,
     cancel_pass_confirmation,
@@ -50,13 +51,15 @@ def assign_form(
     kinds = request.read(passes.pass_type_options)
     return assign_pass_form(
         meta,
-        kinds=kinds,
-        kind=values.option(TYPE_BLOCK),
-        valid_from=values.day(VALID_FROM_BLOCK),
-        payment=PaymentForm.read(values, methods(request)),
-        methods=methods(request),
+        AssignPassForm(
+            kinds=kinds,
+            kind=values.option(TYPE_BLOCK),
+            valid_from=values.day(VALID_FROM_BLOCK),
+            payment=PaymentForm.read(values, methods(request)),
+            methods=methods(request),
+            problem=problem,
+        ),
         currency=request.deps.settings.currency,
-        problem=problem,
     )
 
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from bot.context.request import Request
 from bot.surfaces.commerce import Opening, row_of
-from bot.views.commerce import CommerceMeta, FormValues, Method, PaymentForm
+from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, PaymentForm
 from bot.views.origin import Tab
 from bot.views.videos import (
     DAYS_BLOCK,
     UNTIL_BLOCK,
     VIDEO_BLOCK,
+    AssignVideoForm,
     assign_video_form,
     cancel_video_confirmation,
     extend_video_form,
@@ -49,13 +50,15 @@ def assign_form(
             passes = usable_passes_on(uow, actor, meta.details.uid, today, chosen.credit_price)
     return assign_video_form(
         meta,
-        videos=offered,
-        video=chosen,
-        payment=payment,
-        methods=METHODS,
-        passes=passes,
+        AssignVideoForm(
+            videos=offered,
+            video=chosen,
+            payment=payment,
+            methods=METHODS,
+            passes=passes,
+            problem=problem,
+        ),
         currency=request.deps.settings.currency,
-        problem=problem,
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 Block = dict[str, Any]
 
 BUTTON_TEXT_MAX = 75
@@ -46,6 +48,11 @@ def section(
     if block_id is not None:
         block["block_id"] = block_id
     return block
+
+
+def warning(text: str, *, block_id: str | None = None) -> list[Block]:
+    """A warning line, or none when `text` is empty."""
+    return [section(f":warning: {escape(text)}", block_id=block_id)] if text else []
 
 
 def fields(pairs: list[tuple[str, str]]) -> Block:
@@ -105,52 +112,14 @@ def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, OPTION_TEXT_MAX), "value": value}
 
 
+def named_option(name: str, details: str, value: str) -> dict[str, Any]:
+    """An option reading `name` then `details`; a long name is cut so the details always show."""
+    return option(clip(name, max(8, OPTION_TEXT_MAX - len(details))) + details, value)
+
+
 def overflow(action_id: str, options: list[dict[str, Any]]) -> dict[str, Any]:
     """The 'three dots' menu (1–5 options)."""
     return {"type": "overflow", "action_id": action_id, "options": options[:5]}
-
-
-def text_input(
-    block_id: str,
-    label: str,
-    action_id: str,
-    *,
-    initial: str = "",
-    placeholder: str = "",
-    hint: str = "",
-    optional: bool = False,
-    max_length: int | None = None,
-    multiline: bool = False,
-    kind: str = "plain_text_input",
-    dispatch: bool = False,
-) -> Block:
-    """An input block holding one text input element."""
-    element: dict[str, Any] = {"type": kind, "action_id": action_id}
-    if initial:
-        # Slack refuses a view whose initial value is longer than the field allows; only a
-        # forged submission can bring such a value back to be redrawn.
-        limited = max_length is not None and kind == "plain_text_input"
-        element["initial_value"] = initial[:max_length] if limited else initial
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    if max_length is not None and kind == "plain_text_input":
-        element["max_length"] = max_length
-    if multiline:
-        element["multiline"] = True
-    if dispatch:
-        element["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    if dispatch:
-        block["dispatch_action"] = True
-    return block
 
 
 def modal(
@@ -161,7 +130,6 @@ def modal(
     private_metadata: str = "",
     submit: str | None = None,
     close: str = "Close",
-    notify_on_close: bool = False,
 ) -> dict[str, Any]:
     """A modal view (title, submit and close are clipped to Slack's 24 characters)."""
     view: dict[str, Any] = {
@@ -174,6 +142,24 @@ def modal(
     }
     if submit is not None:
         view["submit"] = plain(submit, 24)
-    if notify_on_close:
-        view["notify_on_close"] = True
     return view
+
+
+def form_modal(
+    title: str,
+    blocks: list[Block],
+    meta: BaseModel,
+    *,
+    callback_id: str,
+    submit: str,
+    close: str = "Cancel",
+) -> dict[str, Any]:
+    """A modal to submit with `meta` as its private_metadata; `close` leaves things as they were."""
+    return modal(
+        title,
+        blocks,
+        callback_id=callback_id,
+        private_metadata=meta.model_dump_json(),
+        submit=submit,
+        close=close,
+    )

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, fields, plain, section, text_input
-from bot.views.commerce import (
-    MONEY_MAX_CHARS,
-    CommerceMeta,
-    Method,
-    PaymentForm,
-    confirmation,
-    form_modal,
-    input_block,
-    money_text,
-    nothing_to_offer,
-    payment_blocks,
-    problem_block,
-    static_select,
-)
+from bot.views.blocks import Block, clip, context, escape, fields, form_modal, named_option, section
+from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
+from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
+from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
+from bot.views.commerce.payment import PaymentOffer, payment_blocks
+from bot.views.commerce.payment_text import cancelled_payment, how_paid
+from bot.views.inputs import TextField, external_select, input_block, static_select, text_input
 from core.formatting import format_credits, format_money, format_price, format_when
 from core.models import PaymentMethod
 from core.services.bookings import BookingRow, OccurrenceOption
@@ -51,10 +44,7 @@ def occurrence_option(o: OccurrenceOption) -> dict[str, Any]:
         f" · {format_when(o.starts_at, o.timezone)} · {left} · "
         f"{format_money(o.price_minor, o.currency)}"
     )
-    return {
-        "text": plain(clip(o.event_name, max(8, 75 - len(suffix))) + suffix, 75),
-        "value": str(o.id),
-    }
+    return named_option(o.event_name, suffix, str(o.id))
 
 
 def occurrence_options(found: list[OccurrenceOption]) -> list[dict[str, Any]]:
@@ -73,16 +63,10 @@ def _occurrence_select(
             placeholder="Choose or type to filter",
             chosen=chosen,
         )
-    select: dict[str, Any] = {
-        "type": "external_select",
-        "action_id": action_id,
-        "placeholder": plain("Type an event name", 150),
-        # Zero: the soonest sessions show as soon as the menu opens.
-        "min_query_length": 0,
-    }
-    if chosen is not None:
-        select["initial_option"] = chosen
-    return select
+    # Zero: the soonest sessions show as soon as the menu opens.
+    return external_select(
+        action_id, placeholder="Type an event name", min_query_length=0, chosen=chosen
+    )
 
 
 def _search_hint(sessions: list[OccurrenceOption] | None) -> str:
@@ -91,51 +75,53 @@ def _search_hint(sessions: list[OccurrenceOption] | None) -> str:
     return "Type part of the event's name, or the day, to narrow the list."
 
 
-def book_event_form(
-    meta: CommerceMeta,
-    *,
-    sessions: list[OccurrenceOption] | None,
-    occurrence: dict[str, Any] | None = None,
-    payment: PaymentForm | None = None,
-    methods: tuple[Method, ...] = ("manual", "package", "stripe"),
-    passes: list[PassRow] | None = None,
-    currency: str,
-    problem: str = "",
-) -> dict[str, Any]:
-    """Pick a session (`sessions` None: too many to list, so searched), then the payment.
+@dataclass(frozen=True)
+class BookEventForm:
+    """Book an Event as filled in so far, with what the chosen session offers."""
 
-    Choosing either redraws the form; `passes` can pay for the chosen session (None: none chosen)."""
-    if sessions is not None and not sessions:
-        return nothing_to_offer("Book an Event", "sessions to come to book")
-    payment = payment or PaymentForm()
-    name = escape(clip(meta.name, 200))
-    if occurrence is None:
+    # None: too many sessions to come to list, so the picker searches them by event name.
+    sessions: list[OccurrenceOption] | None
+    occurrence: dict[str, Any] | None = None
+    payment: PaymentForm = field(default_factory=PaymentForm)
+    methods: tuple[Method, ...] = ("manual", "package", "stripe")
+    # The passes that can pay for the chosen session.
+    passes: list[PassRow] | None = None
+    problem: str = ""
+
+
+def _payment_offer(form: BookEventForm, name: str) -> PaymentOffer:
+    if form.occurrence is None:
         no_passes = "Choose the session first; the passes that can pay for it appear here."
     else:
         no_passes = (
             f"{name} has no pass that can pay for this session (valid on its day, with enough "
             "credits left). Assign one on the Passes tab, or choose another payment."
         )
+    return PaymentOffer(
+        form.methods,
+        "Blank charges the session's price; 0 books it free.",
+        passes=form.passes if form.occurrence is not None else None,
+        passes_for=str((form.occurrence or {}).get("value") or ""),
+        no_passes=no_passes,
+    )
+
+
+def book_event_form(meta: CommerceMeta, form: BookEventForm, *, currency: str) -> dict[str, Any]:
+    """Pick a session, then the payment; choosing either redraws the form."""
+    if form.sessions is not None and not form.sessions:
+        return nothing_to_offer("Book an Event", "sessions to come to book")
+    name = escape(clip(meta.name, 200))
     blocks: list[Block] = [
-        *problem_block(problem),
+        *problem_block(form.problem),
         context(f"Booking for *{name}*. Sessions still to come are listed soonest first."),
         input_block(
             OCCURRENCE_BLOCK,
             "Session",
-            _occurrence_select(BOOK_OCCURRENCE_ACTION, sessions, occurrence),
-            hint=_search_hint(sessions),
+            _occurrence_select(BOOK_OCCURRENCE_ACTION, form.sessions, form.occurrence),
+            hint=_search_hint(form.sessions),
             dispatch=True,
         ),
-        *payment_blocks(
-            BOOK_PREFIX,
-            payment,
-            methods=methods,
-            currency=currency,
-            passes=passes if occurrence is not None else None,
-            passes_for=str((occurrence or {}).get("value") or ""),
-            no_passes=no_passes,
-            price_hint="Blank charges the session's price; 0 books it free.",
-        ),
+        *payment_blocks(BOOK_PREFIX, form.payment, _payment_offer(form, name), currency),
     ]
     return form_modal("Book an Event", blocks, meta, callback_id=BOOK_CALLBACK, submit="Book")
 
@@ -158,13 +144,8 @@ def booking_title(row: BookingRow) -> str:
 
 def booked_notice(row: BookingRow, name: str, payment: PaymentForm) -> str:
     """'Booked Morning Yoga on 16 Mar 2026, 07:00 GMT for Zoë Adams (1 CR from 10-class pass #12).'"""
-    if row.payment_method is PaymentMethod.PACKAGE:
-        how = f"{format_credits(row.credits or 0)} from {payment.pass_label or 'their pass'}"
-    elif row.payment_method is PaymentMethod.STRIPE:
-        how = f"{format_money(row.price_minor or 0, row.currency)} paid through Stripe"
-    else:
-        how = _paid(row)
     when = format_when(row.starts_at, row.timezone)
+    how = how_paid(row, payment)
     return f"Booked {row.event_name} on {when} for {name} ({how}), booking #{row.id}."
 
 
@@ -210,6 +191,14 @@ def refund_form(
     def money(minor: int) -> str:
         return format_money(minor, row.currency)
 
+    amount_field = TextField(
+        AMOUNT_BLOCK,
+        "Amount to refund",
+        AMOUNT_ACTION,
+        hint=f"Up to {money(remaining)}. The money goes back to the customer's card through "
+        "Stripe; this cannot be undone.",
+        max_length=MONEY_MAX_CHARS,
+    )
     blocks: list[Block] = [
         *problem_block(problem),
         section(f"*{escape(clip(booking_title(row), 400))}*"),
@@ -223,15 +212,7 @@ def refund_form(
                 ("Can still be refunded", money(remaining)),
             ]
         ),
-        text_input(
-            AMOUNT_BLOCK,
-            "Amount to refund",
-            AMOUNT_ACTION,
-            initial=money_text(remaining, row.currency) if amount is None else amount,
-            hint=f"Up to {money(remaining)}. The money goes back to the customer's card through "
-            "Stripe; this cannot be undone.",
-            max_length=MONEY_MAX_CHARS,
-        ),
+        text_input(amount_field, money_text(remaining, row.currency) if amount is None else amount),
     ]
     return form_modal(
         f"Refund booking #{row.id}", blocks, meta, callback_id=REFUND_CALLBACK, submit="Refund"
@@ -241,24 +222,17 @@ def refund_form(
 def cancel_booking_confirmation(meta: CommerceMeta, row: BookingRow) -> dict[str, Any]:
     """Cancel a booking? Says what happens to its payment."""
     price = format_price(row.price_minor, row.credits, row.currency)
-    if row.payment_method is PaymentMethod.PACKAGE:
-        payment = f"The {format_credits(row.credits or 0)} goes back to the pass it came from."
-    elif row.payment_method is PaymentMethod.STRIPE:
-        kept = format_money((row.price_minor or 0) - row.refunded_minor, row.currency)
-        payment = (
-            f"The Stripe payment ({kept} not refunded) is *not* refunded by cancelling; "
-            "an admin can refund it with *Refund*."
-        )
-    elif row.price_minor:
-        payment = f"It was marked paid ({price}); refund that the way it was paid, if due."
-    else:
-        payment = ""
+    kept = format_money((row.price_minor or 0) - row.refunded_minor, row.currency)
+    stripe = (
+        f"The Stripe payment ({kept} not refunded) is *not* refunded by cancelling; "
+        "an admin can refund it with *Refund*."
+    )
     return confirmation(
         meta,
         title="Cancel booking?",
         question=f"Cancel booking #{row.id}, *{escape(clip(row.event_name, 200))}* on "
         f"{format_when(row.starts_at, row.timezone)} ({escape(price)})? Its place is freed "
         "for someone else.",
-        consequences=[payment],
+        consequences=[cancelled_payment(row, stripe=stripe)],
         submit="Cancel booking",
     )

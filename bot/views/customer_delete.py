@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.views.blocks import context, escape, modal, section
+from bot.views.blocks import context, escape, form_modal, section
 from bot.views.origin import Origin
 from bot.views.payload import read_metadata
 from core.formatting import format_phone
@@ -40,11 +40,11 @@ def delete_confirmation(customer: CustomerRecord, meta: DeleteMeta) -> dict[str,
         ),
         context(f"UID {customer.uid}  ·  To keep the data but hide them, use *Archive* instead."),
     ]
-    return modal(
+    return form_modal(
         "Delete customer?",
         blocks,
+        meta,
         callback_id=DELETE_CALLBACK_ID,
-        private_metadata=meta.model_dump_json(),
         submit="Delete permanently",
         close="Keep customer",
     )

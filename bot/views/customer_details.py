@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot.views.blocks import (
@@ -29,7 +30,7 @@ from core.services.customers import CustomerRecord
 from core.services.paging import Page
 from core.services.sales import SalesSeries
 
-__all__ = ["CALLBACK_ID", "DetailsMeta", "account_tab", "customer_details"]
+__all__ = ["CALLBACK_ID", "DetailsMeta", "SalesActivity", "account_tab", "customer_details"]
 
 CALLBACK_ID = "customer_details.view"
 EDIT_ACTION = "customer_details.edit"
@@ -40,6 +41,14 @@ UNDO_ACTION = "customer_details.undo"
 MERGE_ACTION = "customer_details.merge"
 OPEN_ACTION = "customer_details.open"
 IMAGE_URL_MAX = 3000
+
+
+@dataclass(frozen=True)
+class SalesActivity:
+    """The last 12 months' sales, and where their chart can be fetched as an image (if it can)."""
+
+    series: SalesSeries
+    chart_url: str | None = None
 
 
 def _status(customer: CustomerRecord) -> Block | None:
@@ -84,18 +93,19 @@ def _account_information(customer: CustomerRecord, timezone: str) -> list[Block]
     return blocks
 
 
-def _sales(series: SalesSeries, chart_url: str | None, name: str) -> list[Block]:
+def _sales(sales: SalesActivity, name: str) -> list[Block]:
     blocks: list[Block] = [
         section(
-            f"*Sales activity* · last 12 months\n{text_chart(series)}", block_id="details_sales"
+            f"*Sales activity* · last 12 months\n{text_chart(sales.series)}",
+            block_id="details_sales",
         )
     ]
-    if chart_url and len(chart_url) <= IMAGE_URL_MAX:
+    if sales.chart_url and len(sales.chart_url) <= IMAGE_URL_MAX:
         blocks.append(
             {
                 "type": "image",
                 "block_id": "details_chart",
-                "image_url": chart_url,
+                "image_url": sales.chart_url,
                 "alt_text": clip(f"Sales of {name} per month: bookings, passes and videos", 2000),
             }
         )
@@ -143,16 +153,15 @@ def account_tab(
 def customer_details(
     meta: DetailsMeta,
     customer: CustomerRecord,
-    sales: SalesSeries,
+    sales: SalesActivity,
     body: list[Block],
     *,
     timezone: str,
     notice: Notice | None = None,
-    chart_url: str | None = None,
 ) -> dict[str, Any]:
     """The details modal: account information, sales activity, tabs, and the tab's `body`."""
     blocks = _account_information(customer, timezone)
-    blocks.extend(_sales(sales, chart_url, customer.full_name))
+    blocks.extend(_sales(sales, customer.full_name))
     blocks.append(divider())
     blocks.append(tab_buttons(meta.state.tab))
     if notice is not None:

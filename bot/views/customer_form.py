@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.views.blocks import Block, context, escape, modal, section, text_input
+from bot.views.blocks import Block, context, escape, form_modal, section
+from bot.views.inputs import TextField, text_input
 from bot.views.origin import Origin
-from bot.views.payload import read_metadata
+from bot.views.payload import read_metadata, typed_text
 from core.formatting import format_when
 from core.services.customers import CustomerRecord
 from core.validation import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
@@ -38,15 +39,31 @@ def action_id(field: str) -> str:
     return f"customer_form.{field}"
 
 
+CONTACT_FIELDS = (
+    TextField("first_name", "First name", action_id("first_name"), max_length=NAME_MAX),
+    TextField("last_name", "Last name", action_id("last_name"), max_length=NAME_MAX),
+    TextField(
+        "email",
+        "Email",
+        action_id("email"),
+        placeholder="name@example.com",
+        hint="Used to sign in to the customer portal.",
+        max_length=EMAIL_MAX,
+    ),
+    TextField(
+        "mobile",
+        "Mobile",
+        action_id("mobile"),
+        placeholder="+44 7700 900123",
+        hint="With country code; numbers without one are read as local to the business.",
+        max_length=MOBILE_MAX,
+    ),
+)
+
+
 def submitted_values(state_values: dict[str, Any]) -> dict[str, str]:
     """The typed text of each field from a view_submission's state (missing → '')."""
-    values: dict[str, str] = {}
-    for field in FIELDS:
-        block = state_values.get(field)
-        element = block.get(action_id(field)) if isinstance(block, dict) else None
-        value = element.get("value") if isinstance(element, dict) else None
-        values[field] = value if isinstance(value, str) else ""
-    return values
+    return {field: typed_text(state_values, field, action_id(field)) for field in FIELDS}
 
 
 def record_values(customer: CustomerRecord) -> dict[str, str]:
@@ -66,49 +83,19 @@ def _inputs(values: dict[str, str], mode: str) -> list[Block]:
         if mode == "edit"
         else "Optional. Leave blank and a strong password is generated and emailed to them."
     )
+    password = TextField(
+        "password",
+        "Password",
+        action_id("password"),
+        hint=password_hint
+        + " At least 8 characters with upper and lower case, a number and a special character.",
+        optional=True,
+        max_length=PASSWORD_MAX,
+    )
     return [
-        text_input(
-            "first_name",
-            "First name",
-            action_id("first_name"),
-            initial=values.get("first_name", ""),
-            max_length=NAME_MAX,
-        ),
-        text_input(
-            "last_name",
-            "Last name",
-            action_id("last_name"),
-            initial=values.get("last_name", ""),
-            max_length=NAME_MAX,
-        ),
-        text_input(
-            "email",
-            "Email",
-            action_id("email"),
-            initial=values.get("email", ""),
-            placeholder="name@example.com",
-            hint="Used to sign in to the customer portal.",
-            max_length=EMAIL_MAX,
-        ),
-        text_input(
-            "mobile",
-            "Mobile",
-            action_id("mobile"),
-            initial=values.get("mobile", ""),
-            placeholder="+44 7700 900123",
-            hint="With country code; numbers without one are read as local to the business.",
-            max_length=MOBILE_MAX,
-        ),
-        text_input(
-            "password",
-            "Password",
-            action_id("password"),
-            # Never prefilled: a password sent back in a view would be echoed through Slack.
-            hint=password_hint
-            + " At least 8 characters with upper and lower case, a number and a special character.",
-            optional=True,
-            max_length=PASSWORD_MAX,
-        ),
+        *(text_input(field, values.get(field.block_id, "")) for field in CONTACT_FIELDS),
+        # Never prefilled: a password sent back in a view would be echoed through Slack.
+        text_input(password),
     ]
 
 
@@ -139,11 +126,4 @@ def customer_form(
     if meta.mode == "create":
         blocks.append(context("The customer receives their portal login by email once saved."))
     title = "Create Customer" if meta.mode == "create" else "Edit Contact"
-    return modal(
-        title,
-        blocks,
-        callback_id=CALLBACK_ID,
-        private_metadata=meta.model_dump_json(),
-        submit="Save",
-        close="Cancel",
-    )
+    return form_modal(title, blocks, meta, callback_id=CALLBACK_ID, submit="Save")

@@ -18,8 +18,8 @@ from bot.views.blocks import (
     option,
     overflow,
     section,
-    text_input,
 )
+from bot.views.inputs import TextField, text_input
 from bot.views.notice import Notice, notice_block
 from bot.views.payload import load_json, validated
 from core.formatting import format_phone
@@ -38,6 +38,15 @@ NEXT_ACTION = "hub.page.next"
 CREATE_ACTION = "hub.create"
 OPEN_ACTION = "customer.open"
 ROW_MENU_ACTION = "customer.row_menu"
+SEARCH_FIELD = TextField(
+    SEARCH_BLOCK,
+    "Search",
+    SEARCH_ACTION,
+    placeholder="Name, email or mobile",
+    optional=True,
+    max_length=SEARCH_MAX,
+    dispatch=True,
+)
 
 
 class HubState(BaseModel):
@@ -166,19 +175,7 @@ def _pager(page: CustomerPage) -> list[Block]:
 
 def hub_blocks(state: HubState, page: CustomerPage, notice: Notice | None = None) -> list[Block]:
     """Everything the hub shows, top to bottom (at most 10 rows: 2 blocks each)."""
-    blocks: list[Block] = [_tabs(state)]
-    blocks.append(
-        text_input(
-            SEARCH_BLOCK,
-            "Search",
-            SEARCH_ACTION,
-            initial=state.q,
-            placeholder="Name, email or mobile",
-            optional=True,
-            max_length=SEARCH_MAX,
-            dispatch=True,
-        )
-    )
+    blocks: list[Block] = [_tabs(state), text_input(SEARCH_FIELD, state.q)]
     if notice is not None:
         blocks.append(notice_block(notice))
     blocks.append(_sort_and_count(state, page))

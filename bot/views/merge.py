@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, fields, modal, option, plain, section
-from bot.views.payload import read_metadata
+from bot.views.blocks import (
+    Block,
+    clip,
+    context,
+    escape,
+    fields,
+    form_modal,
+    option,
+    plain,
+    section,
+    warning,
+)
+from bot.views.inputs import external_select
+from bot.views.payload import chosen_in, read_metadata
 from bot.views.tabs import ReturnTo
 from core.formatting import format_phone
 from core.services.account import MergePreview
@@ -54,6 +66,39 @@ def _who(customer: CustomerRecord) -> str:
     )
 
 
+def _target_block(preview: MergePreview | None) -> Block:
+    select = external_select(
+        TARGET_ACTION,
+        placeholder="Type a name, email or mobile",
+        min_query_length=1,
+        chosen=candidate_option(preview.target) if preview is not None else None,
+    )
+    return {
+        "type": "input",
+        "block_id": TARGET_BLOCK,
+        "label": plain("Customer to keep", 2000),
+        "element": select,
+        "dispatch_action": True,
+    }
+
+
+def _preview_blocks(preview: MergePreview, name: str) -> list[Block]:
+    kept = escape(clip(preview.target.full_name, 210))
+    counts = [
+        (COUNT_LABELS.get(tab, tab.title()), f"{count:,}") for tab, count in preview.counts.items()
+    ]
+    return [
+        section(f"*Keep:* {_who(preview.target)}", block_id="merge_keep"),
+        fields(counts),
+        section(
+            f":warning: *This cannot be undone.* The records above move to {kept}; {name} "
+            f"is archived and marked as merged into {kept}, and their portal login stops "
+            "working.",
+            block_id="merge_warning",
+        ),
+    ]
+
+
 def merge_form(
     source: CustomerRecord,
     meta: MergeMeta,
@@ -63,64 +108,21 @@ def merge_form(
 ) -> dict[str, Any]:
     """The merge modal; once a customer to keep is chosen, the counts that move and a warning."""
     name = escape(clip(source.full_name, 210))
-    select: dict[str, Any] = {
-        "type": "external_select",
-        "action_id": TARGET_ACTION,
-        "placeholder": plain("Type a name, email or mobile", 150),
-        "min_query_length": 1,
-    }
-    if preview is not None:
-        select["initial_option"] = candidate_option(preview.target)
     blocks: list[Block] = [
         section(
             f"Merge {_who(source)} into another customer. Everything of {name}'s moves to the "
             f"customer you keep, and {name} is archived."
         ),
-        {
-            "type": "input",
-            "block_id": TARGET_BLOCK,
-            "label": plain("Customer to keep", 2000),
-            "element": select,
-            "dispatch_action": True,
-        },
+        _target_block(preview),
     ]
-    if problem:
-        blocks.append(section(f":warning: {escape(problem)}", block_id="merge_problem"))
+    blocks.extend(warning(problem, block_id="merge_problem"))
     if preview is not None:
-        kept = escape(clip(preview.target.full_name, 210))
-        blocks.append(section(f"*Keep:* {_who(preview.target)}", block_id="merge_keep"))
-        blocks.append(
-            fields(
-                [
-                    (COUNT_LABELS.get(tab, tab.title()), f"{count:,}")
-                    for tab, count in preview.counts.items()
-                ]
-            )
-        )
-        blocks.append(
-            section(
-                f":warning: *This cannot be undone.* The records above move to {kept}; {name} "
-                f"is archived and marked as merged into {kept}, and their portal login stops "
-                "working.",
-                block_id="merge_warning",
-            )
-        )
+        blocks.extend(_preview_blocks(preview, name))
     else:
         blocks.append(context("Choose the customer to keep to see what will move."))
-    return modal(
-        "Merge Customer",
-        blocks,
-        callback_id=CALLBACK_ID,
-        private_metadata=meta.model_dump_json(),
-        submit="Merge",
-        close="Cancel",
-    )
+    return form_modal("Merge Customer", blocks, meta, callback_id=CALLBACK_ID, submit="Merge")
 
 
 def submitted_target(state_values: dict[str, Any]) -> str:
     """The UID of the customer chosen to keep ('' when none)."""
-    block = state_values.get(TARGET_BLOCK)
-    element = block.get(TARGET_ACTION) if isinstance(block, dict) else None
-    chosen = element.get("selected_option") if isinstance(element, dict) else None
-    value = chosen.get("value") if isinstance(chosen, dict) else None
-    return value if isinstance(value, str) else ""
+    return chosen_in(state_values, TARGET_BLOCK, TARGET_ACTION)

@@ -15,20 +15,18 @@ from bot.views.blocks import (
     clip,
     context,
     escape,
+    form_modal,
     modal,
     plain,
     section,
-    text_input,
+    warning,
 )
+from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
-from bot.views.payload import read_metadata
+from bot.views.payload import read_metadata, typed_text
 from bot.views.tabs import (
-    PAGE_SIZES,
     ReturnTo,
-    empty_state,
-    pager,
-    search_input,
-    tab_header,
+    tab_listing,
     who,
 )
 from core.formatting import format_when
@@ -46,6 +44,15 @@ VIEW_CALLBACK = "note.details"
 CONTENT_BLOCK = "content"
 CONTENT_ACTION = "note_form.content"
 CARD_PREVIEW = 600
+CONTENT_FIELD = TextField(
+    CONTENT_BLOCK,
+    "Note",
+    CONTENT_ACTION,
+    placeholder="Special requirements, a phone call, anything the team should know",
+    hint=f"Up to {NOTE_MAX:,} characters. Only staff see notes, never the customer.",
+    max_length=NOTE_MAX,
+    multiline=True,
+)
 
 
 class NoteFormMeta(ReturnTo):
@@ -117,59 +124,20 @@ def _card(note: NoteRow, timezone: str) -> list[Block]:
 
 def notes_tab(state: DetailsState, page: Page[NoteRow], *, timezone: str) -> list[Block]:
     """Internal notes, newest first, as cards; Add Note beside the count."""
-    blocks = [
-        search_input(state),
-        tab_header(state, page, "notes", button("Add Note", ADD_ACTION, value="add")),
-    ]
-    if page.rows:
-        for note in page.rows[: PAGE_SIZES[state.tab]]:
-            blocks.extend(_card(note, timezone))
-    else:
-        blocks.append(
-            empty_state(
-                state,
-                "No notes yet — use *Add Note* to record special requirements, "
-                "conversations or anything the team should know about them.",
-            )
-        )
-    blocks.extend(pager(page))
-    return blocks
+    add = button("Add Note", ADD_ACTION, value="add")
+    return tab_listing(state, page, lambda note: _card(note, timezone), add)
 
 
 def note_form(meta: NoteFormMeta, content: str = "", *, problem: str = "") -> dict[str, Any]:
     """Add Note or Edit Note: one multi-line box of at most NOTE_MAX characters."""
-    blocks: list[Block] = []
-    if problem:
-        blocks.append(section(f":warning: {escape(problem)}"))
-    blocks.append(
-        text_input(
-            CONTENT_BLOCK,
-            "Note",
-            CONTENT_ACTION,
-            initial=content,
-            placeholder="Special requirements, a phone call, anything the team should know",
-            hint=f"Up to {NOTE_MAX:,} characters. Only staff see notes, never the customer.",
-            max_length=NOTE_MAX,
-            multiline=True,
-        )
-    )
+    blocks = [*warning(problem), text_input(CONTENT_FIELD, content)]
     title = "Add Note" if meta.note_id is None else f"Edit Note #{meta.note_id}"
-    return modal(
-        title,
-        blocks,
-        callback_id=FORM_CALLBACK,
-        private_metadata=meta.model_dump_json(),
-        submit="Save",
-        close="Cancel",
-    )
+    return form_modal(title, blocks, meta, callback_id=FORM_CALLBACK, submit="Save")
 
 
 def submitted_content(state_values: dict[str, Any]) -> str:
     """What was typed into the note box ('' when nothing)."""
-    block = state_values.get(CONTENT_BLOCK)
-    element = block.get(CONTENT_ACTION) if isinstance(block, dict) else None
-    value = element.get("value") if isinstance(element, dict) else None
-    return value if isinstance(value, str) else ""
+    return typed_text(state_values, CONTENT_BLOCK, CONTENT_ACTION)
 
 
 def note_view(note: NoteRow, *, timezone: str) -> dict[str, Any]:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, option, section, text_input
-from bot.views.commerce import (
-    CommerceMeta,
-    Method,
-    PaymentForm,
-    confirmation,
+from bot.views.blocks import Block, clip, context, escape, form_modal, named_option, section
+from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
+from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
+from bot.views.commerce.payment import PaymentOffer, payment_blocks
+from bot.views.commerce.payment_text import STRIPE_NOT_REFUNDED
+from bot.views.inputs import (
+    TextField,
     date_picker,
-    form_modal,
     input_block,
-    nothing_to_offer,
     number_input,
-    payment_blocks,
-    problem_block,
     static_select,
+    text_input,
 )
 from core.formatting import format_credits, format_date, format_money
 from core.models import PaymentMethod
@@ -38,6 +37,14 @@ REASON_BLOCK = "reason"
 REASON_ACTION = "pass_adjust.reason"
 VALID_TO_BLOCK = "valid_to"
 VALID_TO_ACTION = "pass_extend.valid_to"
+REASON_FIELD = TextField(
+    REASON_BLOCK,
+    "Reason",
+    REASON_ACTION,
+    placeholder="e.g. Goodwill for the class we cancelled on 3 Mar",
+    hint="Kept in the account history.",
+    max_length=REASON_MAX,
+)
 
 
 def pass_type_option(kind: PassTypeOption) -> dict[str, Any]:
@@ -46,49 +53,50 @@ def pass_type_option(kind: PassTypeOption) -> dict[str, Any]:
         f" · {format_credits(kind.credits)} · {kind.validity_days} days · "
         f"{format_money(kind.price_minor, kind.currency)}"
     )
-    return option(clip(kind.name, max(8, 75 - len(suffix))) + suffix, str(kind.id))
+    return named_option(kind.name, suffix, str(kind.id))
 
 
-def assign_pass_form(
-    meta: CommerceMeta,
-    *,
-    kinds: list[PassTypeOption],
-    kind: dict[str, Any] | None = None,
-    valid_from: date | None = None,
-    payment: PaymentForm | None = None,
-    methods: tuple[Method, ...] = ("manual", "stripe"),
-    currency: str,
-    problem: str = "",
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AssignPassForm:
+    """Assign Pass as filled in so far."""
+
+    kinds: list[PassTypeOption]
+    kind: dict[str, Any] | None = None
+    valid_from: date | None = None
+    payment: PaymentForm = field(default_factory=PaymentForm)
+    methods: tuple[Method, ...] = ("manual", "stripe")
+    problem: str = ""
+
+
+def assign_pass_form(meta: CommerceMeta, form: AssignPassForm, *, currency: str) -> dict[str, Any]:
     """Pass type, first day (blank: today) and payment; changing the payment redraws the form."""
-    if not kinds:
+    if not form.kinds:
         return nothing_to_offer("Assign Pass", "pass types to assign")
     blocks: list[Block] = [
-        *problem_block(problem),
+        *problem_block(form.problem),
         context(f"Assigning a pass to *{escape(clip(meta.name, 200))}*."),
         input_block(
             TYPE_BLOCK,
             "Pass",
             static_select(
                 TYPE_ACTION,
-                [pass_type_option(k) for k in kinds],
+                [pass_type_option(k) for k in form.kinds],
                 placeholder="Choose a pass type",
-                chosen=kind,
+                chosen=form.kind,
             ),
         ),
         input_block(
             VALID_FROM_BLOCK,
             "First day",
-            date_picker(VALID_FROM_ACTION, initial=valid_from, placeholder="Today"),
+            date_picker(VALID_FROM_ACTION, initial=form.valid_from, placeholder="Today"),
             hint="Blank starts it today; it lasts the pass type's days from then.",
             optional=True,
         ),
         *payment_blocks(
             ASSIGN_PREFIX,
-            payment or PaymentForm(),
-            methods=methods,
-            currency=currency,
-            price_hint="Blank charges the pass type's price; 0 gives it free.",
+            form.payment,
+            PaymentOffer(form.methods, "Blank charges the pass type's price; 0 gives it free."),
+            currency,
         ),
     ]
     return form_modal("Assign Pass", blocks, meta, callback_id=ASSIGN_CALLBACK, submit="Assign")
@@ -134,15 +142,7 @@ def adjust_form(
             ),
             hint="A positive number adds credits, a negative one removes them.",
         ),
-        text_input(
-            REASON_BLOCK,
-            "Reason",
-            REASON_ACTION,
-            initial=reason,
-            placeholder="e.g. Goodwill for the class we cancelled on 3 Mar",
-            hint="Kept in the account history.",
-            max_length=REASON_MAX,
-        ),
+        text_input(REASON_FIELD, reason),
     ]
     return form_modal(
         f"Adjust pass #{row.id}", blocks, meta, callback_id=ADJUST_CALLBACK, submit="Save"
@@ -182,11 +182,7 @@ def extended_notice(row: PassRow) -> str:
 
 def cancel_pass_confirmation(meta: CommerceMeta, row: PassRow) -> dict[str, Any]:
     """Cancel a pass? No more credits can be taken from it."""
-    paid = (
-        "Its Stripe payment is *not* refunded by cancelling; refund it in Stripe if due."
-        if row.payment_method is PaymentMethod.STRIPE
-        else ""
-    )
+    paid = STRIPE_NOT_REFUNDED if row.payment_method is PaymentMethod.STRIPE else ""
     return confirmation(
         meta,
         title="Cancel pass?",

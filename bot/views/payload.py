@@ -46,6 +46,23 @@ def state_values(view: object) -> dict[str, Any]:
     return values if isinstance(values, dict) else {}
 
 
+def _element_state(state_values: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
+    block = state_values.get(block_id)
+    element = block.get(action_id) if isinstance(block, dict) else None
+    return element if isinstance(element, dict) else {}
+
+
+def typed_text(state_values: dict[str, Any], block_id: str, action_id: str) -> str:
+    """The text in an input of a view_submission's state ('' when there is none)."""
+    value = _element_state(state_values, block_id, action_id).get("value")
+    return value if isinstance(value, str) else ""
+
+
+def chosen_in(state_values: dict[str, Any], block_id: str, action_id: str) -> str:
+    """The value of the option chosen in a select of a view_submission's state ('' when none)."""
+    return chosen_value(_element_state(state_values, block_id, action_id))
+
+
 def as_row_id(text: object) -> int | None:
     """'12' → 12; anything else (not ASCII digits, longer than a database id) → None."""
     if not isinstance(text, str) or not (text.isascii() and text.isdigit() and len(text) <= 18):

@@ -13,21 +13,19 @@ from bot.views.blocks import (
     clip,
     context,
     escape,
+    form_modal,
     modal,
     option,
     section,
-    text_input,
+    warning,
 )
+from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
-from bot.views.payload import as_row_id, read_metadata
+from bot.views.payload import as_row_id, chosen_in, read_metadata, typed_text
 from bot.views.tabs import (
-    PAGE_SIZES,
     ReturnTo,
-    empty_state,
     local_date,
-    pager,
-    search_input,
-    tab_header,
+    tab_listing,
 )
 from core.models import QuestionnaireStatus
 from core.services.paging import Page
@@ -102,19 +100,7 @@ def questionnaires_tab(
 ) -> list[Block]:
     """Assigned questionnaires, newest first, as cards; Assign Questionnaire beside the count."""
     assign = button("Assign Questionnaire", ASSIGN_ACTION, value="assign")
-    blocks = [search_input(state), tab_header(state, page, "questionnaires", assign)]
-    if page.rows:
-        blocks.extend(_card(row, timezone) for row in page.rows[: PAGE_SIZES[state.tab]])
-    else:
-        blocks.append(
-            empty_state(
-                state,
-                "No questionnaires yet — use *Assign Questionnaire* to ask them to fill one in "
-                "(they answer in the customer portal).",
-            )
-        )
-    blocks.extend(pager(page))
-    return blocks
+    return tab_listing(state, page, lambda row: [_card(row, timezone)], assign)
 
 
 def _more(detail: QuestionnaireDetail) -> list[Block]:
@@ -142,12 +128,13 @@ def questionnaire_details(
         shown = escape(clip(answer, 2000)) if answer is not None else "_Not answered yet_"
         blocks.append(section(f"*{number}. {escape(clip(question, 900))}*\n{shown}"))
     blocks.extend(_more(detail))
-    return modal(
+    return form_modal(
         "Questionnaire",
         blocks,
+        meta,
         callback_id=DETAILS_CALLBACK,
-        private_metadata=meta.model_dump_json(),
         submit="Record answers",
+        close="Close",
     )
 
 
@@ -155,36 +142,27 @@ def answers_form(
     detail: QuestionnaireDetail, meta: QuestionnaireMeta, *, problem: str = ""
 ) -> dict[str, Any]:
     """One box per question, holding the current answer; blank leaves it unanswered."""
-    blocks: list[Block] = []
-    if problem:
-        blocks.append(section(f":warning: {escape(problem)}"))
-    blocks.append(
+    blocks = [
+        *warning(problem),
         context(
             f"Recording answers to *{escape(clip(detail.row.name, 200))}* on the customer's "
             "behalf. Leave a box empty to leave that question unanswered."
-        )
-    )
+        ),
+    ]
     for index, question in enumerate(detail.questions[:MAX_QUESTIONS]):
         answer = detail.answers[index] if index < len(detail.answers) else None
-        blocks.append(
-            text_input(
-                answer_block(index),
-                f"{index + 1}. {question}",
-                ANSWER_ACTION,
-                initial=answer or "",
-                optional=True,
-                multiline=True,
-                max_length=ANSWER_MAX,
-            )
+        field = TextField(
+            answer_block(index),
+            f"{index + 1}. {question}",
+            ANSWER_ACTION,
+            optional=True,
+            max_length=ANSWER_MAX,
+            multiline=True,
         )
+        blocks.append(text_input(field, answer or ""))
     blocks.extend(_more(detail))
-    return modal(
-        "Record answers",
-        blocks,
-        callback_id=ANSWERS_CALLBACK,
-        private_metadata=meta.model_dump_json(),
-        submit="Save answers",
-        close="Cancel",
+    return form_modal(
+        "Record answers", blocks, meta, callback_id=ANSWERS_CALLBACK, submit="Save answers"
     )
 
 
@@ -193,13 +171,10 @@ def submitted_answers(state_values: dict[str, Any], detail: QuestionnaireDetail)
     answers: list[str] = []
     for index in range(len(detail.questions)):
         before = detail.answers[index] if index < len(detail.answers) else None
-        block = state_values.get(answer_block(index))
-        if index >= MAX_QUESTIONS or not isinstance(block, dict):
+        if index >= MAX_QUESTIONS or not isinstance(state_values.get(answer_block(index)), dict):
             answers.append(before or "")
             continue
-        element = block.get(ANSWER_ACTION)
-        value = element.get("value") if isinstance(element, dict) else None
-        answers.append(value if isinstance(value, str) else "")
+        answers.append(typed_text(state_values, answer_block(index), ANSWER_ACTION))
     return answers
 
 
@@ -232,20 +207,11 @@ def assign_form(templates: list[TemplateRow], meta: AssignMeta) -> dict[str, Any
             "element": select,
         },
     ]
-    return modal(
-        "Assign Questionnaire",
-        blocks,
-        callback_id=ASSIGN_CALLBACK,
-        private_metadata=meta.model_dump_json(),
-        submit="Assign",
-        close="Cancel",
+    return form_modal(
+        "Assign Questionnaire", blocks, meta, callback_id=ASSIGN_CALLBACK, submit="Assign"
     )
 
 
 def submitted_template(state_values: dict[str, Any]) -> int | None:
     """The chosen template's id, or None."""
-    block = state_values.get(TEMPLATE_BLOCK)
-    element = block.get(TEMPLATE_ACTION) if isinstance(block, dict) else None
-    chosen = element.get("selected_option") if isinstance(element, dict) else None
-    value = chosen.get("value") if isinstance(chosen, dict) else None
-    return as_row_id(value)
+    return as_row_id(chosen_in(state_values, TEMPLATE_BLOCK, TEMPLATE_ACTION))

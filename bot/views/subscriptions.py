@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.views.blocks import clip, escape
-from bot.views.commerce import CommerceMeta, confirmation
+from bot.views.commerce.form_state import CommerceMeta
+from bot.views.commerce.modals import confirmation
 from core.formatting import format_money
 from core.services.subscriptions import SubscriptionRow
 

@@ -20,11 +20,11 @@ from bot.views.blocks import (
     option,
     overflow,
     section,
-    text_input,
 )
 from bot.views.hub import SEARCH_MAX
+from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState, Origin, Tab
-from bot.views.payload import read_metadata
+from bot.views.payload import read_metadata, typed_text
 from core.formatting import (
     NOTHING,
     format_date,
@@ -89,12 +89,41 @@ SEARCH_HINTS = {
     Tab.QUESTIONNAIRES: "Questionnaire name or #ID",
     Tab.NOTES: "Words in the note or #ID",
 }
+# What a tab shows while it lists nothing: the first step to take.
+NOTHING_YET = {
+    Tab.BOOKINGS: (
+        "No bookings yet — use *Book an Event* to book them onto an event "
+        "(for example when they call)."
+    ),
+    Tab.APPOINTMENTS: "No appointments yet — use *Book Appointment* to book one for them.",
+    Tab.PASSES: "No passes yet — use *Assign Pass* to give them one.",
+    Tab.VIDEOS: "No videos yet — use *Assign Video* to give them access to one.",
+    Tab.SUBSCRIPTIONS: (
+        "No subscriptions yet — customers subscribe to a plan in the customer portal."
+    ),
+    Tab.QUESTIONNAIRES: (
+        "No questionnaires yet — use *Assign Questionnaire* to ask them to fill one in "
+        "(they answer in the customer portal)."
+    ),
+    Tab.NOTES: (
+        "No notes yet — use *Add Note* to record special requirements, "
+        "conversations or anything the team should know about them."
+    ),
+}
 # Each commerce tab's main button: (value, label).
 COMMERCE_BUTTONS = {
     Tab.BOOKINGS: ("book_event", "Book an Event"),
     Tab.APPOINTMENTS: ("book_appointment", "Book Appointment"),
     Tab.PASSES: ("assign_pass", "Assign Pass"),
     Tab.VIDEOS: ("assign_video", "Assign Video"),
+}
+# A commerce tab's row is the block `<kind>_<row id>`.
+ROW_KINDS = {
+    Tab.BOOKINGS: "booking",
+    Tab.APPOINTMENTS: "appointment",
+    Tab.PASSES: "pass",
+    Tab.VIDEOS: "video",
+    Tab.SUBSCRIPTIONS: "subscription",
 }
 ROW_VERBS = {
     "transfer": "Transfer",
@@ -162,30 +191,26 @@ def tab_buttons(current: Tab) -> Block:
 
 def search_input(state: DetailsState) -> Block:
     """The tab's as-you-type search; its block_id differs per tab so text stays with its tab."""
-    return text_input(
+    field = TextField(
         SEARCH_BLOCK_PREFIX + state.tab.value,
         f"Search {TAB_LABELS[state.tab].lower()}",
         SEARCH_ACTION,
-        initial=state.q,
         placeholder=SEARCH_HINTS.get(state.tab, "Search"),
         optional=True,
         max_length=SEARCH_MAX,
         dispatch=True,
     )
+    return text_input(field, state.q)
 
 
 def typed_search(state_values: dict[str, Any], tab: Tab) -> str:
     """What is in `tab`'s search box ('' when empty), as sent with a view_submission."""
-    block = state_values.get(SEARCH_BLOCK_PREFIX + tab.value)
-    element = block.get(SEARCH_ACTION) if isinstance(block, dict) else None
-    value = element.get("value") if isinstance(element, dict) else None
-    return value[:SEARCH_MAX] if isinstance(value, str) else ""
+    return typed_text(state_values, SEARCH_BLOCK_PREFIX + tab.value, SEARCH_ACTION)[:SEARCH_MAX]
 
 
-def tab_header(
-    state: DetailsState, page: Page[Any], noun: str, accessory: dict[str, Any] | None = None
-) -> Block:
+def tab_header(state: DetailsState, page: Page[Any], accessory: dict[str, Any] | None) -> Block:
     """'*Bookings* · 11–20 of 57', with the tab's main button beside it."""
+    noun = TAB_LABELS[state.tab].lower()
     if page.total:
         summary = f"{page.first_index:,}–{page.last_index:,} of {page.total:,} {noun}"
     elif state.q:
@@ -206,13 +231,13 @@ def commerce_button(tab: Tab) -> dict[str, Any] | None:
     return button(label, COMMERCE_ACTION, value=value)
 
 
-def empty_state(state: DetailsState, nothing_yet: str) -> Block:
+def empty_state(state: DetailsState) -> Block:
     """What to do when the tab lists nothing: clear the search, or the first step to take."""
     if state.q:
         quoted = escape(clip(state.q, 60))
         noun = TAB_LABELS[state.tab].lower()
         return section(f"No {noun} match '{quoted}' — clear the search to see all of them.")
-    return section(nothing_yet)
+    return section(NOTHING_YET[state.tab])
 
 
 def pager(page: Page[Any]) -> list[Block]:
@@ -230,29 +255,29 @@ def pager(page: Page[Any]) -> list[Block]:
     ]
 
 
-def _row_menu(tab: Tab, row_id: int, verbs: Sequence[str]) -> dict[str, Any] | None:
-    if not verbs:
-        return None
-    return overflow(
-        ROW_ACTION, [option(ROW_VERBS[verb], f"{tab.value}|{verb}|{row_id}") for verb in verbs]
-    )
+def _row(text: str, tab: Tab, row_id: int, verbs: Sequence[str]) -> Block:
+    """A commerce tab's row, with the menu of what can be done to it (none when nothing can)."""
+    menu = None
+    if verbs:
+        menu = overflow(
+            ROW_ACTION, [option(ROW_VERBS[verb], f"{tab.value}|{verb}|{row_id}") for verb in verbs]
+        )
+    return section(text, accessory=menu, block_id=f"{ROW_KINDS[tab]}_{row_id}")
 
 
-def _listing(
+def tab_listing(
     state: DetailsState,
     page: Page[T],
-    noun: str,
-    nothing_yet: str,
-    row: Callable[[T], Block],
+    row: Callable[[T], list[Block]],
+    button: dict[str, Any] | None,
 ) -> list[Block]:
-    blocks = [
-        search_input(state),
-        tab_header(state, page, noun, commerce_button(state.tab)),
-    ]
+    """The search box, the count with the tab's main `button`, a page of rows, and the pager."""
+    blocks = [search_input(state), tab_header(state, page, button)]
     if page.rows:
-        blocks.extend(row(item) for item in page.rows[: PAGE_SIZES[state.tab]])
+        for item in page.rows[: PAGE_SIZES[state.tab]]:
+            blocks.extend(row(item))
     else:
-        blocks.append(empty_state(state, nothing_yet))
+        blocks.append(empty_state(state))
     blocks.extend(pager(page))
     return blocks
 
@@ -275,20 +300,13 @@ def _booking(row: BookingRow, timezone: str) -> Block:
         verbs += ["transfer", "cancel"]
     if stripe and row.refund_state is not RefundState.FULL:
         verbs.append("refund")
-    return section(
-        text, accessory=_row_menu(Tab.BOOKINGS, row.id, verbs), block_id=f"booking_{row.id}"
-    )
+    return _row(text, Tab.BOOKINGS, row.id, verbs)
 
 
 def bookings_tab(state: DetailsState, page: Page[BookingRow], *, timezone: str) -> list[Block]:
     """Event bookings: what, when (in the event's time zone), price or credits, state."""
-    return _listing(
-        state,
-        page,
-        "bookings",
-        "No bookings yet — use *Book an Event* to book them onto an event "
-        "(for example when they call).",
-        lambda row: _booking(row, timezone),
+    return tab_listing(
+        state, page, lambda row: [_booking(row, timezone)], commerce_button(state.tab)
     )
 
 
@@ -304,23 +322,15 @@ def _appointment(row: AppointmentRow, timezone: str) -> Block:
         f"{_state(row.state.value.title(), stripe)}"
     )
     verbs = ["reschedule", "cancel"] if row.state is AppointmentState.SCHEDULED else []
-    return section(
-        text,
-        accessory=_row_menu(Tab.APPOINTMENTS, row.id, verbs),
-        block_id=f"appointment_{row.id}",
-    )
+    return _row(text, Tab.APPOINTMENTS, row.id, verbs)
 
 
 def appointments_tab(
     state: DetailsState, page: Page[AppointmentRow], *, timezone: str
 ) -> list[Block]:
     """Appointments: service, facilitator, when, duration, payment, status."""
-    return _listing(
-        state,
-        page,
-        "appointments",
-        "No appointments yet — use *Book Appointment* to book one for them.",
-        lambda row: _appointment(row, timezone),
+    return tab_listing(
+        state, page, lambda row: [_appointment(row, timezone)], commerce_button(state.tab)
     )
 
 
@@ -336,7 +346,7 @@ def _pass(row: PassRow, timezone: str, today: date) -> Block:
         f"{_state(row.state.value.title(), stripe and row.state is PassState.COMPLETED)}"
     )
     verbs = ["adjust", "extend", "cancel"] if row.state is not PassState.CANCELLED else []
-    return section(text, accessory=_row_menu(Tab.PASSES, row.id, verbs), block_id=f"pass_{row.id}")
+    return _row(text, Tab.PASSES, row.id, verbs)
 
 
 def passes_tab(
@@ -344,12 +354,8 @@ def passes_tab(
 ) -> list[Block]:
     """Passes: validity dates, credits left, price, state."""
     today = now.astimezone(ZoneInfo(timezone)).date()
-    return _listing(
-        state,
-        page,
-        "passes",
-        "No passes yet — use *Assign Pass* to give them one.",
-        lambda row: _pass(row, timezone, today),
+    return tab_listing(
+        state, page, lambda row: [_pass(row, timezone, today)], commerce_button(state.tab)
     )
 
 
@@ -368,18 +374,12 @@ def _video(row: VideoRow, timezone: str) -> Block:
     else:
         # A purchase without an expiry has nothing to extend.
         verbs = ["cancel"] if row.expires_at is None else ["extend", "cancel"]
-    return section(text, accessory=_row_menu(Tab.VIDEOS, row.id, verbs), block_id=f"video_{row.id}")
+    return _row(text, Tab.VIDEOS, row.id, verbs)
 
 
 def videos_tab(state: DetailsState, page: Page[VideoRow], *, timezone: str) -> list[Block]:
     """Video purchases: title, expiry (— for none), price or credits, state."""
-    return _listing(
-        state,
-        page,
-        "videos",
-        "No videos yet — use *Assign Video* to give them access to one.",
-        lambda row: _video(row, timezone),
-    )
+    return tab_listing(state, page, lambda row: [_video(row, timezone)], commerce_button(state.tab))
 
 
 def _subscription(row: SubscriptionRow, timezone: str) -> Block:
@@ -398,23 +398,15 @@ def _subscription(row: SubscriptionRow, timezone: str) -> Block:
         # Suspending ends a subscription for good (Stripe never reopens a cancelled one).
         SubscriptionState.SUSPENDED: [],
     }[row.state]
-    return section(
-        text,
-        accessory=_row_menu(Tab.SUBSCRIPTIONS, row.id, verbs),
-        block_id=f"subscription_{row.id}",
-    )
+    return _row(text, Tab.SUBSCRIPTIONS, row.id, verbs)
 
 
 def subscriptions_tab(
     state: DetailsState, page: Page[SubscriptionRow], *, timezone: str
 ) -> list[Block]:
     """Subscription mandates: plan, next payment, recurring price, state."""
-    return _listing(
-        state,
-        page,
-        "subscriptions",
-        "No subscriptions yet — customers subscribe to a plan in the customer portal.",
-        lambda row: _subscription(row, timezone),
+    return tab_listing(
+        state, page, lambda row: [_subscription(row, timezone)], commerce_button(state.tab)
     )
 
 

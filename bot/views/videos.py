@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.views.blocks import Block, clip, context, escape, option, section
-from bot.views.commerce import (
-    CommerceMeta,
-    Method,
-    PaymentForm,
-    confirmation,
-    date_picker,
-    form_modal,
-    input_block,
-    nothing_to_offer,
-    number_input,
-    payment_blocks,
-    problem_block,
-    static_select,
-)
+from bot.views.blocks import Block, clip, context, escape, form_modal, named_option, section
+from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
+from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
+from bot.views.commerce.payment import PaymentOffer, payment_blocks
+from bot.views.commerce.payment_text import cancelled_payment
+from bot.views.inputs import date_picker, input_block, number_input, static_select
 from bot.views.tabs import local_date
-from core.formatting import format_credits, format_money, format_price
+from core.formatting import format_credits, format_money
 from core.models import PaymentMethod
 from core.services.passes import PassRow
 from core.services.videos import MAX_EXTRA_DAYS, VideoOption, VideoRow
@@ -44,24 +36,24 @@ def video_option(video: VideoOption) -> dict[str, Any]:
         price += f" or {format_credits(video.credit_price)}"
     access = f"{video.access_days} days" if video.access_days else "no expiry"
     suffix = f" · {price} · {access}"
-    return option(clip(video.title, max(8, 75 - len(suffix))) + suffix, str(video.id))
+    return named_option(video.title, suffix, str(video.id))
 
 
-def assign_video_form(
-    meta: CommerceMeta,
-    *,
-    videos: list[VideoOption],
-    video: VideoOption | None = None,
-    payment: PaymentForm | None = None,
-    methods: tuple[Method, ...] = ("manual", "package"),
-    passes: list[PassRow] | None = None,
-    currency: str,
-    problem: str = "",
-) -> dict[str, Any]:
-    """Video and payment; choosing either redraws the form (the passes depend on the video)."""
-    if not videos:
-        return nothing_to_offer("Assign Video", "videos to assign")
-    name = escape(clip(meta.name, 200))
+@dataclass(frozen=True)
+class AssignVideoForm:
+    """Assign Video as filled in so far, with what the chosen video offers."""
+
+    videos: list[VideoOption]
+    video: VideoOption | None = None
+    payment: PaymentForm = field(default_factory=PaymentForm)
+    methods: tuple[Method, ...] = ("manual", "package")
+    # The passes that can pay for the chosen video today.
+    passes: list[PassRow] | None = None
+    problem: str = ""
+
+
+def _payment_offer(form: AssignVideoForm, name: str) -> PaymentOffer:
+    video = form.video
     if video is None:
         no_passes = "Choose the video first; the passes that can pay for it appear here."
     elif video.credit_price is None:
@@ -71,30 +63,37 @@ def assign_video_form(
             f"{name} has no pass valid today with {format_credits(video.credit_price)} left. "
             "Assign one on the Passes tab, or choose Manual."
         )
+    return PaymentOffer(
+        form.methods,
+        "Blank charges the video's price; 0 gives it free.",
+        passes=form.passes if video is not None and video.credit_price is not None else None,
+        passes_for=str(video.id) if video is not None else "",
+        no_passes=no_passes,
+    )
+
+
+def assign_video_form(
+    meta: CommerceMeta, form: AssignVideoForm, *, currency: str
+) -> dict[str, Any]:
+    """Video and payment; choosing either redraws the form (the passes depend on the video)."""
+    if not form.videos:
+        return nothing_to_offer("Assign Video", "videos to assign")
+    name = escape(clip(meta.name, 200))
     blocks: list[Block] = [
-        *problem_block(problem),
+        *problem_block(form.problem),
         context(f"Giving *{name}* access to a video, from now for its access days."),
         input_block(
             VIDEO_BLOCK,
             "Video",
             static_select(
                 VIDEO_ACTION,
-                [video_option(v) for v in videos],
+                [video_option(v) for v in form.videos],
                 placeholder="Choose a video",
-                chosen=video_option(video) if video is not None else None,
+                chosen=video_option(form.video) if form.video is not None else None,
             ),
             dispatch=True,
         ),
-        *payment_blocks(
-            ASSIGN_PREFIX,
-            payment or PaymentForm(),
-            methods=methods,
-            currency=currency,
-            passes=passes if video is not None and video.credit_price is not None else None,
-            passes_for=str(video.id) if video is not None else "",
-            no_passes=no_passes,
-            price_hint="Blank charges the video's price; 0 gives it free.",
-        ),
+        *payment_blocks(ASSIGN_PREFIX, form.payment, _payment_offer(form, name), currency),
     ]
     return form_modal("Assign Video", blocks, meta, callback_id=ASSIGN_CALLBACK, submit="Assign")
 
@@ -160,18 +159,11 @@ def extended_notice(row: VideoRow, timezone: str) -> str:
 
 def cancel_video_confirmation(meta: CommerceMeta, row: VideoRow, timezone: str) -> dict[str, Any]:
     """Cancel a video purchase? Access ends now."""
-    price = format_price(row.price_minor, row.credits, row.currency)
-    if row.payment_method is PaymentMethod.PACKAGE:
-        payment = f"The {format_credits(row.credits or 0)} goes back to the pass it came from."
-    elif row.price_minor:
-        payment = f"It was marked paid ({price}); refund that the way it was paid, if due."
-    else:
-        payment = ""
     return confirmation(
         meta,
         title="Cancel video?",
         question=f"Cancel *{escape(clip(video_title(row, timezone), 600))}*? "
         "They lose access to it now.",
-        consequences=[payment],
+        consequences=[cancelled_payment(row)],
         submit="Cancel video",
     )

@@ -12,11 +12,14 @@ from hypothesis import strategies as st
 from bot.actions.commerce import ROW_ACTIONS, decode_row_value
 from bot.surfaces.commerce import Refused, refusal
 from bot.views.appointments import (
+    BookAppointmentForm,
+    RescheduleForm,
     book_appointment_form,
     cancel_appointment_confirmation,
     reschedule_form,
 )
 from bot.views.bookings import (
+    BookEventForm,
     book_event_form,
     booked_notice,
     cancel_booking_confirmation,
@@ -24,22 +27,14 @@ from bot.views.bookings import (
     refund_form,
     transfer_form,
 )
-from bot.views.commerce import (
-    CommerceMeta,
-    FormValues,
-    Method,
-    PaymentForm,
-    money_text,
-    nothing_to_offer,
-    parse_money,
-    payment_choice,
-    result_view,
-    whole_number,
-    working_view,
-)
+from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, PaymentForm
+from bot.views.commerce.modals import nothing_to_offer, result_view, working_view
+from bot.views.commerce.parsing import money_text, parse_money, whole_number
+from bot.views.commerce.payment import payment_choice
 from bot.views.hub import SEARCH_MAX, HubState
 from bot.views.origin import DetailsState, Origin, Tab
 from bot.views.passes import (
+    AssignPassForm,
     adjust_form,
     assign_pass_form,
     cancel_pass_confirmation,
@@ -47,7 +42,12 @@ from bot.views.passes import (
 )
 from bot.views.subscriptions import suspend_confirmation
 from bot.views.tabs import DetailsMeta, subscriptions_tab, videos_tab
-from bot.views.videos import assign_video_form, cancel_video_confirmation, extend_video_form
+from bot.views.videos import (
+    AssignVideoForm,
+    assign_video_form,
+    cancel_video_confirmation,
+    extend_video_form,
+)
 from core.adapters.payments import PaymentError
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.models import (
@@ -311,25 +311,32 @@ def test_book_an_event_is_valid_in_every_state(name: str) -> None:
                 for offered in (passes, [], None):
                     view = book_event_form(
                         meta(name),
-                        sessions=listed,
-                        occurrence=occurrence,
-                        payment=PaymentForm(method),
-                        passes=offered,
+                        BookEventForm(
+                            sessions=listed,
+                            occurrence=occurrence,
+                            payment=PaymentForm(method),
+                            passes=offered,
+                            problem="Something " + name,
+                        ),
                         currency="GBP",
-                        problem="Something " + name,
                     )
                     assert_valid_view(view)
-    assert book_event_form(meta(), sessions=[], currency="GBP")["callback_id"] == "commerce.result"
+    assert (
+        book_event_form(meta(), BookEventForm(sessions=[]), currency="GBP")["callback_id"]
+        == "commerce.result"
+    )
 
 
 def test_the_pass_select_belongs_to_the_chosen_session() -> None:
     chosen = occurrence_option(session("Yoga", i=7))
     one = book_event_form(
         meta(),
-        sessions=[session("Yoga", i=7)],
-        occurrence=chosen,
-        payment=PaymentForm("package"),
-        passes=[a_pass(12)],
+        BookEventForm(
+            sessions=[session("Yoga", i=7)],
+            occurrence=chosen,
+            payment=PaymentForm("package"),
+            passes=[a_pass(12)],
+        ),
         currency="GBP",
     )
     select = blocks_by_id(one)["pass_id"]["element"]
@@ -338,30 +345,36 @@ def test_the_pass_select_belongs_to_the_chosen_session() -> None:
     assert select["initial_option"]["value"] == "12"
     two = book_event_form(
         meta(),
-        sessions=None,
-        occurrence=chosen,
-        payment=PaymentForm("package"),
-        passes=[a_pass(12), a_pass(13)],
+        BookEventForm(
+            sessions=None,
+            occurrence=chosen,
+            payment=PaymentForm("package"),
+            passes=[a_pass(12), a_pass(13)],
+        ),
         currency="GBP",
     )
     assert blocks_by_id(two)["pass_id"]["element"]["initial_option"]["value"] == "12"
     kept = {"text": {"type": "plain_text", "text": "x"}, "value": "13"}
     again = book_event_form(
         meta(),
-        sessions=None,
-        occurrence=chosen,
-        payment=PaymentForm("package", pass_option=kept),
-        passes=[a_pass(12), a_pass(13)],
+        BookEventForm(
+            sessions=None,
+            occurrence=chosen,
+            payment=PaymentForm("package", pass_option=kept),
+            passes=[a_pass(12), a_pass(13)],
+        ),
         currency="GBP",
     )
     assert blocks_by_id(again)["pass_id"]["element"]["initial_option"]["value"] == "13"
     assert blocks_by_id(two)["occurrence_id"]["element"]["type"] == "external_select"
     none = book_event_form(
         meta(),
-        sessions=None,
-        occurrence=chosen,
-        payment=PaymentForm("package"),
-        passes=[],
+        BookEventForm(
+            sessions=None,
+            occurrence=chosen,
+            payment=PaymentForm("package"),
+            passes=[],
+        ),
         currency="GBP",
     )
     assert "has no pass that can pay for this session" in shown(none)
@@ -369,7 +382,9 @@ def test_the_pass_select_belongs_to_the_chosen_session() -> None:
 
 
 def test_only_offered_payment_methods_show() -> None:
-    view = book_event_form(meta(), sessions=None, methods=("manual", "package"), currency="GBP")
+    view = book_event_form(
+        meta(), BookEventForm(sessions=None, methods=("manual", "package")), currency="GBP"
+    )
     radio = blocks_by_id(view)["payment"]["element"]
     assert [o["value"] for o in radio["options"]] == ["manual", "package"]
     assert radio["initial_option"]["value"] == "manual"
@@ -437,20 +452,24 @@ def test_book_appointment_is_valid_in_every_state(name: str) -> None:
             for method in ALL_METHODS:
                 view = book_appointment_form(
                     meta(name),
-                    services=services,
-                    service=service,
-                    facilitators=offered,
-                    day=date(2026, 3, 20),
-                    at=time(10, 0),
-                    payment=PaymentForm(method),
-                    passes=[a_pass(1, name)],
+                    BookAppointmentForm(
+                        services=services,
+                        service=service,
+                        facilitators=offered,
+                        day=date(2026, 3, 20),
+                        at=time(10, 0),
+                        payment=PaymentForm(method),
+                        passes=[a_pass(1, name)],
+                        problem=name,
+                    ),
                     currency="GBP",
                     timezone=TZ,
                     now=NOW,
-                    problem=name,
                 )
                 assert_valid_view(view)
-    empty = book_appointment_form(meta(), services=[], currency="GBP", timezone=TZ, now=NOW)
+    empty = book_appointment_form(
+        meta(), BookAppointmentForm(services=[]), currency="GBP", timezone=TZ, now=NOW
+    )
     assert "no appointment services to book yet" in shown(empty)
     assert "submit" not in empty
 
@@ -458,7 +477,7 @@ def test_book_appointment_is_valid_in_every_state(name: str) -> None:
 def test_appointment_times_are_in_the_business_time_zone() -> None:
     view = book_appointment_form(
         meta(),
-        services=[ServiceOption(1, "Massage", 45, 4000, 1, "GBP")],
+        BookAppointmentForm(services=[ServiceOption(1, "Massage", 45, 4000, 1, "GBP")]),
         currency="GBP",
         timezone=TZ,
         now=NOW,
@@ -468,7 +487,9 @@ def test_appointment_times_are_in_the_business_time_zone() -> None:
     assert "Europe/London time (GMT now)" in picker["hint"]["text"]
     assert blocks_by_id(view)["day"]["dispatch_action"] is True
     row = appointment(PaymentMethod.MANUAL)
-    moved = reschedule_form(meta(row_id=5), row, timezone="America/New_York", now=NOW)
+    moved = reschedule_form(
+        meta(row_id=5), row, RescheduleForm(), timezone="America/New_York", now=NOW
+    )
     # 10:00 UTC on 20 March is 06:00 in New York (EDT).
     assert blocks_by_id(moved)["starts_at"]["element"]["initial_time"] == "06:00"
     assert blocks_by_id(moved)["day"]["element"]["initial_date"] == "2026-03-20"
@@ -478,7 +499,9 @@ def test_appointment_times_are_in_the_business_time_zone() -> None:
 def test_appointment_row_forms(method: PaymentMethod) -> None:
     for name in NAMES:
         row = appointment(method, name)
-        assert_valid_view(reschedule_form(meta(row_id=5), row, timezone=TZ, now=NOW, problem="x"))
+        assert_valid_view(
+            reschedule_form(meta(row_id=5), row, RescheduleForm(problem="x"), timezone=TZ, now=NOW)
+        )
         assert_valid_view(cancel_appointment_confirmation(meta(row_id=5), row, TZ))
 
 
@@ -491,18 +514,20 @@ def test_pass_forms(name: str) -> None:
     for method in ALL_METHODS[::2]:
         view = assign_pass_form(
             meta(name),
-            kinds=kinds,
-            valid_from=date(2026, 4, 1),
-            payment=PaymentForm(method),
+            AssignPassForm(
+                kinds=kinds,
+                valid_from=date(2026, 4, 1),
+                payment=PaymentForm(method),
+                problem=name,
+            ),
             currency="GBP",
-            problem=name,
         )
         assert_valid_view(view)
     row = a_pass(12, name)
     assert_valid_view(adjust_form(meta(row_id=12), row, delta="-2", reason=name[:200]))
     assert_valid_view(extend_pass_form(meta(row_id=12), row, problem=name))
     assert_valid_view(cancel_pass_confirmation(meta(row_id=12), row))
-    empty = assign_pass_form(meta(), kinds=[], currency="GBP")
+    empty = assign_pass_form(meta(), AssignPassForm(kinds=[]), currency="GBP")
     assert "no pass types to assign yet" in shown(empty)
     delta = blocks_by_id(adjust_form(meta(), row))["delta"]["element"]
     assert (delta["type"], delta["min_value"], delta["is_decimal_allowed"]) == (
@@ -522,15 +547,19 @@ def test_video_forms(name: str) -> None:
         for method in ALL_METHODS[:2]:
             view = assign_video_form(
                 meta(name),
-                videos=offered,
-                video=video_chosen,
-                payment=PaymentForm(method),
-                passes=[a_pass(1)],
+                AssignVideoForm(
+                    videos=offered,
+                    video=video_chosen,
+                    payment=PaymentForm(method),
+                    passes=[a_pass(1)],
+                ),
                 currency="GBP",
             )
             assert_valid_view(view)
     no_credits = assign_video_form(
-        meta(), videos=offered, video=offered[1], payment=PaymentForm("package"), currency="GBP"
+        meta(),
+        AssignVideoForm(videos=offered, video=offered[1], payment=PaymentForm("package")),
+        currency="GBP",
     )
     assert "can't be paid with pass credits" in shown(no_credits)
     for paid in PaymentMethod:

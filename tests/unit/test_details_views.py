@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.views.blocks import Block
-from bot.views.customer_details import account_tab, customer_details
+from bot.views.customer_details import SalesActivity, account_tab, customer_details
 from bot.views.history import history_entry
 from bot.views.hub import HubState
 from bot.views.merge import MergeMeta, candidate_options, merge_form, submitted_target
@@ -233,8 +233,9 @@ def meta(tab: Tab = Tab.BOOKINGS, q: str = "", number: int = 1) -> DetailsMeta:
 def render(
     tab: Tab, body: list[Block], *, q: str = "", number: int = 1, **kw: Any
 ) -> dict[str, Any]:
+    sales = SalesActivity(series(), kw.pop("chart_url", None))
     view = customer_details(
-        meta(tab, q, number), kw.pop("record", customer()), series(), body, timezone=TZ, **kw
+        meta(tab, q, number), kw.pop("record", customer()), sales, body, timezone=TZ, **kw
     )
     valid(view)
     return view
