@@ -1,5 +1,5 @@
-"""docs/architecture.md stays true: each folder imports only what its row allows, and every
-folder is on the map."""
+"""docs/architecture.md stays true: each folder imports only what its row allows, every folder is
+on the map, and bot/'s functions stay short enough to read and few-parametered enough to call."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 # Exception types say what failed without running SQL; a listener folder's __init__ wires
 # its own modules.
 ALLOWED = ("sqlalchemy.exc",)
+MAX_LINES = 60
+MAX_PARAMETERS = 6
 
 
 def _imports(path: Path) -> Iterator[tuple[int, str]]:
@@ -108,3 +110,28 @@ def test_every_package_is_on_the_map() -> None:
     }
     missing = sorted(folder for folder in folders if f"`{folder}/`" not in text)
     assert not missing, f"docs/architecture.md does not name {missing}"
+
+
+def _functions(path: Path) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+
+
+def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    args = node.args
+    named = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    starred = [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+    return [name for name in named if name not in {"self", "cls"}] + starred
+
+
+def test_no_function_in_bot_is_long_or_takes_many_parameters() -> None:
+    found = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        for node in _functions(path):
+            lines = (node.end_lineno or node.lineno) - node.lineno + 1
+            count = len(_parameters(node))
+            if lines > MAX_LINES or count > MAX_PARAMETERS:
+                where = f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"
+                found.append(f"{where}: {lines} lines, {count} parameters")
+    assert not found, "\n".join(found)
