@@ -81,7 +81,7 @@ def on_customers(
         if not query:
             ack(response_type="ephemeral", text=CHART_USAGE)
             return
-        ack(response_type="ephemeral", text=f"Rendering the chart for '{escape(query)}'…")
+        ack(response_type="ephemeral", text=f"Finding '{escape(query)}' to post their sales chart…")
         # Bolt has already answered Slack at ack() (process_before_response is off), so
         # searching, rendering and uploading below never delay the acknowledgement.
         chart_command(request, respond, channel_id=command["channel_id"], query=query)

@@ -30,7 +30,7 @@ from bot.local.driver import (
 )
 from bot.local.http import serve_wsgi
 from bot.local.render import render_confirm, render_message, render_view, view_title
-from bot.local.slack_api import LocalSlackAPI, Message, SlackUser, SlackWorkspace
+from bot.local.slack_api import LocalSlackAPI, Message, SlackUser, SlackWorkspace, UploadedFile
 from bot.logging_setup import logging_to_file
 from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.actor import Actor
@@ -69,7 +69,7 @@ class LocalUser:
     role: str
 
 
-ADMIN = LocalUser("ULOCAL", "you", "You", "admin")
+ADMIN = LocalUser("ULOCAL", "alex", "Alex Morgan", "admin")
 STAFF = LocalUser("USTAFF", "sam", "Sam Staff", "staff")
 LOCAL_USERS = (ADMIN, STAFF)
 
@@ -151,7 +151,7 @@ HELP_ROWS = (
     ("submit, save", "press the modal's submit button"),
     ("back, close", "close the top modal, as Slack's Close or Cancel does"),
     ("home", "close any modals and open the app's Home tab"),
-    ("as USER", "act as someone else: as you (admin), as sam (staff), as UNEW (no access)"),
+    ("as USER", "act as someone else: as alex (admin), as sam (staff), as UNEW (no access)"),
     ("Enter", "look again"),
     ("help", "this list"),
     ("quit", "leave (Ctrl-D and Ctrl-C work too)"),
@@ -385,6 +385,9 @@ class ConsoleSession:
         self.driver = workspace.driver(ADMIN.user_id)
         self.names = {user.user_id: user.name for user in LOCAL_USERS}
         self._seen: set[tuple[str, str]] = set()
+        self._files_seen: set[str] = set()
+        # Files the app shares (a sales chart) are saved here, for any image viewer to open.
+        self.files_dir = log_path.parent / "files"
         self._shown_once = False
         # People whose open modals came from a slash command, not from Home.
         self._over_channel: set[str] = set()
@@ -431,7 +434,9 @@ class ConsoleSession:
         if verb == "refresh":
             return None
         if verb == "slash":
-            response = self.driver.slash(command.target, command.text)
+            # Typed as in Slack; sent as Slack sends /customers (should_escape: mentions resolved).
+            text = self.api.escaped_command_text(command.text)
+            response = self.driver.slash(command.target, text)
             if response.status == 404:
                 raise ConsoleError(
                     f"{command.target} is not a command of this app. Try /customers."
@@ -655,7 +660,7 @@ class ConsoleSession:
             self.names.setdefault(user_id, user_id.lower())
         else:
             raise ConsoleError(
-                "Act as whom? as you (admin), as sam (staff), or a new Slack id such as "
+                "Act as whom? as alex (admin), as sam (staff), or a new Slack id such as "
                 "as UNEW for someone without access."
             )
         self.driver = self.workspace.driver(user_id)
@@ -695,6 +700,22 @@ class ConsoleSession:
                 fresh.append((heading, message))
         return sorted(fresh, key=lambda pair: pair[1].ts)
 
+    def _new_files(self) -> list[tuple[UploadedFile, Path]]:
+        """Files shared where this person can see them and not shown yet, each saved to disk."""
+        visible = {self.driver.channel_id, self.api.dm_channel(self.driver.user_id)}
+        saved = []
+        for upload in self.api.files():
+            if upload.id in self._files_seen or upload.content is None:
+                continue
+            if not visible & set(upload.channels):
+                continue
+            self._files_seen.add(upload.id)
+            path = self.files_dir / f"{upload.id}-{Path(upload.name).name}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(upload.content)
+            saved.append((upload, path))
+        return saved
+
     def show(self, note: str | None = None) -> None:
         """Draw the current view, new messages and the command hint (clearing a terminal)."""
         if self.out.is_terminal and self._shown_once:
@@ -718,6 +739,10 @@ class ConsoleSession:
                     message.text, message.blocks, heading=heading, names=self.names, width=width
                 )
             )
+        for upload, path in self._new_files():
+            shared = Text(f"📎 {upload.title or upload.name}", style="bold")
+            shared.append(f" was shared here; open {path} to see it.")
+            self.out.print(shared)
         if note:
             self._problem(note)
         self.out.print(Text(HINT, style="dim"))

@@ -8,6 +8,7 @@ import copy
 import itertools
 import json
 import mimetypes
+import re
 import secrets
 import threading
 import time
@@ -31,6 +32,8 @@ from bot.local.blockkit import (
 )
 
 MAX_STACK = 3
+# An @handle as people type it: letters, digits, dots, dashes and underscores.
+_HANDLE = re.compile(r"(?<![\w<])@([\w.-]+)")
 # What an install grants unless the authorize URL asked for other scopes.
 DEFAULT_SCOPE = "commands,chat:write,users:read,files:write,im:write"
 _JSON_PARAMS = ("view", "blocks", "attachments", "files", "metadata")
@@ -360,6 +363,27 @@ class LocalSlackAPI:
         with self._cond:
             found = self._users.get(user_id)
             return copy.deepcopy(found) if found else None
+
+    def user_named(self, handle: str) -> JSON | None:
+        """The member whose handle is `handle` (as typed after @, any case), or None."""
+        wanted = handle.casefold()
+        with self._cond:
+            found = next(
+                (u for u in self._users.values() if str(u.get("name", "")).casefold() == wanted),
+                None,
+            )
+            return copy.deepcopy(found) if found else None
+
+    def escaped_command_text(self, text: str) -> str:
+        """Slash command text as Slack sends it for a command with `should_escape`: &, < and >
+        escaped, and each @handle of a member as a mention <@U…|handle>."""
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        def mention(match: re.Match[str]) -> str:
+            member = self.user_named(match.group(1))
+            return f"<@{member['id']}|{member['name']}>" if member else match.group(0)
+
+        return _HANDLE.sub(mention, escaped)
 
     def issue_oauth_code(
         self,

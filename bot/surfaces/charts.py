@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context.request import Request
 from bot.surfaces.customer_details import DetailsControl, show_details
 from bot.views.blocks import escape
+from bot.views.charts import chart_choices
 from bot.views.notice import Notice
 from bot.views.unavailable import chart_failed
 from core.adapters.charts import render_sales_chart, sales_chart_title
@@ -22,6 +23,7 @@ from core.services import customers
 from core.services.customers import CustomerRecord, search_customers
 from core.services.paging import MAX_PAGE_SIZE
 from core.services.sales import SalesSeries, monthly_sales
+from core.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -100,40 +102,63 @@ def attempt(post: Callable[[], T]) -> T | Trouble:
 
 
 def chart_command(request: Request, respond: Respond, *, channel_id: str, query: str) -> None:
-    """`/customers chart NAME` after the ack: find the customer, then post the chart here."""
+    """`/customers chart NAME` after the ack: the customer's chart posted here, or, when the name
+    matches several, the matches to choose from (nobody's data is posted on a guess)."""
 
     def post() -> None:
         with request.deps.db.unit_of_work(readonly=True) as uow:
             matches = search_customers(uow, request.actor, query, limit=MAX_PAGE_SIZE)
-            if not matches:
-                respond(
-                    response_type="ephemeral",
-                    text=f"No customer matches '{escape(query)}'. Check the spelling, or try "
-                    "part of the name or the email address.",
-                )
-                return
-            best = matches[0]
-            series = monthly_sales(uow, request.actor, best.uid)
-        if len(matches) > 1:
-            others = len(matches) - 1
-            count = f"at least {others}" if len(matches) == MAX_PAGE_SIZE else str(others)
-            noun = "other matches" if others == 1 else "others match"
+        if not matches:
             respond(
                 response_type="ephemeral",
-                text=f"Showing {escape(best.full_name)}; {count} {noun} — be more specific.",
+                text=f"No customer matches '{escape(query)}'. Check the spelling, or try "
+                "part of the name or the email address.",
             )
-        post_chart(
-            request.client,
-            channel_id=channel_id,
-            user_id=request.actor.user_id,
-            series=series,
-            customer_name=best.full_name,
-            customer_uid=best.uid,
-        )
+            return
+        named = [m for m in matches if fold(m.full_name) == fold(query)]
+        if len(matches) > 1 and len(named) != 1:
+            more = len(matches) == MAX_PAGE_SIZE
+            respond(
+                response_type="ephemeral",
+                blocks=chart_choices(query, matches, more=more),
+                text=f"Several customers match '{query}'; choose whose chart to post.",
+            )
+            return
+        post_customer_chart(request, channel_id, (named or matches)[0].uid)
 
     outcome = attempt(post)
     if isinstance(outcome, Trouble):
         respond(response_type="ephemeral", text=outcome.text)
+
+
+def post_customer_chart(request: Request, channel_id: str, uid: str) -> CustomerRecord:
+    """Render customer `uid`'s chart and post it in `channel_id` (or the requester's DM)."""
+    with request.deps.db.unit_of_work(readonly=True) as uow:
+        record = customers.get_customer(uow, request.actor, uid)
+        series = monthly_sales(uow, request.actor, uid)
+    post_chart(
+        request.client,
+        channel_id=channel_id,
+        user_id=request.actor.user_id,
+        series=series,
+        customer_name=record.full_name,
+        customer_uid=record.uid,
+    )
+    return record
+
+
+def post_chosen_chart(request: Request, respond: Respond, *, channel_id: str, uid: str) -> None:
+    """One of the offered customers was chosen: post their chart, and say so in place of the
+    choice."""
+    outcome = attempt(lambda: post_customer_chart(request, channel_id, uid))
+    if isinstance(outcome, Trouble):
+        respond(response_type="ephemeral", replace_original=True, text=outcome.text)
+    else:
+        respond(
+            response_type="ephemeral",
+            replace_original=True,
+            text=f"Posted {escape(outcome.full_name)}'s sales chart here.",
+        )
 
 
 def post_chart_from_details(control: DetailsControl) -> None:
@@ -142,23 +167,12 @@ def post_chart_from_details(control: DetailsControl) -> None:
     opened_in = details.origin.hub.channel_id
 
     def post() -> CustomerRecord:
-        with request.deps.db.unit_of_work(readonly=True) as uow:
-            record = customers.get_customer(uow, request.actor, details.uid)
-            series = monthly_sales(uow, request.actor, details.uid)
         channel_id = opened_in
         if not channel_id:
             # Opened from the Home tab: there is no conversation, so the chart goes to a DM.
             dm = request.client.conversations_open(users=request.actor.user_id)
             channel_id = dm["channel"]["id"]
-        post_chart(
-            request.client,
-            channel_id=channel_id,
-            user_id=request.actor.user_id,
-            series=series,
-            customer_name=record.full_name,
-            customer_uid=record.uid,
-        )
-        return record
+        return post_customer_chart(request, channel_id, details.uid)
 
     outcome = attempt(post)
     if isinstance(outcome, Trouble):

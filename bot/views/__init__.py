@@ -91,6 +91,8 @@ Actions (action_id → value):
   pass_extend.valid_to                date picker
   assign_video.video                  video select; redraws (passes that can pay today)
   video_extend.days / .until          extra days, or a new last day
+  chart.choose                        UID: post that customer's chart where `/customers chart NAME`
+                                      offered the customers the name matched (an ephemeral message)
   customer_form.<field>               form inputs; block_id is the field name
                                       (first_name, last_name, email, mobile, password)
 """

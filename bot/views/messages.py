@@ -22,7 +22,7 @@ def refusal_text(admin_ids: list[str], *, guest: bool = False) -> str:
         )
     return (
         "Sorry, Customer Records is only for the business's staff and you don't have access yet. "
-        f"Ask {_mentions(admin_ids)} to add you with `/customers staff add @you`."
+        f"Ask {_mentions(admin_ids)} to add you: they type `/customers staff add` and mention you."
     )
 
 

@@ -1396,6 +1396,8 @@ TARGETS: tuple[Target, ...] = (
     _action("customer_details.page.prev", DETAILS, _anything),
     _action("customer_details.page.next", DETAILS, _anything),
     _action("customer_details.post_chart", DETAILS, _anything),
+    # offered in an ephemeral message; from a view it names no conversation to post in
+    _action("chart.choose", HUB, _uids),
     _action("customer_details.archive", ACCOUNT, _anything, writes=True),
     _action("customer_details.activate", ACCOUNT, _anything, writes=True),
     _action("customer_details.undo", ACCOUNT, _undo, writes=True),

@@ -46,7 +46,9 @@ def test_non_staff_are_refused_politely_naming_the_admins(world: World) -> None:
     for text in ["", "zoe", "new", "help", "staff add <@UNOBODY|me>"]:
         reply = _refused_slash(world, world.stranger, text)
         assert reply.startswith("Sorry, Customer Records is only for the business's staff")
-        assert "Ask <@UADMIN> to add you with `/customers staff add @you`." in reply
+        assert (
+            "Ask <@UADMIN> to add you: they type `/customers staff add` and mention you." in reply
+        )
         assert "Zoe" not in reply
     with world.db.unit_of_work(readonly=True) as uow:
         people = uow.session.scalars(select(StaffMember.slack_user_id)).all()

@@ -65,8 +65,8 @@ def test_chart_command_acks_at_once_then_uploads_the_png_here(
 
     monkeypatch.setattr("bot.surfaces.charts.render_sales_chart", held_render)
 
-    response = acked(world.staff.slash("/customers", "chart zoe"))
-    assert "Rendering the chart for 'zoe'" in response.text
+    response = acked(world.staff.slash("/customers", "chart zoë ørsted"))
+    assert "Finding 'zoë ørsted' to post their sales chart" in response.data["text"]
     assert world.api.files() == []
     release.set()
     world.api.wait_until(lambda: bool(world.api.files()), timeout=10, description="the upload")
@@ -80,7 +80,35 @@ def test_chart_command_acks_at_once_then_uploads_the_png_here(
     [shared] = world.staff.messages()
     assert "*Zoë Ørsted*" in shared.text
     assert f"<@{STAFF}>" in shared.text
-    wait_ephemeral(world, "Showing Zoë Ørsted; 2 others match — be more specific.")
+
+
+def test_a_name_matching_several_posts_nothing_and_offers_the_matches(world: World) -> None:
+    zoe, zoey, young, _ = seed(world.db, ZOE)
+    acked(world.staff.slash("/customers", "chart zoe"))
+    world.api.wait_until(
+        lambda: any(m.blocks for m in world.api.ephemeral_messages(STAFF)),
+        timeout=10,
+        description="the choice",
+    )
+    [choice] = [m for m in world.api.ephemeral_messages(STAFF) if m.blocks]
+    assert "3 customers match 'zoe'. Whose sales chart should I post here?" in str(choice.blocks)
+    offered = [b["accessory"]["value"] for b in choice.blocks if "accessory" in b]
+    assert sorted(offered) == sorted([zoe.uid, zoey.uid, young.uid])
+    assert world.api.files() == [], "nobody's chart is posted on a guess"
+
+    acked(world.staff.click("Post chart", in_block=f"chart_{zoey.uid}", message=choice))
+    world.api.wait_until(lambda: bool(world.api.files()), timeout=10, description="the upload")
+    [upload] = world.api.files()
+    assert upload.name == f"sales-{zoey.uid}.png"
+    assert upload.channels == [world.staff.channel_id]
+    wait_ephemeral(world, "Posted Zoey Quinn's sales chart here.")
+
+
+def test_a_name_that_is_one_customers_whole_name_is_not_ambiguous(world: World) -> None:
+    people = seed(world.db, [("Zoe", "Young"), ("Zoe", "Youngblood")])
+    acked(world.staff.slash("/customers", "chart zoe young"))
+    world.api.wait_until(lambda: bool(world.api.files()), timeout=10, description="the upload")
+    assert world.api.files()[0].name == f"sales-{people[0].uid}.png"
 
 
 def test_a_single_match_posts_without_a_note(world: World) -> None:
@@ -141,7 +169,7 @@ def test_other_upload_failures_are_reported_not_swallowed(world: World) -> None:
 def test_non_staff_cannot_post_a_chart(world: World) -> None:
     seed(world.db, ZOE)
     response = acked(world.stranger.slash("/customers", "chart zoe"))
-    assert "Rendering" not in response.text
+    assert "Finding" not in response.text
     assert world.api.calls("files.getUploadURLExternal") == []
 
 

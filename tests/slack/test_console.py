@@ -351,7 +351,7 @@ def settings(tmp_path: Path) -> Settings:
 def _steps(transcript: str) -> Iterator[tuple[str, str]]:
     """(typed command, what the console printed after it) for each prompt in the transcript."""
     marker = "(admin) › "
-    chunks = transcript.split("you " + marker)
+    chunks = transcript.split("alex " + marker)
     for chunk in chunks[1:]:
         command, _, shown = chunk.partition("\n")
         yield command, shown
@@ -403,7 +403,7 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         log_path=log_path,
     )
     transcript = buffer.getvalue()
-    start, _, _ = transcript.partition("you (admin) › ")
+    start, _, _ = transcript.partition("alex (admin) › ")
     assert "First start: loading 30 demo customers" in start
     # About a tenth of demo customers are archived, at random.
     found = re.search(r"1–10 of (\d+) active customers", start)
@@ -458,8 +458,8 @@ def test_other_people_see_their_own_access(settings: Settings, tmp_path: Path) -
         "choose 7 Delete",
         "as UNEW",
         "/customers",
-        "as you",
-        "/customers staff add UNEW",
+        "as alex",
+        "/customers staff add @unew",
         "as UNEW",
         "quit",
     ]
@@ -475,7 +475,8 @@ def test_other_people_see_their_own_access(settings: Settings, tmp_path: Path) -
     staff = transcript.split("sam (staff) › choose 7 Delete")[1].split("sam (staff) › ")[0]
     assert "Only an admin can delete a customer." in staff
     stranger = transcript.split("unew (no access) › /customers")[1]
-    assert "you don't have access yet. Ask @you" in stranger
+    assert "you don't have access yet. Ask" in stranger
+    assert "@alex to add you: they type /customers staff add and mention you." in stranger
     assert "Only visible to you" in stranger
     assert "@unew can now use Customer Records as staff." in transcript
     assert "unew (staff) › quit" in transcript

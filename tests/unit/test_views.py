@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from slack_sdk.models.blocks import Block
 
+from bot.views.charts import CHOICES_MAX, chart_choices
 from bot.views.customer_delete import DeleteMeta, delete_confirmation
 from bot.views.customer_form import FormMeta, customer_form, record_values, submitted_values
 from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
@@ -235,3 +237,21 @@ def test_a_typed_password_is_never_sent_back_into_the_form() -> None:
     )
     assert "S3cret!pass" not in str(view)
     assert "Type the new password again" in str(view["blocks"])
+
+
+@pytest.mark.parametrize(("count", "more"), [(2, False), (30, False), (100, True)])
+def test_chart_choices_offer_at_most_ten_and_say_when_there_are_more(
+    count: int, more: bool
+) -> None:
+    matches = [customer(i) for i in range(count)]
+    blocks = chart_choices("zoe", matches, more=more)
+    assert len(blocks) <= 50
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None
+        parsed.validate_json()
+    offered = [b["accessory"]["value"] for b in blocks if "accessory" in b]
+    assert offered == [m.uid for m in matches[:CHOICES_MAX]]
+    said = str(blocks[0])
+    assert ("More than 100 customers match" in said) == more
+    assert ("Not listed?" in str(blocks[-1])) == (count > CHOICES_MAX)
