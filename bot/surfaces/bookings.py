@@ -26,6 +26,10 @@ from core.services import bookings
 from core.services.bookings import BookingRow, OccurrenceOption
 
 REFUND_REFUSED = "Only an admin can refund a payment; ask one of the workspace's admins."
+NO_STRIPE = (
+    "Refunds are made through Stripe, which isn't set up for Customer Records (STRIPE_API_KEY); "
+    "refund booking #{id} in the Stripe dashboard instead."
+)
 NOT_STRIPE = (
     "Booking #{id} was not paid through Stripe, so there is nothing to refund from here; "
     "refund it the way it was paid."
@@ -130,6 +134,9 @@ def _open_refund(opening: Opening, booking_id: int) -> None:
         return
     if row.payment_method is not PaymentMethod.STRIPE:
         opening.tell(NOT_STRIPE.format(id=row.id))
+        return
+    if opening.request.deps.gateway is None:
+        opening.tell(NO_STRIPE.format(id=row.id))
         return
     opening.push(refund_form(opening.meta(row_id=row.id, refunded_minor=row.refunded_minor), row))
 

@@ -58,6 +58,8 @@ class TabView:
     state: DetailsState
     timezone: str
     now: datetime
+    # The person looking is an admin: admin-only actions are offered.
+    admin: bool
 
 
 Lister = Callable[..., Page[Any]]
@@ -71,7 +73,10 @@ def _page_only(build: Callable[..., list[Block]]) -> Render:
 
 # Each tab: the service listing its rows, and the builder showing a page of them.
 TABS: dict[Tab, tuple[Lister, Render]] = {
-    Tab.BOOKINGS: (list_bookings, _page_only(bookings_tab)),
+    Tab.BOOKINGS: (
+        list_bookings,
+        lambda tab, page: bookings_tab(tab.state, page, timezone=tab.timezone, admin=tab.admin),
+    ),
     Tab.APPOINTMENTS: (list_appointments, _page_only(appointments_tab)),
     Tab.PASSES: (
         list_passes,
@@ -83,7 +88,9 @@ TABS: dict[Tab, tuple[Lister, Render]] = {
     Tab.NOTES: (list_notes, _page_only(notes_tab)),
     Tab.ACCOUNT: (
         list_history,
-        lambda tab, page: account_tab(tab.customer, tab.state, page, timezone=tab.timezone),
+        lambda tab, page: account_tab(
+            tab.customer, tab.state, page, timezone=tab.timezone, admin=tab.admin
+        ),
     ),
 }
 
@@ -97,7 +104,7 @@ def _tab_body(
         uow, actor, customer.uid, query=state.q, page=state.page, page_size=PAGE_SIZES[state.tab]
     )
     state = state.model_copy(update={"page": page.page})
-    return render(TabView(customer, state, timezone, uow.now()), page), state
+    return render(TabView(customer, state, timezone, uow.now(), actor.is_admin), page), state
 
 
 def render_details(

@@ -36,7 +36,8 @@ def render_hub(
             before_uid=state.before or None,
         )
     state = state.model_copy(update={"page": page.page, "after": "", "before": ""})
-    return hub_home(state, page, notice) if home else hub_modal(state, page, notice)
+    build = hub_home if home else hub_modal
+    return build(state, page, notice, admin=actor.is_admin)
 
 
 def origin_of(view: dict[str, Any] | None) -> Origin:

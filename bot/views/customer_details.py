@@ -114,24 +114,33 @@ def _sales(sales: SalesActivity, name: str) -> list[Block]:
 
 
 def account_tab(
-    customer: CustomerRecord, state: DetailsState, history: Page[HistoryRow], *, timezone: str
+    customer: CustomerRecord,
+    state: DetailsState,
+    history: Page[HistoryRow],
+    *,
+    timezone: str,
+    admin: bool = False,
 ) -> list[Block]:
-    """Archive (or Activate), Merge, and the account history, newest first."""
+    """Archive (or Activate), Merge (for admins), and the account history, newest first."""
     archived = customer.status is CustomerStatus.ARCHIVED
     buttons = [
         button("Activate Customer", ACTIVATE_ACTION, value=customer.uid)
         if archived
         else button("Archive Customer", ARCHIVE_ACTION, value=customer.uid)
     ]
-    if customer.merged_into_uid is None:
+    if customer.merged_into_uid is None and admin:
         buttons.append(button("Merge Customer", MERGE_ACTION, value=customer.uid, style="danger"))
     blocks: list[Block] = [
         section(f"*Account* · UID {customer.uid}", block_id="details_header"),
         actions(buttons, block_id="details_account"),
         context(
-            "*Archive* hides them from the active list and keeps everything; it can be undone. "
-            "*Merge* moves everything to another customer and archives this one; admins only, "
-            "and it cannot be undone."
+            "*Archive* hides them from the active list and keeps everything; it can be undone."
+            + (
+                " *Merge* moves everything to another customer and archives this one; it cannot "
+                "be undone."
+                if admin
+                else ""
+            )
         ),
     ]
     if history.total:

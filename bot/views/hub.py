@@ -116,28 +116,28 @@ def _sort_and_count(state: HubState, page: CustomerPage) -> Block:
     )
 
 
-def row_menu_options(customer: CustomerRecord) -> list[dict[str, Any]]:
-    """Manage, Edit Contact, Archive or Activate, Delete — values carry the UID."""
+def row_menu_options(customer: CustomerRecord, *, admin: bool) -> list[dict[str, Any]]:
+    """Manage, Edit Contact, Archive or Activate, and for admins Delete — values carry the UID."""
     toggle = (
         option("Activate", f"activate|{customer.uid}")
         if customer.status is CustomerStatus.ARCHIVED
         else option("Archive", f"archive|{customer.uid}")
     )
-    return [
+    offered = [
         option("Manage", f"manage|{customer.uid}"),
         option("Edit Contact", f"edit|{customer.uid}"),
         toggle,
-        option("Delete", f"delete|{customer.uid}"),
     ]
+    return [*offered, option("Delete", f"delete|{customer.uid}")] if admin else offered
 
 
-def _row(customer: CustomerRecord) -> list[Block]:
+def _row(customer: CustomerRecord, *, admin: bool) -> list[Block]:
     details = f"{escape(customer.email)}  ·  {escape(format_phone(customer.mobile))}"
     return [
         actions(
             [
                 button(customer.full_name, OPEN_ACTION, value=customer.uid),
-                overflow(ROW_MENU_ACTION, row_menu_options(customer)),
+                overflow(ROW_MENU_ACTION, row_menu_options(customer, admin=admin)),
             ],
             block_id=f"row_{customer.uid}",
         ),
@@ -173,37 +173,44 @@ def _pager(page: CustomerPage) -> list[Block]:
     ]
 
 
-def hub_blocks(state: HubState, page: CustomerPage, notice: Notice | None = None) -> list[Block]:
-    """Everything the hub shows, top to bottom (at most 10 rows: 2 blocks each)."""
+def hub_blocks(
+    state: HubState, page: CustomerPage, notice: Notice | None = None, *, admin: bool = False
+) -> list[Block]:
+    """Everything the hub shows, top to bottom (at most 10 rows: 2 blocks each); `admin`: the
+    person looking may delete, so the rows offer it."""
     blocks: list[Block] = [_tabs(state), text_input(SEARCH_FIELD, state.q)]
     if notice is not None:
         blocks.append(notice_block(notice))
     blocks.append(_sort_and_count(state, page))
     if page.rows:
         for customer in page.rows[:PAGE_SIZE]:
-            blocks.extend(_row(customer))
+            blocks.extend(_row(customer, admin=admin))
     else:
         blocks.append(_empty(state))
     blocks.extend(_pager(page))
     return blocks
 
 
-def hub_modal(state: HubState, page: CustomerPage, notice: Notice | None = None) -> dict[str, Any]:
+def hub_modal(
+    state: HubState, page: CustomerPage, notice: Notice | None = None, *, admin: bool = False
+) -> dict[str, Any]:
     """The hub as a modal, opened by `/customers [text]`."""
     return modal(
         "Customers",
-        hub_blocks(state, page, notice),
+        hub_blocks(state, page, notice, admin=admin),
         callback_id=CALLBACK_ID,
         private_metadata=state.to_metadata(),
         submit="Search",
     )
 
 
-def hub_home(state: HubState, page: CustomerPage, notice: Notice | None = None) -> dict[str, Any]:
+def hub_home(
+    state: HubState, page: CustomerPage, notice: Notice | None = None, *, admin: bool = False
+) -> dict[str, Any]:
     """The hub as the App Home tab."""
     return {
         "type": "home",
         "callback_id": CALLBACK_ID,
         "private_metadata": state.to_metadata(),
-        "blocks": [header("Customers"), *hub_blocks(state, page, notice)],
+        "blocks": [header("Customers"), *hub_blocks(state, page, notice, admin=admin)],
     }

@@ -282,7 +282,7 @@ def tab_listing(
     return blocks
 
 
-def _booking(row: BookingRow, timezone: str) -> Block:
+def _booking(row: BookingRow, timezone: str, admin: bool) -> Block:
     stripe = row.payment_method is PaymentMethod.STRIPE
     state = _state(row.state.value.title(), stripe and row.state is BookingState.COMPLETED)
     if row.refund_state is not RefundState.NONE:
@@ -298,15 +298,18 @@ def _booking(row: BookingRow, timezone: str) -> Block:
     verbs = []
     if row.state is not BookingState.CANCELLED:
         verbs += ["transfer", "cancel"]
-    if stripe and row.refund_state is not RefundState.FULL:
+    if stripe and admin and row.refund_state is not RefundState.FULL:
         verbs.append("refund")
     return _row(text, Tab.BOOKINGS, row.id, verbs)
 
 
-def bookings_tab(state: DetailsState, page: Page[BookingRow], *, timezone: str) -> list[Block]:
-    """Event bookings: what, when (in the event's time zone), price or credits, state."""
+def bookings_tab(
+    state: DetailsState, page: Page[BookingRow], *, timezone: str, admin: bool = False
+) -> list[Block]:
+    """Event bookings: what, when (in the event's time zone), price or credits, state; Refund
+    (of a Stripe payment) is offered to admins."""
     return tab_listing(
-        state, page, lambda row: [_booking(row, timezone)], commerce_button(state.tab)
+        state, page, lambda row: [_booking(row, timezone, admin)], commerce_button(state.tab)
     )
 
 

@@ -592,6 +592,17 @@ class Harness:
             event["view"] = view
         return self.event_envelope(who, event)
 
+    def message_interaction(self, who: Who) -> JSON:
+        """The envelope of a click by `who` in an ephemeral message the app sent in a channel."""
+        user, _team = USERS[who]
+        channel = "C0LOCAL"
+        return {
+            **self.interaction(who, "block_actions", None),
+            "container": {"type": "message", "channel_id": channel, "is_ephemeral": True},
+            "channel": {"id": channel, "name": "general"},
+            "response_url": self.api.new_response_url(channel, user),
+        }
+
     def interaction(self, who: Who, kind: str, view: JSON | None) -> JSON:
         """The envelope of an interaction by `who` in `view` (None: outside any view)."""
         user, team = USERS[who]

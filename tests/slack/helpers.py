@@ -295,3 +295,34 @@ def interaction(driver: SlackDriver, kind: str, view: JSON) -> JSON:
         "view": view,
         "trigger_id": driver.api.issue_trigger_id(driver.user_id, view_id=view["id"]),
     }
+
+
+def forged_action(driver: SlackDriver, view: JSON, action: JSON) -> AppResponse:
+    """Press a control the view does not offer this person (an admin-only one, say), signed."""
+    return post_signed(driver, {**interaction(driver, "block_actions", view), "actions": [action]})
+
+
+def forged_choice(
+    driver: SlackDriver, view: JSON, action_id: str, block_id: str, value: str
+) -> AppResponse:
+    """Choose a menu option the view does not offer this person, signed."""
+    option = {"text": {"type": "plain_text", "text": value}, "value": value}
+    action = {
+        "type": "overflow",
+        "action_id": action_id,
+        "block_id": block_id,
+        "selected_option": option,
+    }
+    return forged_action(driver, view, action)
+
+
+def offered(view: JSON, block_id: str) -> list[str]:
+    """The labels of the options a row's menu in `view` offers."""
+    for block in view.get("blocks", []):
+        if block.get("block_id") != block_id:
+            continue
+        menus = [
+            e for e in [block.get("accessory"), *block.get("elements", [])] if isinstance(e, dict)
+        ]
+        return [o["text"]["text"] for m in menus for o in m.get("options", [])]
+    raise AssertionError(f"no block {block_id}")

@@ -530,6 +530,8 @@ def tab(name: str) -> str:
 
 HUB = "hub"
 DETAILS = "details:bookings"
+# An ephemeral message the app sent in a channel (`/customers chart NAME`'s choice).
+MESSAGE = "message"
 LATER = (NOW + timedelta(days=40)).date()
 NO_META: Callable[[Subject], dict[str, Any]] = lambda s: {}  # noqa: E731
 
@@ -832,6 +834,7 @@ def _details() -> list[Act]:
             uploaded,
             lambda s: button("customer_details.post_chart", s.uid),
         ),
+        click("chart.choose", MESSAGE, uploaded, lambda s: button("chart.choose", s.uid)),
         click(
             "customer_details.archive",
             account,
@@ -1175,6 +1178,10 @@ def request(h: Harness, act: Act, who: Who, subject: Subject) -> tuple[bytes, st
     if act.kind == "event":
         event = h.home_opened(who)
         return json.dumps(event).encode(), "application/json", json.dumps(event)
+    if act.surface == MESSAGE:
+        assert act.action is not None
+        payload = {**h.message_interaction(who), "actions": [act.action(subject)]}
+        return urlencode({"payload": json.dumps(payload)}).encode(), FORM, json.dumps(payload)
     team = USERS[who][1]
     view = _retarget(h.place(who, act.surface), act.meta(subject))
     if act.kind == "action":
@@ -1248,7 +1255,7 @@ def run_cell(h: Harness, act: Act, who: Who) -> list[str]:
 GROUPS: dict[str, Callable[[Act], bool]] = {
     "commands and hub": lambda a: (
         a.kind in {"command", "event"}
-        or a.surface == HUB
+        or a.surface in {HUB, MESSAGE}
         or a.surface.startswith(("form:customer_form", "form:customer_delete"))
     ),
     "details": lambda a: a.surface.startswith("details:") and not a.name.startswith("row:"),

@@ -473,7 +473,9 @@ def test_other_people_see_their_own_access(settings: Settings, tmp_path: Path) -
     )
     transcript = buffer.getvalue()
     staff = transcript.split("sam (staff) › choose 7 Delete")[1].split("sam (staff) › ")[0]
-    assert "Only an admin can delete a customer." in staff
+    # Staff are offered only what their role allows.
+    assert "No option 'Delete'?" in staff
+    assert "Options: 1 Manage, 2 Edit Contact, 3 Archive." in staff
     stranger = transcript.split("unew (no access) › /customers")[1]
     assert "you don't have access yet. Ask" in stranger
     assert "@alex to add you: they type /customers staff add and mention you." in stranger

@@ -100,7 +100,7 @@ def test_every_tab_switches_inside_the_same_view(world: World) -> None:
         "Subscriptions": ("Unlimited monthly", "£60.00 per month", "Paused", "Next payment"),
         "Questionnaires": ("No questionnaires yet — use Assign Questionnaire",),
         "Notes": ("No notes yet — use Add Note",),
-        "Account": ("Archive Customer", "Merge Customer", "Account History"),
+        "Account": ("Archive Customer", "Account History"),
         "Bookings": ("Vinyasa Flow", "Book an Event"),
     }
     for label, needles in expected.items():

@@ -24,14 +24,17 @@ from tests.slack.helpers import (
     archive,
     customer_count,
     fill_form,
+    forged_choice,
     hub_state,
     is_view,
     numbered,
+    offered,
     open_hub,
     row_menu,
     rows,
     seed,
     text_of,
+    uid_of,
     updated,
     watch_logs,
 )
@@ -309,7 +312,7 @@ def test_search_tab_sort_and_page_survive_every_action(world: World) -> None:
 
 def test_row_menu_offers_the_spec_actions(world: World) -> None:
     archive(world.db, seed(world.db, PEOPLE)[3])
-    driver = world.staff
+    driver = world.admin
     open_hub(driver)
     menu = next(e for e in driver.find_elements() if e.action_id == "customer.row_menu")
     assert [o["text"]["text"] for o in menu.options] == [
@@ -326,6 +329,10 @@ def test_row_menu_offers_the_spec_actions(world: World) -> None:
         "Activate",
         "Delete",
     ]
+    # Staff see what their role allows: no Delete.
+    open_hub(world.staff)
+    menu = next(e for e in world.staff.find_elements() if e.action_id == "customer.row_menu")
+    assert [o["text"]["text"] for o in menu.options] == ["Manage", "Edit Contact", "Archive"]
 
 
 def test_manage_opens_the_customer_details(world: World) -> None:
@@ -452,7 +459,9 @@ def test_staff_cannot_delete(world: World) -> None:
     (zoe, *_) = seed(world.db, PEOPLE)
     driver = world.staff
     view = open_hub(driver)
-    r = row_menu(driver, view, "Zoe Adams", "Delete")
+    row = f"row_{uid_of(view, 'Zoe Adams')}"
+    assert "Delete" not in offered(view, row), "only admins are offered Delete"
+    r = forged_choice(driver, view, "customer.row_menu", row, f"delete|{zoe.uid}")
     view = updated(driver, r)
     assert "Only an admin can delete a customer" in text_of(view)
     assert "Zoe Adams" in rows(view)

@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.surfaces import commerce
-from core.models import Booking, BookingState, PaymentMethod, RefundState
+from core.models import Booking, BookingState, Customer, PaymentMethod, RefundState
 from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     ZOE,
     Shop,
@@ -20,7 +22,7 @@ from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     submitted,
     utc,
 )
-from tests.slack.conftest import TEAM
+from tests.slack.conftest import TEAM, World
 from tests.slack.details_helpers import (
     customer_id,
     details_after,
@@ -28,8 +30,20 @@ from tests.slack.details_helpers import (
     open_details,
     row_texts,
 )
-from tests.slack.helpers import DETAILS, JSON, acked, interaction, is_view, post_signed, text_of
+from tests.slack.helpers import (
+    DETAILS,
+    JSON,
+    acked,
+    forged_choice,
+    interaction,
+    is_view,
+    offered,
+    post_signed,
+    seed,
+    text_of,
+)
 from tests.stripe_server import stripe_process, stripe_server  # noqa: F401 - fixtures
+from tests.unit import history_rows
 from tests.views_check import assert_valid_view
 
 REFUND = "booking_refund.submit"
@@ -90,10 +104,11 @@ def test_more_than_was_paid_or_nonsense_is_refused_under_the_amount(shop: Shop) 
 def test_staff_are_told_only_admins_refund(shop: Shop) -> None:
     booking_id, intent = stripe_booking(shop)
     driver = shop.world.staff
-    open_details(driver, ZOE)
-    response = driver.choose(
-        "Refund", menu="customer_details.row", in_block=f"booking_{booking_id}"
-    )
+    details = open_details(driver, ZOE)
+    row = f"booking_{booking_id}"
+    assert "Refund" not in offered(details, row), "only admins are offered Refund"
+    value = f"bookings|refund|{booking_id}"
+    response = forged_choice(driver, details, "customer_details.row", row, value)
     view = details_after(driver, response, "Only an admin can refund a payment")
     assert len(shop.world.api.stack(driver.user_id)) == 2
     assert view["callback_id"] == DETAILS
@@ -190,3 +205,18 @@ def test_a_slow_refund_answers_at_once_and_shows_its_result(
 def _zoe_id(shop: Shop) -> int:
     with shop.db.unit_of_work(readonly=True) as uow:
         return customer_id(uow, shop.uid)
+
+
+def test_refund_says_up_front_when_stripe_is_not_set_up(world: World) -> None:
+    (zoe,) = seed(world.db, [("Zoë", "Adams")])
+    with world.db.unit_of_work() as uow:
+        catalog = history_rows.shop(uow, TEAM, uow.now() + timedelta(days=2))
+        owner = uow.session.scalars(select(Customer).where(Customer.uid == zoe.uid)).one()
+        booking_id = history_rows.booking(uow, catalog, owner, uow.now()).id
+    driver = world.admin
+    open_details(driver, "Zoë Adams")
+    response = driver.choose(
+        "Refund", menu="customer_details.row", in_block=f"booking_{booking_id}"
+    )
+    details_after(driver, response, "Refunds are made through Stripe, which isn't set up")
+    assert len(world.api.stack(driver.user_id)) == 2, "no amount to type first"

@@ -379,7 +379,9 @@ def test_bookings_tab(rows: list[BookingRow], total: int, number: int, q: str) -
 
 def test_booking_rows_show_the_spec_columns() -> None:
     state = DetailsState()
-    body = bookings_tab(state, page(bookings_variety(), 5, 1, Tab.BOOKINGS), timezone=TZ)
+    body = bookings_tab(
+        state, page(bookings_variety(), 5, 1, Tab.BOOKINGS), timezone=TZ, admin=True
+    )
     rows = {b["block_id"]: b for b in body if str(b.get("block_id", "")).startswith("booking_")}
     stripe = rows["booking_2"]["text"]["text"]
     assert "#2" in stripe and "£10.00" in stripe and "Completed :credit_card: Stripe" in stripe
@@ -399,6 +401,9 @@ def test_booking_rows_show_the_spec_columns() -> None:
 
     assert verbs("booking_1") == ["Transfer", "Cancel"]
     assert verbs("booking_2") == ["Transfer", "Cancel", "Refund"]
+    as_staff = bookings_tab(state, page(bookings_variety(), 5, 1, Tab.BOOKINGS), timezone=TZ)
+    [staff_row] = [b for b in as_staff if b.get("block_id") == "booking_2"]
+    assert "Refund" not in str(staff_row["accessory"]), "only admins are offered Refund"
     assert verbs("booking_4") == []
     assert verbs("booking_5") == ["Transfer", "Cancel"]
     assert "refunded £10.00 in full" in rows["booking_5"]["text"]["text"]
@@ -593,10 +598,13 @@ def test_account_tab_with_history() -> None:
     ]
     record = customer()
     state = DetailsState(tab=Tab.ACCOUNT, page=2)
-    body = account_tab(record, state, page(entries, 15, 2, Tab.ACCOUNT), timezone=TZ)
+    body = account_tab(record, state, page(entries, 15, 2, Tab.ACCOUNT), timezone=TZ, admin=True)
     view = render(Tab.ACCOUNT, body, number=2)
     text = shown(view)
     assert "Archive Customer" in text and "Merge Customer" in text
+    as_staff = account_tab(record, state, page(entries, 15, 2, Tab.ACCOUNT), timezone=TZ)
+    assert "Archive Customer" in shown(render(Tab.ACCOUNT, as_staff, number=2))
+    assert "Merge Customer" not in shown(render(Tab.ACCOUNT, as_staff, number=2))
     assert "11–15 of 15 entries" in text
     assert "Last name: Adams → Adamson" in text
     assert "Mobile: +44 7700 900100 → +44 7700 900101" in text
@@ -607,7 +615,7 @@ def test_account_tab_with_history() -> None:
     text = shown(render(Tab.ACCOUNT, archived))
     assert "Activate Customer" in text and "no changes recorded yet" in text
     merged = account_tab(
-        customer(merged="KEPT00000001"), state, page([], 0, 1, Tab.ACCOUNT), timezone=TZ
+        customer(merged="KEPT00000001"), state, page([], 0, 1, Tab.ACCOUNT), timezone=TZ, admin=True
     )
     assert "Merge Customer" not in shown(merged)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -76,8 +77,24 @@ def test_hub_renders_valid_views(
     assert HubState.from_metadata(view["private_metadata"]) == state
 
 
-def test_hub_row_shows_name_email_mobile_and_menu() -> None:
+def _row_menu_labels(view: dict[str, Any]) -> list[str]:
+    menus = [
+        e
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "overflow"
+    ]
+    return [o["text"]["text"] for o in menus[0]["options"]]
+
+
+def test_staff_are_not_offered_delete_in_a_rows_menu() -> None:
     view = hub_modal(HubState(), page_of([customer(7)], 342, 2))
+    assert _row_menu_labels(view) == ["Manage", "Edit Contact", "Archive"]
+
+
+def test_hub_row_shows_name_email_mobile_and_menu() -> None:
+    view = hub_modal(HubState(), page_of([customer(7)], 342, 2), admin=True)
     text = str(view["blocks"])
     assert "Zoë Ørsted" in text and "person7@example.com" in text and "+44 7700 900123" in text
     menus = [
