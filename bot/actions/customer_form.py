@@ -11,11 +11,11 @@ from bot.context.request import Request, Submission
 from bot.surfaces.customer_details import show_details
 from bot.surfaces.hub import render_hub, show_hub
 from bot.views.blocks import modal, section
-from bot.views.customer_details import DetailsMeta
 from bot.views.customer_form import CALLBACK_ID, FIELDS, FormMeta, customer_form, submitted_values
 from bot.views.hub import HubState
 from bot.views.notice import Notice
 from bot.views.origin import DetailsState
+from bot.views.tabs import DetailsMeta
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.services import customers
 from core.services.customers import CustomerInput, CustomerRecord

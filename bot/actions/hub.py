@@ -13,7 +13,6 @@ from bot.context.request import Request
 from bot.surfaces.customer_details import render_details
 from bot.surfaces.hub import HubControl, origin_of, render_hub
 from bot.views.customer_delete import DeleteMeta, delete_confirmation
-from bot.views.customer_details import DetailsMeta
 from bot.views.customer_form import FormMeta, customer_form, record_values
 from bot.views.hub import CALLBACK_ID as HUB_CALLBACK_ID
 from bot.views.hub import (
@@ -30,6 +29,7 @@ from bot.views.hub import (
 from bot.views.messages import admin_only_text
 from bot.views.notice import UNDO_ACTION
 from bot.views.payload import chosen_value, state_values
+from bot.views.tabs import DetailsMeta
 from core.errors import DomainError
 from core.models import CustomerStatus
 from core.services import customers

@@ -22,15 +22,13 @@ from bot.views.history import history_entry
 from bot.views.notice import Notice, notice_block
 from bot.views.origin import DetailsState
 from bot.views.sales_text import LEGEND, text_chart
-from bot.views.tabs import PAGE_SIZES, DetailsMeta, pager, search_input, tab_buttons
+from bot.views.tabs import PAGE_SIZES, DetailsMeta, pager, search_input, shown_of, tab_buttons
 from core.formatting import format_phone, format_when
 from core.models import CustomerStatus
 from core.services.account import HistoryRow
 from core.services.customers import CustomerRecord
 from core.services.paging import Page
 from core.services.sales import SalesSeries
-
-__all__ = ["CALLBACK_ID", "DetailsMeta", "SalesActivity", "account_tab", "customer_details"]
 
 CALLBACK_ID = "customer_details.view"
 EDIT_ACTION = "customer_details.edit"
@@ -144,7 +142,7 @@ def account_tab(
         ),
     ]
     if history.total:
-        summary = f"{history.first_index:,}–{history.last_index:,} of {history.total:,} entries"
+        summary = shown_of(history, "entry", "entries")
     elif state.q:
         summary = f"no entries match '{escape(clip(state.q, 60))}' — clear the search to see all"
     else:

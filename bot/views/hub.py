@@ -104,13 +104,16 @@ def _tabs(state: HubState) -> Block:
 
 def _sort_and_count(state: HubState, page: CustomerPage) -> Block:
     arrow = "Name A→Z ▲" if state.sort is SortOrder.NAME_ASC else "Name Z→A ▼"
-    if page.total:
+    if page.total == 1:
+        summary = f"*1* {state.tab} customer"
+    elif page.total:
         about = "about " if page.estimated else ""
-        summary = f"{page.first_index:,}–{page.last_index:,} of {about}{page.total:,}"
+        shown = f"{page.first_index:,}–{page.last_index:,} of {about}{page.total:,}"
+        summary = f"*{shown}* {state.tab} customers"
     else:
-        summary = "No customers"
+        summary = "*No customers*"
     return section(
-        f"*{summary}* {state.tab} customers" if page.total else f"*{summary}*",
+        summary,
         accessory=button(arrow, SORT_ACTION, value=state.sort.value),
         block_id="hub_sort",
     )

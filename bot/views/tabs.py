@@ -27,6 +27,7 @@ from bot.views.origin import DetailsState, Origin, Tab
 from bot.views.payload import read_metadata, typed_text
 from core.formatting import (
     NOTHING,
+    counted,
     format_date,
     format_duration,
     format_money,
@@ -68,6 +69,17 @@ TAB_LABELS = {
     Tab.QUESTIONNAIRES: "Questionnaires",
     Tab.NOTES: "Notes",
     Tab.ACCOUNT: "Account",
+}
+# What one row of each tab is called, and many.
+TAB_NOUNS = {
+    Tab.BOOKINGS: ("booking", "bookings"),
+    Tab.APPOINTMENTS: ("appointment", "appointments"),
+    Tab.PASSES: ("pass", "passes"),
+    Tab.VIDEOS: ("video", "videos"),
+    Tab.SUBSCRIPTIONS: ("subscription", "subscriptions"),
+    Tab.QUESTIONNAIRES: ("questionnaire", "questionnaires"),
+    Tab.NOTES: ("note", "notes"),
+    Tab.ACCOUNT: ("entry", "entries"),
 }
 # Rows per page, so that the largest page stays far below a modal's 100 blocks.
 PAGE_SIZES = {
@@ -212,7 +224,7 @@ def tab_header(state: DetailsState, page: Page[Any], accessory: dict[str, Any] |
     """'*Bookings* · 11–20 of 57', with the tab's main button beside it."""
     noun = TAB_LABELS[state.tab].lower()
     if page.total:
-        summary = f"{page.first_index:,}–{page.last_index:,} of {page.total:,} {noun}"
+        summary = shown_of(page, *TAB_NOUNS[state.tab])
     elif state.q:
         summary = "no matches"
     else:
@@ -220,6 +232,13 @@ def tab_header(state: DetailsState, page: Page[Any], accessory: dict[str, Any] |
     return section(
         f"*{TAB_LABELS[state.tab]}* · {summary}", accessory=accessory, block_id="details_header"
     )
+
+
+def shown_of(page: Page[Any], one: str, other: str) -> str:
+    """'11–20 of 57 bookings', or '1 booking' when there is only one."""
+    if page.total == 1:
+        return counted(1, one, other)
+    return f"{page.first_index:,}–{page.last_index:,} of {counted(page.total, one, other)}"
 
 
 def commerce_button(tab: Tab) -> dict[str, Any] | None:

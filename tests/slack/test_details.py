@@ -7,7 +7,7 @@ import time
 
 from bot.context.deps import Deps
 from bot.surfaces.customer_details import render_details
-from bot.views.customer_details import DetailsMeta
+from bot.views.tabs import DetailsMeta
 from core.actor import Actor
 from core.chart_links import chart_key, verify_chart_token
 from core.models import Role
@@ -161,10 +161,10 @@ def test_every_listing_tab_searches(world: World) -> None:
     driver = world.staff
     open_details(driver, "Zoe Adams")
     cases = [
-        ("Appointments", "alex", "1–1 of 1 appointments", "appointments"),
-        ("Passes", "10-class", "1–1 of 1 passes", "passes"),
-        ("Videos", "yin", "1–1 of 1 videos", "videos"),
-        ("Subscriptions", "unlimited", "1–1 of 1 subscriptions", "subscriptions"),
+        ("Appointments", "alex", "1 appointment", "appointments"),
+        ("Passes", "10-class", "1 pass", "passes"),
+        ("Videos", "yin", "1 video", "videos"),
+        ("Subscriptions", "unlimited", "1 subscription", "subscriptions"),
     ]
     for tab, found, count, noun in cases:
         go_to_tab(driver, tab, count)
@@ -225,7 +225,7 @@ def test_the_search_button_submits_the_typed_text(world: World) -> None:
     )
     response = acked(driver.submit())
     assert response.data["response_action"] == "update"
-    view = driver.wait_for_view(is_view(DETAILS, "1–1 of 1 bookings"))
+    view = driver.wait_for_view(is_view(DETAILS, "1 booking"))
     assert len(world.api.stack(driver.user_id)) == 2
 
 
@@ -270,10 +270,9 @@ def test_row_menus_offer_what_each_row_allows(world: World) -> None:
         "Transfer",
         "Cancel",
     ]
+    # This app has no Stripe key: Refund says so before any amount is typed.
     response = driver.choose("Refund", menu="customer_details.row", in_block=stripe)
-    after(driver, response, "views.push")
-    driver.wait_for_view(is_view("booking_refund.submit", "Can still be refunded"))
-    driver.close()
+    details_after(driver, response, "Refunds are made through Stripe, which isn't set up")
     go_to_tab(driver, "Subscriptions", "Paused")
     response = driver.choose("Resume", menu="customer_details.row")
     view = details_after(driver, response, "Resumed Unlimited monthly subscription")

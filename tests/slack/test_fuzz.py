@@ -44,6 +44,7 @@ from tests.slack.fuzz_payloads import (
     wrong_types,
 )
 from tests.slack.helpers import post_raw
+from tests.stripe_server import StripeStandIn, stripe_process, stripe_server  # noqa: F401
 
 # Examples per group and database; tuned so the file runs in well under a minute with -n 2.
 DEFAULT_EXAMPLES = {"commands": 100, "hub": 140, "details": 150, "commerce": 150, "raw": 50}
@@ -87,8 +88,13 @@ for _target in TARGETS:
 
 
 @pytest.fixture
-def fuzz(database_url: str, clock: MutableClock) -> Iterator[Harness]:
-    with open_harness(database_url, clock) as harness:
+def fuzz(
+    database_url: str,
+    clock: MutableClock,
+    stripe_server: StripeStandIn,  # noqa: F811
+) -> Iterator[Harness]:
+    # With Stripe set up, as only then is Refund offered, so its form can be fuzzed too.
+    with open_harness(database_url, clock, stripe=stripe_server) as harness:
         yield harness
 
 

@@ -158,7 +158,7 @@ def test_active_and_archived_tabs(world: World) -> None:
 
     view = updated(driver, driver.click("Archived"))
     assert rows(view) == ["Bea Zoeller"]
-    assert "1–1 of 1 archived customers" in text_of(view)
+    assert "1 archived customer" in text_of(view)
     tabs = {e["text"]["text"]: e.get("style") for e in view["blocks"][0]["elements"]}
     assert tabs["Archived"] == "primary" and tabs["Active"] is None
     assert hub_state(view)["tab"] == "archived"

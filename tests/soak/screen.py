@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.local.blockkit import JSON, plain
+from bot.views.tabs import TAB_NOUNS
 from tests.slack.helpers import text_of
 
 
@@ -37,11 +38,15 @@ def row_text(view: JSON, block_id: str) -> str:
 
 
 def tab_total(view: JSON, noun: str) -> int | None:
-    """How many rows a details tab says it has ('1–4 of 4 bookings', 'no bookings yet')."""
+    """How many rows a details tab says it has ('1–4 of 4 bookings', '1 booking', 'no bookings
+    yet'); `noun` is the plural, as the tab names it."""
     shown = text_of(view)
     match = re.search(rf"of ([\d,]+) {noun}\b", shown)
     if match:
         return int(match.group(1).replace(",", ""))
+    one = next(single for single, many in TAB_NOUNS.values() if many == noun)
+    if re.search(rf"· 1 {one}\b", shown):
+        return 1
     if f"no {noun} yet" in shown.lower():
         return 0
     return None
