@@ -51,7 +51,9 @@ def clean_email(raw: str) -> tuple[str, str | None]:
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        return value, f"Enter a valid email address like name@example.com ({exc})."
+        # email-validator's reasons are sentences of their own, with their own full stops.
+        reason = " ".join(str(exc).split()).rstrip(".")
+        return value, f"Enter a valid email address like name@example.com ({reason})."
     return checked.normalized.lower(), None
 
 

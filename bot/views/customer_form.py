@@ -11,7 +11,7 @@ from bot.views.blocks import Block, context, escape, form_modal, section
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import Origin
 from bot.views.payload import read_metadata, typed_text
-from core.formatting import format_when
+from core.formatting import format_phone, format_when
 from core.services.customers import CustomerRecord
 from core.validation import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
 
@@ -67,12 +67,13 @@ def submitted_values(state_values: dict[str, Any]) -> dict[str, str]:
 
 
 def record_values(customer: CustomerRecord) -> dict[str, str]:
-    """A customer's current details as form values (password always blank)."""
+    """A customer's current details as form values (password always blank); the mobile as the
+    list and the details show it."""
     return {
         "first_name": customer.first_name,
         "last_name": customer.last_name,
         "email": customer.email,
-        "mobile": customer.mobile,
+        "mobile": format_phone(customer.mobile),
         "password": "",
     }
 

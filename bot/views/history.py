@@ -18,7 +18,25 @@ FIELD_LABELS = {
     "status": "Status",
     "merged_into": "Merged into",
     "content": "Content",
+    "state": "Status",
+    "refund_state": "Refunded",
+    "next_payment": "Next payment",
 }
+# Stored states as people say them, with the spec's name that the tabs show.
+STATE_WORDS = {
+    "manual": "paid another way (Manual)",
+    "completed": "paid through Stripe (Completed)",
+    "package": "paid with pass credits (Package)",
+    "cancelled": "cancelled",
+    "scheduled": "scheduled",
+    "active": "active",
+    "archived": "archived",
+    "paused": "paused",
+    "suspended": "suspended (ended for good)",
+}
+REFUND_WORDS = {"none": "nothing", "partial": "in part", "full": "in full"}
+# Fields whose stored values are states, and the words for them.
+WORDS = {"state": STATE_WORDS, "status": STATE_WORDS, "refund_state": REFUND_WORDS}
 VALUE_MAX = 120
 MAX_CHANGES = 12
 
@@ -29,6 +47,7 @@ def _value(field: str, value: Any) -> str:
     text = str(value)
     if field == "mobile":
         text = format_phone(text)
+    text = WORDS.get(field, {}).get(text, text)
     return escape(clip(" ".join(text.split()), VALUE_MAX))
 
 

@@ -151,10 +151,13 @@ def _row(customer: CustomerRecord, *, admin: bool) -> list[Block]:
 def _empty(state: HubState) -> Block:
     if state.q:
         quoted = escape(clip(state.q, 60))
-        return section(
-            f"No {state.tab} customers match '{quoted}' — clear the search or create one "
-            "with *+ Create Customer*."
+        # Archived customers are found, not created: the search is the only way on.
+        then = (
+            "clear the search to see them all"
+            if state.tab == "archived"
+            else "clear the search or create one with *+ Create Customer*"
         )
+        return section(f"No {state.tab} customers match '{quoted}' — {then}.")
     if state.tab == "archived":
         return section("No archived customers. Archived customers appear here and can be restored.")
     return section("No customers yet — add your first with *+ Create Customer*.")

@@ -426,7 +426,7 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
     after(8, "⚠ Enter a valid email address")
     after(10, "✅ Created Quentin Zyx.", f"1–10 of {active + 1} active customers")
     after(11, "1 active customer", "[6] Quentin Zyx ")
-    after(12, "Edit Contact", "Quentin", "quentin.zyx@example.com", "+447700900123")
+    after(12, "Edit Contact", "Quentin", "quentin.zyx@example.com", "+44 7700 900123")
     after(14, "✅ Saved Quentin Zyx-Smith's contact details.")
     after(16, "Name Z→A ▼")
     after(17, f"11–20 of {active + 1} active customers", f"Page 2 of {pages}", "◀ Previous")

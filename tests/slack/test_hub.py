@@ -369,7 +369,7 @@ def test_edit_contact_opens_the_form_pre_populated(world: World) -> None:
         "first_name": "Zoë",
         "last_name": "Ørsted",
         "email": "zoë.ørsted.102@example.com",
-        "mobile": "+447700900102",
+        "mobile": "+44 7700 900102",
         "password": None,
     }
     assert "Leave blank to keep the current password" in text_of(form)

@@ -664,3 +664,36 @@ def test_merge_modal_states() -> None:
     assert len(options) == 20 and len(options[0]["text"]["text"]) <= 75
     values = {"target": {"merge.target": {"selected_option": {"value": "KEEP"}}}}
     assert submitted_target(values) == "KEEP" and submitted_target({}) == ""
+
+
+def test_history_says_states_in_peoples_words() -> None:
+    entries = [
+        HistoryRow(
+            1, NOW, "UADMIN", "booking cancelled", {"state": ["manual", "cancelled"]}, "", "UID1"
+        ),
+        HistoryRow(
+            2,
+            NOW,
+            "UADMIN",
+            "booking refunded",
+            {"refunded": ["£0.00", "£15.00"], "refund_state": ["none", "full"]},
+            "",
+            "UID1",
+        ),
+        HistoryRow(
+            3,
+            NOW,
+            "UADMIN",
+            "subscription suspended",
+            {"state": ["active", "suspended"]},
+            "",
+            "UID1",
+        ),
+    ]
+    text = "\n".join(
+        history_entry(entry, uid="UID1", timezone=TZ)["text"]["text"] for entry in entries
+    )
+    assert "Status: paid another way (Manual) → cancelled" in text
+    assert "Refunded: nothing → in full" in text
+    assert "Status: active → suspended (ended for good)" in text
+    assert "State:" not in text and "manual →" not in text and "Refund_state" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import phonenumbers
@@ -377,3 +378,13 @@ def test_password_hash_is_salted_argon2id_and_verifies() -> None:
     assert verify_password(first, "Abcdef1!")
     assert not verify_password(first, "abcdef1!")
     assert not verify_password("not a hash", "Abcdef1!")
+
+
+@given(st.text(max_size=40))
+@example("not-an-email")
+@example("zoe@@example.com")
+@example("zoe@example")
+def test_a_refused_email_is_told_without_doubled_punctuation(raw: str) -> None:
+    _, problem = clean_email(raw)
+    if problem is not None:
+        assert not re.search(r"[.!?]\)?\.|\.\.", problem), problem

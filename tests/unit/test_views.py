@@ -148,6 +148,10 @@ def test_current_tab_is_primary() -> None:
 def test_empty_search_says_what_to_do() -> None:
     view = hub_modal(HubState(q="zzz"), page_of([], 0))
     assert "No active customers match 'zzz' — clear the search or create one" in str(view["blocks"])
+    archived = hub_modal(HubState(tab="archived", q="zzz"), page_of([], 0))
+    said = str(archived["blocks"])
+    assert "No archived customers match 'zzz' — clear the search to see them all." in said
+    assert "Create Customer*" not in said.split("match")[1], "archived customers aren't created"
 
 
 def test_mrkdwn_is_escaped() -> None:
@@ -272,3 +276,10 @@ def test_chart_choices_offer_at_most_ten_and_say_when_there_are_more(
     said = str(blocks[0])
     assert ("More than 100 customers match" in said) == more
     assert ("Not listed?" in str(blocks[-1])) == (count > CHOICES_MAX)
+
+
+def test_the_edit_form_shows_the_mobile_as_the_list_does() -> None:
+    record = customer(1)
+    listed = str(hub_modal(HubState(), page_of([record], 1))["blocks"])
+    assert record_values(record)["mobile"] == "+44 7700 900123"
+    assert "+44 7700 900123" in listed
