@@ -12,7 +12,7 @@ from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.commerce.payment_text import cancelled_payment, how_paid
 from bot.views.inputs import TextField, external_select, input_block, static_select, text_input
-from core.formatting import format_credits, format_money, format_price, format_when
+from core.formatting import counted, format_credits, format_money, format_price, format_when
 from core.models import PaymentMethod
 from core.services.bookings import BookingRow, OccurrenceOption
 from core.services.passes import PassRow
@@ -36,10 +36,8 @@ SESSION_LIST_MAX = 99
 
 def occurrence_option(o: OccurrenceOption) -> dict[str, Any]:
     """'Morning Yoga · 16 Mar 2026, 07:00 GMT · 4 places left · £12.00', value its id."""
-    if o.places_left <= 0:
-        left = "full"
-    else:
-        left = f"{o.places_left} place{'s' if o.places_left != 1 else ''} left"
+    places = counted(o.places_left, "place", "places")
+    left = "full" if o.places_left <= 0 else f"{places} left"
     suffix = (
         f" · {format_when(o.starts_at, o.timezone)} · {left} · "
         f"{format_money(o.price_minor, o.currency)}"

@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails
 
 from core.db import UnitOfWork
 from core.errors import DomainError
+from core.formatting import counted
 from core.services.catalog import (
     CatalogSpec,
     EventSpec,
@@ -75,7 +76,7 @@ class CatalogError(DomainError):
 
     def __init__(self, source: str, problems: list[CatalogProblem]) -> None:
         ordered = sorted(problems, key=lambda p: (p.line or 0, p.path))
-        count = f"{len(ordered)} problem{'s' if len(ordered) != 1 else ''}"
+        count = counted(len(ordered), "problem", "problems")
         lines = "\n".join(f"  {problem}" for problem in ordered)
         super().__init__(f"{source} has {count}; nothing was imported:\n{lines}")
         self.source = source
@@ -217,7 +218,7 @@ def _in_currency(price: Decimal, info: ValidationInfo) -> Decimal:
     exponent = get_currency_precision(currency)
     scaled = price.scaleb(exponent)
     if scaled != scaled.to_integral_value():
-        places = f"{exponent} decimal place{'s' if exponent != 1 else ''}"
+        places = counted(exponent, "decimal place", "decimal places")
         raise ValueError(f"{price} has more decimals than {currency} allows ({places})")
     if scaled > MAX_MINOR:
         raise ValueError(f"{price} is too large")
