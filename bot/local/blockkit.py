@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,17 +115,17 @@ NOTICE_BLOCK = "notice"
 PAGER_SIDES = (".page.prev", ".page.next")
 
 
-def control_numbers(found: Sequence[Element]) -> list[int]:
+def control_numbers(found: Sequence[Element], late: Collection[str] = ()) -> list[int]:
     """The number each element (in reading order) is shown under, from 1.
 
     So that a number means the same control from one page or redraw of a view to the next: a
-    pager always takes two numbers, Previous then Next, whether or not both show, and a
-    notice's controls are numbered after every other."""
+    pager always takes two numbers, Previous then Next, whether or not both show; fields in
+    `late` blocks (that a redraw added) come after the rest; a notice's controls come last."""
     numbers = [0] * len(found)
     count = 0
     pager: int | None = None
     for i, element in enumerate(found):
-        if element.block_id == NOTICE_BLOCK:
+        if element.block_id == NOTICE_BLOCK or element.block_id in late:
             continue
         side = next(
             (s for s, end in enumerate(PAGER_SIDES) if element.action_id.endswith(end)), None
@@ -137,6 +137,10 @@ def control_numbers(found: Sequence[Element]) -> list[int]:
         if pager is None:
             pager, count = count + 1, count + 2
         numbers[i] = pager + side
+    for i, element in enumerate(found):
+        if element.block_id in late and element.block_id != NOTICE_BLOCK:
+            count += 1
+            numbers[i] = count
     for i, element in enumerate(found):
         if element.block_id == NOTICE_BLOCK:
             count += 1

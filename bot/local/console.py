@@ -386,6 +386,9 @@ class ConsoleSession:
         self.names = {user.user_id: user.name for user in LOCAL_USERS}
         self._seen: set[tuple[str, str]] = set()
         self._files_seen: set[str] = set()
+        # The input blocks each view had when first shown: fields a redraw adds are numbered
+        # after them, so the numbers already seen keep meaning the same fields.
+        self._first_inputs: dict[str, frozenset[str]] = {}
         # Files the app shares (a sales chart) are saved here, for any image viewer to open.
         self.files_dir = log_path.parent / "files"
         self._shown_once = False
@@ -508,10 +511,20 @@ class ConsoleSession:
             raise ConsoleError("Nothing is open. Type /customers to open the customer list.")
         return self.driver.find_elements()
 
+    def _late(self, view: JSON) -> frozenset[str]:
+        """The input blocks of `view` that it did not have when first shown."""
+        inputs = frozenset(
+            str(b.get("block_id")) for b in view.get("blocks") or [] if b.get("type") == "input"
+        )
+        first = self._first_inputs.setdefault(str(view.get("id")), inputs)
+        return inputs - first
+
     def _numbered(self) -> list[tuple[int, Element]]:
         """The controls on screen with the numbers they are shown under, in number order."""
         found = self._elements()
-        return sorted(zip(control_numbers(found), found, strict=True), key=lambda pair: pair[0])
+        view = self.driver.current_view() or {}
+        numbers = control_numbers(found, self._late(view))
+        return sorted(zip(numbers, found, strict=True), key=lambda pair: pair[0])
 
     def _element(self, number: str) -> Element:
         numbered = self._numbered()
@@ -728,11 +741,15 @@ class ConsoleSession:
         else:
             stack = self.api.stack(self.driver.user_id)
             trail = [view_title(v) for v in stack[:-1]] if view.get("type") == "modal" else []
-            self.out.print(
-                render_view(
-                    view, errors=self.driver.errors(), names=self.names, trail=trail, width=width
-                )
+            shown = render_view(
+                view,
+                errors=self.driver.errors(),
+                names=self.names,
+                trail=trail,
+                width=width,
+                late=self._late(view),
             )
+            self.out.print(shown)
         for heading, message in self._new_messages():
             self.out.print(
                 render_message(

@@ -7,7 +7,7 @@ console's numbers and the screen always agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -383,9 +383,10 @@ def render_blocks(
     errors: Mapping[str, str] | None = None,
     names: Names | None = None,
     numbered: bool = True,
+    late: Collection[str] = (),
 ) -> list[RenderableType]:
     """One renderable per block; controls numbered as `control_numbers` says when `numbered`."""
-    numbers = control_numbers(elements(blocks)) if numbered else None
+    numbers = control_numbers(elements(blocks), late) if numbered else None
     return _Blocks(state or {}, errors or {}, names or {}, numbers).render(blocks)
 
 
@@ -401,14 +402,17 @@ def render_view(
     names: Names | None = None,
     trail: Sequence[str] = (),
     width: int | None = None,
+    late: Collection[str] = (),
 ) -> RenderableType:
     """A view in a titled frame; a modal's submit and close buttons become the frame's footer.
 
     `trail` names the modals beneath this one, root first; `errors` maps block ids to the field
-    errors shown under their inputs.
+    errors shown under their inputs; `late` blocks are numbered last (see `control_numbers`).
     """
     values = (view.get("state") or {}).get("values") or {}
-    body = render_blocks(view.get("blocks") or [], state=values, errors=errors, names=names)
+    body = render_blocks(
+        view.get("blocks") or [], state=values, errors=errors, names=names, late=late
+    )
     title = Text()
     for crumb in trail:
         title.append(crumb, DIM)

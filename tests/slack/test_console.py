@@ -606,3 +606,40 @@ def test_numbers_stay_put_when_a_pager_or_a_notice_changes() -> None:
     assert first_page == [1, 2, 3, 4, 6]
     assert middle_page == [7, 1, 2, 3, 4, 5, 6]
     assert last_page == [1, 2, 3, 4, 5]
+
+
+def test_a_field_a_redraw_adds_is_numbered_after_those_already_shown() -> None:
+    tabs = [_control("a"), _control("b")]
+    day = Element("datepicker", "Day", "day", "day", "input")
+    service = Element("static_select", "Service", "service", "service", "input")
+    facilitator = Element("static_select", "Facilitator", "who", "facilitator_id", "input")
+
+    assert control_numbers([*tabs, service, facilitator, day], late={"facilitator_id"}) == [
+        1,
+        2,
+        3,
+        5,
+        4,
+    ]
+
+
+def test_choosing_a_service_keeps_the_day_on_its_number(settings: Settings, tmp_path: Path) -> None:
+    script = [
+        "/customers",
+        "6",
+        "click Appointments",
+        "click Book Appointment",
+        "1 massage",
+    ]
+    out, buffer = _console(120)
+    run_console(
+        settings,
+        input_stream=io.StringIO("\n".join(script) + "\n"),
+        output=out,
+        demo_customers=30,
+        log_path=tmp_path / "console.log",
+    )
+    screens = [shown for _, shown in _steps(buffer.getvalue())]
+    assert "[2] Day" in screens[3] and "] Facilitator" not in screens[3]
+    assert "▸  4. Sports Massage" in screens[4], "chosen by words of it"
+    assert "[2] Day" in screens[4] and "[6] Facilitator" in screens[4]
