@@ -18,7 +18,15 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.app import create_app
-from bot.local.blockkit import JSON, TEXT_INPUTS, Element, control_numbers, plain, text_of
+from bot.local.blockkit import (
+    JSON,
+    TEXT_INPUTS,
+    Element,
+    control_numbers,
+    elements,
+    plain,
+    text_of,
+)
 from bot.local.driver import (
     CHOOSABLE,
     EXTERNAL_SELECTS,
@@ -384,11 +392,15 @@ class ConsoleSession:
         self.log_path = log_path
         self.driver = workspace.driver(ADMIN.user_id)
         self.names = {user.user_id: user.name for user in LOCAL_USERS}
-        self._seen: set[tuple[str, str]] = set()
+        # Messages shown, by where, when and what they say (a replaced one shows again).
+        self._seen: set[tuple[str, str, str]] = set()
         self._files_seen: set[str] = set()
         # The input blocks each view had when first shown: fields a redraw adds are numbered
         # after them, so the numbers already seen keep meaning the same fields.
         self._first_inputs: dict[str, frozenset[str]] = {}
+        # The newest message with controls just shown (a choice to make): its controls are
+        # numbered after the view's until the next screen.
+        self._message: Message | None = None
         # Files the app shares (a sales chart) are saved here, for any image viewer to open.
         self.files_dir = log_path.parent / "files"
         self._shown_once = False
@@ -511,6 +523,9 @@ class ConsoleSession:
             raise ConsoleError("Nothing is open. Type /customers to open the customer list.")
         return self.driver.find_elements()
 
+    def _message_elements(self) -> list[Element]:
+        return elements(self._message.blocks) if self._message is not None else []
+
     def _late(self, view: JSON) -> frozenset[str]:
         """The input blocks of `view` that it did not have when first shown."""
         inputs = frozenset(
@@ -520,11 +535,21 @@ class ConsoleSession:
         return inputs - first
 
     def _numbered(self) -> list[tuple[int, Element]]:
-        """The controls on screen with the numbers they are shown under, in number order."""
-        found = self._elements()
-        view = self.driver.current_view() or {}
-        numbers = control_numbers(found, self._late(view))
-        return sorted(zip(numbers, found, strict=True), key=lambda pair: pair[0])
+        """The controls on screen with the numbers they are shown under, in number order: the
+        view's, then those of the message just shown."""
+        view = self.driver.current_view()
+        if view is None and self._message is None:
+            self._elements()
+        found = self.driver.find_elements() if view is not None else []
+        numbers = control_numbers(found, self._late(view or {}))
+        numbered = sorted(zip(numbers, found, strict=True), key=lambda pair: pair[0])
+        after = max(numbers, default=0)
+        numbered += [(after + i, e) for i, e in enumerate(self._message_elements(), 1)]
+        return numbered
+
+    def _message_of(self, element: Element) -> Message | None:
+        """The message `element` is in, or None when it is in the view."""
+        return self._message if element in self._message_elements() else None
 
     def _element(self, number: str) -> Element:
         numbered = self._numbered()
@@ -576,8 +601,11 @@ class ConsoleSession:
             raise ConsoleError(self._usage(element, number))
         if not self._confirmed(element):
             return "Cancelled; nothing was changed."
+        where = self._message_of(element)
         return self._act(
-            self.driver.click(element.action_id, in_block=element.block_id, confirm=True)
+            self.driver.click(
+                element.action_id, in_block=element.block_id, message=where, confirm=True
+            )
         )
 
     def _choose(self, element: Element, wanted: str) -> str | None:
@@ -590,9 +618,14 @@ class ConsoleSession:
         option = wanted if external else self._option(element, number, wanted)
         if not self._confirmed(element):
             return "Cancelled; nothing was changed."
+        where = self._message_of(element)
         return self._act(
             self.driver.choose(
-                option, menu=element.action_id, in_block=element.block_id, confirm=True
+                option,
+                menu=element.action_id,
+                in_block=element.block_id,
+                message=where,
+                confirm=True,
             )
         )
 
@@ -707,7 +740,7 @@ class ConsoleSession:
         found += [("Direct message from the app", m) for m in self.driver.messages(dm)]
         fresh = []
         for heading, message in found:
-            key = (message.channel, message.ts)
+            key = (message.channel, message.ts, message.text)
             if key not in self._seen:
                 self._seen.add(key)
                 fresh.append((heading, message))
@@ -736,9 +769,11 @@ class ConsoleSession:
         self._shown_once = True
         width = min(self.out.width, MAX_WIDTH)
         view = self.driver.current_view()
+        after = 0
         if view is None:
             self.out.print(Text("Nothing is open. Type /customers to open the customer list."))
         else:
+            after = max(control_numbers(self.driver.find_elements(), self._late(view)), default=0)
             stack = self.api.stack(self.driver.user_id)
             trail = [view_title(v) for v in stack[:-1]] if view.get("type") == "modal" else []
             shown = render_view(
@@ -750,10 +785,18 @@ class ConsoleSession:
                 late=self._late(view),
             )
             self.out.print(shown)
-        for heading, message in self._new_messages():
+        fresh = self._new_messages()
+        choices = [m for _, m in fresh if elements(m.blocks)]
+        self._message = choices[-1] if choices else None
+        for heading, message in fresh:
             self.out.print(
                 render_message(
-                    message.text, message.blocks, heading=heading, names=self.names, width=width
+                    message.text,
+                    message.blocks,
+                    heading=heading,
+                    names=self.names,
+                    width=width,
+                    after=after if message is self._message else None,
                 )
             )
         for upload, path in self._new_files():

@@ -384,9 +384,12 @@ def render_blocks(
     names: Names | None = None,
     numbered: bool = True,
     late: Collection[str] = (),
+    after: int = 0,
 ) -> list[RenderableType]:
-    """One renderable per block; controls numbered as `control_numbers` says when `numbered`."""
-    numbers = control_numbers(elements(blocks), late) if numbered else None
+    """One renderable per block; controls numbered as `control_numbers` says (from `after` + 1)
+    when `numbered`."""
+    found = elements(blocks)
+    numbers = [after + n for n in control_numbers(found, late)] if numbered else None
     return _Blocks(state or {}, errors or {}, names or {}, numbers).render(blocks)
 
 
@@ -445,10 +448,15 @@ def render_message(
     heading: str,
     names: Names | None = None,
     width: int | None = None,
+    after: int | None = None,
 ) -> RenderableType:
-    """A message from the app; its controls are shown but not numbered (views are the console's)."""
+    """A message from the app; its controls are numbered from `after` + 1 when given (the one
+    message the console lets you act on), else shown unnumbered."""
+    numbered = after is not None
     body: list[RenderableType] = (
-        render_blocks(blocks, names=names, numbered=False) if blocks else [mrkdwn(text, names)]
+        render_blocks(blocks, names=names, numbered=numbered, after=after or 0)
+        if blocks
+        else [mrkdwn(text, names)]
     )
     return Panel(
         Group(*body),

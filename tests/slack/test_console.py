@@ -643,3 +643,54 @@ def test_choosing_a_service_keeps_the_day_on_its_number(settings: Settings, tmp_
     assert "[2] Day" in screens[3] and "] Facilitator" not in screens[3]
     assert "▸  4. Sports Massage" in screens[4], "chosen by words of it"
     assert "[2] Day" in screens[4] and "[6] Facilitator" in screens[4]
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+# What the console says when a command does not do what was meant.
+MISSES = (
+    "There is no [",
+    "Unknown command",
+    "No option",
+    "Which option",
+    "No button is labelled",
+    "could be [",
+    "is a button:",
+    "is a menu:",
+    "Nothing is open",
+    "The app failed",
+    "Traceback",
+)
+
+
+def _walkthrough() -> list[str]:
+    """The commands of README's console walkthrough, without their notes."""
+    section = README.read_text(encoding="utf-8").split("### The local console", 1)[1]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0]
+    return [re.split(r"\s{2,}", line.strip(), maxsplit=1)[0] for line in block.splitlines()]
+
+
+def test_the_readmes_walkthrough_works_as_written(settings: Settings, tmp_path: Path) -> None:
+    script = _walkthrough()
+    assert script[0] == "/customers zoe" and script[-1] == "quit"
+    out, buffer = _console(120)
+    run_console(
+        settings,
+        input_stream=io.StringIO("\n".join(script) + "\n"),
+        output=out,
+        demo_customers=200,
+        log_path=tmp_path / "var" / "console.log",
+    )
+    transcript = buffer.getvalue()
+    for miss in MISSES:
+        assert miss not in transcript, f"{miss!r} in:\n{transcript}"
+    for shown in (
+        "✅ Archived",
+        "✅ Activated",
+        "Assign Pass",
+        "Whose sales chart should I post here?",
+        "sales chart here.",
+        "📎 Sales",
+        "sam (staff) › quit",
+    ):
+        assert shown in transcript, shown
+    assert list((tmp_path / "var" / "files").glob("*.png"))
