@@ -21,6 +21,7 @@ from bot.views.merge import (
     MergeMeta,
     candidate_options,
     merge_form,
+    moved_text,
     submitted_target,
 )
 from bot.views.notice import Notice
@@ -37,11 +38,6 @@ def _reason(exc: DomainError) -> str:
     if isinstance(exc, ValidationFailed):
         return " ".join(exc.errors.values())
     return exc.message
-
-
-def _moved(counts: dict[str, int]) -> str:
-    moved = [f"{count:,} {tab}" for tab, count in counts.items() if count]
-    return ", ".join(moved) if moved else "nothing (they had no history yet)"
 
 
 def on_merge(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -125,7 +121,7 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
     source, kept = merged.source, merged.target
     notice = Notice(
         f"Merged {source.full_name} into {kept.full_name} (UID {kept.uid}): moved "
-        f"{_moved(merged.counts)}. {source.full_name} is archived."
+        f"{moved_text(merged.counts)}. {source.full_name} is archived."
     )
     show_details(form.request, meta.view_id, meta.details.showing(Tab.ACCOUNT), notice=notice)
     show_hub(form.request, meta.details.origin)

@@ -19,7 +19,7 @@ from bot.views.blocks import (
 from bot.views.inputs import external_select
 from bot.views.payload import chosen_in, read_metadata
 from bot.views.tabs import ReturnTo
-from core.formatting import format_phone
+from core.formatting import counted, format_phone
 from core.services.account import MergePreview
 from core.services.customers import CustomerRecord
 
@@ -28,6 +28,17 @@ CALLBACK_ID = "merge.submit"
 TARGET_BLOCK = "target"
 TARGET_ACTION = "merge.target"
 MAX_CANDIDATES = 20
+# What one moved row of each kind is called, and many.
+MOVED_NOUNS = {
+    "bookings": ("booking", "bookings"),
+    "appointments": ("appointment", "appointments"),
+    "passes": ("pass", "passes"),
+    "videos": ("video", "videos"),
+    "subscriptions": ("subscription", "subscriptions"),
+    "questionnaires": ("questionnaire", "questionnaires"),
+    "notes": ("note", "notes"),
+    "history": ("history entry", "history entries"),
+}
 COUNT_LABELS = {
     "bookings": "Bookings",
     "appointments": "Appointments",
@@ -126,3 +137,13 @@ def merge_form(
 def submitted_target(state_values: dict[str, Any]) -> str:
     """The UID of the customer chosen to keep ('' when none)."""
     return chosen_in(state_values, TARGET_BLOCK, TARGET_ACTION)
+
+
+def moved_text(counts: dict[str, int]) -> str:
+    """'3 bookings, 1 note': what a merge moved, or that it moved nothing."""
+    moved = [
+        counted(count, *MOVED_NOUNS.get(kind, (kind, kind)))
+        for kind, count in counts.items()
+        if count
+    ]
+    return ", ".join(moved) if moved else "nothing (they had no history yet)"

@@ -12,7 +12,7 @@ from bot.views.blocks import Block
 from bot.views.customer_details import SalesActivity, account_tab, customer_details
 from bot.views.history import history_entry
 from bot.views.hub import HubState
-from bot.views.merge import MergeMeta, candidate_options, merge_form, submitted_target
+from bot.views.merge import MergeMeta, candidate_options, merge_form, moved_text, submitted_target
 from bot.views.notes import NoteFormMeta, escaped_chunks, note_form, note_view, notes_tab
 from bot.views.notice import Notice
 from bot.views.origin import DetailsState, Origin, Tab
@@ -697,3 +697,10 @@ def test_history_says_states_in_peoples_words() -> None:
     assert "Refunded: nothing → in full" in text
     assert "Status: active → suspended (ended for good)" in text
     assert "State:" not in text and "manual →" not in text and "Refund_state" not in text
+
+
+def test_what_a_merge_moved_agrees_with_its_nouns() -> None:
+    assert moved_text({"bookings": 3, "notes": 1, "passes": 0, "history": 1}) == (
+        "3 bookings, 1 note, 1 history entry"
+    )
+    assert moved_text({"bookings": 0}) == "nothing (they had no history yet)"
