@@ -382,14 +382,13 @@ def render_blocks(
     state: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
     names: Names | None = None,
-    numbered: bool = True,
     late: Collection[str] = (),
-    after: int = 0,
+    after: int | None = 0,
 ) -> list[RenderableType]:
-    """One renderable per block; controls numbered as `control_numbers` says (from `after` + 1)
-    when `numbered`."""
+    """One renderable per block; controls numbered as `control_numbers` says, from `after` + 1
+    (None: shown unnumbered)."""
     found = elements(blocks)
-    numbers = [after + n for n in control_numbers(found, late)] if numbered else None
+    numbers = None if after is None else [after + n for n in control_numbers(found, late)]
     return _Blocks(state or {}, errors or {}, names or {}, numbers).render(blocks)
 
 
@@ -452,11 +451,8 @@ def render_message(
 ) -> RenderableType:
     """A message from the app; its controls are numbered from `after` + 1 when given (the one
     message the console lets you act on), else shown unnumbered."""
-    numbered = after is not None
     body: list[RenderableType] = (
-        render_blocks(blocks, names=names, numbered=numbered, after=after or 0)
-        if blocks
-        else [mrkdwn(text, names)]
+        render_blocks(blocks, names=names, after=after) if blocks else [mrkdwn(text, names)]
     )
     return Panel(
         Group(*body),
