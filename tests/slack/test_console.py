@@ -357,6 +357,21 @@ def _steps(transcript: str) -> Iterator[tuple[str, str]]:
         yield command, shown
 
 
+def _run(
+    settings: Settings, log_path: Path, script: list[str], *, demo: int = 30, width: int = 100
+) -> str:
+    """Run the console on `script` (one command a line); everything it printed."""
+    out, buffer = _console(width)
+    run_console(
+        settings,
+        input_stream=io.StringIO("\n".join(script) + "\n"),
+        output=out,
+        demo_customers=demo,
+        log_path=log_path,
+    )
+    return buffer.getvalue()
+
+
 def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_path: Path) -> None:
     script = [
         "/customers zoe",
@@ -393,16 +408,8 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "/customers help",
         "help",
     ]
-    out, buffer = _console(120)
     log_path = tmp_path / "var" / "console.log"
-    run_console(
-        settings,
-        input_stream=io.StringIO("\n".join(script) + "\n"),
-        output=out,
-        demo_customers=30,
-        log_path=log_path,
-    )
-    transcript = buffer.getvalue()
+    transcript = _run(settings, log_path, script, width=120)
     start, _, _ = transcript.partition("alex (admin) › ")
     assert "First start: loading 30 demo customers" in start
     # About a tenth of demo customers are archived, at random.
@@ -463,15 +470,7 @@ def test_other_people_see_their_own_access(settings: Settings, tmp_path: Path) -
         "as UNEW",
         "quit",
     ]
-    out, buffer = _console()
-    run_console(
-        settings,
-        input_stream=io.StringIO("\n".join(script) + "\n"),
-        output=out,
-        demo_customers=30,
-        log_path=tmp_path / "console.log",
-    )
-    transcript = buffer.getvalue()
+    transcript = _run(settings, tmp_path / "console.log", script)
     staff = transcript.split("sam (staff) › choose 7 Delete")[1].split("sam (staff) › ")[0]
     # Staff are offered only what their role allows.
     assert "No option 'Delete'?" in staff
@@ -631,15 +630,8 @@ def test_choosing_a_service_keeps_the_day_on_its_number(settings: Settings, tmp_
         "click Book Appointment",
         "1 massage",
     ]
-    out, buffer = _console(120)
-    run_console(
-        settings,
-        input_stream=io.StringIO("\n".join(script) + "\n"),
-        output=out,
-        demo_customers=30,
-        log_path=tmp_path / "console.log",
-    )
-    screens = [shown for _, shown in _steps(buffer.getvalue())]
+    transcript = _run(settings, tmp_path / "console.log", script, width=120)
+    screens = [shown for _, shown in _steps(transcript)]
     assert "[2] Day" in screens[3] and "] Facilitator" not in screens[3]
     assert "▸  4. Sports Massage" in screens[4], "chosen by words of it"
     assert "[2] Day" in screens[4] and "[6] Facilitator" in screens[4]
@@ -672,15 +664,7 @@ def _walkthrough() -> list[str]:
 def test_the_readmes_walkthrough_works_as_written(settings: Settings, tmp_path: Path) -> None:
     script = _walkthrough()
     assert script[0] == "/customers zoe" and script[-1] == "quit"
-    out, buffer = _console(120)
-    run_console(
-        settings,
-        input_stream=io.StringIO("\n".join(script) + "\n"),
-        output=out,
-        demo_customers=200,
-        log_path=tmp_path / "var" / "console.log",
-    )
-    transcript = buffer.getvalue()
+    transcript = _run(settings, tmp_path / "var" / "console.log", script, demo=200, width=120)
     for miss in MISSES:
         assert miss not in transcript, f"{miss!r} in:\n{transcript}"
     for shown in (
