@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot import actions, commands, events
 from bot.context.access import GuestCheck, access_middleware
 from bot.context.deps import Deps
-from bot.logging_setup import ContextExecutor, tag_for, tagged
+from bot.logging_setup import ContextExecutor, tag_for, tagged, withhold_library_bodies
 from bot.surfaces.unavailable import database_unavailable, tell_database_down, tell_slack_failed
 from bot.transport.inbound import malformed
 from bot.transport.kept_ack import KeptAck
@@ -74,6 +74,7 @@ def create_app(
     listener_executor: Executor | None = None,
 ) -> App:
     """Build the Bolt app; the caller decides how requests reach it (HTTP or Socket Mode)."""
+    withhold_library_bodies()
     signing = settings.slack_signing_secret
     app = TaggedApp(
         # Listeners and lazy listeners run on this pool after the ack; each task carries the

@@ -49,6 +49,14 @@ URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*):[^\s@/]+@")
 # SQL echo carries statement parameters: contact details and the one-time password held in
 # the mail outbox. No LOG_LEVEL may switch it on; engine warnings still come through. The
 # pool's per-checkout lines are only noise.
+# Slack's libraries quote whole request and response bodies in some records (a refused
+# signature's form body at INFO, every Web API call's parameters and answer at DEBUG): people's
+# names, emails and typed passwords, of any size. Their records stop where a quote begins.
+_LIBRARIES = ("slack_bolt", "slack_sdk", "bot.bolt")
+_QUOTE = re.compile(
+    r"(?i)\(\{|\b(?:request body|body|body_params|json_body|query_params|headers|files)\s*[:=]"
+)
+LIBRARY_MESSAGE_MAX = 500
 _PINNED_LOGGERS = {"sqlalchemy.engine": logging.WARNING, "sqlalchemy.pool": logging.WARNING}
 
 
@@ -64,6 +72,33 @@ class RequestTag:
 _CURRENT: contextvars.ContextVar[RequestTag | None] = contextvars.ContextVar(
     "log_request", default=None
 )
+
+
+def withheld(text: str) -> str:
+    """A library's message up to where it starts to quote a body, on one line, kept short."""
+    first = text.split("\n", 1)[0]
+    quote = _QUOTE.search(first)
+    if quote is not None:
+        before = first[: quote.start()].rstrip(" ,(")
+        first = f"{before} [body withheld]" if before else "[body withheld]"
+    return first[:LIBRARY_MESSAGE_MAX]
+
+
+def withhold_library_bodies() -> None:
+    """Make every record of Slack's libraries, at any level and for any handler, stop before
+    it quotes a request or response body (see `withheld`); installing it twice is harmless."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "withholds_bodies", False):
+        return
+
+    def record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        made = make(*args, **kwargs)
+        if made.name.startswith(_LIBRARIES):
+            made.msg, made.args = withheld(made.getMessage()), None
+        return made
+
+    record.withholds_bodies = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(record)
 
 
 def current_tag() -> RequestTag | None:

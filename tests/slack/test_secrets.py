@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlencode
 
 import pytest
 from slack_bolt import App
@@ -27,6 +28,7 @@ from tests.slack.helpers import (
     after,
     is_view,
     open_hub,
+    post_raw,
     row_menu,
     seed,
     updated,
@@ -193,3 +195,34 @@ def test_serve_refuses_incomplete_socket_mode_settings_without_echoing_tokens(
     for token in env.values():
         assert token not in result.output
     assert not database.exists()
+
+
+def test_a_refused_signature_logs_nothing_of_the_body_at_any_level(
+    world: World, json_log: io.StringIO
+) -> None:
+    typed = "Secr3t-Passw0rd!"
+    body = urlencode({"payload": json.dumps({"password": typed, "padding": "x" * 300_000})})
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": "1",
+        "X-Slack-Signature": "v0=forged",
+    }
+    status, _ = post_raw(world.url, body.encode(), headers)
+    assert status == 401
+    logged = json_log.getvalue()
+    assert "Secr3t" not in logged and "Secr3t" not in unquote(logged)
+    assert "padding" not in logged
+    assert max(len(line) for line in logged.splitlines()) < 2_000
+
+
+def test_web_api_calls_are_logged_without_people_at_debug(
+    world: World, json_log: io.StringIO
+) -> None:
+    seed(world.db, [("Philippa", "Quaintance")])
+    driver = world.admin
+    view = open_hub(driver, "quaintance")
+    assert "Philippa" in str(view)
+    logged = json_log.getvalue()
+    assert "views.open" in logged or "Sending a request" in logged, "Slack's debug lines show"
+    for personal in ("Philippa", "Quaintance", "example.com", "7700"):
+        assert personal not in logged, personal

@@ -24,6 +24,7 @@ from slack_bolt import BoltRequest
 
 from bot.logging_setup import (
     HANDLER_NAME,
+    LIBRARY_MESSAGE_MAX,
     REDACTED,
     ContextExecutor,
     RequestTag,
@@ -34,6 +35,7 @@ from bot.logging_setup import (
     secret_values,
     tag_for,
     tagged,
+    withheld,
 )
 from core.config import Settings
 from tests.conftest import make_settings
@@ -307,3 +309,34 @@ def test_the_console_logs_json_lines_to_its_file_and_then_restores_the_root(
     assert clean_root.handlers == before
     [line] = [json.loads(text) for text in path.read_text(encoding="utf-8").splitlines()]
     assert line["message"] == f"opened the hub with {REDACTED}"
+
+
+@pytest.mark.parametrize(
+    ("message", "kept"),
+    [
+        (
+            "Invalid request signature detected (signature: v0=ab, timestamp: 1, body: p=Secr3t)",
+            "Invalid request signature detected (signature: v0=ab, timestamp: 1 [body withheld]",
+        ),
+        (
+            "Sending a request - url: https://slack.com/api/views.open, query_params: {}, "
+            "body_params: {'view': 'Zoë'}",
+            "Sending a request - url: https://slack.com/api/views.open [body withheld]",
+        ),
+        (
+            "Received the following response - status: 200, headers: {}, body: {'name': 'Zoë'}",
+            "Received the following response - status: 200 [body withheld]",
+        ),
+        (
+            "Unhandled request ({'type': 'block_actions'})\n---\n[Suggestion] …",
+            "Unhandled request [body withheld]",
+        ),
+        ("request body: {'user': 'U1'}", "[body withheld]"),
+        ("Going to retry the same request: POST https://slack.com/api/x", None),
+    ],
+)
+def test_a_libraries_message_stops_where_it_would_quote_a_body(
+    message: str, kept: str | None
+) -> None:
+    assert withheld(message) == (message if kept is None else kept)
+    assert len(withheld("x" * 10_000)) == LIBRARY_MESSAGE_MAX
