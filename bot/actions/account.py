@@ -10,7 +10,12 @@ from slack_sdk import WebClient
 
 from bot.surfaces.customer_details import DetailsControl
 from bot.surfaces.hub import show_hub
-from bot.views.customer_details import ARCHIVE_ACTION, OPEN_ACTION, UNDO_ACTION
+from bot.views.customer_details import (
+    ARCHIVE_ACTION,
+    OPEN_ACTION,
+    PASSWORD_RESET_ACTION,
+    UNDO_ACTION,
+)
 from bot.views.notice import Notice
 from bot.views.tabs import DetailsMeta
 from core.models import CustomerStatus
@@ -65,8 +70,28 @@ def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
     control.show(DetailsMeta(uid=control.value, origin=control.details.origin))
 
 
+def on_password_reset(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """Send password reset (after Slack's confirm dialog): a new password goes out by mail."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    # Only the customer these details show: a value naming anyone else is not ours to act on.
+    if control is None or control.value != control.details.uid:
+        return
+    uid = control.details.uid
+    record = control.write(lambda uow, actor: customers.send_password_reset(uow, actor, uid))
+    if record is not None:
+        control.tell(
+            f"A new password is on its way to {record.full_name} at {record.email}; the old one "
+            "no longer works.",
+            ok=True,
+        )
+
+
 def register(app: App) -> None:
     """Wire the Account tab's buttons."""
     app.action(re.compile(r"^customer_details\.(archive|activate)$"))(on_status)
     app.action(UNDO_ACTION)(on_undo)
     app.action(OPEN_ACTION)(on_open)
+    app.action(PASSWORD_RESET_ACTION)(on_password_reset)

@@ -40,7 +40,8 @@ def on_edit(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
         update={"details_view_id": control.view_id, "details": control.details.state}
     )
     form = FormMeta(mode="edit", uid=record.uid, version=record.version, origin=origin)
-    control.push(customer_form(form, record_values(record)))
+    admin = control.request.actor.is_admin
+    control.push(customer_form(form, record_values(record), admin=admin))
 
 
 def on_tab(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

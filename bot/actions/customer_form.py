@@ -45,7 +45,10 @@ def _conflict_form(
     fresh = form.meta.model_copy(update={"version": latest.version})
     who = exc.changed_by or latest.updated_by
     when = exc.changed_at or latest.updated_at
-    return customer_form(fresh, values, conflict=(who, when), timezone=form.request.timezone)
+    request = form.request
+    return customer_form(
+        fresh, values, conflict=(who, when), timezone=request.timezone, admin=request.actor.is_admin
+    )
 
 
 def _show_saved(request: Request, meta: FormMeta, record: CustomerRecord, text: str) -> None:

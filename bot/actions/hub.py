@@ -70,7 +70,7 @@ def _open_edit(control: HubControl, uid: str) -> None:
         control.tell(exc.message)
         return
     meta = FormMeta(mode="edit", uid=uid, version=record.version, origin=control.origin)
-    control.open(customer_form(meta, record_values(record)))
+    control.open(customer_form(meta, record_values(record), admin=control.request.actor.is_admin))
 
 
 def _ask_delete(control: HubControl, uid: str) -> None:
@@ -142,7 +142,8 @@ def on_create(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebC
     """+ Create Customer."""
     ack()
     control = HubControl.of(body, context, client)
-    control.open(customer_form(FormMeta(origin=control.origin), {}))
+    admin = control.request.actor.is_admin
+    control.open(customer_form(FormMeta(origin=control.origin), {}, admin=admin))
 
 
 def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -88,7 +88,8 @@ def on_customers(
         return
     ack()
     if sub == "new":
-        client.views_open(trigger_id=command["trigger_id"], view=customer_form(FormMeta(), {}))
+        form = customer_form(FormMeta(), {}, admin=request.actor.is_admin)
+        client.views_open(trigger_id=command["trigger_id"], view=form)
         return
     channel = str(command.get("channel_id") or "")[:32]
     state = HubState(q=text[:SEARCH_MAX], channel_id=channel)

@@ -61,6 +61,8 @@ Actions (action_id → value):
   customer_details.undo               "archive|UID" or "activate|UID" (the details' Undo)
   customer_details.merge              UID: open Merge Customer (admins)
   customer_details.open               UID: show another customer (the one a merge kept)
+  customer_details.password_reset     UID: mail the customer a new portal password (confirmed);
+                                      only admins type a password in Create / Edit Contact
   note.add                            open Add Note
   note.view / note.edit / note.delete note id (Delete carries Slack's confirm dialog)
   note_form.content                   the note text (block_id content)

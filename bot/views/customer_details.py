@@ -16,6 +16,7 @@ from bot.views.blocks import (
     fields,
     header,
     modal,
+    plain,
     section,
 )
 from bot.views.history import history_entry
@@ -38,6 +39,7 @@ ACTIVATE_ACTION = "customer_details.activate"
 UNDO_ACTION = "customer_details.undo"
 MERGE_ACTION = "customer_details.merge"
 OPEN_ACTION = "customer_details.open"
+PASSWORD_RESET_ACTION = "customer_details.password_reset"  # noqa: S105 - an action id
 IMAGE_URL_MAX = 3000
 
 
@@ -111,6 +113,19 @@ def _sales(sales: SalesActivity, name: str) -> list[Block]:
     return blocks
 
 
+def _confirm_reset(customer: CustomerRecord) -> dict[str, Any]:
+    return {
+        "title": plain("Send a new password?", 100),
+        "text": plain(
+            f"{customer.full_name} gets a new password by email at {customer.email}; the one they "
+            "have now stops working.",
+            300,
+        ),
+        "confirm": plain("Send it", 30),
+        "deny": plain("Cancel", 30),
+    }
+
+
 def account_tab(
     customer: CustomerRecord,
     state: DetailsState,
@@ -126,6 +141,15 @@ def account_tab(
         if archived
         else button("Archive Customer", ARCHIVE_ACTION, value=customer.uid)
     ]
+    if not archived:
+        buttons.append(
+            button(
+                "Send password reset",
+                PASSWORD_RESET_ACTION,
+                value=customer.uid,
+                confirm=_confirm_reset(customer),
+            )
+        )
     if customer.merged_into_uid is None and admin:
         buttons.append(button("Merge Customer", MERGE_ACTION, value=customer.uid, style="danger"))
     blocks: list[Block] = [

@@ -78,7 +78,16 @@ def record_values(customer: CustomerRecord) -> dict[str, str]:
     }
 
 
-def _inputs(values: dict[str, str], mode: str) -> list[Block]:
+def _inputs(values: dict[str, str], mode: str, *, admin: bool) -> list[Block]:
+    contact = [text_input(field, values.get(field.block_id, "")) for field in CONTACT_FIELDS]
+    if not admin:
+        if mode == "create":
+            return contact
+        # Staff don't set passwords (whoever does knows it); a reset mails a new one.
+        return [
+            *contact,
+            context("To give them a new password, use *Send password reset* on the Account tab."),
+        ]
     password_hint = (
         "Optional. Leave blank to keep the current password, or type a new one to reset it."
         if mode == "edit"
@@ -93,11 +102,8 @@ def _inputs(values: dict[str, str], mode: str) -> list[Block]:
         optional=True,
         max_length=PASSWORD_MAX,
     )
-    return [
-        *(text_input(field, values.get(field.block_id, "")) for field in CONTACT_FIELDS),
-        # Never prefilled: a password sent back in a view would be echoed through Slack.
-        text_input(password),
-    ]
+    # Never prefilled: a password sent back in a view would be echoed through Slack.
+    return [*contact, text_input(password)]
 
 
 def customer_form(
@@ -106,8 +112,10 @@ def customer_form(
     *,
     conflict: tuple[str, datetime] | None = None,
     timezone: str = "UTC",
+    admin: bool = False,
 ) -> dict[str, Any]:
-    """The form; `conflict` (who, when) explains that someone else changed the record meanwhile."""
+    """The form; `conflict` (who, when) explains that someone else changed the record meanwhile;
+    only an `admin` is offered the password field."""
     blocks: list[Block] = []
     if conflict is not None:
         who, when = conflict
@@ -123,7 +131,7 @@ def customer_form(
                 )
             )
         )
-    blocks.extend(_inputs(values, meta.mode))
+    blocks.extend(_inputs(values, meta.mode, admin=admin))
     if meta.mode == "create":
         blocks.append(context("The customer receives their portal login by email once saved."))
     title = "Create Customer" if meta.mode == "create" else "Edit Contact"

@@ -34,6 +34,9 @@ from core.services import history
 log = logging.getLogger(__name__)
 
 WELCOME = "welcome"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a mail kind, not a secret
+# The mails that carry a password: a newer password makes an unsent one useless.
+LOGIN_MAILS = (WELCOME, PASSWORD_RESET)
 # The body column holds these slots; they are filled in only when the mail is sent, so
 # the password never rests in the body and the login is the customer's email *then*.
 SECRET_SLOT = "{{SECRET}}"  # noqa: S105 - a placeholder, not a secret
@@ -141,26 +144,55 @@ def queue_welcome_mail(uow: UnitOfWork, customer: Customer, password: str) -> Ou
     `customer` must already be flushed (it needs its id); the mail commits or rolls back
     with the caller's transaction.
     """
-    workspace = uow.session.get(Workspace, customer.team_id)
-    business = workspace.name if workspace is not None and workspace.name else "us"
     body = (
         f"Hello {customer.first_name},\n\n"
-        f"An account has been created for you with {business}. "
+        f"An account has been created for you with {_business(uow, customer)}. "
         "You can sign in to the customer portal to see your bookings, passes and videos:\n\n"
-        f"  Portal:   {uow.settings.portal_url}\n"
-        f"  Login:    {LOGIN_SLOT}\n"
-        f"  Password: {SECRET_SLOT}\n\n"
+        f"{_login_lines(uow)}\n"
         "Please change your password after you first sign in.\n"
     )
+    return _queue(uow, customer, WELCOME, "Your customer portal login", body, password)
+
+
+def queue_password_reset_mail(uow: UnitOfWork, customer: Customer, password: str) -> OutboxMail:
+    """Queue the mail carrying the customer's new portal password (staff asked for a reset)."""
+    body = (
+        f"Hello {customer.first_name},\n\n"
+        f"{_business(uow, customer)} has set a new password for your customer portal account; "
+        "the old one no longer works:\n\n"
+        f"{_login_lines(uow)}\n"
+        "Please change it after you sign in.\n"
+    )
+    return _queue(
+        uow, customer, PASSWORD_RESET, "Your new customer portal password", body, password
+    )
+
+
+def _business(uow: UnitOfWork, customer: Customer) -> str:
+    workspace = uow.session.get(Workspace, customer.team_id)
+    return workspace.name if workspace is not None and workspace.name else "us"
+
+
+def _login_lines(uow: UnitOfWork) -> str:
+    return (
+        f"  Portal:   {uow.settings.portal_url}\n"
+        f"  Login:    {LOGIN_SLOT}\n"
+        f"  Password: {SECRET_SLOT}\n"
+    )
+
+
+def _queue(
+    uow: UnitOfWork, customer: Customer, kind: str, subject: str, body: str, secret: str
+) -> OutboxMail:
     now = uow.now()
     mail = OutboxMail(
         team_id=customer.team_id,
         customer_id=customer.id,
-        kind=WELCOME,
+        kind=kind,
         to_address=customer.email,
-        subject="Your customer portal login",
+        subject=subject,
         body=body,
-        secret=password,
+        secret=secret,
         status=MailStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -191,18 +223,19 @@ def retire_pending_mail(
     return [(row.kind, row.to_address) for row in retired]
 
 
-def drop_welcome_mail(uow: UnitOfWork, customer: Customer) -> None:
-    """Retire `customer`'s unsent welcome mail, because their password was replaced.
+def drop_login_mail(uow: UnitOfWork, customer: Customer) -> None:
+    """Retire `customer`'s unsent mail carrying a password, because their password was replaced.
 
     Sending it would hand the customer a password that no longer works.
     """
-    for kind, to_address in retire_pending_mail(uow, customer.id, STALE_LOGIN_REASON, kind=WELCOME):
-        detail = _not_sent(kind, to_address, STALE_LOGIN_REASON)
-        history.record(uow, SYSTEM_ACTOR, customer, "mail not sent", detail=detail)
+    for kind in LOGIN_MAILS:
+        for _, to_address in retire_pending_mail(uow, customer.id, STALE_LOGIN_REASON, kind=kind):
+            detail = _not_sent(kind, to_address, STALE_LOGIN_REASON)
+            history.record(uow, SYSTEM_ACTOR, customer, "mail not sent", detail=detail)
 
 
 def _not_sent(kind: str, to_address: str, reason: str) -> str:
-    return f"{kind} mail to {to_address} was not sent: {reason}"
+    return f"{kind.replace('_', ' ')} mail to {to_address} was not sent: {reason}"
 
 
 def render_body(body: str, login: str, secret: str) -> str:
@@ -345,7 +378,7 @@ def _finish(
             status = MailStatus.FAILED
         mail.status = status
         mail.last_error = error
-        what = f"{mail.kind} mail to {mail.to_address}"
+        what = f"{mail.kind.replace('_', ' ')} mail to {mail.to_address}"
         if status is MailStatus.PENDING:
             mail.next_attempt_at = now + _retry_delay(mail.attempts)
             if not first_failure:

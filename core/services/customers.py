@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.actor import Actor
-from core.adapters.mail import drop_welcome_mail, queue_welcome_mail
+from core.adapters.mail import drop_login_mail, queue_password_reset_mail, queue_welcome_mail
 from core.db import UnitOfWork
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.models import (
     Appointment,
     Base,
@@ -167,7 +167,8 @@ def _validate(
     password: str | None = None
     if data.password.strip():
         password = data.password
-        problem = password_problems(password)
+        # Whoever sets a password knows it; staff send a new one by mail instead.
+        problem = password_problems(password) if actor.is_admin else ADMIN_SETS_PASSWORDS
         if problem:
             errors["password"] = problem
     if errors:
@@ -198,6 +199,12 @@ def _raced_duplicate(
             or "Another customer was saved with this email a moment ago; search for them."
         }
     )
+
+
+ADMIN_SETS_PASSWORDS = (
+    "Only an admin can set a password. Leave it blank: a new customer gets a strong one by "
+    "mail, and Send password reset on the Account tab mails an existing one a new one."
+)
 
 
 def create_customer(
@@ -356,7 +363,31 @@ def edit_contact(
     detail = "password changed" if "password" in changes else ""
     history.record(uow, actor.user_id, customer, "edited", changes=changes, detail=detail)
     if new_hash is not None:
-        drop_welcome_mail(uow, customer)
+        drop_login_mail(uow, customer)
+    return _record(uow, customer)
+
+
+def send_password_reset(uow: UnitOfWork, actor: Actor, uid: str) -> CustomerRecord:
+    """Give the customer a new strong password, mailed to them (never shown to staff); the old
+    one stops working and an unsent mail carrying it is withdrawn."""
+    customer = _load(uow, actor, uid, lock=True)
+    if customer.status is CustomerStatus.ARCHIVED:
+        raise DomainError(
+            f"{customer.full_name} is archived; activate them before sending a password reset."
+        )
+    password = generate_password()
+    customer.password_hash = hash_password(password)
+    customer.updated_at = uow.now()
+    customer.updated_by = actor.user_id
+    drop_login_mail(uow, customer)
+    queue_password_reset_mail(uow, customer, password)
+    history.record(
+        uow,
+        actor.user_id,
+        customer,
+        "password reset",
+        detail=f"a new password was mailed to {customer.email}",
+    )
     return _record(uow, customer)
 
 

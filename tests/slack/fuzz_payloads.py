@@ -1413,6 +1413,7 @@ TARGETS: tuple[Target, ...] = (
     _action("customer_details.activate", ACCOUNT, _anything, writes=True),
     _action("customer_details.undo", ACCOUNT, _undo, writes=True),
     _action("customer_details.open", ACCOUNT, _uids),
+    _action("customer_details.password_reset", ACCOUNT, _uids, writes=True),
     _action("customer_details.merge", ("details:merge_source",), _anything),
     _action("customer_details.commerce", DETAILS, _choice(*COMMERCE_BUTTONS)),
     _action("customer_details.row", DETAILS, _row_values, "overflow", writes=True),

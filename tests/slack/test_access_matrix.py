@@ -45,7 +45,9 @@ from core.models import (
     Customer,
     CustomerStatus,
     Facilitator,
+    HistoryEntry,
     Note,
+    OutboxMail,
     Pass,
     PassState,
     PassType,
@@ -415,6 +417,15 @@ def renamed(h: Harness, subject: Subject) -> bool:
     return bool(first == "Renamed")
 
 
+def password_set(h: Harness, subject: Subject) -> bool:
+    """The customer's password was set in the form (the history says so)."""
+    with h.db.unit_of_work(readonly=True) as uow:
+        query = select(HistoryEntry.detail).where(
+            HistoryEntry.customer_id == customer_id(uow, subject.uid)
+        )
+        return "password changed" in set(uow.session.scalars(query))
+
+
 def created(email: str) -> Callable[[Harness, Subject], bool]:
     return lambda h, s: _scalar(h, select(Customer.id).where(Customer.email == email)) is not None
 
@@ -778,6 +789,21 @@ def _hub() -> list[Act]:
             },
         ),
         submit(
+            "customer_form.submit (edit, setting a password)",
+            "form:customer_form.edit",
+            closed(password_set),
+            subject=fresh,
+            meta=lambda s: {"uid": s.uid, "version": s.version},
+            values={
+                "first_name": "Cell",
+                "last_name": lambda s, v, t: s.name.split()[-1],
+                "email": lambda s, v, t: s.email,
+                "mobile": lambda s, v, t: f"+44 7700 7{next(_counter):05d}",
+                "password": "Str0ng-Passw0rd!",
+            },
+            admin_only=True,
+        ),
+        submit(
             "customer_delete.submit",
             "form:customer_delete",
             closed(gone),
@@ -854,6 +880,13 @@ def _details() -> list[Act]:
             account,
             changed(status(CustomerStatus.ARCHIVED)),
             lambda s: button("customer_details.undo", f"archive|{s.uid}"),
+            subject=fresh,
+        ),
+        click(
+            "customer_details.password_reset",
+            account,
+            changed(rows_of(OutboxMail, kind="password_reset")),
+            lambda s: button("customer_details.password_reset", s.uid),
             subject=fresh,
         ),
         click(

@@ -11,6 +11,7 @@ from core.models import Customer, OutboxMail
 from core.services.customers import delete_customer
 from core.validation import password_problems
 from tests.slack.conftest import ADMIN, STAFF, World
+from tests.slack.details_helpers import details_after, go_to_tab, open_details
 from tests.slack.helpers import (
     ADMIN_ACTOR,
     DETAILS,
@@ -21,8 +22,10 @@ from tests.slack.helpers import (
     after,
     customer_count,
     fill_form,
+    interaction,
     is_view,
     open_hub,
+    post_signed,
     row_menu,
     rows,
     seed,
@@ -233,12 +236,48 @@ def test_edit_saves_and_keeps_the_password_when_blank(world: World) -> None:
 def test_edit_with_a_new_password_resets_it(world: World) -> None:
     seed(world.db, [("Zoe", "Adams")])
     before = _customer(world, "zoe.adams.100@example.com")
-    _open_edit(world, "staff", "Zoe Adams")
-    driver = world.staff
+    _open_edit(world, "admin", "Zoe Adams")
+    driver = world.admin
     driver.type("N3w&Better", into="Password")
     updated(driver, driver.submit())
     assert _customer(world, "zoe.adams.100@example.com").password_hash != before.password_hash
     assert "N3w&Better" not in _slack_traffic(world)
+
+
+def test_staff_are_not_offered_the_password_and_a_forged_one_is_refused(world: World) -> None:
+    seed(world.db, [("Zoe", "Adams")])
+    before = _customer(world, "zoe.adams.100@example.com")
+    form = _open_edit(world, "staff", "Zoe Adams")
+    assert "password" not in {b.get("block_id") for b in form["blocks"]}
+    assert "Send password reset" in text_of(form)
+    forged = {
+        **form,
+        "state": {
+            "values": {
+                **form["state"]["values"],
+                "password": {
+                    "customer_form.password": {"type": "plain_text_input", "value": "N3w&Better"}
+                },
+            }
+        },
+    }
+    answer = acked(post_signed(world.staff, interaction(world.staff, "view_submission", forged)))
+    assert answer.data["response_action"] == "errors"
+    assert answer.data["errors"]["password"].startswith("Only an admin can set a password.")
+    assert _customer(world, "zoe.adams.100@example.com").password_hash == before.password_hash
+
+
+def test_staff_send_a_password_reset_from_the_account_tab(world: World) -> None:
+    (zoe,) = seed(world.db, [("Zoe", "Adams")])
+    driver = world.staff
+    open_details(driver, "Zoe Adams")
+    go_to_tab(driver, "Account", "Send password reset")
+    response = driver.click("Send password reset", confirm=True)
+    view = details_after(driver, response, "A new password is on its way to Zoe Adams")
+    assert "the old one no longer works" in text_of(view)
+    [(to, secret, kind)] = _outbox(world)
+    assert (to, kind) == (zoe.email, "password_reset") and secret is not None
+    assert secret not in _slack_traffic(world)
 
 
 def test_edit_errors_keep_the_record_unchanged(world: World) -> None:

@@ -360,7 +360,7 @@ def test_the_name_button_opens_details_too(world: World) -> None:
 
 def test_edit_contact_opens_the_form_pre_populated(world: World) -> None:
     seed(world.db, PEOPLE)
-    driver = world.staff
+    driver = world.admin
     view = open_hub(driver)
     after(driver, row_menu(driver, view, "Zoë Ørsted", "Edit Contact"), "views.push")
     form = driver.wait_for_view(is_view(FORM, "Edit Contact"))

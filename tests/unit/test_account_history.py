@@ -72,9 +72,11 @@ def test_history_records_who_did_what_when_with_before_and_after(
     assert page.rows[1].changes["email"] == [None, "ada@example.com"]
 
 
-def test_a_password_change_is_recorded_without_any_value(db: Database, staff: Actor) -> None:
-    ada = create(db, staff, password="Initial-Secret-1")
-    edit(db, staff, ada, password="Brand-New-Secret-2")
+def test_a_password_change_is_recorded_without_any_value(
+    db: Database, admin: Actor, staff: Actor
+) -> None:
+    ada = create(db, admin, password="Initial-Secret-1")
+    edit(db, admin, ada, password="Brand-New-Secret-2")
     row = run(db, list_history, staff, ada.uid).rows[0]
     assert row.changes == {"password": [PASSWORD_CHANGED, PASSWORD_CHANGED]}
     assert row.detail == "password changed"

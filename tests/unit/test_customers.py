@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from core.actor import Actor
 from core.db import Database
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.models import (
     Base,
     Customer,
@@ -31,6 +31,7 @@ from core.models import (
 from core.security import verify_password
 from core.services import customers as customer_service
 from core.services.customers import (
+    ADMIN_SETS_PASSWORDS,
     UID_ALPHABET,
     UID_LENGTH,
     CustomerInput,
@@ -43,6 +44,7 @@ from core.services.customers import (
     get_customer,
     list_customers,
     search_customers,
+    send_password_reset,
 )
 from core.services.history import PASSWORD_CHANGED
 from core.services.workspaces import ensure_workspace
@@ -172,12 +174,12 @@ def test_uids_are_unique(db: Database, staff: Actor) -> None:
 
 
 def test_create_records_who_created_the_customer(
-    db: Database, staff: Actor, clock: MutableClock
+    db: Database, admin: Actor, clock: MutableClock
 ) -> None:
-    record = create(db, staff, password="Sunny-Day-42")
+    record = create(db, admin, password="Sunny-Day-42")
     (entry,) = history_of(db, record.uid)
     assert entry.action == "created"
-    assert entry.actor == staff.user_id
+    assert entry.actor == admin.user_id
     assert entry.created_at == clock.current
     assert entry.changes == {
         "first_name": [None, "Ada"],
@@ -189,9 +191,9 @@ def test_create_records_who_created_the_customer(
 
 
 def test_create_queues_the_welcome_mail_without_the_password_in_its_body(
-    db: Database, staff: Actor, clock: MutableClock
+    db: Database, admin: Actor, clock: MutableClock
 ) -> None:
-    record = create(db, staff, password="Sunny-Day-42")
+    record = create(db, admin, password="Sunny-Day-42")
     (mail,) = outbox_of(db, record.email)
     assert mail.kind == "welcome"
     assert mail.status is MailStatus.PENDING
@@ -216,8 +218,8 @@ def test_blank_password_generates_a_strong_one_for_the_welcome_mail(
     assert history_of(db, record.uid)[0].detail == "password generated"
 
 
-def test_password_is_stored_only_as_an_argon2id_hash(db: Database, staff: Actor) -> None:
-    record = create(db, staff, password="Sunny-Day-42")
+def test_password_is_stored_only_as_an_argon2id_hash(db: Database, admin: Actor) -> None:
+    record = create(db, admin, password="Sunny-Day-42")
     stored = password_hash_of(db, record.uid)
     assert stored is not None
     assert stored.startswith("$argon2id$")
@@ -237,13 +239,13 @@ def test_create_can_skip_the_welcome_mail(db: Database, staff: Actor) -> None:
 
 
 def test_every_invalid_field_is_reported_at_once_and_nothing_is_written(
-    db: Database, staff: Actor
+    db: Database, admin: Actor
 ) -> None:
     bad = CustomerInput(
         first_name=" ", last_name="x" * 101, email="not-an-email", mobile="12", password="short"
     )
     with pytest.raises(ValidationFailed) as caught:
-        run(db, create_customer, staff, bad)
+        run(db, create_customer, admin, bad)
     errors = caught.value.errors
     assert set(errors) == {"first_name", "last_name", "email", "mobile", "password"}
     assert errors["first_name"] == "Enter the customer's first name."
@@ -446,16 +448,18 @@ def test_edit_changes_contact_and_records_before_and_after(
     assert entry.detail == ""
 
 
-def test_edit_with_blank_password_keeps_the_existing_one(db: Database, staff: Actor) -> None:
-    record = create(db, staff, password="Sunny-Day-42")
+def test_edit_with_blank_password_keeps_the_existing_one(
+    db: Database, staff: Actor, admin: Actor
+) -> None:
+    record = create(db, admin, password="Sunny-Day-42")
     before = password_hash_of(db, record.uid)
     edit(db, staff, record, first_name="Augusta", password="")
     assert password_hash_of(db, record.uid) == before
 
 
-def test_new_password_replaces_the_hash_and_is_never_recorded(db: Database, staff: Actor) -> None:
-    record = create(db, staff, password="Sunny-Day-42")
-    edited = edit(db, staff, record, password="Rainy-Night-77")
+def test_new_password_replaces_the_hash_and_is_never_recorded(db: Database, admin: Actor) -> None:
+    record = create(db, admin, password="Sunny-Day-42")
+    edited = edit(db, admin, record, password="Rainy-Night-77")
     assert edited.version == 2
     stored = password_hash_of(db, record.uid)
     assert stored is not None
@@ -469,10 +473,10 @@ def test_new_password_replaces_the_hash_and_is_never_recorded(db: Database, staf
     assert not [place for place in stored_values(db) if "Rainy-Night-77" in place[2]]
 
 
-def test_edit_refuses_a_weak_new_password(db: Database, staff: Actor) -> None:
+def test_edit_refuses_a_weak_new_password(db: Database, staff: Actor, admin: Actor) -> None:
     record = create(db, staff)
     with pytest.raises(ValidationFailed) as caught:
-        edit(db, staff, record, password="password")
+        edit(db, admin, record, password="password")
     assert caught.value.errors == {
         "password": "Password needs an uppercase letter, a number and "
         "a special character such as ! or #."
@@ -579,7 +583,7 @@ def test_only_an_admin_may_delete(db: Database, staff: Actor) -> None:
 def test_delete_erases_the_customer_and_keeps_one_audit_entry(
     db: Database, staff: Actor, admin: Actor, clock: MutableClock
 ) -> None:
-    record = create(db, staff, password="Sunny-Day-42")
+    record = create(db, admin, password="Sunny-Day-42")
     edit(db, staff, record, first_name="Augusta")
     bystander = create(db, staff, first_name="Grace")
     clock.advance(days=1)
@@ -784,3 +788,44 @@ def test_first_requests_of_a_new_workspace_may_race(
     created = {first.result(timeout=20).email, second.result(timeout=20).email}
     assert created == {"one@example.com", "two@example.com"}
     assert counts(db)["workspaces"] == 1
+
+
+def test_only_an_admin_sets_a_password_and_nothing_is_written_otherwise(
+    db: Database, staff: Actor
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        create(db, staff, password="Sunny-Day-42")
+    assert caught.value.errors == {"password": ADMIN_SETS_PASSWORDS}
+    record = create(db, staff)
+    before = password_hash_of(db, record.uid)
+    with pytest.raises(ValidationFailed) as caught:
+        edit(db, staff, record, password="Rainy-Night-77")
+    assert caught.value.errors == {"password": ADMIN_SETS_PASSWORDS}
+    assert password_hash_of(db, record.uid) == before
+    assert get(db, staff, record.uid).version == 1
+
+
+def test_a_password_reset_mails_a_new_password_and_withdraws_the_unsent_one(
+    db: Database, staff: Actor
+) -> None:
+    record = create(db, staff)
+    (welcome,) = outbox_of(db, record.email)
+    before = password_hash_of(db, record.uid)
+    run(db, send_password_reset, staff, record.uid)
+    mails = {mail.kind: mail for mail in outbox_of(db, record.email)}
+    assert mails["welcome"].status is MailStatus.NOT_SENT and mails["welcome"].secret is None
+    reset = mails["password_reset"]
+    assert reset.status is MailStatus.PENDING and reset.secret is not None
+    assert password_problems(reset.secret) is None and reset.secret not in reset.body
+    stored = password_hash_of(db, record.uid)
+    assert stored != before and stored is not None and verify_password(stored, reset.secret)
+    actions = [entry.action for entry in history_of(db, record.uid)]
+    assert actions[-2:] == ["mail not sent", "password reset"]
+    assert welcome.secret not in str([e.detail for e in history_of(db, record.uid)])
+
+
+def test_an_archived_customer_gets_no_password_reset(db: Database, staff: Actor) -> None:
+    record = create(db, staff)
+    run(db, archive_customer, staff, record.uid)
+    with pytest.raises(DomainError, match="activate them before sending a password reset"):
+        run(db, send_password_reset, staff, record.uid)

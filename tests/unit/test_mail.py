@@ -21,6 +21,7 @@ from core.actor import Actor
 from core.adapters.mail import (
     FIRST_RETRY,
     MAX_ATTEMPTS,
+    PASSWORD_RESET,
     STEPS_PER_SEND,
     DeliveryReport,
     OutboxWorker,
@@ -39,6 +40,7 @@ from core.services.customers import (
     delete_customer,
     edit_contact,
     get_customer,
+    send_password_reset,
 )
 from tests.conftest import MutableClock, make_settings
 from tests.smtp_server import SERVER_LOGGER, SmtpServer, smtp_server  # noqa: F401 - a fixture
@@ -661,3 +663,32 @@ def test_a_transport_to_a_closed_port_raises_without_the_password() -> None:
         with pytest.raises(ConnectionRefusedError) as raised:
             transport.send(message)
     assert "Top-s3cret" not in f"{raised.value} {raised.value!r}"
+
+
+def test_a_password_reset_mail_carries_the_new_password_and_the_old_welcome_never_goes(
+    db: Database,
+    admin: Actor,
+    smtp_server: SmtpServer,
+    transport: SmtpTransport,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    customer = _create(db, admin)
+    with db.unit_of_work() as uow:
+        send_password_reset(uow, admin, customer.uid)
+    with db.unit_of_work(readonly=True) as uow:
+        reset = uow.session.scalars(
+            select(OutboxMail).where(OutboxMail.kind == PASSWORD_RESET)
+        ).one()
+        new_password = reset.secret
+    assert new_password is not None and new_password != PASSWORD
+
+    assert deliver_due(db, transport) == DeliveryReport(sent=1)
+
+    [received] = smtp_server.messages
+    assert received.message["Subject"] == "Your new customer portal password"
+    assert "the old one no longer works" in received.body
+    assert f"Password: {new_password}\n" in received.body
+    assert "Login:    zoe@example.com\n" in received.body
+    assert PASSWORD not in received.body
+    assert _actions(db, customer.uid) == ["created", "mail not sent", "password reset", "mail sent"]
+    _assert_secret_nowhere(db, new_password, caplog)

@@ -181,7 +181,7 @@ def test_customer_form_valid_and_prefilled(mode: str) -> None:
         mode=mode, uid="UID000000001", version=3, origin=Origin(surface="modal", view_id="V1")
     )
     values = record_values(customer(1, first=LONG, last=LONG)) if mode == "edit" else {}
-    view = customer_form(meta, values)
+    view = customer_form(meta, values, admin=True)
     assert_valid_view(view)
     assert FormMeta.parse(view["private_metadata"]) == meta
     if mode == "edit":
