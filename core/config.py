@@ -115,7 +115,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"ADMIN_SLACK_USER_IDS: with OAuth installs write each admin as "
                 f"TEAM_ID:USER_ID (e.g. T0123ABCD:{unscoped[0]}), so nobody is an admin "
-                "of every workspace; the person who installs the app is an admin already"
+                "of every workspace; the first person to install the app in one becomes its admin"
             )
         return self
 
