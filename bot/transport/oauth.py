@@ -13,11 +13,12 @@ from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.transport.inbound import is_slack_id
+from bot.transport.token_store import EncryptedInstallationStore, PurgingOAuthStateStore
 from core.config import Settings
+from core.crypto import TokenCipher
 from core.db import Database
 from core.models import Role
 from core.services.installs import InstallOutcome, record_install
@@ -49,10 +50,16 @@ def oauth_options(settings: Settings, db: Database) -> dict[str, Any]:
     client_id = settings.slack_client_id
     client_secret = settings.slack_client_secret.get_secret_value()
     # Tables come from the migrations (0004); the stores are never asked to create them.
-    installations = SQLAlchemyInstallationStore(
-        client_id=client_id, engine=db.engine, logger=logging.getLogger("bot.transport.oauth.store")
+    installations = EncryptedInstallationStore(
+        SQLAlchemyInstallationStore(
+            client_id=client_id,
+            engine=db.engine,
+            logger=logging.getLogger("bot.transport.oauth.store"),
+        ),
+        # Settings refuse OAuth without a valid key, so there is at least one here.
+        TokenCipher(settings.token_keys),
     )
-    states = SQLAlchemyOAuthStateStore(
+    states = PurgingOAuthStateStore(
         expiration_seconds=STATE_SECONDS,
         engine=db.engine,
         logger=logging.getLogger("bot.transport.oauth.state"),

@@ -108,4 +108,6 @@ slack_oauth_states = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("state", String(200), nullable=False),
     Column("expire_at", DateTime, nullable=False),
+    # Not slack_sdk's: expired states are purged by this column (bot/transport/token_store.py).
+    Index("ix_slack_oauth_states_expire_at", "expire_at"),
 )

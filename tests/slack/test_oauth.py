@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from alembic import command
+from cryptography.fernet import Fernet
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -31,7 +33,8 @@ from bot.local.http import serve_wsgi
 from bot.local.slack_api import LocalSlackAPI, SlackError, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
 from core.db import Database
-from core.migrations.runner import alembic_config
+from core.errors import ConfigError
+from core.migrations.runner import alembic_config, current_revision
 from core.models import Customer, Role, StaffMember, Workspace, WorkspaceAuditEntry
 from core.models.workspace import slack_bots, slack_installations, slack_oauth_states
 from tests.conftest import MutableClock, make_settings, reset_postgres
@@ -54,6 +57,7 @@ OWNER_A, OWNER_B = "UOWNERA", "UOWNERB"
 # Scoped in ADMIN_SLACK_USER_IDS to workspace A only.
 CONFIGURED = "UCONFIGURED"
 COOKIE = "slack-app-oauth-state"
+KEY, OLD_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
 @dataclass
@@ -135,7 +139,9 @@ class OAuthWorld:
 
 
 @contextmanager
-def _oauth_world(database_url: str, clock: MutableClock, admins: str) -> Iterator[OAuthWorld]:
+def _oauth_world(
+    database_url: str, clock: MutableClock, admins: str, keys: tuple[str, ...] = (KEY,)
+) -> Iterator[OAuthWorld]:
     signing_secret = secrets.token_hex(16)
     with LocalSlackAPI(SlackWorkspace(team_id="T0UNUSED")) as api:
         settings = make_settings(
@@ -146,6 +152,7 @@ def _oauth_world(database_url: str, clock: MutableClock, admins: str) -> Iterato
             slack_api_url=api.base_url,
             public_base_url=PUBLIC,
             admin_slack_user_ids=admins,
+            token_encryption_key=",".join(keys),
         )
         db = Database(settings, clock=clock)
         if db.dialect == "postgresql":
@@ -172,6 +179,13 @@ def oauth(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
 def configured(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
     """Workspace A has an admin from ADMIN_SLACK_USER_IDS (T0AAAA:UCONFIGURED) before any install."""
     with _oauth_world(database_url, clock, f"{TEAM_A}:{CONFIGURED}") as world:
+        yield world
+
+
+@pytest.fixture
+def rotated(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
+    """TOKEN_ENCRYPTION_KEY lists a new key (it encrypts) before an old one (it still decrypts)."""
+    with _oauth_world(database_url, clock, "", keys=(KEY, OLD_KEY)) as world:
         yield world
 
 
@@ -227,7 +241,9 @@ def test_install_goes_through_slack_with_a_state_kept_in_the_database(
     assert exchange.ok
     token = exchange.response["access_token"]
     assert oauth.api.team_of(token) == TEAM_A
-    assert oauth.count(slack_bots, team_id=TEAM_A, bot_token=token) == 1
+    assert oauth.count(slack_bots, team_id=TEAM_A) == 1
+    # Kept encrypted (test_tokens_are_stored_encrypted_…).
+    assert oauth.count(slack_bots, bot_token=token) == 0
     assert oauth.count(slack_installations, team_id=TEAM_A, user_id=OWNER_A) == 1
     workspace = oauth.workspace(TEAM_A)
     assert workspace is not None
@@ -542,17 +558,122 @@ def test_store_tables_are_exactly_slack_sdks(oauth: OAuthWorld) -> None:
     states = SQLAlchemyOAuthStateStore(expiration_seconds=60, engine=oauth.db.engine)
     theirs = [store.installations, store.bots, states.oauth_states]
     ours = [slack_installations, slack_bots, slack_oauth_states]
+    # Ours add one index, by which expired states are purged.
+    added = {"slack_oauth_states": {("ix_slack_oauth_states_expire_at", ("expire_at",))}}
     for their, our in zip(theirs, ours, strict=True):
         assert (their.name, _shape(their)) == (our.name, _shape(our))
-        assert {(i.name, tuple(c.name for c in i.columns)) for i in their.indexes} == {
-            (i.name, tuple(c.name for c in i.columns)) for i in our.indexes
-        }
+        assert {(i.name, tuple(c.name for c in i.columns)) for i in their.indexes} | added.get(
+            our.name, set()
+        ) == {(i.name, tuple(c.name for c in i.columns)) for i in our.indexes}
     # What the database holds after the migrations matches too, index included.
     inspector = inspect(oauth.db.engine)
     for our in ours:
         columns = {c["name"]: c["nullable"] for c in inspector.get_columns(our.name)}
         assert columns == {c.name: c.nullable for c in our.columns}
     assert {i["name"] for i in inspector.get_indexes("slack_bots")} == {"slack_bots_idx"}
+
+
+TOKEN_COLUMNS = [(slack_bots, "bot_token"), (slack_installations, "bot_token")]
+
+
+def stored_tokens(oauth: OAuthWorld, team_id: str) -> list[str]:
+    """The bot tokens of `team_id` as the database holds them, read from the raw tables."""
+    with oauth.db.engine.connect() as conn:
+        return [
+            conn.execute(select(table.c[column]).where(table.c.team_id == team_id)).scalar_one()
+            for table, column in TOKEN_COLUMNS
+        ]
+
+
+def restore(oauth: OAuthWorld, team_id: str, seal: Callable[[str], str]) -> None:
+    """Rewrite `team_id`'s stored tokens as `seal` makes them from the plaintext."""
+    with oauth.db.engine.begin() as conn:
+        for table, column in TOKEN_COLUMNS:
+            conn.execute(
+                table.update()
+                .where(table.c.team_id == team_id)
+                .values({column: seal(oauth.tokens[team_id])})
+            )
+
+
+def test_tokens_are_stored_encrypted_and_the_app_works_with_them(oauth: OAuthWorld) -> None:
+    oauth.install(TEAM_A, OWNER_A, "Studio A")
+    token = oauth.tokens[TEAM_A]
+    for stored in stored_tokens(oauth, TEAM_A):
+        assert token not in stored and "xox" not in stored
+        assert Fernet(KEY).decrypt(stored.encode()).decode() == token
+    assert create_customer(oauth.driver(OWNER_A, TEAM_A), "Zoe", "Adams") == ["Zoe Adams"]
+    assert oauth.api.last("views.update").token == token
+
+
+def test_an_older_key_still_decrypts_and_the_first_one_encrypts(rotated: OAuthWorld) -> None:
+    rotated.install(TEAM_A, OWNER_A, "Studio A")
+    # As stored before the new key was put first.
+    restore(rotated, TEAM_A, lambda token: Fernet(OLD_KEY).encrypt(token.encode()).decode())
+    mark = rotated.api.mark()
+    assert rows(open_hub(rotated.driver(OWNER_A, TEAM_A, worker=1))) == []
+    assert {c.token for c in rotated.api.calls(since=mark)} == {rotated.tokens[TEAM_A]}
+    rotated.install(TEAM_B, OWNER_B, "Studio B")
+    for stored in stored_tokens(rotated, TEAM_B):
+        assert Fernet(KEY).decrypt(stored.encode()).decode() == rotated.tokens[TEAM_B]
+
+
+def test_a_token_no_key_decrypts_serves_nothing_and_says_so(
+    oauth: OAuthWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    oauth.install(TEAM_A, OWNER_A, "Studio A")
+    dropped = Fernet.generate_key()
+    restore(oauth, TEAM_A, lambda token: Fernet(dropped).encrypt(token.encode()).decode())
+    mark = oauth.api.mark()
+    oauth.driver(OWNER_A, TEAM_A).slash("/customers")
+    assert oauth.api.calls("views.open", since=mark) == []
+    [said] = [r.getMessage() for r in caplog.records if r.name == "bot.transport.token_store"]
+    assert said == f"no key in TOKEN_ENCRYPTION_KEY decrypts the stored token of {TEAM_A}"
+
+
+def test_the_migration_encrypts_plaintext_tokens_and_needs_the_key_for_them(
+    oauth: OAuthWorld,
+) -> None:
+    oauth.install(TEAM_A, OWNER_A, "Studio A")
+    engine, token = oauth.db.engine, oauth.tokens[TEAM_A]
+    # Back to before encryption: the downgrade leaves the tokens as they were stored then.
+    command.downgrade(alembic_config(engine, [KEY]), "0006")
+    assert stored_tokens(oauth, TEAM_A) == [token, token]
+    assert "ix_slack_oauth_states_expire_at" not in {
+        i["name"] for i in inspect(engine).get_indexes("slack_oauth_states")
+    }
+    with pytest.raises(ConfigError) as refused:
+        command.upgrade(alembic_config(engine), "head")
+    assert "TOKEN_ENCRYPTION_KEY must be set to encrypt them" in str(refused.value)
+    assert "Fernet.generate_key()" in str(refused.value)
+    assert current_revision(engine) == "0006"
+    assert stored_tokens(oauth, TEAM_A) == [token, token]
+
+    command.upgrade(alembic_config(engine, [KEY]), "head")
+    for stored in stored_tokens(oauth, TEAM_A):
+        assert Fernet(KEY).decrypt(stored.encode()).decode() == token
+    assert "ix_slack_oauth_states_expire_at" in {
+        i["name"] for i in inspect(engine).get_indexes("slack_oauth_states")
+    }
+    assert rows(open_hub(oauth.driver(OWNER_A, TEAM_A))) == []
+    assert oauth.api.last("views.open").token == token
+
+
+def test_expired_states_are_purged_when_an_install_starts(oauth: OAuthWorld) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with oauth.db.engine.begin() as conn:
+        conn.execute(
+            slack_oauth_states.insert(),
+            [
+                {"state": "stale-1", "expire_at": now - timedelta(days=2)},
+                {"state": "stale-2", "expire_at": now - timedelta(seconds=1)},
+                {"state": "pending", "expire_at": now + timedelta(minutes=5)},
+            ],
+        )
+    _, state = oauth.start_install()
+    with oauth.db.engine.connect() as conn:
+        left = set(conn.scalars(select(slack_oauth_states.c.state)))
+    assert left == {"pending", state}
 
 
 def _shape(table: Table) -> list[tuple[str, str, bool | None, bool]]:

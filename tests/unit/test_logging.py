@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from rich.logging import RichHandler
 from slack_bolt import BoltRequest
 
@@ -307,3 +308,11 @@ def test_the_console_logs_json_lines_to_its_file_and_then_restores_the_root(
     assert clean_root.handlers == before
     [line] = [json.loads(text) for text in path.read_text(encoding="utf-8").splitlines()]
     assert line["message"] == f"opened the hub with {REDACTED}"
+
+
+def test_each_token_encryption_key_is_redacted() -> None:
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings = _settings(token_encryption_key=f"{new},{old}")
+    handler = build_handler(io.StringIO(), json_lines=True, secrets=secret_values(settings))
+    [line] = _json_lines(handler, _record("keys %s then %s", f"{new},{old}", old))
+    assert new not in line["message"] and old not in line["message"]
