@@ -102,6 +102,8 @@ def _upgrade(db: Database) -> None:
         db.upgrade()
     except DBAPIError as exc:
         _unreachable(db, exc)
+    except ConfigError as exc:
+        _fail(f"{exc}. Fix it in the environment or in .env.", 2)
 
 
 @contextmanager

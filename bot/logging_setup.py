@@ -181,6 +181,10 @@ def secret_values(settings: Settings) -> list[str]:
     ):
         if secret is not None:
             values.append(secret.get_secret_value())
+    # Each key alone too: a log line could hold one of them without the others.
+    values += settings.token_keys
+    if settings.token_encryption_key is not None:
+        values.append(settings.token_encryption_key.get_secret_value())
     if settings.smtp_url is not None:
         password = urlsplit(settings.smtp_url.get_secret_value()).password
         if password:

@@ -12,6 +12,7 @@ from babel.numbers import is_currency
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.crypto import KEY_VARIABLE, MAKE_A_KEY, split_keys
 from core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/customers.db"
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_scopes: Annotated[list[str], NoDecode] = Field(default_factory=lambda: [*DEFAULT_SCOPES])
+    # Comma-separated Fernet keys for the bot tokens OAuth installs store: the first encrypts,
+    # every one decrypts, so a new key goes first and an old one leaves once nothing uses it.
+    token_encryption_key: SecretStr | None = None
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     admin_slack_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     stripe_api_key: SecretStr | None = None
@@ -83,6 +87,13 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("token_encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            split_keys(value.get_secret_value())
+        return value
+
     @field_validator("slack_scopes")
     @classmethod
     def _some_scopes(cls, value: list[str]) -> list[str]:
@@ -110,12 +121,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 "OAuth installs (SLACK_CLIENT_ID) run in HTTP mode; unset SLACK_APP_TOKEN"
             )
+        if self.token_encryption_key is None:
+            raise ValueError(
+                f"{KEY_VARIABLE} is not set; with SLACK_CLIENT_ID each workspace's bot token is "
+                f"kept encrypted with it in the database. Make one with: {MAKE_A_KEY}"
+            )
         unscoped = [entry for entry in self.admin_slack_user_ids if ":" not in entry]
         if unscoped:
             raise ValueError(
                 f"ADMIN_SLACK_USER_IDS: with OAuth installs write each admin as "
                 f"TEAM_ID:USER_ID (e.g. T0123ABCD:{unscoped[0]}), so nobody is an admin "
-                "of every workspace; the person who installs the app is an admin already"
+                "of every workspace; the first person to install the app in one becomes its admin"
             )
         return self
 
@@ -163,6 +179,12 @@ class Settings(BaseSettings):
     def oauth_enabled(self) -> bool:
         """Many workspaces install the app through Slack OAuth (client id and secret set)."""
         return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
+    def token_keys(self) -> list[str]:
+        """TOKEN_ENCRYPTION_KEY's keys, the one that encrypts first; none when unset."""
+        key = self.token_encryption_key
+        return split_keys(key.get_secret_value()) if key is not None else []
 
     @property
     def run_mode(self) -> RunMode:

@@ -13,14 +13,16 @@ from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.transport.inbound import is_slack_id
+from bot.transport.token_store import EncryptedInstallationStore, PurgingOAuthStateStore
 from core.config import Settings
+from core.crypto import TokenCipher
 from core.db import Database
-from core.services.staff import grant_installer
-from core.services.workspaces import enable_workspace, is_disabled
+from core.models import Role
+from core.services.installs import InstallOutcome, record_install
+from core.services.workspaces import is_disabled
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +50,16 @@ def oauth_options(settings: Settings, db: Database) -> dict[str, Any]:
     client_id = settings.slack_client_id
     client_secret = settings.slack_client_secret.get_secret_value()
     # Tables come from the migrations (0004); the stores are never asked to create them.
-    installations = SQLAlchemyInstallationStore(
-        client_id=client_id, engine=db.engine, logger=logging.getLogger("bot.transport.oauth.store")
+    installations = EncryptedInstallationStore(
+        SQLAlchemyInstallationStore(
+            client_id=client_id,
+            engine=db.engine,
+            logger=logging.getLogger("bot.transport.oauth.store"),
+        ),
+        # Settings refuse OAuth without a valid key, so there is at least one here.
+        TokenCipher(settings.token_keys),
     )
-    states = SQLAlchemyOAuthStateStore(
+    states = PurgingOAuthStateStore(
         expiration_seconds=STATE_SECONDS,
         engine=db.engine,
         logger=logging.getLogger("bot.transport.oauth.state"),
@@ -115,25 +123,45 @@ def _installed(db: Database) -> Callable[[SuccessArgs], BoltResponse]:
         if not team_id:
             # An organisation-wide install; the manifest does not offer one.
             return _failed(_failure(args, "enterprise_install"))
+        name = installation.team_name or ""
         try:
             with db.unit_of_work() as uow:
-                enable_workspace(uow, team_id, installation.team_name or "")
-                grant_installer(uow, team_id, installer)
+                outcome = record_install(uow, team_id, name, installer)
         except SQLAlchemyError as exc:
             log.error("could not record the install in %s (%s)", team_id, type(exc).__name__)
             return _failed(_failure(args, "storage_error"))
-        log.info("installed in workspace %s by %s", team_id, installer)
-        name = installation.team_name or team_id
+        log.info(
+            "%s in workspace %s by %s (role: %s)",
+            "re-installed" if outcome.reinstall else "installed",
+            team_id,
+            installer,
+            outcome.role.value if outcome.role else "none",
+        )
         body = page(
             "Customer Records is installed",
-            f"Customer Records is now part of {name}, and you are its admin there. "
-            "In Slack, type /customers or open the app's Home tab; add your staff with "
-            "/customers staff add @name.",
+            f"Customer Records is now part of {name or team_id}. {_access_note(outcome)}",
             link=(f"slack://app?team={team_id}&id={installation.app_id}", "Open Slack"),
         )
         return _page_response(args.settings, 200, body)
 
     return success
+
+
+def _access_note(outcome: InstallOutcome) -> str:
+    """What the installer can do now: installing grants admin only where there was none."""
+    if outcome.made_admin:
+        return (
+            "You are its admin there. In Slack, type /customers or open the app's Home tab; "
+            "add your staff with /customers staff add @name."
+        )
+    if outcome.role is Role.ADMIN:
+        return "You are still one of its admins there."
+    if outcome.role is Role.STAFF:
+        return "Your access is unchanged: you are staff there."
+    return (
+        "It already has an admin, so installing did not give you access to its records; "
+        "ask an admin to add you with /customers staff add."
+    )
 
 
 def _failure(args: SuccessArgs, reason: str) -> FailureArgs:

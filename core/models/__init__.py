@@ -24,7 +24,7 @@ from core.models.questionnaire import QuestionnaireResponse, QuestionnaireStatus
 from core.models.staff import Role, StaffMember
 from core.models.subscription import Subscription, SubscriptionState
 from core.models.video_purchase import VideoPurchase, VideoState
-from core.models.workspace import Workspace
+from core.models.workspace import Workspace, WorkspaceAuditEntry
 
 __all__ = [
     "NOTE_MAX",
@@ -60,5 +60,6 @@ __all__ = [
     "VideoPurchase",
     "VideoState",
     "Workspace",
+    "WorkspaceAuditEntry",
     "facilitator_services",
 ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, UTCDateTime
+from core.models.base import Base, BigId, TeamId, UTCDateTime, team_fk
 
 
 class Workspace(Base):
@@ -23,6 +23,20 @@ class Workspace(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when Slack says the app was uninstalled; its data stays until it is installed again.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class WorkspaceAuditEntry(Base):
+    """Who did what to a workspace as a whole (an install, a re-install), and when."""
+
+    __tablename__ = "workspace_audit"
+    __table_args__ = (Index("ix_workspace_audit_team", "team_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId, team_fk())
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # The tables of slack_sdk's SQLAlchemy installation and OAuth state stores (OAuth mode), as
@@ -94,4 +108,6 @@ slack_oauth_states = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("state", String(200), nullable=False),
     Column("expire_at", DateTime, nullable=False),
+    # Not slack_sdk's: expired states are purged by this column (bot/transport/token_store.py).
+    Index("ix_slack_oauth_states_expire_at", "expire_at"),
 )

@@ -45,28 +45,6 @@ def admin_ids(uow: UnitOfWork, team_id: str) -> list[str]:
     return configured + [user for user in added if user not in configured]
 
 
-def grant_installer(uow: UnitOfWork, team_id: str, user_id: str) -> None:
-    """The person who installed the app in a workspace becomes (or stays) one of its admins."""
-    ensure_workspace(uow, team_id)
-    member = uow.session.scalars(
-        select(StaffMember).where(
-            StaffMember.team_id == team_id, StaffMember.slack_user_id == user_id
-        )
-    ).first()
-    if member is not None:
-        member.role = Role.ADMIN
-        return
-    uow.session.add(
-        StaffMember(
-            team_id=team_id,
-            slack_user_id=user_id,
-            role=Role.ADMIN,
-            added_by=user_id,
-            created_at=uow.now(),
-        )
-    )
-
-
 def _require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise Forbidden("Only an admin can manage staff access.")

@@ -12,12 +12,15 @@ import http.client
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from alembic import command
+from cryptography.fernet import Fernet
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -30,12 +33,23 @@ from bot.local.http import serve_wsgi
 from bot.local.slack_api import LocalSlackAPI, SlackError, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
 from core.db import Database
-from core.migrations.runner import alembic_config
-from core.models import Customer, Role, StaffMember, Workspace
+from core.errors import ConfigError
+from core.migrations.runner import alembic_config, current_revision
+from core.models import Customer, Role, StaffMember, Workspace, WorkspaceAuditEntry
 from core.models.workspace import slack_bots, slack_installations, slack_oauth_states
 from tests.conftest import MutableClock, make_settings, reset_postgres
 from tests.slack.conftest import World
-from tests.slack.helpers import FORM, HUB, after, fill_form, is_view, open_hub, rows, updated
+from tests.slack.helpers import (
+    FORM,
+    HUB,
+    acked,
+    after,
+    fill_form,
+    is_view,
+    open_hub,
+    rows,
+    updated,
+)
 
 PUBLIC = "https://customers.example.test"
 TEAM_A, TEAM_B = "T0AAAA", "T0BBBB"
@@ -43,6 +57,7 @@ OWNER_A, OWNER_B = "UOWNERA", "UOWNERB"
 # Scoped in ADMIN_SLACK_USER_IDS to workspace A only.
 CONFIGURED = "UCONFIGURED"
 COOKIE = "slack-app-oauth-state"
+KEY, OLD_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
 @dataclass
@@ -123,8 +138,10 @@ class OAuthWorld:
             return found
 
 
-@pytest.fixture
-def oauth(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
+@contextmanager
+def _oauth_world(
+    database_url: str, clock: MutableClock, admins: str, keys: tuple[str, ...] = (KEY,)
+) -> Iterator[OAuthWorld]:
     signing_secret = secrets.token_hex(16)
     with LocalSlackAPI(SlackWorkspace(team_id="T0UNUSED")) as api:
         settings = make_settings(
@@ -134,7 +151,8 @@ def oauth(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
             slack_signing_secret=signing_secret,
             slack_api_url=api.base_url,
             public_base_url=PUBLIC,
-            admin_slack_user_ids=f"{TEAM_A}:{CONFIGURED}",
+            admin_slack_user_ids=admins,
+            token_encryption_key=",".join(keys),
         )
         db = Database(settings, clock=clock)
         if db.dialect == "postgresql":
@@ -148,6 +166,27 @@ def oauth(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
             for _, stop in served:
                 stop()
             db.dispose()
+
+
+@pytest.fixture
+def oauth(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
+    """Workspaces with no configured admin: the first installer of each becomes its admin."""
+    with _oauth_world(database_url, clock, "") as world:
+        yield world
+
+
+@pytest.fixture
+def configured(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
+    """Workspace A has an admin from ADMIN_SLACK_USER_IDS (T0AAAA:UCONFIGURED) before any install."""
+    with _oauth_world(database_url, clock, f"{TEAM_A}:{CONFIGURED}") as world:
+        yield world
+
+
+@pytest.fixture
+def rotated(database_url: str, clock: MutableClock) -> Iterator[OAuthWorld]:
+    """TOKEN_ENCRYPTION_KEY lists a new key (it encrypts) before an old one (it still decrypts)."""
+    with _oauth_world(database_url, clock, "", keys=(KEY, OLD_KEY)) as world:
+        yield world
 
 
 def create_customer(driver: SlackDriver, first: str, last: str) -> list[str]:
@@ -193,7 +232,7 @@ def test_install_goes_through_slack_with_a_state_kept_in_the_database(
     redirect = oauth.api.approve(authorize, team_id=TEAM_A, user_id=OWNER_A, team_name="Studio A")
     page = oauth.back_from_slack(redirect, state, worker=1)
     assert page.status == 200, page.body
-    assert "Customer Records is now part of Studio A, and you are its admin there" in page.body
+    assert "Customer Records is now part of Studio A. You are its admin there." in page.body
     assert f'href="slack://app?team={TEAM_A}&amp;id={oauth.api.app_id}"' in page.body
     assert page.cookies[COOKIE].value == "deleted"
     assert oauth.count(slack_oauth_states) == 0
@@ -202,7 +241,9 @@ def test_install_goes_through_slack_with_a_state_kept_in_the_database(
     assert exchange.ok
     token = exchange.response["access_token"]
     assert oauth.api.team_of(token) == TEAM_A
-    assert oauth.count(slack_bots, team_id=TEAM_A, bot_token=token) == 1
+    assert oauth.count(slack_bots, team_id=TEAM_A) == 1
+    # Kept encrypted (test_tokens_are_stored_encrypted_…).
+    assert oauth.count(slack_bots, bot_token=token) == 0
     assert oauth.count(slack_installations, team_id=TEAM_A, user_id=OWNER_A) == 1
     workspace = oauth.workspace(TEAM_A)
     assert workspace is not None
@@ -247,14 +288,12 @@ def test_two_workspaces_side_by_side_see_only_their_own(oauth: OAuthWorld) -> No
     assert oauth.api.last("views.open").team_id == TEAM_B
     assert {c.team_id for c in oauth.api.calls(since=mark)} == {TEAM_A, TEAM_B}
 
-    # Installing A made its owner an admin of A, not of B; the same goes for a configured
-    # admin scoped to A (ADMIN_SLACK_USER_IDS=T0AAAA:UCONFIGURED).
-    for user in (OWNER_A, CONFIGURED):
-        assert rows(open_hub(oauth.driver(user, TEAM_A))) == ["Zoe Adams"]
-        refused = oauth.driver(user, TEAM_B).slash("/customers")
-        assert refused.status == 200
-        assert "don't have access yet" in refused.text
-        assert f"<@{OWNER_B}>" in refused.text
+    # Installing A made its owner an admin of A, not of B.
+    assert rows(open_hub(oauth.driver(OWNER_A, TEAM_A))) == ["Zoe Adams"]
+    refused = oauth.driver(OWNER_A, TEAM_B).slash("/customers")
+    assert refused.status == 200
+    assert "don't have access yet" in refused.text
+    assert f"<@{OWNER_B}>" in refused.text
 
 
 def test_a_reinstall_by_another_person_keeps_the_first_admin(oauth: OAuthWorld) -> None:
@@ -263,10 +302,10 @@ def test_a_reinstall_by_another_person_keeps_the_first_admin(oauth: OAuthWorld) 
     oauth.install(TEAM_A, "USECOND", "Studio A (renamed)")
     workspace = oauth.workspace(TEAM_A)
     assert workspace is not None and workspace.name == "Studio A (renamed)"
-    for user in (OWNER_A, "USECOND"):
-        open_hub(oauth.driver(user, TEAM_A))
+    open_hub(oauth.driver(OWNER_A, TEAM_A))
     # Requests use the newest installation's token.
     assert oauth.api.last("views.open").token == oauth.tokens[TEAM_A]
+    assert "don't have access yet" in oauth.driver("USECOND", TEAM_A).slash("/customers").text
 
 
 def test_token_mode_serves_no_install_pages(world: World) -> None:
@@ -274,6 +313,127 @@ def test_token_mode_serves_no_install_pages(world: World) -> None:
     browser = OAuthWorld(world.api, world.db, [root], world.signing_secret)
     assert browser.browse(root + "/slack/install").status == 404
     assert browser.browse(root + "/slack/oauth_redirect?code=x&state=y").status == 404
+
+
+# ----------------------------------------------------------------- who an install makes admin
+
+STAFFER, STRANGER = "USTAFFER", "USTRANGER"
+
+
+def role_of(oauth: OAuthWorld, team_id: str, user_id: str) -> Role | None:
+    with oauth.db.unit_of_work(readonly=True) as uow:
+        return uow.session.scalar(
+            select(StaffMember.role).where(
+                StaffMember.team_id == team_id, StaffMember.slack_user_id == user_id
+            )
+        )
+
+
+def audit_of(oauth: OAuthWorld, team_id: str) -> list[tuple[str, str, str]]:
+    """The workspace's audit, oldest first, read from its table: (who, what, detail)."""
+    with oauth.db.engine.connect() as conn:
+        table = WorkspaceAuditEntry.__table__
+        query = select(table.c.actor, table.c.action, table.c.detail)
+        rows = conn.execute(query.where(table.c.team_id == team_id).order_by(table.c.id))
+        return [(row.actor, row.action, row.detail) for row in rows]
+
+
+def installed_with_staff(oauth: OAuthWorld, team_id: str, owner: str) -> SlackDriver:
+    """`owner` installs `team_id` and adds STAFFER as staff; STRANGER is a member with no access."""
+    for user in (STAFFER, STRANGER):
+        oauth.api.add_user(SlackUser(user, user.lower(), team_id=team_id))
+    oauth.install(team_id, owner, "Studio")
+    admin = oauth.driver(owner, team_id)
+    acked(admin.slash("/customers", f"staff add <@{STAFFER}|staffer>"))
+    return admin
+
+
+def test_a_reinstall_by_staff_keeps_them_staff(oauth: OAuthWorld) -> None:
+    installed_with_staff(oauth, TEAM_A, OWNER_A)
+    page = oauth.install(TEAM_A, STAFFER, "Studio")
+    assert "Your access is unchanged: you are staff there." in page.body
+    assert role_of(oauth, TEAM_A, STAFFER) is Role.STAFF
+    tried = oauth.driver(STAFFER, TEAM_A).slash("/customers", f"staff remove <@{OWNER_A}|o>")
+    assert "Only an admin can manage staff access." in acked(tried).text
+    assert role_of(oauth, TEAM_A, OWNER_A) is Role.ADMIN
+    assert audit_of(oauth, TEAM_A) == [
+        (
+            OWNER_A,
+            "app installed",
+            "installer made admin (the workspace had no admin; before: no access)",
+        ),
+        (STAFFER, "app re-installed", "installer's access unchanged: staff"),
+    ]
+
+
+def test_a_reinstall_by_a_stranger_gives_them_nothing(oauth: OAuthWorld) -> None:
+    installed_with_staff(oauth, TEAM_A, OWNER_A)
+    page = oauth.install(TEAM_A, STRANGER, "Studio")
+    assert "installing did not give you access" in page.body
+    assert role_of(oauth, TEAM_A, STRANGER) is None
+    refused = acked(oauth.driver(STRANGER, TEAM_A).slash("/customers"))
+    assert "don't have access yet" in refused.text
+    assert audit_of(oauth, TEAM_A)[-1] == (
+        STRANGER,
+        "app re-installed",
+        "installer's access unchanged: no access",
+    )
+
+
+def test_a_reinstall_by_an_admin_keeps_them_admin(oauth: OAuthWorld) -> None:
+    installed_with_staff(oauth, TEAM_A, OWNER_A)
+    page = oauth.install(TEAM_A, OWNER_A, "Studio")
+    assert "You are still one of its admins there." in page.body
+    assert role_of(oauth, TEAM_A, OWNER_A) is Role.ADMIN
+    assert role_of(oauth, TEAM_A, STAFFER) is Role.STAFF
+    assert audit_of(oauth, TEAM_A)[-1] == (
+        OWNER_A,
+        "app re-installed",
+        "installer's access unchanged: admin",
+    )
+
+
+def test_once_every_admin_is_gone_the_next_installer_becomes_admin(oauth: OAuthWorld) -> None:
+    admin = installed_with_staff(oauth, TEAM_B, OWNER_B)
+    acked(admin.slash("/customers", f"staff remove <@{OWNER_B}|me>"))
+    assert role_of(oauth, TEAM_B, OWNER_B) is None
+    page = oauth.install(TEAM_B, STAFFER, "Studio")
+    assert "You are its admin there." in page.body
+    assert role_of(oauth, TEAM_B, STAFFER) is Role.ADMIN
+    listed = acked(oauth.driver(STAFFER, TEAM_B).slash("/customers", "staff list"))
+    assert f"<@{STAFFER}>" in listed.text
+    # The next installer finds an admin again and gets nothing.
+    oauth.install(TEAM_B, STRANGER, "Studio")
+    assert role_of(oauth, TEAM_B, STRANGER) is None
+    assert [(who, what) for who, what, _ in audit_of(oauth, TEAM_B)] == [
+        (OWNER_B, "app installed"),
+        (STAFFER, "app re-installed"),
+        (STRANGER, "app re-installed"),
+    ]
+    assert audit_of(oauth, TEAM_B)[1][2] == (
+        "installer made admin (the workspace had no admin; before: staff)"
+    )
+    assert audit_of(oauth, TEAM_A) == []
+
+
+def test_a_configured_admin_counts_so_the_first_installer_is_not_made_admin(
+    configured: OAuthWorld,
+) -> None:
+    page = configured.install(TEAM_A, OWNER_A, "Studio A")
+    assert "installing did not give you access" in page.body
+    assert role_of(configured, TEAM_A, OWNER_A) is None
+    refused = acked(configured.driver(OWNER_A, TEAM_A).slash("/customers"))
+    assert f"<@{CONFIGURED}>" in refused.text
+    # The configured admin (scoped to A) grants access in A and has none in B.
+    boss = configured.driver(CONFIGURED, TEAM_A)
+    acked(boss.slash("/customers", f"staff add <@{OWNER_A}|owner>"))
+    assert rows(open_hub(configured.driver(OWNER_A, TEAM_A))) == []
+    configured.install(TEAM_B, OWNER_B, "Studio B")
+    assert role_of(configured, TEAM_B, OWNER_B) is Role.ADMIN
+    assert "don't have access yet" in configured.driver(CONFIGURED, TEAM_B).slash("/customers").text
+    assert audit_of(configured, TEAM_A) == [
+        (OWNER_A, "app installed", "installer's access unchanged: no access")
+    ]
 
 
 # ----------------------------------------------------------------- refused installs
@@ -398,17 +558,122 @@ def test_store_tables_are_exactly_slack_sdks(oauth: OAuthWorld) -> None:
     states = SQLAlchemyOAuthStateStore(expiration_seconds=60, engine=oauth.db.engine)
     theirs = [store.installations, store.bots, states.oauth_states]
     ours = [slack_installations, slack_bots, slack_oauth_states]
+    # Ours add one index, by which expired states are purged.
+    added = {"slack_oauth_states": {("ix_slack_oauth_states_expire_at", ("expire_at",))}}
     for their, our in zip(theirs, ours, strict=True):
         assert (their.name, _shape(their)) == (our.name, _shape(our))
-        assert {(i.name, tuple(c.name for c in i.columns)) for i in their.indexes} == {
-            (i.name, tuple(c.name for c in i.columns)) for i in our.indexes
-        }
+        assert {(i.name, tuple(c.name for c in i.columns)) for i in their.indexes} | added.get(
+            our.name, set()
+        ) == {(i.name, tuple(c.name for c in i.columns)) for i in our.indexes}
     # What the database holds after the migrations matches too, index included.
     inspector = inspect(oauth.db.engine)
     for our in ours:
         columns = {c["name"]: c["nullable"] for c in inspector.get_columns(our.name)}
         assert columns == {c.name: c.nullable for c in our.columns}
     assert {i["name"] for i in inspector.get_indexes("slack_bots")} == {"slack_bots_idx"}
+
+
+TOKEN_COLUMNS = [(slack_bots, "bot_token"), (slack_installations, "bot_token")]
+
+
+def stored_tokens(oauth: OAuthWorld, team_id: str) -> list[str]:
+    """The bot tokens of `team_id` as the database holds them, read from the raw tables."""
+    with oauth.db.engine.connect() as conn:
+        return [
+            conn.execute(select(table.c[column]).where(table.c.team_id == team_id)).scalar_one()
+            for table, column in TOKEN_COLUMNS
+        ]
+
+
+def restore(oauth: OAuthWorld, team_id: str, seal: Callable[[str], str]) -> None:
+    """Rewrite `team_id`'s stored tokens as `seal` makes them from the plaintext."""
+    with oauth.db.engine.begin() as conn:
+        for table, column in TOKEN_COLUMNS:
+            conn.execute(
+                table.update()
+                .where(table.c.team_id == team_id)
+                .values({column: seal(oauth.tokens[team_id])})
+            )
+
+
+def test_tokens_are_stored_encrypted_and_the_app_works_with_them(oauth: OAuthWorld) -> None:
+    oauth.install(TEAM_A, OWNER_A, "Studio A")
+    token = oauth.tokens[TEAM_A]
+    for stored in stored_tokens(oauth, TEAM_A):
+        assert token not in stored and "xox" not in stored
+        assert Fernet(KEY).decrypt(stored.encode()).decode() == token
+    assert create_customer(oauth.driver(OWNER_A, TEAM_A), "Zoe", "Adams") == ["Zoe Adams"]
+    assert oauth.api.last("views.update").token == token
+
+
+def test_an_older_key_still_decrypts_and_the_first_one_encrypts(rotated: OAuthWorld) -> None:
+    rotated.install(TEAM_A, OWNER_A, "Studio A")
+    # As stored before the new key was put first.
+    restore(rotated, TEAM_A, lambda token: Fernet(OLD_KEY).encrypt(token.encode()).decode())
+    mark = rotated.api.mark()
+    assert rows(open_hub(rotated.driver(OWNER_A, TEAM_A, worker=1))) == []
+    assert {c.token for c in rotated.api.calls(since=mark)} == {rotated.tokens[TEAM_A]}
+    rotated.install(TEAM_B, OWNER_B, "Studio B")
+    for stored in stored_tokens(rotated, TEAM_B):
+        assert Fernet(KEY).decrypt(stored.encode()).decode() == rotated.tokens[TEAM_B]
+
+
+def test_a_token_no_key_decrypts_serves_nothing_and_says_so(
+    oauth: OAuthWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    oauth.install(TEAM_A, OWNER_A, "Studio A")
+    dropped = Fernet.generate_key()
+    restore(oauth, TEAM_A, lambda token: Fernet(dropped).encrypt(token.encode()).decode())
+    mark = oauth.api.mark()
+    oauth.driver(OWNER_A, TEAM_A).slash("/customers")
+    assert oauth.api.calls("views.open", since=mark) == []
+    [said] = [r.getMessage() for r in caplog.records if r.name == "bot.transport.token_store"]
+    assert said == f"no key in TOKEN_ENCRYPTION_KEY decrypts the stored token of {TEAM_A}"
+
+
+def test_the_migration_encrypts_plaintext_tokens_and_needs_the_key_for_them(
+    oauth: OAuthWorld,
+) -> None:
+    oauth.install(TEAM_A, OWNER_A, "Studio A")
+    engine, token = oauth.db.engine, oauth.tokens[TEAM_A]
+    # Back to before encryption: the downgrade leaves the tokens as they were stored then.
+    command.downgrade(alembic_config(engine, [KEY]), "0006")
+    assert stored_tokens(oauth, TEAM_A) == [token, token]
+    assert "ix_slack_oauth_states_expire_at" not in {
+        i["name"] for i in inspect(engine).get_indexes("slack_oauth_states")
+    }
+    with pytest.raises(ConfigError) as refused:
+        command.upgrade(alembic_config(engine), "head")
+    assert "TOKEN_ENCRYPTION_KEY must be set to encrypt them" in str(refused.value)
+    assert "Fernet.generate_key()" in str(refused.value)
+    assert current_revision(engine) == "0006"
+    assert stored_tokens(oauth, TEAM_A) == [token, token]
+
+    command.upgrade(alembic_config(engine, [KEY]), "head")
+    for stored in stored_tokens(oauth, TEAM_A):
+        assert Fernet(KEY).decrypt(stored.encode()).decode() == token
+    assert "ix_slack_oauth_states_expire_at" in {
+        i["name"] for i in inspect(engine).get_indexes("slack_oauth_states")
+    }
+    assert rows(open_hub(oauth.driver(OWNER_A, TEAM_A))) == []
+    assert oauth.api.last("views.open").token == token
+
+
+def test_expired_states_are_purged_when_an_install_starts(oauth: OAuthWorld) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with oauth.db.engine.begin() as conn:
+        conn.execute(
+            slack_oauth_states.insert(),
+            [
+                {"state": "stale-1", "expire_at": now - timedelta(days=2)},
+                {"state": "stale-2", "expire_at": now - timedelta(seconds=1)},
+                {"state": "pending", "expire_at": now + timedelta(minutes=5)},
+            ],
+        )
+    _, state = oauth.start_install()
+    with oauth.db.engine.connect() as conn:
+        left = set(conn.scalars(select(slack_oauth_states.c.state)))
+    assert left == {"pending", state}
 
 
 def _shape(table: Table) -> list[tuple[str, str, bool | None, bool]]:

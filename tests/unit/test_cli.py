@@ -266,3 +266,19 @@ def test_a_search_cut_at_its_limit_says_how_many_match_in_all(workdir: Path) -> 
     assert 'First 20 of 46 customers matching "quinn"' in cut.stdout
     whole = invoke("customers", "search", "zoe07", DATABASE_URL=url)
     assert '1 customer matching "zoe07"' in whole.stdout
+
+
+def test_serve_in_oauth_mode_without_a_token_key_refuses_to_start(workdir: Path) -> None:
+    result = invoke(
+        "serve",
+        "--http",
+        DATABASE_URL=url_in(workdir),
+        SLACK_CLIENT_ID="1234.5678",
+        SLACK_CLIENT_SECRET="client-secret-4711",
+        SLACK_SIGNING_SECRET="signing-secret-4711",
+        PUBLIC_BASE_URL="https://customers.example.test",
+    )
+    assert result.exit_code == 2
+    assert "TOKEN_ENCRYPTION_KEY is not set" in result.output
+    assert "Fernet.generate_key()" in result.output
+    assert "4711" not in result.output

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 from core.config import DEFAULT_DATABASE_URL, DEFAULT_SCOPES, RunMode, Settings, load_settings
 from core.errors import ConfigError
@@ -30,6 +31,7 @@ def test_every_documented_variable_is_a_setting() -> None:
         "DATABASE_URL", "ADMIN_SLACK_USER_IDS", "STRIPE_API_KEY", "STRIPE_API_BASE",
         "SMTP_URL", "MAIL_FROM", "PORTAL_URL", "PUBLIC_BASE_URL", "BUSINESS_TIMEZONE",
         "CURRENCY", "LOG_LEVEL", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SCOPES",
+        "TOKEN_ENCRYPTION_KEY",
     }  # fmt: skip
     assert documented <= set(VARIABLES)
 
@@ -236,7 +238,11 @@ def test_config_error_does_not_echo_secrets(monkeypatch: pytest.MonkeyPatch) -> 
 
 # ----------------------------------------------------------------- many workspaces (OAuth)
 
-OAUTH = {"SLACK_CLIENT_ID": "1234.5678", "SLACK_CLIENT_SECRET": "client-secret-4711"}
+OAUTH = {
+    "SLACK_CLIENT_ID": "1234.5678",
+    "SLACK_CLIENT_SECRET": "client-secret-4711",
+    "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+}
 
 
 def _set(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
@@ -333,3 +339,54 @@ def test_the_client_secret_stays_secret(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.slack_client_secret is not None
     assert settings.slack_client_secret.get_secret_value() == OAUTH["SLACK_CLIENT_SECRET"]
     assert "4711" not in repr(settings) + str(settings) + settings.model_dump_json()
+
+
+# ----------------------------------------------------------------- tokens at rest
+
+
+def test_oauth_without_a_token_key_is_a_startup_error_saying_how_to_make_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _set(monkeypatch, {**OAUTH, "TOKEN_ENCRYPTION_KEY": ""})
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "TOKEN_ENCRYPTION_KEY is not set" in message
+    assert "Fernet.generate_key()" in message
+    assert "4711" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("not-a-key-4711", "key 1 of 1 is not a Fernet key"),
+        ("{good}, tooshort4711", "key 2 of 2 is not a Fernet key"),
+        (" , ", "no key given"),
+    ],
+)
+def test_a_malformed_token_key_is_a_startup_error_that_never_echoes_it(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    good = Fernet.generate_key().decode()
+    _set(monkeypatch, {**OAUTH, "TOKEN_ENCRYPTION_KEY": value.format(good=good)})
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert f"TOKEN_ENCRYPTION_KEY: {expected}" in message
+    assert "Fernet.generate_key()" in message
+    assert "4711" not in message and good not in message
+
+
+def test_token_keys_list_the_encrypting_key_first_and_stay_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    _set(monkeypatch, {**OAUTH, "TOKEN_ENCRYPTION_KEY": f" {new} ,{old}"})
+    settings = load_settings()
+    assert settings.token_keys == [new, old]
+    assert new not in repr(settings) and new not in str(settings)
+    # A single workspace (token mode) stores no tokens and needs no key.
+    monkeypatch.delenv("SLACK_CLIENT_ID")
+    monkeypatch.delenv("SLACK_CLIENT_SECRET")
+    monkeypatch.delenv("TOKEN_ENCRYPTION_KEY")
+    assert load_settings().token_keys == []

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from rich.logging import RichHandler
 from slack_bolt import BoltRequest
 
@@ -340,3 +341,11 @@ def test_a_libraries_message_stops_where_it_would_quote_a_body(
 ) -> None:
     assert withheld(message) == (message if kept is None else kept)
     assert len(withheld("x" * 10_000)) == LIBRARY_MESSAGE_MAX
+
+
+def test_each_token_encryption_key_is_redacted() -> None:
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings = _settings(token_encryption_key=f"{new},{old}")
+    handler = build_handler(io.StringIO(), json_lines=True, secrets=secret_values(settings))
+    [line] = _json_lines(handler, _record("keys %s then %s", f"{new},{old}", old))
+    assert new not in line["message"] and old not in line["message"]
