@@ -30,7 +30,7 @@ from bot.transport.limits import (
     SERVER_BODY_MARGIN,
     StartResponse,
 )
-from bot.transport.slow_clients import HeadFirstWorker
+from bot.transport.slow_clients import BufferingWorker
 from bot.transport.wsgi import create_wsgi_app
 from core.adapters.mail import OutboxWorker, transport_from_settings
 from core.config import RunMode, Settings
@@ -229,8 +229,8 @@ class _Workers(BaseApplication):
             "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
             "workers": workers,
             # gthread would give a connection a thread as its first bytes arrive, so a few
-            # clients sending half a head stop a worker; this one waits for the whole head.
-            "worker_class": HeadFirstWorker,
+            # clients sending half a request stop a worker; this one waits for the whole request.
+            "worker_class": BufferingWorker,
             "threads": WORKER_THREADS,
             "worker_connections": CONNECTION_LIMIT,
             "keepalive": KEEPALIVE_SECONDS,

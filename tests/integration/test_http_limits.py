@@ -4,6 +4,7 @@ and hundreds of clients that send half a request neither stall a signed command 
 
 from __future__ import annotations
 
+import http.client
 import os
 import select
 import signal
@@ -41,6 +42,8 @@ REFUSAL_SECONDS = 5.0
 RSS_GROWTH_LIMIT = 16 * 1024 * 1024
 IDLE_CONNECTIONS = 500
 HALF_A_HEAD = b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
+# The other half of the idle clients send a whole head and a tenth of the body it promises.
+HALF_A_BODY = b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\ncommand=%2F"
 # Slack's own limit for an acknowledgement: the requirement itself, not a tuning choice.
 ACK_SECONDS = 3.0
 # Dropped after CLIENT_SECONDS, noticed by a clean-up pass that runs every second or so.
@@ -248,13 +251,13 @@ def test_a_chunked_body_over_the_limit_is_cut_off(server: Server) -> None:
 
 
 def _half_open(port: int, count: int) -> list[socket.socket]:
-    """`count` connections that sent half a request head and wait (the caller closes them)."""
+    """`count` connections that sent half a request and wait (the caller closes them)."""
     opened: list[socket.socket] = []
     try:
-        for _ in range(count):
+        for n in range(count):
             sock = socket.create_connection(("127.0.0.1", port), timeout=5)
             opened.append(sock)
-            sock.sendall(HALF_A_HEAD)
+            sock.sendall(HALF_A_HEAD if n % 2 else HALF_A_BODY)
     except BaseException:
         for sock in opened:
             sock.close()
@@ -305,3 +308,19 @@ def test_idle_clients_neither_stall_a_command_nor_stay(server: Server) -> None:
     finally:
         for sock in idle:
             sock.close()
+
+
+def test_a_kept_alive_connection_serves_its_next_requests(server: Server) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        ends = set()
+        for _ in range(3):
+            conn.request("GET", "/healthz")
+            reply = conn.getresponse()
+            assert (reply.status, reply.read()) == (200, b'{"ok": true}')
+            assert conn.sock is not None
+            ends.add(conn.sock.getsockname())
+        # http.client would quietly reconnect: one local address means one connection.
+        assert len(ends) == 1
+    finally:
+        conn.close()
