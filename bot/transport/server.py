@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import resource
 import signal
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,15 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.transport.wsgi import StartResponse, create_wsgi_app
+from bot.transport.limits import (
+    CLIENT_SECONDS,
+    MAX_BODY_BYTES,
+    MAX_HEAD_BYTES,
+    SERVER_BODY_MARGIN,
+    StartResponse,
+)
+from bot.transport.slow_clients import BufferingWorker
+from bot.transport.wsgi import create_wsgi_app
 from core.adapters.mail import OutboxWorker, transport_from_settings
 from core.config import RunMode, Settings
 from core.db import Database
@@ -42,6 +51,38 @@ SERVER_THREADS = 8
 WORKER_THREADS = 4
 # Seconds a worker may take to finish its requests and listeners after SIGTERM.
 GRACEFUL_SECONDS = 30
+# Open connections one process keeps (idle ones included) before it stops accepting; each is
+# a file descriptor, so start-up raises the process's descriptor limit to fit.
+CONNECTION_LIMIT = 1000
+# A reverse proxy or load balancer reuses its connections; one idle longer is closed.
+KEEPALIVE_SECONDS = 5
+
+
+def waitress_options() -> dict[str, Any]:
+    """How the single process bounds its clients; the app's own limits are in bot/transport/limits."""
+    return {
+        "threads": SERVER_THREADS,
+        # Half-open connections cost waitress no thread, only a place among these; poll()
+        # rather than select(), whose descriptors stop at 1024.
+        "connection_limit": CONNECTION_LIMIT,
+        "asyncore_use_poll": True,
+        # Silent this long: closed, checked every second rather than every 30.
+        "channel_timeout": CLIENT_SECONDS,
+        "cleanup_interval": 1,
+        "max_request_header_size": MAX_HEAD_BYTES,
+        # Refused from Content-Length before waitress buffers the body; bounded_body is exact.
+        "max_request_body_size": MAX_BODY_BYTES + SERVER_BODY_MARGIN,
+    }
+
+
+def _raise_descriptor_limit() -> None:
+    # Many systems start processes with 1024 descriptors, fewer than CONNECTION_LIMIT plus
+    # the pool, logs and listener; the hard limit is ours to use.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 2 * CONNECTION_LIMIT
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
 def pool_options(request_threads: int) -> dict[str, Any]:
@@ -110,13 +151,14 @@ def serve_http(settings: Settings, *, host: str, port: int, workers: int = 1) ->
     settings.require_for(RunMode.HTTP)
     if workers < 1:
         raise ConfigError("--workers must be 1 or more")
+    _raise_descriptor_limit()
     if workers > 1:
         _serve_workers(settings, host=host, port=port, workers=workers)
         return
     _stop_on_sigterm()
     with _running(settings, request_threads=SERVER_THREADS) as (app, db):
         log.info("serving Slack over HTTP on %s:%s", host, port)
-        waitress.serve(create_wsgi_app(app, db), host=host, port=port, threads=SERVER_THREADS)
+        waitress.serve(create_wsgi_app(app, db), host=host, port=port, **waitress_options())
     log.info("stopped")
 
 
@@ -179,15 +221,22 @@ class _LogThroughRoot(GunicornLogger):
 
 
 class _Workers(BaseApplication):
-    """gunicorn driven from code: `gthread` workers, each building its own app after the fork."""
+    """gunicorn driven from code: head-first `gthread` workers, each building its own app after the fork."""
 
     def __init__(self, settings: Settings, *, host: str, port: int, workers: int) -> None:
         self.settings = settings
         self.options: dict[str, Any] = {
             "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
             "workers": workers,
-            "worker_class": "gthread",
+            # gthread would give a connection a thread as its first bytes arrive, so a few
+            # clients sending half a request stop a worker; this one waits for the whole request.
+            "worker_class": BufferingWorker,
             "threads": WORKER_THREADS,
+            "worker_connections": CONNECTION_LIMIT,
+            "keepalive": KEEPALIVE_SECONDS,
+            "limit_request_line": 4094,
+            "limit_request_fields": 100,
+            "limit_request_field_size": 8190,
             "graceful_timeout": GRACEFUL_SECONDS,
             "proc_name": "customer-bot",
             "logger_class": _LogThroughRoot,

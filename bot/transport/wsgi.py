@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from slack_bolt import App
@@ -14,13 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.transport.chart_images import serve_chart
+from bot.transport.limits import StartResponse, WsgiApp, bounded_body
 from core.chart_links import CHARTS_PATH
 from core.db import Database
 
 log = logging.getLogger(__name__)
-
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 EVENTS_PATH = "/slack/events"
 
@@ -66,4 +64,5 @@ def create_wsgi_app(app: App, db: Database) -> WsgiApp:
             return serve_chart(db, path.removeprefix(CHARTS_PATH), start_response)
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 
-    return wsgi
+    # Both servers run the app through this: no route sees a body over the limit.
+    return bounded_body(wsgi)
