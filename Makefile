@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-report soak clean
+.PHONY: run test lint format fuzz bench bench-report soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -n auto --dist loadgroup -q
+
+# The long fuzz run: FUZZ_EXAMPLES tampered, signed requests per group (about 5 × that per
+# database; PostgreSQL too when TEST_DATABASE_URL is set), each case's figures printed.
+FUZZ_EXAMPLES ?= 4000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider -s -q tests/slack/test_fuzz.py
 
 # Every benchmark (~15 minutes on 2 cores), then the README's Performance section in
 # bench/results/performance.md; `make bench BENCH_QUICK=1` is a smoke run of a minute or two.

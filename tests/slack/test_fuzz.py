@@ -119,8 +119,11 @@ def _report(h: Harness, group: str, record_property: Callable[[str, object], Non
 
 
 def fuzz_settings(group: str) -> settings:
+    # The run in `make test` is seeded, so CI sees the same cases every time; a long run
+    # (`make fuzz`, FUZZ_EXAMPLES set) draws new ones.
     return settings(
         max_examples=_examples(group),
+        derandomize="FUZZ_EXAMPLES" not in os.environ,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         print_blob=True,
