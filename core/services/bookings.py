@@ -410,6 +410,7 @@ def transfer_booking(
     Its payment moves with it: credits stay taken (the pass must be valid on the new day),
     and a different price is said, not charged or refunded."""
     booking, customer = lock_for_change(uow, actor, Booking, booking_id, "Booking", uid=uid)
+    refuse_archived(customer, "moving their bookings")
     if booking.state is BookingState.CANCELLED:
         raise DomainError(f"Booking #{booking.id} is cancelled; book the session anew instead.")
     if booking.occurrence_id == occurrence_id:

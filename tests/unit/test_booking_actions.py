@@ -510,3 +510,16 @@ def test_a_transfer_to_a_session_at_another_price_says_the_difference(
     with db.unit_of_work(readonly=True) as uow:
         detail = history_of(uow, uid)[-1].detail
     assert detail.endswith(f". {said}") if said else "costs" not in detail
+
+
+def test_an_archived_customers_booking_is_not_transferred(
+    db: Database, staff: Actor, shop: Shop
+) -> None:
+    (uid,) = new_customers(db, staff)
+    booking = _book(db, staff, uid, shop.session("yoga", MON))
+    with db.unit_of_work() as uow:
+        archive_customer(uow, staff, uid)
+    with db.unit_of_work() as uow, pytest.raises(DomainError, match="is archived; activate them"):
+        transfer_booking(uow, staff, booking, shop.session("yoga", WED))
+    with db.unit_of_work(readonly=True) as uow:
+        assert uow.session.get(Booking, booking).occurrence_id == shop.session("yoga", MON)
