@@ -25,7 +25,7 @@ from core.adapters.payments import PaymentGateway, RefundInfo, require_gateway
 from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.formatting import format_money
-from core.models import Booking, Customer, PaymentMethod, RefundState
+from core.models import Booking, Customer, PaymentIntentUse, PaymentMethod, RefundState
 from core.services import history
 from core.services.customers import lock_owner
 
@@ -124,6 +124,20 @@ def _stripe_payment(booking: Booking) -> tuple[str, int]:
     if not booking.price_minor:
         raise DomainError(f"Booking #{booking.id} cost nothing, so there is nothing to refund.")
     return booking.stripe_payment_intent_id, booking.price_minor
+
+
+def _refuse_unless_claimed(uow: UnitOfWork, booking: Booking, intent_id: str) -> None:
+    """Refuse when the payment pays for another purchase (rows that shared it before 0007)."""
+    use = uow.session.get(PaymentIntentUse, intent_id)
+    if use is not None and (use.team_id, use.kind, use.row_id) != (
+        booking.team_id,
+        "booking",
+        booking.id,
+    ):
+        raise DomainError(
+            f"{intent_id} pays for another purchase, not booking #{booking.id}, so it can't be "
+            "refunded from here; nothing was refunded."
+        )
 
 
 def _amount(booking: Booking, price: int, requested: int | None) -> int:
@@ -244,6 +258,7 @@ def refund_booking(
         raise Forbidden("Only an admin can refund a payment; ask one of the workspace's admins.")
     booking, customer = _lock(uow, actor, booking_id, uid)
     intent_id, price = _stripe_payment(booking)
+    _refuse_unless_claimed(uow, booking, intent_id)
     if expected_refunded_minor is not None and booking.refunded_minor != expected_refunded_minor:
         done = format_money(booking.refunded_minor, booking.currency)
         raise Conflict(
