@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -68,6 +68,13 @@ def _configure_sqlite(engine: Engine) -> None:
         # upgrades to writing can fail with SQLITE_BUSY instead of waiting.
         readonly = conn.get_execution_options().get(_READONLY, False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+class Transactions(Protocol):
+    """What opens units of work (a Database), for a service that must commit between steps."""
+
+    def unit_of_work(self, *, readonly: bool = False) -> AbstractContextManager[UnitOfWork]:
+        """A unit of work that commits when its block succeeds."""
 
 
 @dataclass

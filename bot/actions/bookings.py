@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.context.request import Request
 from bot.surfaces import bookings as surface
-from bot.surfaces.commerce import Change, Done, commerce_form, redraws
+from bot.surfaces.commerce import Change, Done, StripeChange, commerce_form, redraws
 from bot.views.bookings import (
     AMOUNT_BLOCK,
     BOOK_CALLBACK,
@@ -30,7 +30,7 @@ from bot.views.commerce.parsing import parse_money
 from bot.views.commerce.payment import payment_choice
 from bot.views.origin import Tab
 from core.actor import Actor
-from core.db import UnitOfWork
+from core.db import Transactions, UnitOfWork
 from core.services import bookings
 from core.services.refunds import refund_booking
 
@@ -104,9 +104,9 @@ def on_refund(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         form.refuse({AMOUNT_BLOCK: str(exc)})
         return
 
-    def refund(uow: UnitOfWork, actor: Actor) -> Done:
+    def refund(db: Transactions, actor: Actor) -> Done:
         outcome = refund_booking(
-            uow,
+            db,
             actor,
             booking_id,
             amount_minor=amount,
@@ -116,7 +116,7 @@ def on_refund(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         )
         return Done(f"Booking #{booking_id}: {outcome.summary}")
 
-    form.finish(Change(refund, AMOUNT_BLOCK))
+    form.finish(StripeChange(refund, AMOUNT_BLOCK))
 
 
 def register(app: App) -> None:

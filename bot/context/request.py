@@ -17,7 +17,7 @@ from bot.context.deps import Deps, actor_of, deps_of
 from bot.views.commerce.form_state import FormValues
 from bot.views.payload import read_metadata, state_values
 from core.actor import Actor
-from core.db import UnitOfWork
+from core.db import Transactions, UnitOfWork
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -45,6 +45,10 @@ class Request:
         """`what` in a unit of work that commits when it returns."""
         with self.deps.db.unit_of_work() as uow:
             return what(uow, self.actor)
+
+    def steps(self, what: Callable[[Transactions, Actor], T]) -> T:
+        """`what` opening its own short units of work, so none is open while Stripe answers."""
+        return what(self.deps.db, self.actor)
 
     @property
     def timezone(self) -> str:

@@ -25,7 +25,7 @@ from bot.views.notice import Notice
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.adapters.payments import PaymentError
-from core.db import UnitOfWork
+from core.db import Transactions, UnitOfWork
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.models import CustomerStatus
 from core.services import customers
@@ -177,13 +177,36 @@ class Change:
 
     def attempt(self, form: Submission[CommerceMeta]) -> Outcome:
         """Make the change; a service's refusal becomes the form's errors."""
-        try:
-            return form.request.write(self.make)
-        except DomainError as exc:
-            return refusal(form.view, exc, fallback=self.fallback, payment_block=self.payment_block)
+        return _attempt(
+            form, lambda: form.request.write(self.make), self.fallback, self.payment_block
+        )
 
 
-def finish(ack: Ack, form: Submission[CommerceMeta], change: Change, redraw: Redraw) -> None:
+@dataclass(frozen=True)
+class StripeChange:
+    """A change calling Stripe: `make` commits its own short units of work around the call,
+    so no database lock is held while Stripe answers; a refusal shows under `fallback`."""
+
+    make: Callable[[Transactions, Actor], Done]
+    fallback: str
+
+    def attempt(self, form: Submission[CommerceMeta]) -> Outcome:
+        """Make the change; a service's refusal becomes the form's errors."""
+        return _attempt(form, lambda: form.request.steps(self.make), self.fallback, "")
+
+
+def _attempt(
+    form: Submission[CommerceMeta], make: Callable[[], Done], fallback: str, payment_block: str
+) -> Outcome:
+    try:
+        return make()
+    except DomainError as exc:
+        return refusal(form.view, exc, fallback=fallback, payment_block=payment_block)
+
+
+def finish(
+    ack: Ack, form: Submission[CommerceMeta], change: Change | StripeChange, redraw: Redraw
+) -> None:
     """Make the change and answer within Slack's 3 seconds: close and refresh, or errors.
 
     A change outlasting that (Stripe slow) shows a "working" view, then its result or the form."""
@@ -269,7 +292,7 @@ class CommerceForm:
         """Answer with the problems, changing nothing."""
         refuse_now(self.ack, self.submission.view, errors, self.redraw)
 
-    def finish(self, change: Change) -> None:
+    def finish(self, change: Change | StripeChange) -> None:
         """Make the change and answer; see `finish`."""
         finish(self.ack, self.submission, change, self.redraw)
 

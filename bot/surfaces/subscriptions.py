@@ -11,7 +11,7 @@ from bot.views.origin import Tab
 from bot.views.subscriptions import changed_notice, suspend_confirmation
 from core.actor import Actor
 from core.adapters.payments import PaymentGateway
-from core.db import UnitOfWork
+from core.db import Transactions, UnitOfWork
 from core.errors import DomainError
 from core.services import subscriptions
 from core.services.subscriptions import SubscriptionRow
@@ -22,7 +22,7 @@ class Change(Protocol):
 
     def __call__(
         self,
-        uow: UnitOfWork,
+        db: Transactions,
         actor: Actor,
         subscription_id: int,
         *,
@@ -63,9 +63,9 @@ def _open_suspend(opening: Opening, subscription_id: int) -> None:
 
 def _change(request: Request, change: Change, subscription_id: int, uid: str) -> SubscriptionRow:
     gateway = request.deps.gateway
-    # Stripe is changed first, inside the transaction: if it refuses, nothing is recorded.
-    return request.write(
-        lambda uow, actor: change(uow, actor, subscription_id, gateway=gateway, uid=uid)
+    # The service commits around its Stripe call: no database lock is held while Stripe answers.
+    return request.steps(
+        lambda db, actor: change(db, actor, subscription_id, gateway=gateway, uid=uid)
     )
 
 

@@ -12,9 +12,9 @@ import stripe
 from core.config import Settings
 from core.errors import DomainError
 
-# A refund holds the booking's lock (on SQLite the database's write lock) while it waits for
-# Stripe: its two calls (list, create), each retried once, must stay within the 30 s other
-# writers wait for a lock. Retries reuse the request's idempotency key, so they are safe.
+# No database lock is held while the app waits for Stripe (see core/services/refunds.py); a
+# call, retried once, still ends well within the time a pending change is claimed for.
+# Retries reuse the request's idempotency key, so they are safe.
 DEFAULT_TIMEOUT = 6.0
 DEFAULT_NETWORK_RETRIES = 1
 # Refund statuses that do not (or no longer) send money back to the customer.
@@ -23,7 +23,13 @@ _KEY_PATTERN = re.compile(r"\b[a-z]{2,4}_(?:test|live)_\w+")
 
 
 class PaymentError(DomainError):
-    """The payment provider refused or failed; `message` says so in plain words."""
+    """The payment provider refused or failed; `message` says so in plain words.
+
+    `maybe_done`: the request may have reached Stripe and taken effect (an answer lost)."""
+
+    def __init__(self, message: str, *, maybe_done: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_done = maybe_done
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,8 @@ def _plain(exc: stripe.StripeError, op: _Operation) -> PaymentError:
             )
         return PaymentError(
             f"The connection to Stripe broke off before it answered, so {op.maybe_done}. "
-            f"Try again in a minute: {op.retry_is_safe}."
+            f"Try again in a minute: {op.retry_is_safe}.",
+            maybe_done=True,
         )
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         return PaymentError(
@@ -168,7 +175,8 @@ def _plain(exc: stripe.StripeError, op: _Operation) -> PaymentError:
         return PaymentError(f"Stripe refused the {op.noun}: {reason}")
     return PaymentError(
         f"Stripe had a problem with the {op.noun}, so {op.maybe_done}. "
-        f"Try again in a minute: {op.retry_is_safe}."
+        f"Try again in a minute: {op.retry_is_safe}.",
+        maybe_done=True,
     )
 
 

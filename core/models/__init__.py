@@ -14,7 +14,7 @@ from core.models.catalog import (
     Video,
     facilitator_services,
 )
-from core.models.commerce import PaymentMethod
+from core.models.commerce import PaymentIntentUse, PaymentMethod
 from core.models.customer import Customer, CustomerStatus
 from core.models.history import HistoryEntry
 from core.models.mail import MailStatus, OutboxMail
@@ -46,6 +46,7 @@ __all__ = [
     "Pass",
     "PassState",
     "PassType",
+    "PaymentIntentUse",
     "PaymentMethod",
     "QuestionnaireResponse",
     "QuestionnaireStatus",

@@ -56,4 +56,7 @@ class Booking(Base):
         enum_type(RefundState), default=RefundState.NONE
     )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A refund asked of Stripe and not yet recorded: its amount and when it was claimed.
+    refund_pending_minor: Mapped[int | None] = mapped_column(Integer)
+    refund_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)

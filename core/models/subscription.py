@@ -37,4 +37,7 @@ class Subscription(Base):
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[SubscriptionState] = mapped_column(enum_type(SubscriptionState))
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(64))
+    # A change asked of Stripe and not yet recorded ("pause", …), and when it was claimed.
+    pending_change: Mapped[str | None] = mapped_column(String(16))
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)

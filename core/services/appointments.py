@@ -30,6 +30,7 @@ from core.services.checkout import (
     business_instant,
     check_pass_valid,
     lock_for_change,
+    record_payment,
     refuse_archived,
     return_paid_credits,
     settle,
@@ -299,6 +300,7 @@ def book_appointment(
     )
     uow.session.add(appointment)
     uow.session.flush()
+    record_payment(uow, actor.team_id, settled, workspace.currency, appointment)
     title = _title(service, facilitator, starts_at, minutes, workspace.timezone)
     history.record(
         uow,

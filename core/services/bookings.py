@@ -32,6 +32,7 @@ from core.services.checkout import (
     check_pass_valid,
     lock_for_change,
     payment_in_use,
+    record_payment,
     refuse_archived,
     return_paid_credits,
     settle,
@@ -356,6 +357,7 @@ def book_event(
         raise used_payment(
             intent_id, payment_in_use(uow, actor.team_id, intent_id) or "another booking"
         ) from None
+    record_payment(uow, actor.team_id, settled, workspace.currency, booking)
     history.record(
         uow,
         actor.user_id,

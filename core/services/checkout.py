@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core.actor import Actor
 from core.adapters.payments import PaymentGateway, PaymentIntentInfo, require_gateway
@@ -26,6 +27,7 @@ from core.models import (
     Pass,
     PassState,
     PassType,
+    PaymentIntentUse,
     PaymentMethod,
     VideoPurchase,
 )
@@ -35,6 +37,9 @@ from core.services.customers import lock_owner
 # Money columns are 32-bit integers of minor units.
 MAX_PRICE_MINOR = 2**31 - 1
 _INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,61}")
+# What `payment_intent_uses.kind` calls each row a Stripe payment can pay for.
+PaidRow = Booking | Appointment | Pass
+_KIND: dict[type[PaidRow], str] = {Booking: "booking", Appointment: "appointment", Pass: "pass"}
 
 
 @dataclass(frozen=True)
@@ -127,56 +132,60 @@ def verify_stripe_payment(
     return info
 
 
-def _advisory_lock(uow: UnitOfWork, key: str) -> None:
-    # PostgreSQL: two transactions recording the same payment take turns, so the second sees
-    # the first's row in any table. SQLite already runs one writer at a time.
-    if uow.session.get_bind().dialect.name == "postgresql":
-        uow.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-        )
-
-
 def payment_in_use(uow: UnitOfWork, team_id: str, intent_id: str) -> str | None:
-    """What already records payment `intent_id` in the workspace, named for staff, or None."""
+    """What already records payment `intent_id`, named for staff of workspace `team_id`, or None.
+
+    A purchase in another workspace is only called that: its details are not this one's."""
+    use = uow.session.get(PaymentIntentUse, intent_id)
+    if use is None:
+        return None
+    if use.team_id != team_id:
+        return f"a {use.kind} in another workspace"
+    return _described(uow, use) or f"{use.kind} #{use.row_id}, since deleted"
+
+
+def _described(uow: UnitOfWork, use: PaymentIntentUse) -> str | None:
     owner = Customer.first_name + " " + Customer.last_name
-    booking = uow.session.execute(
-        select(Booking.id, Event.name, EventOccurrence.starts_at, EventOccurrence.timezone, owner)
-        .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
-        .join(Event, Event.id == EventOccurrence.event_id)
-        .join(Customer, Customer.id == Booking.customer_id)
-        .where(Booking.team_id == team_id, Booking.stripe_payment_intent_id == intent_id)
-    ).first()
-    if booking is not None:
-        booking_id, name, starts_at, timezone, who = booking
-        return f"booking #{booking_id} ({name} on {format_when(starts_at, timezone)}) of {who}"
-    appointment = uow.session.execute(
-        select(Appointment.id, AppointmentService.name, owner)
-        .join(AppointmentService, AppointmentService.id == Appointment.service_id)
-        .join(Customer, Customer.id == Appointment.customer_id)
-        .where(Appointment.team_id == team_id, Appointment.stripe_payment_intent_id == intent_id)
-    ).first()
-    if appointment is not None:
-        return f"appointment #{appointment[0]} ({appointment[1]}) of {appointment[2]}"
-    bought = uow.session.execute(
-        select(Pass.id, PassType.name, owner)
-        .join(PassType, PassType.id == Pass.pass_type_id)
-        .join(Customer, Customer.id == Pass.customer_id)
-        .where(Pass.team_id == team_id, Pass.stripe_payment_intent_id == intent_id)
-    ).first()
-    if bought is not None:
-        return f"pass #{bought[0]} ({bought[1]}) of {bought[2]}"
-    return None
+    if use.kind == "booking":
+        booking = uow.session.execute(
+            select(Event.name, EventOccurrence.starts_at, EventOccurrence.timezone, owner)
+            .select_from(Booking)
+            .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
+            .join(Event, Event.id == EventOccurrence.event_id)
+            .join(Customer, Customer.id == Booking.customer_id)
+            .where(Booking.id == use.row_id)
+        ).first()
+        if booking is None:
+            return None
+        name, starts_at, timezone, who = booking
+        return f"booking #{use.row_id} ({name} on {format_when(starts_at, timezone)}) of {who}"
+    if use.kind == "appointment":
+        found = uow.session.execute(
+            select(AppointmentService.name, owner)
+            .select_from(Appointment)
+            .join(AppointmentService, AppointmentService.id == Appointment.service_id)
+            .join(Customer, Customer.id == Appointment.customer_id)
+            .where(Appointment.id == use.row_id)
+        ).first()
+    else:
+        found = uow.session.execute(
+            select(PassType.name, owner)
+            .select_from(Pass)
+            .join(PassType, PassType.id == Pass.pass_type_id)
+            .join(Customer, Customer.id == Pass.customer_id)
+            .where(Pass.id == use.row_id)
+        ).first()
+    return None if found is None else f"{use.kind} #{use.row_id} ({found[0]}) of {found[1]}"
 
 
 def used_payment(intent_id: str, where: str) -> Conflict:
     """The refusal for recording a payment twice."""
-    return Conflict(
-        f"Stripe payment {intent_id} is already recorded on {where}; "
-        "one payment pays for one purchase."
-    )
+    return Conflict(f"{intent_id} already pays for {where}; one payment pays for one purchase.")
 
 
-def _claim(uow: UnitOfWork, team_id: str, info: PaymentIntentInfo, currency: str) -> None:
+def _claim(
+    uow: UnitOfWork, team_id: str, info: PaymentIntentInfo, price_minor: int, currency: str
+) -> None:
     if info.currency.upper() != currency.upper():
         raise ValidationFailed(
             {
@@ -184,10 +193,44 @@ def _claim(uow: UnitOfWork, team_id: str, info: PaymentIntentInfo, currency: str
                 f"but this workspace takes {currency}."
             }
         )
-    _advisory_lock(uow, f"{team_id}:{info.id}")
     where = payment_in_use(uow, team_id, info.id)
     if where is not None:
         raise used_payment(info.id, where)
+    if info.amount_minor != price_minor:
+        raise ValidationFailed(
+            {
+                "payment_intent_id": f"{info.id} is for {format_money(info.amount_minor, currency)} "
+                f"but this costs {format_money(price_minor, currency)}."
+            }
+        )
+
+
+def record_payment(
+    uow: UnitOfWork, team_id: str, settled: Settled, currency: str, paid: PaidRow
+) -> None:
+    """Claim the Stripe payment that settled `paid` for it; refused if anything claimed it first.
+
+    The claim's primary key is the intent id: of two requests racing to record one payment,
+    the database lets one insert it (PostgreSQL makes the other wait, then fail)."""
+    intent_id = settled.payment_intent_id
+    if intent_id is None:
+        return
+    use = PaymentIntentUse(
+        payment_intent_id=intent_id,
+        team_id=team_id,
+        kind=_KIND[type(paid)],
+        row_id=paid.id,
+        amount_minor=settled.price_minor or 0,
+        currency=currency,
+        recorded_at=uow.now(),
+    )
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(use)
+    except IntegrityError:
+        raise used_payment(
+            intent_id, payment_in_use(uow, team_id, intent_id) or "another purchase"
+        ) from None
 
 
 def pass_label(uow: UnitOfWork, held: Pass) -> str:
@@ -295,7 +338,7 @@ def settle(
         return settled, {f"credits left on {label}": [before, held.credits_remaining]}
     if intent is None:
         raise ValueError("verify the Stripe payment (verify_stripe_payment) before settling")
-    _claim(uow, customer.team_id, intent, currency)
+    _claim(uow, customer.team_id, intent, price_minor, currency)
     return Settled(PaymentMethod.STRIPE, intent.amount_minor, payment_intent_id=intent.id), {}
 
 

@@ -19,6 +19,7 @@ from core.services.checkout import (
     StripePayment,
     business_date,
     lock_for_change,
+    record_payment,
     refuse_archived,
     settle,
     verify_stripe_payment,
@@ -191,6 +192,7 @@ def assign_pass(
     )
     uow.session.add(held)
     uow.session.flush()
+    record_payment(uow, actor.team_id, settled, workspace.currency, held)
     history.record(
         uow,
         actor.user_id,

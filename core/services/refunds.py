@@ -1,37 +1,42 @@
 """Refunding a Stripe-paid booking: admin only, never more than was paid, never twice.
 
-Three guards, each enough for its own failure:
-- The booking (and its customer) stay locked from the check of what is refundable until the
-  refund is recorded, Stripe call included, so concurrent clicks take turns and each one sees
-  what the previous one refunded (PostgreSQL: SELECT … FOR UPDATE; SQLite: the unit of work's
-  BEGIN IMMEDIATE holds the database's write lock).
-- Before refunding, Stripe's own list of refunds for the payment is compared with the booking.
-  This closes the crash window — Stripe refunded, then the commit failed — whatever the delay:
-  the retry finds the refund Stripe made, records it and refunds nothing more.
-- The idempotency key is the payment, the booking and the amount refunded before this refund.
-  A retry of the same click uses the same key, so real Stripe answers it with the refund it
-  already made (for 24 hours), even while that refund is still too fresh to be listed; a
-  genuine further partial refund starts from a new refunded amount and so gets a new key.
+No database lock is held while Stripe answers. Three steps:
+1. A short transaction locks the booking (and its customer), checks what is refundable and
+   records the refund as pending (amount, and when it was claimed). A refund pending on the
+   booking refuses every other attempt for PENDING_CLAIM; after that (its attempt crashed)
+   the next attempt takes it over and completes it instead of starting another.
+2. With no transaction open, Stripe's list of refunds for the payment is compared with the
+   booking: refunds Stripe holds beyond what is recorded (an interrupted attempt, the
+   dashboard) are recorded and nothing more is refunded. Otherwise the refund is made with an
+   idempotency key of the payment, the booking and the amount refunded before it, so real
+   Stripe answers a retry with the refund it already made, even before it is listed.
+3. A second short transaction records the outcome and clears the pending refund. If Stripe
+   failed, the pending refund is forgotten, or kept for the next attempt to complete at once
+   when Stripe may have made it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from core.actor import Actor
-from core.adapters.payments import PaymentGateway, RefundInfo, require_gateway
-from core.db import UnitOfWork
+from core.adapters.payments import PaymentError, PaymentGateway, RefundInfo, require_gateway
+from core.db import Transactions, UnitOfWork
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.formatting import format_money
-from core.models import Booking, Customer, PaymentMethod, RefundState
+from core.models import Booking, Customer, PaymentIntentUse, PaymentMethod, RefundState
 from core.services import history
 from core.services.customers import lock_owner
 
 BOOKING_REFUNDED = "booking refunded"
 REFUND_RECOVERED = "refund recorded from Stripe"
 NOTHING_REFUNDED = "nothing was refunded"
+# Longer than a refund's two Stripe calls with their retries take (about 25 s): a refund
+# pending longer than this was interrupted, and the next attempt completes it.
+PENDING_CLAIM = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,20 @@ def _stripe_payment(booking: Booking) -> tuple[str, int]:
     if not booking.price_minor:
         raise DomainError(f"Booking #{booking.id} cost nothing, so there is nothing to refund.")
     return booking.stripe_payment_intent_id, booking.price_minor
+
+
+def _refuse_unless_claimed(uow: UnitOfWork, booking: Booking, intent_id: str) -> None:
+    """Refuse when the payment pays for another purchase (rows that shared it before 0007)."""
+    use = uow.session.get(PaymentIntentUse, intent_id)
+    if use is not None and (use.team_id, use.kind, use.row_id) != (
+        booking.team_id,
+        "booking",
+        booking.id,
+    ):
+        raise DomainError(
+            f"{intent_id} pays for another purchase, not booking #{booking.id}, so it can't be "
+            "refunded from here; nothing was refunded."
+        )
 
 
 def _amount(booking: Booking, price: int, requested: int | None) -> int:
@@ -226,8 +245,23 @@ def idempotency_key(payment_intent_id: str, booking_id: int, refunded_before: in
     return f"booking-refund:{payment_intent_id}:{booking_id}:after:{refunded_before}"
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A refund recorded as pending: what to ask Stripe for, with no transaction open."""
+
+    booking_id: int
+    intent_id: str
+    price_minor: int
+    amount_minor: int
+    refunded_before: int
+
+    @property
+    def key(self) -> str:
+        return idempotency_key(self.intent_id, self.booking_id, self.refunded_before)
+
+
 def refund_booking(
-    uow: UnitOfWork,
+    db: Transactions,
     actor: Actor,
     booking_id: int,
     *,
@@ -242,23 +276,107 @@ def refund_booking(
     meanwhile turns the request into a Conflict instead of a second refund."""
     if not actor.is_admin:
         raise Forbidden("Only an admin can refund a payment; ask one of the workspace's admins.")
-    booking, customer = _lock(uow, actor, booking_id, uid)
-    intent_id, price = _stripe_payment(booking)
-    if expected_refunded_minor is not None and booking.refunded_minor != expected_refunded_minor:
-        done = format_money(booking.refunded_minor, booking.currency)
-        raise Conflict(
-            f"Booking #{booking.id} has meanwhile had {done} refunded in all; "
-            f"{NOTHING_REFUNDED}. Check the booking and refund again if more is due."
+    with db.unit_of_work() as uow:
+        pending = _begin(
+            uow, actor, booking_id, amount_minor, expected_refunded_minor, uid, gateway
         )
-    amount = _amount(booking, price, amount_minor)
     payments = require_gateway(gateway, NOTHING_REFUNDED)
-    recovered = _catch_up(uow, actor, customer, booking, price, payments.list_refunds(intent_id))
-    refund: RefundInfo | None = None
-    if not recovered:
-        key = idempotency_key(intent_id, booking.id, booking.refunded_minor)
-        # The lock is held across this call on purpose: see the module docstring.
-        refund = payments.refund(intent_id, amount, idempotency_key=key)
-        pending = "" if refund.status == "succeeded" else f" ({refund.status} at Stripe)"
+    try:
+        refunds = payments.list_refunds(pending.intent_id)
+        refund = None if _held(refunds, pending) else _refund(payments, pending)
+    except PaymentError as exc:
+        with db.unit_of_work() as uow:
+            _release(uow, actor, pending, interrupted=exc.maybe_done)
+        raise
+    with db.unit_of_work() as uow:
+        return _finish(uow, actor, pending, refunds, refund)
+
+
+def _begin(
+    uow: UnitOfWork,
+    actor: Actor,
+    booking_id: int,
+    requested: int | None,
+    expected_refunded_minor: int | None,
+    uid: str | None,
+    gateway: PaymentGateway | None,
+) -> _Pending:
+    """Check the refund and record it as pending, or take over one that was interrupted."""
+    booking, _customer = _lock(uow, actor, booking_id, uid)
+    intent_id, price = _stripe_payment(booking)
+    _refuse_unless_claimed(uow, booking, intent_id)
+    now = uow.now()
+    if booking.refund_pending_minor is not None:
+        since = booking.refund_pending_since
+        if since is not None and now - since < PENDING_CLAIM:
+            money = format_money(booking.refund_pending_minor, booking.currency)
+            raise Conflict(
+                f"A refund of {money} for booking #{booking.id} is under way; "
+                f"{NOTHING_REFUNDED} by this request. Check the booking again in a minute."
+            )
+        # Interrupted (a crash, or Stripe's answer lost): this attempt completes that refund.
+        amount = booking.refund_pending_minor
+    else:
+        if (
+            expected_refunded_minor is not None
+            and booking.refunded_minor != expected_refunded_minor
+        ):
+            done = format_money(booking.refunded_minor, booking.currency)
+            raise Conflict(
+                f"Booking #{booking.id} has meanwhile had {done} refunded in all; "
+                f"{NOTHING_REFUNDED}. Check the booking and refund again if more is due."
+            )
+        amount = _amount(booking, price, requested)
+    require_gateway(gateway, NOTHING_REFUNDED)
+    booking.refund_pending_minor, booking.refund_pending_since = amount, now
+    return _Pending(booking.id, intent_id, price, amount, booking.refunded_minor)
+
+
+def _held(refunds: list[RefundInfo], pending: _Pending) -> bool:
+    """Whether Stripe already holds refunds beyond what the booking records (to record only)."""
+    held = min(sum(r.amount_minor for r in refunds if r.active), pending.price_minor)
+    return held > pending.refunded_before
+
+
+def _refund(payments: PaymentGateway, pending: _Pending) -> RefundInfo:
+    return payments.refund(pending.intent_id, pending.amount_minor, idempotency_key=pending.key)
+
+
+def _lock_again(uow: UnitOfWork, actor: Actor, pending: _Pending) -> tuple[Booking, Customer]:
+    """The booking and its owner, locked, if the refund pending on it is still this one."""
+    booking, customer = _lock(uow, actor, pending.booking_id, None)
+    if booking.refund_pending_minor is None or booking.refunded_minor != pending.refunded_before:
+        # Another attempt took over after this one's claim ran out, and recorded the outcome.
+        raise Conflict(
+            f"Booking #{booking.id}'s refund was completed by another attempt; check the booking."
+        )
+    return booking, customer
+
+
+def _release(uow: UnitOfWork, actor: Actor, pending: _Pending, *, interrupted: bool) -> None:
+    """Stripe failed: forget the pending refund, or (if Stripe may have made it) leave it for
+    the next attempt to complete at once."""
+    booking, _customer = _lock_again(uow, actor, pending)
+    booking.refund_pending_since = None
+    if not interrupted:
+        booking.refund_pending_minor = None
+
+
+def _finish(
+    uow: UnitOfWork,
+    actor: Actor,
+    pending: _Pending,
+    refunds: list[RefundInfo],
+    refund: RefundInfo | None,
+) -> RefundOutcome:
+    """Record what Stripe did for the pending refund, and clear it."""
+    booking, customer = _lock_again(uow, actor, pending)
+    price = pending.price_minor
+    recovered = 0
+    if refund is None:
+        recovered = _catch_up(uow, actor, customer, booking, price, refunds)
+    else:
+        status = "" if refund.status == "succeeded" else f" ({refund.status} at Stripe)"
         _set_refunded(
             uow,
             actor,
@@ -269,9 +387,10 @@ def refund_booking(
             action=BOOKING_REFUNDED,
             detail=(
                 f"refunded {format_money(refund.amount_minor, booking.currency)} via Stripe, "
-                f"refund {refund.id}{pending}, booking #{booking.id}"
+                f"refund {refund.id}{status}, booking #{booking.id}"
             ),
         )
+    booking.refund_pending_minor = booking.refund_pending_since = None
     return RefundOutcome(
         booking_id=booking.id,
         currency=booking.currency,

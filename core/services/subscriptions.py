@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core.actor import Actor
-from core.adapters.payments import PaymentGateway, require_gateway
-from core.db import UnitOfWork
+from core.adapters.payments import PaymentError, PaymentGateway, require_gateway
+from core.db import Transactions, UnitOfWork
 from core.errors import DomainError, NotFound
 from core.formatting import format_date
 from core.models import Customer, Subscription, SubscriptionPlan, SubscriptionState
@@ -21,6 +21,8 @@ from core.services.paging import Page, fetch_page
 from core.services.tabs import NamedCatalog, tab_scope
 from core.services.workspaces import ensure_workspace
 
+# Longer than a Stripe call with its retry takes: a change pending longer was interrupted.
+PENDING_CLAIM = timedelta(seconds=60)
 _PLANS = NamedCatalog(SubscriptionPlan.id, SubscriptionPlan.name, SubscriptionPlan.team_id)
 
 
@@ -142,35 +144,82 @@ def _refusal(subscription: Subscription, move: _Move) -> DomainError:
 
 
 def _apply(
-    uow: UnitOfWork,
+    db: Transactions,
     actor: Actor,
     subscription_id: int,
     move: _Move,
     gateway: PaymentGateway | None,
     uid: str | None,
 ) -> SubscriptionRow:
-    # Owner first, then the subscription: the order a merge takes them in.
+    # No transaction is open while Stripe answers: the change is marked pending first, so a
+    # concurrent change is refused, and recorded after Stripe made it.
+    with db.unit_of_work() as uow:
+        stripe_id = _begin(uow, actor, subscription_id, move, gateway, uid)
+    if stripe_id:
+        try:
+            # Stripe first: if it refuses, nothing is recorded.
+            move.in_stripe(require_gateway(gateway, "nothing was changed"), stripe_id)
+        except PaymentError:
+            with db.unit_of_work() as uow:
+                _lock(uow, actor, subscription_id)[0].pending_change = None
+            raise
+    with db.unit_of_work() as uow:
+        return _finish(uow, actor, subscription_id, move, stripe_id)
+
+
+def _lock(
+    uow: UnitOfWork, actor: Actor, subscription_id: int, uid: str | None = None
+) -> tuple[Subscription, Customer]:
+    """The subscription and its owner, locked owner first (the order a merge takes them in)."""
     found, customer = lock_owner(uow, lambda: _find(uow, actor, subscription_id, uid))
-    subscription = uow.session.scalars(
+    locked = uow.session.scalars(
         select(Subscription)
         .where(Subscription.id == found.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+    return locked, customer
+
+
+def _begin(
+    uow: UnitOfWork,
+    actor: Actor,
+    subscription_id: int,
+    move: _Move,
+    gateway: PaymentGateway | None,
+    uid: str | None,
+) -> str | None:
+    """Check the change and mark it pending; the Stripe subscription to change, if linked."""
+    subscription, _customer = _lock(uow, actor, subscription_id, uid)
+    now = uow.now()
+    since = subscription.pending_since
+    # A change left pending longer than that was interrupted: Stripe's calls are repeatable
+    # (pausing twice, cancelling a cancelled one), so this one may go ahead.
+    if subscription.pending_change and since is not None and now - since < PENDING_CLAIM:
+        raise DomainError(
+            f"Subscription #{subscription.id} is being changed ({subscription.pending_change}) "
+            "right now; nothing was changed. Check it again in a minute."
+        )
     if subscription.state not in move.sources:
         raise _refusal(subscription, move)
+    if subscription.stripe_subscription_id:
+        require_gateway(gateway, "nothing was changed")
+    subscription.pending_change, subscription.pending_since = move.verb, now
+    return subscription.stripe_subscription_id
+
+
+def _finish(
+    uow: UnitOfWork, actor: Actor, subscription_id: int, move: _Move, stripe_id: str | None
+) -> SubscriptionRow:
+    """Record the change Stripe made (or an unlinked one) and clear the pending mark."""
+    subscription, customer = _lock(uow, actor, subscription_id)
+    subscription.pending_change = subscription.pending_since = None
     plan_name, interval = uow.session.execute(
         select(SubscriptionPlan.name, SubscriptionPlan.interval).where(
             SubscriptionPlan.id == subscription.plan_id
         )
     ).one()
-    stripe_id = subscription.stripe_subscription_id
-    if stripe_id:
-        # Stripe first: if it refuses, the PaymentError rolls back and nothing is recorded.
-        move.in_stripe(require_gateway(gateway, "nothing was changed"), stripe_id)
-        where = f"{move.done} in Stripe ({stripe_id})"
-    else:
-        where = "not linked to Stripe"
+    where = f"{move.done} in Stripe ({stripe_id})" if stripe_id else "not linked to Stripe"
     changes: dict[str, list[str | None]] = {"state": [subscription.state.value, move.target.value]}
     subscription.state = move.target
     if move.target is SubscriptionState.SUSPENDED and subscription.next_payment_at is not None:
@@ -191,7 +240,7 @@ def _apply(
 
 
 def pause_subscription(
-    uow: UnitOfWork,
+    db: Transactions,
     actor: Actor,
     subscription_id: int,
     *,
@@ -199,11 +248,11 @@ def pause_subscription(
     uid: str | None = None,
 ) -> SubscriptionRow:
     """Pause an active subscription: Stripe stops collecting payments until it is resumed."""
-    return _apply(uow, actor, subscription_id, _PAUSE, gateway, uid)
+    return _apply(db, actor, subscription_id, _PAUSE, gateway, uid)
 
 
 def resume_subscription(
-    uow: UnitOfWork,
+    db: Transactions,
     actor: Actor,
     subscription_id: int,
     *,
@@ -211,11 +260,11 @@ def resume_subscription(
     uid: str | None = None,
 ) -> SubscriptionRow:
     """Resume a paused subscription: Stripe collects payments again."""
-    return _apply(uow, actor, subscription_id, _RESUME, gateway, uid)
+    return _apply(db, actor, subscription_id, _RESUME, gateway, uid)
 
 
 def suspend_subscription(
-    uow: UnitOfWork,
+    db: Transactions,
     actor: Actor,
     subscription_id: int,
     *,
@@ -223,4 +272,4 @@ def suspend_subscription(
     uid: str | None = None,
 ) -> SubscriptionRow:
     """Suspend (cancel) an active or paused subscription for good; Stripe cancels it first."""
-    return _apply(uow, actor, subscription_id, _SUSPEND, gateway, uid)
+    return _apply(db, actor, subscription_id, _SUSPEND, gateway, uid)

@@ -292,6 +292,9 @@ def stripe_booking(shop: Shop, amount: int = 1500) -> tuple[int, str]:
     """A booking of Zoë's paid through Stripe (a real payment in the stand-in): id and intent."""
     intent = shop.stripe.payment(amount)
     with shop.db.unit_of_work() as uow:
+        # The payment must be the session's price.
+        session = uow.session.get_one(EventOccurrence, shop.sessions["16"])
+        session.price_minor = amount
         row = book_event(
             uow,
             Actor(TEAM, ADMIN, Role.ADMIN),

@@ -185,7 +185,8 @@ def a_stripe_booking(h: Harness) -> Subject:
     stripe = h.stripe
     assert stripe is not None
     subject = fresh(h)
-    intent = stripe.payment(1500)
+    # The payment must be the session's price.
+    intent = stripe.payment(1000)
     occurrence = _ours(h).of("event_occurrences")[3]
     with h.db.unit_of_work() as uow:
         row = book_event(

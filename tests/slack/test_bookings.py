@@ -76,15 +76,18 @@ def test_book_with_a_pass_credit_transfer_and_cancel_returns_it(shop: Shop) -> N
 
 def test_record_a_stripe_payment(shop: Shop) -> None:
     driver = shop.world.staff
-    intent = shop.stripe.payment(1500)
+    intent, wrong = shop.stripe.payment(1200), shop.stripe.payment(1500)
     open_details(driver, ZOE)
     open_form(driver, "Book an Event", BOOK)
     redrawn(driver, driver.choose("18 Mar", menu="Session"), "Blank charges")
     redrawn(driver, driver.choose("Record a Stripe payment", menu="Payment"), "pi_")
+    # A payment of another amount is refused under the field.
+    driver.type(wrong, into="Stripe payment intent id")
+    assert refused(driver)["payment_intent_id"] == f"{wrong} is for £15.00 but this costs £12.00."
     driver.type(intent, into="Stripe payment intent id")
-    view = submitted(driver, "£15.00 paid through Stripe")
+    view = submitted(driver, "£12.00 paid through Stripe")
     (row,) = row_texts(view, "booking_")
-    assert "Completed :credit_card: Stripe" in row and "£15.00" in row
+    assert "Completed :credit_card: Stripe" in row and "£12.00" in row
     booked = shop.latest(Booking)
     assert booked.payment_method is PaymentMethod.STRIPE
     assert booked.stripe_payment_intent_id == intent
@@ -95,7 +98,7 @@ def test_record_a_stripe_payment(shop: Shop) -> None:
     redrawn(driver, driver.choose("Record a Stripe payment", menu="Payment"), "pi_")
     driver.type(intent, into="Stripe payment intent id")
     errors = refused(driver)
-    assert "already recorded on booking" in errors["payment_intent_id"]
+    assert f"{intent} already pays for booking #{booked.id}" in errors["payment_intent_id"]
 
 
 def test_full_and_past_sessions_are_refused_under_the_session(shop: Shop) -> None:

@@ -89,14 +89,14 @@ def test_assign_a_pass_then_adjust_extend_and_cancel_it(shop: Shop) -> None:
 
 def test_assign_a_pass_paid_through_stripe(shop: Shop) -> None:
     driver = shop.world.staff
-    intent = shop.stripe.payment(8500)
+    intent = shop.stripe.payment(9000)
     _tab(driver, "Passes")
     open_form(driver, "Assign Pass", ASSIGN_PASS)
     driver.choose("10-class pass", menu="Pass")
     driver.pick("2026-04-01", into="First day")
     redrawn(driver, driver.choose("Record a Stripe payment", menu="Payment"), "pi_")
     driver.type(intent, into="Stripe payment intent id")
-    view = submitted(driver, "valid 1 Apr 2026 – 29 Jun 2026 (£85.00 paid through Stripe)")
+    view = submitted(driver, "valid 1 Apr 2026 – 29 Jun 2026 (£90.00 paid through Stripe)")
     held = shop.latest(Pass)
     assert held.state is PassState.COMPLETED and held.stripe_payment_intent_id == intent
     assert "Completed :credit_card: Stripe" in row_texts(view, f"pass_{held.id}")[0]

@@ -220,7 +220,7 @@ def test_a_pass_not_valid_on_the_day_cannot_pay(db: Database, staff: Actor, shop
 def test_a_stripe_payment_pays_once(db: Database, staff: Actor, shop: Shop) -> None:
     a, b = new_customers(db, staff, 2)
     stripe = FakeStripeGateway()
-    intent = stripe.add("pi_Massage", 6000)
+    intent = stripe.add("pi_Massage", 5500)
     with db.unit_of_work() as uow:
         row = book_appointment(
             uow,
@@ -232,7 +232,7 @@ def test_a_stripe_payment_pays_once(db: Database, staff: Actor, shop: Shop) -> N
             StripePayment(intent),
             gateway=stripe,
         )
-    assert (row.price_minor, row.payment_method) == (6000, PaymentMethod.STRIPE)
+    assert (row.price_minor, row.payment_method) == (5500, PaymentMethod.STRIPE)
     with db.unit_of_work() as uow, pytest.raises(Conflict) as refused:
         book_event(
             uow,
@@ -242,7 +242,7 @@ def test_a_stripe_payment_pays_once(db: Database, staff: Actor, shop: Shop) -> N
             StripePayment(intent),
             gateway=stripe,
         )
-    assert f"already recorded on appointment #{row.id} (Sports Massage) of Person0 Test" in (
+    assert f"{intent} already pays for appointment #{row.id} (Sports Massage) of Person0 Test" in (
         refused.value.message
     )
 

@@ -207,25 +207,33 @@ def test_a_pass_that_cannot_pay_is_refused_and_keeps_its_credits(
         )
 
 
-def test_a_stripe_payment_is_verified_and_its_amount_becomes_the_price(
+def test_a_stripe_payment_is_verified_and_must_pay_the_price(
     db: Database, staff: Actor, shop: Shop
 ) -> None:
     (uid,) = new_customers(db, staff)
     stripe = FakeStripeGateway()
-    intent = stripe.add("pi_Paid1500", 1500)
+    intent = stripe.add("pi_Paid1200", 1200)
+    stripe.add("pi_Paid1500", 1500)
+    with db.unit_of_work() as uow, pytest.raises(ValidationFailed) as refused:
+        book_event(
+            uow, staff, uid, shop.session("yoga", MON), StripePayment("pi_Paid1500"), gateway=stripe
+        )
+    assert refused.value.errors == {
+        "payment_intent_id": "pi_Paid1500 is for £15.00 but this costs £12.00."
+    }
     with db.unit_of_work() as uow:
         row = book_event(
             uow, staff, uid, shop.session("yoga", MON), StripePayment(f" {intent} "), gateway=stripe
         )
     assert (row.price_minor, row.state, row.payment_method, row.stripe_payment_intent_id) == (
-        1500,
+        1200,
         BookingState.COMPLETED,
         PaymentMethod.STRIPE,
         intent,
     )
     with db.unit_of_work(readonly=True) as uow:
         assert history_of(uow, uid)[-1].detail == (
-            f"booked {MON_TITLE} (£15.00 paid through Stripe, {intent}), booking #{row.id}"
+            f"booked {MON_TITLE} (£12.00 paid through Stripe, {intent}), booking #{row.id}"
         )
 
 
@@ -238,6 +246,7 @@ def test_a_stripe_payment_is_refused_unless_succeeded_in_our_currency_and_unused
     stripe.add("pi_Euros", 1200, currency="eur")
     used = stripe.add("pi_Used", 1200)
     stripe.add("pi_OnPass", 10000)
+    stripe.add("pi_Short", 1100)
     monday, wednesday = shop.session("yoga", MON), shop.session("yoga", WED)
     with db.unit_of_work() as uow:
         first = book_event(uow, staff, a, monday, StripePayment(used), gateway=stripe)
@@ -254,8 +263,9 @@ def test_a_stripe_payment_is_refused_unless_succeeded_in_our_currency_and_unused
         ("pi_Euros", ValidationFailed, "is in EUR, but this workspace takes GBP"),
         ("pi_Unknown", PaymentError, "Stripe has no payment pi_Unknown"),
         ("ch_NotAnIntent", ValidationFailed, "starts with pi_"),
-        (used, Conflict, f"already recorded on booking #{first.id} ({MON_TITLE}) of Person0 Test"),
-        ("pi_OnPass", Conflict, "already recorded on pass #"),
+        (used, Conflict, f"pi_Used already pays for booking #{first.id} ({MON_TITLE}) of Person0"),
+        ("pi_OnPass", Conflict, "pi_OnPass already pays for pass #"),
+        ("pi_Short", ValidationFailed, "pi_Short is for £11.00 but this costs £12.00."),
     ]
     for intent, error, text in refusals:
         with db.unit_of_work() as uow, pytest.raises(error) as refused:

@@ -121,7 +121,7 @@ def test_a_recorded_stripe_payment_completes_the_pass(
 ) -> None:
     a, b = new_customers(db, staff, 2)
     stripe = FakeStripeGateway()
-    intent = stripe.add("pi_Pass", 9000)
+    intent = stripe.add("pi_Pass", 10000)
     with db.unit_of_work() as uow:
         row = assign_pass(
             uow, staff, a, shop.pass_types["ten"], payment=StripePayment(intent), gateway=stripe
@@ -129,9 +129,12 @@ def test_a_recorded_stripe_payment_completes_the_pass(
     assert (row.state, row.payment_method, row.price_minor) == (
         PassState.COMPLETED,
         PaymentMethod.STRIPE,
-        9000,
+        10000,
     )
-    with db.unit_of_work() as uow, pytest.raises(Conflict, match=f"on pass #{row.id}"):
+    with (
+        db.unit_of_work() as uow,
+        pytest.raises(Conflict, match=f"{intent} already pays for pass #{row.id}"),
+    ):
         assign_pass(
             uow, staff, b, shop.pass_types["ten"], payment=StripePayment(intent), gateway=stripe
         )

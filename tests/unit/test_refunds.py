@@ -9,7 +9,9 @@ ignores idempotency keys: every "exactly once" below is our own guards at work.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -24,11 +26,13 @@ from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFa
 from core.models import Booking, HistoryEntry, PaymentMethod, RefundState
 from core.services.refunds import (
     BOOKING_REFUNDED,
+    PENDING_CLAIM,
     REFUND_RECOVERED,
     RefundOutcome,
     idempotency_key,
     refund_booking,
 )
+from tests.conftest import MutableClock
 from tests.stripe_server import (
     API_KEY,
     HOST,
@@ -73,10 +77,9 @@ def refund(
     amount: int | None = None,
     **kwargs: Any,
 ) -> RefundOutcome:
-    with db.unit_of_work() as uow:
-        return refund_booking(
-            uow, actor, paid.booking_id, amount_minor=amount, gateway=gateway, **kwargs
-        )
+    return refund_booking(
+        db, actor, paid.booking_id, amount_minor=amount, gateway=gateway, **kwargs
+    )
 
 
 def booking_state(db: Database, paid: Paid) -> tuple[int, RefundState, int]:
@@ -324,24 +327,30 @@ def test_stripe_refusing_the_refund_itself_leaves_the_booking_unchanged(
 # -- never twice ---------------------------------------------------------------------------
 
 
-def test_a_refund_whose_commit_failed_is_recovered_not_repeated(
-    db: Database, admin: Actor, stripe_server: StripeStandIn
+class CrashAfterRefund(StripeGateway):
+    """The real gateway, but the process "dies" once Stripe has refunded: nothing records it."""
+
+    def refund(self, payment_intent_id: str, amount_minor: int, *, idempotency_key: str) -> Any:
+        super().refund(payment_intent_id, amount_minor, idempotency_key=idempotency_key)
+        raise SystemExit("killed between the Stripe call and recording its outcome")
+
+
+def test_a_crash_after_stripe_refunded_is_completed_by_the_retry_not_repeated(
+    db: Database, admin: Actor, stripe_server: StripeStandIn, clock: MutableClock
 ) -> None:
     paid = paid_booking(db, admin, stripe_server)
     gateway = stripe_server.gateway()
 
-    def refund_then_crash() -> None:
-        # Stripe refunds, then the transaction that would record it never commits.
-        with db.unit_of_work() as uow:
-            refund_booking(uow, admin, paid.booking_id, amount_minor=None, gateway=gateway)
-            raise RuntimeError("crash before commit")
-
-    with pytest.raises(RuntimeError, match="crash"):
-        refund_then_crash()
+    with pytest.raises(SystemExit):
+        refund(db, admin, paid, CrashAfterRefund(API_KEY, stripe_server.url))
     assert booking_state(db, paid) == (0, RefundState.NONE, 1)
     assert refunded_amounts(stripe_server, paid) == [1200]
 
-    retry = refund(db, admin, paid, gateway)
+    # While the crashed attempt's claim lasts, a retry refunds nothing (it may still be running).
+    with pytest.raises(Conflict, match=r"A refund of £12\.00 for booking #\d+ is under way"):
+        refund(db, admin, paid, gateway, expected_refunded_minor=0)
+    clock.advance(seconds=PENDING_CLAIM.total_seconds() + 1)
+    retry = refund(db, admin, paid, gateway, expected_refunded_minor=0)
 
     assert retry.refund is None
     assert (retry.recovered_minor, retry.refunded_minor, retry.refund_state) == (
@@ -356,6 +365,62 @@ def test_a_refund_whose_commit_failed_is_recovered_not_repeated(
     assert action == REFUND_RECOVERED
     assert changes["refunded"] == ["£0.00", "£12.00"]
     assert "refunded nothing new" in detail
+    with pytest.raises(DomainError, match="already refunded in full"):
+        refund(db, admin, paid, gateway)
+    assert refunded_amounts(stripe_server, paid) == [1200]
+
+
+def test_a_crash_before_stripe_refunded_is_refunded_once_by_the_retry(
+    db: Database, admin: Actor, stripe_server: StripeStandIn, clock: MutableClock
+) -> None:
+    paid = paid_booking(db, admin, stripe_server)
+
+    class CrashBeforeRefund(StripeGateway):
+        def refund(self, payment_intent_id: str, amount_minor: int, *, idempotency_key: str) -> Any:
+            raise SystemExit("killed before Stripe was asked")
+
+    with pytest.raises(SystemExit):
+        refund(db, admin, paid, CrashBeforeRefund(API_KEY, stripe_server.url), 500)
+    clock.advance(seconds=PENDING_CLAIM.total_seconds() + 1)
+    # The retry completes the pending £5.00, whatever this click asked for.
+    retry = refund(db, admin, paid, stripe_server.gateway(), 300, expected_refunded_minor=0)
+
+    assert retry.refund is not None and retry.refund.amount_minor == 500
+    assert refunded_amounts(stripe_server, paid) == [500]
+    assert booking_state(db, paid) == (500, RefundState.PARTIAL, 2)
+    assert [action for action, _, _ in history(db)] == [BOOKING_REFUNDED]
+
+
+def test_no_database_lock_is_held_while_stripe_refunds(
+    db: Database, admin: Actor, stripe_server: StripeStandIn
+) -> None:
+    """Another write (a new customer) completes while the refund waits on Stripe."""
+    paid = paid_booking(db, admin, stripe_server)
+    calling, release = threading.Event(), threading.Event()
+
+    class HeldRefund(StripeGateway):
+        def refund(self, payment_intent_id: str, amount_minor: int, *, idempotency_key: str) -> Any:
+            calling.set()
+            assert release.wait(30), "never released"
+            return super().refund(payment_intent_id, amount_minor, idempotency_key=idempotency_key)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        refunding = pool.submit(refund, db, admin, paid, HeldRefund(API_KEY, stripe_server.url))
+        try:
+            assert calling.wait(30)
+            started = time.monotonic()
+            with db.unit_of_work() as uow:
+                history_rows.customer(uow, admin, "Grace", "Hopper")
+            # SQLite waits up to 30 s for a held write lock; PostgreSQL would wait on a row lock.
+            assert time.monotonic() - started < 2
+            # The booking itself is not locked either: its refund is marked pending instead.
+            with db.unit_of_work() as uow:
+                assert uow.session.get_one(Booking, paid.booking_id).refund_pending_minor == 1200
+        finally:
+            release.set()
+        outcome = refunding.result(timeout=30)
+    assert outcome.refunded_minor == 1200
+    assert booking_state(db, paid) == (1200, RefundState.FULL, 2)
 
 
 def test_a_refund_made_meanwhile_turns_a_stale_click_into_a_conflict(
@@ -406,7 +471,9 @@ def test_twenty_concurrent_clicks_refund_exactly_once(
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(done) == 1, results
     assert len(refused) == CLICKS - 1, results
-    assert all("already refunded in full" in r.message for r in refused)
+    assert all(
+        "already refunded in full" in r.message or "is under way" in r.message for r in refused
+    ), refused
     assert refunded_amounts(stripe_server, paid) == [1200]
     assert booking_state(db, paid) == (1200, RefundState.FULL, 2)
     assert [action for action, _, _ in history(db)] == [BOOKING_REFUNDED]
@@ -421,10 +488,12 @@ def test_concurrent_partial_refunds_never_exceed_the_price(
     results = concurrently(2, lambda: refund(db, admin, paid, gateway, 700))
 
     done = [r for r in results if isinstance(r, RefundOutcome)]
-    refused = [r for r in results if isinstance(r, ValidationFailed)]
+    refused = [r for r in results if isinstance(r, DomainError)]
     assert (len(done), len(refused)) == (1, 1), results
-    assert refused[0].errors == {
-        "amount": "You can refund at most £5.00 (£7.00 was refunded already)."
-    }
+    assert refused[0].message in (
+        "amount: You can refund at most £5.00 (£7.00 was refunded already).",
+        f"A refund of £7.00 for booking #{paid.booking_id} is under way; nothing was "
+        "refunded by this request. Check the booking again in a minute.",
+    )
     assert refunded_amounts(stripe_server, paid) == [700]
     assert booking_state(db, paid) == (700, RefundState.PARTIAL, 2)

@@ -11,6 +11,7 @@ Stripe-linked subscriptions use `RecordingGateway`, a fake labelled as such belo
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -106,9 +107,8 @@ def act(
     gateway: PaymentGateway | None,
     **kwargs: Any,
 ) -> SubscriptionRow:
-    with db.unit_of_work() as uow:
-        row: SubscriptionRow = action(uow, actor, held.id, gateway=gateway, **kwargs)
-        return row
+    row: SubscriptionRow = action(db, actor, held.id, gateway=gateway, **kwargs)
+    return row
 
 
 def stored(db: Database, held: Held) -> tuple[SubscriptionState, int]:
@@ -313,6 +313,40 @@ def test_concurrent_pauses_reach_stripe_once(db: Database, staff: Actor) -> None
         thread.join(timeout=60)
 
     assert outcomes.count(PAUSED) == 1, outcomes
-    assert outcomes.count(f"Subscription #{held.id} is already paused.") == clicks - 1
+    busy = f"Subscription #{held.id} is being changed (pause) right now"
+    assert all(
+        o == f"Subscription #{held.id} is already paused." or str(o).startswith(busy)
+        for o in outcomes
+        if o is not PAUSED
+    ), outcomes
+    assert gateway.calls == [("pause", "sub_123")]
+    assert [action for action, _, _ in history(db)] == ["subscription paused"]
+
+
+def test_no_database_lock_is_held_while_stripe_changes_it(db: Database, staff: Actor) -> None:
+    """Another write completes while Stripe pauses; a second change meanwhile is refused."""
+    held = subscription(db, staff, stripe_subscription_id="sub_123")
+    calling, release = threading.Event(), threading.Event()
+
+    class HeldGateway(RecordingGateway):
+        def pause_subscription(self, subscription_id: str) -> None:
+            calling.set()
+            assert release.wait(30), "never released"
+            super().pause_subscription(subscription_id)
+
+    gateway = HeldGateway()
+    worker = threading.Thread(target=act, args=(db, pause_subscription, staff, held, gateway))
+    worker.start()
+    try:
+        assert calling.wait(30)
+        started = time.monotonic()
+        with db.unit_of_work() as uow:
+            history_rows.customer(uow, staff, "Grace", "Hopper")
+        assert time.monotonic() - started < 2
+        with pytest.raises(DomainError, match="is being changed \\(pause\\) right now"):
+            act(db, suspend_subscription, staff, held, gateway)
+    finally:
+        release.set()
+        worker.join(timeout=30)
     assert gateway.calls == [("pause", "sub_123")]
     assert [action for action, _, _ in history(db)] == ["subscription paused"]
