@@ -83,7 +83,12 @@ TABS: dict[Tab, tuple[Lister, Render]] = {
         lambda tab, page: passes_tab(tab.state, page, timezone=tab.timezone, now=tab.now),
     ),
     Tab.VIDEOS: (list_videos, _page_only(videos_tab)),
-    Tab.SUBSCRIPTIONS: (list_subscriptions, _page_only(subscriptions_tab)),
+    Tab.SUBSCRIPTIONS: (
+        list_subscriptions,
+        lambda tab, page: subscriptions_tab(
+            tab.state, page, timezone=tab.timezone, admin=tab.admin
+        ),
+    ),
     Tab.QUESTIONNAIRES: (list_questionnaires, _page_only(questionnaires_tab)),
     Tab.NOTES: (list_notes, _page_only(notes_tab)),
     Tab.ACCOUNT: (

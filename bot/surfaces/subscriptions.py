@@ -54,6 +54,10 @@ def _at_once(change: Change, done: str) -> Callable[[Opening, int], None]:
 
 
 def _open_suspend(opening: Opening, subscription_id: int) -> None:
+    # Said before the confirmation opens, so nobody confirms a change they can't make.
+    if not opening.request.actor.is_admin:
+        opening.tell(subscriptions.SUSPEND_REFUSED)
+        return
     uid = opening.details.uid
     row = opening.read(lambda uow, actor: _subscription(uow, actor, uid, subscription_id))
     if row is not None:

@@ -404,7 +404,7 @@ def videos_tab(state: DetailsState, page: Page[VideoRow], *, timezone: str) -> l
     return tab_listing(state, page, lambda row: [_video(row, timezone)], commerce_button(state.tab))
 
 
-def _subscription(row: SubscriptionRow, timezone: str) -> Block:
+def _subscription(row: SubscriptionRow, timezone: str, admin: bool) -> Block:
     stripe = row.stripe_subscription_id is not None
     next_payment = local_date(row.next_payment_at, timezone) if row.next_payment_at else NOTHING
     text = (
@@ -420,15 +420,18 @@ def _subscription(row: SubscriptionRow, timezone: str) -> Block:
         # Suspending ends a subscription for good (Stripe never reopens a cancelled one).
         SubscriptionState.SUSPENDED: [],
     }[row.state]
+    if not admin:
+        verbs = [verb for verb in verbs if verb != "suspend"]
     return _row(text, Tab.SUBSCRIPTIONS, row.id, verbs)
 
 
 def subscriptions_tab(
-    state: DetailsState, page: Page[SubscriptionRow], *, timezone: str
+    state: DetailsState, page: Page[SubscriptionRow], *, timezone: str, admin: bool = False
 ) -> list[Block]:
-    """Subscription mandates: plan, next payment, recurring price, state."""
+    """Subscription mandates: plan, next payment, recurring price, state; Suspend (cancelling
+    at Stripe for good) is offered to admins."""
     return tab_listing(
-        state, page, lambda row: [_subscription(row, timezone)], commerce_button(state.tab)
+        state, page, lambda row: [_subscription(row, timezone, admin)], commerce_button(state.tab)
     )
 
 

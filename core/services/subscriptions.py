@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.actor import Actor
 from core.adapters.payments import PaymentError, PaymentGateway, require_gateway
 from core.db import Transactions, UnitOfWork
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, Forbidden, NotFound
 from core.formatting import format_date
 from core.models import Customer, Subscription, SubscriptionPlan, SubscriptionState
 from core.services import history
@@ -263,6 +263,12 @@ def resume_subscription(
     return _apply(db, actor, subscription_id, _RESUME, gateway, uid)
 
 
+SUSPEND_REFUSED = (
+    "Only an admin can suspend a subscription: it cancels it at Stripe for good. Pause it "
+    "instead, or ask an admin."
+)
+
+
 def suspend_subscription(
     db: Transactions,
     actor: Actor,
@@ -271,5 +277,8 @@ def suspend_subscription(
     gateway: PaymentGateway | None,
     uid: str | None = None,
 ) -> SubscriptionRow:
-    """Suspend (cancel) an active or paused subscription for good; Stripe cancels it first."""
+    """Suspend (cancel) an active or paused subscription for good; Stripe cancels it first.
+    Admins only: it cannot be undone."""
+    if not actor.is_admin:
+        raise Forbidden(SUSPEND_REFUSED)
     return _apply(db, actor, subscription_id, _SUSPEND, gateway, uid)

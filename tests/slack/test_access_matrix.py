@@ -651,7 +651,7 @@ ROWS = (
         a_paused_subscription,
         False,
     ),
-    ("subscriptions", "suspend", pushed("commerce_confirm.submit"), an_active_subscription, False),
+    ("subscriptions", "suspend", pushed("commerce_confirm.submit"), an_active_subscription, True),
 )
 REDRAWS = (
     ("book_event", "book_event.payment", "radio_buttons", "manual"),
@@ -1123,7 +1123,13 @@ def _commerce() -> list[Act]:
             values={"extra_days": "7"},
         ),
         *(
-            submit(f"commerce_confirm.submit ({what})", f"form:{form}", closed(check), subject=made)
+            submit(
+                f"commerce_confirm.submit ({what})",
+                f"form:{form}",
+                closed(check),
+                subject=made,
+                admin_only=form == "subscriptions.suspend",
+            )
             for what, form, check, made in CONFIRMATIONS
         ),
     ]

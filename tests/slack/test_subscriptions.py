@@ -46,10 +46,11 @@ def test_pause_and_resume_at_once(shop: Shop) -> None:
     open_details(driver, ZOE)
     local = shop.subscriptions["local"]
     view = go_to_tab(driver, "Subscriptions", "Unlimited monthly")
-    assert _menu(view, local) == ["Pause", "Suspend"]
+    # Suspending cancels at Stripe for good: it is offered to admins only.
+    assert _menu(view, local) == ["Pause"]
     view = _choose(driver, local, "Pause", f"Paused Unlimited monthly subscription #{local}.")
     assert _state(shop, "local") is SubscriptionState.PAUSED
-    assert _menu(view, local) == ["Resume", "Suspend"]
+    assert _menu(view, local) == ["Resume"]
     assert_valid_view(view)
     view = _choose(driver, local, "Resume", f"Resumed Unlimited monthly subscription #{local}.")
     assert _state(shop, "local") is SubscriptionState.ACTIVE
@@ -79,7 +80,7 @@ def test_suspend_asks_first_and_cancels_in_stripe_first(shop: Shop) -> None:
 
 
 def test_when_stripe_refuses_nothing_changes_and_it_says_so(shop: Shop) -> None:
-    driver = shop.world.staff
+    driver = shop.world.admin
     open_details(driver, ZOE)
     go_to_tab(driver, "Subscriptions")
     linked = shop.subscriptions["stripe"]

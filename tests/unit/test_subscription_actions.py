@@ -22,7 +22,7 @@ from sqlalchemy import select
 from core.actor import Actor
 from core.adapters.payments import PaymentError, PaymentGateway, PaymentIntentInfo, RefundInfo
 from core.db import Database
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, Forbidden, NotFound
 from core.models import HistoryEntry, Subscription, SubscriptionState
 from core.services.subscriptions import (
     SubscriptionRow,
@@ -127,17 +127,17 @@ def history(db: Database) -> list[tuple[str, dict[str, Any], str]]:
 # -- not linked to Stripe ------------------------------------------------------------------
 
 
-def test_pause_resume_and_suspend_without_stripe(db: Database, staff: Actor) -> None:
-    held = subscription(db, staff, stripe_subscription_id=None)
+def test_pause_resume_and_suspend_without_stripe(db: Database, admin: Actor) -> None:
+    held = subscription(db, admin, stripe_subscription_id=None)
 
-    paused = act(db, pause_subscription, staff, held, None)
+    paused = act(db, pause_subscription, admin, held, None)
     assert (paused.state, paused.plan_name, paused.interval) == (
         PAUSED,
         "Unlimited Monthly",
         "month",
     )
-    assert act(db, resume_subscription, staff, held, None).state is ACTIVE
-    suspended = act(db, suspend_subscription, staff, held, None)
+    assert act(db, resume_subscription, admin, held, None).state is ACTIVE
+    suspended = act(db, suspend_subscription, admin, held, None)
 
     assert (suspended.state, suspended.next_payment_at) == (SUSPENDED, None)
     assert stored(db, held) == (SUSPENDED, 4)
@@ -152,14 +152,14 @@ def test_pause_resume_and_suspend_without_stripe(db: Database, staff: Actor) -> 
         ),
     ]
     with db.unit_of_work(readonly=True) as uow:
-        [listed] = list_subscriptions(uow, staff, held.uid).rows
+        [listed] = list_subscriptions(uow, admin, held.uid).rows
     assert listed == suspended
 
 
-def test_a_paused_subscription_can_be_suspended(db: Database, staff: Actor) -> None:
-    held = subscription(db, staff, stripe_subscription_id=None, state=PAUSED)
+def test_a_paused_subscription_can_be_suspended(db: Database, admin: Actor) -> None:
+    held = subscription(db, admin, stripe_subscription_id=None, state=PAUSED)
 
-    assert act(db, suspend_subscription, staff, held, None).state is SUSPENDED
+    assert act(db, suspend_subscription, admin, held, None).state is SUSPENDED
 
 
 @pytest.mark.parametrize(
@@ -173,13 +173,13 @@ def test_a_paused_subscription_can_be_suspended(db: Database, staff: Actor) -> N
     ],
 )
 def test_invalid_transitions_are_refused_plainly(
-    db: Database, staff: Actor, state: SubscriptionState, action: Any, message: str
+    db: Database, admin: Actor, state: SubscriptionState, action: Any, message: str
 ) -> None:
-    held = subscription(db, staff, state=state)
+    held = subscription(db, admin, state=state)
     gateway = RecordingGateway()
 
     with pytest.raises(DomainError, match=message):
-        act(db, action, staff, held, gateway)
+        act(db, action, admin, held, gateway)
 
     assert gateway.calls == []
     assert (stored(db, held), history(db)) == ((state, 1), [])
@@ -204,12 +204,12 @@ def test_the_subscription_must_belong_to_the_named_customer(db: Database, staff:
 
 
 def test_suspend_cancels_in_stripe_first(
-    db: Database, staff: Actor, stripe_server: StripeStandIn
+    db: Database, admin: Actor, stripe_server: StripeStandIn
 ) -> None:
     stripe_id = stripe_server.subscription()
-    held = subscription(db, staff, stripe_subscription_id=stripe_id)
+    held = subscription(db, admin, stripe_subscription_id=stripe_id)
 
-    row = act(db, suspend_subscription, staff, held, stripe_server.gateway())
+    row = act(db, suspend_subscription, admin, held, stripe_server.gateway())
 
     assert row.state is SUSPENDED
     assert stripe_server.subscription_status(stripe_id) == "canceled"
@@ -221,12 +221,12 @@ def test_suspend_cancels_in_stripe_first(
 
 
 def test_a_subscription_stripe_does_not_know_is_not_suspended(
-    db: Database, staff: Actor, stripe_server: StripeStandIn
+    db: Database, admin: Actor, stripe_server: StripeStandIn
 ) -> None:
-    held = subscription(db, staff, stripe_subscription_id="sub_unknown")
+    held = subscription(db, admin, stripe_subscription_id="sub_unknown")
 
     with pytest.raises(PaymentError, match="Stripe has no record of this subscription"):
-        act(db, suspend_subscription, staff, held, stripe_server.gateway())
+        act(db, suspend_subscription, admin, held, stripe_server.gateway())
 
     assert (stored(db, held), history(db)) == ((ACTIVE, 1), [])
 
@@ -271,12 +271,12 @@ def test_pause_and_resume_go_to_stripe_first(db: Database, staff: Actor) -> None
     ],
 )
 def test_nothing_is_recorded_when_stripe_refuses(
-    db: Database, staff: Actor, state: SubscriptionState, action: Any
+    db: Database, admin: Actor, state: SubscriptionState, action: Any
 ) -> None:
-    held = subscription(db, staff, stripe_subscription_id="sub_123", state=state)
+    held = subscription(db, admin, stripe_subscription_id="sub_123", state=state)
 
     with pytest.raises(PaymentError, match="Stripe refused the request"):
-        act(db, action, staff, held, RecordingGateway(refuse=True))
+        act(db, action, admin, held, RecordingGateway(refuse=True))
 
     assert (stored(db, held), history(db)) == ((state, 1), [])
 
@@ -323,9 +323,9 @@ def test_concurrent_pauses_reach_stripe_once(db: Database, staff: Actor) -> None
     assert [action for action, _, _ in history(db)] == ["subscription paused"]
 
 
-def test_no_database_lock_is_held_while_stripe_changes_it(db: Database, staff: Actor) -> None:
+def test_no_database_lock_is_held_while_stripe_changes_it(db: Database, admin: Actor) -> None:
     """Another write completes while Stripe pauses; a second change meanwhile is refused."""
-    held = subscription(db, staff, stripe_subscription_id="sub_123")
+    held = subscription(db, admin, stripe_subscription_id="sub_123")
     calling, release = threading.Event(), threading.Event()
 
     class HeldGateway(RecordingGateway):
@@ -335,18 +335,29 @@ def test_no_database_lock_is_held_while_stripe_changes_it(db: Database, staff: A
             super().pause_subscription(subscription_id)
 
     gateway = HeldGateway()
-    worker = threading.Thread(target=act, args=(db, pause_subscription, staff, held, gateway))
+    worker = threading.Thread(target=act, args=(db, pause_subscription, admin, held, gateway))
     worker.start()
     try:
         assert calling.wait(30)
         started = time.monotonic()
         with db.unit_of_work() as uow:
-            history_rows.customer(uow, staff, "Grace", "Hopper")
+            history_rows.customer(uow, admin, "Grace", "Hopper")
         assert time.monotonic() - started < 2
         with pytest.raises(DomainError, match="is being changed \\(pause\\) right now"):
-            act(db, suspend_subscription, staff, held, gateway)
+            act(db, suspend_subscription, admin, held, gateway)
     finally:
         release.set()
         worker.join(timeout=30)
     assert gateway.calls == [("pause", "sub_123")]
     assert [action for action, _, _ in history(db)] == ["subscription paused"]
+
+
+def test_only_an_admin_suspends_and_staff_change_nothing(
+    db: Database, staff: Actor, admin: Actor
+) -> None:
+    held = subscription(db, admin, stripe_subscription_id="sub_123")
+    gateway = RecordingGateway()
+    with pytest.raises(Forbidden, match="Only an admin can suspend a subscription"):
+        act(db, suspend_subscription, staff, held, gateway)
+    assert gateway.calls == []
+    assert act(db, pause_subscription, staff, held, gateway).state is PAUSED
