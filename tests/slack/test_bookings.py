@@ -8,7 +8,7 @@ import pytest
 
 from bot.local import SlackDriver
 from bot.surfaces import bookings
-from core.models import Booking, BookingState, PaymentMethod
+from core.models import Booking, BookingState, PaymentIntentUse, PaymentMethod
 from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     ZOE,
     Shop,
@@ -166,3 +166,30 @@ def _session_options(form: JSON) -> list[JSON]:
 def _sales(view: JSON) -> str:
     (block,) = [b for b in view["blocks"] if b.get("block_id") == "details_sales"]
     return str(block["text"]["text"])
+
+
+def test_a_payment_another_workspace_recorded_is_refused_naming_no_one(shop: Shop) -> None:
+    intent = shop.stripe.payment(1200)
+    # Another studio's booking holds it (as recording it there would have left it).
+    with shop.db.unit_of_work() as uow:
+        uow.session.add(
+            PaymentIntentUse(
+                payment_intent_id=intent,
+                team_id="T0OTHER",
+                kind="booking",
+                row_id=99,
+                amount_minor=1200,
+                currency="GBP",
+                recorded_at=uow.now(),
+            )
+        )
+    driver = shop.world.staff
+    open_details(driver, ZOE)
+    open_form(driver, "Book an Event", BOOK)
+    redrawn(driver, driver.choose("18 Mar", menu="Session"), "Blank charges")
+    redrawn(driver, driver.choose("Record a Stripe payment", menu="Payment"), "pi_")
+    driver.type(intent, into="Stripe payment intent id")
+    message = refused(driver)["payment_intent_id"]
+    assert f"{intent} already pays for a booking in another workspace" in message
+    assert "#99" not in message
+    assert shop.count(Booking, stripe_payment_intent_id=intent) == 0
