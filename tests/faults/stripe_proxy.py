@@ -14,10 +14,19 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Literal, Self
 from urllib.parse import urlsplit
+
+import pytest
+
+import bot.app
+from core.adapters.payments import StripeGateway
+from core.config import Settings
+from tests.stripe_server import API_KEY
 
 HOST = "127.0.0.1"
 REFUNDS = "/v1/refunds"
@@ -166,3 +175,18 @@ class StripeProxy:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@contextmanager
+def app_through_proxy(
+    upstream_url: str, monkeypatch: pytest.MonkeyPatch, *, timeout: float
+) -> Iterator[StripeProxy]:
+    """A proxy in front of the Stripe stand-in, which every app built meanwhile reaches Stripe
+    through, with `timeout` and no silent retry."""
+    with StripeProxy(upstream_url) as running:
+
+        def gateway(settings: Settings) -> StripeGateway:
+            return StripeGateway(API_KEY, running.url, timeout=timeout, max_network_retries=0)
+
+        monkeypatch.setattr(bot.app, "gateway_from_settings", gateway)
+        yield running

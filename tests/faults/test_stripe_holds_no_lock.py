@@ -9,11 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-import bot.app
-from core.adapters.payments import StripeGateway
-from core.config import Settings
 from core.models import Customer
-from tests.faults.stripe_proxy import StripeProxy
+from tests.faults.stripe_proxy import StripeProxy, app_through_proxy
 from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     ZOE,
     Shop,
@@ -37,12 +34,7 @@ TIMEOUT = 30.0
 @pytest.fixture
 def slow(stripe_server: StripeStandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeProxy]:
     """The app reaches Stripe through a proxy that can hold a refund unanswered."""
-    with StripeProxy(stripe_server.url) as running:
-
-        def gateway(settings: Settings) -> StripeGateway:
-            return StripeGateway(API_KEY, running.url, timeout=TIMEOUT, max_network_retries=0)
-
-        monkeypatch.setattr(bot.app, "gateway_from_settings", gateway)
+    with app_through_proxy(stripe_server.url, monkeypatch, timeout=TIMEOUT) as running:
         yield running
 
 
