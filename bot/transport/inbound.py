@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, TypeGuard
 
-# Slack's team, enterprise and user ids: T0123ABCD, E…, U…, W… (letters and digits).
+# Slack's team, enterprise, user and view ids: T0123ABCD, E…, U…, W…, V… (letters and digits).
 # Slack ids are short; the columns holding them (team, user, actor) take up to 32 characters.
 SLACK_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 INTERACTIONS_WITH_VIEWS = frozenset({"view_submission", "view_closed"})
@@ -21,14 +21,13 @@ def _has_view(body: dict[str, Any]) -> bool:
     view = body.get("view")
     return (
         isinstance(view, dict)
-        and isinstance(view.get("id"), str)
-        and bool(view["id"])
+        and is_slack_id(view.get("id"))
         and isinstance(view.get("callback_id", ""), str)
     )
 
 
 def is_slack_id(value: object) -> TypeGuard[str]:
-    """Whether `value` looks like a Slack team or user id."""
+    """Whether `value` looks like a Slack team, user or view id."""
     return isinstance(value, str) and SLACK_ID.fullmatch(value) is not None
 
 

@@ -379,3 +379,21 @@ def test_chart_links_anyone_can_guess_show_nothing(
 
     case()
     _report(fuzz, "charts", record_property)
+
+
+@pytest.mark.parametrize("view_id", ["V" * 3000, "V12 34", "", 12345, None])
+@pytest.mark.parametrize("surface", ["hub", "home"])
+def test_a_view_id_slack_never_issues_is_refused_without_harm(
+    fuzz: Harness, surface: str, view_id: object
+) -> None:
+    """Found by a long fuzz run: a forged hub view with a 3,000-character id reached the hub's
+    listeners, whose origin holds at most 64 characters, and failed there."""
+    fuzz.prepare({surface})
+    view = {**fuzz.place("staff", surface), "id": view_id}
+    action = {"action_id": "hub.tab.archived", "block_id": "hub_tabs", "type": "button"}
+    payload = {**fuzz.interaction("staff", "block_actions", view), "actions": [action]}
+    sent = fuzz.send(
+        urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+    )
+    assert fuzz.problems(sent, may_change=frozenset()) == []
+    assert [c.method for c in sent.calls if c.method.startswith("views.")] == []
