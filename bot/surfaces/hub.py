@@ -14,6 +14,7 @@ from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.notice import Notice
 from bot.views.origin import Origin
 from bot.views.payload import chosen_value, first_action
+from bot.views.settings import settings_section
 from core.services.customers import list_customers
 
 
@@ -35,8 +36,11 @@ def render_hub(
             before_uid=state.before or None,
         )
     state = state.model_copy(update={"page": page.page, "after": "", "before": ""})
-    build = hub_home if home else hub_modal
-    return build(state, page, notice, admin=actor.is_admin)
+    if not home:
+        return hub_modal(state, page, notice, admin=actor.is_admin)
+    view = hub_home(state, page, notice, admin=actor.is_admin)
+    view["blocks"].extend(settings_section(request.studio, admin=actor.is_admin))
+    return view
 
 
 def origin_of(view: dict[str, Any] | None) -> Origin:

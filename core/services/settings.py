@@ -164,9 +164,11 @@ def clean_settings(raw: StudioSettings) -> StudioSettings:
     return StudioSettings(name, raw.timezone, currency, region, portal_url, sender, reply_to)
 
 
-def change_settings(uow: UnitOfWork, actor: Actor, wanted: StudioSettings) -> list[str]:
+def change_settings(
+    uow: UnitOfWork, actor: Actor, wanted: StudioSettings
+) -> tuple[StudioSettings, list[str]]:
     """Store `wanted` (validated) as the actor's workspace's settings, auditing what changed;
-    the labels of the changed fields, none when nothing did."""
+    the settings stored, and the labels of the fields that changed."""
     if not actor.is_admin:
         raise Forbidden("Only an admin can change the studio settings.")
     clean = clean_settings(wanted)
@@ -187,4 +189,4 @@ def change_settings(uow: UnitOfWork, actor: Actor, wanted: StudioSettings) -> li
                 created_at=uow.now(),
             )
         )
-    return [change.partition(":")[0] for change in changes]
+    return clean, [change.partition(":")[0] for change in changes]
