@@ -121,7 +121,7 @@ def settings_section(studio: StudioSettings, *, admin: bool) -> list[Block]:
         edit = button("Settings", OPEN_ACTION, value="open")
         blocks.append(actions([edit], block_id=SECTION_BLOCK))
     else:
-        blocks.append(context("Only an admin can change these settings."))
+        blocks.append(context("Read only: your admins change these settings."))
     return blocks
 
 

@@ -151,7 +151,7 @@ def test_staff_see_the_settings_read_only_and_a_forged_save_is_refused(world: Wo
     home = _home(staff)
     shown = text_of(home)
     assert "Studio settings" in shown and "Europe/London" in shown
-    assert "Only an admin can change these settings." in shown
+    assert "Read only: your admins change these settings." in shown
     assert "settings.open" not in [e.action_id for e in staff.find_elements("home")]
 
     # A forged Settings press, then a forged save of the modal an admin would see.
