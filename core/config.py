@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from enum import StrEnum
 from typing import Annotated, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -198,6 +199,17 @@ class Settings(BaseSettings):
         ):
             return RunMode.HTTP
         return RunMode.LOCAL
+
+    def workspace_defaults(self) -> dict[str, str]:
+        """A new workspace's settings: the business variables, which only seed new workspaces."""
+        return {
+            "timezone": self.business_timezone,
+            "currency": self.currency,
+            "default_region": self.default_region,
+            "portal_url": self.portal_url,
+            "mail_sender_name": parseaddr(self.mail_from)[0],
+            "mail_reply_to": "",
+        }
 
     def configured_admins(self, team_id: str) -> list[str]:
         """The admins ADMIN_SLACK_USER_IDS names for `team_id`: its scoped and plain entries."""

@@ -128,7 +128,7 @@ class Database:
         """Bring the schema to the newest migration (creating it on first start)."""
         from core.migrations.runner import upgrade_to_head
 
-        upgrade_to_head(self.engine, self.settings.token_keys)
+        upgrade_to_head(self.engine, self.settings.token_keys, self.settings.workspace_defaults())
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -20,6 +20,7 @@ from bot.actions import (
     notes,
     passes,
     questionnaires,
+    settings,
     videos,
 )
 
@@ -38,6 +39,7 @@ MODULES = (
     appointments,
     passes,
     videos,
+    settings,
 )
 
 

@@ -54,7 +54,7 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
         return
     meta, values, request = form.meta, form.values, form.request
     filled = PaymentForm.read(values, surface.methods(request))
-    payment, errors = payment_choice(filled, request.deps.settings.currency)
+    payment, errors = payment_choice(filled, request.currency)
     service_id, facilitator_id = values.row_id(SERVICE_BLOCK), values.row_id(FACILITATOR_BLOCK)
     if service_id is None:
         errors[SERVICE_BLOCK] = "Choose the service."

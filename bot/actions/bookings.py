@@ -53,7 +53,7 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
         return
     meta, values, deps = form.meta, form.values, form.request.deps
     filled = PaymentForm.read(values, surface.methods(form.request))
-    payment, errors = payment_choice(filled, deps.settings.currency)
+    payment, errors = payment_choice(filled, form.request.currency)
     occurrence_id = values.row_id(OCCURRENCE_BLOCK)
     if occurrence_id is None:
         errors[OCCURRENCE_BLOCK] = "Choose the session to book."
@@ -99,7 +99,7 @@ def on_refund(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         return
     meta, booking_id, deps = form.meta, form.row_id, form.request.deps
     try:
-        amount = parse_money(form.values.text(AMOUNT_BLOCK), deps.settings.currency)
+        amount = parse_money(form.values.text(AMOUNT_BLOCK), form.request.currency)
     except ValueError as exc:
         form.refuse({AMOUNT_BLOCK: str(exc)})
         return

@@ -76,7 +76,7 @@ def on_search_submit(
     typed = typed_search(state_values(view), meta.state.tab)
     searched = meta.showing(meta.state.tab, q=typed)
     request = Request.of(context, client)
-    ack(response_action="update", view=details_or_gone(request.deps, request.actor, searched))
+    ack(response_action="update", view=details_or_gone(request, searched))
 
 
 def on_page(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -95,7 +95,7 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         # Opened on its own (`/customers new`): no hub underneath would show the confirmation,
         # so the form itself becomes the hub, showing the customer just saved.
         state = HubState(q=record.email)
-        hub = render_hub(request.deps, request.actor, state, home=False, notice=Notice(text))
+        hub = render_hub(request, state, home=False, notice=Notice(text))
         ack(response_action="update", view=hub)
         return
     ack()

@@ -54,9 +54,7 @@ def _archive_toggle(control: HubControl, verb: str, uid: str) -> None:
 def _open_details(control: HubControl, uid: str) -> None:
     request = control.request
     try:
-        view = render_details(
-            request.deps, request.actor, DetailsMeta(uid=uid, origin=control.origin)
-        )
+        view = render_details(request, DetailsMeta(uid=uid, origin=control.origin))
     except DomainError as exc:
         control.tell(exc.message)
         return
@@ -182,7 +180,7 @@ def on_hub_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: 
     typed_text = value if isinstance(value, str) else ""
     state = origin.hub.model_copy(update={"q": typed_text[:SEARCH_MAX], "page": 1})
     request = Request.of(context, client)
-    ack(response_action="update", view=render_hub(request.deps, request.actor, state, home=False))
+    ack(response_action="update", view=render_hub(request, state, home=False))
 
 
 def register(app: App) -> None:

@@ -42,7 +42,7 @@ def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         return
     meta, values, deps = form.meta, form.values, form.request.deps
     filled = PaymentForm.read(values, surface.methods(form.request))
-    payment, errors = payment_choice(filled, deps.settings.currency)
+    payment, errors = payment_choice(filled, form.request.currency)
     kind_id = values.row_id(TYPE_BLOCK)
     if kind_id is None:
         errors[TYPE_BLOCK] = "Choose the pass type."

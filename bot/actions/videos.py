@@ -43,7 +43,7 @@ def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         return
     meta, values, request = form.meta, form.values, form.request
     filled = PaymentForm.read(values, surface.METHODS)
-    payment, errors = payment_choice(filled, request.deps.settings.currency)
+    payment, errors = payment_choice(filled, request.currency)
     video_id = values.row_id(VIDEO_BLOCK)
     if video_id is None:
         errors[VIDEO_BLOCK] = "Choose the video."

@@ -93,7 +93,7 @@ def on_customers(
         return
     channel = str(command.get("channel_id") or "")[:32]
     state = HubState(q=text[:SEARCH_MAX], channel_id=channel)
-    view = render_hub(request.deps, request.actor, state, home=False)
+    view = render_hub(request, state, home=False)
     client.views_open(trigger_id=command["trigger_id"], view=view)
 
 

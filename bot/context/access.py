@@ -12,11 +12,12 @@ from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.context.deps import ACTOR_KEY, DEPS_KEY, Deps
+from bot.context.deps import ACTOR_KEY, DEPS_KEY, STUDIO_KEY, Deps
 from bot.transport.inbound import is_slack_id, malformed, scrub
 from bot.views.blocks import modal, section
 from bot.views.messages import refusal_text
-from core.services.staff import admin_ids, resolve_actor
+from core.services.settings import resolve_with_settings
+from core.services.staff import admin_ids
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def access_middleware(deps: Deps, guests: GuestCheck) -> Callable[..., BoltRespo
         if not (is_slack_id(team_id) and is_slack_id(user_id)):
             return BoltResponse(status=200, body="")
         with deps.db.unit_of_work(readonly=True) as uow:
-            actor = resolve_actor(uow, team_id, user_id)
+            actor, studio = resolve_with_settings(uow, team_id, user_id)
             admins = admin_ids(uow, team_id) if actor is None else []
         if actor is None:
             log.info("refused non-staff user %s of %s", user_id, team_id)
@@ -107,6 +108,7 @@ def access_middleware(deps: Deps, guests: GuestCheck) -> Callable[..., BoltRespo
             log.info("refused guest user %s of %s", user_id, team_id)
             return _refuse(body, client, user_id, refusal_text([], guest=True))
         context[ACTOR_KEY] = actor
+        context[STUDIO_KEY] = studio
         return next()
 
     return middleware

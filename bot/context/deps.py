@@ -1,4 +1,5 @@
-"""What listeners get through Bolt's context: database, settings, payments and the acting staff member."""
+"""What listeners get through Bolt's context: database, settings, payments, the acting staff member
+and their workspace's settings."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from core.actor import Actor
 from core.adapters.payments import PaymentGateway
 from core.config import Settings
 from core.db import Database
+from core.services.settings import StudioSettings
 
 DEPS_KEY = "customer_records_deps"
 ACTOR_KEY = "customer_records_actor"
+STUDIO_KEY = "customer_records_studio"
 
 
 @dataclass(frozen=True)
@@ -40,3 +43,10 @@ def actor_of(context: BoltContext) -> Actor:
     actor = context[ACTOR_KEY]
     assert isinstance(actor, Actor)
     return actor
+
+
+def studio_of(context: BoltContext) -> StudioSettings:
+    """The workspace's settings, read by the access middleware with the actor."""
+    studio = context[STUDIO_KEY]
+    assert isinstance(studio, StudioSettings)
+    return studio

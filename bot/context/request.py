@@ -13,11 +13,12 @@ from pydantic import BaseModel
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.context.deps import Deps, actor_of, deps_of
+from bot.context.deps import Deps, actor_of, deps_of, studio_of
 from bot.views.commerce.form_state import FormValues
 from bot.views.payload import read_metadata, state_values
 from core.actor import Actor
 from core.db import Transactions, UnitOfWork
+from core.services.settings import StudioSettings
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -30,11 +31,13 @@ class Request:
     deps: Deps
     actor: Actor
     client: WebClient
+    # Read with the actor when the request came in, so one request shows one set of settings.
+    studio: StudioSettings
 
     @classmethod
     def of(cls, context: BoltContext, client: WebClient) -> Request:
         """The request the access middleware admitted."""
-        return cls(deps_of(context), actor_of(context), client)
+        return cls(deps_of(context), actor_of(context), client, studio_of(context))
 
     def read(self, what: Callable[[UnitOfWork, Actor], T]) -> T:
         """`what` in a read-only unit of work."""
@@ -52,8 +55,13 @@ class Request:
 
     @property
     def timezone(self) -> str:
-        """The business time zone dates are shown in."""
-        return self.deps.settings.business_timezone
+        """The workspace's time zone, which dates are shown in."""
+        return self.studio.timezone
+
+    @property
+    def currency(self) -> str:
+        """The workspace's currency, which prices are asked and shown in."""
+        return self.studio.currency
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.context.deps import actor_of, deps_of
+from bot.context.request import Request
 from bot.surfaces.hub import render_hub
 from bot.views.hub import HubState
 
@@ -20,9 +20,9 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
     previous = event.get("view")
     metadata = previous.get("private_metadata") if isinstance(previous, dict) else None
     state = HubState.from_metadata(metadata)
-    actor = actor_of(context)
-    view = render_hub(deps_of(context), actor, state, home=True)
-    client.views_publish(user_id=actor.user_id, view=view)
+    request = Request.of(context, client)
+    view = render_hub(request, state, home=True)
+    client.views_publish(user_id=request.actor.user_id, view=view)
 
 
 def register(app: App) -> None:

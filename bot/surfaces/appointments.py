@@ -44,7 +44,7 @@ def book_form(
     """The form as filled in: the chosen service's facilitators, and passes that can pay."""
     payment = PaymentForm.read(values, methods(request))
     service_id, day = values.row_id(SERVICE_BLOCK), values.day(DAY_BLOCK)
-    actor, settings = request.actor, request.deps.settings
+    actor = request.actor
     with request.deps.db.unit_of_work(readonly=True) as uow:
         services = appointments.service_options(uow, actor)
         service = next((s for s in services if s.id == service_id), None)
@@ -69,8 +69,8 @@ def book_form(
             passes=passes,
             problem=problem,
         ),
-        currency=settings.currency,
-        timezone=settings.business_timezone,
+        currency=request.currency,
+        timezone=request.timezone,
         now=now,
     )
 

@@ -77,7 +77,7 @@ def book_form(
             passes=passes,
             problem=problem,
         ),
-        currency=request.deps.settings.currency,
+        currency=request.currency,
     )
 
 

@@ -10,7 +10,6 @@ from typing import Any, Self, TypeVar
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.context.deps import Deps
 from bot.context.request import Request
 from bot.surfaces.view_updates import newer_wins
 from bot.views.blocks import Block, modal, section
@@ -113,13 +112,13 @@ def _tab_body(
 
 
 def render_details(
-    deps: Deps, actor: Actor, meta: DetailsMeta, *, notice: Notice | None = None
+    request: Request, meta: DetailsMeta, *, notice: Notice | None = None
 ) -> dict[str, Any]:
     """Read what the details show (one read-only unit of work) and build the view."""
+    deps, actor, timezone = request.deps, request.actor, request.timezone
     with deps.db.unit_of_work(readonly=True) as uow:
         customer = get_customer(uow, actor, meta.uid)
         sales = monthly_sales(uow, actor, meta.uid)
-        timezone = deps.settings.business_timezone
         body, state = _tab_body(uow, actor, customer, meta.state, timezone)
         now = uow.now()
     chart_url = chart_image_url(
@@ -141,11 +140,11 @@ def gone_view(message: str) -> dict[str, Any]:
 
 
 def details_or_gone(
-    deps: Deps, actor: Actor, meta: DetailsMeta, *, notice: Notice | None = None
+    request: Request, meta: DetailsMeta, *, notice: Notice | None = None
 ) -> dict[str, Any]:
     """The details, or a view saying why they can't be shown."""
     try:
-        return render_details(deps, actor, meta, notice=notice)
+        return render_details(request, meta, notice=notice)
     except DomainError as exc:
         return gone_view(exc.message)
 
@@ -159,7 +158,7 @@ def show_details(
     view_hash: str | None = None,
 ) -> None:
     """Re-render the details in view `view_id`; with `view_hash`, only if no newer update won."""
-    view = details_or_gone(request.deps, request.actor, meta, notice=notice)
+    view = details_or_gone(request, meta, notice=notice)
     with newer_wins("details update"):
         request.client.views_update(view_id=view_id, view=view, hash=view_hash)
 

@@ -8,22 +8,22 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.context.deps import Deps
 from bot.context.request import Request
 from bot.surfaces.view_updates import newer_wins
 from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.notice import Notice
 from bot.views.origin import Origin
 from bot.views.payload import chosen_value, first_action
-from core.actor import Actor
+from bot.views.settings import settings_section
 from core.services.customers import list_customers
 
 
 def render_hub(
-    deps: Deps, actor: Actor, state: HubState, *, home: bool, notice: Notice | None = None
+    request: Request, state: HubState, *, home: bool, notice: Notice | None = None
 ) -> dict[str, Any]:
     """Query the page the state asks for and build the hub view."""
-    with deps.db.unit_of_work(readonly=True) as uow:
+    actor = request.actor
+    with request.deps.db.unit_of_work(readonly=True) as uow:
         page = list_customers(
             uow,
             actor,
@@ -36,8 +36,11 @@ def render_hub(
             before_uid=state.before or None,
         )
     state = state.model_copy(update={"page": page.page, "after": "", "before": ""})
-    build = hub_home if home else hub_modal
-    return build(state, page, notice, admin=actor.is_admin)
+    if not home:
+        return hub_modal(state, page, notice, admin=actor.is_admin)
+    view = hub_home(state, page, notice, admin=actor.is_admin)
+    view["blocks"].extend(settings_section(request.studio, admin=actor.is_admin))
+    return view
 
 
 def origin_of(view: dict[str, Any] | None) -> Origin:
@@ -63,7 +66,7 @@ def show_hub(
     if origin.surface == "none":
         return
     home = origin.surface == "home"
-    view = render_hub(request.deps, request.actor, origin.hub, home=home, notice=notice)
+    view = render_hub(request, origin.hub, home=home, notice=notice)
     with newer_wins("hub update"):
         if home:
             request.client.views_publish(user_id=request.actor.user_id, view=view, hash=view_hash)

@@ -59,7 +59,7 @@ def assign_form(
             methods=methods(request),
             problem=problem,
         ),
-        currency=request.deps.settings.currency,
+        currency=request.currency,
     )
 
 

@@ -58,7 +58,7 @@ def assign_form(
             passes=passes,
             problem=problem,
         ),
-        currency=request.deps.settings.currency,
+        currency=request.currency,
     )
 
 

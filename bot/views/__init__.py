@@ -32,6 +32,9 @@ Views (callback_id):
                             subscription ("Keep it" closes it; metadata names tab, verb, row)
   commerce.working          a form whose change outlasts Slack's 3 s wait, while it runs
   commerce.result           that change's result; also "nothing to book/assign yet"
+  settings.submit           Studio settings, admins (input block_ids name, timezone, currency,
+                            default_region, portal_url, mail_sender_name, mail_reply_to)
+  settings.message          shown instead of Studio settings when it can't be saved
 
 Actions (action_id → value):
   hub.tab.active / hub.tab.archived   switch tab
@@ -97,4 +100,11 @@ Actions (action_id → value):
                                       offered the customers the name matched (an ephemeral message)
   customer_form.<field>               form inputs; block_id is the field name
                                       (first_name, last_name, email, mobile, password)
+  settings.open                       Home's Settings button: open Studio settings (admins;
+                                      staff are told only an admin can)
+  settings.timezone / .currency       external selects (options: block_suggestion, zoneinfo's
+                                      time zones / Babel's ISO 4217 currencies as you type)
+  settings.<field>                    Studio settings' other inputs; block_id is the field name
+                                      (name, default_region, portal_url, mail_sender_name,
+                                      mail_reply_to)
 """

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -144,11 +144,12 @@ def queue_welcome_mail(uow: UnitOfWork, customer: Customer, password: str) -> Ou
     `customer` must already be flushed (it needs its id); the mail commits or rolls back
     with the caller's transaction.
     """
+    business, portal = _studio(uow, customer)
     body = (
         f"Hello {customer.first_name},\n\n"
-        f"An account has been created for you with {_business(uow, customer)}. "
+        f"An account has been created for you with {business}. "
         "You can sign in to the customer portal to see your bookings, passes and videos:\n\n"
-        f"{_login_lines(uow)}\n"
+        f"{_login_lines(portal)}\n"
         "Please change your password after you first sign in.\n"
     )
     return _queue(uow, customer, WELCOME, "Your customer portal login", body, password)
@@ -156,11 +157,12 @@ def queue_welcome_mail(uow: UnitOfWork, customer: Customer, password: str) -> Ou
 
 def queue_password_reset_mail(uow: UnitOfWork, customer: Customer, password: str) -> OutboxMail:
     """Queue the mail carrying the customer's new portal password (staff asked for a reset)."""
+    business, portal = _studio(uow, customer)
     body = (
         f"Hello {customer.first_name},\n\n"
-        f"{_business(uow, customer)} has set a new password for your customer portal account; "
+        f"{business} has set a new password for your customer portal account; "
         "the old one no longer works:\n\n"
-        f"{_login_lines(uow)}\n"
+        f"{_login_lines(portal)}\n"
         "Please change it after you sign in.\n"
     )
     return _queue(
@@ -168,17 +170,16 @@ def queue_password_reset_mail(uow: UnitOfWork, customer: Customer, password: str
     )
 
 
-def _business(uow: UnitOfWork, customer: Customer) -> str:
+def _studio(uow: UnitOfWork, customer: Customer) -> tuple[str, str]:
+    """The business's name as a mail calls it, and its portal login URL."""
     workspace = uow.session.get(Workspace, customer.team_id)
-    return workspace.name if workspace is not None and workspace.name else "us"
+    if workspace is None:
+        return "us", uow.settings.portal_url
+    return workspace.name or "us", workspace.portal_url
 
 
-def _login_lines(uow: UnitOfWork) -> str:
-    return (
-        f"  Portal:   {uow.settings.portal_url}\n"
-        f"  Login:    {LOGIN_SLOT}\n"
-        f"  Password: {SECRET_SLOT}\n"
-    )
+def _login_lines(portal: str) -> str:
+    return f"  Portal:   {portal}\n  Login:    {LOGIN_SLOT}\n  Password: {SECRET_SLOT}\n"
 
 
 def _queue(
@@ -283,6 +284,9 @@ class _Claimed:
     attempts: int
     created_at: datetime
     claimed_at: datetime
+    # The workspace's mail settings as they are when the mail goes out.
+    sender_name: str = ""
+    reply_to: str = ""
 
     def render(self, secret: str) -> str:
         """The body as it goes out, with `secret` in the password slot."""
@@ -311,6 +315,7 @@ def _claim_next(db: Database) -> _Claimed | None:
             mail.to_address = customer.email
         mail.attempts += 1
         mail.next_attempt_at = now + lease(db.settings)
+        workspace = uow.session.get(Workspace, mail.team_id)
         return _Claimed(
             id=mail.id,
             kind=mail.kind,
@@ -321,12 +326,20 @@ def _claim_next(db: Database) -> _Claimed | None:
             attempts=mail.attempts,
             created_at=mail.created_at,
             claimed_at=now,
+            sender_name=workspace.mail_sender_name if workspace is not None else "",
+            reply_to=workspace.mail_reply_to if workspace is not None else "",
         )
 
 
-def _message(mail: _Claimed, sender: str) -> EmailMessage:
+def _message(mail: _Claimed, mail_from: str) -> EmailMessage:
+    # MAIL_FROM's address is the one this deployment may send from; the studio names itself.
+    sender = (
+        formataddr((mail.sender_name, parseaddr(mail_from)[1])) if mail.sender_name else mail_from
+    )
     message = EmailMessage()
     message["From"] = sender
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(mail.claimed_at)

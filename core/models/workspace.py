@@ -20,6 +20,11 @@ class Workspace(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
     default_region: Mapped[str] = mapped_column(String(2))
+    portal_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Mail goes out from the deployment's MAIL_FROM address under this name; replies go to
+    # `mail_reply_to` when set (a studio can't send from its own domain through our server).
+    mail_sender_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    mail_reply_to: Mapped[str] = mapped_column(String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when Slack says the app was uninstalled; its data stays until it is installed again.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -16,14 +16,8 @@ def ensure_workspace(uow: UnitOfWork, team_id: str, name: str = "") -> Workspace
     """The workspace row for `team_id`, created with the configured defaults if new."""
     workspace = uow.session.get(Workspace, team_id)
     if workspace is None:
-        settings = uow.settings
         workspace = Workspace(
-            team_id=team_id,
-            name=name,
-            timezone=settings.business_timezone,
-            currency=settings.currency,
-            default_region=settings.default_region,
-            created_at=uow.now(),
+            team_id=team_id, name=name, created_at=uow.now(), **uow.settings.workspace_defaults()
         )
         try:
             # A savepoint, so losing a race with a concurrent first request is harmless.

@@ -710,6 +710,11 @@ class Harness:
             assert response.data.get("response_action") == "update", response.text
             answers: JSON = {**response.data["view"], "id": "VANSWERSFORM"}
             return self._kept(answers, self.template(tenant.team, base).parent)
+        if key == "form:settings":
+            # Opened from Home, which has no modal to push on.
+            home = self.place(who, "home")
+            opened = self._made(self.act(who, home, button("settings.open", "open")), "views.open")
+            return self._kept(opened, "home")
         if key.startswith("details:") and key.removeprefix("details:") in TABS[1:]:
             tab = key.removeprefix("details:")
             view = self.place(who, "details:bookings")
@@ -1433,6 +1438,11 @@ TARGETS: tuple[Target, ...] = (
     Target("options", "merge.target", ("form:merge",)),
     _action("merge.target", ("form:merge",), _uids, "external_select"),
     _view("merge.submit", "form:merge", protect=True),
+    # studio settings: opened from Home (admins), searched as typed, saved
+    _action("settings.open", ("home",), _anything),
+    Target("options", "settings.timezone", ("form:settings",)),
+    Target("options", "settings.currency", ("form:settings",)),
+    _view("settings.submit", "form:settings"),
     # commerce
     Target("options", "book_event.occurrence", ("form:book_event",)),
     Target("options", "booking_transfer.occurrence", ("form:bookings.transfer",)),
@@ -1491,6 +1501,15 @@ TARGETS: tuple[Target, ...] = (
     _action("pass_extend.valid_to", ("form:passes.extend",), _dates, "datepicker"),
     _action("video_extend.days", ("form:videos.extend",), _texts, "plain_text_input"),
     _action("video_extend.until", ("form:videos.extend",), _dates, "datepicker"),
+    _action(
+        "settings.timezone",
+        ("form:settings",),
+        _choice("Europe/London", "America/New_York"),
+        "external_select",
+    ),
+    _action("settings.currency", ("form:settings",), _choice("GBP", "USD"), "external_select"),
+    _action("settings.portal_url", ("form:settings",), _texts, "plain_text_input"),
+    _view("settings.message", "hub", writes=False),
     _view("note.details", "form:note.details", writes=False),
     _view("commerce.working", "hub", writes=False),
     _view("commerce.result", "hub", writes=False),

@@ -1,7 +1,7 @@
 """Access and isolation: every action × (admin, staff, non-staff member, guest, another workspace).
 
 DESIGN.md §5: only staff may use the app; guests are always refused; Delete, Merge, Refund and
-staff management are for admins; everything else is for staff. Each cell sends the request a
+staff management and the studio settings are for admins; everything else is for staff. Each cell sends the request a
 person in that role would send — a slash command, an event, a click or a form submission on the
 surface it belongs to, with realistic values — over signed HTTP to the real app, and checks:
 
@@ -60,6 +60,7 @@ from core.models import (
     SubscriptionPlan,
     SubscriptionState,
     VideoPurchase,
+    Workspace,
     facilitator_services,
 )
 from core.services import notes, questionnaires
@@ -541,6 +542,8 @@ def tab(name: str) -> str:
 
 
 HUB = "hub"
+HOME = "home"
+SETTINGS = "form:settings"
 DETAILS = "details:bookings"
 # An ephemeral message the app sent in a channel (`/customers chart NAME`'s choice).
 MESSAGE = "message"
@@ -1019,6 +1022,51 @@ def _notes_questionnaires_merge() -> list[Act]:
     ]
 
 
+def zone_is(zone: str) -> Callable[[Harness, Subject], bool]:
+    return lambda h, s: (
+        _scalar(h, select(Workspace.timezone).where(Workspace.team_id == TEAM)) == zone
+    )
+
+
+SETTINGS_VALUES = {
+    "name": "Matrix Studio",
+    "timezone": "America/New_York",
+    "currency": "USD",
+    "default_region": "US",
+    "portal_url": "https://portal.test/login",
+    "mail_sender_name": "Matrix Studio",
+    "mail_reply_to": "",
+}
+
+
+def _settings() -> list[Act]:
+    return [
+        click(
+            "settings.open",
+            HOME,
+            pushed("settings.submit"),
+            lambda s: button("settings.open", "open"),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        *(
+            Act(f"{action_id} (options)", "options", options, surface=SETTINGS, text=typed)
+            for action_id, typed in (
+                ("settings.timezone", lambda s: "york"),
+                ("settings.currency", lambda s: "euro"),
+            )
+        ),
+        submit(
+            "settings.submit",
+            SETTINGS,
+            closed(zone_is("America/New_York")),
+            meta=NO_META,
+            values=dict(SETTINGS_VALUES),
+            admin_only=True,
+        ),
+    ]
+
+
 def _commerce() -> list[Act]:
     return [
         *(row(*entry) for entry in ROWS),
@@ -1163,7 +1211,14 @@ def video_cancelled(h: Harness, subject: Subject) -> bool:
     return _scalar(h, query) is not None
 
 
-ACTS = [*_commands(), *_hub(), *_details(), *_notes_questionnaires_merge(), *_commerce()]
+ACTS = [
+    *_commands(),
+    *_hub(),
+    *_details(),
+    *_notes_questionnaires_merge(),
+    *_settings(),
+    *_commerce(),
+]
 
 
 # ----------------------------------------------------------------- running a cell
@@ -1302,9 +1357,11 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
         ("form:note", "form:questionnaire", "form:merge")
     ),
+    "settings": lambda a: a.surface in {HOME, SETTINGS},
     "commerce": lambda a: (
         (
             a.surface.startswith("form:")
+            and not GROUPS["settings"](a)
             and not GROUPS["notes, questionnaires, merge"](a)
             and not GROUPS["commands and hub"](a)
         )
@@ -1395,6 +1452,8 @@ def test_the_matrix_covers_every_listener() -> None:
         "customer_details.tab.secrets",
         "note.nuke",
         "customer_form.submit.evil",
+        "settings.portal_url",
+        "settings.message",
     }
     missing = [t.id for t in listened if t.id not in unlisted and t.id not in covered]
     assert not missing, f"actions without a matrix row: {sorted(set(missing))}"

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import time
 
+from slack_sdk import WebClient
+
 from bot.context.deps import Deps
+from bot.context.request import Request
 from bot.surfaces.customer_details import render_details
 from bot.views.tabs import DetailsMeta
 from core.actor import Actor
 from core.chart_links import chart_key, verify_chart_token
 from core.models import Role
+from core.services.settings import StudioSettings
 from tests.conftest import make_settings
 from tests.slack.conftest import ADMIN, World
 from tests.slack.details_helpers import (
@@ -308,18 +312,23 @@ def test_post_chart_from_home_goes_to_a_direct_message(world: World) -> None:
     assert upload.channels == [world.api.dm_channel(driver.user_id)]
 
 
+def _request(deps: Deps, actor: Actor) -> Request:
+    studio = StudioSettings.defaults(deps.settings)
+    return Request(deps, actor, WebClient(token="xoxb-unused"), studio)
+
+
 def test_the_chart_image_shows_only_with_a_public_base_url(world: World) -> None:
     uid = _zoe(world, bookings=3)
     actor = Actor("T0001", ADMIN, Role.ADMIN)
     meta = DetailsMeta(uid=uid)
-    plain = render_details(Deps(world.db, world.db.settings), actor, meta)
+    plain = render_details(_request(Deps(world.db, world.db.settings), actor), meta)
     assert not any(b["type"] == "image" for b in plain["blocks"])
     settings = make_settings(
         str(world.db.settings.database_url.get_secret_value()),
         public_base_url="https://records.example.com",
         slack_signing_secret="s3cret",
     )
-    view = render_details(Deps(world.db, settings), actor, meta)
+    view = render_details(_request(Deps(world.db, settings), actor), meta)
     (image,) = [b for b in view["blocks"] if b["type"] == "image"]
     url = image["image_url"]
     assert url.startswith("https://records.example.com/charts/")

@@ -11,11 +11,12 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.actions import commerce, customer_form, hub
-from bot.context.deps import ACTOR_KEY, DEPS_KEY, Deps
+from bot.context.deps import ACTOR_KEY, DEPS_KEY, STUDIO_KEY, Deps
 from bot.views.hub import SORT_ACTION
 from bot.views.tabs import ROW_ACTION
 from core.actor import Actor
 from core.models import Role
+from core.services.settings import StudioSettings
 from tests.slack.conftest import ADMIN, STAFF, TEAM, World
 from tests.slack.details_helpers import open_details
 from tests.slack.helpers import fill_form, numbered, open_hub, rows, seed
@@ -28,6 +29,7 @@ def _context(world: World, user: str, role: Role = Role.STAFF) -> BoltContext:
     context = BoltContext({"team_id": TEAM, "user_id": user})
     context[DEPS_KEY] = Deps(world.db, world.db.settings)
     context[ACTOR_KEY] = Actor(TEAM, user, role)
+    context[STUDIO_KEY] = StudioSettings.defaults(world.db.settings)
     return context
 
 

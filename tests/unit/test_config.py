@@ -73,6 +73,16 @@ def test_values_come_from_the_environment_and_are_normalised(
     assert settings.log_level == "DEBUG"
     assert settings.slack_api_url == "http://127.0.0.1:9000/api/"
     assert settings.portal_url == "https://studio.example.com/portal"
+    # They only seed new workspaces: each workspace then keeps its own (core/services/settings.py).
+    monkeypatch.setenv("MAIL_FROM", "Front Desk <desk@studio.example.com>")
+    assert load_settings().workspace_defaults() == {
+        "timezone": "America/New_York",
+        "currency": "USD",
+        "default_region": "US",
+        "portal_url": "https://studio.example.com/portal",
+        "mail_sender_name": "Front Desk",
+        "mail_reply_to": "",
+    }
 
 
 def test_dotenv_file_is_read_and_the_environment_wins(

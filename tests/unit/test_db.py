@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -149,3 +150,24 @@ def test_naive_timestamps_are_refused(db: Database, clock: MutableClock) -> None
     clock.current = datetime(2026, 7, 1, 12, 0)  # naive on purpose
     with pytest.raises(StatementError, match="naive datetime"), db.unit_of_work() as uow:
         uow.session.add(_workspace("TNAIVE", clock))
+
+
+def test_0010_gives_existing_workspaces_the_deployments_portal_and_mail_sender(
+    db: Database, clock: MutableClock
+) -> None:
+    with db.unit_of_work() as uow:
+        uow.session.add(_workspace("T0OLD", clock))
+    command.downgrade(alembic_config(db.engine), "0009")
+    defaults = db.settings.workspace_defaults() | {"portal_url": "https://old.example/login"}
+    command.upgrade(alembic_config(db.engine, workspace_defaults=defaults), "head")
+
+    with db.unit_of_work(readonly=True) as uow:
+        old = uow.session.get(Workspace, "T0OLD")
+        assert old is not None
+        assert (old.portal_url, old.mail_sender_name, old.mail_reply_to) == (
+            "https://old.example/login",
+            "Studio",
+            "",
+        )
+        # Its time zone, currency and region were set when it was created; they stay.
+        assert (old.timezone, old.currency, old.default_region) == ("UTC", "GBP", "GB")

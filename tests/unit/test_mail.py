@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -42,6 +43,7 @@ from core.services.customers import (
     get_customer,
     send_password_reset,
 )
+from core.services.settings import change_settings, studio_settings
 from tests.conftest import MutableClock, make_settings
 from tests.smtp_server import SERVER_LOGGER, SmtpServer, smtp_server  # noqa: F401 - a fixture
 
@@ -193,6 +195,31 @@ def test_welcome_mail_reaches_the_smtp_server_with_portal_login_and_password(
     clock.advance(days=2)
     assert deliver_due(db, transport).handled == 0
     assert len(smtp_server.messages) == 1
+
+
+def test_mail_goes_out_under_the_workspaces_own_name_reply_to_and_portal(
+    db: Database, admin: Actor, smtp_server: SmtpServer, transport: SmtpTransport
+) -> None:
+    with db.unit_of_work() as uow:
+        wanted = replace(
+            studio_settings(uow, admin.team_id),
+            name="Studio Nine",
+            portal_url="https://nine.example/in",
+            mail_sender_name="Studio Nine",
+            mail_reply_to="desk@nine.example",
+        )
+        change_settings(uow, admin, wanted)
+    _create(db, admin)
+
+    deliver_due(db, transport)
+
+    [received] = smtp_server.messages
+    # Only the name changes: the deployment sends from MAIL_FROM's address alone.
+    assert received.mail_from == "studio@example.test"
+    assert received.message["From"] == "Studio Nine <studio@example.test>"
+    assert received.message["Reply-To"] == "desk@nine.example"
+    assert "An account has been created for you with Studio Nine." in received.body
+    assert "Portal:   https://nine.example/in\n" in received.body
 
 
 def test_customer_is_created_while_smtp_is_down_and_mail_goes_out_once_it_is_back(
