@@ -125,11 +125,19 @@ class SlackDriver:
     def current_view(self, surface: Surface | None = None) -> JSON | None:
         """The view the user looks at: the top modal, else the App Home (or the one asked for)."""
         if surface == "home":
-            return self.api.home_view(self.user_id)
+            return self._seen(self.api.home_view(self.user_id))
         view = self.api.current_view(self.user_id)
         if view is None and surface is None:
-            return self.api.home_view(self.user_id)
-        return view
+            return self._seen(self.api.home_view(self.user_id))
+        return self._seen(view)
+
+    def _seen(self, view: JSON | None) -> JSON | None:
+        """The view as Slack describes it to this user: in the workspace it was opened in."""
+        # The stand-in holds one installation and stamps every view with its team; in Slack a
+        # user of another workspace works through that workspace's own install.
+        if view is None or view.get("team_id") == self.team_id:
+            return view
+        return {**view, "team_id": self.team_id, "app_installed_team_id": self.team_id}
 
     def find_elements(
         self, surface: Surface | None = None, *, message: Message | None = None
@@ -419,10 +427,10 @@ class SlackDriver:
         if where.view is None:
             return where
         view = self.api.view(where.view["id"])
-        return _Target(blocks=view["blocks"], view=view)
+        return _Target(blocks=view["blocks"], view=self._seen(view))
 
     def _modal(self) -> JSON:
-        view = self.api.current_view(self.user_id)
+        view = self._seen(self.api.current_view(self.user_id))
         if view is None:
             raise DriverError(f"no modal is open for {self.user_id}")
         return view

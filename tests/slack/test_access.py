@@ -157,13 +157,9 @@ def test_staff_cannot_delete_even_with_a_forged_confirmation(world: World) -> No
 
 
 def _as_other_team(driver: SlackDriver, action: JSON) -> AppResponse:
-    """A block_actions from the other workspace on its own hub.
-
-    The stand-in has one installation (T0001's token), so the views it keeps carry T0001 as
-    their installed team; Slack would name the other workspace's installation, as here.
-    """
-    view = dict(driver.current_view("modal") or {})
-    view.update(team_id=OTHER_TEAM, app_installed_team_id=OTHER_TEAM)
+    """A block_actions from the other workspace on its own hub (as it sees it: its team's)."""
+    view = driver.current_view("modal") or {}
+    assert view["team_id"] == view["app_installed_team_id"] == OTHER_TEAM
     payload = {**interaction(driver, "block_actions", view), "actions": [action]}
     return post_signed(driver, payload)
 

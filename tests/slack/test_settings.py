@@ -3,21 +3,11 @@ and every date and price follows the workspace's own time zone and currency."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.context.deps import Deps
-from bot.context.request import Request
-from bot.local import SlackDriver
-from bot.surfaces.bookings import book_form
-from bot.surfaces.customer_details import render_details
-from bot.views.commerce.form_state import CommerceMeta, FormValues
-from bot.views.tabs import DetailsMeta
+from bot.local import SlackDriver, SlackUser
 from core.actor import Actor
 from core.models import Role, Workspace, WorkspaceAuditEntry
-from core.services.settings import change_settings, studio_settings
 from core.services.staff import add_staff
 from tests.slack.commerce_helpers import open_form
 from tests.slack.conftest import TEAM, World
@@ -184,28 +174,24 @@ def _filled(modal: JSON, **changes: str) -> JSON:
 
 
 def test_the_same_data_shows_in_each_workspaces_own_zone_and_currency(world: World) -> None:
-    # Token mode serves one workspace over Slack, so the other one's details are rendered as
-    # its requests would be: with the settings its admin saved.
-    them = Actor(OTHER_TEAM, OTHER_ADMIN, Role.ADMIN)
     with world.db.unit_of_work() as uow:
-        add_staff(uow, them, OTHER_ADMIN, Role.ADMIN)
+        add_staff(uow, Actor(OTHER_TEAM, OTHER_ADMIN, Role.ADMIN), OTHER_ADMIN, Role.ADMIN)
+    world.api.add_user(SlackUser(OTHER_ADMIN, "tokyo", team_id=OTHER_TEAM))
+    them = world.admin.as_user(OTHER_ADMIN, team_id=OTHER_TEAM)
     for team, key in ((TEAM, "a"), (OTHER_TEAM, "b")):
         (zoe,) = seed(world.db, [("Zoë", "Adams")], team_id=team)
         seed_history(world.db, zoe.uid, bookings=3, team_id=team, key=key)
-    with world.db.unit_of_work() as uow:
-        wanted = replace(studio_settings(uow, OTHER_TEAM), name="Tokyo", timezone="Asia/Tokyo")
-        change_settings(uow, them, replace(wanted, currency="JPY"))
-        studio = studio_settings(uow, OTHER_TEAM)
-    client = WebClient(token="xoxb-unused")
-    request = Request(Deps(world.db, world.db.settings), them, client, studio)
+    _choose_zone_and_currency(them, "Asia/Tokyo", "JPY")
 
     ours = text_of(open_details(world.admin, "Zoë Adams"))
     ours_form = text_of(open_form(world.admin, "Book an Event", "book_event.submit"))
-    details = DetailsMeta(uid=zoe.uid)
-    theirs = text_of(render_details(request, details))
-    meta = CommerceMeta(view_id="V0THEIRS", details=details, name="Zoë Adams")
-    theirs_form = text_of(book_form(request, meta, FormValues()))
+    theirs = text_of(open_details(them, "Zoë Adams"))
+    theirs_form = text_of(open_form(them, "Book an Event", "book_event.submit"))
     assert "14 Mar 2026, 09:30 GMT" in ours and "JST" not in ours
     assert "14 Mar 2026, 18:30 JST" in theirs and "09:30 GMT" not in theirs
     assert "£10.00" in ours_form and "e.g. 12.50" in ours_form and "¥" not in ours_form
     assert "¥1,000" in theirs_form and "e.g. 1250" in theirs_form and "£" not in theirs_form
+    assert (_workspace(world).timezone, _workspace(world, OTHER_TEAM).timezone) == (
+        "Europe/London",
+        "Asia/Tokyo",
+    )
