@@ -7,10 +7,8 @@ from __future__ import annotations
 import http.client
 import os
 import select
-import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -25,16 +23,14 @@ import pytest
 
 from bot.local import AppEndpoint, LocalSlackAPI, SlackDriver, SlackUser, SlackWorkspace
 from bot.transport.limits import CLIENT_SECONDS, MAX_BODY_BYTES
-from core.config import Settings
 from tests.conftest import PG_ENV, scratch_database
+from tests.integration.server_process import free_port, server_env, serving
 
 pytestmark = pytest.mark.xdist_group("http_limits")
 
-CLI = Path(sys.executable).with_name("customer-bot")
 TEAM = "T0001"
 ADMIN = "UADMIN"
 READY_SECONDS = 60.0
-STOP_SECONDS = 30.0
 HUGE_BODY = 64 * 1024 * 1024
 # A refusal is read from the head alone; seconds here are the loaded machine's, not the app's.
 REFUSAL_SECONDS = 5.0
@@ -65,12 +61,6 @@ class Server:
         return [master.pid, *(child.pid for child in master.children())]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _healthy(port: int) -> bool:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
@@ -92,16 +82,6 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, workers: int, log: 
         assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.05)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(
@@ -128,26 +108,10 @@ def server(
         api = stack.enter_context(LocalSlackAPI(SlackWorkspace(team_id=TEAM)))
         api.add_user(SlackUser(ADMIN, "admin", team_id=TEAM))
         signing_secret = uuid.uuid4().hex
-        port = _free_port()
-        names = {name.upper() for name in Settings.model_fields}
-        env = {key: value for key, value in os.environ.items() if key.upper() not in names}
-        env.update(
-            DATABASE_URL=database_url,
-            SLACK_BOT_TOKEN=api.bot_token,
-            SLACK_SIGNING_SECRET=signing_secret,
-            SLACK_API_URL=api.base_url,
-            ADMIN_SLACK_USER_IDS=ADMIN,
-            LOG_LEVEL="INFO",
-        )
-        command = [str(CLI), "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--workers", str(workers)]
+        port = free_port()
+        env = server_env(api, database_url, signing_secret, ADMIN)
         log = tmp_path / "server.log"
-        with log.open("wb") as sink:
-            # cwd: no developer's .env is read.
-            process = subprocess.Popen(  # noqa: S603 - our own CLI
-                command, env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT
-            )
-        stack.callback(_stop, process)
+        process = stack.enter_context(serving(env, port, workers, log))
         _wait_ready(process, port, workers, log)
         endpoint = AppEndpoint(f"http://127.0.0.1:{port}/slack/events", signing_secret)
         yield Server(process, port, SlackDriver(api, endpoint, user_id=ADMIN, team_id=TEAM), log)

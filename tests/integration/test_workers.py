@@ -14,9 +14,7 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,11 +36,11 @@ from bot.local import (
 )
 from bot.local.signing import signed_headers
 from core.actor import Actor
-from core.config import Settings
 from core.db import Database
 from core.models import Customer, CustomerStatus, MailStatus, OutboxMail, Role
 from core.services.customers import CustomerInput, create_customer
 from tests.conftest import PG_ENV, make_settings, scratch_database
+from tests.integration.server_process import free_port, server_env, serving
 from tests.slack.helpers import (
     DETAILS,
     FORM,
@@ -61,7 +59,6 @@ from tests.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.postgres
 
-CLI = Path(sys.executable).with_name("customer-bot")
 TEAM = "T0001"
 ADMIN = "UADMIN"
 WORKERS = 2
@@ -81,12 +78,6 @@ def database_url() -> Iterator[str]:
         pytest.skip(f"needs PostgreSQL: set {PG_ENV} (several workers do not run on SQLite)")
     with scratch_database(base, f"crworkers_{uuid.uuid4().hex[:10]}") as url:
         yield url
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class WorkerRouter:
@@ -201,55 +192,32 @@ def _queue_welcome_mails(db: Database) -> list[str]:
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[Running, SmtpServer, Database]]:
     signing_secret = uuid.uuid4().hex
-    port = _free_port()
+    port = free_port()
     with LocalSlackAPI(SlackWorkspace(team_id=TEAM)) as api, SmtpServer() as smtp:
         api.add_user(SlackUser(ADMIN, "admin", team_id=TEAM))
-        names = {name.upper() for name in Settings.model_fields}
-        env = {key: value for key, value in os.environ.items() if key.upper() not in names}
-        env.update(
-            DATABASE_URL=database_url,
-            SLACK_BOT_TOKEN=api.bot_token,
-            SLACK_SIGNING_SECRET=signing_secret,
-            SLACK_API_URL=api.base_url,
-            ADMIN_SLACK_USER_IDS=ADMIN,
-            SMTP_URL=smtp.url,
-            LOG_LEVEL="INFO",
-        )
+        env = server_env(api, database_url, signing_secret, ADMIN, SMTP_URL=smtp.url)
         log = tmp_path / "server.log"
-        command = [str(CLI), "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--workers", str(WORKERS)]
-        with log.open("wb") as sink:
-            # cwd: no developer's .env is read.
-            process = subprocess.Popen(  # noqa: S603 - our own CLI
-                command, env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT
-            )
-        router = WorkerRouter(psutil.Process(process.pid), port)
-        db = Database(make_settings(database_url))
-        try:
-            deadline = time.monotonic() + READY_SECONDS
-            while len(router.workers()) < WORKERS:
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.002)
-            # A worker accepts connections only once its app is built.
-            for pid in router.workers():
-                router.connect(pid, timeout=READY_SECONDS).close()
-            # Each worker's outbox loop made its first (empty) pass as the worker started and
-            # looks again 5 s later; queued now, the backlog is found by both passes, which
-            # are only as far apart as the workers' start-ups.
-            passwords = _queue_welcome_mails(db)
-            url = f"http://127.0.0.1:{port}/slack/events"
-            driver = PinnedDriver(api, url, signing_secret, router=router)
-            yield Running(process, log, driver, router, passwords), smtp, db
-        finally:
-            db.dispose()
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(STOP_SECONDS)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        with serving(env, port, WORKERS, log) as process:
+            router = WorkerRouter(psutil.Process(process.pid), port)
+            db = Database(make_settings(database_url))
+            try:
+                deadline = time.monotonic() + READY_SECONDS
+                while len(router.workers()) < WORKERS:
+                    assert process.poll() is None, log.read_text()
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.002)
+                # A worker accepts connections only once its app is built.
+                for pid in router.workers():
+                    router.connect(pid, timeout=READY_SECONDS).close()
+                # Each worker's outbox loop made its first (empty) pass as the worker started
+                # and looks again 5 s later; queued now, the backlog is found by both passes,
+                # which are only as far apart as the workers' start-ups.
+                passwords = _queue_welcome_mails(db)
+                url = f"http://127.0.0.1:{port}/slack/events"
+                driver = PinnedDriver(api, url, signing_secret, router=router)
+                yield Running(process, log, driver, router, passwords), smtp, db
+            finally:
+                db.dispose()
 
 
 def _customer(db: Database, email: str) -> Customer:
