@@ -285,8 +285,8 @@ class CommerceForm:
         return self.submission.values
 
     def redraw(self, problem: str) -> dict[str, Any]:
-        """The form again as filled in, with `problem` at its top."""
-        return self.render(self.request, self.meta, self.values, problem)
+        """The form again as filled in, with `problem` at its top; why not, if its row is gone."""
+        return drawn(self.render, self.request, self.meta, self.values, problem)
 
     def refuse(self, errors: dict[str, str]) -> None:
         """Answer with the problems, changing nothing."""
@@ -325,16 +325,23 @@ def redraws(render: Render) -> Listener:
     return on_change
 
 
+def drawn(
+    render: Render, request: Request, meta: CommerceMeta, values: FormValues, problem: str
+) -> dict[str, Any]:
+    """The form `render` draws; if what it is about is gone (or never was), why not."""
+    try:
+        return render(request, meta, values, problem)
+    except DomainError as exc:
+        return result_view(exc.message, ok=False)
+
+
 def redraw_form(body: dict[str, Any], request: Request, render: Render) -> None:
     """A choice that shapes the rest of the form was made: draw it again from what is filled in."""
     view = body.get("view") or {}
     meta = CommerceMeta.parse(view.get("private_metadata"))
     if meta is None or not view.get("id"):
         return
-    try:
-        form = render(request, meta, FormValues.of(view), "")
-    except DomainError as exc:
-        form = result_view(exc.message, ok=False)
+    form = drawn(render, request, meta, FormValues.of(view), "")
     # The view's hash makes Slack drop this redraw if a later one already landed.
     with newer_wins("form redraw"):
         request.client.views_update(view_id=view["id"], view=form, hash=view.get("hash"))

@@ -23,7 +23,7 @@ from bot.views.blocks import (
 )
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
-from bot.views.payload import read_metadata, typed_text
+from bot.views.payload import DB_INT_MAX, read_metadata, typed_text
 from bot.views.tabs import (
     ReturnTo,
     tab_listing,
@@ -58,7 +58,7 @@ CONTENT_FIELD = TextField(
 class NoteFormMeta(ReturnTo):
     """Add Note (no `note_id`) or Edit of one note, and the details view to refresh afterwards."""
 
-    note_id: int | None = Field(default=None, ge=1)
+    note_id: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     # The edited note's version: saving over someone else's newer edit is refused.
     updated_at: datetime | None = None
 

@@ -63,11 +63,15 @@ def chosen_in(state_values: dict[str, Any], block_id: str, action_id: str) -> st
     return chosen_value(_element_state(state_values, block_id, action_id))
 
 
+# The largest number a database id (BIGINT) holds: a larger one in metadata names no row.
+DB_INT_MAX = 2**63 - 1
+
+
 def as_row_id(text: object) -> int | None:
     """'12' → 12; anything else (not ASCII digits, longer than a database id) → None."""
-    if not isinstance(text, str) or not (text.isascii() and text.isdigit() and len(text) <= 18):
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit() and len(text) <= 19):
         return None
-    return int(text)
+    return int(text) if int(text) <= DB_INT_MAX else None
 
 
 def chosen_value(action: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from bot.views.blocks import (
 )
 from bot.views.inputs import TextField, text_input
 from bot.views.origin import DetailsState
-from bot.views.payload import as_row_id, chosen_in, read_metadata, typed_text
+from bot.views.payload import DB_INT_MAX, as_row_id, chosen_in, read_metadata, typed_text
 from bot.views.tabs import (
     ReturnTo,
     local_date,
@@ -53,7 +53,7 @@ MAX_TEMPLATES = 100
 class QuestionnaireMeta(ReturnTo):
     """Which response a questionnaire modal shows, from which version, over which details view."""
 
-    response_id: int = Field(ge=1)
+    response_id: int = Field(ge=1, le=DB_INT_MAX)
     updated_at: datetime | None = None
 
     @classmethod

@@ -397,3 +397,27 @@ def test_a_view_id_slack_never_issues_is_refused_without_harm(
     )
     assert fuzz.problems(sent, may_change=frozenset()) == []
     assert [c.method for c in sent.calls if c.method.startswith("views.")] == []
+
+
+@pytest.mark.parametrize("row_id", [2**63, 10**18, 999_999])
+@pytest.mark.parametrize("surface", sorted(ROW_FORMS_VALUES))
+def test_a_row_form_naming_a_row_that_is_not_there_says_so(
+    fuzz: Harness, surface: str, row_id: int
+) -> None:
+    """Found by a long fuzz run: an id beyond a BIGINT reached PostgreSQL, and a form refused
+    about a field it no longer shows failed redrawing itself about a row not on the record."""
+    placed = fuzz.place("staff", surface)
+    meta = {**json.loads(placed["private_metadata"]), "row_id": row_id}
+    for blocks in (placed["blocks"], []):
+        view = {
+            **placed,
+            "blocks": blocks,
+            "private_metadata": json.dumps(meta),
+            "state": {"values": {}},
+        }
+        payload = fuzz.interaction("staff", "view_submission", view)
+        sent = fuzz.send(
+            urlencode({"payload": json.dumps(payload)}).encode(),
+            "application/x-www-form-urlencoded",
+        )
+        assert fuzz.problems(sent, may_change=frozenset()) == [], f"{len(blocks)} blocks"

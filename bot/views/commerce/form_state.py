@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import Field
 
 from bot.views.origin import Tab
-from bot.views.payload import as_row_id, read_metadata
+from bot.views.payload import DB_INT_MAX, as_row_id, read_metadata
 from bot.views.tabs import ReturnTo
 
 PAYMENT_BLOCK = "payment"
@@ -30,11 +30,11 @@ class CommerceMeta(ReturnTo):
     # The customer's full name, for the form's text and the notice afterwards.
     name: str = Field(default="", max_length=300)
     # The row a row action is about; `tab` and `verb` say which confirmation this is.
-    row_id: int | None = Field(default=None, ge=1)
+    row_id: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     tab: Tab | None = None
     verb: str = Field(default="", max_length=16)
     # Refund: what the person saw as refunded already, so a stale modal can't refund again.
-    refunded_minor: int | None = Field(default=None, ge=0)
+    refunded_minor: int | None = Field(default=None, ge=0, le=DB_INT_MAX)
 
     @classmethod
     def parse(cls, raw: object) -> CommerceMeta | None:
