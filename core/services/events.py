@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from core.formatting import format_money, format_when
+from core.formatting import format_money, format_when, plain_amount
 from core.models import (
     Booking,
     BookingState,
@@ -299,14 +299,13 @@ def event_draft(uow: UnitOfWork, actor: Actor, occurrence_id: int) -> EventDraft
     start = occurrence.starts_at.astimezone(zone)
     end = start + timedelta(minutes=occurrence.duration_minutes)
     currency = ensure_workspace(uow, actor.team_id).currency
-    places = get_currency_precision(currency)
     return EventDraft(
         name=event.name,
         day=start.date(),
         start=start.time().replace(tzinfo=None),
         end=end.time().replace(tzinfo=None),
         capacity=str(occurrence.capacity),
-        price=str(Decimal(occurrence.price_minor).scaleb(-places)),
+        price=plain_amount(occurrence.price_minor, currency),
         credits=str(event.credit_price),
         location=occurrence.location,
     )

@@ -10,6 +10,8 @@ from core.actor import Actor
 from core.errors import DomainError
 from core.models import Booking, Event, EventOccurrence, Role, WorkspaceAuditEntry
 from core.services.bookings import book_event
+from core.services.catalog_export import export_catalog
+from core.services.catalog_import import import_catalog
 from core.services.checkout import ManualPayment
 from tests.slack.commerce_helpers import open_form
 from tests.slack.conftest import TEAM, World
@@ -274,3 +276,58 @@ def test_staff_see_the_catalog_read_only_and_forged_changes_are_refused(world: W
     assert "Only an admin can" in response.text
     with world.db.unit_of_work(readonly=True) as uow:
         assert uow.session.scalars(select(Event.name)).all() == ["Sunrise Yoga"]
+
+
+def _catalog_rows(world: World, team_id: str) -> list[tuple[object, ...]]:
+    """Each dated event of `team_id` as people see it: what, when (local), where, for how much."""
+    with world.db.unit_of_work(readonly=True) as uow:
+        rows = uow.session.execute(
+            select(
+                Event.name,
+                Event.credit_price,
+                EventOccurrence.starts_at,
+                EventOccurrence.duration_minutes,
+                EventOccurrence.capacity,
+                EventOccurrence.price_minor,
+                EventOccurrence.location,
+                EventOccurrence.archived,
+                EventOccurrence.timezone,
+            )
+            .join(Event, Event.id == EventOccurrence.event_id)
+            .where(Event.team_id == team_id)
+            .order_by(EventOccurrence.starts_at)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def test_what_slack_edits_exports_and_imports_into_a_fresh_workspace_unchanged(
+    world: World,
+) -> None:
+    admin = world.admin
+    _open_add(admin)
+    _yoga(admin, day="2026-03-16", price="0", credits="2")
+    admin.choose("Monday", menu="Repeats weekly on")
+    admin.choose("Wednesday", menu="Repeats weekly on")
+    admin.pick("2026-03-25", into="Repeats until")
+    published(admin, admin.submit())
+    _, second, third, _ = _occurrences(world)
+    _menu(admin, second.id, "Edit")
+    _fill(admin, capacity="30", location="Park", start="18:00", end="19:30", price="9.99")
+    published(admin, admin.submit())
+    _menu(admin, third.id, "Archive")
+
+    with world.db.unit_of_work(readonly=True) as uow:
+        text = export_catalog(uow, TEAM)
+    fresh = "T0FRESH"
+    with world.db.unit_of_work() as uow:
+        summary = import_catalog(uow, fresh, text, source="export.yaml")
+    assert (summary.events, summary.occurrences_added) == (1, 4)
+    ours, theirs = _catalog_rows(world, TEAM), _catalog_rows(world, fresh)
+    assert theirs == ours
+    assert [row[6] for row in ours] == ["Studio 1", "Park", "Studio 1", "Studio 1"]
+    assert [row[7] for row in ours] == [False, False, True, False]
+    assert ours[0][5] == 0 and ours[1][3:6] == (90, 30, 999) and ours[0][1] == 2
+    # The imported catalog exports as the same file: keys travel with it.
+    with world.db.unit_of_work(readonly=True) as uow:
+        again = export_catalog(uow, fresh)
+    assert again == text
