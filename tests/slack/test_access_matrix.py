@@ -1115,7 +1115,7 @@ EVENT_VALUES = {
 }
 
 
-def _catalog() -> list[Act]:
+def _catalog_events() -> list[Act]:
     return [
         click(
             "catalog.event_add",
@@ -1304,7 +1304,7 @@ ACTS = [
     *_details(),
     *_notes_questionnaires_merge(),
     *_settings(),
-    *_catalog(),
+    *_catalog_events(),
     *_commerce(),
 ]
 
