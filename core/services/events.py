@@ -279,13 +279,18 @@ def _booked(uow: UnitOfWork, occurrence_id: int) -> int:
     )
 
 
-def _found(uow: UnitOfWork, actor: Actor, occurrence_id: int) -> tuple[EventOccurrence, Event]:
-    row = uow.session.execute(
+def _found(
+    uow: UnitOfWork, actor: Actor, occurrence_id: int, *, lock: bool = True
+) -> tuple[EventOccurrence, Event]:
+    query = (
         select(EventOccurrence, Event)
         .join(Event, Event.id == EventOccurrence.event_id)
         .where(EventOccurrence.id == occurrence_id, EventOccurrence.team_id == actor.team_id)
-        .with_for_update(of=EventOccurrence)
-    ).first()
+    )
+    if lock:
+        # Bookings count places under this row's lock, so a new capacity can't undercut one.
+        query = query.with_for_update(of=EventOccurrence)
+    row = uow.session.execute(query).first()
     if row is None:
         raise NotFound("That event no longer exists; it may have been removed by an import.")
     return row[0], row[1]
@@ -294,7 +299,7 @@ def _found(uow: UnitOfWork, actor: Actor, occurrence_id: int) -> tuple[EventOccu
 def event_draft(uow: UnitOfWork, actor: Actor, occurrence_id: int) -> EventDraft:
     """The event `occurrence_id` as its edit form starts: its values in the workspace's zone."""
     _admin(actor)
-    occurrence, event = _found(uow, actor, occurrence_id)
+    occurrence, event = _found(uow, actor, occurrence_id, lock=False)
     zone = ZoneInfo(occurrence.timezone)
     start = occurrence.starts_at.astimezone(zone)
     end = start + timedelta(minutes=occurrence.duration_minutes)

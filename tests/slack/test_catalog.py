@@ -3,16 +3,21 @@ only read them; every bad field is answered under itself and every change is aud
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date, time
+
+import pytest
 from sqlalchemy import select
 
 from bot.local import SlackDriver
 from core.actor import Actor
-from core.errors import DomainError
+from core.errors import DomainError, Forbidden, ValidationFailed
 from core.models import Booking, Event, EventOccurrence, Role, WorkspaceAuditEntry
 from core.services.bookings import book_event
 from core.services.catalog_export import export_catalog
 from core.services.catalog_import import import_catalog
 from core.services.checkout import ManualPayment
+from core.services.events import EventDraft, add_event
 from tests.slack.commerce_helpers import open_form
 from tests.slack.conftest import TEAM, World
 from tests.slack.details_helpers import open_details
@@ -331,3 +336,25 @@ def test_what_slack_edits_exports_and_imports_into_a_fresh_workspace_unchanged(
     with world.db.unit_of_work(readonly=True) as uow:
         again = export_catalog(uow, fresh)
     assert again == text
+
+
+def test_an_empty_form_and_a_time_the_clocks_skip_are_answered_field_by_field(
+    world: World,
+) -> None:
+    with world.db.unit_of_work() as uow, pytest.raises(ValidationFailed) as empty:
+        add_event(uow, ADMIN, EventDraft())
+    assert set(empty.value.errors) == {"name", "day", "start", "end", "capacity", "price"}
+    skipped = EventDraft(
+        name="Night Owls",
+        day=date(2026, 3, 29),
+        start=time(1, 30),
+        end=time(2, 45),
+        capacity="5",
+        price="5",
+    )
+    with world.db.unit_of_work() as uow, pytest.raises(ValidationFailed) as gap:
+        add_event(uow, ADMIN, skipped)
+    assert "does not exist in Europe/London" in gap.value.errors["start"]
+    with world.db.unit_of_work() as uow, pytest.raises(Forbidden):
+        add_event(uow, Actor(TEAM, "USTAFF", Role.STAFF), replace(skipped, start=time(3, 0)))
+    assert _occurrences(world) == []
