@@ -4,13 +4,14 @@ Each change is validated field by field and audited in the workspace's audit log
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_currency_precision
+from babel.numbers import get_currency_precision, get_currency_symbol
 from sqlalchemy import func, select
 
 from core.actor import Actor
@@ -40,6 +41,9 @@ CAPACITY_MAX = 10_000
 CREDITS_MAX = 1_000
 MAX_REPEATS = 200
 UPCOMING_MAX = 15
+# ASCII digits only: int() and Decimal() also read other scripts' digits, which no one types here.
+_WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
+_AMOUNT = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,6})?")
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def _admin(actor: Actor) -> None:
 
 def _whole(text: str, label: str, low: int, high: int) -> tuple[int, str | None]:
     cleaned = text.strip().replace(",", "")
-    if not cleaned.lstrip("-").isdigit() or len(cleaned) > 9:
+    if not _WHOLE.fullmatch(cleaned):
         return 0, f"Enter {label} as a whole number, such as {max(low, 10)}."
     value = int(cleaned)
     if value < low:
@@ -106,12 +110,13 @@ def _whole(text: str, label: str, low: int, high: int) -> tuple[int, str | None]
 def _price(text: str, currency: str) -> tuple[int, str | None]:
     places = get_currency_precision(currency)
     example = format_money(1250 if places == 2 else 12 * 10**places, currency)
-    cleaned = "".join(ch for ch in text.strip() if ch.isdigit() or ch in ".-")
+    symbol = get_currency_symbol(currency, locale="en_GB")
+    cleaned = text.replace(",", "").replace(symbol, "").replace(currency, "").strip()
     try:
-        amount = Decimal(cleaned) if cleaned else None
+        amount = Decimal(cleaned) if _AMOUNT.fullmatch(cleaned) else None
     except InvalidOperation:
         amount = None
-    if amount is None or not amount.is_finite():
+    if amount is None:
         return 0, f"Enter the price as an amount such as {example} (0 for free)."
     if amount < 0:
         return 0, "The price can't be negative; enter 0 for a free event."

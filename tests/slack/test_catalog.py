@@ -358,3 +358,33 @@ def test_an_empty_form_and_a_time_the_clocks_skip_are_answered_field_by_field(
     with world.db.unit_of_work() as uow, pytest.raises(Forbidden):
         add_event(uow, Actor(TEAM, "USTAFF", Role.STAFF), replace(skipped, start=time(3, 0)))
     assert _occurrences(world) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "problem"),
+    [
+        ("capacity", "--5", "whole number"),
+        ("capacity", "²", "whole number"),
+        ("capacity", "-5", "at least 1"),
+        ("credits", "1.5", "whole number"),
+        ("price", "12abc", "amount such as £12.50"),
+        ("price", "1e3", "amount such as £12.50"),
+        ("price", "9.999", "at most 2 decimal places"),
+    ],
+)
+def test_numbers_are_read_strictly(world: World, field: str, typed: str, problem: str) -> None:
+    draft = EventDraft(
+        name="Yoga",
+        day=date(2026, 3, 20),
+        start=time(7, 0),
+        end=time(8, 0),
+        capacity="5",
+        price="£1,200.50",
+    )
+    with world.db.unit_of_work() as uow, pytest.raises(ValidationFailed) as refused:
+        add_event(uow, ADMIN, replace(draft, **{field: typed}))
+    assert list(refused.value.errors) == [field]
+    assert problem in refused.value.errors[field]
+    with world.db.unit_of_work() as uow:
+        add_event(uow, ADMIN, draft)
+    assert [o.price_minor for o in _occurrences(world)] == [120050]
