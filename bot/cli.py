@@ -358,6 +358,33 @@ def catalog_import(
     )
 
 
+@catalog_app.command("export")
+def catalog_export(
+    team: TeamOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this new file instead of stdout."),
+    ] = None,
+) -> None:
+    """The workspace's catalog as a file `catalog import` reads, with what was changed in Slack."""
+    from core.services.catalog_export import export_catalog
+
+    if output is not None and output.exists():
+        _fail(f"{output} already exists; choose a new file name.", 2)
+    with _database() as db:
+        team_id = _team_id(db, team)
+        with db.unit_of_work(readonly=True) as uow:
+            text = export_catalog(uow, team_id)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"Cannot write {output}: {exc.strerror or exc}")
+    err_console.print(f"Exported the catalog of {escape(team_id)} to {escape(str(output))}.")
+
+
 @catalog_app.command("example")
 def catalog_example() -> None:
     """Print the documented example catalog, to start your own: `... example > catalog.yaml`."""

@@ -52,6 +52,12 @@ def format_money(minor: int, currency: str) -> str:
     return format_currency(amount, currency, locale=LOCALE)
 
 
+def plain_amount(minor: int, currency: str) -> str:
+    """Minor units as the plain number a person types: (1250, 'GBP') → '12.50', (0, 'GBP') → '0.00'."""
+    places = get_currency_precision(currency)
+    return f"{Decimal(minor).scaleb(-places):.{places}f}"
+
+
 def format_credits(credits: int) -> str:
     """Pass credits: '1 CR', '2 CR'."""
     return f"{credits} CR"

@@ -10,6 +10,7 @@ from bot.actions import (
     account,
     appointments,
     bookings,
+    catalog,
     charts,
     commerce,
     customer_delete,
@@ -40,6 +41,7 @@ MODULES = (
     passes,
     videos,
     settings,
+    catalog,
 )
 
 

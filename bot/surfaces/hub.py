@@ -10,12 +10,14 @@ from slack_sdk import WebClient
 
 from bot.context.request import Request
 from bot.surfaces.view_updates import newer_wins
+from bot.views.catalog import catalog_section
 from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.notice import Notice
 from bot.views.origin import Origin
 from bot.views.payload import chosen_value, first_action
 from bot.views.settings import settings_section
 from core.services.customers import list_customers
+from core.services.events import upcoming_events
 
 
 def render_hub(
@@ -35,11 +37,13 @@ def render_hub(
             after_uid=state.after or None,
             before_uid=state.before or None,
         )
+        events, total = upcoming_events(uow, actor) if home else ([], 0)
     state = state.model_copy(update={"page": page.page, "after": "", "before": ""})
     if not home:
         return hub_modal(state, page, notice, admin=actor.is_admin)
     view = hub_home(state, page, notice, admin=actor.is_admin)
     view["blocks"].extend(settings_section(request.studio, admin=actor.is_admin))
+    view["blocks"].extend(catalog_section(events, total, request.currency, admin=actor.is_admin))
     return view
 
 

@@ -35,6 +35,10 @@ Views (callback_id):
   settings.submit           Studio settings, admins (input block_ids name, timezone, currency,
                             default_region, portal_url, mail_sender_name, mail_reply_to)
   settings.message          shown instead of Studio settings when it can't be saved
+  catalog_event.submit      Add event / Edit event, admins (input block_ids name, day, start,
+                            end, capacity, price, credits, location; adding also repeat_days,
+                            repeat_until)
+  catalog_event.message     shown instead of the event form when it can't be saved
 
 Actions (action_id → value):
   hub.tab.active / hub.tab.archived   switch tab
@@ -107,4 +111,10 @@ Actions (action_id → value):
   settings.<field>                    Studio settings' other inputs; block_id is the field name
                                       (name, default_region, portal_url, mail_sender_name,
                                       mail_reply_to)
+  catalog.event_add                   Home's Add event button: open Add event (admins; staff
+                                      are told only an admin can)
+  catalog.event_menu                  overflow on each upcoming event on Home (admins):
+                                      "edit|<occurrence id>", "archive|<occurrence id>"
+  catalog_event.<field>               the event form's inputs; block_id is the field name
+                                      (repeat_days: checkboxes of weekdays, 0 is Monday)
 """

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,6 +63,9 @@ class EventOccurrence(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     price_minor: Mapped[int] = mapped_column(Integer)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    location: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Archived: kept on the bookings it has, offered for no new one.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 facilitator_services = Table(

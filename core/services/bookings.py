@@ -208,7 +208,7 @@ def upcoming_occurrences(
 ) -> list[OccurrenceOption]:
     """Sessions still to come, soonest first, of events whose name has every word of `text`.
 
-    Case and accents are ignored ('cafe' finds 'Café Barre'); cancelled sessions are left out."""
+    Case and accents are ignored ('cafe' finds 'Café Barre'); cancelled and archived sessions are left out."""
     words = fold(text).split()
     # Folded in Python: neither database strips accents, and a workspace has few events.
     events = {
@@ -227,6 +227,7 @@ def upcoming_occurrences(
             EventOccurrence.team_id == actor.team_id,
             EventOccurrence.event_id.in_(list(events)),
             EventOccurrence.cancelled.is_(False),
+            EventOccurrence.archived.is_(False),
             EventOccurrence.starts_at > uow.now(),
         )
         .order_by(EventOccurrence.starts_at, EventOccurrence.id)
@@ -274,10 +275,14 @@ def usable_passes(uow: UnitOfWork, actor: Actor, uid: str, occurrence_id: int) -
 
 
 def _check_open(uow: UnitOfWork, session: _Session, customer: Customer) -> None:
-    """Refuse a cancelled, past or full session, or one the customer already holds a place on."""
+    """Refuse a cancelled, archived, past or full session, or one the customer already holds a place on."""
     occurrence = session.occurrence
     if occurrence.cancelled:
         raise DomainError(f"{session.title} is cancelled; choose another session.")
+    if occurrence.archived:
+        raise DomainError(
+            f"{session.title} is archived and can't be booked; choose another session."
+        )
     if occurrence.starts_at <= uow.now():
         raise ValidationFailed(
             {"occurrence_id": f"{session.title} has already started; choose a later one."}

@@ -43,11 +43,15 @@ class WeeklySlot:
 
 @dataclass(frozen=True)
 class OccurrenceSpec:
-    """One dated session at local wall-clock time `start`; None takes the event's value."""
+    """One dated session at local wall-clock time `start`; None takes the event's value, or for
+    `location` and `archived` leaves the stored session's as it is."""
 
     start: datetime
     capacity: int | None = None
     price_minor: int | None = None
+    duration_minutes: int | None = None
+    location: str | None = None
+    archived: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -238,18 +242,28 @@ def _wanted_occurrences(spec: EventSpec, now: datetime) -> dict[datetime, dict[s
     today = now.astimezone(ZoneInfo(spec.timezone)).date()
     first, last = today - timedelta(days=PAST_DAYS), today + timedelta(days=AHEAD_DAYS)
 
-    def values(capacity: int | None = None, price_minor: int | None = None) -> dict[str, Any]:
-        return {
-            "capacity": spec.capacity if capacity is None else capacity,
-            "price_minor": spec.price_minor if price_minor is None else price_minor,
+    def values(one: OccurrenceSpec | None = None) -> dict[str, Any]:
+        found = {
+            "capacity": spec.capacity,
+            "price_minor": spec.price_minor,
             "duration_minutes": spec.duration_minutes,
             "timezone": spec.timezone,
         }
+        if one is not None:
+            given = {
+                "capacity": one.capacity,
+                "price_minor": one.price_minor,
+                "duration_minutes": one.duration_minutes,
+                "location": one.location,
+                "archived": one.archived,
+            }
+            found.update({name: value for name, value in given.items() if value is not None})
+        return found
 
     wanted = {starts_at: values() for starts_at in weekly_starts(spec, first, last)}
     for one in spec.occurrences:
         # An explicit session overrides a weekly one at the same time.
-        wanted[local_to_utc(one.start, spec.timezone)] = values(one.capacity, one.price_minor)
+        wanted[local_to_utc(one.start, spec.timezone)] = values(one)
     return wanted
 
 

@@ -300,6 +300,9 @@ class _Occurrence(_Strict):
     start: Annotated[datetime, BeforeValidator(_local_start)]
     capacity: Positive | None = None
     price: Price | None = None
+    duration_minutes: Minutes | None = None
+    location: Annotated[str, StringConstraints(max_length=200)] | None = None
+    archived: bool | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -593,7 +596,16 @@ class _Converter:
         seen: dict[datetime, int] = {}
         for o, one in self.each(_Occurrence, raw, loc):
             price = None if one.price is None else self.minor(one.price, (*loc, o, "price"))
-            found.append(OccurrenceSpec(one.start, one.capacity, price))
+            found.append(
+                OccurrenceSpec(
+                    one.start,
+                    one.capacity,
+                    price,
+                    one.duration_minutes,
+                    one.location,
+                    one.archived,
+                )
+            )
             if zone is None:
                 continue
             try:

@@ -425,6 +425,11 @@ ROW_TABLES = {
     "questionnaires": "questionnaire_responses",
 }
 COMMERCE_BUTTONS = ("book_event", "book_appointment", "assign_pass", "assign_video")
+# Forms opened from Home's buttons: the button's action_id and value.
+HOME_FORMS = {
+    "form:settings": ("settings.open", "open"),
+    "form:catalog_event": ("catalog.event_add", "add"),
+}
 
 
 def _reopenable(view: JSON, ids: dict[str, str]) -> JSON:
@@ -710,10 +715,10 @@ class Harness:
             assert response.data.get("response_action") == "update", response.text
             answers: JSON = {**response.data["view"], "id": "VANSWERSFORM"}
             return self._kept(answers, self.template(tenant.team, base).parent)
-        if key == "form:settings":
+        if key in HOME_FORMS:
             # Opened from Home, which has no modal to push on.
             home = self.place(who, "home")
-            opened = self._made(self.act(who, home, button("settings.open", "open")), "views.open")
+            opened = self._made(self.act(who, home, button(*HOME_FORMS[key])), "views.open")
             return self._kept(opened, "home")
         if key.startswith("details:") and key.removeprefix("details:") in TABS[1:]:
             tab = key.removeprefix("details:")
@@ -1352,6 +1357,18 @@ def _row_values(sides: Sides) -> st.SearchStrategy[Drawn]:
     return _row_value(sides)
 
 
+@st.composite
+def _event_menu_value(draw: st.DrawFn, sides: Sides) -> Drawn:
+    verb = draw(st.one_of(st.sampled_from(("edit", "archive")), texts()))
+    row = draw(row_ids(sides, "event_occurrences"))
+    separator = draw(st.sampled_from(["|", "|", "|", "||", ""]))
+    return Drawn(f"{verb}{separator}{row.value}", foreign=row.foreign)
+
+
+def _event_menu(sides: Sides) -> st.SearchStrategy[Drawn]:
+    return _event_menu_value(sides)
+
+
 def _dates(_: Sides) -> st.SearchStrategy[Drawn]:
     days = st.sampled_from(["2026-03-20", "2026-13-40", ""])
     return st.one_of(st.dates().map(str), days, texts(), wrong_types()).map(Drawn)
@@ -1443,6 +1460,10 @@ TARGETS: tuple[Target, ...] = (
     Target("options", "settings.timezone", ("form:settings",)),
     Target("options", "settings.currency", ("form:settings",)),
     _view("settings.submit", "form:settings"),
+    # the catalog's events: Add event and each event's menu on Home (admins), the event form
+    _action("catalog.event_add", ("home",), _anything),
+    _action("catalog.event_menu", ("home",), _event_menu, "overflow", writes=True),
+    _view("catalog_event.submit", "form:catalog_event"),
     # commerce
     Target("options", "book_event.occurrence", ("form:book_event",)),
     Target("options", "booking_transfer.occurrence", ("form:bookings.transfer",)),
@@ -1510,6 +1531,15 @@ TARGETS: tuple[Target, ...] = (
     _action("settings.currency", ("form:settings",), _choice("GBP", "USD"), "external_select"),
     _action("settings.portal_url", ("form:settings",), _texts, "plain_text_input"),
     _view("settings.message", "hub", writes=False),
+    _action("catalog_event.name", ("form:catalog_event",), _texts, "plain_text_input"),
+    _action("catalog_event.day", ("form:catalog_event",), _dates, "datepicker"),
+    _action(
+        "catalog_event.repeat_days",
+        ("form:catalog_event",),
+        _choice("0", "2", "6"),
+        "checkboxes",
+    ),
+    _view("catalog_event.message", "hub", writes=False),
     _view("note.details", "form:note.details", writes=False),
     _view("commerce.working", "hub", writes=False),
     _view("commerce.result", "hub", writes=False),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime, time
 from functools import partial
 
 from sqlalchemy import func, select, update
@@ -19,6 +19,7 @@ from core.models import Appointment, Booking, BookingState, EventOccurrence, Pay
 from core.services.appointments import book_appointment
 from core.services.bookings import book_event, transfer_booking
 from core.services.checkout import ManualPayment, PackagePayment, StripePayment
+from core.services.events import EventDraft, add_event
 from core.services.passes import adjust_pass_credits, assign_pass
 from core.services.videos import assign_video
 from tests.unit.commerce_helpers import (
@@ -220,3 +221,44 @@ def test_the_last_credit_of_a_pass_pays_for_only_one_of_two_purchases_at_once(
     assert outcomes.count(None) == 1
     assert f"pass_id: Intro pass #{pass_id} has 0 CR left; this costs 1 CR." in outcomes
     assert assert_credits_conserved(db, pass_id).credits_remaining == 0
+
+
+def _book_manually(actor: Actor, occurrence_id: int, uid: str, uow: UnitOfWork) -> object:
+    return book_event(uow, actor, uid, occurrence_id, ManualPayment())
+
+
+def test_twenty_concurrent_bookings_for_the_last_places_of_an_event_added_in_slack(
+    db: Database, admin: Actor
+) -> None:
+    draft = EventDraft(
+        name="Sunrise Yoga",
+        day=date(2026, 3, 20),
+        start=time(7, 0),
+        end=time(8, 0),
+        capacity="10",
+        price="12",
+    )
+    with db.unit_of_work() as uow:
+        add_event(uow, admin, draft)
+        occurrence = uow.session.scalar(select(EventOccurrence.id))
+    assert occurrence is not None
+    early, racers = new_customers(db, admin, 7), new_customers(db, admin, 20)
+    with db.unit_of_work() as uow:
+        for uid in early:
+            book_event(uow, admin, uid, occurrence, ManualPayment())
+    # Twenty requests at once need twenty connections; the default pool holds fifteen.
+    wide = Database(db.settings, clock=db.clock, pool_size=len(racers), max_overflow=0)
+    try:
+        outcomes = race(
+            wide,
+            [partial(_book_manually, admin, occurrence, uid) for uid in racers],
+        )
+    finally:
+        wide.dispose()
+    assert outcomes.count(None) == 3
+    refusals = {o for o in outcomes if o is not None}
+    assert refusals == {
+        "Sunrise Yoga on 20 Mar 2026, 07:00 GMT is full (10 of 10 places taken); "
+        "choose another session."
+    }
+    assert _bookings(db, occurrence) == 10

@@ -418,6 +418,18 @@ def test_the_cli_imports_a_file_and_lists_problems(
     missing = runner.invoke(cli.app, ["catalog", "import", "nowhere.yaml"], env=env)
     assert missing.exit_code == 1 and "There is no file nowhere.yaml" in missing.output
 
+    exported = runner.invoke(cli.app, ["catalog", "export", "--team", "T0CLI"], env=env)
+    assert exported.exit_code == 0, exported.output
+    assert "key: morning-yoga" in exported.stdout
+    (tmp_path / "export.yaml").write_text(exported.stdout, encoding="utf-8")
+    moved = runner.invoke(cli.app, ["catalog", "import", "export.yaml", "--team", "T0TWO"], env=env)
+    assert moved.exit_code == 0, moved.output
+    assert "Imported export.yaml into workspace T0TWO: 6 events" in " ".join(moved.stdout.split())
+    again = runner.invoke(cli.app, ["catalog", "export", "--team", "T0TWO"], env=env)
+    assert again.stdout == exported.stdout
+    taken = runner.invoke(cli.app, ["catalog", "export", "-o", "export.yaml"], env=env)
+    assert taken.exit_code == 2 and "already exists" in taken.output
+
 
 def test_one_pass_reports_the_top_level_the_currency_and_every_item_together() -> None:
     text = """\

@@ -1,0 +1,84 @@
+"""The catalog on screen: Home's event modal opened to add or edit, archiving, and saving."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack
+
+from bot.context.request import Submission
+from bot.surfaces.hub import HubControl, show_hub
+from bot.views.catalog import (
+    FIELDS,
+    CatalogEventMeta,
+    event_message,
+    event_modal,
+    submitted_event,
+)
+from bot.views.notice import Notice
+from bot.views.origin import Origin
+from bot.views.payload import as_row_id
+from core.errors import DomainError, ValidationFailed
+from core.services.events import (
+    ADMINS_ONLY,
+    EventDraft,
+    add_event,
+    archive_event,
+    edit_event,
+    event_draft,
+)
+
+
+def open_add_event(control: HubControl) -> None:
+    """Open the Add event modal over Home for an admin; tell anyone else why not."""
+    if not control.request.actor.is_admin:
+        control.tell(ADMINS_ONLY)
+        return
+    meta = CatalogEventMeta(hub=control.origin.hub)
+    control.open(event_modal(EventDraft(), meta, control.request.timezone))
+
+
+def event_menu(control: HubControl) -> None:
+    """An event's menu on Home: Edit opens its modal, Archive archives it at once (admins)."""
+    if not control.request.actor.is_admin:
+        control.tell(ADMINS_ONLY)
+        return
+    verb, _, raw_id = control.value.partition("|")
+    occurrence_id = as_row_id(raw_id)
+    if verb not in {"edit", "archive"} or occurrence_id is None:
+        control.tell("That menu is out of date; choose again.")
+        return
+    try:
+        if verb == "archive":
+            title = control.request.write(
+                lambda uow, actor: archive_event(uow, actor, occurrence_id)
+            )
+            control.tell(f"Archived {title}: its bookings stay; it can't be booked.", ok=True)
+            return
+        draft = control.request.read(lambda uow, actor: event_draft(uow, actor, occurrence_id))
+    except DomainError as exc:
+        control.tell(exc.message)
+        return
+    meta = CatalogEventMeta(hub=control.origin.hub, occurrence_id=occurrence_id)
+    control.open(event_modal(draft, meta, control.request.timezone))
+
+
+def save_event(ack: Ack, form: Submission[CatalogEventMeta]) -> None:
+    """Add or change the event submitted and redraw Home, or answer the problems under the fields."""
+    draft, occurrence_id = submitted_event(form.state), form.meta.occurrence_id
+    try:
+        if occurrence_id:
+            done = form.request.write(
+                lambda uow, actor: edit_event(uow, actor, occurrence_id, draft)
+            )
+            text = f"Saved {done}." if done else "Nothing changed."
+        else:
+            done = form.request.write(lambda uow, actor: add_event(uow, actor, draft))
+            text = f"Added {done}."
+    except ValidationFailed as exc:
+        errors = {field: msg for field, msg in exc.errors.items() if field in FIELDS}
+        ack(response_action="errors", errors=errors)
+        return
+    except DomainError as exc:
+        ack(response_action="update", view=event_message(exc.message))
+        return
+    ack()
+    show_hub(form.request, Origin(surface="home", hub=form.meta.hub), notice=Notice(text, ok=True))
