@@ -21,7 +21,6 @@ from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, Paym
 from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork
-from core.errors import DomainError
 from core.services import appointments
 from core.services.appointments import AppointmentRow
 from core.services.passes import usable_passes_on
@@ -95,13 +94,7 @@ def reschedule(
 
 
 def _open_reschedule(opening: Opening, appointment_id: int) -> None:
-    meta = opening.meta(row_id=appointment_id)
-    try:
-        form = reschedule(opening.request, meta, FormValues())
-    except DomainError as exc:
-        opening.tell(exc.message)
-        return
-    opening.push(form)
+    opening.open_row_form(appointment_id, reschedule)
 
 
 def _open_cancel(opening: Opening, appointment_id: int) -> None:

@@ -106,13 +106,7 @@ def refund(
 
 
 def _open_transfer(opening: Opening, booking_id: int) -> None:
-    meta = opening.meta(row_id=booking_id)
-    try:
-        form = transfer(opening.request, meta, FormValues())
-    except DomainError as exc:
-        opening.tell(exc.message)
-        return
-    opening.push(form)
+    opening.open_row_form(booking_id, transfer)
 
 
 def _open_cancel(opening: Opening, booking_id: int) -> None:

@@ -64,6 +64,15 @@ class Opening(DetailsControl):
         if customer is not None:
             self.push(render(self.request, self.meta(name=customer.full_name), FormValues(), ""))
 
+    def open_row_form(self, row_id: int, render: Render) -> None:
+        """A form about one of the customer's rows, empty; why not, if the row is gone."""
+        try:
+            form = render(self.request, self.meta(row_id=row_id), FormValues(), "")
+        except DomainError as exc:
+            self.tell(exc.message)
+            return
+        self.push(form)
+
     def meta(self, **fields: Any) -> CommerceMeta:
         """Metadata for a form over these details."""
         return CommerceMeta(view_id=self.view_id, details=self.details, **fields)
