@@ -96,6 +96,8 @@ class AppointmentService(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     price_minor: Mapped[int] = mapped_column(Integer)
     credit_price: Mapped[int] = mapped_column(Integer, default=1)
+    # Archived: kept on what already uses it, offered for nothing new.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Facilitator(Base):
@@ -109,6 +111,8 @@ class Facilitator(Base):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    # Archived: kept on what already uses it, offered for nothing new.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PassType(Base):
@@ -124,6 +128,8 @@ class PassType(Base):
     credits: Mapped[int] = mapped_column(Integer)
     validity_days: Mapped[int] = mapped_column(Integer)
     price_minor: Mapped[int] = mapped_column(Integer)
+    # Archived: kept on what already uses it, offered for nothing new.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Video(Base):
@@ -139,6 +145,8 @@ class Video(Base):
     price_minor: Mapped[int] = mapped_column(Integer)
     credit_price: Mapped[int | None] = mapped_column(Integer)
     access_days: Mapped[int | None] = mapped_column(Integer)
+    # Archived: kept on what already uses it, offered for nothing new.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SubscriptionPlan(Base):
@@ -154,6 +162,8 @@ class SubscriptionPlan(Base):
     price_minor: Mapped[int] = mapped_column(Integer)
     interval: Mapped[str] = mapped_column(String(8))
     stripe_price_id: Mapped[str | None] = mapped_column(String(64))
+    # Archived: kept on what already uses it, offered for nothing new.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class QuestionnaireTemplate(Base):
@@ -167,3 +177,5 @@ class QuestionnaireTemplate(Base):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     questions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Archived: kept on what already uses it, offered for nothing new.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
