@@ -11,6 +11,7 @@ from bot.actions import (
     appointments,
     bookings,
     catalog,
+    catalog_items,
     charts,
     commerce,
     customer_delete,
@@ -42,6 +43,7 @@ MODULES = (
     videos,
     settings,
     catalog,
+    catalog_items,
 )
 
 

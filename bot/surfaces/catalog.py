@@ -17,8 +17,8 @@ from bot.views.notice import Notice
 from bot.views.origin import Origin
 from bot.views.payload import as_row_id
 from core.errors import DomainError, ValidationFailed
+from core.services.catalog_fields import ADMINS_ONLY
 from core.services.events import (
-    ADMINS_ONLY,
     EventDraft,
     add_event,
     archive_event,

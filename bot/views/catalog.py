@@ -21,12 +21,13 @@ from bot.views.blocks import (
     overflow,
     section,
 )
+from bot.views.catalog_items import kind_buttons
 from bot.views.commerce.form_state import FormValues
 from bot.views.hub import HubState
 from bot.views.inputs import TextField, date_picker, input_block, text_input, time_picker
 from core.formatting import counted, format_money, format_when
+from core.services.catalog_fields import CREDITS_MAX
 from core.services.events import (
-    CREDITS_MAX,
     LOCATION_MAX,
     MAX_REPEATS,
     NAME_MAX,
@@ -121,7 +122,7 @@ def catalog_section(
     events: list[UpcomingEvent], total: int, currency: str, *, admin: bool
 ) -> list[Block]:
     """The Home tab's Catalog section: upcoming events, and for admins the controls to change them."""
-    blocks: list[Block] = [divider(), header("Catalog: events")]
+    blocks: list[Block] = [divider(), header("Catalog"), kind_buttons(), header("Events")]
     if admin:
         add = button("Add event", ADD_ACTION, value="add")
         blocks.append(actions([add], block_id=SECTION_BLOCK))

@@ -4,19 +4,16 @@ Each change is validated field by field and audited in the workspace's audit log
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_currency_precision, get_currency_symbol
 from sqlalchemy import func, select
 
 from core.actor import Actor
 from core.db import UnitOfWork
-from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from core.errors import DomainError, NotFound, ValidationFailed
 from core.formatting import format_money, format_when, plain_amount
 from core.models import (
     Booking,
@@ -24,26 +21,26 @@ from core.models import (
     Event,
     EventOccurrence,
     Workspace,
-    WorkspaceAuditEntry,
 )
 from core.services.catalog import LocalTimeError, local_to_utc
-from core.services.checkout import MAX_PRICE_MINOR
+from core.services.catalog_fields import (
+    CREDITS_MAX,
+    audit,
+    money_amount,
+    require_admin,
+    whole_number,
+)
 from core.services.workspaces import ensure_workspace
 from core.text import squeeze
 
 EVENT_ADDED = "event added"
 EVENT_CHANGED = "event changed"
 EVENT_ARCHIVED = "event archived"
-ADMINS_ONLY = "Only an admin can change the catalog."
 NAME_MAX = 200
 LOCATION_MAX = 200
 CAPACITY_MAX = 10_000
-CREDITS_MAX = 1_000
 MAX_REPEATS = 200
 UPCOMING_MAX = 15
-# ASCII digits only: int() and Decimal() also read other scripts' digits, which no one types here.
-_WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
-_AMOUNT = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,6})?")
 
 
 @dataclass(frozen=True)
@@ -88,44 +85,6 @@ class _Clean:
     price_minor: int
     credits: int
     location: str
-
-
-def _admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden(ADMINS_ONLY)
-
-
-def _whole(text: str, label: str, low: int, high: int) -> tuple[int, str | None]:
-    cleaned = text.strip().replace(",", "")
-    if not _WHOLE.fullmatch(cleaned):
-        return 0, f"Enter {label} as a whole number, such as {max(low, 10)}."
-    value = int(cleaned)
-    if value < low:
-        return value, f"{label.capitalize()} must be at least {low}."
-    if value > high:
-        return value, f"{label.capitalize()} can be at most {high:,}."
-    return value, None
-
-
-def _price(text: str, currency: str) -> tuple[int, str | None]:
-    places = get_currency_precision(currency)
-    example = format_money(1250 if places == 2 else 12 * 10**places, currency)
-    symbol = get_currency_symbol(currency, locale="en_GB")
-    cleaned = text.replace(",", "").replace(symbol, "").replace(currency, "").strip()
-    try:
-        amount = Decimal(cleaned) if _AMOUNT.fullmatch(cleaned) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None:
-        return 0, f"Enter the price as an amount such as {example} (0 for free)."
-    if amount < 0:
-        return 0, "The price can't be negative; enter 0 for a free event."
-    minor = amount.scaleb(places)
-    if minor != minor.to_integral_value():
-        return 0, f"Use at most {places} decimal places."
-    if minor > MAX_PRICE_MINOR:
-        return 0, f"The price can be at most {format_money(MAX_PRICE_MINOR, currency)}."
-    return int(minor), None
 
 
 def _days(draft: EventDraft, errors: dict[str, str]) -> list[date]:
@@ -195,30 +154,20 @@ def clean_event(draft: EventDraft, timezone: str, currency: str, *, booked: int 
         errors["location"] = f"The location can be at most {LOCATION_MAX} characters."
     starts = _starts(draft, timezone, errors)
     minutes = _minutes(draft, errors)
-    capacity, problem = _whole(draft.capacity, "the capacity", 1, CAPACITY_MAX)
+    capacity, problem = whole_number(draft.capacity, "the capacity", 1, CAPACITY_MAX)
     if problem is None and capacity < booked:
         problem = f"{booked} places are already booked; the capacity can't be less than that."
     credits, credit_problem = (
-        _whole(draft.credits, "the credits", 1, CREDITS_MAX) if draft.credits.strip() else (1, None)
+        whole_number(draft.credits, "the credits", 1, CREDITS_MAX)
+        if draft.credits.strip()
+        else (1, None)
     )
-    price, price_problem = _price(draft.price, currency)
+    price, price_problem = money_amount(draft.price, currency)
     found = {"capacity": problem, "credits": credit_problem, "price": price_problem}
     errors.update({field: message for field, message in found.items() if message})
     if errors:
         raise ValidationFailed(errors)
     return _Clean(name, starts, minutes, capacity, price, credits, location)
-
-
-def _audit(uow: UnitOfWork, actor: Actor, action: str, detail: str) -> None:
-    uow.session.add(
-        WorkspaceAuditEntry(
-            team_id=actor.team_id,
-            actor=actor.user_id,
-            action=action,
-            detail=detail,
-            created_at=uow.now(),
-        )
-    )
 
 
 def _when(clean: _Clean, timezone: str) -> str:
@@ -230,7 +179,7 @@ def _when(clean: _Clean, timezone: str) -> str:
 
 def add_event(uow: UnitOfWork, actor: Actor, draft: EventDraft) -> str:
     """Add the event of `draft`, once or on each weekly date; what was added, in words."""
-    _admin(actor)
+    require_admin(actor)
     workspace = ensure_workspace(uow, actor.team_id)
     clean = clean_event(draft, workspace.timezone, workspace.currency)
     event = Event(
@@ -248,7 +197,7 @@ def add_event(uow: UnitOfWork, actor: Actor, draft: EventDraft) -> str:
     for starts_at in clean.starts:
         uow.session.add(_occurrence(event, starts_at, clean))
     added = f"{clean.name}, {_when(clean, workspace.timezone)}"
-    _audit(uow, actor, EVENT_ADDED, f"{added}; {_terms(clean, workspace)}")
+    audit(uow, actor, EVENT_ADDED, f"{added}; {_terms(clean, workspace)}")
     return added
 
 
@@ -303,7 +252,7 @@ def _found(
 
 def event_draft(uow: UnitOfWork, actor: Actor, occurrence_id: int) -> EventDraft:
     """The event `occurrence_id` as its edit form starts: its values in the workspace's zone."""
-    _admin(actor)
+    require_admin(actor)
     occurrence, event = _found(uow, actor, occurrence_id, lock=False)
     zone = ZoneInfo(occurrence.timezone)
     start = occurrence.starts_at.astimezone(zone)
@@ -324,7 +273,7 @@ def event_draft(uow: UnitOfWork, actor: Actor, occurrence_id: int) -> EventDraft
 def edit_event(uow: UnitOfWork, actor: Actor, occurrence_id: int, draft: EventDraft) -> str:
     """Change the one dated event `occurrence_id` (its name and credits are its series'); what
     changed, in words."""
-    _admin(actor)
+    require_admin(actor)
     occurrence, event = _found(uow, actor, occurrence_id)
     if occurrence.archived:
         raise DomainError(f"{event.name} is archived; it can't be changed.")
@@ -350,7 +299,7 @@ def edit_event(uow: UnitOfWork, actor: Actor, occurrence_id: int, draft: EventDr
     after = _describe(event, occurrence, workspace.currency)
     if before == after:
         return ""
-    _audit(uow, actor, EVENT_CHANGED, f"#{occurrence.id}: {before} → {after}")
+    audit(uow, actor, EVENT_CHANGED, f"#{occurrence.id}: {before} → {after}")
     return after
 
 
@@ -366,13 +315,13 @@ def _describe(event: Event, occurrence: EventOccurrence, currency: str) -> str:
 
 def archive_event(uow: UnitOfWork, actor: Actor, occurrence_id: int) -> str:
     """Archive dated event `occurrence_id`: its bookings stay, no new one is taken; its title."""
-    _admin(actor)
+    require_admin(actor)
     occurrence, event = _found(uow, actor, occurrence_id)
     title = f"{event.name} on {format_when(occurrence.starts_at, occurrence.timezone)}"
     if occurrence.archived:
         return title
     occurrence.archived = True
-    _audit(uow, actor, EVENT_ARCHIVED, f"#{occurrence.id}: {title}")
+    audit(uow, actor, EVENT_ARCHIVED, f"#{occurrence.id}: {title}")
     return title
 
 

@@ -79,6 +79,20 @@ class FormValues:
         chosen = self.option(block_id)
         return chosen["value"] if chosen else None
 
+    def choices(self, block_id: str) -> list[str]:
+        """The values of every option chosen in a multi-select or checkboxes."""
+        chosen = self._element(block_id).get("selected_options")
+        if not isinstance(chosen, list):
+            return []
+        return [
+            o["value"] for o in chosen if isinstance(o, dict) and isinstance(o.get("value"), str)
+        ]
+
+    def user(self, block_id: str) -> str:
+        """The Slack user chosen in a users select ('' when none)."""
+        chosen = self._element(block_id).get("selected_user")
+        return chosen if isinstance(chosen, str) else ""
+
     def row_id(self, block_id: str) -> int | None:
         """The chosen option's value as a row id, or None."""
         return as_row_id(self.choice(block_id) or "")
