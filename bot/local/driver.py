@@ -356,6 +356,18 @@ class SlackDriver:
         key = STATE_KEYS[element.kind][0]
         return self._block_actions(where, self._action(element, **{key: value}))
 
+    def choose_user(
+        self, user_id: str, *, into: str, surface: Surface | None = None
+    ) -> AppResponse | None:
+        """Choose a person ('' for no one) in a users select found by its label or action_id."""
+        where = self._target(surface, None)
+        element = _find(where.blocks, into, {"users_select"}, None)
+        self._set_state(where, element, user_id or None)
+        where = self._refresh(where)
+        if not _reports_changes(element):
+            return None
+        return self._block_actions(where, self._action(element, selected_user=user_id or None))
+
     def submit(self, *, client_checks: bool = True) -> AppResponse | None:
         """Press the top modal's submit button and apply the app's response_action.
 

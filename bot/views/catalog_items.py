@@ -169,7 +169,8 @@ def kind_buttons() -> Block:
 
 
 def _row(row: ItemRow, *, admin: bool) -> Block:
-    text = f"*{escape(clip(row.title, 150))}*\n{escape(clip(row.summary, 500))}"
+    who = f"<@{row.slack_user}> · " if row.slack_user else ""
+    text = f"*{escape(clip(row.title, 150))}*\n{who}{escape(clip(row.summary, 500))}"
     if not admin:
         return section(text, block_id=f"item_{row.id}")
     verbs = [("Restore", "restore")] if row.archived else [("Edit", "edit"), ("Archive", "archive")]

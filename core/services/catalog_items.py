@@ -31,6 +31,8 @@ class ItemRow:
     title: str
     summary: str
     archived: bool
+    # The Slack user a facilitator is, shown as a mention.
+    slack_user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ def catalog_items(uow: UnitOfWork, actor: Actor, kind: ItemKind) -> ItemList:
         summary = rules.summary(row, currency)
         if rules.link:
             summary = _with_links(kind, summary, links.get(row.id, []))
-        rows.append(ItemRow(row.id, _title(rules, row), summary, row.archived))
+        user = getattr(row, "slack_user_id", None)
+        rows.append(ItemRow(row.id, _title(rules, row), summary, row.archived, user))
     return ItemList(rows, total)
 
 
@@ -163,8 +166,9 @@ def _clean(
     except ValidationFailed as exc:
         errors, columns = exc.errors, {}
     title = columns.get(rules.title_column)
-    if title is not None and _name_taken(uow, actor, rules, title, item_id):
-        errors["name"] = f"There is already a {rules.noun} called {title}; choose another name."
+    taken = _name_taken(uow, actor, rules, title, item_id) if title is not None else None
+    if taken is not None:
+        errors["name"] = f"There is already a {rules.noun} called {taken}; choose another name."
     errors.update(_link_problems(uow, actor, kind, draft.links))
     if errors:
         raise ValidationFailed(errors)
@@ -173,15 +177,15 @@ def _clean(
 
 def _name_taken(
     uow: UnitOfWork, actor: Actor, rules: KindRules[Any], title: str, item_id: int
-) -> bool:
-    """Whether another current item of the kind has `title`, ignoring case and accents."""
+) -> str | None:
+    """The name of another current item of the kind called `title` (ignoring case and accents)."""
     model = rules.model
     others = uow.session.scalars(
         select(getattr(model, rules.title_column)).where(
             model.team_id == actor.team_id, model.archived.is_(False), model.id != item_id
         )
     )
-    return fold(title) in {fold(other) for other in others}
+    return next((other for other in others if fold(other) == fold(title)), None)
 
 
 def _link_problems(

@@ -150,7 +150,7 @@ def _facilitator_draft(row: Facilitator, currency: str) -> dict[str, str]:
 
 
 def _facilitator_summary(row: Facilitator, currency: str) -> str:
-    return f"<@{row.slack_user_id}>" if row.slack_user_id else "Not linked to a Slack user"
+    return "Slack account linked" if row.slack_user_id else "No Slack account linked"
 
 
 def _pass_type(draft: ItemDraft, currency: str) -> dict[str, Any]:
