@@ -23,7 +23,7 @@ from bot.surfaces.unavailable import database_unavailable, tell_database_down, t
 from bot.transport.inbound import malformed
 from bot.transport.kept_ack import KeptAck
 from bot.transport.oauth import oauth_options
-from core.adapters.payments import gateway_from_settings
+from core.adapters.payments import gateways_from_settings
 from core.config import Settings
 from core.db import Database
 
@@ -91,7 +91,7 @@ def create_app(
     deps = Deps(
         db=db,
         settings=settings,
-        gateway=gateway_from_settings(settings),
+        gateways=gateways_from_settings(settings),
         installation_store=app.installation_store,
     )
     app.use(access_middleware(deps, GuestCheck()))

@@ -5,7 +5,8 @@ Import both fixtures into a test module (the second resets the first before each
     from tests.stripe_server import stripe_process, stripe_server  # noqa: F401
 
 `stripe_server` is a `StripeStandIn`: `gateway()` builds the app's `StripeGateway` against it,
-`payment()` makes a succeeded payment intent, `refunds()` reads what the stand-in holds. The
+`payment()` makes a succeeded payment intent, `refunds()` reads what the stand-in holds,
+`calls()` which key each API call came with. The
 stand-in ignores idempotency keys and accepts a refund of more than was paid, so what it holds
 is what our own guards let through.
 """
@@ -41,6 +42,26 @@ from aiohttp import web
 from localstripe import resources
 from localstripe.server import app
 resources.Store.dump_to_disk = lambda self: None
+# Which key (and Connect account) each call came with, so tests can tell studios' calls apart.
+seen = []
+
+@web.middleware
+async def remember_keys(request, handler):
+    if not request.path.startswith("/_"):
+        key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        seen.append([request.method, request.path, key, request.headers.get("Stripe-Account", "")])
+    return await handler(request)
+
+async def keys(request):
+    return web.json_response({"calls": seen})
+
+async def forget(request):
+    seen.clear()
+    return web.json_response({})
+
+app.middlewares.insert(0, remember_keys)
+app.router.add_get("/_test/calls", keys)
+app.router.add_delete("/_test/calls", forget)
 web.run_app(app, host=sys.argv[1], port=int(sys.argv[2]), print=None, access_log=None)
 """
 
@@ -113,8 +134,13 @@ class StripeStandIn:
         self._process = None
 
     def reset(self) -> None:
-        """Forget every object (the stand-in's DELETE /_config/data)."""
+        """Forget every object (the stand-in's DELETE /_config/data) and every call seen."""
         self.request("DELETE", "/_config/data")
+        self.request("DELETE", "/_test/calls")
+
+    def calls(self) -> list[tuple[str, str, str, str]]:
+        """Each API call since the reset: method, path, the key it came with, its Stripe-Account."""
+        return [tuple(call) for call in self.request("GET", "/_test/calls")["calls"]]  # type: ignore[misc]
 
     def request(
         self, method: str, path: str, data: list[tuple[str, str]] | None = None

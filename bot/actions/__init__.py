@@ -23,6 +23,7 @@ from bot.actions import (
     passes,
     questionnaires,
     settings,
+    stripe_account,
     videos,
 )
 
@@ -42,6 +43,7 @@ MODULES = (
     passes,
     videos,
     settings,
+    stripe_account,
     catalog,
     catalog_items,
 )

@@ -75,7 +75,7 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
             facilitator,
             local,
             paid,
-            gateway=request.deps.gateway,
+            gateway=request.gateway,
         )
         notice = booked_notice(row, meta.name, filled, request.timezone)
         return Done(notice, Tab.APPOINTMENTS)

@@ -51,7 +51,7 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
     form = commerce_form(ack, view, context, client, surface.book_form)
     if form is None:
         return
-    meta, values, deps = form.meta, form.values, form.request.deps
+    meta, values, gateway = form.meta, form.values, form.request.gateway
     filled = PaymentForm.read(values, surface.methods(form.request))
     payment, errors = payment_choice(filled, form.request.currency)
     occurrence_id = values.row_id(OCCURRENCE_BLOCK)
@@ -63,7 +63,7 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
     chosen, paid = occurrence_id, payment
 
     def book(uow: UnitOfWork, actor: Actor) -> Done:
-        row = bookings.book_event(uow, actor, meta.details.uid, chosen, paid, gateway=deps.gateway)
+        row = bookings.book_event(uow, actor, meta.details.uid, chosen, paid, gateway=gateway)
         return Done(booked_notice(row, meta.name, filled), Tab.BOOKINGS)
 
     form.finish(Change(book, OCCURRENCE_BLOCK, INTENT_BLOCK))
@@ -97,7 +97,7 @@ def on_refund(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
     form = commerce_form(ack, view, context, client, surface.refund, row=True)
     if form is None:
         return
-    meta, booking_id, deps = form.meta, form.row_id, form.request.deps
+    meta, booking_id, gateway = form.meta, form.row_id, form.request.gateway
     try:
         amount = parse_money(form.values.text(AMOUNT_BLOCK), form.request.currency)
     except ValueError as exc:
@@ -110,7 +110,7 @@ def on_refund(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
             actor,
             booking_id,
             amount_minor=amount,
-            gateway=deps.gateway,
+            gateway=gateway,
             expected_refunded_minor=meta.refunded_minor,
             uid=meta.details.uid,
         )

@@ -40,7 +40,7 @@ def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
     form = commerce_form(ack, view, context, client, surface.assign_form)
     if form is None:
         return
-    meta, values, deps = form.meta, form.values, form.request.deps
+    meta, values, gateway = form.meta, form.values, form.request.gateway
     filled = PaymentForm.read(values, surface.methods(form.request))
     payment, errors = payment_choice(filled, form.request.currency)
     kind_id = values.row_id(TYPE_BLOCK)
@@ -53,7 +53,7 @@ def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
 
     def assign(uow: UnitOfWork, actor: Actor) -> Done:
         row = passes.assign_pass(
-            uow, actor, meta.details.uid, kind, valid_from=first, payment=paid, gateway=deps.gateway
+            uow, actor, meta.details.uid, kind, valid_from=first, payment=paid, gateway=gateway
         )
         return Done(assigned_notice(row, meta.name), Tab.PASSES)
 

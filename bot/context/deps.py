@@ -3,13 +3,13 @@ and their workspace's settings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_bolt import BoltContext
 from slack_sdk.oauth import InstallationStore
 
 from core.actor import Actor
-from core.adapters.payments import PaymentGateway
+from core.adapters.payments import Gateways
 from core.config import Settings
 from core.db import Database
 from core.services.settings import StudioSettings
@@ -25,8 +25,8 @@ class Deps:
 
     db: Database
     settings: Settings
-    # None when STRIPE_API_KEY is unset: Stripe actions then say so instead of failing.
-    gateway: PaymentGateway | None = None
+    # One Stripe gateway per studio's account, reaching STRIPE_API_BASE.
+    gateways: Gateways = field(default_factory=lambda: Gateways(None))
     # Set with OAuth installs: where each workspace's tokens are kept.
     installation_store: InstallationStore | None = None
 

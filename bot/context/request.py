@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -17,8 +18,10 @@ from bot.context.deps import Deps, actor_of, deps_of, studio_of
 from bot.views.commerce.form_state import FormValues
 from bot.views.payload import read_metadata, state_values
 from core.actor import Actor
+from core.adapters.payments import PaymentGateway
 from core.db import Transactions, UnitOfWork
 from core.services.settings import StudioSettings
+from core.services.stripe_account import stripe_access
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -52,6 +55,12 @@ class Request:
     def steps(self, what: Callable[[Transactions, Actor], T]) -> T:
         """`what` opening its own short units of work, so none is open while Stripe answers."""
         return what(self.deps.db, self.actor)
+
+    @cached_property
+    def gateway(self) -> PaymentGateway | None:
+        """The studio's Stripe gateway; None when it has no Stripe account."""
+        access = self.read(lambda uow, actor: stripe_access(uow, actor.team_id))
+        return self.deps.gateways.get(access)
 
     @property
     def timezone(self) -> str:

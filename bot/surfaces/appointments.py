@@ -28,7 +28,7 @@ from core.services.passes import usable_passes_on
 
 def methods(request: Request) -> tuple[Method, ...]:
     """How an appointment can be paid here."""
-    return payment_methods(request.deps, "manual", "package", "stripe")
+    return payment_methods(request, "manual", "package", "stripe")
 
 
 def appointment(uow: UnitOfWork, actor: Actor, uid: str, appointment_id: int) -> AppointmentRow:

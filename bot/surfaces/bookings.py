@@ -38,7 +38,7 @@ NOT_STRIPE = (
 
 def methods(request: Request) -> tuple[Method, ...]:
     """How a booking can be paid here."""
-    return payment_methods(request.deps, "manual", "package", "stripe")
+    return payment_methods(request, "manual", "package", "stripe")
 
 
 def booking(uow: UnitOfWork, actor: Actor, uid: str, booking_id: int) -> BookingRow:
@@ -129,7 +129,7 @@ def _open_refund(opening: Opening, booking_id: int) -> None:
     if row.payment_method is not PaymentMethod.STRIPE:
         opening.tell(NOT_STRIPE.format(id=row.id))
         return
-    if opening.request.deps.gateway is None:
+    if opening.request.gateway is None:
         opening.tell(NO_STRIPE.format(id=row.id))
         return
     opening.push(refund_form(opening.meta(row_id=row.id, refunded_minor=row.refunded_minor), row))

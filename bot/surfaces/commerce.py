@@ -14,7 +14,6 @@ from typing import Any, Protocol, TypeVar
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.context.deps import Deps
 from bot.context.request import Request, Submission
 from bot.logging_setup import ContextExecutor
 from bot.surfaces.customer_details import DetailsControl, show_details
@@ -99,9 +98,9 @@ def row_of(page: Page[R], noun: str, row_id: int) -> R:
     raise NotFound(f"{noun} #{row_id} is no longer on this customer's record.")
 
 
-def payment_methods(deps: Deps, *offered: Method) -> tuple[Method, ...]:
-    """The payment methods to offer: Stripe only when the app has a Stripe key."""
-    return tuple(m for m in offered if m != "stripe" or deps.gateway is not None)
+def payment_methods(request: Request, *offered: Method) -> tuple[Method, ...]:
+    """The payment methods to offer: Stripe only when the studio has a Stripe account."""
+    return tuple(m for m in offered if m != "stripe" or request.gateway is not None)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ from bot.views.notice import Notice
 from bot.views.origin import Origin
 from bot.views.payload import chosen_value, first_action
 from bot.views.settings import settings_section
+from bot.views.stripe_account import stripe_section
 from core.services.customers import list_customers
 from core.services.events import upcoming_events
+from core.services.stripe_account import StripeStatus, stripe_status
 
 
 def render_hub(
@@ -38,11 +40,13 @@ def render_hub(
             before_uid=state.before or None,
         )
         events, total = upcoming_events(uow, actor) if home else ([], 0)
+        stripe = stripe_status(uow, actor.team_id) if home else StripeStatus("none")
     state = state.model_copy(update={"page": page.page, "after": "", "before": ""})
     if not home:
         return hub_modal(state, page, notice, admin=actor.is_admin)
     view = hub_home(state, page, notice, admin=actor.is_admin)
     view["blocks"].extend(settings_section(request.studio, admin=actor.is_admin))
+    view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin))
     view["blocks"].extend(catalog_section(events, total, request.currency, admin=actor.is_admin))
     return view
 

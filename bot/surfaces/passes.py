@@ -28,7 +28,7 @@ from core.services.passes import PassRow
 
 def methods(request: Request) -> tuple[Method, ...]:
     """How a pass can be paid here."""
-    return payment_methods(request.deps, "manual", "stripe")
+    return payment_methods(request, "manual", "stripe")
 
 
 def pass_row(uow: UnitOfWork, actor: Actor, uid: str, pass_id: int) -> PassRow:

@@ -66,7 +66,7 @@ def _open_suspend(opening: Opening, subscription_id: int) -> None:
 
 
 def _change(request: Request, change: Change, subscription_id: int, uid: str) -> SubscriptionRow:
-    gateway = request.deps.gateway
+    gateway = request.gateway
     # The service commits around its Stripe call: no database lock is held while Stripe answers.
     return request.steps(
         lambda db, actor: change(db, actor, subscription_id, gateway=gateway, uid=uid)

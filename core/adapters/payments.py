@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -79,6 +80,17 @@ class PaymentGateway(Protocol):
     def cancel_subscription(self, subscription_id: str) -> None:
         """End the subscription for good."""
 
+    def check_access(self) -> None:
+        """Make sure the key works for reading payments; PaymentError saying why not."""
+
+
+@dataclass(frozen=True)
+class StripeAccess:
+    """How a studio reaches Stripe: a key, and with Connect the account acted for."""
+
+    api_key: str
+    account: str | None = None
+
 
 def require_gateway(gateway: PaymentGateway | None, nothing_done: str) -> PaymentGateway:
     """`gateway`, or a PaymentError saying Stripe is not configured and `nothing_done`."""
@@ -107,6 +119,13 @@ _REFUND = _Operation(
     "nothing was refunded",
     "the refund may have gone through",
     "a refund Stripe already made is found and recorded, not repeated",
+)
+_CHECK = _Operation(
+    "key check",
+    "account",
+    "the key was not saved",
+    "the key was not saved",
+    "checking again changes nothing",
 )
 _LOOKUP = _Operation(
     "request",
@@ -192,11 +211,13 @@ class StripeGateway:
         api_key: str,
         api_base: str | None = None,
         *,
+        stripe_account: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_network_retries: int = DEFAULT_NETWORK_RETRIES,
     ) -> None:
         self._client = stripe.StripeClient(
             api_key,
+            stripe_account=stripe_account,
             base_addresses={"api": api_base.rstrip("/")} if api_base else None,
             max_network_retries=max_network_retries,
             http_client=stripe.RequestsClient(timeout=timeout),
@@ -277,6 +298,22 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _plain(exc, _subscription_change("cancel")) from None
 
+    def check_access(self) -> None:
+        """Make sure the key works for reading payments; PaymentError saying why not."""
+        try:
+            self._client.v1.payment_intents.list({"limit": 1})
+        except stripe.AuthenticationError:
+            raise PaymentError(
+                "Stripe did not accept this key; copy it again from Stripe."
+            ) from None
+        except stripe.PermissionError:
+            raise PaymentError(
+                "This key can't read payments; give the restricted key read access to "
+                "PaymentIntents (and write access to Refunds, Checkout and Subscriptions)."
+            ) from None
+        except stripe.StripeError as exc:
+            raise _plain(exc, _CHECK) from None
+
     def _is_cancelled(self, subscription_id: str) -> bool:
         try:
             subscription = self._client.v1.subscriptions.retrieve(subscription_id)
@@ -285,8 +322,34 @@ class StripeGateway:
         return subscription.status == "canceled"
 
 
-def gateway_from_settings(settings: Settings) -> PaymentGateway | None:
-    """The Stripe gateway the settings describe; None when STRIPE_API_KEY is unset."""
-    if settings.stripe_api_key is None:
-        return None
-    return StripeGateway(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base)
+class Gateways:
+    """The Stripe gateway of each studio's access, built once and shared by every request."""
+
+    def __init__(self, api_base: str | None, **options: float | int) -> None:
+        self._api_base, self._options = api_base, options
+        self._built: dict[StripeAccess, StripeGateway] = {}
+        self._lock = threading.Lock()
+
+    def get(self, access: StripeAccess | None) -> PaymentGateway | None:
+        """The gateway for `access`; None when the studio has no Stripe account."""
+        if access is None:
+            return None
+        with self._lock:
+            found = self._built.get(access)
+            if found is None:
+                found = self._built[access] = self.build(access, **self._options)
+            return found
+
+    def build(self, access: StripeAccess, **options: float | int) -> StripeGateway:
+        """A new gateway for `access` (a short `timeout` suits checking a key within Slack's 3 s)."""
+        return StripeGateway(
+            access.api_key,
+            self._api_base,
+            stripe_account=access.account,
+            **options,  # type: ignore[arg-type]
+        )
+
+
+def gateways_from_settings(settings: Settings) -> Gateways:
+    """The gateways of every studio, reaching STRIPE_API_BASE (Stripe itself when unset)."""
+    return Gateways(settings.stripe_api_base)

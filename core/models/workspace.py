@@ -25,6 +25,13 @@ class Workspace(Base):
     # `mail_reply_to` when set (a studio can't send from its own domain through our server).
     mail_sender_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     mail_reply_to: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # The studio's own Stripe account: its key (encrypted), or the account Stripe Connect
+    # linked to the deployment's platform key; the signing secret of its webhook (encrypted).
+    stripe_key: Mapped[str | None] = mapped_column(Text, default=None)
+    stripe_key_hint: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    stripe_account_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    stripe_webhook_secret: Mapped[str | None] = mapped_column(Text, default=None)
+    stripe_connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when Slack says the app was uninstalled; its data stays until it is installed again.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -24,9 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 
 import bot.app
-from core.adapters.payments import StripeGateway
+from core.adapters.payments import Gateways
 from core.config import Settings
-from tests.stripe_server import API_KEY
 
 HOST = "127.0.0.1"
 REFUNDS = "/v1/refunds"
@@ -185,8 +184,8 @@ def app_through_proxy(
     through, with `timeout` and no silent retry."""
     with StripeProxy(upstream_url) as running:
 
-        def gateway(settings: Settings) -> StripeGateway:
-            return StripeGateway(API_KEY, running.url, timeout=timeout, max_network_retries=0)
+        def gateways(settings: Settings) -> Gateways:
+            return Gateways(running.url, timeout=timeout, max_network_retries=0)
 
-        monkeypatch.setattr(bot.app, "gateway_from_settings", gateway)
+        monkeypatch.setattr(bot.app, "gateways_from_settings", gateways)
         yield running

@@ -437,16 +437,17 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
     after(14, "✅ Saved Quentin Zyx-Smith's contact details.")
     after(16, "Name Z→A ▼")
     after(17, f"11–20 of {active + 1} active customers", f"Page 2 of {pages}", "◀ Previous")
-    # The notice's Undo is numbered last (after Home's Settings, the catalog's kinds and its 15
-    # upcoming events), so the rows' numbers stay.
+    # The notice's Undo is numbered last (after Home's Settings, Stripe, the catalog's kinds and
+    # its 15 upcoming events), so the rows' numbers stay.
     after(
         19,
         "✅ Archived Quentin Zyx-Smith.",
         "[6] Settings",
-        "[7] Services",
-        "[11] Subscription plans",
-        "[12] Add event",
-        "[28] Undo",
+        "[7] Connect Stripe",
+        "[8] Services",
+        "[12] Subscription plans",
+        "[13] Add event",
+        "[29] Undo",
         "No active customers match 'zyx'",
     )
     after(
@@ -454,16 +455,17 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "✅ Activated Quentin Zyx-Smith.",
         "[6] Quentin Zyx-Smith",
         "[8] Settings",
-        "[9] Services",
-        "[14] Add event",
-        "[30] Undo",
+        "[9] Connect Stripe",
+        "[10] Services",
+        "[15] Add event",
+        "[31] Undo",
     )
     after(21, "✅ Archived Quentin Zyx-Smith.")
     after(22, "1 archived customer", "Activate")
     after(23, "✅ Activated Quentin Zyx-Smith.", "No archived customers match 'zyx'")
     after(25, "Delete customer?", "Permanently delete Quentin Zyx-Smith")
     after(26, "✅ Deleted Quentin Zyx-Smith and their history permanently.")
-    after(27, "There is no [99] on screen; the numbers are 1 to 27.")
+    after(27, "There is no [99] on screen; the numbers are 1 to 28.")
     after(28, "[1] is a button: type 1 to press it.")
     after(29, "Unknown command 'frobnicate'. Type help to see the commands.")
     after(30, "/nope is not a command of this app. Try /customers.")

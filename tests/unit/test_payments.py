@@ -10,7 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.adapters.payments import PaymentError, StripeGateway, gateway_from_settings
+from core.adapters.payments import (
+    PaymentError,
+    StripeAccess,
+    StripeGateway,
+    gateways_from_settings,
+)
 from tests.conftest import make_settings
 from tests.stripe_server import (
     API_KEY,
@@ -171,14 +176,16 @@ def test_stand_in_lacks_pause_collection(stripe_server: StripeStandIn) -> None:
     assert stripe_server.subscription_status(subscription_id) == "active"
 
 
-def test_no_gateway_without_a_key() -> None:
-    assert gateway_from_settings(make_settings("sqlite://")) is None
-
-
-def test_gateway_from_settings_reaches_the_configured_base(stripe_server: StripeStandIn) -> None:
-    settings = make_settings("sqlite://", stripe_api_key=API_KEY, stripe_api_base=stripe_server.url)
-    gateway = gateway_from_settings(settings)
-    assert gateway is not None
+def test_gateways_share_one_gateway_per_access_and_none_without_one(
+    stripe_server: StripeStandIn,
+) -> None:
+    gateways = gateways_from_settings(
+        make_settings("sqlite://", stripe_api_key=API_KEY, stripe_api_base=stripe_server.url)
+    )
+    assert gateways.get(None) is None
+    gateway = gateways.get(StripeAccess(API_KEY))
+    assert gateway is not None and gateways.get(StripeAccess(API_KEY)) is gateway
+    assert gateways.get(StripeAccess(API_KEY, "acct_other")) is not gateway
     intent_id = stripe_server.payment(700)
 
     assert gateway.retrieve_payment_intent(intent_id).amount_minor == 700
