@@ -274,8 +274,8 @@ def book_appointment(
     """Book the service with the facilitator at naive `starts_local` in the business time zone.
 
     The length comes from the service; neither may be archived, and the facilitator must give
-    it and be free then. A time
-    the clocks skip or repeat at a daylight-saving change is refused. Payment as for events."""
+    it and be free then. A time the clocks skip or repeat at a daylight-saving change is
+    refused. Payment as for events."""
     intent = verify_stripe_payment(gateway, payment) if isinstance(payment, StripePayment) else None
     workspace = ensure_workspace(uow, actor.team_id)
     starts_at = business_instant(starts_local, workspace.timezone, "starts_at")
