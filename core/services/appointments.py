@@ -118,7 +118,7 @@ _LONGEST = timedelta(days=1)
 
 @dataclass(frozen=True)
 class ServiceOption:
-    """An appointment service staff can book."""
+    """An appointment service staff can book (archived ones are not offered)."""
 
     id: int
     name: str
@@ -130,18 +130,18 @@ class ServiceOption:
 
 @dataclass(frozen=True)
 class FacilitatorOption:
-    """A facilitator who gives the chosen service."""
+    """A facilitator who gives the chosen service and is not archived."""
 
     id: int
     name: str
 
 
 def service_options(uow: UnitOfWork, actor: Actor) -> list[ServiceOption]:
-    """The workspace's appointment services by name."""
+    """The workspace's appointment services that are not archived, by name."""
     currency = ensure_workspace(uow, actor.team_id).currency
     services = uow.session.scalars(
         select(AppointmentService)
-        .where(AppointmentService.team_id == actor.team_id)
+        .where(AppointmentService.team_id == actor.team_id, AppointmentService.archived.is_(False))
         .order_by(AppointmentService.name, AppointmentService.id)
     )
     return [
@@ -161,13 +161,23 @@ def _service(uow: UnitOfWork, actor: Actor, service_id: int) -> AppointmentServi
     return service
 
 
+def _service_for_new(uow: UnitOfWork, actor: Actor, service_id: int) -> AppointmentService:
+    """The service, for a new appointment: an archived one is refused."""
+    service = _service(uow, actor, service_id)
+    if service.archived:
+        raise ValidationFailed(
+            {"service_id": f"{service.name} is archived; choose another service."}
+        )
+    return service
+
+
 def facilitators_for(uow: UnitOfWork, actor: Actor, service_id: int) -> list[FacilitatorOption]:
-    """The facilitators who give the service, by name."""
+    """The facilitators who give the service and are not archived, by name."""
     service = _service(uow, actor, service_id)
     rows = uow.session.execute(
         select(Facilitator.id, Facilitator.name)
         .join(facilitator_services, facilitator_services.c.facilitator_id == Facilitator.id)
-        .where(facilitator_services.c.service_id == service.id)
+        .where(facilitator_services.c.service_id == service.id, Facilitator.archived.is_(False))
         .order_by(Facilitator.name, Facilitator.id)
     )
     return [FacilitatorOption(facilitator_id, name) for facilitator_id, name in rows]
@@ -184,6 +194,10 @@ def _lock_facilitator(
     ).first()
     if facilitator is None:
         raise NotFound("That facilitator no longer exists; choose another.")
+    if facilitator.archived:
+        raise ValidationFailed(
+            {"facilitator_id": f"{facilitator.name} is archived; choose another facilitator."}
+        )
     gives = uow.session.scalar(
         select(facilitator_services.c.service_id).where(
             facilitator_services.c.facilitator_id == facilitator.id,
@@ -259,14 +273,15 @@ def book_appointment(
 ) -> AppointmentRow:
     """Book the service with the facilitator at naive `starts_local` in the business time zone.
 
-    The length comes from the service; the facilitator must give it and be free then. A time
-    the clocks skip or repeat at a daylight-saving change is refused. Payment as for events."""
+    The length comes from the service; neither may be archived, and the facilitator must give
+    it and be free then. A time the clocks skip or repeat at a daylight-saving change is
+    refused. Payment as for events."""
     intent = verify_stripe_payment(gateway, payment) if isinstance(payment, StripePayment) else None
     workspace = ensure_workspace(uow, actor.team_id)
     starts_at = business_instant(starts_local, workspace.timezone, "starts_at")
     customer = load_for_change(uow, actor, uid)
     refuse_archived(customer, "booking an appointment")
-    service = _service(uow, actor, service_id)
+    service = _service_for_new(uow, actor, service_id)
     facilitator = _lock_facilitator(uow, actor, facilitator_id, service)
     minutes = service.duration_minutes
     _check_free(uow, facilitator, starts_at, minutes, workspace.timezone)
@@ -335,7 +350,8 @@ def reschedule_appointment(
 ) -> AppointmentRow:
     """Move the appointment to naive `starts_local` (business time zone), same facilitator.
 
-    The facilitator must be free then; a pass that paid must be valid on the new day."""
+    The facilitator must be free then; a pass that paid must be valid on the new day. An archived
+    service or facilitator does not stop it: the appointment was booked before the archiving."""
     timezone = ensure_workspace(uow, actor.team_id).timezone
     starts_at = business_instant(starts_local, timezone, "starts_at")
     appointment, customer, service = _for_change(uow, actor, appointment_id, uid)

@@ -79,16 +79,18 @@ class ServiceSpec:
     duration_minutes: int
     price_minor: int
     credit_price: int = 1
+    archived: bool = False
 
 
 @dataclass(frozen=True)
 class FacilitatorSpec:
-    """A facilitator and the keys of the services they give."""
+    """A facilitator and the keys of the services they give (none is allowed)."""
 
     key: str
     name: str
     services: tuple[str, ...]
     slack_user_id: str | None = None
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class PassTypeSpec:
     credits: int
     validity_days: int
     price_minor: int
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class VideoSpec:
     price_minor: int
     credit_price: int | None
     access_days: int | None
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class PlanSpec:
     price_minor: int
     interval: str
     stripe_price_id: str | None = None
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,9 @@ class QuestionnaireSpec:
 
 @dataclass(frozen=True)
 class CatalogSpec:
-    """Everything that can be booked or assigned; prices in minor units of the workspace currency."""
+    """Everything that can be booked or assigned; prices in minor units of the workspace currency.
+
+    An item marked `archived` stays on what already uses it and is offered for nothing new."""
 
     events: tuple[EventSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
@@ -342,6 +349,7 @@ def sync_catalog(uow: UnitOfWork, team_id: str, catalog: CatalogSpec) -> Catalog
                 "duration_minutes": s.duration_minutes,
                 "price_minor": s.price_minor,
                 "credit_price": s.credit_price,
+                "archived": s.archived,
             }
             for s in catalog.services
         },
@@ -350,7 +358,10 @@ def sync_catalog(uow: UnitOfWork, team_id: str, catalog: CatalogSpec) -> Catalog
         uow,
         team_id,
         Facilitator,
-        {f.key: {"name": f.name, "slack_user_id": f.slack_user_id} for f in catalog.facilitators},
+        {
+            f.key: {"name": f.name, "slack_user_id": f.slack_user_id, "archived": f.archived}
+            for f in catalog.facilitators
+        },
     )
     ids.pass_types = _upsert(
         uow,
@@ -362,6 +373,7 @@ def sync_catalog(uow: UnitOfWork, team_id: str, catalog: CatalogSpec) -> Catalog
                 "credits": p.credits,
                 "validity_days": p.validity_days,
                 "price_minor": p.price_minor,
+                "archived": p.archived,
             }
             for p in catalog.pass_types
         },
@@ -376,6 +388,7 @@ def sync_catalog(uow: UnitOfWork, team_id: str, catalog: CatalogSpec) -> Catalog
                 "price_minor": v.price_minor,
                 "credit_price": v.credit_price,
                 "access_days": v.access_days,
+                "archived": v.archived,
             }
             for v in catalog.videos
         },
@@ -390,6 +403,7 @@ def sync_catalog(uow: UnitOfWork, team_id: str, catalog: CatalogSpec) -> Catalog
                 "price_minor": p.price_minor,
                 "interval": p.interval,
                 "stripe_price_id": p.stripe_price_id,
+                "archived": p.archived,
             }
             for p in catalog.plans
         },

@@ -90,13 +90,16 @@ def _facilitators(uow: UnitOfWork, team_id: str) -> list[dict[str, Any]]:
     for f in uow.session.scalars(
         select(Facilitator).where(Facilitator.team_id == team_id).order_by(Facilitator.key)
     ):
-        # The file needs at least one service per facilitator; one giving none has no line.
-        if gives.get(f.id):
-            item: dict[str, Any] = {"key": f.key, "name": f.name, "services": gives[f.id]}
-            if f.slack_user_id:
-                item["slack_user_id"] = f.slack_user_id
-            found.append(item)
+        item: dict[str, Any] = {"key": f.key, "name": f.name, "services": gives.get(f.id, [])}
+        if f.slack_user_id:
+            item["slack_user_id"] = f.slack_user_id
+        found.append(_archived(item, f.archived))
     return found
+
+
+def _archived(item: dict[str, Any], archived: bool) -> dict[str, Any]:
+    """`item`, with `archived: true` when it is; the file leaves the usual false out."""
+    return {**item, "archived": True} if archived else item
 
 
 def _rest(uow: UnitOfWork, team_id: str, currency: str) -> dict[str, list[dict[str, Any]]]:
@@ -110,44 +113,56 @@ def _rest(uow: UnitOfWork, team_id: str, currency: str) -> dict[str, list[dict[s
 
     return {
         "appointment_services": [
-            {
-                "key": s.key,
-                "name": s.name,
-                "duration_minutes": s.duration_minutes,
-                "price": money(s.price_minor),
-                "credit_price": s.credit_price,
-            }
+            _archived(
+                {
+                    "key": s.key,
+                    "name": s.name,
+                    "duration_minutes": s.duration_minutes,
+                    "price": money(s.price_minor),
+                    "credit_price": s.credit_price,
+                },
+                s.archived,
+            )
             for s in rows(AppointmentService)
         ],
         "facilitators": _facilitators(uow, team_id),
         "pass_types": [
-            {
-                "key": p.key,
-                "name": p.name,
-                "credits": p.credits,
-                "validity_days": p.validity_days,
-                "price": money(p.price_minor),
-            }
+            _archived(
+                {
+                    "key": p.key,
+                    "name": p.name,
+                    "credits": p.credits,
+                    "validity_days": p.validity_days,
+                    "price": money(p.price_minor),
+                },
+                p.archived,
+            )
             for p in rows(PassType)
         ],
         "videos": [
-            {
-                "key": v.key,
-                "title": v.title,
-                "price": money(v.price_minor),
-                "credit_price": v.credit_price,
-                "access_days": v.access_days,
-            }
+            _archived(
+                {
+                    "key": v.key,
+                    "title": v.title,
+                    "price": money(v.price_minor),
+                    "credit_price": v.credit_price,
+                    "access_days": v.access_days,
+                },
+                v.archived,
+            )
             for v in rows(Video)
         ],
         "subscription_plans": [
-            {
-                "key": p.key,
-                "name": p.name,
-                "price": money(p.price_minor),
-                "interval": p.interval,
-                "stripe_price_id": p.stripe_price_id,
-            }
+            _archived(
+                {
+                    "key": p.key,
+                    "name": p.name,
+                    "price": money(p.price_minor),
+                    "interval": p.interval,
+                    "stripe_price_id": p.stripe_price_id,
+                },
+                p.archived,
+            )
             for p in rows(SubscriptionPlan)
         ],
         "questionnaires": [

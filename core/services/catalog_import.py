@@ -329,13 +329,15 @@ class _Service(_Strict):
     duration_minutes: Minutes
     price: Price
     credit_price: Positive = 1
+    archived: bool = False
 
 
 class _Facilitator(_Strict):
     key: Key
     name: Name
-    services: Annotated[list[Key], Field(min_length=1)]
+    services: list[Key] = []
     slack_user_id: Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,31}$")] | None = None
+    archived: bool = False
 
 
 class _PassType(_Strict):
@@ -344,6 +346,7 @@ class _PassType(_Strict):
     credits: Positive
     validity_days: Annotated[int, Field(ge=1, le=3660)]
     price: Price
+    archived: bool = False
 
 
 class _Video(_Strict):
@@ -352,6 +355,7 @@ class _Video(_Strict):
     price: Price
     credit_price: Positive | None = None
     access_days: Positive | None = None
+    archived: bool = False
 
 
 class _Plan(_Strict):
@@ -360,6 +364,7 @@ class _Plan(_Strict):
     price: Price
     interval: Literal["week", "month", "year"]
     stripe_price_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    archived: bool = False
 
 
 class _Questionnaire(_Strict):
@@ -493,11 +498,14 @@ class _Converter:
                     s.duration_minutes,
                     self.minor(s.price, ("appointment_services", i, "price")),
                     s.credit_price,
+                    s.archived,
                 )
                 for i, s in services
             ),
             facilitators=tuple(
-                FacilitatorSpec(f.key, f.name, tuple(dict.fromkeys(f.services)), f.slack_user_id)
+                FacilitatorSpec(
+                    f.key, f.name, tuple(dict.fromkeys(f.services)), f.slack_user_id, f.archived
+                )
                 for _, f in facilitators
             ),
             pass_types=tuple(
@@ -507,6 +515,7 @@ class _Converter:
                     p.credits,
                     p.validity_days,
                     self.minor(p.price, ("pass_types", i, "price")),
+                    p.archived,
                 )
                 for i, p in self.items("pass_types", _PassType)
             ),
@@ -517,6 +526,7 @@ class _Converter:
                     self.minor(v.price, ("videos", i, "price")),
                     v.credit_price,
                     v.access_days,
+                    v.archived,
                 )
                 for i, v in self.items("videos", _Video)
             ),
@@ -527,6 +537,7 @@ class _Converter:
                     self.minor(p.price, ("subscription_plans", i, "price")),
                     p.interval,
                     p.stripe_price_id,
+                    p.archived,
                 )
                 for i, p in self.items("subscription_plans", _Plan)
             ),

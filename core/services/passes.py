@@ -94,7 +94,7 @@ def pass_row(held: Pass, name: str) -> PassRow:
 
 @dataclass(frozen=True)
 class PassTypeOption:
-    """A pass type staff can assign."""
+    """A pass type staff can assign (archived ones are not offered)."""
 
     id: int
     name: str
@@ -105,11 +105,11 @@ class PassTypeOption:
 
 
 def pass_type_options(uow: UnitOfWork, actor: Actor) -> list[PassTypeOption]:
-    """The workspace's pass types by name."""
+    """The workspace's pass types that are not archived, by name."""
     currency = ensure_workspace(uow, actor.team_id).currency
     kinds = uow.session.scalars(
         select(PassType)
-        .where(PassType.team_id == actor.team_id)
+        .where(PassType.team_id == actor.team_id, PassType.archived.is_(False))
         .order_by(PassType.name, PassType.id)
     )
     return [
@@ -151,7 +151,7 @@ def assign_pass(
 ) -> PassRow:
     """Give customer `uid` a pass of the type: its credits, its days from `valid_from` (today).
 
-    State Manual, or Completed when a Stripe payment is recorded (its amount is the price)."""
+    An archived type is refused. State Manual, or Completed when a Stripe payment is recorded (its amount is the price)."""
     intent = verify_stripe_payment(gateway, payment) if isinstance(payment, StripePayment) else None
     customer = load_for_change(uow, actor, uid)
     refuse_archived(customer, "assigning a pass")
@@ -160,6 +160,10 @@ def assign_pass(
     ).first()
     if kind is None:
         raise NotFound("That pass type no longer exists; choose another.")
+    if kind.archived:
+        raise ValidationFailed(
+            {"pass_type_id": f"{kind.name} is archived; choose another pass type."}
+        )
     workspace = ensure_workspace(uow, actor.team_id)
     now = uow.now()
     first = valid_from or business_date(now, workspace.timezone)

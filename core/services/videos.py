@@ -100,10 +100,12 @@ class VideoOption:
 
 
 def video_options(uow: UnitOfWork, actor: Actor) -> list[VideoOption]:
-    """The workspace's videos by title."""
+    """The workspace's videos that are not archived, by title."""
     currency = ensure_workspace(uow, actor.team_id).currency
     videos = uow.session.scalars(
-        select(Video).where(Video.team_id == actor.team_id).order_by(Video.title, Video.id)
+        select(Video)
+        .where(Video.team_id == actor.team_id, Video.archived.is_(False))
+        .order_by(Video.title, Video.id)
     )
     return [
         VideoOption(v.id, v.title, v.price_minor, v.credit_price, v.access_days, currency)
@@ -126,7 +128,7 @@ def assign_video(
     """Give customer `uid` access to the video for its access days (or for good).
 
     Manual: its price unless overridden (0: free); Package: its credit price from a pass valid
-    today. Someone who can already watch it is refused: extend their access instead."""
+    today. An archived video is refused, and so is one they can already watch: extend that."""
     customer = load_for_change(uow, actor, uid)
     refuse_archived(customer, "assigning a video")
     video = uow.session.scalars(
@@ -134,6 +136,8 @@ def assign_video(
     ).first()
     if video is None:
         raise NotFound("That video no longer exists; choose another.")
+    if video.archived:
+        raise ValidationFailed({"video_id": f"{video.title} is archived; choose another video."})
     workspace = ensure_workspace(uow, actor.team_id)
     now = uow.now()
     current = uow.session.scalars(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -24,6 +25,7 @@ from core.models import (
     Video,
     facilitator_services,
 )
+from core.services.catalog_export import export_catalog
 from core.services.catalog_import import (
     EXAMPLE_CATALOG,
     CatalogError,
@@ -31,7 +33,7 @@ from core.services.catalog_import import (
     import_catalog,
     parse_catalog,
 )
-from tests.conftest import MutableClock
+from tests.conftest import MutableClock, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -457,3 +459,141 @@ pass_types:
         (12, "pass_types[0].credits"): "must be at least 1",
         (14, "pass_types[0].price"): "80.001 has more decimals than GBP allows (2 decimal places)",
     }
+
+
+ARCHIVED = """\
+currency: GBP
+appointment_services:
+  - key: massage
+    name: Sports Massage
+    duration_minutes: 60
+    price: "55.00"
+  - key: reiki
+    name: Reiki
+    duration_minutes: 45
+    price: "40.00"
+    archived: true
+facilitators:
+  - key: tom
+    name: Tom Baker
+    services: [massage, reiki]
+  - key: ines
+    name: Inès Roche
+    services: [massage]
+    archived: true
+  - key: noor
+    name: Noor Haddad
+pass_types:
+  - key: ten
+    name: 10-class pass
+    credits: 10
+    validity_days: 90
+    price: "100.00"
+    archived: true
+  - key: intro
+    name: Intro pass
+    credits: 3
+    validity_days: 14
+    price: "25.00"
+videos:
+  - key: runners
+    title: Yoga for Runners
+    price: "8.00"
+    archived: true
+  - key: pilates
+    title: Pilates Fundamentals
+    price: "15.00"
+subscription_plans:
+  - key: monthly
+    name: Monthly unlimited
+    price: "89.00"
+    interval: month
+    archived: true
+  - key: yearly
+    name: Yearly unlimited
+    price: "890.00"
+    interval: year
+"""
+ARCHIVED_KEYS = {
+    "appointment_services": ["reiki"],
+    "facilitators": ["ines"],
+    "pass_types": ["ten"],
+    "videos": ["runners"],
+    "subscription_plans": ["monthly"],
+}
+
+
+def _archived_keys(db: Database, team_id: str) -> dict[str, list[str]]:
+    with db.unit_of_work(readonly=True) as uow:
+        return {
+            model.__tablename__: list(
+                uow.session.scalars(
+                    select(model.key)
+                    .where(model.team_id == team_id, model.archived.is_(True))
+                    .order_by(model.key)
+                )
+            )
+            for model in (AppointmentService, Facilitator, PassType, Video, SubscriptionPlan)
+        }
+
+
+def test_archived_items_and_a_facilitator_giving_nothing_travel_through_the_file(
+    db: Database, admin: Actor
+) -> None:
+    with db.unit_of_work() as uow:
+        summary = import_catalog(uow, admin.team_id, ARCHIVED, source="archived.yaml")
+        first = export_catalog(uow, admin.team_id)
+    assert summary.facilitators == 3
+    assert _archived_keys(db, admin.team_id) == ARCHIVED_KEYS
+    document = yaml.safe_load(first)
+    assert document["facilitators"][1] == {"key": "noor", "name": "Noor Haddad", "services": []}
+    # Only what is archived says so.
+    assert sum(
+        item.get("archived") is True for section in ARCHIVED_KEYS for item in document[section]
+    ) == len(ARCHIVED_KEYS)
+    with db.unit_of_work() as uow:
+        import_catalog(uow, "T0TWO", first, source="export.yaml")
+        second = export_catalog(uow, "T0TWO")
+    assert second == first
+    assert _archived_keys(db, "T0TWO") == ARCHIVED_KEYS
+    # A file without the flag makes an item available again.
+    with db.unit_of_work() as uow:
+        import_catalog(uow, "T0TWO", ARCHIVED.replace("    archived: true\n", ""), source="a.yaml")
+    assert _archived_keys(db, "T0TWO") == {section: [] for section in ARCHIVED_KEYS}
+
+
+def test_the_cli_round_trips_archived_items(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import cli
+    from core.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {"DATABASE_URL": url, "COLUMNS": "300"}
+    runner = CliRunner()
+    (tmp_path / "archived.yaml").write_text(ARCHIVED, encoding="utf-8")
+    done = runner.invoke(
+        cli.app, ["catalog", "import", "archived.yaml", "--team", "T0ONE"], env=env
+    )
+    assert done.exit_code == 0, done.output
+    first = runner.invoke(
+        cli.app, ["catalog", "export", "-o", "first.yaml", "--team", "T0ONE"], env=env
+    )
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(cli.app, ["catalog", "import", "first.yaml", "--team", "T0TWO"], env=env)
+    assert again.exit_code == 0, again.output
+    second = runner.invoke(
+        cli.app, ["catalog", "export", "-o", "second.yaml", "--team", "T0TWO"], env=env
+    )
+    assert second.exit_code == 0, second.output
+    exported = (tmp_path / "first.yaml").read_text(encoding="utf-8")
+    assert (tmp_path / "second.yaml").read_text(encoding="utf-8") == exported
+    assert "archived: true" in exported and "services: []" in exported
+    db = Database(make_settings(url))
+    try:
+        assert _archived_keys(db, "T0ONE") == _archived_keys(db, "T0TWO") == ARCHIVED_KEYS
+    finally:
+        db.dispose()

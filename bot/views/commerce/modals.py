@@ -23,7 +23,7 @@ def nothing_to_offer(title: str, what: str) -> dict[str, Any]:
         title,
         [
             section(
-                f"There are no {what} yet. An admin adds them with "
+                f"There are no {what} yet, or all of them are archived. An admin adds them with "
                 "`customer-bot catalog import FILE` (see the README)."
             )
         ],
