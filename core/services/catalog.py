@@ -79,7 +79,7 @@ class ServiceSpec:
     duration_minutes: int
     price_minor: int
     credit_price: int = 1
-    archived: bool = False
+    archived: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class FacilitatorSpec:
     name: str
     services: tuple[str, ...]
     slack_user_id: str | None = None
-    archived: bool = False
+    archived: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class PassTypeSpec:
     credits: int
     validity_days: int
     price_minor: int
-    archived: bool = False
+    archived: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class VideoSpec:
     price_minor: int
     credit_price: int | None
     access_days: int | None
-    archived: bool = False
+    archived: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class PlanSpec:
     price_minor: int
     interval: str
     stripe_price_id: str | None = None
-    archived: bool = False
+    archived: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,8 @@ class QuestionnaireSpec:
 class CatalogSpec:
     """Everything that can be booked or assigned; prices in minor units of the workspace currency.
 
-    An item marked `archived` stays on what already uses it and is offered for nothing new."""
+    An item marked `archived` stays on what already uses it and is offered for nothing new;
+    `archived` None leaves a stored item's flag as it is."""
 
     events: tuple[EventSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
@@ -191,6 +192,9 @@ def _upsert(
         )
     }
     for key, columns in values.items():
+        if columns.get("archived", False) is None:
+            # Not named in the file: a new row starts current, a stored one keeps its flag.
+            columns = {name: value for name, value in columns.items() if name != "archived"}
         row = existing.get(key)
         if row is None:
             row = existing[key] = model(team_id=team_id, key=key, **columns)

@@ -329,7 +329,7 @@ class _Service(_Strict):
     duration_minutes: Minutes
     price: Price
     credit_price: Positive = 1
-    archived: bool = False
+    archived: bool | None = None
 
 
 class _Facilitator(_Strict):
@@ -337,7 +337,7 @@ class _Facilitator(_Strict):
     name: Name
     services: list[Key] = []
     slack_user_id: Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,31}$")] | None = None
-    archived: bool = False
+    archived: bool | None = None
 
 
 class _PassType(_Strict):
@@ -346,7 +346,7 @@ class _PassType(_Strict):
     credits: Positive
     validity_days: Annotated[int, Field(ge=1, le=3660)]
     price: Price
-    archived: bool = False
+    archived: bool | None = None
 
 
 class _Video(_Strict):
@@ -355,7 +355,7 @@ class _Video(_Strict):
     price: Price
     credit_price: Positive | None = None
     access_days: Positive | None = None
-    archived: bool = False
+    archived: bool | None = None
 
 
 class _Plan(_Strict):
@@ -364,7 +364,7 @@ class _Plan(_Strict):
     price: Price
     interval: Literal["week", "month", "year"]
     stripe_price_id: Annotated[str, StringConstraints(max_length=64)] | None = None
-    archived: bool = False
+    archived: bool | None = None
 
 
 class _Questionnaire(_Strict):

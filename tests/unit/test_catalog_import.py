@@ -556,9 +556,14 @@ def test_archived_items_and_a_facilitator_giving_nothing_travel_through_the_file
         second = export_catalog(uow, "T0TWO")
     assert second == first
     assert _archived_keys(db, "T0TWO") == ARCHIVED_KEYS
-    # A file without the flag makes an item available again.
+    # A file without the flag (an older export, say) leaves what was archived archived;
+    # `archived: false` makes an item available again.
     with db.unit_of_work() as uow:
         import_catalog(uow, "T0TWO", ARCHIVED.replace("    archived: true\n", ""), source="a.yaml")
+    assert _archived_keys(db, "T0TWO") == ARCHIVED_KEYS
+    with db.unit_of_work() as uow:
+        restored = ARCHIVED.replace("archived: true", "archived: false")
+        import_catalog(uow, "T0TWO", restored, source="b.yaml")
     assert _archived_keys(db, "T0TWO") == {section: [] for section in ARCHIVED_KEYS}
 
 
