@@ -27,7 +27,7 @@ format: $(STAMP)
 test: lint
 	$(BIN)/pytest -n auto --dist loadgroup -q
 
-# The long fuzz run: FUZZ_EXAMPLES tampered, signed requests per group (about 5 × that per
+# The long fuzz run: FUZZ_EXAMPLES tampered, signed requests per group (about 6 × that per
 # database; PostgreSQL too when TEST_DATABASE_URL is set), each case's figures printed.
 FUZZ_EXAMPLES ?= 4000
 fuzz: $(STAMP)

@@ -118,7 +118,8 @@ def item_menu(control: ItemsControl) -> None:
         return
     verb, _, raw_id = control.value.partition("|")
     item_id = as_row_id(raw_id)
-    if verb not in {"edit", "archive", "restore"} or item_id is None:
+    # No item has id 0; to the item form, 0 means a new one.
+    if verb not in {"edit", "archive", "restore"} or not item_id:
         control.tell("That menu is out of date; choose again.")
         return
     kind = control.kind

@@ -213,14 +213,8 @@ def event_modal(draft: EventDraft, meta: CatalogEventMeta, timezone: str) -> dic
     )
 
 
-def _weekdays(state: dict[str, Any]) -> tuple[int, ...]:
-    block = state.get("repeat_days")
-    element = block.get(REPEAT_DAYS_ACTION) if isinstance(block, dict) else None
-    chosen = element.get("selected_options") if isinstance(element, dict) else None
-    values = (
-        [o.get("value") for o in chosen if isinstance(o, dict)] if isinstance(chosen, list) else []
-    )
-    return tuple(sorted({int(v) for v in values if v in _WEEKDAY_VALUES}))
+def _weekdays(values: FormValues) -> tuple[int, ...]:
+    return tuple(sorted({int(v) for v in values.choices("repeat_days") if v in _WEEKDAY_VALUES}))
 
 
 def submitted_event(state: dict[str, Any]) -> EventDraft:
@@ -235,7 +229,7 @@ def submitted_event(state: dict[str, Any]) -> EventDraft:
         price=values.text("price"),
         credits=values.text("credits"),
         location=values.text("location"),
-        repeat_days=_weekdays(state),
+        repeat_days=_weekdays(values),
         repeat_until=values.day("repeat_until"),
     )
 

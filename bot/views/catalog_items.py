@@ -4,9 +4,9 @@ menus, and the admins' modal to add or edit one item."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot.views.blocks import (
     Block,
@@ -143,16 +143,27 @@ FORMS: dict[ItemKind, tuple[FieldSpec, ...]] = {
 }
 
 
+def _listed(kind: ItemKind) -> ItemKind:
+    # Questionnaires are an ItemKind too, but have no list or item form of their own here.
+    if kind not in FORMS:
+        raise ValueError(f"no list of {kind.value} items")
+    return kind
+
+
+# A kind with a list and an item form (metadata naming any other is not ours).
+ListedKind = Annotated[ItemKind, AfterValidator(_listed)]
+
+
 class ItemsMeta(BaseModel):
     """private_metadata of a kind's list modal."""
 
-    kind: ItemKind
+    kind: ListedKind
 
 
 class ItemMeta(BaseModel):
     """private_metadata of the item modal: its kind, the item edited (0: new), the list under it."""
 
-    kind: ItemKind
+    kind: ListedKind
     item_id: int = Field(default=0, ge=0, le=DB_INT_MAX)
     list_view: str = Field(default="", max_length=32, pattern=r"^[A-Z0-9]*$")
 

@@ -46,6 +46,7 @@ from bot.local import AppResponse, SlackUser
 from bot.local.blockkit import elements, view_problems
 from bot.local.signing import signed_headers
 from bot.local.slack_api import Call, LocalSlackAPI
+from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import Database
 from core.models import (
@@ -58,6 +59,7 @@ from core.models import (
     VideoPurchase,
 )
 from core.services import notes, questionnaires
+from core.services.catalog_rules import ItemKind
 from core.services.customers import activate_customer, archive_customer
 from core.services.staff import add_staff
 from tests.conftest import MutableClock
@@ -425,10 +427,20 @@ ROW_TABLES = {
     "questionnaires": "questionnaire_responses",
 }
 COMMERCE_BUTTONS = ("book_event", "book_appointment", "assign_pass", "assign_video")
-# Forms opened from Home's buttons: the button's action_id and value.
+# The catalog's kinds of item (Home's buttons `catalog.items.<kind>`) and each one's table.
+CATALOG_TABLES = {
+    "service": "appointment_services",
+    "facilitator": "facilitators",
+    "pass_type": "pass_types",
+    "video": "videos",
+    "plan": "subscription_plans",
+}
+CATALOG_KINDS = tuple(CATALOG_TABLES)
+# Views opened from Home's buttons: the button's action_id and value.
 HOME_FORMS = {
     "form:settings": ("settings.open", "open"),
     "form:catalog_event": ("catalog.event_add", "add"),
+    **{f"catalog:{kind}": (f"catalog.items.{kind}", kind) for kind in CATALOG_KINDS},
 }
 
 
@@ -764,6 +776,11 @@ class Harness:
         for tab, verb, index in ROW_FORMS:
             value = f"{tab}|{verb}|{rows[tab][index]}"
             recipes[f"form:{tab}.{verb}"] = (f"details:{tab}", menu("customer_details.row", value))
+        for kind, table in CATALOG_TABLES.items():
+            items = f"catalog:{kind}"
+            recipes[f"form:catalog_item.{kind}"] = (items, button("catalog_items.add", kind))
+            edit = f"edit|{tenant.of(table)[0]}"
+            recipes[f"form:catalog_item.{kind}.edit"] = (items, menu("catalog_items.menu", edit))
         return recipes[key]
 
     def _made(self, response: AppResponse, method: str) -> JSON:
@@ -992,6 +1009,17 @@ NASTY = (
 # JSON nested deeper than a parser's recursion limit, within Slack's 3,000 characters.
 NESTED = ("[" * 1490 + "]" * 1490, '{"a":' * 590 + "1" + "}" * 590, "[" * 3000)
 FORGED_NUMBERS = (0, -1, -(2**31), 2**31, 2**63, 10**30, 1_000_001, 999_999)
+# Words the app's metadata holds (tabs, modes, surfaces, kinds of catalog item), each valid
+# somewhere: a forger swaps one field's value for another's.
+METADATA_WORDS = (
+    *(tab.value for tab in Tab),
+    *(kind.value for kind in ItemKind),
+    "create",
+    "edit",
+    "modal",
+    "home",
+    "none",
+)
 
 
 def long_text() -> st.SearchStrategy[str]:
@@ -1160,9 +1188,11 @@ def forged_metadata(
     if not paths:
         return json.dumps(meta), False
     path = pick(draw, paths)
-    change = draw(st.sampled_from(["delete", "number", "type", "text", "id"]))
+    change = draw(st.sampled_from(["delete", "number", "type", "text", "id", "word"]))
     if change == "delete":
         _delete(meta, path)
+    elif change == "word":
+        _set(meta, path, draw(st.sampled_from(METADATA_WORDS)))
     elif change == "number":
         _set(meta, path, draw(st.sampled_from(FORGED_NUMBERS)))
     elif change == "type":
@@ -1210,6 +1240,28 @@ SELECT_TABLES = {
 }
 TEXT_INPUTS = frozenset({"plain_text_input", "email_text_input", "number_input", "url_text_input"})
 SELECTS = frozenset({"static_select", "external_select", "radio_buttons"})
+MULTI_SELECTS = frozenset({"multi_static_select", "checkboxes"})
+# What admins type in the catalog's forms: seeded names in another case, numbers at and past
+# each field's bounds, Stripe price ids.
+CATALOG_TEXTS = (
+    "sports MASSAGE",
+    "Alex Kim",
+    "Yin basics ",
+    "45",
+    "1000",
+    "1001",
+    "1440",
+    "1441",
+    "3660",
+    "99999999999999",
+    "price_1Abc",
+    "price_",
+    "12.505",
+    "$1,000,000.00",
+)
+# A multi-select of catalog items (block_id links) offers the kind's linked items: a service's
+# facilitators or a facilitator's services.
+LINKED_TABLES = ("appointment_services", "facilitators")
 
 
 def state_for(draw: st.DrawFn, view: JSON, sides: Sides) -> dict[str, dict[str, JSON]]:
@@ -1224,6 +1276,7 @@ def state_for(draw: st.DrawFn, view: JSON, sides: Sides) -> dict[str, dict[str, 
                 texts(),
                 st.sampled_from(["Zoë", "Adams", "new.person@example.com", "+44 7700 900999"]),
                 st.sampled_from(["2", "-1", "30", "12.50", "£1,200.00", "0", "pi_123"]),
+                st.sampled_from(CATALOG_TEXTS),
                 wrong_types(),
             )
             state: JSON = {"type": kind, "value": draw(typed)}
@@ -1240,6 +1293,10 @@ def state_for(draw: st.DrawFn, view: JSON, sides: Sides) -> dict[str, dict[str, 
             chosen = draw(st.one_of(*choices))
             option = None if chosen is None else {"text": plain_text("x"), "value": chosen}
             state = {"type": kind, "selected_option": option}
+        elif kind in MULTI_SELECTS:
+            state = {"type": kind, "selected_options": draw(_multi_options(element, sides))}
+        elif kind == "users_select":
+            state = {"type": kind, "selected_user": draw(slack_users())}
         elif kind == "datepicker":
             day = st.one_of(
                 st.dates().map(str),
@@ -1264,6 +1321,32 @@ def state_for(draw: st.DrawFn, view: JSON, sides: Sides) -> dict[str, dict[str, 
 
 def plain_text(text: str) -> JSON:
     return {"type": "plain_text", "text": text}
+
+
+def slack_users() -> st.SearchStrategy[Any]:
+    """A user picked in a users select: ours, another workspace's, made up, or not a user id."""
+    return st.one_of(
+        st.sampled_from([ADMIN, STAFF, STRANGER, GUEST, OTHER_USER, "W0GRID", "UNOBODY0"]),
+        st.sampled_from(["U", "u123", "U" + "9" * 40, "B0BOT", "<@USTAFF>", ""]),
+        texts(),
+        wrong_types(),
+    )
+
+
+@st.composite
+def _multi_options(draw: st.DrawFn, element: Any, sides: Sides) -> Any:
+    """`selected_options` of a multi-select or checkboxes: offered values, the tenants' row ids
+    (ours and the other's), junk, repeats, or not a list at all."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.one_of(wrong_types(), texts()))
+    offered = [str(o.get("value")) for o in element.options]
+    choices: list[st.SearchStrategy[Any]] = [texts(), wrong_types()]
+    if offered:
+        choices += [st.sampled_from(offered)] * 4
+    if element.block_id == "links":
+        choices += [row_ids(sides, table).map(lambda d: d.value) for table in LINKED_TABLES]
+    values = draw(st.lists(st.one_of(*choices), max_size=6))
+    return [{"text": plain_text("x"), "value": value} for value in values]
 
 
 # ----------------------------------------------------------------- targets
@@ -1369,6 +1452,32 @@ def _event_menu(sides: Sides) -> st.SearchStrategy[Drawn]:
     return _event_menu_value(sides)
 
 
+@st.composite
+def _catalog_menu_value(draw: st.DrawFn, sides: Sides) -> Drawn:
+    verb = draw(st.one_of(st.sampled_from(("edit", "archive", "restore")), texts()))
+    table = draw(st.sampled_from(sorted(CATALOG_TABLES.values())))
+    row = draw(row_ids(sides, table))
+    separator = draw(st.sampled_from(["|", "|", "|", "||", ""]))
+    # The list the menu is in may be of another kind than the table the id was drawn from: an
+    # id names another tenant's item only if it is none of ours in any of the kinds' tables.
+    ours = {i for t in CATALOG_TABLES.values() for i in sides.mine.of(t)}
+    foreign = row.foreign and not _one_of(str(row.value), sorted(ours))
+    return Drawn(f"{verb}{separator}{row.value}", foreign=foreign)
+
+
+def _catalog_menu(sides: Sides) -> st.SearchStrategy[Drawn]:
+    return _catalog_menu_value(sides)
+
+
+def _catalog_links(sides: Sides) -> st.SearchStrategy[Drawn]:
+    ids = [row_ids(sides, table).map(lambda d: d.value) for table in LINKED_TABLES]
+    return st.one_of(st.lists(st.one_of(*ids, texts()), max_size=4), wrong_types()).map(Drawn)
+
+
+def _slack_users(_: Sides) -> st.SearchStrategy[Drawn]:
+    return slack_users().map(Drawn)
+
+
 def _dates(_: Sides) -> st.SearchStrategy[Drawn]:
     days = st.sampled_from(["2026-03-20", "2026-13-40", ""])
     return st.one_of(st.dates().map(str), days, texts(), wrong_types()).map(Drawn)
@@ -1380,6 +1489,10 @@ ACCOUNT = ("details:account",)
 NOTES = ("details:notes",)
 QUESTIONNAIRES = ("details:questionnaires",)
 METHODS = ("manual", "package", "stripe")
+CATALOG_LISTS = tuple(f"catalog:{kind}" for kind in CATALOG_KINDS)
+CATALOG_FORMS = tuple(
+    f"form:catalog_item.{kind}{edit}" for kind in CATALOG_KINDS for edit in ("", ".edit")
+)
 CONFIRMATIONS = (
     "form:bookings.cancel",
     "form:appointments.cancel",
@@ -1464,6 +1577,15 @@ TARGETS: tuple[Target, ...] = (
     _action("catalog.event_add", ("home",), _anything),
     _action("catalog.event_menu", ("home",), _event_menu, "overflow", writes=True),
     _view("catalog_event.submit", "form:catalog_event"),
+    # the catalog's items: Home's button per kind opens its list; Add and each item's menu
+    # there (admins); the item form pushed over the list
+    *(
+        _action(f"catalog.items.{kind}", ("home",), _choice(*CATALOG_KINDS, "questionnaire"))
+        for kind in CATALOG_KINDS
+    ),
+    _action("catalog_items.add", CATALOG_LISTS, _anything),
+    _action("catalog_items.menu", CATALOG_LISTS, _catalog_menu, "overflow", writes=True),
+    _view("catalog_item.submit", *CATALOG_FORMS),
     # commerce
     Target("options", "book_event.occurrence", ("form:book_event",)),
     Target("options", "booking_transfer.occurrence", ("form:bookings.transfer",)),
@@ -1540,6 +1662,27 @@ TARGETS: tuple[Target, ...] = (
         "checkboxes",
     ),
     _view("catalog_event.message", "hub", writes=False),
+    _view("catalog_items.list", *CATALOG_LISTS, writes=False),
+    _action("catalog_item.name", CATALOG_FORMS, _texts, "plain_text_input"),
+    _action(
+        "catalog_item.links",
+        ("form:catalog_item.service", "form:catalog_item.facilitator.edit"),
+        _catalog_links,
+        "multi_static_select",
+    ),
+    _action(
+        "catalog_item.slack_user",
+        ("form:catalog_item.facilitator", "form:catalog_item.facilitator.edit"),
+        _slack_users,
+        "users_select",
+    ),
+    _action(
+        "catalog_item.interval",
+        ("form:catalog_item.plan", "form:catalog_item.plan.edit"),
+        _choice("week", "month", "year"),
+        "static_select",
+    ),
+    _view("catalog_item.message", "hub", writes=False),
     _view("note.details", "form:note.details", writes=False),
     _view("commerce.working", "hub", writes=False),
     _view("commerce.result", "hub", writes=False),
@@ -1642,9 +1785,15 @@ def _element_action(target: Target, value: Any, template: JSON) -> JSON:
         return button(target.id, value, block_id=block_id)
     if target.element in SELECTS | {"overflow"}:
         return menu(target.id, value, kind=target.element, block_id=block_id)
-    key = {"datepicker": "selected_date", "timepicker": "selected_time"}.get(
-        target.element, "value"
-    )
+    if target.element in MULTI_SELECTS:
+        chosen = value if isinstance(value, list) else [value]
+        value = [{"text": plain_text("x"), "value": v} for v in chosen]
+    key = {
+        "datepicker": "selected_date",
+        "timepicker": "selected_time",
+        "users_select": "selected_user",
+        **dict.fromkeys(MULTI_SELECTS, "selected_options"),
+    }.get(target.element, "value")
     return {
         "type": target.element,
         "action_id": target.id,

@@ -1,9 +1,10 @@
 """Access and isolation: every action × (admin, staff, non-staff member, guest, another workspace).
 
-DESIGN.md §5: only staff may use the app; guests are always refused; Delete, Merge, Refund and
-staff management and the studio settings are for admins; everything else is for staff. Each cell sends the request a
-person in that role would send — a slash command, an event, a click or a form submission on the
-surface it belongs to, with realistic values — over signed HTTP to the real app, and checks:
+DESIGN.md §5: only staff may use the app; guests are always refused; Delete, Merge, Refund,
+staff management, the studio settings and changes to the catalog are for admins; everything
+else is for staff. Each cell sends the request a person in that role would send — a slash
+command, an event, a click or a form submission on the surface it belongs to, with realistic
+values — over signed HTTP to the real app, and checks:
 
 - admin / staff where allowed: the action's effect happened (a view opened or redrawn, a row
   changed, an answer given);
@@ -67,6 +68,8 @@ from core.models import (
 )
 from core.services import notes, questionnaires
 from core.services.bookings import book_event
+from core.services.catalog_items import add_item, archive_item
+from core.services.catalog_rules import RULES, ItemDraft, ItemKind
 from core.services.checkout import StripePayment
 from core.services.customers import archive_customer
 from core.services.events import EventDraft, add_event
@@ -553,6 +556,16 @@ DETAILS = "details:bookings"
 MESSAGE = "message"
 LATER = (NOW + timedelta(days=40)).date()
 NO_META: Callable[[Subject], dict[str, Any]] = lambda s: {}  # noqa: E731
+
+
+def items_list(kind: ItemKind) -> str:
+    """The list of a kind's catalog items, opened from Home."""
+    return f"catalog:{kind.value}"
+
+
+def item_form(kind: ItemKind, *, edit: bool = False) -> str:
+    """The item form pushed over that list: Add, or Edit of the kind's first item."""
+    return f"form:catalog_item.{kind.value}{'.edit' if edit else ''}"
 
 
 def click(
@@ -1154,6 +1167,147 @@ def _catalog_events() -> list[Act]:
     ]
 
 
+# What a cell's own item of each kind holds (its name is the cell's).
+ITEM_FIELDS: dict[ItemKind, dict[str, str]] = {
+    ItemKind.SERVICE: {"duration": "60", "price": "45.00", "credits": "1"},
+    ItemKind.FACILITATOR: {},
+    ItemKind.PASS_TYPE: {"credits": "10", "validity": "90", "price": "90"},
+    ItemKind.VIDEO: {"price": "5"},
+    ItemKind.PLAN: {"price": "60", "interval": "month"},
+}
+# An item of each kind as seeded in both workspaces: each kind's list shows it.
+SEEDED_ITEMS = {
+    ItemKind.SERVICE: "Sports massage",
+    ItemKind.FACILITATOR: "Alex Kim",
+    ItemKind.PASS_TYPE: "10-class pass",
+    ItemKind.VIDEO: "Yin basics",
+    ItemKind.PLAN: "Unlimited monthly",
+}
+
+
+def _item_id(h: Harness, kind: ItemKind, name: str) -> int | None:
+    rules = RULES[kind]
+    model = rules.model
+    title = getattr(model, rules.title_column)
+    found = _scalar(h, select(model.id).where(model.team_id == TEAM, title == name))
+    return None if found is None else int(found)
+
+
+def an_item(kind: ItemKind, *, archived: bool = False) -> Callable[[Harness], Subject]:
+    """An item of `kind` made for this cell (our workspace), as the subject's row."""
+
+    def make(h: Harness) -> Subject:
+        subject = main(h)
+        subject.name = f"Cell {RULES[kind].noun} {next(_counter):03d}"
+        boss = Actor(TEAM, ADMIN, Role.ADMIN)
+        with h.db.unit_of_work() as uow:
+            add_item(uow, boss, kind, ItemDraft({"name": subject.name, **ITEM_FIELDS[kind]}))
+        subject.row = _item_id(h, kind, subject.name) or 0
+        if archived:
+            with h.db.unit_of_work() as uow:
+                archive_item(uow, boss, kind, subject.row)
+        return subject
+
+    return make
+
+
+def item_named(kind: ItemKind, name: str) -> Callable[[Harness, Subject], bool]:
+    return lambda h, s: _item_id(h, kind, name) is not None
+
+
+def item_renamed(kind: ItemKind, name: str) -> Callable[[Harness, Subject], bool]:
+    return lambda h, s: _item_id(h, kind, name) == s.row
+
+
+def item_archived(kind: ItemKind, archived: bool) -> Callable[[Harness, Subject], bool]:
+    def check(h: Harness, subject: Subject) -> bool:
+        model = RULES[kind].model
+        return _scalar(h, select(model.archived).where(model.id == subject.row)) is archived
+
+    return check
+
+
+def item_values(kind: ItemKind, name: str) -> dict[str, Any]:
+    """The item form of `kind` filled in for an item called `name`."""
+    values: dict[str, Any] = {"name": name, **ITEM_FIELDS[kind]}
+    if kind is ItemKind.FACILITATOR:
+        values["slack_user"] = STAFF
+    return values
+
+
+def _catalog_items() -> list[Act]:
+    service, facilitator = ItemKind.SERVICE, ItemKind.FACILITATOR
+    pass_type, plan = ItemKind.PASS_TYPE, ItemKind.PLAN
+    return [
+        # Staff read each kind's list; only admins change what is in it.
+        *(
+            click(
+                f"catalog.items.{kind.value}",
+                HOME,
+                pushed("catalog_items.list", lambda s, k=kind: SEEDED_ITEMS[k]),
+                lambda s, k=kind: button(f"catalog.items.{k.value}", k.value),
+                meta=NO_META,
+            )
+            for kind in SEEDED_ITEMS
+        ),
+        click(
+            "catalog_items.add",
+            items_list(service),
+            pushed("catalog_item.submit"),
+            lambda s: button("catalog_items.add", service.value),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        click(
+            "catalog_items.menu: edit",
+            items_list(facilitator),
+            pushed("catalog_item.submit", name_of),
+            lambda s: menu("catalog_items.menu", f"edit|{s.row}"),
+            subject=an_item(facilitator),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        click(
+            "catalog_items.menu: archive",
+            items_list(pass_type),
+            changed(item_archived(pass_type, True)),
+            lambda s: menu("catalog_items.menu", f"archive|{s.row}"),
+            subject=an_item(pass_type),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        click(
+            "catalog_items.menu: restore",
+            items_list(plan),
+            changed(item_archived(plan, False)),
+            lambda s: menu("catalog_items.menu", f"restore|{s.row}"),
+            subject=an_item(plan, archived=True),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        *(
+            submit(
+                f"catalog_item.submit (add {kind.value})",
+                item_form(kind),
+                closed(item_named(kind, f"Matrix {RULES[kind].noun}")),
+                meta=NO_META,
+                values=item_values(kind, f"Matrix {RULES[kind].noun}"),
+                admin_only=True,
+            )
+            for kind in SEEDED_ITEMS
+        ),
+        submit(
+            "catalog_item.submit (edit)",
+            item_form(service, edit=True),
+            closed(item_renamed(service, "Matrix Renamed")),
+            subject=an_item(service),
+            meta=lambda s: {"item_id": s.row},
+            values=item_values(service, "Matrix Renamed"),
+            admin_only=True,
+        ),
+    ]
+
+
 def _commerce() -> list[Act]:
     return [
         *(row(*entry) for entry in ROWS),
@@ -1306,6 +1460,7 @@ ACTS = [
     *_notes_questionnaires_merge(),
     *_settings(),
     *_catalog_events(),
+    *_catalog_items(),
     *_commerce(),
 ]
 
@@ -1345,6 +1500,14 @@ def _state(template: JSON, values: dict[str, Any], subject: Subject, tenant: Ten
                 "type": kind,
                 "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
             }
+        elif kind in {"multi_static_select", "checkboxes"}:
+            chosen = value if isinstance(value, list) else [value]
+            element = {
+                "type": kind,
+                "selected_options": [{"text": plain_text(v), "value": v} for v in chosen],
+            }
+        elif kind == "users_select":
+            element = {"type": kind, "selected_user": value}
         elif kind == "datepicker":
             element = {"type": kind, "selected_date": value}
         elif kind == "timepicker":
@@ -1446,13 +1609,22 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
         ("form:note", "form:questionnaire", "form:merge")
     ),
-    "settings": lambda a: a.surface in {HOME, SETTINGS} and not GROUPS["catalog"](a),
-    "catalog": lambda a: a.surface == CATALOG or a.name.startswith("catalog."),
+    "settings": lambda a: (
+        a.surface in {HOME, SETTINGS}
+        and not GROUPS["catalog"](a)
+        and not GROUPS["catalog items"](a)
+    ),
+    "catalog": lambda a: a.surface == CATALOG or a.name.startswith("catalog.event"),
+    "catalog items": lambda a: (
+        a.surface.startswith(("catalog:", "form:catalog_item."))
+        or a.name.startswith("catalog.items.")
+    ),
     "commerce": lambda a: (
         (
             a.surface.startswith("form:")
             and not GROUPS["settings"](a)
             and not GROUPS["catalog"](a)
+            and not GROUPS["catalog items"](a)
             and not GROUPS["notes, questionnaires, merge"](a)
             and not GROUPS["commands and hub"](a)
         )
@@ -1549,6 +1721,12 @@ def test_the_matrix_covers_every_listener() -> None:
         "catalog_event.day",
         "catalog_event.repeat_days",
         "catalog_event.message",
+        "catalog_items.list",
+        "catalog_item.name",
+        "catalog_item.links",
+        "catalog_item.slack_user",
+        "catalog_item.interval",
+        "catalog_item.message",
     }
     missing = [t.id for t in listened if t.id not in unlisted and t.id not in covered]
     assert not missing, f"actions without a matrix row: {sorted(set(missing))}"

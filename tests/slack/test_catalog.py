@@ -388,3 +388,21 @@ def test_numbers_are_read_strictly(world: World, field: str, typed: str, problem
     with world.db.unit_of_work() as uow:
         add_event(uow, ADMIN, draft)
     assert [o.price_minor for o in _occurrences(world)] == [120050]
+
+
+def test_weekdays_that_are_not_text_are_ignored(world: World) -> None:
+    """Found by fuzzing: a weekday option whose value was a list (only a forged request can
+    send one) failed the submission instead of being ignored."""
+    admin = world.admin
+    _open_add(admin)
+    _yoga(admin)
+    modal = admin.current_view("modal")
+    assert modal is not None
+    junk = [{"text": {"type": "plain_text", "text": "x"}, "value": v} for v in ([], {}, 3, None)]
+    boxes = {"type": "checkboxes", "selected_options": junk}
+    values = {**modal["state"]["values"], "repeat_days": {"catalog_event.repeat_days": boxes}}
+    forged = {**modal, "state": {"values": values}}
+    response = post_signed(admin, interaction(admin, "view_submission", forged))
+    assert response.status == 200 and not response.text.strip(), response.text
+    (one,) = _occurrences(world)
+    assert one.capacity == 12

@@ -47,7 +47,14 @@ from tests.slack.helpers import post_raw
 from tests.stripe_server import StripeStandIn, stripe_process, stripe_server  # noqa: F401
 
 # Examples per group and database; tuned so the file runs in well under a minute with -n 2.
-DEFAULT_EXAMPLES = {"commands": 100, "hub": 140, "details": 150, "commerce": 150, "raw": 50}
+DEFAULT_EXAMPLES = {
+    "commands": 100,
+    "hub": 140,
+    "catalog": 150,
+    "details": 150,
+    "commerce": 150,
+    "raw": 50,
+}
 
 
 def _examples(group: str) -> int:
@@ -59,6 +66,8 @@ def _group(target: Target) -> str:
     if target.kind in {"command", "event"}:
         return "commands"
     surfaces = " ".join(target.surfaces)
+    if "catalog" in surfaces or target.id.startswith("catalog"):
+        return "catalog"
     if any(
         word in surfaces
         for word in (
@@ -130,7 +139,7 @@ def fuzz_settings(group: str) -> settings:
     )
 
 
-@pytest.mark.parametrize("group", ["commands", "hub", "details", "commerce"])
+@pytest.mark.parametrize("group", ["commands", "hub", "catalog", "details", "commerce"])
 def test_every_request_is_answered_or_ignored_without_harm(
     fuzz: Harness, group: str, record_property: Callable[[str, object], None]
 ) -> None:
@@ -255,7 +264,8 @@ def test_every_registered_listener_is_fuzzed(tmp_path: Path) -> None:
             assert any(constraint.search(i) for i in fuzzed), f"none matches {constraint.pattern}"
 
 
-DOCUMENTED = re.compile(r"\b[a-z_]+(?:\.[a-z_<>]+)+\b")
+# An id ends at a word's end, or at the `>` closing a placeholder such as `<tab>`.
+DOCUMENTED = re.compile(r"\b[a-z_]+(?:\.[a-z_<>]+)+(?:\b|(?<=>))")
 
 
 def test_every_documented_id_is_fuzzed() -> None:
@@ -273,6 +283,7 @@ def test_every_documented_id_is_fuzzed() -> None:
             "account",
         ],
         "<form>": ["book_event", "book_appointment", "assign_pass", "assign_video"],
+        "<kind>": ["service", "facilitator", "pass_type", "video", "plan"],
     }
     missing: list[str] = []
     for token in sorted(set(DOCUMENTED.findall(doc))):
