@@ -35,6 +35,9 @@ Views (callback_id):
   settings.submit           Studio settings, admins (input block_ids name, timezone, currency,
                             default_region, portal_url, mail_sender_name, mail_reply_to)
   settings.message          shown instead of Studio settings when it can't be saved
+  stripe_account.submit     the studio's Stripe key and webhook signing secret, admins (input
+                            block_ids stripe_key, webhook_secret; blank keeps what is stored)
+  stripe_account.message    shown instead of the Stripe form when it can't be saved
   catalog_event.submit      Add event / Edit event, admins (input block_ids name, day, start,
                             end, capacity, price, credits, location; adding also repeat_days,
                             repeat_until)
@@ -120,6 +123,10 @@ Actions (action_id → value):
   settings.<field>                    Studio settings' other inputs; block_id is the field name
                                       (name, default_region, portal_url, mail_sender_name,
                                       mail_reply_to)
+  stripe_account.open                 Home's Connect Stripe / Change Stripe key: open the Stripe
+                                      form (admins; staff are told only an admin can)
+  stripe_account.disconnect           Home's Disconnect Stripe (confirmed; admins)
+  stripe_account.key / .webhook_secret  the Stripe form's inputs
   catalog.event_add                   Home's Add event button: open Add event (admins; staff
                                       are told only an admin can)
   catalog.event_menu                  overflow on each upcoming event on Home (admins):

@@ -439,6 +439,7 @@ CATALOG_KINDS = tuple(CATALOG_TABLES)
 # Views opened from Home's buttons: the button's action_id and value.
 HOME_FORMS = {
     "form:settings": ("settings.open", "open"),
+    "form:stripe_account": ("stripe_account.open", "open"),
     "form:catalog_event": ("catalog.event_add", "add"),
     **{f"catalog:{kind}": (f"catalog.items.{kind}", kind) for kind in CATALOG_KINDS},
 }
@@ -1573,6 +1574,10 @@ TARGETS: tuple[Target, ...] = (
     Target("options", "settings.timezone", ("form:settings",)),
     Target("options", "settings.currency", ("form:settings",)),
     _view("settings.submit", "form:settings"),
+    # the studio's Stripe account: Connect / Change key and Disconnect on Home (admins)
+    _action("stripe_account.open", ("home",), _anything),
+    _action("stripe_account.disconnect", ("home",), _anything, writes=True),
+    _view("stripe_account.submit", "form:stripe_account"),
     # the catalog's events: Add event and each event's menu on Home (admins), the event form
     _action("catalog.event_add", ("home",), _anything),
     _action("catalog.event_menu", ("home",), _event_menu, "overflow", writes=True),
@@ -1653,6 +1658,9 @@ TARGETS: tuple[Target, ...] = (
     _action("settings.currency", ("form:settings",), _choice("GBP", "USD"), "external_select"),
     _action("settings.portal_url", ("form:settings",), _texts, "plain_text_input"),
     _view("settings.message", "hub", writes=False),
+    _action("stripe_account.key", ("form:stripe_account",), _texts, "plain_text_input"),
+    _action("stripe_account.webhook_secret", ("form:stripe_account",), _texts, "plain_text_input"),
+    _view("stripe_account.message", "hub", writes=False),
     _action("catalog_event.name", ("form:catalog_event",), _texts, "plain_text_input"),
     _action("catalog_event.day", ("form:catalog_event",), _dates, "datepicker"),
     _action(
