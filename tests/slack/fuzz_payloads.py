@@ -37,6 +37,7 @@ from datetime import timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from cryptography.fernet import Fernet
 from hypothesis import strategies as st
 from slack_sdk import WebClient
 from sqlalchemy import func, select
@@ -68,6 +69,9 @@ from tests.slack.details_helpers import NOW, customer_id, seed_history
 from tests.slack.helpers import JSON, post_raw, seed
 from tests.stripe_server import API_KEY as STRIPE_KEY
 from tests.stripe_server import StripeStandIn
+
+# One Fernet key for every harness: stored Stripe keys stay readable across its cases.
+TOKEN_KEY = Fernet.generate_key().decode()
 
 OTHER_TEAM = "T0002"
 OTHER_USER = "UOTHER"
@@ -944,6 +948,8 @@ def open_harness(
     payments = (
         {"stripe_api_key": STRIPE_KEY, "stripe_api_base": stripe.url} if stripe is not None else {}
     )
+    # So a studio's own Stripe key can be stored (encrypted) as admins do.
+    payments["token_encryption_key"] = TOKEN_KEY
     with running_world(database_url, clock, listeners=executor, **payments) as world:
         world.api.add_user(SlackUser(OTHER_USER, OTHER_USER.lower(), team_id=OTHER_TEAM))
         tenants = seed_tenants(world.db)

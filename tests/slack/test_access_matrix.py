@@ -75,6 +75,7 @@ from core.services.customers import archive_customer
 from core.services.events import EventDraft, add_event
 from core.services.export import export_customer
 from core.services.staff import add_staff
+from core.services.stripe_account import save_stripe_key
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, STAFF, TEAM
 from tests.slack.details_helpers import NOW, customer_id
@@ -1084,6 +1085,53 @@ def _settings() -> list[Act]:
     ]
 
 
+STRIPE_FORM = "form:stripe_account"
+STRIPE_KEY_TYPED = "sk_test_matrixKey12345"
+
+
+def stripe_hint(hint: str) -> Callable[[Harness, Subject], bool]:
+    return lambda h, s: (
+        _scalar(h, select(Workspace.stripe_key_hint).where(Workspace.team_id == TEAM)) == hint
+    )
+
+
+def with_stripe_key(h: Harness) -> Subject:
+    """Our workspace with a Stripe key of its own, to disconnect."""
+    with h.db.unit_of_work() as uow:
+        save_stripe_key(uow, Actor(TEAM, ADMIN, Role.ADMIN), "sk_test_ownKey1234567", "")
+    return main(h)
+
+
+def _stripe_account() -> list[Act]:
+    return [
+        click(
+            "stripe_account.open",
+            HOME,
+            pushed("stripe_account.submit"),
+            lambda s: button("stripe_account.open", "open"),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        submit(
+            "stripe_account.submit",
+            STRIPE_FORM,
+            closed(stripe_hint("sk_test_…2345")),
+            meta=NO_META,
+            values={"stripe_key": STRIPE_KEY_TYPED, "webhook_secret": "whsec_matrix12345678"},
+            admin_only=True,
+        ),
+        click(
+            "stripe_account.disconnect",
+            HOME,
+            changed(stripe_hint("")),
+            lambda s: button("stripe_account.disconnect", "disconnect"),
+            subject=with_stripe_key,
+            meta=NO_META,
+            admin_only=True,
+        ),
+    ]
+
+
 def an_event(h: Harness) -> Subject:
     """A dated event made for this cell (our workspace), as the subject's row."""
     subject = main(h)
@@ -1459,6 +1507,7 @@ ACTS = [
     *_details(),
     *_notes_questionnaires_merge(),
     *_settings(),
+    *_stripe_account(),
     *_catalog_events(),
     *_catalog_items(),
     *_commerce(),
@@ -1610,7 +1659,7 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
         ("form:note", "form:questionnaire", "form:merge")
     ),
     "settings": lambda a: (
-        a.surface in {HOME, SETTINGS}
+        a.surface in {HOME, SETTINGS, STRIPE_FORM}
         and not GROUPS["catalog"](a)
         and not GROUPS["catalog items"](a)
     ),
@@ -1717,6 +1766,9 @@ def test_the_matrix_covers_every_listener() -> None:
         "customer_form.submit.evil",
         "settings.portal_url",
         "settings.message",
+        "stripe_account.key",
+        "stripe_account.webhook_secret",
+        "stripe_account.message",
         "catalog_event.name",
         "catalog_event.day",
         "catalog_event.repeat_days",
