@@ -187,7 +187,7 @@ def answers_form(
         *warning(problem),
         context(
             f"Recording answers to *{escape(clip(detail.row.name, 200))}* on the customer's "
-            "behalf. Leave a box empty to leave that question unanswered."
+            "behalf. Leave a question blank to leave it unanswered."
         ),
     ]
     for index, question in enumerate(detail.questions[:MAX_QUESTIONS]):
