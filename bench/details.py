@@ -96,6 +96,7 @@ from core.services.account import list_history
 from core.services.bookings import list_bookings
 from core.services.catalog import CatalogIds, sync_catalog
 from core.services.customers import name_key, new_uid
+from core.services.questions import stored
 from core.services.sales import SalesSeries, monthly_sales
 from core.services.workspaces import ensure_workspace
 
@@ -468,7 +469,7 @@ class _HeavyCustomer:
                     self._own(
                         template_id=self.ids.questionnaires[template.key],
                         name=template.name,
-                        questions=list(template.questions),
+                        questions=[stored(question) for question in template.questions],
                         answers=answers if completed else [None] * len(answers),
                         status=QuestionnaireStatus.COMPLETED
                         if completed

@@ -100,6 +100,17 @@ def static_select(
     return element
 
 
+def radio_buttons(
+    action_id: str, options: list[dict[str, Any]], *, chosen: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Radio buttons; `chosen` stays selected when it is one of the options."""
+    element: dict[str, Any] = {"type": "radio_buttons", "action_id": action_id, "options": options}
+    values = {o["value"]: o for o in options}
+    if chosen is not None and chosen.get("value") in values:
+        element["initial_option"] = values[chosen["value"]]
+    return element
+
+
 def external_select(
     action_id: str,
     *,

@@ -63,6 +63,15 @@ def chosen_in(state_values: dict[str, Any], block_id: str, action_id: str) -> st
     return chosen_value(_element_state(state_values, block_id, action_id))
 
 
+def answered_in(state_values: dict[str, Any], block_id: str, action_id: str) -> str:
+    """What an input of any kind holds: the text typed, the option chosen or the date picked."""
+    element = _element_state(state_values, block_id, action_id)
+    if "selected_option" in element:
+        return chosen_value(element)
+    value = element.get("selected_date", element.get("value"))
+    return value if isinstance(value, str) else ""
+
+
 # The largest number a database id (BIGINT) holds: a larger one in metadata names no row.
 DB_INT_MAX = 2**63 - 1
 

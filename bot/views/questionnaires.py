@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import Field
@@ -19,9 +19,16 @@ from bot.views.blocks import (
     section,
     warning,
 )
-from bot.views.inputs import TextField, text_input
+from bot.views.inputs import (
+    TextField,
+    date_picker,
+    input_block,
+    radio_buttons,
+    static_select,
+    text_input,
+)
 from bot.views.origin import DetailsState
-from bot.views.payload import DB_INT_MAX, as_row_id, chosen_in, read_metadata, typed_text
+from bot.views.payload import DB_INT_MAX, answered_in, as_row_id, chosen_in, read_metadata
 from bot.views.tabs import (
     ReturnTo,
     local_date,
@@ -29,12 +36,8 @@ from bot.views.tabs import (
 )
 from core.models import QuestionnaireStatus
 from core.services.paging import Page
-from core.services.questionnaires import (
-    ANSWER_MAX,
-    QuestionnaireDetail,
-    QuestionnaireRow,
-    TemplateRow,
-)
+from core.services.questionnaires import QuestionnaireDetail, QuestionnaireRow, TemplateRow
+from core.services.questions import ANSWER_MAX, Question, QuestionKind, clean_answer
 
 ASSIGN_ACTION = "questionnaire.assign"
 VIEW_ACTION = "questionnaire.view"
@@ -48,6 +51,7 @@ TEMPLATE_ACTION = "questionnaire_assign.template"
 # A modal holds 100 blocks: one per question plus a few around them.
 MAX_QUESTIONS = 95
 MAX_TEMPLATES = 100
+YES_NO = ("Yes", "No")
 
 
 class QuestionnaireMeta(ReturnTo):
@@ -126,7 +130,7 @@ def questionnaire_details(
         zip(detail.questions[:MAX_QUESTIONS], detail.answers, strict=False), start=1
     ):
         shown = escape(clip(answer, 2000)) if answer is not None else "_Not answered yet_"
-        blocks.append(section(f"*{number}. {escape(clip(question, 900))}*\n{shown}"))
+        blocks.append(section(f"*{number}. {escape(clip(question.text, 900))}*\n{shown}"))
     blocks.extend(_more(detail))
     return form_modal(
         "Questionnaire",
@@ -138,6 +142,43 @@ def questionnaire_details(
     )
 
 
+def _fits(question: Question, answer: str | None) -> bool:
+    """Whether the input for `question`'s kind can show `answer` as it is."""
+    try:
+        return answer is None or clean_answer(question, answer) == answer
+    except ValueError:
+        return False
+
+
+def _answer_input(index: int, question: Question, answer: str | None) -> Block:
+    """Question `index`'s input for its kind, holding `answer`; blank leaves it unanswered."""
+    block_id, label, kind = answer_block(index), f"{index + 1}. {question.text}", question.kind
+    chosen = option(answer, answer) if answer else None
+    if not _fits(question, answer):
+        # Stored by other means than this form: a box keeps it, so saving cannot drop it.
+        kind = QuestionKind.LONG
+    if kind is QuestionKind.YES_NO:
+        element = radio_buttons(ANSWER_ACTION, [option(o, o) for o in YES_NO], chosen=chosen)
+    elif kind is QuestionKind.CHOICE:
+        offered = [option(choice, choice) for choice in question.choices]
+        element = static_select(ANSWER_ACTION, offered, placeholder="Choose one", chosen=chosen)
+    elif kind is QuestionKind.DATE:
+        picked = date.fromisoformat(answer) if answer else None
+        element = date_picker(ANSWER_ACTION, initial=picked, placeholder="Pick a date")
+    else:
+        field = TextField(
+            block_id,
+            label,
+            ANSWER_ACTION,
+            placeholder="A number, such as 12 or 3.5" if kind is QuestionKind.NUMBER else "",
+            optional=True,
+            max_length=ANSWER_MAX,
+            multiline=kind is QuestionKind.LONG or "\n" in (answer or ""),
+        )
+        return text_input(field, answer or "")
+    return input_block(block_id, label, element, optional=True)
+
+
 def answers_form(
     detail: QuestionnaireDetail, meta: QuestionnaireMeta, *, problem: str = ""
 ) -> dict[str, Any]:
@@ -146,20 +187,12 @@ def answers_form(
         *warning(problem),
         context(
             f"Recording answers to *{escape(clip(detail.row.name, 200))}* on the customer's "
-            "behalf. Leave a box empty to leave that question unanswered."
+            "behalf. Leave a question blank to leave it unanswered."
         ),
     ]
     for index, question in enumerate(detail.questions[:MAX_QUESTIONS]):
         answer = detail.answers[index] if index < len(detail.answers) else None
-        field = TextField(
-            answer_block(index),
-            f"{index + 1}. {question}",
-            ANSWER_ACTION,
-            optional=True,
-            max_length=ANSWER_MAX,
-            multiline=True,
-        )
-        blocks.append(text_input(field, answer or ""))
+        blocks.append(_answer_input(index, question, answer))
     blocks.extend(_more(detail))
     return form_modal(
         "Record answers", blocks, meta, callback_id=ANSWERS_CALLBACK, submit="Save answers"
@@ -174,7 +207,7 @@ def submitted_answers(state_values: dict[str, Any], detail: QuestionnaireDetail)
         if index >= MAX_QUESTIONS or not isinstance(state_values.get(answer_block(index)), dict):
             answers.append(before or "")
             continue
-        answers.append(typed_text(state_values, answer_block(index), ANSWER_ACTION))
+        answers.append(answered_in(state_values, answer_block(index), ANSWER_ACTION))
     return answers
 
 

@@ -36,6 +36,7 @@ from core.models import (
     VideoPurchase,
 )
 from core.services.catalog import CatalogIds, CatalogSpec, PassTypeSpec
+from core.services.questions import stored
 
 # Fictional Slack user ids, used as note authors when the workspace has too few real staff.
 DEMO_STAFF = ("U0DEMOAMY01", "U0DEMOBEN02", "U0DEMOCLO03")
@@ -678,7 +679,7 @@ class _CustomerHistory:
                 self._row(
                     template_id=gen.ids.questionnaires[template.key],
                     name=template.name,
-                    questions=list(template.questions),
+                    questions=[stored(question) for question in template.questions],
                     answers=answers,
                     status=QuestionnaireStatus.COMPLETED
                     if completed

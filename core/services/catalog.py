@@ -23,6 +23,7 @@ from core.models import (
     Video,
     facilitator_services,
 )
+from core.services.questions import Question, stored
 
 # Weekly events get occurrences this far back and ahead of the time of syncing.
 PAST_DAYS = 365
@@ -131,11 +132,12 @@ class PlanSpec:
 
 @dataclass(frozen=True)
 class QuestionnaireSpec:
-    """A questionnaire template."""
+    """A questionnaire template; archived ones are kept but not offered to assign."""
 
     key: str
     name: str
-    questions: tuple[str, ...]
+    questions: tuple[Question, ...]
+    archived: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -416,7 +418,14 @@ def sync_catalog(uow: UnitOfWork, team_id: str, catalog: CatalogSpec) -> Catalog
         uow,
         team_id,
         QuestionnaireTemplate,
-        {q.key: {"name": q.name, "questions": list(q.questions)} for q in catalog.questionnaires},
+        {
+            q.key: {
+                "name": q.name,
+                "questions": [stored(question) for question in q.questions],
+                "archived": q.archived,
+            }
+            for q in catalog.questionnaires
+        },
     )
     _link_facilitators(uow, catalog, ids)
     ids.occurrences_added, ids.occurrences_updated = _sync_occurrences(

@@ -23,6 +23,7 @@ from core.models import (
     Video,
     facilitator_services,
 )
+from core.services.questions import question_of, stored
 from core.services.settings import studio_settings
 
 
@@ -165,11 +166,19 @@ def _rest(uow: UnitOfWork, team_id: str, currency: str) -> dict[str, list[dict[s
             )
             for p in rows(SubscriptionPlan)
         ],
-        "questionnaires": [
-            {"key": q.key, "name": q.name, "questions": [str(text) for text in q.questions]}
-            for q in rows(QuestionnaireTemplate)
-        ],
+        "questionnaires": [_questionnaire(q) for q in rows(QuestionnaireTemplate)],
     }
+
+
+def _questionnaire(template: QuestionnaireTemplate) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "key": template.key,
+        "name": template.name,
+        "questions": [stored(question_of(raw)) for raw in template.questions],
+    }
+    if template.archived:
+        item["archived"] = True
+    return item
 
 
 def export_catalog(uow: UnitOfWork, team_id: str) -> str:

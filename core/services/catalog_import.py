@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
     ValidationError,
     ValidationInfo,
@@ -43,6 +44,13 @@ from core.services.catalog import (
     WeeklySlot,
     local_to_utc,
     sync_catalog,
+)
+from core.services.questions import (
+    QUESTIONS_MAX,
+    Question,
+    QuestionKind,
+    kind_of,
+    question_problem,
 )
 from core.services.workspaces import ensure_workspace
 
@@ -272,6 +280,46 @@ def _local_start(value: Any) -> datetime:
         raise ValueError(f"{text!r} is not a real date and time") from None
 
 
+def _choice_text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"write each choice as text (got {value!r})")
+    return str(value).strip()
+
+
+def _typed_question(value: dict[Any, Any]) -> Question:
+    unknown = sorted(str(name) for name in value if name not in ("text", "type", "choices"))
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r}; a question has text, type and choices")
+    text, written, choices = value.get("text"), value.get("type", "text"), value.get("choices")
+    if not isinstance(text, str):
+        raise ValueError("a question needs its text")
+    kind = kind_of(written) if isinstance(written, str) else None
+    if kind is None:
+        names = ", ".join(k.value for k in QuestionKind)
+        raise ValueError(f"unknown type {written!r}; use one of {names}")
+    if kind is not QuestionKind.CHOICE:
+        if choices is not None:
+            raise ValueError("only a question of type choice has choices")
+        return Question(text.strip(), kind)
+    if not isinstance(choices, list):
+        raise ValueError("a question of type choice lists its choices")
+    return Question(text.strip(), kind, tuple(_choice_text(c) for c in choices))
+
+
+def _question(value: Any) -> Question:
+    """A question as the file writes it: its text, or a mapping of text, type and choices."""
+    if isinstance(value, str):
+        question = Question(value.strip())
+    elif isinstance(value, dict):
+        question = _typed_question(value)
+    else:
+        raise ValueError("write a question as text, or as a mapping of text, type and choices")
+    problem = question_problem(question)
+    if problem is not None:
+        raise ValueError(problem)
+    return question
+
+
 Key = Annotated[str, BeforeValidator(_key)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Price = Annotated[Decimal, BeforeValidator(_price), AfterValidator(_in_currency)]
@@ -371,11 +419,10 @@ class _Questionnaire(_Strict):
     key: Key
     name: Name
     questions: Annotated[
-        list[
-            Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-        ],
-        Field(min_length=1, max_length=50),
+        list[Annotated[Question, PlainValidator(_question)]],
+        Field(min_length=1, max_length=QUESTIONS_MAX),
     ]
+    archived: bool | None = None
 
 
 class _Root(_Strict):
@@ -542,7 +589,7 @@ class _Converter:
                 for i, p in self.items("subscription_plans", _Plan)
             ),
             questionnaires=tuple(
-                QuestionnaireSpec(q.key, q.name, tuple(q.questions))
+                QuestionnaireSpec(q.key, q.name, tuple(q.questions), q.archived)
                 for _, q in self.items("questionnaires", _Questionnaire)
             ),
         )

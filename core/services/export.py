@@ -37,6 +37,7 @@ from core.models import (
 )
 from core.services import history
 from core.services.customers import DELETED, person_records
+from core.services.questions import question_of
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +249,10 @@ def _questionnaires(uow: UnitOfWork, uids: dict[int, str]) -> list[Json]:
                 "created_at": _time(r.created_at),
                 "updated_at": _time(r.updated_at),
                 "answers": [
-                    {"question": str(q), "answer": answers[i] if i < len(answers) else None}
+                    {
+                        "question": question_of(q).text,
+                        "answer": answers[i] if i < len(answers) else None,
+                    }
                     for i, q in enumerate(r.questions)
                 ],
             }

@@ -14,10 +14,9 @@ from core.models import Customer, QuestionnaireResponse, QuestionnaireStatus, Qu
 from core.services import history
 from core.services.customers import find_customer, load_for_change, lock_owner
 from core.services.paging import Page
+from core.services.questions import Question, clean_answer, question_of
 from core.services.tabs import fetch_customer_page
-from core.text import clean_multiline
 
-ANSWER_MAX = 3000
 QUESTIONNAIRE_ASSIGNED = "questionnaire assigned"
 ANSWERS_RECORDED = "questionnaire answers recorded"
 
@@ -46,11 +45,11 @@ class QuestionnaireRow:
 
 @dataclass(frozen=True)
 class QuestionnaireDetail:
-    """Every question with its answer (None while unanswered)."""
+    """Every question, with its type, and its answer (None while unanswered)."""
 
     row: QuestionnaireRow
     customer_uid: str
-    questions: list[str]
+    questions: list[Question]
     answers: list[str | None]
 
 
@@ -79,16 +78,19 @@ def _detail(response: QuestionnaireResponse, customer_uid: str) -> Questionnaire
     return QuestionnaireDetail(
         row=_row(response),
         customer_uid=customer_uid,
-        questions=[str(question) for question in response.questions],
+        questions=[question_of(question) for question in response.questions],
         answers=_answers(response),
     )
 
 
 def list_templates(uow: UnitOfWork, actor: Actor) -> list[TemplateRow]:
-    """The workspace's questionnaires by name, for the Assign Questionnaire picker."""
+    """The workspace's questionnaires still in use by name, for the Assign Questionnaire picker."""
     templates = uow.session.scalars(
         select(QuestionnaireTemplate)
-        .where(QuestionnaireTemplate.team_id == actor.team_id)
+        .where(
+            QuestionnaireTemplate.team_id == actor.team_id,
+            QuestionnaireTemplate.archived.is_(False),
+        )
         .order_by(QuestionnaireTemplate.name, QuestionnaireTemplate.id)
     )
     return [TemplateRow(t.id, t.name, len(t.questions)) for t in templates]
@@ -106,6 +108,10 @@ def assign_questionnaire(
     ).first()
     if template is None:
         raise NotFound("That questionnaire no longer exists; pick another one.")
+    if template.archived:
+        raise ValidationFailed(
+            {"template": f"{template.name} is archived; pick another questionnaire."}
+        )
     if not template.questions:
         raise ValidationFailed(
             {"template": f"{template.name} has no questions yet; add some to it first."}
@@ -116,7 +122,8 @@ def assign_questionnaire(
         customer_id=customer.id,
         template_id=template.id,
         name=template.name,
-        questions=[str(question) for question in template.questions],
+        # Stored as they are, types included, so later edits of the template leave it alone.
+        questions=list(template.questions),
         answers=[None] * len(template.questions),
         status=QuestionnaireStatus.PENDING,
         assigned_by=actor.user_id,
@@ -166,22 +173,22 @@ def get_questionnaire(
     return _detail(response, customer_uid)
 
 
-def _clean_answers(raw: list[str], questions: int) -> list[str | None]:
-    if len(raw) != questions:
+def _clean_answers(raw: list[str], questions: list[Question]) -> list[str | None]:
+    if len(raw) != len(questions):
         raise ValidationFailed(
             {
-                "answers": f"This questionnaire has {questions} questions but {len(raw)} "
+                "answers": f"This questionnaire has {len(questions)} questions but {len(raw)} "
                 "answers were sent; reopen it and try again."
             }
         )
     cleaned: list[str | None] = []
     errors: dict[str, str] = {}
-    for index, text in enumerate(clean_multiline(answer) for answer in raw):
-        if len(text) > ANSWER_MAX:
-            errors[f"answer_{index}"] = (
-                f"An answer can be at most {ANSWER_MAX:,} characters (this one has {len(text):,})."
-            )
-        cleaned.append(text or None)
+    for index, (question, answer) in enumerate(zip(questions, raw, strict=True)):
+        try:
+            cleaned.append(clean_answer(question, answer))
+        except ValueError as exc:
+            errors[f"answer_{index}"] = str(exc)
+            cleaned.append(None)
     if errors:
         raise ValidationFailed(errors)
     return cleaned
@@ -203,15 +210,16 @@ def record_answers(
             f"{response.name} was updated meanwhile; reopen it to see the latest answers.",
             changed_at=response.updated_at,
         )
+    questions = [question_of(question) for question in response.questions]
     before = _answers(response)
-    after = _clean_answers(answers, len(response.questions))
+    after = _clean_answers(answers, questions)
     changes = {
-        f"Q{number}: {history.clip(str(question), 60)}": [
+        f"Q{number}: {history.clip(question.text, 60)}": [
             None if old is None else history.clip(old),
             None if new is None else history.clip(new),
         ]
         for number, (question, old, new) in enumerate(
-            zip(response.questions, before, after, strict=True), start=1
+            zip(questions, before, after, strict=True), start=1
         )
         if old != new
     }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import func, select
+
 from bot.local import SlackDriver
 from core.actor import Actor
-from core.models import Role
+from core.models import QuestionnaireResponse, QuestionnaireTemplate, Role
 from core.services.questionnaires import assign_questionnaire, record_answers
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, TEAM, World
@@ -184,3 +188,122 @@ def test_a_forged_questionnaire_of_another_customer_is_not_found(world: World) -
     call = world.api.wait_for("views.update", since=response.mark)
     assert f"Questionnaire #{theirs} no longer exists here." in text_of(call.params["view"])
     assert not world.api.calls("views.push", since=response.mark)
+
+
+INTAKE: list[Any] = [
+    "Any injuries?",
+    {"text": "Do you agree to the waiver?", "type": "yes/no"},
+    {"text": "How did you hear of us?", "type": "choice", "choices": ["Friend", "Walk-in"]},
+    {"text": "Date of birth", "type": "date"},
+    {"text": "Years of practice", "type": "number"},
+]
+
+
+def _template(world: World, name: str, questions: list[Any], *, archived: bool = False) -> int:
+    with world.db.unit_of_work() as uow:
+        row = QuestionnaireTemplate(
+            team_id=TEAM, key=name.lower(), name=name, questions=questions, archived=archived
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        return row.id
+
+
+def _answers_form(driver: SlackDriver) -> dict[str, Any]:
+    after(driver, driver.click("View Details"), "views.push")
+    driver.wait_for_view(is_view(SHOW))
+    acked(driver.submit())
+    return driver.wait_for_view(is_view(ANSWERS))
+
+
+def _stored_answers(world: World, response_id: int) -> list[str | None]:
+    with world.db.unit_of_work(readonly=True) as uow:
+        response = uow.session.get(QuestionnaireResponse, response_id)
+        assert response is not None
+        return list(response.answers)
+
+
+def test_typed_questions_are_answered_with_buttons_a_select_and_a_date_picker(
+    world: World,
+) -> None:
+    uid, _, driver = _tab(world, templates=False)
+    response_id = _assigned(world, uid, _template(world, "Intake", INTAKE))
+    details_after(driver, driver.click("Questionnaires", in_block="details_tabs"), "0 of 5")
+    form = _answers_form(driver)
+    inputs = [b for b in form["blocks"] if b["type"] == "input"]
+    assert [b["element"]["type"] for b in inputs] == [
+        "plain_text_input",
+        "radio_buttons",
+        "static_select",
+        "datepicker",
+        "plain_text_input",
+    ]
+    assert all(b["optional"] for b in inputs)
+    driver.type("Knee", into="1. Any injuries?")
+    driver.choose("Yes", menu="2. Do you agree to the waiver?")
+    driver.choose("Walk-in", menu="3. How did you hear of us?")
+    driver.pick("1990-05-17", into="4. Date of birth")
+    driver.type("twelve", into="5. Years of practice")
+    response = acked(driver.submit())
+    assert response.data["response_action"] == "errors"
+    assert driver.errors() == {
+        "answer_4": "Write a number in digits, such as 12 or -3.5, without units or commas."
+    }
+    assert _stored_answers(world, response_id) == [None] * 5
+
+    driver.type("12.5", into="5. Years of practice")
+    acked(driver.submit())
+    driver.wait_for_view(is_view(DETAILS, "Recorded answers to Intake: 5 of 5 answered"))
+    assert _stored_answers(world, response_id) == ["Knee", "Yes", "Walk-in", "1990-05-17", "12.5"]
+
+    elements = [b["element"] for b in _answers_form(driver)["blocks"] if b["type"] == "input"]
+    assert elements[1]["initial_option"]["value"] == "Yes"
+    assert elements[2]["initial_option"]["value"] == "Walk-in"
+    assert elements[3]["initial_date"] == "1990-05-17"
+    assert elements[4]["initial_value"] == "12.5"
+
+
+def test_a_forged_answer_outside_the_choices_is_refused_under_its_question(world: World) -> None:
+    uid, _, driver = _tab(world, templates=False)
+    response_id = _assigned(world, uid, _template(world, "Intake", INTAKE))
+    details_after(driver, driver.click("Questionnaires", in_block="details_tabs"), "0 of 5")
+    form = _answers_form(driver)
+    payload = interaction(driver, "view_submission", form)
+    action = "questionnaire_answers.answer"
+    payload["view"]["state"] = {
+        "values": {
+            "answer_1": {action: {"type": "radio_buttons", "selected_option": {"value": "Maybe"}}},
+            "answer_2": {action: {"type": "static_select", "selected_option": {"value": "Ads"}}},
+            "answer_3": {action: {"type": "datepicker", "selected_date": "1990-02-30"}},
+        }
+    }
+    response = acked(post_signed(driver, payload))
+    assert response.data == {
+        "response_action": "errors",
+        "errors": {
+            "answer_1": "Answer Yes or No.",
+            "answer_2": "Choose one of: Friend, Walk-in.",
+            "answer_3": "1990-02-30 is not a real date.",
+        },
+    }
+    assert _stored_answers(world, response_id) == [None] * 5
+
+
+def test_archived_questionnaires_are_not_offered_and_one_archived_meanwhile_is_refused(
+    world: World,
+) -> None:
+    _, _, driver = _tab(world, templates=False)
+    _template(world, "Old waiver", ["Do you agree?"], archived=True)
+    intake = _template(world, "Intake", INTAKE)
+    after(driver, driver.click("Assign Questionnaire"), "views.push")
+    picker = driver.wait_for_view(is_view(ASSIGN))
+    assert "Old waiver" not in text_of(picker)
+    driver.choose("Intake (5 questions)", menu="questionnaire_assign.template")
+    with world.db.unit_of_work() as uow:
+        row = uow.session.get(QuestionnaireTemplate, intake)
+        assert row is not None
+        row.archived = True
+    acked(driver.submit())
+    assert driver.errors() == {"template": "Intake is archived; pick another questionnaire."}
+    with world.db.unit_of_work(readonly=True) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(QuestionnaireResponse)) == 0

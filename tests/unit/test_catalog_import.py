@@ -33,6 +33,7 @@ from core.services.catalog_import import (
     import_catalog,
     parse_catalog,
 )
+from core.services.questionnaires import list_templates
 from tests.conftest import MutableClock, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -602,3 +603,124 @@ def test_the_cli_round_trips_archived_items(
         assert _archived_keys(db, "T0ONE") == _archived_keys(db, "T0TWO") == ARCHIVED_KEYS
     finally:
         db.dispose()
+
+
+QUESTIONNAIRES = """\
+currency: GBP
+questionnaires:
+  - key: intake
+    name: Intake
+    questions:
+      - Any injuries? [this stays text]
+      - text: Tell us more
+        type: long
+      - text: Do you agree to the waiver?
+        type: Yes / No
+      - text: How did you hear of us?
+        type: choice
+        choices: [Friend, Instagram, Walk-in, 5]
+      - {text: Date of birth, type: date}
+      - {text: Years of practice, type: number}
+  - key: old-waiver
+    name: Old waiver
+    archived: true
+    questions:
+      - Do you agree?
+"""
+
+
+def test_typed_questions_and_archived_questionnaires_import_and_export_unchanged(
+    db: Database, admin: Actor, other_tenant: Actor
+) -> None:
+    with db.unit_of_work() as uow:
+        import_catalog(uow, admin.team_id, QUESTIONNAIRES, source="q.yaml")
+    with db.unit_of_work(readonly=True) as uow:
+        rows = uow.session.scalars(
+            select(QuestionnaireTemplate)
+            .where(QuestionnaireTemplate.team_id == admin.team_id)
+            .order_by(QuestionnaireTemplate.key)
+        ).all()
+        assert [(t.key, t.archived) for t in rows] == [("intake", False), ("old-waiver", True)]
+        assert rows[0].questions == [
+            "Any injuries? [this stays text]",
+            {"text": "Tell us more", "type": "long"},
+            {"text": "Do you agree to the waiver?", "type": "yes/no"},
+            {
+                "text": "How did you hear of us?",
+                "type": "choice",
+                "choices": ["Friend", "Instagram", "Walk-in", "5"],
+            },
+            {"text": "Date of birth", "type": "date"},
+            {"text": "Years of practice", "type": "number"},
+        ]
+        assert rows[1].questions == ["Do you agree?"]
+        ours = [(t.questions, t.archived) for t in rows]
+        text = export_catalog(uow, admin.team_id)
+    assert "archived: true" in text and text.count("archived") == 1
+    with db.unit_of_work() as uow:
+        import_catalog(uow, other_tenant.team_id, text, source="export.yaml")
+    with db.unit_of_work(readonly=True) as uow:
+        again = export_catalog(uow, other_tenant.team_id)
+        copied = uow.session.scalars(
+            select(QuestionnaireTemplate)
+            .where(QuestionnaireTemplate.team_id == other_tenant.team_id)
+            .order_by(QuestionnaireTemplate.key)
+        ).all()
+        assert [(t.questions, t.archived) for t in copied] == ours
+    assert again.replace(other_tenant.team_id, admin.team_id) == text
+
+
+def test_reimporting_without_the_archived_flag_keeps_the_questionnaire_archived(
+    db: Database, admin: Actor
+) -> None:
+    unmarked = QUESTIONNAIRES.replace("    archived: true\n", "")
+    restored = QUESTIONNAIRES.replace("archived: true", "archived: false")
+    offered = []
+    for text in (QUESTIONNAIRES, unmarked, restored):
+        with db.unit_of_work() as uow:
+            import_catalog(uow, admin.team_id, text, source="q.yaml")
+        with db.unit_of_work(readonly=True) as uow:
+            offered.append([row.name for row in list_templates(uow, admin)])
+    assert offered == [["Intake"], ["Intake"], ["Intake", "Old waiver"]]
+
+
+def test_bad_questions_are_reported_with_their_line() -> None:
+    text = """\
+currency: GBP
+questionnaires:
+  - key: intake
+    name: Intake
+    archived: maybe
+    questions:
+      - Fine
+      - {text: Born, type: birthday}
+      - {text: Pick, type: choice, choices: [only]}
+      - {text: Pick, type: choice, choices: [a, A]}
+      - {text: Agree, type: yes/no, choices: [Yes, No]}
+      - {text: Colour, typ: choice}
+      - {type: date}
+      - "   "
+      - 12
+"""
+    found = {(p.line, p.path): p.message for p in _problems(text)}
+    assert found == {
+        (
+            5,
+            "questionnaires[0].archived",
+        ): "Input should be a valid boolean, unable to interpret input",
+        (8, "questionnaires[0].questions[1]"): (
+            "unknown type 'birthday'; use one of text, long, yes/no, choice, date, number"
+        ),
+        (9, "questionnaires[0].questions[2]"): "a choice question needs 2 to 50 options "
+        "(this one has 1)",
+        (10, "questionnaires[0].questions[3]"): "the option 'A' is listed twice",
+        (11, "questionnaires[0].questions[4]"): "only a question of type choice has choices",
+        (12, "questionnaires[0].questions[5]"): (
+            "unknown field 'typ'; a question has text, type and choices"
+        ),
+        (13, "questionnaires[0].questions[6]"): "a question needs its text",
+        (14, "questionnaires[0].questions[7]"): "the question is empty",
+        (15, "questionnaires[0].questions[8]"): (
+            "write a question as text, or as a mapping of text, type and choices"
+        ),
+    }

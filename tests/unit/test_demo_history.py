@@ -46,6 +46,7 @@ from core.models import (
 )
 from core.services.catalog import sync_catalog
 from core.services.customers import CustomerInput, create_customer
+from core.services.questions import clean_answer
 from core.services.sales import monthly_sales
 from core.services.workspaces import ensure_workspace
 from tests.conftest import MutableClock
@@ -411,6 +412,8 @@ def test_demo_answers_fit_the_demo_questionnaires() -> None:
         options = DEMO_ANSWERS[template.key]
         assert len(options) == len(template.questions)
         assert all(options)
+        for question, offered in zip(template.questions, options, strict=True):
+            assert [clean_answer(question, answer) for answer in offered] == list(offered)
     keys = [
         spec.key
         for group in (

@@ -56,6 +56,7 @@ from core.services.notes import NoteRow
 from core.services.paging import Page
 from core.services.passes import PassRow
 from core.services.questionnaires import QuestionnaireDetail, QuestionnaireRow, TemplateRow
+from core.services.questions import CHOICE_MAX, CHOICES_MAX, Question, QuestionKind
 from core.services.sales import SalesSeries
 from core.services.subscriptions import SubscriptionRow
 from core.services.videos import VideoRow
@@ -486,7 +487,7 @@ def test_questionnaires_tab_cards() -> None:
 
 @pytest.mark.parametrize("count", [0, 2, 200])
 def test_questionnaire_modals(count: int) -> None:
-    questions = [f"Question {i} {NAMES[i % 5]}?" for i in range(count)]
+    questions = [Question(f"Question {i} {NAMES[i % 5]}?") for i in range(count)]
     answers: list[str | None] = [("<" * 3000 if i % 2 else None) for i in range(count)]
     detail = QuestionnaireDetail(questionnaire(7, LONG, count // 2, count), UID, questions, answers)
     form_meta = QuestionnaireMeta(view_id="V1", details=meta(), response_id=7, updated_at=NOW)
@@ -507,6 +508,108 @@ def test_questionnaire_modals(count: int) -> None:
     # Questions the modal could not show keep their answers.
     assert sent[MAX_QUESTIONS:] == [a or "" for a in answers[MAX_QUESTIONS:]]
     assert QuestionnaireMeta.parse(form["private_metadata"]) == form_meta
+
+
+TYPED = [
+    Question("Any injuries?"),
+    Question("Tell us more", QuestionKind.LONG),
+    Question("Do you agree to the waiver?", QuestionKind.YES_NO),
+    Question(
+        "How did you hear of us?",
+        QuestionKind.CHOICE,
+        tuple(f"{i:02d}" + "c" * (CHOICE_MAX - 2) for i in range(CHOICES_MAX)),
+    ),
+    Question("Date of birth", QuestionKind.DATE),
+    Question("Years of practice", QuestionKind.NUMBER),
+]
+
+
+def typed_detail(answers: list[str | None]) -> QuestionnaireDetail:
+    row = questionnaire(7, "Intake", sum(a is not None for a in answers), len(TYPED))
+    return QuestionnaireDetail(row, UID, TYPED, answers)
+
+
+def test_answers_form_has_an_input_for_each_kind_holding_the_answer() -> None:
+    choice = TYPED[3].choices[5]
+    detail = typed_detail(["Knee\nand back", "Since 2019", "Yes", choice, "1990-05-17", "12.5"])
+    form_meta = QuestionnaireMeta(view_id="V1", details=meta(), response_id=7, updated_at=NOW)
+    form = answers_form(detail, form_meta)
+    valid(form)
+    elements = [b["element"] for b in form["blocks"] if b["type"] == "input"]
+    kinds = [e["type"] for e in elements]
+    assert kinds == ["plain_text_input"] * 2 + ["radio_buttons", "static_select", "datepicker"] + [
+        "plain_text_input"
+    ]
+    # A text answer written over several lines keeps its lines.
+    assert [e.get("multiline", False) for e in elements] == [True, True, False, False, False, False]
+    assert elements[2]["initial_option"]["value"] == "Yes"
+    assert [o["value"] for o in elements[2]["options"]] == ["Yes", "No"]
+    assert elements[3]["initial_option"]["value"] == choice
+    assert len(elements[3]["options"]) == CHOICES_MAX
+    assert elements[4]["initial_date"] == "1990-05-17"
+    assert elements[5]["initial_value"] == "12.5"
+    assert all(b["optional"] for b in form["blocks"] if b["type"] == "input")
+
+
+def test_unanswered_typed_questions_start_empty_and_read_back_as_blank() -> None:
+    detail = typed_detail([None] * len(TYPED))
+    form_meta = QuestionnaireMeta(view_id="V1", details=meta(), response_id=7)
+    form = answers_form(detail, form_meta)
+    valid(form)
+    inputs = [b for b in form["blocks"] if b["type"] == "input"]
+    for element in (b["element"] for b in inputs):
+        assert not {"initial_value", "initial_option", "initial_date"} & set(element)
+    empty = {
+        b["block_id"]: {b["element"]["action_id"]: {"type": b["element"]["type"]}} for b in inputs
+    }
+    empty["answer_2"]["questionnaire_answers.answer"]["selected_option"] = None
+    empty["answer_4"]["questionnaire_answers.answer"]["selected_date"] = None
+    assert submitted_answers(empty, detail) == [""] * len(TYPED)
+
+
+def test_submitted_answers_read_each_kind_of_input() -> None:
+    detail = typed_detail([None] * len(TYPED))
+    action = "questionnaire_answers.answer"
+    state_values = {
+        "answer_0": {action: {"type": "plain_text_input", "value": "Knee"}},
+        "answer_1": {action: {"type": "plain_text_input", "value": "Line one\nline two"}},
+        "answer_2": {action: {"type": "radio_buttons", "selected_option": {"value": "No"}}},
+        "answer_3": {action: {"type": "static_select", "selected_option": {"value": "00cc"}}},
+        "answer_4": {action: {"type": "datepicker", "selected_date": "1990-05-17"}},
+        "answer_5": {action: {"type": "plain_text_input", "value": "7"}},
+    }
+    assert submitted_answers(state_values, detail) == [
+        "Knee",
+        "Line one\nline two",
+        "No",
+        "00cc",
+        "1990-05-17",
+        "7",
+    ]
+
+
+def test_an_answer_its_kinds_input_cannot_show_stays_in_a_box() -> None:
+    detail = typed_detail([None, None, "Only on weekdays", "Someone else", "last spring", None])
+    form = answers_form(detail, QuestionnaireMeta(view_id="V1", details=meta(), response_id=7))
+    valid(form)
+    elements = [b["element"] for b in form["blocks"] if b["type"] == "input"]
+    assert [e["type"] for e in elements[2:5]] == ["plain_text_input"] * 3
+    assert [e["initial_value"] for e in elements[2:5]] == [
+        "Only on weekdays",
+        "Someone else",
+        "last spring",
+    ]
+
+
+def test_the_details_show_typed_questions_with_their_answers() -> None:
+    detail = typed_detail([None, None, "Yes", None, "1990-05-17", "3"])
+    form_meta = QuestionnaireMeta(view_id="V1", details=meta(), response_id=7)
+    view = questionnaire_details(detail, form_meta, timezone=TZ)
+    valid(view)
+    text = shown(view)
+    assert "*3. Do you agree to the waiver?*\\nYes" in text
+    assert "*5. Date of birth*\\n1990-05-17" in text
+    assert text.count("Not answered yet") == 3
 
 
 def test_assign_questionnaire_modal() -> None:

@@ -25,6 +25,7 @@ from core.services.customers import CustomerInput, create_customer, delete_custo
 from core.services.export import DATA_EXPORTED, EXPORT_FORMAT, PASSWORD_WITHHELD, export_customer
 from core.services.notes import add_note
 from core.services.questionnaires import assign_questionnaire, record_answers
+from core.services.questions import Question, QuestionKind
 from tests.conftest import MutableClock, make_settings
 from tests.unit.history_rows import appointment, booking, pass_, shop, subscription, video
 
@@ -67,7 +68,8 @@ def _person(db: Database, admin: Actor, clock: MutableClock) -> Person:
     at = clock.current
     with db.unit_of_work() as uow:
         catalog = shop(uow, admin.team_id, at + timedelta(days=3))
-        questions = QuestionnaireSpec("intake", "Health intake", ("Any injuries?", "Your goals?"))
+        asked = (Question("Any injuries?"), Question("Your goals?", QuestionKind.LONG))
+        questions = QuestionnaireSpec("intake", "Health intake", asked)
         template = sync_catalog(uow, admin.team_id, CatalogSpec(questionnaires=(questions,)))
         owner = uow.session.scalars(select(Customer).where(Customer.uid == uid)).one()
         held = pass_(uow, catalog, owner, at)

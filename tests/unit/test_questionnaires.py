@@ -16,7 +16,6 @@ from core.models import QuestionnaireResponse, QuestionnaireStatus, Questionnair
 from core.services.account import list_history
 from core.services.customers import CustomerInput, CustomerRecord, create_customer
 from core.services.questionnaires import (
-    ANSWER_MAX,
     QuestionnaireRow,
     TemplateRow,
     assign_questionnaire,
@@ -25,6 +24,7 @@ from core.services.questionnaires import (
     list_templates,
     record_answers,
 )
+from core.services.questions import ANSWER_MAX, Question, QuestionKind
 from core.services.workspaces import ensure_workspace
 from tests.conftest import MutableClock
 
@@ -48,11 +48,17 @@ def customer(db: Database, actor: Actor, first: str = "Ada") -> CustomerRecord:
     return run(db, create_customer, actor, data, send_welcome=False)
 
 
-def template(db: Database, team_id: str, name: str, questions: list[str]) -> int:
+def template(
+    db: Database, team_id: str, name: str, questions: list[Any], *, archived: bool = False
+) -> int:
     with db.unit_of_work() as uow:
         ensure_workspace(uow, team_id)
         row = QuestionnaireTemplate(
-            team_id=team_id, key=f"t{next(_serial)}", name=name, questions=list(questions)
+            team_id=team_id,
+            key=f"t{next(_serial)}",
+            name=name,
+            questions=list(questions),
+            archived=archived,
         )
         uow.session.add(row)
         uow.session.flush()
@@ -84,6 +90,19 @@ def test_templates_are_the_workspaces_own_sorted_by_name(
     ]
 
 
+def test_archived_templates_are_not_offered_or_assigned(db: Database, staff: Actor) -> None:
+    ada = customer(db, staff)
+    health = template(db, staff.team_id, "Health form", HEALTH)
+    old = template(db, staff.team_id, "Old waiver", ["Do you agree?"], archived=True)
+    assert run(db, list_templates, staff) == [TemplateRow(health, "Health form", 3)]
+    with pytest.raises(ValidationFailed) as caught:
+        run(db, assign_questionnaire, staff, ada.uid, old)
+    assert caught.value.errors == {
+        "template": "Old waiver is archived; pick another questionnaire."
+    }
+    assert response_count(db) == 0
+
+
 def test_assigning_creates_a_pending_questionnaire_with_no_answers(
     db: Database, staff: Actor, clock: MutableClock
 ) -> None:
@@ -101,7 +120,7 @@ def test_assigning_creates_a_pending_questionnaire_with_no_answers(
     )
     detail = run(db, get_questionnaire, staff, row.id)
     assert (detail.row, detail.customer_uid) == (row, ada.uid)
-    assert (detail.questions, detail.answers) == (HEALTH, [None, None, None])
+    assert (detail.questions, detail.answers) == ([Question(q) for q in HEALTH], [None] * 3)
     assert last_history(db, staff, ada.uid) == (
         "questionnaire assigned",
         {},
@@ -121,7 +140,7 @@ def test_assigned_questions_do_not_change_when_the_template_does(
         stored.name = "Health form v2"
         stored.questions = ["Something else entirely?"]
     detail = run(db, get_questionnaire, staff, row.id)
-    assert (detail.row.name, detail.questions) == ("Health form", HEALTH)
+    assert (detail.row.name, detail.questions) == ("Health form", [Question(q) for q in HEALTH])
 
 
 def test_template_without_questions_cannot_be_assigned(db: Database, staff: Actor) -> None:
@@ -265,6 +284,72 @@ def test_another_workspace_or_customer_cannot_read_or_answer(
         with pytest.raises(NotFound):
             attempt()
     assert run(db, get_questionnaire, staff, response_id, uid=ada.uid).answers == [None] * 3
+
+
+# --- typed questions ---------------------------------------------------------------------------
+
+INTAKE: list[Any] = [
+    "Any injuries?",
+    {"text": "Do you agree to the waiver?", "type": "yes/no"},
+    {"text": "How did you hear of us?", "type": "choice", "choices": ["Friend", "Walk-in"]},
+    {"text": "Date of birth", "type": "date"},
+    {"text": "Years of practice", "type": "number"},
+]
+
+
+def intake(db: Database, actor: Actor) -> tuple[CustomerRecord, int]:
+    ada = customer(db, actor)
+    form = template(db, actor.team_id, "Intake", INTAKE)
+    return ada, run(db, assign_questionnaire, actor, ada.uid, form).id
+
+
+def test_typed_questions_are_copied_as_stored_and_read_with_their_types(
+    db: Database, staff: Actor
+) -> None:
+    _, response_id = intake(db, staff)
+    with db.unit_of_work() as uow:
+        response = uow.session.get(QuestionnaireResponse, response_id)
+        assert response is not None and response.questions == INTAKE
+    detail = run(db, get_questionnaire, staff, response_id)
+    assert detail.questions == [
+        Question("Any injuries?"),
+        Question("Do you agree to the waiver?", QuestionKind.YES_NO),
+        Question("How did you hear of us?", QuestionKind.CHOICE, ("Friend", "Walk-in")),
+        Question("Date of birth", QuestionKind.DATE),
+        Question("Years of practice", QuestionKind.NUMBER),
+    ]
+
+
+def test_typed_answers_are_stored_in_canonical_form(db: Database, staff: Actor) -> None:
+    ada, response_id = intake(db, staff)
+    detail = run(
+        db, record_answers, staff, response_id, ["None", "yes", "walk-in", "1990-05-17", " 12.5 "]
+    )
+    assert detail.answers == ["None", "Yes", "Walk-in", "1990-05-17", "12.5"]
+    assert detail.row.status is QuestionnaireStatus.COMPLETED
+    _, changes, _ = last_history(db, staff, ada.uid)
+    assert changes["Q2: Do you agree to the waiver?"] == [None, "Yes"]
+
+
+def test_answers_that_do_not_fit_their_type_are_refused_each_under_its_question(
+    db: Database, staff: Actor
+) -> None:
+    _, response_id = intake(db, staff)
+    with pytest.raises(ValidationFailed) as caught:
+        run(
+            db,
+            record_answers,
+            staff,
+            response_id,
+            ["Knee", "Perhaps", "Google", "17/05/1990", "twelve"],
+        )
+    assert caught.value.errors == {
+        "answer_1": "Answer Yes or No.",
+        "answer_2": "Choose one of: Friend, Walk-in.",
+        "answer_3": "Write a date as yyyy-mm-dd, such as 2026-03-14.",
+        "answer_4": "Write a number in digits, such as 12 or -3.5, without units or commas.",
+    }
+    assert run(db, get_questionnaire, staff, response_id).answers == [None] * 5
 
 
 # --- listing -------------------------------------------------------------------------------------
