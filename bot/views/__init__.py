@@ -44,12 +44,14 @@ Views (callback_id):
   catalog_event.message     shown instead of the event form when it can't be saved
   catalog_items.list        one kind's catalog items, opened from Home (no submit): current,
                             then archived; metadata {"kind": …}
-  catalog_item.submit       Add / Edit a service, facilitator, pass type, video or plan, admins;
-                            input block_ids are the kind's fields: service name, duration,
-                            price, credits, links; facilitator name, slack_user, links; pass
-                            type name, credits, validity, price; video name, price, credits,
-                            access_days; plan name, price, interval, stripe_price (metadata
-                            kind, item_id: 0 adds, list_view: the list redrawn after saving)
+  catalog_item.submit       Add / Edit a service, facilitator, pass type, video, plan or
+                            questionnaire, admins; input block_ids are the kind's fields:
+                            service name, duration, price, credits, links; facilitator name,
+                            slack_user, links; pass type name, credits, validity, price; video
+                            name, price, credits, access_days; plan name, price, interval,
+                            stripe_price; questionnaire name, questions (one a line; left out
+                            when too long for a Slack field, and then kept) (metadata kind,
+                            item_id: 0 adds, list_view: the list redrawn after saving)
   catalog_item.message      shown instead of the item form when it can't be saved
 
 Actions (action_id → value):
@@ -134,7 +136,8 @@ Actions (action_id → value):
   catalog_event.<field>               the event form's inputs; block_id is the field name
                                       (repeat_days: checkboxes of weekdays, 0 is Monday)
   catalog.items.<kind>                Home's button per kind (service, facilitator, pass_type,
-                                      video, plan; value the kind): open its list (staff read it)
+                                      video, plan, questionnaire; value the kind): open its list
+                                      (staff read it)
   catalog_items.add                   Add in a kind's list: push the empty item form (admins;
                                       staff are told only an admin can)
   catalog_items.menu                  overflow on each item in a list (admins): "edit|<id>",

@@ -4,9 +4,9 @@ menus, and the admins' modal to add or edit one item."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from bot.views.blocks import (
     Block,
@@ -38,6 +38,8 @@ ADD_ACTION = "catalog_items.add"
 MENU_ACTION = "catalog_items.menu"
 # Each input's block_id is the field's name in ItemDraft; its action_id `catalog_item.<name>`.
 LINKS_FIELD = "links"
+# The most a plain_text_input holds.
+SLACK_TEXT_MAX = 3000
 FieldKind = Literal["text", "long", "select", "links", "user"]
 
 
@@ -140,30 +142,31 @@ FORMS: dict[ItemKind, tuple[FieldSpec, ...]] = {
             max_length=64,
         ),
     ),
+    ItemKind.QUESTIONNAIRE: (
+        _name("Health questionnaire"),
+        FieldSpec(
+            "questions",
+            "Questions",
+            "long",
+            placeholder="Any injuries we should know of?\nDo you agree to the waiver? [yes/no]",
+            hint="One question a line; a type in brackets at its end: [long], [yes/no], "
+            "[choice: A, B, C], [date] or [number] (none: a short text answer).",
+            max_length=SLACK_TEXT_MAX,
+        ),
+    ),
 }
-
-
-def _listed(kind: ItemKind) -> ItemKind:
-    # Questionnaires are an ItemKind too, but have no list or item form of their own here.
-    if kind not in FORMS:
-        raise ValueError(f"no list of {kind.value} items")
-    return kind
-
-
-# A kind with a list and an item form (metadata naming any other is not ours).
-ListedKind = Annotated[ItemKind, AfterValidator(_listed)]
 
 
 class ItemsMeta(BaseModel):
     """private_metadata of a kind's list modal."""
 
-    kind: ListedKind
+    kind: ItemKind
 
 
 class ItemMeta(BaseModel):
     """private_metadata of the item modal: its kind, the item edited (0: new), the list under it."""
 
-    kind: ListedKind
+    kind: ItemKind
     item_id: int = Field(default=0, ge=0, le=DB_INT_MAX)
     list_view: str = Field(default="", max_length=32, pattern=r"^[A-Z0-9]*$")
 
@@ -237,6 +240,12 @@ def _links_element(
 def _field(spec: FieldSpec, draft: ItemDraft, options: list[LinkOption]) -> Block | None:
     action_id = f"catalog_item.{spec.name}"
     value = draft.text(spec.name)
+    if spec.kind in ("text", "long") and spec.max_length and len(value) > spec.max_length:
+        return context(
+            f"*{spec.label}:* {len(value):,} characters, more than a Slack field holds "
+            f"({spec.max_length:,}); they stay as they are. Change them in the catalog file "
+            "(`customer-bot catalog export`, then `import`)."
+        )
     if spec.kind in ("text", "long"):
         field = TextField(
             spec.name,
@@ -288,7 +297,9 @@ def submitted_item(kind: ItemKind, state: dict[str, Any]) -> ItemDraft:
     links: tuple[int, ...] = ()
     for spec in FORMS[kind]:
         if spec.kind in ("text", "long"):
-            fields[spec.name] = values.text(spec.name)
+            # A field too long to show was left out of the form: it keeps its stored value.
+            if spec.name in state:
+                fields[spec.name] = values.text(spec.name)
         elif spec.kind == "select":
             fields[spec.name] = values.choice(spec.name) or ""
         elif spec.kind == "user":

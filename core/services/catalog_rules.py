@@ -1,9 +1,10 @@
 """What each kind of catalog item holds and how an admin's typing becomes it: services,
-facilitators, pass types, videos and subscription plans, each checked field by field."""
+facilitators, pass types, videos, subscription plans and questionnaires, checked field by field."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -11,8 +12,22 @@ from typing import Any, Generic, TypeVar
 
 from core.errors import ValidationFailed
 from core.formatting import format_money, plain_amount
-from core.models import AppointmentService, Facilitator, PassType, SubscriptionPlan, Video
+from core.models import (
+    AppointmentService,
+    Facilitator,
+    PassType,
+    QuestionnaireTemplate,
+    SubscriptionPlan,
+    Video,
+)
 from core.services.catalog_fields import CREDITS_MAX, money_amount, whole_number
+from core.services.questions import (
+    QuestionKind,
+    parse_questions,
+    question_of,
+    questions_text,
+    stored,
+)
 from core.text import squeeze
 
 NAME_MAX = 200
@@ -239,6 +254,30 @@ def _plan_summary(row: SubscriptionPlan, currency: str) -> str:
     return f"{format_money(row.price_minor, currency)} a {row.interval}{stripe}"
 
 
+def _questionnaire(draft: ItemDraft, currency: str) -> dict[str, Any]:
+    checks = Checks(draft, currency)
+    columns: dict[str, Any] = {"name": checks.name("questionnaire")}
+    # Absent when the questions outgrow a Slack field: the stored ones are kept as they are.
+    if "questions" in draft.fields:
+        try:
+            columns["questions"] = [stored(q) for q in parse_questions(draft.text("questions"))]
+        except ValidationFailed as exc:
+            checks.errors.update(exc.errors)
+    return checks.done(columns)
+
+
+def _questionnaire_draft(row: QuestionnaireTemplate, currency: str) -> dict[str, str]:
+    return {"name": row.name, "questions": questions_text([question_of(q) for q in row.questions])}
+
+
+def _questionnaire_summary(row: QuestionnaireTemplate, currency: str) -> str:
+    questions = [question_of(q) for q in row.questions]
+    typed = Counter(q.kind.value for q in questions if q.kind is not QuestionKind.TEXT)
+    listed = ", ".join(f"{n} {kind}" for kind, n in sorted(typed.items()))
+    detail = f" ({listed})" if typed else ""
+    return f"{len(questions)} question{'' if len(questions) == 1 else 's'}{detail}"
+
+
 RULES: dict[ItemKind, KindRules[Any]] = {
     ItemKind.SERVICE: KindRules(
         AppointmentService,
@@ -266,5 +305,13 @@ RULES: dict[ItemKind, KindRules[Any]] = {
     ),
     ItemKind.PLAN: KindRules(
         SubscriptionPlan, "plan", "Subscription plans", _plan, _plan_draft, _plan_summary
+    ),
+    ItemKind.QUESTIONNAIRE: KindRules(
+        QuestionnaireTemplate,
+        "questionnaire",
+        "Questionnaires",
+        _questionnaire,
+        _questionnaire_draft,
+        _questionnaire_summary,
     ),
 }

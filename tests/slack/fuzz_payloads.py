@@ -438,6 +438,7 @@ CATALOG_TABLES = {
     "pass_type": "pass_types",
     "video": "videos",
     "plan": "subscription_plans",
+    "questionnaire": "questionnaire_templates",
 }
 CATALOG_KINDS = tuple(CATALOG_TABLES)
 # Views opened from Home's buttons: the button's action_id and value.
@@ -1591,7 +1592,7 @@ TARGETS: tuple[Target, ...] = (
     # the catalog's items: Home's button per kind opens its list; Add and each item's menu
     # there (admins); the item form pushed over the list
     *(
-        _action(f"catalog.items.{kind}", ("home",), _choice(*CATALOG_KINDS, "questionnaire"))
+        _action(f"catalog.items.{kind}", ("home",), _choice(*CATALOG_KINDS, "event"))
         for kind in CATALOG_KINDS
     ),
     _action("catalog_items.add", CATALOG_LISTS, _anything),

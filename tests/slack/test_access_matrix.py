@@ -1222,6 +1222,7 @@ ITEM_FIELDS: dict[ItemKind, dict[str, str]] = {
     ItemKind.PASS_TYPE: {"credits": "10", "validity": "90", "price": "90"},
     ItemKind.VIDEO: {"price": "5"},
     ItemKind.PLAN: {"price": "60", "interval": "month"},
+    ItemKind.QUESTIONNAIRE: {"questions": "Any injuries?\nDo you agree to the waiver? [yes/no]"},
 }
 # An item of each kind as seeded in both workspaces: each kind's list shows it.
 SEEDED_ITEMS = {
@@ -1230,6 +1231,7 @@ SEEDED_ITEMS = {
     ItemKind.PASS_TYPE: "10-class pass",
     ItemKind.VIDEO: "Yin basics",
     ItemKind.PLAN: "Unlimited monthly",
+    ItemKind.QUESTIONNAIRE: "Health check",
 }
 
 

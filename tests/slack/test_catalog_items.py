@@ -14,6 +14,7 @@ from core.models import (
     AppointmentService,
     Facilitator,
     PassType,
+    QuestionnaireTemplate,
     SubscriptionPlan,
     Video,
     WorkspaceAuditEntry,
@@ -27,8 +28,6 @@ from tests.slack.helpers import (
     acked,
     after,
     forged_choice,
-    interaction,
-    post_signed,
     text_of,
 )
 from tests.views_check import assert_valid_view
@@ -269,20 +268,45 @@ def _service_count(world: World) -> int:
         return int(uow.session.scalar(select(func.count(AppointmentService.id))) or 0)
 
 
-def test_an_item_form_naming_questionnaires_is_out_of_date(world: World) -> None:
-    """Found by fuzzing: questionnaires are a kind of catalog item with no form here, and an
-    item form whose metadata named them failed instead of being refused."""
+def test_an_admin_writes_a_questionnaire_one_question_a_line(world: World) -> None:
     admin = world.admin
-    _services(admin)
-    after(admin, admin.click("Add service"), "views.push")
+    _add(admin, "Questionnaires", "questionnaire")
+    lines = [
+        "Any injuries we should know of? [long]",
+        "Do you agree to the waiver? [yes/no]",
+        "How did you hear of us? [choice: Friend, Instagram]",
+        "Date of birth [datum]",
+    ]
+    _fill(admin, Name="Intake", Questions="\n".join(lines))
+    acked(admin.submit())
+    problem = admin.errors()["questions"]
+    assert "Line 4" in problem and "datum" in problem
+    _fill(admin, Questions="\n".join([*lines[:3], "Date of birth [date]", "Anything else?"]))
+    shown = text_of(_saved(admin, "Added Intake."))
+    assert "5 questions (1 choice, 1 date, 1 long, 1 yes/no)" in shown
+    (template,) = _rows(world, QuestionnaireTemplate)
+    assert template.questions[1] == {"text": "Do you agree to the waiver?", "type": "yes/no"}
+    assert template.questions[4] == "Anything else?"
+
+
+def test_questions_too_long_for_a_slack_field_are_kept_when_the_name_changes(
+    world: World,
+) -> None:
+    many = [f"Question number {n} about something rather long and detailed?" for n in range(50)]
+    with world.db.unit_of_work() as uow:
+        uow.session.add(
+            QuestionnaireTemplate(team_id=TEAM, key="long", name="Long form", questions=many)
+        )
+    admin = world.admin
+    _list(admin, "Questionnaires")
+    (template,) = _rows(world, QuestionnaireTemplate)
+    _menu(admin, template.id, "Edit")
     form = admin.wait_for_view(lambda v: v["callback_id"] == ITEM)
-    meta = {**json.loads(form["private_metadata"]), "kind": "questionnaire"}
-    name = {"catalog_item.name": {"type": "plain_text_input", "value": "Intake form"}}
-    forged = {**form, "private_metadata": json.dumps(meta), "state": {"values": {"name": name}}}
-    response = acked(post_signed(admin, interaction(admin, "view_submission", forged)))
-    assert response.data.get("response_action") == "update"
-    assert "This form is out of date; open it again." in text_of(response.data["view"])
-    assert _service_count(world) == 0
+    assert "more than a Slack field holds" in text_of(form)
+    _fill(admin, Name="Longer form")
+    _saved(admin, "Saved Longer form.")
+    (template,) = _rows(world, QuestionnaireTemplate)
+    assert (template.name, template.questions) == ("Longer form", many)
 
 
 def test_a_menu_naming_item_zero_says_it_is_out_of_date(world: World) -> None:

@@ -446,8 +446,8 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "[7] Connect Stripe",
         "[8] Services",
         "[12] Subscription plans",
-        "[13] Add event",
-        "[29] Undo",
+        "[14] Add event",
+        "[30] Undo",
         "No active customers match 'zyx'",
     )
     after(
@@ -457,15 +457,15 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "[8] Settings",
         "[9] Connect Stripe",
         "[10] Services",
-        "[15] Add event",
-        "[31] Undo",
+        "[16] Add event",
+        "[32] Undo",
     )
     after(21, "✅ Archived Quentin Zyx-Smith.")
     after(22, "1 archived customer", "Activate")
     after(23, "✅ Activated Quentin Zyx-Smith.", "No archived customers match 'zyx'")
     after(25, "Delete customer?", "Permanently delete Quentin Zyx-Smith")
     after(26, "✅ Deleted Quentin Zyx-Smith and their history permanently.")
-    after(27, "There is no [99] on screen; the numbers are 1 to 28.")
+    after(27, "There is no [99] on screen; the numbers are 1 to 29.")
     after(28, "[1] is a button: type 1 to press it.")
     after(29, "Unknown command 'frobnicate'. Type help to see the commands.")
     after(30, "/nope is not a command of this app. Try /customers.")

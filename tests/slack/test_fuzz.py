@@ -283,7 +283,7 @@ def test_every_documented_id_is_fuzzed() -> None:
             "account",
         ],
         "<form>": ["book_event", "book_appointment", "assign_pass", "assign_video"],
-        "<kind>": ["service", "facilitator", "pass_type", "video", "plan"],
+        "<kind>": ["service", "facilitator", "pass_type", "video", "plan", "questionnaire"],
     }
     missing: list[str] = []
     for token in sorted(set(DOCUMENTED.findall(doc))):
