@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.context.request import Request, Submission
 from bot.surfaces.view_updates import newer_wins
@@ -146,11 +147,25 @@ def _fields(kind: ItemKind) -> set[str]:
     return {spec.name for spec in FORMS[kind]} | {LINKS_FIELD}
 
 
+def _check_member(request: Request, draft: ItemDraft) -> None:
+    """Refuse a chosen Slack user who is not of this workspace (a forged or stale choice)."""
+    user = draft.text("slack_user")
+    if not user or not request.actor.is_admin:
+        return
+    try:
+        found = request.client.users_info(user=user)["user"]
+    except SlackApiError:
+        found = {}
+    if found.get("team_id") != request.actor.team_id or found.get("deleted"):
+        raise ValidationFailed({"slack_user": "Choose a person in this workspace."})
+
+
 def save_item(ack: Ack, form: Submission[ItemMeta]) -> None:
     """Add or change the submitted item and redraw the list under it, or answer the problems."""
     kind, item_id = form.meta.kind, form.meta.item_id
     draft = submitted_item(kind, form.state)
     try:
+        _check_member(form.request, draft)
         if item_id:
             done = form.request.write(
                 lambda uow, actor: edit_item(uow, actor, kind, item_id, draft)

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.local import SlackDriver
+from bot.local import SlackDriver, SlackUser
 from core.models import (
     AppointmentService,
     Facilitator,
@@ -190,6 +190,17 @@ def test_a_service_is_given_by_the_facilitators_chosen_and_booking_offers_only_t
     admin.close()
     view = _list(admin, "Services")
     assert "given by Sam Lee" in text_of(view) and "Jo Smith" not in text_of(view)
+
+
+def test_a_facilitator_can_only_be_someone_of_this_workspace(world: World) -> None:
+    world.api.add_user(SlackUser("UELSEWHERE", "elsewhere", team_id="T0002"))
+    admin = world.admin
+    _add(admin, "Facilitators", "facilitator")
+    _fill(admin, Name="Jo Smith")
+    admin.choose_user("UELSEWHERE", into="Slack user")
+    acked(admin.submit())
+    assert admin.errors() == {"slack_user": "Choose a person in this workspace."}
+    assert _rows(world, Facilitator) == []
 
 
 def test_a_video_and_a_plan_keep_their_optional_fields(world: World) -> None:
