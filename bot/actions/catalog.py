@@ -33,12 +33,8 @@ def on_menu(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
 
 def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Add or Save pressed in the event modal."""
-    form = Submission.of(CatalogEventMeta, view, context, client)
+    form = Submission.or_stale(CatalogEventMeta, view, context, client, ack, event_message)
     if form is None:
-        ack(
-            response_action="update",
-            view=event_message("This form is out of date; open it again."),
-        )
         return
     save_event(ack, form)
 

@@ -48,9 +48,8 @@ def on_menu(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
 
 def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Add or Save pressed in the item modal."""
-    form = Submission.of(ItemMeta, view, context, client)
+    form = Submission.or_stale(ItemMeta, view, context, client, ack, item_message)
     if form is None:
-        ack(response_action="update", view=item_message("This form is out of date; open it again."))
         return
     save_item(ack, form)
 

@@ -64,11 +64,8 @@ def _show_saved(request: Request, meta: FormMeta, record: CustomerRecord, text: 
 
 def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Create or save: the customer, or the problems under their fields."""
-    form = Submission.of(FormMeta, view, context, client)
+    form = Submission.or_stale(FormMeta, view, context, client, ack, _message_view)
     if form is None:
-        ack(
-            response_action="update", view=_message_view("This form is out of date; open it again.")
-        )
         return
     values = submitted_values(form.state)
     try:

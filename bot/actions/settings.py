@@ -44,12 +44,8 @@ def on_suggest_currency(ack: Ack, body: dict[str, Any]) -> None:
 
 def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Save pressed in the Settings modal."""
-    form = Submission.of(SettingsMeta, view, context, client)
+    form = Submission.or_stale(SettingsMeta, view, context, client, ack, settings_message)
     if form is None:
-        ack(
-            response_action="update",
-            view=settings_message("This form is out of date; open it again."),
-        )
         return
     save_settings(ack, form)
 

@@ -33,12 +33,8 @@ def on_disconnect(ack: Ack, body: dict[str, Any], context: BoltContext, client: 
 
 def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Save pressed in the Stripe modal."""
-    form = Submission.of(StripeMeta, view, context, client)
+    form = Submission.or_stale(StripeMeta, view, context, client, ack, stripe_message)
     if form is None:
-        ack(
-            response_action="update",
-            view=stripe_message("This form is out of date; open it again."),
-        )
         return
     save_stripe(ack, form)
 

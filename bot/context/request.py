@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.context.deps import Deps, actor_of, deps_of, studio_of
@@ -90,6 +90,23 @@ class Submission(Generic[M]):
         if meta is None:
             return None
         return Submission(Request.of(context, client), view, meta)
+
+    @classmethod
+    def or_stale(
+        cls,
+        kind: type[M],
+        view: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+        ack: Ack,
+        message: Callable[[str], dict[str, Any]],
+    ) -> Submission[M] | None:
+        """The submission of a `kind` form, or None once `ack` has replaced the form with
+        `message` saying it is out of date."""
+        form = cls.of(kind, view, context, client)
+        if form is None:
+            ack(response_action="update", view=message("This form is out of date; open it again."))
+        return form
 
     @property
     def state(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack
 
 from bot.context.request import Submission
+from bot.surfaces.form_answers import saved_or_answered
 from bot.surfaces.hub import HubControl, show_hub
 from bot.views.catalog import (
     FIELDS,
@@ -16,7 +17,7 @@ from bot.views.catalog import (
 from bot.views.notice import Notice
 from bot.views.origin import Origin
 from bot.views.payload import as_row_id
-from core.errors import DomainError, ValidationFailed
+from core.errors import DomainError
 from core.services.catalog_fields import ADMINS_ONLY
 from core.services.events import (
     EventDraft,
@@ -64,21 +65,18 @@ def event_menu(control: HubControl) -> None:
 def save_event(ack: Ack, form: Submission[CatalogEventMeta]) -> None:
     """Add or change the event submitted and redraw Home, or answer the problems under the fields."""
     draft, occurrence_id = submitted_event(form.state), form.meta.occurrence_id
-    try:
+
+    def save() -> str:
         if occurrence_id:
             done = form.request.write(
                 lambda uow, actor: edit_event(uow, actor, occurrence_id, draft)
             )
-            text = f"Saved {done}." if done else "Nothing changed."
-        else:
-            done = form.request.write(lambda uow, actor: add_event(uow, actor, draft))
-            text = f"Added {done}."
-    except ValidationFailed as exc:
-        errors = {field: msg for field, msg in exc.errors.items() if field in FIELDS}
-        ack(response_action="errors", errors=errors)
-        return
-    except DomainError as exc:
-        ack(response_action="update", view=event_message(exc.message))
+            return f"Saved {done}." if done else "Nothing changed."
+        return f"Added {form.request.write(lambda uow, actor: add_event(uow, actor, draft))}."
+
+    saved = saved_or_answered(ack, save, FIELDS, event_message)
+    if saved is None:
         return
     ack()
+    text = saved.value
     show_hub(form.request, Origin(surface="home", hub=form.meta.hub), notice=Notice(text, ok=True))

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context.request import Request, Submission
+from bot.surfaces.form_answers import saved_or_answered
 from bot.surfaces.view_updates import newer_wins
 from bot.views.catalog_items import (
     FORMS,
@@ -164,26 +165,21 @@ def save_item(ack: Ack, form: Submission[ItemMeta]) -> None:
     """Add or change the submitted item and redraw the list under it, or answer the problems."""
     kind, item_id = form.meta.kind, form.meta.item_id
     draft = submitted_item(kind, form.state)
-    try:
+
+    def save() -> str:
         _check_member(form.request, draft)
         if item_id:
             done = form.request.write(
                 lambda uow, actor: edit_item(uow, actor, kind, item_id, draft)
             )
-            text = f"Saved {done}." if done else "Nothing changed."
-        else:
-            done = form.request.write(lambda uow, actor: add_item(uow, actor, kind, draft))
-            text = f"Added {done}."
-    except ValidationFailed as exc:
-        ack(
-            response_action="errors",
-            errors={f: m for f, m in exc.errors.items() if f in _fields(kind)},
-        )
-        return
-    except DomainError as exc:
-        ack(response_action="update", view=item_message(exc.message))
+            return f"Saved {done}." if done else "Nothing changed."
+        return f"Added {form.request.write(lambda uow, actor: add_item(uow, actor, kind, draft))}."
+
+    saved = saved_or_answered(ack, save, _fields(kind), item_message)
+    if saved is None:
         return
     ack()
+    text = saved.value
     if form.meta.list_view:
         view = _list_view(form.request, kind, Notice(text, ok=True))
         with newer_wins("catalog list update"):

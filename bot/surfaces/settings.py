@@ -7,6 +7,7 @@ import dataclasses
 from slack_bolt import Ack
 
 from bot.context.request import Submission
+from bot.surfaces.form_answers import saved_or_answered
 from bot.surfaces.hub import HubControl, show_hub
 from bot.views.notice import Notice
 from bot.views.origin import Origin
@@ -17,7 +18,6 @@ from bot.views.settings import (
     settings_modal,
     submitted_settings,
 )
-from core.errors import DomainError, ValidationFailed
 from core.services.settings import change_settings
 
 ADMINS_ONLY = "Only an admin can change the studio settings."
@@ -34,16 +34,16 @@ def open_settings(control: HubControl) -> None:
 def save_settings(ack: Ack, form: Submission[SettingsMeta]) -> None:
     """Store what was submitted and redraw Home with it, or answer the problems under the fields."""
     wanted = submitted_settings(form.state)
-    try:
-        saved, changed = form.request.write(lambda uow, actor: change_settings(uow, actor, wanted))
-    except ValidationFailed as exc:
-        errors = {field: msg for field, msg in exc.errors.items() if field in FIELDS}
-        ack(response_action="errors", errors=errors)
-        return
-    except DomainError as exc:
-        ack(response_action="update", view=settings_message(exc.message))
+    done = saved_or_answered(
+        ack,
+        lambda: form.request.write(lambda uow, actor: change_settings(uow, actor, wanted)),
+        FIELDS,
+        settings_message,
+    )
+    if done is None:
         return
     ack()
+    saved, changed = done.value
     text = f"Saved the studio settings ({', '.join(changed)})." if changed else "Nothing changed."
     # This request read the settings before they changed: Home shows the ones just saved.
     request = dataclasses.replace(form.request, studio=saved)

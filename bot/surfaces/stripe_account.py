@@ -6,6 +6,7 @@ from __future__ import annotations
 from slack_bolt import Ack
 
 from bot.context.request import Request, Submission
+from bot.surfaces.form_answers import saved_or_answered
 from bot.surfaces.hub import HubControl, show_hub
 from bot.views.notice import Notice
 from bot.views.origin import Origin
@@ -74,16 +75,17 @@ def _checked(request: Request, key: str, secret: str) -> tuple[str, str]:
 
 def save_stripe(ack: Ack, form: Submission[StripeMeta]) -> None:
     """Check and store what was submitted and redraw Home, or answer the problems under fields."""
-    key, secret = submitted_stripe(form.state)
-    try:
-        key, secret = _checked(form.request, key, secret)
+    typed = submitted_stripe(form.state)
+
+    def save() -> tuple[str, str]:
+        key, secret = _checked(form.request, *typed)
         hint = form.request.write(lambda uow, actor: save_stripe_key(uow, actor, key, secret))
-    except ValidationFailed as exc:
-        ack(response_action="errors", errors={f: m for f, m in exc.errors.items() if f in FIELDS})
-        return
-    except DomainError as exc:
-        ack(response_action="update", view=stripe_message(exc.message))
+        return key, hint
+
+    done = saved_or_answered(ack, save, FIELDS, stripe_message)
+    if done is None:
         return
     ack()
+    key, hint = done.value
     text = f"Stripe connected with key {hint}." if key else "Saved the webhook signing secret."
     show_hub(form.request, Origin(surface="home", hub=form.meta.hub), notice=Notice(text, ok=True))

@@ -9,10 +9,8 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import get_currency_precision, get_currency_symbol
 
 from core.actor import Actor
-from core.db import UnitOfWork
 from core.errors import Forbidden
 from core.formatting import format_money
-from core.models import WorkspaceAuditEntry
 from core.services.checkout import MAX_PRICE_MINOR
 
 ADMINS_ONLY = "Only an admin can change the catalog."
@@ -26,19 +24,6 @@ def require_admin(actor: Actor) -> None:
     """Refuse anyone but an admin."""
     if not actor.is_admin:
         raise Forbidden(ADMINS_ONLY)
-
-
-def audit(uow: UnitOfWork, actor: Actor, action: str, detail: str) -> None:
-    """Record a catalog change in the workspace's audit log."""
-    uow.session.add(
-        WorkspaceAuditEntry(
-            team_id=actor.team_id,
-            actor=actor.user_id,
-            action=action,
-            detail=detail,
-            created_at=uow.now(),
-        )
-    )
 
 
 def whole_number(text: str, label: str, low: int, high: int) -> tuple[int, str | None]:

@@ -13,9 +13,9 @@ from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.models import facilitator_services
-from core.services.catalog_fields import audit, require_admin
+from core.services.catalog_fields import require_admin
 from core.services.catalog_rules import RULES, ItemDraft, ItemKind, KindRules
-from core.services.workspaces import ensure_workspace
+from core.services.workspaces import audit_workspace, ensure_workspace
 from core.text import fold
 
 # A modal holds 100 blocks; the list keeps room for its controls.
@@ -235,7 +235,7 @@ def add_item(uow: UnitOfWork, actor: Actor, kind: ItemKind, draft: ItemDraft) ->
     if rules.link:
         _set_links(uow, kind, row.id, draft.links)
     described = _described(rules, row, ensure_workspace(uow, actor.team_id).currency)
-    audit(uow, actor, f"{rules.noun} added", described)
+    audit_workspace(uow, actor.team_id, actor.user_id, f"{rules.noun} added", described)
     return _title(rules, row)
 
 
@@ -257,7 +257,13 @@ def edit_item(uow: UnitOfWork, actor: Actor, kind: ItemKind, item_id: int, draft
     after = (_described(rules, row, currency), _links_of(uow, kind, item_id) if rules.link else ())
     if before == after:
         return ""
-    audit(uow, actor, f"{rules.noun} changed", f"#{item_id}: {before[0]} → {after[0]}")
+    audit_workspace(
+        uow,
+        actor.team_id,
+        actor.user_id,
+        f"{rules.noun} changed",
+        f"#{item_id}: {before[0]} → {after[0]}",
+    )
     return _title(rules, row)
 
 
@@ -276,7 +282,11 @@ def archive_item(
             f"There is already a current {rules.noun} called {title}; rename or archive it first."
         )
     row.archived = archived
-    audit(
-        uow, actor, f"{rules.noun} {'archived' if archived else 'restored'}", f"#{item_id}: {title}"
+    audit_workspace(
+        uow,
+        actor.team_id,
+        actor.user_id,
+        f"{rules.noun} {'archived' if archived else 'restored'}",
+        f"#{item_id}: {title}",
     )
     return title

@@ -25,12 +25,11 @@ from core.models import (
 from core.services.catalog import LocalTimeError, local_to_utc
 from core.services.catalog_fields import (
     CREDITS_MAX,
-    audit,
     money_amount,
     require_admin,
     whole_number,
 )
-from core.services.workspaces import ensure_workspace
+from core.services.workspaces import audit_workspace, ensure_workspace
 from core.text import squeeze
 
 EVENT_ADDED = "event added"
@@ -197,7 +196,9 @@ def add_event(uow: UnitOfWork, actor: Actor, draft: EventDraft) -> str:
     for starts_at in clean.starts:
         uow.session.add(_occurrence(event, starts_at, clean))
     added = f"{clean.name}, {_when(clean, workspace.timezone)}"
-    audit(uow, actor, EVENT_ADDED, f"{added}; {_terms(clean, workspace)}")
+    audit_workspace(
+        uow, actor.team_id, actor.user_id, EVENT_ADDED, f"{added}; {_terms(clean, workspace)}"
+    )
     return added
 
 
@@ -299,7 +300,9 @@ def edit_event(uow: UnitOfWork, actor: Actor, occurrence_id: int, draft: EventDr
     after = _describe(event, occurrence, workspace.currency)
     if before == after:
         return ""
-    audit(uow, actor, EVENT_CHANGED, f"#{occurrence.id}: {before} → {after}")
+    audit_workspace(
+        uow, actor.team_id, actor.user_id, EVENT_CHANGED, f"#{occurrence.id}: {before} → {after}"
+    )
     return after
 
 
@@ -321,7 +324,7 @@ def archive_event(uow: UnitOfWork, actor: Actor, occurrence_id: int) -> str:
     if occurrence.archived:
         return title
     occurrence.archived = True
-    audit(uow, actor, EVENT_ARCHIVED, f"#{occurrence.id}: {title}")
+    audit_workspace(uow, actor.team_id, actor.user_id, EVENT_ARCHIVED, f"#{occurrence.id}: {title}")
     return title
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core.db import UnitOfWork
-from core.models import Role, StaffMember, Workspace, WorkspaceAuditEntry
+from core.models import Role, StaffMember, Workspace
 from core.services.staff import admin_ids, resolve_actor
-from core.services.workspaces import enable_workspace
+from core.services.workspaces import audit_workspace, enable_workspace
 
 INSTALLED = "app installed"
 REINSTALLED = "app re-installed"
@@ -38,15 +38,9 @@ def record_install(uow: UnitOfWork, team_id: str, name: str, installer: str) -> 
     if made_admin:
         _make_admin(uow, team_id, installer)
     role = Role.ADMIN if made_admin else (before.role if before else None)
-    uow.session.add(
-        WorkspaceAuditEntry(
-            team_id=team_id,
-            actor=installer,
-            action=REINSTALLED if reinstall else INSTALLED,
-            detail=_detail(before.role if before else None, made_admin),
-            created_at=uow.now(),
-        )
-    )
+    action = REINSTALLED if reinstall else INSTALLED
+    detail = _detail(before.role if before else None, made_admin)
+    audit_workspace(uow, team_id, installer, action, detail)
     return InstallOutcome(reinstall=reinstall, role=role, made_admin=made_admin)
 
 

@@ -19,9 +19,9 @@ from core.actor import Actor
 from core.config import Settings
 from core.db import UnitOfWork
 from core.errors import Forbidden, ValidationFailed
-from core.models import Role, StaffMember, Workspace, WorkspaceAuditEntry
+from core.models import Role, StaffMember, Workspace
 from core.services.staff import resolve_actor
-from core.services.workspaces import ensure_workspace
+from core.services.workspaces import audit_workspace, ensure_workspace
 from core.text import squeeze
 
 SETTINGS_CHANGED = "settings changed"
@@ -180,13 +180,5 @@ def change_settings(
             changes.append(f"{LABELS[field.name]}: {before or '(none)'} → {after or '(none)'}")
             setattr(workspace, field.name, after)
     if changes:
-        uow.session.add(
-            WorkspaceAuditEntry(
-                team_id=actor.team_id,
-                actor=actor.user_id,
-                action=SETTINGS_CHANGED,
-                detail="; ".join(changes),
-                created_at=uow.now(),
-            )
-        )
+        audit_workspace(uow, actor.team_id, actor.user_id, SETTINGS_CHANGED, "; ".join(changes))
     return clean, [change.partition(":")[0] for change in changes]

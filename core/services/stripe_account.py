@@ -16,8 +16,8 @@ from core.adapters.payments import StripeAccess
 from core.crypto import KEY_VARIABLE, TokenCipher, UnreadableSecret
 from core.db import UnitOfWork
 from core.errors import DomainError, Forbidden, ValidationFailed
-from core.models import Workspace, WorkspaceAuditEntry
-from core.services.workspaces import ensure_workspace
+from core.models import Workspace
+from core.services.workspaces import audit_workspace, ensure_workspace
 
 ADMINS_ONLY = "Only an admin can connect the studio's Stripe account."
 STRIPE_CONNECTED = "stripe connected"
@@ -133,18 +133,6 @@ def clean_stripe_form(key: str, secret: str, *, has_key: bool) -> tuple[str, str
     return key, secret
 
 
-def _audit(uow: UnitOfWork, actor: Actor, action: str, detail: str) -> None:
-    uow.session.add(
-        WorkspaceAuditEntry(
-            team_id=actor.team_id,
-            actor=actor.user_id,
-            action=action,
-            detail=detail,
-            created_at=uow.now(),
-        )
-    )
-
-
 def save_stripe_key(uow: UnitOfWork, actor: Actor, key: str, secret: str) -> str:
     """Store the studio's own key and webhook secret (blank: keep), encrypted; the key's hint.
 
@@ -163,7 +151,7 @@ def save_stripe_key(uow: UnitOfWork, actor: Actor, key: str, secret: str) -> str
         workspace.stripe_webhook_secret = cipher.encrypt(secret)
         changed.append("webhook signing secret")
     if changed:
-        _audit(uow, actor, STRIPE_CONNECTED, ", ".join(changed))
+        audit_workspace(uow, actor.team_id, actor.user_id, STRIPE_CONNECTED, ", ".join(changed))
     return workspace.stripe_key_hint
 
 
@@ -176,7 +164,7 @@ def connect_account(uow: UnitOfWork, team_id: str, user_id: str, account_id: str
     workspace = ensure_workspace(uow, team_id)
     workspace.stripe_key, workspace.stripe_key_hint = None, ""
     workspace.stripe_account_id, workspace.stripe_connected_at = account_id, uow.now()
-    _audit(uow, Actor(team_id, user_id), STRIPE_CONNECTED, f"Stripe Connect account {account_id}")
+    audit_workspace(uow, team_id, user_id, STRIPE_CONNECTED, f"Stripe Connect account {account_id}")
 
 
 def disconnect_stripe(uow: UnitOfWork, actor: Actor) -> bool:
@@ -190,5 +178,7 @@ def disconnect_stripe(uow: UnitOfWork, actor: Actor) -> bool:
     workspace.stripe_key = workspace.stripe_webhook_secret = None
     workspace.stripe_key_hint = workspace.stripe_account_id = ""
     workspace.stripe_connected_at = None
-    _audit(uow, actor, STRIPE_DISCONNECTED, was or "webhook signing secret")
+    audit_workspace(
+        uow, actor.team_id, actor.user_id, STRIPE_DISCONNECTED, was or "webhook signing secret"
+    )
     return True

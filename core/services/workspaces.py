@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import UnitOfWork
-from core.models import Workspace
+from core.models import Workspace, WorkspaceAuditEntry
 
 # The workspace of the local console, which runs without a Slack account.
 LOCAL_TEAM_ID = "T0LOCAL"
@@ -27,6 +27,15 @@ def ensure_workspace(uow: UnitOfWork, team_id: str, name: str = "") -> Workspace
             workspace = uow.session.get(Workspace, team_id, populate_existing=True)
             assert workspace is not None
     return workspace
+
+
+def audit_workspace(uow: UnitOfWork, team_id: str, user_id: str, action: str, detail: str) -> None:
+    """Record who changed something of workspace `team_id` as a whole, and what, in its audit log."""
+    uow.session.add(
+        WorkspaceAuditEntry(
+            team_id=team_id, actor=user_id, action=action, detail=detail, created_at=uow.now()
+        )
+    )
 
 
 def enable_workspace(uow: UnitOfWork, team_id: str, name: str) -> Workspace:
