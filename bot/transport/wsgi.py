@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.transport.chart_images import serve_chart
 from bot.transport.limits import StartResponse, WsgiApp, bounded_body
 from bot.transport.stripe_webhook import serve_stripe_webhook
-from core.adapters.payments import Gateways, gateways_from_settings
+from core.adapters.payments import gateways_from_settings
 from core.chart_links import CHARTS_PATH
 from core.db import Database
 from core.services.stripe_webhooks import WEBHOOK_PATH
@@ -35,11 +35,12 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
     return [body]
 
 
-def create_wsgi_app(app: App, db: Database, gateways: Gateways | None = None) -> WsgiApp:
+def create_wsgi_app(app: App, db: Database) -> WsgiApp:
     """Route Slack's requests to Bolt (which verifies signatures), health checks, chart images
     and Stripe's webhooks (verified with each studio's signing secret)."""
     slack = SlackRequestHandler(app)
-    stripe_gateways = gateways or gateways_from_settings(db.settings)
+    # Webhooks ask Stripe for a charge's refunds only when the event leaves them out.
+    stripe_gateways = gateways_from_settings(db.settings)
     # Bolt's OAuth flow answers these itself, keeping its state in the database.
     oauth_paths = (
         {app.oauth_flow.install_path, app.oauth_flow.redirect_uri_path} if app.oauth_flow else set()
