@@ -26,10 +26,10 @@ from core.services.stripe_account import (
     save_stripe_key,
     stripe_status,
 )
+from core.services.stripe_webhooks import WEBHOOK_PATH
 
 # Checking a key must end within Slack's 3 s for the modal's answer: one short try.
 CHECK_TIMEOUT = 2.0
-WEBHOOK_PATH = "/stripe/webhook/"
 
 
 def webhook_url(request: Request) -> str:

@@ -1,5 +1,6 @@
 """The HTTP front: POST /slack/events for Slack, GET /healthz, GET /charts/<signed token>.png,
-and with OAuth installs GET /slack/install and /slack/oauth_redirect."""
+POST /stripe/webhook/<team id> for each studio's Stripe events, and with OAuth installs
+GET /slack/install and /slack/oauth_redirect."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.transport.chart_images import serve_chart
 from bot.transport.limits import StartResponse, WsgiApp, bounded_body
+from bot.transport.stripe_webhook import serve_stripe_webhook
+from core.adapters.payments import gateways_from_settings
 from core.chart_links import CHARTS_PATH
 from core.db import Database
+from core.services.stripe_webhooks import WEBHOOK_PATH
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +36,11 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
 
 
 def create_wsgi_app(app: App, db: Database) -> WsgiApp:
-    """Route Slack's requests to Bolt (which verifies signatures), health checks and chart images."""
+    """Route Slack's requests to Bolt (which verifies signatures), health checks, chart images
+    and Stripe's webhooks (verified with each studio's signing secret)."""
     slack = SlackRequestHandler(app)
+    # Webhooks ask Stripe for a charge's refunds only when the event leaves them out.
+    stripe_gateways = gateways_from_settings(db.settings)
     # Bolt's OAuth flow answers these itself, keeping its state in the database.
     oauth_paths = (
         {app.oauth_flow.install_path, app.oauth_flow.redirect_uri_path} if app.oauth_flow else set()
@@ -62,6 +69,8 @@ def create_wsgi_app(app: App, db: Database) -> WsgiApp:
             return _json(start_response, "200 OK", {"ok": True})
         if path.startswith(CHARTS_PATH) and method == "GET":
             return serve_chart(db, path.removeprefix(CHARTS_PATH), start_response)
+        if path.startswith(WEBHOOK_PATH) and method == "POST":
+            return serve_stripe_webhook(db, stripe_gateways, environ, start_response)
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 
     # Both servers run the app through this: no route sees a body over the limit.

@@ -32,6 +32,7 @@ STATE_WORDS = {
     "active": "active",
     "archived": "archived",
     "paused": "paused",
+    "past_due": "past due (a payment failed)",
     "suspended": "suspended (ended for good)",
 }
 REFUND_WORDS = {"none": "nothing", "partial": "in part", "full": "in full"}
@@ -51,6 +52,11 @@ def _value(field: str, value: Any) -> str:
     return escape(clip(" ".join(text.split()), VALUE_MAX))
 
 
+def _sentence(action: str) -> str:
+    """'subscription ended in Stripe' → 'Subscription ended in Stripe' (names keep their case)."""
+    return action[:1].upper() + action[1:]
+
+
 def _change(field: str, values: Any) -> str:
     label = FIELD_LABELS.get(field, field[:1].upper() + field[1:])
     if field == "password":
@@ -65,7 +71,7 @@ def _change(field: str, values: Any) -> str:
 def history_entry(entry: HistoryRow, *, uid: str, timezone: str) -> Block:
     """One entry: what, when and who, then each changed field and the detail."""
     lines = [
-        f"*{escape(clip(entry.action, 60)).capitalize()}* · "
+        f"*{_sentence(escape(clip(entry.action, 60)))}* · "
         f"{format_when(entry.created_at, timezone)} · by {who(entry.actor)}"
     ]
     changes = list(entry.changes.items())

@@ -185,6 +185,14 @@ def _state(label: str, stripe: bool) -> str:
     return f"{label} {STRIPE_MARK}" if stripe else label
 
 
+def _refunded(state: str, refund_state: RefundState, refunded_minor: int, currency: str) -> str:
+    """`state`, followed by how much of its Stripe payment went back, if any."""
+    if refund_state is RefundState.NONE:
+        return state
+    how = "in full" if refund_state is RefundState.FULL else "in part"
+    return f"{state} · refunded {format_money(refunded_minor, currency)} {how}"
+
+
 def tab_buttons(current: Tab) -> Block:
     """The row of eight tab buttons; the one shown is primary."""
     return actions(
@@ -303,10 +311,12 @@ def tab_listing(
 
 def _booking(row: BookingRow, timezone: str, admin: bool) -> Block:
     stripe = row.payment_method is PaymentMethod.STRIPE
-    state = _state(row.state.value.title(), stripe and row.state is BookingState.COMPLETED)
-    if row.refund_state is not RefundState.NONE:
-        how = "in full" if row.refund_state is RefundState.FULL else "in part"
-        state += f" · refunded {format_money(row.refunded_minor, row.currency)} {how}"
+    state = _refunded(
+        _state(row.state.value.title(), stripe and row.state is BookingState.COMPLETED),
+        row.refund_state,
+        row.refunded_minor,
+        row.currency,
+    )
     price = format_price(row.price_minor, row.credits, row.currency)
     text = (
         f"*#{row.id}  {escape(clip(row.event_name, 200))}*\n"
@@ -341,7 +351,12 @@ def _appointment(row: AppointmentRow, timezone: str) -> Block:
         f":calendar: {format_when(row.starts_at, timezone)} · "
         f"{format_duration(row.duration_minutes)}\n"
         f"Booked on {local_date(row.booked_at, timezone)} · {price} · "
-        f"{_state(row.state.value.title(), stripe)}"
+        + _refunded(
+            _state(row.state.value.title(), stripe),
+            row.refund_state,
+            row.refunded_minor,
+            row.currency,
+        )
     )
     verbs = ["reschedule", "cancel"] if row.state is AppointmentState.SCHEDULED else []
     return _row(text, Tab.APPOINTMENTS, row.id, verbs)
@@ -365,7 +380,12 @@ def _pass(row: PassRow, timezone: str, today: date) -> Block:
         f"{row.credits_remaining} of {row.credits_total} credits left\n"
         f"Purchased {local_date(row.purchased_at, timezone)} · "
         f"{format_money(row.price_minor, row.currency)} · "
-        f"{_state(row.state.value.title(), stripe and row.state is PassState.COMPLETED)}"
+        + _refunded(
+            _state(row.state.value.title(), stripe and row.state is PassState.COMPLETED),
+            row.refund_state,
+            row.refunded_minor,
+            row.currency,
+        )
     )
     verbs = ["adjust", "extend", "cancel"] if row.state is not PassState.CANCELLED else []
     return _row(text, Tab.PASSES, row.id, verbs)
@@ -404,18 +424,35 @@ def videos_tab(state: DetailsState, page: Page[VideoRow], *, timezone: str) -> l
     return tab_listing(state, page, lambda row: [_video(row, timezone)], commerce_button(state.tab))
 
 
+SUBSCRIPTION_STATES = {
+    SubscriptionState.ACTIVE: "Active",
+    SubscriptionState.PAST_DUE: "Past due",
+    SubscriptionState.PAUSED: "Paused",
+    SubscriptionState.SUSPENDED: "Suspended",
+}
+
+
+def _next_payment(row: SubscriptionRow, timezone: str) -> str:
+    """'Next payment 14 Apr 2026', or while past due when Stripe tries the payment again."""
+    day = local_date(row.next_payment_at, timezone) if row.next_payment_at else None
+    if row.state is SubscriptionState.PAST_DUE:
+        return f"Payment failed · next retry {day}" if day else "Payment failed · no retry due"
+    return f"Next payment {day or NOTHING}"
+
+
 def _subscription(row: SubscriptionRow, timezone: str, admin: bool) -> Block:
     stripe = row.stripe_subscription_id is not None
-    next_payment = local_date(row.next_payment_at, timezone) if row.next_payment_at else NOTHING
     text = (
         f"*#{row.id}  {escape(clip(row.plan_name, 200))}*\n"
-        f"Next payment {next_payment} · "
+        f"{_next_payment(row, timezone)} · "
         f"{format_money(row.price_minor, row.currency)} per {escape(clip(row.interval, 20))}\n"
         f"Created {local_date(row.created_at, timezone)} · "
-        f"{_state(row.state.value.title(), stripe)}"
+        f"{_state(SUBSCRIPTION_STATES[row.state], stripe)}"
     )
     verbs = {
         SubscriptionState.ACTIVE: ["pause", "suspend"],
+        # Stripe is retrying the payment: only ending it is a choice here.
+        SubscriptionState.PAST_DUE: ["suspend"],
         SubscriptionState.PAUSED: ["resume", "suspend"],
         # Suspending ends a subscription for good (Stripe never reopens a cancelled one).
         SubscriptionState.SUSPENDED: [],

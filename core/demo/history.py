@@ -70,9 +70,12 @@ _NOTES = (
 )
 _STATE_WEIGHTS = {
     SubscriptionState.ACTIVE: 6,
+    SubscriptionState.PAST_DUE: 1,
     SubscriptionState.PAUSED: 2,
     SubscriptionState.SUSPENDED: 2,
 }
+
+_PAYING = (SubscriptionState.ACTIVE, SubscriptionState.PAST_DUE)
 
 
 @dataclass(frozen=True)
@@ -632,9 +635,12 @@ class _CustomerHistory:
         for plan in rng.sample(gen.catalog.plans, k=rng.choice((1, 1, 1, 2))):
             created_at = gen.between(customer.start, customer.end)
             state = rng.choices(list(_STATE_WEIGHTS), list(_STATE_WEIGHTS.values()))[0]
-            if not customer.active and state is SubscriptionState.ACTIVE:
+            if not customer.active and state in _PAYING:
                 state = SubscriptionState.SUSPENDED
             next_payment = None
+            if state is SubscriptionState.PAST_DUE:
+                # A failed payment Stripe tries again within days.
+                next_payment = gen.now + timedelta(days=rng.randint(1, 5))
             if state is SubscriptionState.ACTIVE:
                 next_payment = created_at
                 step = 0

@@ -22,6 +22,7 @@ from core.models.note import NOTE_MAX, Note
 from core.models.passes import Pass, PassState
 from core.models.questionnaire import QuestionnaireResponse, QuestionnaireStatus
 from core.models.staff import Role, StaffMember
+from core.models.stripe_event import StripeEvent
 from core.models.subscription import Subscription, SubscriptionState
 from core.models.video_purchase import VideoPurchase, VideoState
 from core.models.workspace import Workspace, WorkspaceAuditEntry
@@ -54,6 +55,7 @@ __all__ = [
     "RefundState",
     "Role",
     "StaffMember",
+    "StripeEvent",
     "Subscription",
     "SubscriptionPlan",
     "SubscriptionState",

@@ -9,6 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, BigId, TeamId, UTCDateTime, enum_type, team_fk
+from core.models.booking import RefundState
 from core.models.commerce import PaymentMethod
 
 
@@ -40,4 +41,9 @@ class Pass(Base):
     payment_method: Mapped[PaymentMethod] = mapped_column(enum_type(PaymentMethod))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[PassState] = mapped_column(enum_type(PassState))
+    # Refunds of its Stripe payment (made in Stripe's dashboard, recorded from its webhook).
+    refunded_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refund_state: Mapped[RefundState] = mapped_column(
+        enum_type(RefundState), default=RefundState.NONE, server_default=RefundState.NONE.value
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -12,9 +12,11 @@ from core.models.base import Base, BigId, TeamId, UTCDateTime, enum_type, team_f
 
 
 class SubscriptionState(StrEnum):
-    """Active, Paused (by staff or customer) or Suspended (stopped, e.g. failed payments)."""
+    """Active; Past due (a payment failed, Stripe retries it); Paused (by staff or customer);
+    Suspended (ended for good)."""
 
     ACTIVE = "active"
+    PAST_DUE = "past_due"
     PAUSED = "paused"
     SUSPENDED = "suspended"
 
@@ -25,6 +27,7 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (
         Index("ix_subscriptions_customer_created", "customer_id", "created_at", "id"),
+        Index("ix_subscriptions_stripe", "team_id", "stripe_subscription_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -37,6 +40,9 @@ class Subscription(Base):
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[SubscriptionState] = mapped_column(enum_type(SubscriptionState))
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(64))
+    # As of when the state is known: the `created` time of the last Stripe event applied, or
+    # when staff last changed it here. An older event arriving late is not applied.
+    stripe_state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A change asked of Stripe and not yet recorded ("pause", …), and when it was claimed.
     pending_change: Mapped[str | None] = mapped_column(String(16))
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

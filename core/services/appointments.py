@@ -21,6 +21,7 @@ from core.models import (
     Facilitator,
     Pass,
     PaymentMethod,
+    RefundState,
     facilitator_services,
 )
 from core.services import history
@@ -60,6 +61,9 @@ class AppointmentRow:
     currency: str
     payment_method: PaymentMethod
     state: AppointmentState
+    # Refunds of its Stripe payment made in Stripe's dashboard (recorded from the webhook).
+    refunded_minor: int = 0
+    refund_state: RefundState = RefundState.NONE
 
 
 def list_appointments(
@@ -104,6 +108,8 @@ def _row(a: Appointment, service_name: str, facilitator_name: str) -> Appointmen
         currency=a.currency,
         payment_method=a.payment_method,
         state=a.state,
+        refunded_minor=a.refunded_minor,
+        refund_state=a.refund_state,
     )
 
 

@@ -40,6 +40,12 @@ _INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,61}")
 # What `payment_intent_uses.kind` calls each row a Stripe payment can pay for.
 PaidRow = Booking | Appointment | Pass
 _KIND: dict[type[PaidRow], str] = {Booking: "booking", Appointment: "appointment", Pass: "pass"}
+PAID_MODELS: dict[str, type[PaidRow]] = {kind: model for model, kind in _KIND.items()}
+
+
+def paid_kind(paid: PaidRow) -> str:
+    """'booking', 'appointment' or 'pass': what a payment intent's claim calls the row."""
+    return _KIND[type(paid)]
 
 
 @dataclass(frozen=True)
@@ -218,7 +224,7 @@ def record_payment(
     use = PaymentIntentUse(
         payment_intent_id=intent_id,
         team_id=team_id,
-        kind=_KIND[type(paid)],
+        kind=paid_kind(paid),
         row_id=paid.id,
         amount_minor=settled.price_minor or 0,
         currency=currency,

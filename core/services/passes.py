@@ -12,7 +12,7 @@ from core.adapters.payments import PaymentGateway
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.formatting import format_credits, format_date
-from core.models import Customer, Pass, PassState, PassType, PaymentMethod
+from core.models import Customer, Pass, PassState, PassType, PaymentMethod, RefundState
 from core.services import history
 from core.services.checkout import (
     ManualPayment,
@@ -54,6 +54,9 @@ class PassRow:
     currency: str
     payment_method: PaymentMethod
     state: PassState
+    # Refunds of its Stripe payment made in Stripe's dashboard (recorded from the webhook).
+    refunded_minor: int = 0
+    refund_state: RefundState = RefundState.NONE
 
 
 def list_passes(
@@ -89,6 +92,8 @@ def pass_row(held: Pass, name: str) -> PassRow:
         currency=held.currency,
         payment_method=held.payment_method,
         state=held.state,
+        refunded_minor=held.refunded_minor,
+        refund_state=held.refund_state,
     )
 
 

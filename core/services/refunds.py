@@ -18,7 +18,7 @@ No database lock is held while Stripe answers. Three steps:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -29,6 +29,7 @@ from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFa
 from core.formatting import format_money
 from core.models import Booking, Customer, PaymentIntentUse, PaymentMethod, RefundState
 from core.services import history
+from core.services.checkout import PaidRow, paid_kind
 from core.services.customers import lock_owner
 
 BOOKING_REFUNDED = "booking refunded"
@@ -178,46 +179,43 @@ def _state(refunded: int, price: int) -> RefundState:
 
 def _set_refunded(
     uow: UnitOfWork,
-    actor: Actor,
+    who: str,
     customer: Customer,
-    booking: Booking,
+    paid: PaidRow,
     price: int,
     refunded: int,
     *,
     action: str,
     detail: str,
 ) -> None:
-    before, state_before = booking.refunded_minor, booking.refund_state
-    booking.refunded_minor = refunded
-    booking.refund_state = _state(refunded, price)
-    booking.version += 1
+    before, state_before = paid.refunded_minor, paid.refund_state
+    paid.refunded_minor = refunded
+    paid.refund_state = _state(refunded, price)
+    paid.version += 1
     history.record(
         uow,
-        actor.user_id,
+        who,
         customer,
         action,
         changes={
             "refunded": [
-                format_money(before, booking.currency),
-                format_money(refunded, booking.currency),
+                format_money(before, paid.currency),
+                format_money(refunded, paid.currency),
             ],
-            "refund_state": [state_before.value, booking.refund_state.value],
+            "refund_state": [state_before.value, paid.refund_state.value],
         },
         detail=detail,
     )
 
 
-def _catch_up(
-    uow: UnitOfWork,
-    actor: Actor,
-    customer: Customer,
-    booking: Booking,
-    price: int,
-    refunds: list[RefundInfo],
+def record_stripe_refunds(
+    uow: UnitOfWork, who: str, customer: Customer, paid: PaidRow, refunds: list[RefundInfo]
 ) -> int:
-    """Record refunds Stripe holds beyond what the booking shows; return how much that was."""
+    """Record refunds Stripe holds for `paid`'s payment beyond what it shows (an interrupted
+    attempt, the dashboard), in `who`'s name; return how much more that was."""
+    price = paid.price_minor or 0
     held = min(sum(r.amount_minor for r in refunds if r.active), price)
-    missing = held - booking.refunded_minor
+    missing = held - paid.refunded_minor
     # Stripe holding less than recorded (a refund that later failed) is left for staff to
     # look into: lowering it here could let the next refund exceed what was paid.
     if missing <= 0:
@@ -225,19 +223,29 @@ def _catch_up(
     ids = ", ".join(r.id for r in refunds if r.active)
     _set_refunded(
         uow,
-        actor,
+        who,
         customer,
-        booking,
+        paid,
         price,
         held,
         action=REFUND_RECOVERED,
         detail=(
-            f"Stripe holds refunds of {format_money(held, booking.currency)} for payment "
-            f"{booking.stripe_payment_intent_id} ({ids}), {format_money(missing, booking.currency)} "
-            f"more than booking #{booking.id} showed; recorded them, refunded nothing new"
+            f"Stripe holds refunds of {format_money(held, paid.currency)} for payment "
+            f"{paid.stripe_payment_intent_id} ({ids}), {format_money(missing, paid.currency)} "
+            f"more than {paid_kind(paid)} #{paid.id} showed; recorded them, refunded nothing new"
         ),
     )
     return missing
+
+
+def refund_under_way(booking: Booking, now: datetime) -> bool:
+    """Whether a refund of `booking` made here is between asking Stripe and recording it."""
+    since = booking.refund_pending_since
+    return (
+        booking.refund_pending_minor is not None
+        and since is not None
+        and now - since < PENDING_CLAIM
+    )
 
 
 def idempotency_key(payment_intent_id: str, booking_id: int, refunded_before: int) -> str:
@@ -374,12 +382,12 @@ def _finish(
     price = pending.price_minor
     recovered = 0
     if refund is None:
-        recovered = _catch_up(uow, actor, customer, booking, price, refunds)
+        recovered = record_stripe_refunds(uow, actor.user_id, customer, booking, refunds)
     else:
         status = "" if refund.status == "succeeded" else f" ({refund.status} at Stripe)"
         _set_refunded(
             uow,
-            actor,
+            actor.user_id,
             customer,
             booking,
             price,

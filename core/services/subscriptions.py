@@ -109,7 +109,7 @@ _RESUME = _Move(
 _SUSPEND = _Move(
     "suspend",
     "suspended",
-    frozenset({SubscriptionState.ACTIVE, SubscriptionState.PAUSED}),
+    frozenset({SubscriptionState.ACTIVE, SubscriptionState.PAST_DUE, SubscriptionState.PAUSED}),
     SubscriptionState.SUSPENDED,
     lambda gateway, stripe_id: gateway.cancel_subscription(stripe_id),
 )
@@ -227,6 +227,9 @@ def _finish(
         due = format_date(subscription.next_payment_at.astimezone(zone).date())
         changes["next_payment"] = [due, None]
         subscription.next_payment_at = None
+    if stripe_id:
+        # Stripe's events about the state before this change are older now: none rolls it back.
+        subscription.stripe_state_at = uow.now()
     subscription.version += 1
     history.record(
         uow,
@@ -277,7 +280,8 @@ def suspend_subscription(
     gateway: PaymentGateway | None,
     uid: str | None = None,
 ) -> SubscriptionRow:
-    """Suspend (cancel) an active or paused subscription for good; Stripe cancels it first.
+    """Suspend (cancel) an active, past due or paused subscription for good; Stripe cancels it
+    first.
     Admins only: it cannot be undone."""
     if not actor.is_admin:
         raise Forbidden(SUSPEND_REFUSED)

@@ -5,6 +5,7 @@ Import `shop` with the Stripe fixtures (`stripe_process`, `stripe_server`) into 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -274,14 +275,24 @@ def _seed_catalog(shop: Shop) -> None:
         shop.subscriptions = {"local": local.id, "stripe": linked.id}
 
 
-@pytest.fixture
-def shop(database_url: str, clock: MutableClock, stripe_server: StripeStandIn) -> Iterator[Shop]:
-    """The `world` of the Slack tests with Stripe configured, and a seeded shop and customer."""
+@contextmanager
+def open_shop(
+    database_url: str, clock: MutableClock, stripe_server: StripeStandIn, **settings: Any
+) -> Iterator[Shop]:
+    """The `world` of the Slack tests with Stripe configured (and `settings`), and a seeded
+    shop and customer."""
     stripe = {"stripe_api_key": API_KEY, "stripe_api_base": stripe_server.url}
-    with running_world(database_url, clock, **stripe) as world:
+    with running_world(database_url, clock, **stripe, **settings) as world:
         zoe, other = seed(world.db, [("Zoë", "Adams"), ("Sam", "Other")])
         built = Shop(world, stripe_server, zoe.uid, other.uid)
         _seed_catalog(built)
+        yield built
+
+
+@pytest.fixture
+def shop(database_url: str, clock: MutableClock, stripe_server: StripeStandIn) -> Iterator[Shop]:
+    """The `world` of the Slack tests with Stripe configured, and a seeded shop and customer."""
+    with open_shop(database_url, clock, stripe_server) as built:
         yield built
 
 

@@ -271,7 +271,8 @@ def test_history_is_in_the_customers_time_and_the_workspaces_catalog(
             teams = set(session.scalars(select(model.team_id)))
             assert teams == {admin.team_id}
         for s in session.scalars(select(Subscription)):
-            if s.state is SubscriptionState.ACTIVE:
+            # Past due: the next date is when Stripe tries the failed payment again.
+            if s.state in (SubscriptionState.ACTIVE, SubscriptionState.PAST_DUE):
                 assert s.next_payment_at is not None and s.next_payment_at > now
             else:
                 assert s.next_payment_at is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -466,6 +467,47 @@ def test_other_commerce_tabs() -> None:
         )
     )
     assert "£60.00 per month" in sub_text and "Paused" in sub_text and "Next payment —" in sub_text
+
+
+def test_a_past_due_subscription_shows_when_stripe_retries_and_offers_only_suspend() -> None:
+    retrying = replace(
+        subscription(3, "Unlimited", SubscriptionState.PAST_DUE), next_payment_at=NOW
+    )
+    given_up = replace(retrying, id=5, next_payment_at=None)
+    rows = [retrying, given_up]
+    state = DetailsState(tab=Tab.SUBSCRIPTIONS)
+    for admin, menu in ((True, ["Suspend"]), (False, None)):
+        body = subscriptions_tab(
+            state, page(rows, 2, 1, Tab.SUBSCRIPTIONS), timezone=TZ, admin=admin
+        )
+        valid(render(Tab.SUBSCRIPTIONS, body))
+        row = next(b for b in body if b.get("block_id") == "subscription_3")
+        assert "Payment failed · next retry" in row["text"]["text"]
+        assert "Past due :credit_card: Stripe" in row["text"]["text"]
+        options = row.get("accessory", {}).get("options")
+        assert ([o["text"]["text"] for o in options] if options else None) == menu
+    assert "Payment failed · no retry due" in shown(body)
+
+
+def test_refunds_made_in_stripe_show_on_appointments_and_passes() -> None:
+    refunded = replace(
+        appointment(2, "Massage", AppointmentState.SCHEDULED),
+        refunded_minor=1500,
+        refund_state=RefundState.PARTIAL,
+    )
+    body = appointments_tab(
+        DetailsState(tab=Tab.APPOINTMENTS), page([refunded], 1, 1, Tab.APPOINTMENTS), timezone=TZ
+    )
+    assert "Scheduled :credit_card: Stripe · refunded £15.00 in part" in shown(body)
+    held = replace(
+        a_pass(4, "10-class pass", PassState.COMPLETED),
+        refunded_minor=9000,
+        refund_state=RefundState.FULL,
+    )
+    body = passes_tab(
+        DetailsState(tab=Tab.PASSES), page([held], 1, 1, Tab.PASSES), timezone=TZ, now=NOW
+    )
+    assert "· refunded £90.00 in full" in shown(body)
 
 
 # ------------------------------------------------------------------ questionnaires
