@@ -20,6 +20,7 @@ from bot.views.stripe_account import stripe_section
 from core.services.customers import list_customers
 from core.services.events import upcoming_events
 from core.services.stripe_account import StripeStatus, stripe_status
+from core.services.stripe_connect import start_connect
 
 
 def render_hub(
@@ -46,9 +47,19 @@ def render_hub(
         return hub_modal(state, page, notice, admin=actor.is_admin)
     view = hub_home(state, page, notice, admin=actor.is_admin)
     view["blocks"].extend(settings_section(request.studio, admin=actor.is_admin))
-    view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin))
+    connect_url = _connect_url(request, stripe)
+    view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin, connect_url=connect_url))
     view["blocks"].extend(catalog_section(events, total, request.currency, admin=actor.is_admin))
     return view
+
+
+def _connect_url(request: Request, status: StripeStatus) -> str | None:
+    """For an admin of a studio not connected through Stripe Connect where the deployment offers
+    it, Stripe's authorize URL with a new state; otherwise None."""
+    connect = request.deps.stripe_connect
+    if connect is None or not request.actor.is_admin or status.source == "connect":
+        return None
+    return connect.authorize_url(request.write(start_connect))
 
 
 def origin_of(view: dict[str, Any] | None) -> Origin:

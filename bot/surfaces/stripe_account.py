@@ -21,10 +21,10 @@ from core.errors import DomainError, ValidationFailed
 from core.services.stripe_account import (
     ADMINS_ONLY,
     clean_stripe_form,
-    disconnect_stripe,
     save_stripe_key,
     stripe_status,
 )
+from core.services.stripe_connect import disconnect_studio
 
 # Checking a key must end within Slack's 3 s for the modal's answer: one short try.
 CHECK_TIMEOUT = 2.0
@@ -47,14 +47,22 @@ def open_stripe(control: HubControl) -> None:
     control.open(stripe_modal(status, webhook_url(request), StripeMeta(hub=control.origin.hub)))
 
 
+def connect_pressed(control: HubControl) -> None:
+    """Connect with Stripe pressed: Slack opened its link (admins only see it); tell anyone else
+    why it can't connect."""
+    if not control.request.actor.is_admin:
+        control.tell(ADMINS_ONLY)
+
+
 def disconnect(control: HubControl) -> None:
-    """Disconnect pressed (and confirmed) on Home."""
+    """Disconnect pressed (and confirmed) on Home; a Connect account is ended with Stripe too."""
+    connect = control.request.deps.stripe_connect
     try:
-        done = control.request.write(disconnect_stripe)
+        ok, text = control.request.steps(lambda db, actor: disconnect_studio(db, actor, connect))
     except DomainError as exc:
         control.tell(exc.message)
         return
-    control.tell("Stripe disconnected." if done else "Stripe was not connected.", ok=done)
+    control.tell(text, ok=ok)
 
 
 def _checked(request: Request, key: str, secret: str) -> tuple[str, str]:

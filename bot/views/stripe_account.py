@@ -18,6 +18,7 @@ CALLBACK_ID = "stripe_account.submit"
 MESSAGE_CALLBACK_ID = "stripe_account.message"
 OPEN_ACTION = "stripe_account.open"
 DISCONNECT_ACTION = "stripe_account.disconnect"
+CONNECT_ACTION = "stripe_account.connect"
 SECTION_BLOCK = "stripe_section"
 FIELDS = ("stripe_key", "webhook_secret")
 
@@ -44,13 +45,21 @@ def _status_line(status: StripeStatus) -> str:
     return f"{line}\nWebhook signing secret {webhook}"
 
 
-def stripe_section(status: StripeStatus, *, admin: bool) -> list[Block]:
-    """Home's Stripe lines under the studio settings; for admins, Connect and Disconnect."""
+def stripe_section(
+    status: StripeStatus, *, admin: bool, connect_url: str | None = None
+) -> list[Block]:
+    """Home's Stripe lines under the studio settings; for admins, Connect and Disconnect.
+
+    `connect_url`: Stripe Connect's authorize URL, offered beside pasting a key."""
     blocks: list[Block] = [section(_status_line(status))]
     if not admin:
         return blocks
     own = status.source in ("own key", "connect")
-    buttons = [button("Change Stripe key" if own else "Connect Stripe", OPEN_ACTION, value="open")]
+    buttons = []
+    if connect_url:
+        buttons.append(button("Connect with Stripe", CONNECT_ACTION, url=connect_url))
+    paste = "Use a Stripe key" if connect_url else "Connect Stripe"
+    buttons.append(button("Change Stripe key" if own else paste, OPEN_ACTION, value="open"))
     if own:
         buttons.append(
             button(

@@ -24,7 +24,7 @@ from core.models.questionnaire import QuestionnaireResponse, QuestionnaireStatus
 from core.models.staff import Role, StaffMember
 from core.models.subscription import Subscription, SubscriptionState
 from core.models.video_purchase import VideoPurchase, VideoState
-from core.models.workspace import Workspace, WorkspaceAuditEntry
+from core.models.workspace import StripeConnectState, Workspace, WorkspaceAuditEntry
 
 __all__ = [
     "NOTE_MAX",
@@ -54,6 +54,7 @@ __all__ = [
     "RefundState",
     "Role",
     "StaffMember",
+    "StripeConnectState",
     "Subscription",
     "SubscriptionPlan",
     "SubscriptionState",
