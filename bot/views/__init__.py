@@ -111,6 +111,12 @@ Actions (action_id → value):
   settings.<field>                    Studio settings' other inputs; block_id is the field name
                                       (name, default_region, portal_url, mail_sender_name,
                                       mail_reply_to)
+  stripe_account.open                 Home's Connect Stripe / Change Stripe key button: open the
+                                      Stripe modal (admins; staff are told only an admin can)
+  stripe_account.connect              Home's Connect with Stripe link to Stripe Connect's consent
+                                      page (admins, with STRIPE_CONNECT_CLIENT_ID); its press is
+                                      only acknowledged (staff are told only an admin can)
+  stripe_account.disconnect           Home's Disconnect Stripe (admins; confirmed)
   catalog.event_add                   Home's Add event button: open Add event (admins; staff
                                       are told only an admin can)
   catalog.event_menu                  overflow on each upcoming event on Home (admins):

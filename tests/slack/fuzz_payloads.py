@@ -37,6 +37,7 @@ from datetime import timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from cryptography.fernet import Fernet
 from hypothesis import strategies as st
 from slack_sdk import WebClient
 from sqlalchemy import func, select
@@ -429,6 +430,7 @@ COMMERCE_BUTTONS = ("book_event", "book_appointment", "assign_pass", "assign_vid
 HOME_FORMS = {
     "form:settings": ("settings.open", "open"),
     "form:catalog_event": ("catalog.event_add", "add"),
+    "form:stripe_account": ("stripe_account.open", "open"),
 }
 
 
@@ -923,8 +925,15 @@ def open_harness(
     records = Records()
     root_logger = logging.getLogger()
     executor = TrackingExecutor()
+    # With Stripe, studios may also store their own key, which is kept encrypted.
     payments = (
-        {"stripe_api_key": STRIPE_KEY, "stripe_api_base": stripe.url} if stripe is not None else {}
+        {
+            "stripe_api_key": STRIPE_KEY,
+            "stripe_api_base": stripe.url,
+            "token_encryption_key": Fernet.generate_key().decode(),
+        }
+        if stripe is not None
+        else {}
     )
     with running_world(database_url, clock, listeners=executor, **payments) as world:
         world.api.add_user(SlackUser(OTHER_USER, OTHER_USER.lower(), team_id=OTHER_TEAM))
@@ -1464,6 +1473,12 @@ TARGETS: tuple[Target, ...] = (
     _action("catalog.event_add", ("home",), _anything),
     _action("catalog.event_menu", ("home",), _event_menu, "overflow", writes=True),
     _view("catalog_event.submit", "form:catalog_event"),
+    # the studio's Stripe account: Home's buttons (admins; Connect with Stripe is a link whose
+    # press is only acknowledged) and the key modal, checked with the stand-in
+    _action("stripe_account.open", ("home",), _anything),
+    _action("stripe_account.connect", ("home",), _anything),
+    _action("stripe_account.disconnect", ("home",), _anything, writes=True),
+    _view("stripe_account.submit", "form:stripe_account"),
     # commerce
     Target("options", "book_event.occurrence", ("form:book_event",)),
     Target("options", "booking_transfer.occurrence", ("form:bookings.transfer",)),

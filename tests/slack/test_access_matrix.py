@@ -72,6 +72,7 @@ from core.services.customers import archive_customer
 from core.services.events import EventDraft, add_event
 from core.services.export import export_customer
 from core.services.staff import add_staff
+from core.services.stripe_account import connect_account, mask
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, STAFF, TEAM
 from tests.slack.details_helpers import NOW, customer_id
@@ -548,6 +549,7 @@ HUB = "hub"
 HOME = "home"
 SETTINGS = "form:settings"
 CATALOG = "form:catalog_event"
+STRIPE = "form:stripe_account"
 DETAILS = "details:bookings"
 # An ephemeral message the app sent in a channel (`/customers chart NAME`'s choice).
 MESSAGE = "message"
@@ -1154,6 +1156,67 @@ def _catalog_events() -> list[Act]:
     ]
 
 
+MATRIX_KEY = "sk_test_matrixStudio4321"
+
+
+def a_connected_studio(h: Harness) -> Subject:
+    """Our studio with an account connected through Stripe Connect."""
+    with h.db.unit_of_work() as uow:
+        connect_account(uow, TEAM, ADMIN, f"acct_matrix{next(_counter):04d}")
+    return main(h)
+
+
+def _stripe_account_of(h: Harness) -> tuple[str, str]:
+    row = select(Workspace.stripe_account_id, Workspace.stripe_key_hint)
+    with h.db.unit_of_work(readonly=True) as uow:
+        found = uow.session.execute(row.where(Workspace.team_id == TEAM)).one()
+    return str(found[0]), str(found[1])
+
+
+def only_acknowledged(h: Harness, sent: Sent, subject: Subject) -> bool:
+    """Answered with nothing drawn: the press of a link Slack already opened."""
+    drawn = _views(sent, "views.open", "views.push", "views.update", "views.publish")
+    return sent.response.status == 200 and not sent.response.text.strip() and not drawn
+
+
+def _stripe_account() -> list[Act]:
+    return [
+        click(
+            "stripe_account.open",
+            HOME,
+            pushed("stripe_account.submit"),
+            lambda s: button("stripe_account.open", "open"),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        click(
+            "stripe_account.connect",
+            HOME,
+            only_acknowledged,
+            lambda s: {**button("stripe_account.connect"), "url": "https://connect.stripe.com/"},
+            meta=NO_META,
+            admin_only=True,
+        ),
+        click(
+            "stripe_account.disconnect",
+            HOME,
+            changed(lambda h, s: _stripe_account_of(h) == ("", "")),
+            lambda s: button("stripe_account.disconnect", "disconnect"),
+            subject=a_connected_studio,
+            meta=NO_META,
+            admin_only=True,
+        ),
+        submit(
+            "stripe_account.submit",
+            STRIPE,
+            closed(lambda h, s: _stripe_account_of(h) == ("", mask(MATRIX_KEY))),
+            meta=NO_META,
+            values={"stripe_key": MATRIX_KEY},
+            admin_only=True,
+        ),
+    ]
+
+
 def _commerce() -> list[Act]:
     return [
         *(row(*entry) for entry in ROWS),
@@ -1306,6 +1369,7 @@ ACTS = [
     *_notes_questionnaires_merge(),
     *_settings(),
     *_catalog_events(),
+    *_stripe_account(),
     *_commerce(),
 ]
 
@@ -1446,7 +1510,7 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
         ("form:note", "form:questionnaire", "form:merge")
     ),
-    "settings": lambda a: a.surface in {HOME, SETTINGS} and not GROUPS["catalog"](a),
+    "settings": lambda a: a.surface in {HOME, SETTINGS, STRIPE} and not GROUPS["catalog"](a),
     "catalog": lambda a: a.surface == CATALOG or a.name.startswith("catalog."),
     "commerce": lambda a: (
         (
