@@ -24,6 +24,7 @@ from bot.transport.inbound import malformed
 from bot.transport.kept_ack import KeptAck
 from bot.transport.oauth import oauth_options
 from core.adapters.payments import gateways_from_settings
+from core.adapters.stripe_connect import connect_from_settings
 from core.config import Settings
 from core.db import Database
 
@@ -92,6 +93,7 @@ def create_app(
         db=db,
         settings=settings,
         gateways=gateways_from_settings(settings),
+        stripe_connect=connect_from_settings(settings),
         installation_store=app.installation_store,
     )
     app.use(access_middleware(deps, GuestCheck()))

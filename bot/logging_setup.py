@@ -41,6 +41,8 @@ SECRET_PATTERNS = (
     re.compile(r"\bxapp-[A-Za-z0-9-]{4,}"),  # Slack app-level tokens
     re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{4,}"),  # Stripe secret/restricted keys
     re.compile(r"\bwhsec_[A-Za-z0-9]{8,}"),  # Stripe webhook signing secrets
+    # Stripe Connect's authorization codes and refresh tokens (stripe's DEBUG records quote both)
+    re.compile(r"\b(?:ac|rt)_[A-Za-z0-9]{16,}"),
     re.compile(r"(?i)(?<=bearer )[A-Za-z0-9._~+/=-]{8,}"),  # Authorization headers
 )
 # scheme://user:password@host: the password goes, the user and host stay for diagnosis.

@@ -19,6 +19,8 @@ from core.errors import ConfigError
 DEFAULT_DATABASE_URL = "sqlite:///./var/customers.db"
 # The bot scopes of manifest.yml (a test keeps the two equal); an OAuth install asks for these.
 DEFAULT_SCOPES = ("commands", "chat:write", "users:read", "files:write", "im:write")
+# A Connect platform's client id, from Stripe's Connect settings.
+CONNECT_CLIENT_ID = re.compile(r"ca_[A-Za-z0-9]{8,64}")
 # `U…` (or `W…` on Enterprise Grid), optionally scoped to one workspace as `T…:U…`.
 ADMIN_ENTRY = re.compile(r"(?:T[A-Z0-9]+:)?[UW][A-Z0-9]+")
 
@@ -59,6 +61,9 @@ class Settings(BaseSettings):
     admin_slack_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     stripe_api_key: SecretStr | None = None
     stripe_api_base: str | None = None
+    # With it, studios connect their Stripe account through Stripe Connect OAuth; the
+    # platform's secret key (STRIPE_API_KEY) then acts for each connected account.
+    stripe_connect_client_id: str | None = None
     smtp_url: SecretStr | None = None
     # Bounds each SMTP step; a mail's lease and the outbox's patience follow from it (core.adapters.mail).
     smtp_timeout_seconds: float = Field(default=10.0, ge=1.0, le=120.0)
@@ -94,6 +99,26 @@ class Settings(BaseSettings):
         if value is not None:
             split_keys(value.get_secret_value())
         return value
+
+    @field_validator("stripe_connect_client_id")
+    @classmethod
+    def _connect_client_id(cls, value: str | None) -> str | None:
+        if value is not None and not CONNECT_CLIENT_ID.fullmatch(value.strip()):
+            raise ValueError(
+                "not a Stripe Connect client id; copy the one starting with ca_ from "
+                "Stripe's Connect settings (Onboarding options, OAuth)"
+            )
+        return value.strip() if value is not None else None
+
+    @model_validator(mode="after")
+    def _connect_has_a_platform_key(self) -> Settings:
+        if self.stripe_connect_client_id is not None and self.stripe_api_key is None:
+            raise ValueError(
+                "STRIPE_CONNECT_CLIENT_ID is set but STRIPE_API_KEY is not; Stripe Connect "
+                "needs the platform's secret key to finish each studio's connection and to act "
+                "for its account"
+            )
+        return self
 
     @field_validator("slack_scopes")
     @classmethod
@@ -180,6 +205,11 @@ class Settings(BaseSettings):
     def oauth_enabled(self) -> bool:
         """Many workspaces install the app through Slack OAuth (client id and secret set)."""
         return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
+    def stripe_connect_enabled(self) -> bool:
+        """Studios may connect their Stripe account through Stripe Connect OAuth."""
+        return self.stripe_connect_client_id is not None
 
     @property
     def token_keys(self) -> list[str]:

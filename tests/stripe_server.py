@@ -6,7 +6,8 @@ Import both fixtures into a test module (the second resets the first before each
 
 `stripe_server` is a `StripeStandIn`: `gateway()` builds the app's `StripeGateway` against it,
 `payment()` makes a succeeded payment intent, `refunds()` reads what the stand-in holds,
-`calls()` which key each API call came with. The
+`calls()` which key each API call came with, `connect_code()` a Stripe Connect authorization
+code (`POST /oauth/token` and `/oauth/deauthorize` answer as Stripe's Connect OAuth does). The
 stand-in ignores idempotency keys and accepts a refund of more than was paid, so what it holds
 is what our own guards let through.
 """
@@ -37,6 +38,7 @@ START_DEADLINE = 20.0
 # localstripe's own CLI binds every interface and reloads a pickle from /tmp; this serves the
 # same app on loopback only, from an empty store, and stops it writing that shared pickle.
 _SERVE = """
+import secrets
 import sys
 from aiohttp import web
 from localstripe import resources
@@ -59,9 +61,69 @@ async def forget(request):
     seen.clear()
     return web.json_response({})
 
+# Connect OAuth as Stripe answers it: codes a test minted (each works once) and the accounts
+# connected to the platform.
+codes, connected = {}, set()
+
+def oauth_error(status, error, description):
+    return web.json_response({"error": error, "error_description": description}, status=status)
+
+async def mint_code(request):
+    account = "acct_" + secrets.token_hex(8)
+    code = "ac_" + secrets.token_hex(12)
+    codes[code] = account
+    return web.json_response({"code": code, "stripe_user_id": account})
+
+async def oauth_token(request):
+    form = await request.post()
+    if form.get("grant_type") != "authorization_code":
+        return oauth_error(400, "unsupported_grant_type", "Only authorization_code is served here.")
+    code = form.get("code", "")
+    account = codes.pop(code, None)
+    if account is None:
+        return oauth_error(400, "invalid_grant", f"Authorization code does not exist: {code}")
+    connected.add(account)
+    return web.json_response({
+        "access_token": "sk_test_" + secrets.token_hex(12),
+        "livemode": False,
+        "refresh_token": "rt_" + secrets.token_hex(12),
+        "scope": "read_write",
+        "stripe_publishable_key": "pk_test_" + secrets.token_hex(12),
+        "stripe_user_id": account,
+        "token_type": "bearer",
+    })
+
+async def oauth_deauthorize(request):
+    form = await request.post()
+    account = form.get("stripe_user_id", "")
+    if not form.get("client_id", "").startswith("ca_"):
+        return oauth_error(401, "invalid_client", "No such application: " + form.get("client_id", ""))
+    if account not in connected:
+        return oauth_error(
+            401,
+            "invalid_client",
+            f"This application is not connected to stripe account {account}, "
+            "or that account does not exist.",
+        )
+    connected.discard(account)
+    return web.json_response({"stripe_user_id": account})
+
+async def connections(request):
+    return web.json_response({"connected": sorted(connected)})
+
+async def forget_oauth(request):
+    codes.clear()
+    connected.clear()
+    return web.json_response({})
+
 app.middlewares.insert(0, remember_keys)
 app.router.add_get("/_test/calls", keys)
 app.router.add_delete("/_test/calls", forget)
+app.router.add_post("/oauth/token", oauth_token)
+app.router.add_post("/oauth/deauthorize", oauth_deauthorize)
+app.router.add_post("/_test/oauth/codes", mint_code)
+app.router.add_get("/_test/oauth/connected", connections)
+app.router.add_delete("/_test/oauth", forget_oauth)
 web.run_app(app, host=sys.argv[1], port=int(sys.argv[2]), print=None, access_log=None)
 """
 
@@ -134,9 +196,20 @@ class StripeStandIn:
         self._process = None
 
     def reset(self) -> None:
-        """Forget every object (the stand-in's DELETE /_config/data) and every call seen."""
+        """Forget every object (the stand-in's DELETE /_config/data), every call seen and every
+        Connect code and connection."""
         self.request("DELETE", "/_config/data")
         self.request("DELETE", "/_test/calls")
+        self.request("DELETE", "/_test/oauth")
+
+    def connect_code(self) -> tuple[str, str]:
+        """A Connect authorization code, as Stripe's consent page gives one, and its account."""
+        minted = self.request("POST", "/_test/oauth/codes", [])
+        return str(minted["code"]), str(minted["stripe_user_id"])
+
+    def connected_accounts(self) -> list[str]:
+        """The accounts connected to the platform (exchanged and not deauthorized)."""
+        return [str(a) for a in self.request("GET", "/_test/oauth/connected")["connected"]]
 
     def calls(self) -> list[tuple[str, str, str, str]]:
         """Each API call since the reset: method, path, the key it came with, its Stripe-Account."""

@@ -1,4 +1,5 @@
-"""The studio's Stripe account: Home's Connect and Disconnect buttons, and saving the modal."""
+"""The studio's Stripe account: Home's Connect, Connect with Stripe and Disconnect buttons, and
+saving the modal."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from slack_sdk import WebClient
 
 from bot.context.request import Submission
 from bot.surfaces.hub import HubControl
-from bot.surfaces.stripe_account import disconnect, open_stripe, save_stripe
+from bot.surfaces.stripe_account import connect_pressed, disconnect, open_stripe, save_stripe
 from bot.views.stripe_account import (
     CALLBACK_ID,
+    CONNECT_ACTION,
     DISCONNECT_ACTION,
     OPEN_ACTION,
     StripeMeta,
@@ -23,6 +25,12 @@ def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
     """Connect Stripe (or Change Stripe key) pressed on Home."""
     ack()
     open_stripe(HubControl.of(body, context, client))
+
+
+def on_connect(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Connect with Stripe pressed on Home: its link opened Stripe's page in the browser."""
+    ack()
+    connect_pressed(HubControl.of(body, context, client))
 
 
 def on_disconnect(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -40,7 +48,8 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
 
 
 def register(app: App) -> None:
-    """Wire the Connect and Disconnect buttons and the modal's submission."""
+    """Wire the Connect, Connect with Stripe and Disconnect buttons and the modal's submission."""
     app.action(OPEN_ACTION)(on_open)
+    app.action(CONNECT_ACTION)(on_connect)
     app.action(DISCONNECT_ACTION)(on_disconnect)
     app.view(CALLBACK_ID)(on_submit)

@@ -10,6 +10,7 @@ from slack_sdk.oauth import InstallationStore
 
 from core.actor import Actor
 from core.adapters.payments import Gateways
+from core.adapters.stripe_connect import StripeConnect
 from core.config import Settings
 from core.db import Database
 from core.services.settings import StudioSettings
@@ -27,6 +28,8 @@ class Deps:
     settings: Settings
     # One Stripe gateway per studio's account, reaching STRIPE_API_BASE.
     gateways: Gateways = field(default_factory=lambda: Gateways(None))
+    # Set with STRIPE_CONNECT_CLIENT_ID: studios connect their account through Stripe Connect.
+    stripe_connect: StripeConnect | None = None
     # Set with OAuth installs: where each workspace's tokens are kept.
     installation_store: InstallationStore | None = None
 

@@ -46,7 +46,8 @@ def render_hub(
         return hub_modal(state, page, notice, admin=actor.is_admin)
     view = hub_home(state, page, notice, admin=actor.is_admin)
     view["blocks"].extend(settings_section(request.studio, admin=actor.is_admin))
-    view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin))
+    connect = request.deps.stripe_connect is not None and stripe.source != "connect"
+    view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin, connect=connect))
     view["blocks"].extend(catalog_section(events, total, request.currency, admin=actor.is_admin))
     return view
 

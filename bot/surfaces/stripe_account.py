@@ -11,8 +11,10 @@ from bot.surfaces.hub import HubControl, show_hub
 from bot.views.notice import Notice
 from bot.views.origin import Origin
 from bot.views.stripe_account import (
+    CONNECT_START,
     FIELDS,
     StripeMeta,
+    connect_modal,
     stripe_message,
     stripe_modal,
     submitted_stripe,
@@ -22,10 +24,10 @@ from core.errors import DomainError, ValidationFailed
 from core.services.stripe_account import (
     ADMINS_ONLY,
     clean_stripe_form,
-    disconnect_stripe,
     save_stripe_key,
     stripe_status,
 )
+from core.services.stripe_connect import disconnect_studio, start_connect
 from core.services.stripe_webhooks import WEBHOOK_PATH
 
 # Checking a key must end within Slack's 3 s for the modal's answer: one short try.
@@ -48,14 +50,28 @@ def open_stripe(control: HubControl) -> None:
     control.open(stripe_modal(status, webhook_url(request), StripeMeta(hub=control.origin.hub)))
 
 
+def connect_pressed(control: HubControl) -> None:
+    """Connect with Stripe pressed on Home: a link made now, for this admin, in a modal (the
+    link's own press was opened by Slack); tell anyone else why it can't connect."""
+    request = control.request
+    if not request.actor.is_admin:
+        control.tell(ADMINS_ONLY)
+        return
+    connect = request.deps.stripe_connect
+    if control.value != CONNECT_START or connect is None:
+        return
+    control.open(connect_modal(connect.authorize_url(request.write(start_connect))))
+
+
 def disconnect(control: HubControl) -> None:
-    """Disconnect pressed (and confirmed) on Home."""
+    """Disconnect pressed (and confirmed) on Home; a Connect account is ended with Stripe too."""
+    connect = control.request.deps.stripe_connect
     try:
-        done = control.request.write(disconnect_stripe)
+        ok, text = control.request.steps(lambda db, actor: disconnect_studio(db, actor, connect))
     except DomainError as exc:
         control.tell(exc.message)
         return
-    control.tell("Stripe disconnected." if done else "Stripe was not connected.", ok=done)
+    control.tell(text, ok=ok)
 
 
 def _checked(request: Request, key: str, secret: str) -> tuple[str, str]:

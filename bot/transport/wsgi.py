@@ -1,6 +1,7 @@
 """The HTTP front: POST /slack/events for Slack, GET /healthz, GET /charts/<signed token>.png,
-POST /stripe/webhook/<team id> for each studio's Stripe events, and with OAuth installs
-GET /slack/install and /slack/oauth_redirect."""
+POST /stripe/webhook/<team id> for each studio's Stripe events, with OAuth installs
+GET /slack/install and /slack/oauth_redirect, and with Stripe Connect
+GET /stripe/connect/callback."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.transport.chart_images import serve_chart
 from bot.transport.limits import StartResponse, WsgiApp, bounded_body
+from bot.transport.stripe_connect import connect_callback
 from bot.transport.stripe_webhook import serve_stripe_webhook
 from core.adapters.payments import gateways_from_settings
+from core.adapters.stripe_connect import CALLBACK_PATH, connect_from_settings
 from core.chart_links import CHARTS_PATH
 from core.db import Database
 from core.services.stripe_webhooks import WEBHOOK_PATH
@@ -37,10 +40,11 @@ def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -
 
 def create_wsgi_app(app: App, db: Database) -> WsgiApp:
     """Route Slack's requests to Bolt (which verifies signatures), health checks, chart images
-    and Stripe's webhooks (verified with each studio's signing secret)."""
+    Stripe's webhooks (verified with each studio's signing secret) and Stripe Connect's return."""
     slack = SlackRequestHandler(app)
     # Webhooks ask Stripe for a charge's refunds only when the event leaves them out.
     stripe_gateways = gateways_from_settings(db.settings)
+    stripe_connect = connect_from_settings(db.settings)
     # Bolt's OAuth flow answers these itself, keeping its state in the database.
     oauth_paths = (
         {app.oauth_flow.install_path, app.oauth_flow.redirect_uri_path} if app.oauth_flow else set()
@@ -67,6 +71,8 @@ def create_wsgi_app(app: App, db: Database) -> WsgiApp:
                 log.warning("health check: database unavailable (%s)", type(exc).__name__)
                 return _json(start_response, "503 Service Unavailable", {"ok": False})
             return _json(start_response, "200 OK", {"ok": True})
+        if path == CALLBACK_PATH and method == "GET" and stripe_connect is not None:
+            return connect_callback(db, stripe_connect, environ, start_response)
         if path.startswith(CHARTS_PATH) and method == "GET":
             return serve_chart(db, path.removeprefix(CHARTS_PATH), start_response)
         if path.startswith(WEBHOOK_PATH) and method == "POST":

@@ -125,9 +125,13 @@ Actions (action_id → value):
   settings.<field>                    Studio settings' other inputs; block_id is the field name
                                       (name, default_region, portal_url, mail_sender_name,
                                       mail_reply_to)
-  stripe_account.open                 Home's Connect Stripe / Change Stripe key: open the Stripe
-                                      form (admins; staff are told only an admin can)
-  stripe_account.disconnect           Home's Disconnect Stripe (confirmed; admins)
+  stripe_account.open                 Home's Connect Stripe / Change Stripe key button: open the
+                                      Stripe modal (admins; staff are told only an admin can)
+  stripe_account.connect              Home's Connect with Stripe (value "start"; admins, with
+                                      STRIPE_CONNECT_CLIENT_ID): a single-use link to Stripe
+                                      Connect's consent page, made then, in a modal; that link's
+                                      own press (value "link") is only acknowledged
+  stripe_account.disconnect           Home's Disconnect Stripe (admins; confirmed)
   stripe_account.key / .webhook_secret  the Stripe form's inputs
   catalog.event_add                   Home's Add event button: open Add event (admins; staff
                                       are told only an admin can)

@@ -18,6 +18,10 @@ CALLBACK_ID = "stripe_account.submit"
 MESSAGE_CALLBACK_ID = "stripe_account.message"
 OPEN_ACTION = "stripe_account.open"
 DISCONNECT_ACTION = "stripe_account.disconnect"
+CONNECT_ACTION = "stripe_account.connect"
+CONNECT_CALLBACK_ID = "stripe_account.connect_link"
+# Home's Connect with Stripe button opens the link; the link's own press needs no answer.
+CONNECT_START, CONNECT_LINK = "start", "link"
 SECTION_BLOCK = "stripe_section"
 FIELDS = ("stripe_key", "webhook_secret")
 
@@ -44,13 +48,19 @@ def _status_line(status: StripeStatus) -> str:
     return f"{line}\nWebhook signing secret {webhook}"
 
 
-def stripe_section(status: StripeStatus, *, admin: bool) -> list[Block]:
-    """Home's Stripe lines under the studio settings; for admins, Connect and Disconnect."""
+def stripe_section(status: StripeStatus, *, admin: bool, connect: bool = False) -> list[Block]:
+    """Home's Stripe lines under the studio settings; for admins, Connect and Disconnect.
+
+    `connect`: Stripe Connect is offered beside pasting a key."""
     blocks: list[Block] = [section(_status_line(status))]
     if not admin:
         return blocks
     own = status.source in ("own key", "connect")
-    buttons = [button("Change Stripe key" if own else "Connect Stripe", OPEN_ACTION, value="open")]
+    buttons = []
+    if connect:
+        buttons.append(button("Connect with Stripe", CONNECT_ACTION, value=CONNECT_START))
+    paste = "Use a Stripe key" if connect else "Connect Stripe"
+    buttons.append(button("Change Stripe key" if own else paste, OPEN_ACTION, value="open"))
     if own:
         buttons.append(
             button(
@@ -63,6 +73,21 @@ def stripe_section(status: StripeStatus, *, admin: bool) -> list[Block]:
         )
     blocks.append(actions(buttons, block_id=SECTION_BLOCK))
     return blocks
+
+
+def connect_modal(url: str) -> dict[str, Any]:
+    """Stripe Connect's consent page behind a link made for this admin, just now."""
+    link = button(
+        "Continue to Stripe", CONNECT_ACTION, value=CONNECT_LINK, style="primary", url=url
+    )
+    blocks = [
+        section(
+            "Stripe asks you to sign in and approve this app for the studio's account, then "
+            "brings you back to a page saying it worked. The link works once, for 10 minutes."
+        ),
+        actions([link], block_id="stripe_connect"),
+    ]
+    return modal("Connect with Stripe", blocks, callback_id=CONNECT_CALLBACK_ID, close="Close")
 
 
 def _confirm_disconnect() -> dict[str, Any]:

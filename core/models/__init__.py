@@ -25,7 +25,7 @@ from core.models.staff import Role, StaffMember
 from core.models.stripe_event import StripeEvent
 from core.models.subscription import Subscription, SubscriptionState
 from core.models.video_purchase import VideoPurchase, VideoState
-from core.models.workspace import Workspace, WorkspaceAuditEntry
+from core.models.workspace import StripeConnectState, Workspace, WorkspaceAuditEntry
 
 __all__ = [
     "NOTE_MAX",
@@ -55,6 +55,7 @@ __all__ = [
     "RefundState",
     "Role",
     "StaffMember",
+    "StripeConnectState",
     "StripeEvent",
     "Subscription",
     "SubscriptionPlan",

@@ -51,6 +51,21 @@ class WorkspaceAuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class StripeConnectState(Base):
+    """A Stripe Connect authorization under way: who started it, for which workspace, until when.
+
+    Only a hash of the state is kept; the callback consumes the row, so a state works once."""
+
+    __tablename__ = "stripe_connect_states"
+    __table_args__ = (Index("ix_stripe_connect_states_expires_at", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    team_id: Mapped[str] = mapped_column(TeamId, team_fk())
+    user_id: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # The tables of slack_sdk's SQLAlchemy installation and OAuth state stores (OAuth mode), as
 # slack_sdk 3.x defines them, so that migrations create them and the stores only use them.
 # Naive UTC timestamps are the stores' own convention. A test compares them with slack_sdk's.

@@ -1598,6 +1598,7 @@ TARGETS: tuple[Target, ...] = (
     _action("catalog_items.add", CATALOG_LISTS, _anything),
     _action("catalog_items.menu", CATALOG_LISTS, _catalog_menu, "overflow", writes=True),
     _view("catalog_item.submit", *CATALOG_FORMS),
+    _action("stripe_account.connect", ("home",), _anything),
     # commerce
     Target("options", "book_event.occurrence", ("form:book_event",)),
     Target("options", "booking_transfer.occurrence", ("form:bookings.transfer",)),

@@ -1102,8 +1102,22 @@ def with_stripe_key(h: Harness) -> Subject:
     return main(h)
 
 
+def only_acknowledged(h: Harness, sent: Sent, subject: Subject) -> bool:
+    """Answered with nothing drawn: the press of a link Slack already opened."""
+    drawn = _views(sent, "views.open", "views.push", "views.update", "views.publish")
+    return sent.response.status == 200 and not sent.response.text.strip() and not drawn
+
+
 def _stripe_account() -> list[Act]:
     return [
+        click(
+            "stripe_account.connect",
+            HOME,
+            only_acknowledged,
+            lambda s: {**button("stripe_account.connect"), "url": "https://connect.stripe.com/"},
+            meta=NO_META,
+            admin_only=True,
+        ),
         click(
             "stripe_account.open",
             HOME,

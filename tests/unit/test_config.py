@@ -31,7 +31,7 @@ def test_every_documented_variable_is_a_setting() -> None:
         "DATABASE_URL", "ADMIN_SLACK_USER_IDS", "STRIPE_API_KEY", "STRIPE_API_BASE",
         "SMTP_URL", "MAIL_FROM", "PORTAL_URL", "PUBLIC_BASE_URL", "BUSINESS_TIMEZONE",
         "CURRENCY", "LOG_LEVEL", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SCOPES",
-        "TOKEN_ENCRYPTION_KEY",
+        "TOKEN_ENCRYPTION_KEY", "STRIPE_CONNECT_CLIENT_ID",
     }  # fmt: skip
     assert documented <= set(VARIABLES)
 
@@ -400,3 +400,22 @@ def test_token_keys_list_the_encrypting_key_first_and_stay_secret(
     monkeypatch.delenv("SLACK_CLIENT_SECRET")
     monkeypatch.delenv("TOKEN_ENCRYPTION_KEY")
     assert load_settings().token_keys == []
+
+
+def test_stripe_connect_needs_the_platforms_key_and_a_client_id_from_stripe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STRIPE_CONNECT_CLIENT_ID", "ca_platform12345678")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "STRIPE_CONNECT_CLIENT_ID is set but STRIPE_API_KEY is not" in str(caught.value)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_platformSecret123")
+    assert load_settings().stripe_connect_enabled
+    monkeypatch.setenv("STRIPE_CONNECT_CLIENT_ID", "pk_test_notAClientId")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "STRIPE_CONNECT_CLIENT_ID: not a Stripe Connect client id" in message
+    assert "starting with ca_" in message and "sk_test_platformSecret123" not in message
+    monkeypatch.delenv("STRIPE_CONNECT_CLIENT_ID")
+    assert not load_settings().stripe_connect_enabled

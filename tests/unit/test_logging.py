@@ -203,6 +203,8 @@ SHAPED = [
     ("sk_test_4eC39HqLyjWDarjtT1zdp7dc", "Stripe test key"),
     ("rk_live_51Hrestricted", "Stripe restricted key"),
     ("whsec_abcdefgh12345678", "Stripe webhook secret"),
+    ("ac_490ed76ef0931cb436c77800", "Stripe Connect authorization code"),
+    ("rt_64100fdcff742b3934b3f357", "Stripe Connect refresh token"),
     ("Bearer abcdefghijklmnop.qrs", "Authorization header"),
 ]
 
