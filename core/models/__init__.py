@@ -14,7 +14,7 @@ from core.models.catalog import (
     Video,
     facilitator_services,
 )
-from core.models.commerce import PaymentIntentUse, PaymentMethod
+from core.models.commerce import LinkStatus, PaymentIntentUse, PaymentLink, PaymentMethod
 from core.models.customer import Customer, CustomerStatus
 from core.models.history import HistoryEntry
 from core.models.mail import MailStatus, OutboxMail
@@ -40,6 +40,7 @@ __all__ = [
     "EventOccurrence",
     "Facilitator",
     "HistoryEntry",
+    "LinkStatus",
     "MailStatus",
     "Note",
     "OutboxMail",
@@ -47,6 +48,7 @@ __all__ = [
     "PassState",
     "PassType",
     "PaymentIntentUse",
+    "PaymentLink",
     "PaymentMethod",
     "QuestionnaireResponse",
     "QuestionnaireStatus",

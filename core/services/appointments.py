@@ -30,6 +30,7 @@ from core.services.checkout import (
     business_instant,
     check_pass_valid,
     lock_for_change,
+    mark_awaiting,
     record_payment,
     refuse_archived,
     return_paid_credits,
@@ -60,6 +61,8 @@ class AppointmentRow:
     currency: str
     payment_method: PaymentMethod
     state: AppointmentState
+    # Unpaid, with a payment link the customer can still pay.
+    awaiting_link: bool = False
 
 
 def list_appointments(
@@ -83,8 +86,9 @@ def list_appointments(
         .order_by(Appointment.booked_at.desc(), Appointment.id.desc())
     )
     rows, total, page, page_size = fetch_page(uow, statement, page=page, page_size=page_size)
+    listed = [_row(a, service, facilitator) for a, service, facilitator in rows]
     return Page(
-        [_row(a, service_name, facilitator_name) for a, service_name, facilitator_name in rows],
+        mark_awaiting(uow, actor.team_id, "appointment", listed),
         total,
         page,
         page_size,
