@@ -131,6 +131,7 @@ def booking(method: PaymentMethod, name: str = "Morning Yoga", **kw: Any) -> Boo
             PaymentMethod.MANUAL: BookingState.MANUAL,
             PaymentMethod.STRIPE: BookingState.COMPLETED,
             PaymentMethod.PACKAGE: BookingState.PACKAGE,
+            PaymentMethod.UNPAID: BookingState.UNPAID,
         }[method],
         "payment_method": method,
         "stripe_payment_intent_id": "pi_123" if method is PaymentMethod.STRIPE else None,
@@ -625,6 +626,7 @@ def test_row_menu_values_decode_to_their_actions() -> None:
         assert decode_row_value(forged) is None
     verbs = {verb for _, verb in ROW_ACTIONS}
     assert verbs == {
+        "link",
         "transfer",
         "cancel",
         "refund",
