@@ -15,14 +15,15 @@ def link_notice(sent: SentLink, timezone: str) -> str:
         return (
             f"{title[:1].upper()}{title[1:]} was paid through Stripe meanwhile; it is recorded now."
         )
-    money = format_money(sent.amount_minor, sent.currency)
+    # A plan's title says its price already.
+    money = "" if sent.subscription else f" ({format_money(sent.amount_minor, sent.currency)})"
     until = format_when(sent.expires_at, timezone)
     kind = "Subscription link" if sent.subscription else "Payment link"
     if sent.new:
-        head = f"{kind} for {title} ({money}) mailed to {sent.sent_to}"
+        head = f"{kind} for {title}{money} mailed to {sent.sent_to}"
     else:
         head = (
-            f"The {kind.lower()} for {title} ({money}) mailed to {sent.sent_to} is still open, "
+            f"The {kind.lower()} for {title}{money} mailed to {sent.sent_to} is still open, "
             "so it was not sent again"
         )
     after = (

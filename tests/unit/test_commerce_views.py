@@ -405,6 +405,7 @@ def test_booking_row_forms(method: PaymentMethod) -> None:
         PaymentMethod.PACKAGE: "The 1 CR goes back to the pass it came from.",
         PaymentMethod.STRIPE: "is *not* refunded by cancelling",
         PaymentMethod.MANUAL: "It was marked paid (£15.00)",
+        PaymentMethod.UNPAID: "It is not paid; a payment link still open",
     }[method]
     assert expected in confirm
 
