@@ -389,14 +389,6 @@ class StripeStandIn:
         query = "?expand[]=subscription" if expand else ""
         return self.request("GET", f"/v1/checkout/sessions/{session_id}{query}")
 
-    def checkout_sessions(self) -> list[str]:
-        """The ids of the Checkout Sessions the app created, oldest first."""
-        return [
-            path.rsplit("/", 1)[-1]
-            for method, path, _, _ in self.calls()
-            if method == "POST" and path == "/v1/checkout/sessions"
-        ]
-
     # -- what tests inspect --------------------------------------------------------
 
     def refunds(self, payment_intent_id: str) -> list[dict[str, Any]]:

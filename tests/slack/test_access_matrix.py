@@ -1300,7 +1300,8 @@ def _commerce() -> list[Act]:
                 "service_id": first_option("service_id"),
                 "facilitator_id": lambda s, v, t: str(t.of("facilitators")[0]),
                 "day": lambda s, v, t: str(LATER + timedelta(days=next(_counter) % 20)),
-                "starts_at": "10:00",
+                # Cell appointments start at 09:30 UTC: 15:00 never meets one of them.
+                "starts_at": "15:00",
                 "payment": "manual",
             },
         ),

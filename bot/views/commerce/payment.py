@@ -26,6 +26,7 @@ from core.services.checkout import (
     StripePayment,
 )
 from core.services.passes import PassRow
+from core.services.payment_links import LINK_LIFETIME
 
 INTENT_MAX_CHARS = 66
 METHOD_LABELS: dict[Method, tuple[str, str]] = {
@@ -36,8 +37,9 @@ METHOD_LABELS: dict[Method, tuple[str, str]] = {
 }
 LINK_HINT = (
     ":email: A Stripe payment link for the price is mailed to them and shown to you here. "
-    "Until they pay it shows *Awaiting payment*; the link works for 23 hours, and "
-    "*Send payment link* on its row shows it again or sends a new one."
+    "Until they pay it shows *Awaiting payment*; the link works for "
+    f"{LINK_LIFETIME.total_seconds() / 3600:.0f} hours, and *Send payment link* on its row "
+    "shows it again or sends a new one."
 )
 
 
