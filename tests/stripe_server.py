@@ -7,8 +7,9 @@ Import both fixtures into a test module (the second resets the first before each
 `stripe_server` is a `StripeStandIn`: `gateway()` builds the app's `StripeGateway` against it,
 `payment()` makes a succeeded payment intent, `refunds()` reads what the stand-in holds,
 `calls()` which key each API call came with, `connect_code()` a Stripe Connect authorization
-code (`POST /oauth/token` and `/oauth/deauthorize` answer as Stripe's Connect OAuth does). The
-stand-in ignores idempotency keys and accepts a refund of more than was paid, so what it holds
+code (`POST /oauth/token` and `/oauth/deauthorize` answer as Stripe's Connect OAuth does),
+`pay_checkout()` plays the customer paying a Checkout Session (which the stand-in adds to
+localstripe). The stand-in ignores idempotency keys and accepts a refund of more than was paid, so what it holds
 is what our own guards let through.
 """
 
@@ -40,16 +41,22 @@ START_DEADLINE = 20.0
 _SERVE = """
 import secrets
 import sys
-from aiohttp import web
+import secrets
+import time
+from aiohttp import ClientSession, web
 from localstripe import resources
-from localstripe.server import app
+from localstripe.errors import UserError
+from localstripe.server import app, get_post_data, unflatten_data
 resources.Store.dump_to_disk = lambda self: None
+store = resources.store
 # Which key (and Connect account) each call came with, so tests can tell studios' calls apart.
 seen = []
+# Calls the stand-in makes to itself (paying a Checkout Session) are not the app's calls.
+INTERNAL = "X-Stand-In-Internal"
 
 @web.middleware
 async def remember_keys(request, handler):
-    if not request.path.startswith("/_"):
+    if not request.path.startswith("/_") and INTERNAL not in request.headers:
         key = request.headers.get("Authorization", "").removeprefix("Bearer ")
         seen.append([request.method, request.path, key, request.headers.get("Stripe-Account", "")])
     return await handler(request)
@@ -116,6 +123,128 @@ async def forget_oauth(request):
     connected.clear()
     return web.json_response({})
 
+# Checkout Sessions, which localstripe lacks: kept in its store (so DELETE /_config/data
+# forgets them) in Stripe's documented shape. They expire through /expire only: the app's
+# clock in tests is not the real one, so `expires_at` is as the app asked.
+
+def error(status, message, kind="invalid_request_error", code=None):
+    body = {"type": kind, "message": message}
+    if code:
+        body["code"] = code
+    return web.json_response({"error": body}, status=status)
+
+def stored(session_id):
+    return store.get("checkout.session:" + session_id)
+
+def priced(line):
+    if not isinstance(line, dict) or str(line.get("quantity", "1")) != "1":
+        raise ValueError("each line item needs quantity 1")
+    if line.get("price"):
+        plan = resources.Plan._api_retrieve(line["price"])
+        return plan.amount, plan.currency, plan.interval
+    data = line.get("price_data") or {}
+    amount = int(data.get("unit_amount", ""))
+    if amount < 1 or not data.get("currency") or not (data.get("product_data") or {}).get("name"):
+        raise ValueError("price_data needs currency, a positive unit_amount and product_data[name]")
+    return amount, data["currency"], None
+
+async def create_session(request):
+    data = await get_post_data(request) or {}
+    body = await request.text()
+    key = request.headers.get("Idempotency-Key")
+    earlier = store.get("idempotency:" + key) if key else None
+    if earlier is not None:
+        if earlier[0] != body:
+            return error(400, "Keys for idempotent requests can only be used with the same "
+                         "parameters they were first used with.", "idempotency_error")
+        return web.json_response(stored(earlier[1]))
+    mode = data.get("mode")
+    lines = data.get("line_items")
+    if mode not in ("payment", "subscription") or not data.get("success_url"):
+        return error(400, "Missing required param: mode and success_url.", code="parameter_missing")
+    try:
+        if not isinstance(lines, list) or len(lines) != 1:
+            raise ValueError("give exactly one line item")
+        amount, currency, interval = priced(lines[0])
+        if (interval is None) != (mode == "payment"):
+            raise ValueError("subscription mode needs a recurring price, payment mode none")
+        expires_at = int(data.get("expires_at") or time.time() + 86400)
+    except ValueError as exc:
+        return error(400, f"Invalid line_items or expires_at: {exc}", code="parameter_invalid")
+    session_id = "cs_test_" + secrets.token_hex(24)
+    session = {
+        "id": session_id, "object": "checkout.session", "mode": mode, "status": "open",
+        "payment_status": "unpaid", "amount_subtotal": amount, "amount_total": amount,
+        "currency": currency, "customer": None, "customer_email": data.get("customer_email"),
+        "client_reference_id": data.get("client_reference_id"),
+        "metadata": data.get("metadata") or {}, "payment_intent": None, "subscription": None,
+        "success_url": data["success_url"], "cancel_url": data.get("cancel_url"),
+        "created": int(time.time()), "expires_at": expires_at, "livemode": False,
+        "url": "https://checkout.stripe.com/c/pay/" + session_id,
+    }
+    store["checkout.session:" + session_id] = session
+    if mode == "subscription":
+        store["checkout.price:" + session_id] = lines[0]["price"]
+    if key:
+        store["idempotency:" + key] = (body, session_id)
+    return web.json_response(session)
+
+async def retrieve_session(request):
+    session = stored(request.match_info["id"])
+    if session is None:
+        return error(404, "No such checkout.session: " + request.match_info["id"], code="resource_missing")
+    expand = unflatten_data(request.query).get("expand") or []
+    if "subscription" in expand and session["subscription"]:
+        subscription = resources.Subscription._api_retrieve(session["subscription"])
+        return web.json_response({**session, "subscription": subscription._export()})
+    return web.json_response(session)
+
+async def expire_session(request):
+    session = stored(request.match_info["id"])
+    if session is None:
+        return error(404, "No such checkout.session: " + request.match_info["id"], code="resource_missing")
+    if session["status"] != "open":
+        return error(400, 'Only Checkout Sessions with a status in ["open"] can be expired.')
+    session["status"] = "expired"
+    return web.json_response(session)
+
+async def pay_session(request):
+    # The customer pays: a real succeeded payment intent, or a subscription whose first
+    # invoice is paid, made through the stand-in's own API.
+    session = stored(request.match_info["id"])
+    if session is None or session["status"] != "open":
+        return error(400, "Only an open Checkout Session can be paid.")
+    headers = {"Authorization": request.headers["Authorization"], INTERNAL: "1"}
+    base = f"http://{request.host}"
+    async with ClientSession(headers=headers) as client:
+        async def call(path, form):
+            async with client.post(base + path, data=form) as answer:
+                found = await answer.json()
+                if answer.status != 200:
+                    raise UserError(answer.status, str(found))
+                return found
+        card = await call("/v1/payment_methods", [
+            ("type", "card"), ("card[number]", "4242424242424242"), ("card[exp_month]", "12"),
+            ("card[exp_year]", "2040"), ("card[cvc]", "123")])
+        if session["mode"] == "payment":
+            intent = await call("/v1/payment_intents", [
+                ("amount", str(session["amount_total"])), ("currency", session["currency"]),
+                ("payment_method", card["id"]), ("confirm", "true")]
+                + [(f"metadata[{k}]", v) for k, v in session["metadata"].items()])
+            session["payment_intent"] = intent["id"]
+        else:
+            customer = await call("/v1/customers", [("email", session["customer_email"] or "")])
+            await call(f"/v1/payment_methods/{card['id']}/attach", [("customer", customer["id"])])
+            await call(f"/v1/customers/{customer['id']}",
+                       [("invoice_settings[default_payment_method]", card["id"])])
+            price = store["checkout.price:" + session["id"]]
+            subscription = await call("/v1/subscriptions", [
+                ("customer", customer["id"]), ("items[0][plan]", price)]
+                + [(f"metadata[{k}]", v) for k, v in session["metadata"].items()])
+            session["customer"], session["subscription"] = customer["id"], subscription["id"]
+    session["status"], session["payment_status"] = "complete", "paid"
+    return web.json_response(session)
+
 app.middlewares.insert(0, remember_keys)
 app.router.add_get("/_test/calls", keys)
 app.router.add_delete("/_test/calls", forget)
@@ -124,6 +253,10 @@ app.router.add_post("/oauth/deauthorize", oauth_deauthorize)
 app.router.add_post("/_test/oauth/codes", mint_code)
 app.router.add_get("/_test/oauth/connected", connections)
 app.router.add_delete("/_test/oauth", forget_oauth)
+app.router.add_post("/v1/checkout/sessions", create_session)
+app.router.add_get("/v1/checkout/sessions/{id}", retrieve_session)
+app.router.add_post("/v1/checkout/sessions/{id}/expire", expire_session)
+app.router.add_post("/_test/checkout/{id}/complete", pay_session)
 web.run_app(app, host=sys.argv[1], port=int(sys.argv[2]), print=None, access_log=None)
 """
 
@@ -299,6 +432,35 @@ class StripeStandIn:
         )
         assert subscription["status"] == "active", subscription
         return str(subscription["id"])
+
+    def price(self, amount_minor: int = 6000, currency: str = "gbp") -> str:
+        """The id (price_…) of a monthly recurring price, for subscription-mode Checkout."""
+        product = self.request("POST", "/v1/products", [("name", "Unlimited monthly")])
+        plan = self.request(
+            "POST",
+            "/v1/plans",
+            [
+                ("id", f"price_{product['id'].removeprefix('prod_')}"),
+                ("product", product["id"]),
+                ("amount", str(amount_minor)),
+                ("currency", currency),
+                ("interval", "month"),
+            ],
+        )
+        return str(plan["id"])
+
+    def pay_checkout(self, session_id: str) -> dict[str, Any]:
+        """The customer pays the open Checkout Session; the session as Stripe then shows it."""
+        return self.request("POST", f"/_test/checkout/{session_id}/complete", [])
+
+    def expire_checkout(self, session_id: str) -> dict[str, Any]:
+        """Stripe expires the session (as it does at `expires_at`); the session as it then is."""
+        return self.request("POST", f"/v1/checkout/sessions/{session_id}/expire", [])
+
+    def checkout(self, session_id: str, *, expand: bool = False) -> dict[str, Any]:
+        """A Checkout Session as the stand-in holds it (its subscription expanded if asked)."""
+        query = "?expand[]=subscription" if expand else ""
+        return self.request("GET", f"/v1/checkout/sessions/{session_id}{query}")
 
     # -- what tests inspect --------------------------------------------------------
 

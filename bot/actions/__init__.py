@@ -24,6 +24,7 @@ from bot.actions import (
     questionnaires,
     settings,
     stripe_account,
+    subscriptions,
     videos,
 )
 
@@ -42,6 +43,7 @@ MODULES = (
     appointments,
     passes,
     videos,
+    subscriptions,
     settings,
     stripe_account,
     catalog,

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.surfaces import appointments as surface
 from bot.surfaces.commerce import Change, Done, commerce_form, redraws
+from bot.surfaces.payment_links import finish_with_link
 from bot.views.appointments import (
     BOOK_CALLBACK,
     BOOK_DAY_ACTION,
@@ -30,6 +31,7 @@ from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.services import appointments
+from core.services.checkout import LinkPayment
 
 CHANGES = (SERVICE_ACTION, BOOK_DAY_ACTION, f"{BOOK_PREFIX}.payment")
 
@@ -53,7 +55,7 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
     if form is None:
         return
     meta, values, request = form.meta, form.values, form.request
-    filled = PaymentForm.read(values, surface.methods(request))
+    filled = PaymentForm.read(values, surface.methods(request, meta))
     payment, errors = payment_choice(filled, request.currency)
     service_id, facilitator_id = values.row_id(SERVICE_BLOCK), values.row_id(FACILITATOR_BLOCK)
     if service_id is None:
@@ -65,12 +67,24 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
         form.refuse(errors)
         return
     service, facilitator, local, paid = service_id, facilitator_id, starts, payment
+    uid = meta.details.uid
+    if isinstance(paid, LinkPayment):
+        finish_with_link(
+            form,
+            "appointment",
+            lambda uow, actor: (
+                appointments.book_appointment(uow, actor, uid, service, facilitator, local, paid).id
+            ),
+            TIME_BLOCK,
+            Tab.APPOINTMENTS,
+        )
+        return
 
     def book(uow: UnitOfWork, actor: Actor) -> Done:
         row = appointments.book_appointment(
             uow,
             actor,
-            meta.details.uid,
+            uid,
             service,
             facilitator,
             local,

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.context.request import Request
 from bot.surfaces import bookings as surface
 from bot.surfaces.commerce import Change, Done, StripeChange, commerce_form, redraws
+from bot.surfaces.payment_links import finish_with_link
 from bot.views.bookings import (
     AMOUNT_BLOCK,
     BOOK_CALLBACK,
@@ -32,6 +33,7 @@ from bot.views.origin import Tab
 from core.actor import Actor
 from core.db import Transactions, UnitOfWork
 from core.services import bookings
+from core.services.checkout import LinkPayment
 from core.services.refunds import refund_booking
 
 on_change = redraws(surface.book_form)
@@ -52,7 +54,7 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
     if form is None:
         return
     meta, values, gateway = form.meta, form.values, form.request.gateway
-    filled = PaymentForm.read(values, surface.methods(form.request))
+    filled = PaymentForm.read(values, surface.methods(form.request, form.meta))
     payment, errors = payment_choice(filled, form.request.currency)
     occurrence_id = values.row_id(OCCURRENCE_BLOCK)
     if occurrence_id is None:
@@ -60,10 +62,19 @@ def on_book(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebCli
     if payment is None or occurrence_id is None:
         form.refuse(errors)
         return
-    chosen, paid = occurrence_id, payment
+    chosen, paid, uid = occurrence_id, payment, meta.details.uid
+    if isinstance(paid, LinkPayment):
+        finish_with_link(
+            form,
+            "booking",
+            lambda uow, actor: bookings.book_event(uow, actor, uid, chosen, paid).id,
+            OCCURRENCE_BLOCK,
+            Tab.BOOKINGS,
+        )
+        return
 
     def book(uow: UnitOfWork, actor: Actor) -> Done:
-        row = bookings.book_event(uow, actor, meta.details.uid, chosen, paid, gateway=gateway)
+        row = bookings.book_event(uow, actor, uid, chosen, paid, gateway=gateway)
         return Done(booked_notice(row, meta.name, filled), Tab.BOOKINGS)
 
     form.finish(Change(book, OCCURRENCE_BLOCK, INTENT_BLOCK))

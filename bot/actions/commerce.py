@@ -30,6 +30,7 @@ BUTTONS: dict[str, tuple[str, Render]] = {
     "book_appointment": ("booking an appointment", appointments.book_form),
     "assign_pass": ("assigning a pass", passes.assign_form),
     "assign_video": ("assigning a video", videos.assign_form),
+    "start_subscription": ("starting a subscription", subscriptions.start_form),
 }
 ROW_ACTIONS: dict[tuple[Tab, str], RowAction] = {
     **bookings.ROW_ACTIONS,
@@ -59,7 +60,8 @@ def decode_row_value(value: str) -> tuple[RowAction, int] | None:
 
 
 def on_button(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """Book an Event, Book Appointment, Assign Pass or Assign Video: open its form."""
+    """Book an Event, Book Appointment, Assign Pass, Assign Video or Start subscription: open
+    its form."""
     ack()
     opening = Opening.of(body, context, client)
     if opening is None:

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.surfaces import passes as surface
 from bot.surfaces.commerce import Change, Done, commerce_form, redraws
+from bot.surfaces.payment_links import finish_with_link
 from bot.views.commerce.form_state import INTENT_BLOCK, PaymentForm
 from bot.views.commerce.parsing import whole_number
 from bot.views.commerce.payment import payment_choice
@@ -30,7 +31,7 @@ from bot.views.passes import (
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.services import passes
-from core.services.checkout import ManualPayment, StripePayment
+from core.services.checkout import LinkPayment, ManualPayment, StripePayment
 
 on_change = redraws(surface.assign_form)
 
@@ -41,15 +42,26 @@ def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
     if form is None:
         return
     meta, values, gateway = form.meta, form.values, form.request.gateway
-    filled = PaymentForm.read(values, surface.methods(form.request))
+    filled = PaymentForm.read(values, surface.methods(form.request, form.meta))
     payment, errors = payment_choice(filled, form.request.currency)
     kind_id = values.row_id(TYPE_BLOCK)
     if kind_id is None:
         errors[TYPE_BLOCK] = "Choose the pass type."
-    if not isinstance(payment, ManualPayment | StripePayment) or kind_id is None:
+    if not isinstance(payment, ManualPayment | StripePayment | LinkPayment) or kind_id is None:
         form.refuse(errors)
         return
-    kind, paid, first = kind_id, payment, values.day(VALID_FROM_BLOCK)
+    kind, paid, first, uid = kind_id, payment, values.day(VALID_FROM_BLOCK), meta.details.uid
+    if isinstance(paid, LinkPayment):
+        finish_with_link(
+            form,
+            "pass",
+            lambda uow, actor: (
+                passes.assign_pass(uow, actor, uid, kind, valid_from=first, payment=paid).id
+            ),
+            TYPE_BLOCK,
+            Tab.PASSES,
+        )
+        return
 
     def assign(uow: UnitOfWork, actor: Actor) -> Done:
         row = passes.assign_pass(

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.surfaces import videos as surface
 from bot.surfaces.commerce import Change, Done, commerce_form, redraws
+from bot.surfaces.payment_links import finish_with_link
 from bot.views.commerce.form_state import PaymentForm
 from bot.views.commerce.parsing import end_of_day, whole_number
 from bot.views.commerce.payment import payment_choice
@@ -28,7 +29,7 @@ from bot.views.videos import (
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.services import videos
-from core.services.checkout import ManualPayment, PackagePayment
+from core.services.checkout import LinkPayment, ManualPayment, PackagePayment
 
 CHANGES = (VIDEO_ACTION, f"{ASSIGN_PREFIX}.payment")
 
@@ -42,18 +43,27 @@ def on_assign(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
     if form is None:
         return
     meta, values, request = form.meta, form.values, form.request
-    filled = PaymentForm.read(values, surface.METHODS)
+    filled = PaymentForm.read(values, surface.methods(request, meta))
     payment, errors = payment_choice(filled, request.currency)
     video_id = values.row_id(VIDEO_BLOCK)
     if video_id is None:
         errors[VIDEO_BLOCK] = "Choose the video."
-    if not isinstance(payment, ManualPayment | PackagePayment) or video_id is None:
+    if not isinstance(payment, ManualPayment | PackagePayment | LinkPayment) or video_id is None:
         form.refuse(errors)
         return
-    chosen, paid, timezone = video_id, payment, request.timezone
+    chosen, paid, timezone, uid = video_id, payment, request.timezone, meta.details.uid
+    if isinstance(paid, LinkPayment):
+        finish_with_link(
+            form,
+            "video",
+            lambda uow, actor: videos.assign_video(uow, actor, uid, chosen, payment=paid).id,
+            VIDEO_BLOCK,
+            Tab.VIDEOS,
+        )
+        return
 
     def assign(uow: UnitOfWork, actor: Actor) -> Done:
-        row = videos.assign_video(uow, actor, meta.details.uid, chosen, payment=paid)
+        row = videos.assign_video(uow, actor, uid, chosen, payment=paid)
         return Done(assigned_notice(row, meta.name, filled, timezone), Tab.VIDEOS)
 
     form.finish(Change(assign, VIDEO_BLOCK))

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.context.request import Request
 from bot.surfaces.commerce import Opening, payment_methods, row_of
+from bot.surfaces.payment_links import send_link_action
 from bot.views.appointments import (
     DAY_BLOCK,
     FACILITATOR_BLOCK,
@@ -26,9 +27,9 @@ from core.services.appointments import AppointmentRow
 from core.services.passes import usable_passes_on
 
 
-def methods(request: Request) -> tuple[Method, ...]:
+def methods(request: Request, meta: CommerceMeta) -> tuple[Method, ...]:
     """How an appointment can be paid here."""
-    return payment_methods(request, "manual", "package", "stripe")
+    return payment_methods(request, meta, "manual", "package", "stripe", "link")
 
 
 def appointment(uow: UnitOfWork, actor: Actor, uid: str, appointment_id: int) -> AppointmentRow:
@@ -41,7 +42,7 @@ def book_form(
     request: Request, meta: CommerceMeta, values: FormValues, problem: str = ""
 ) -> dict[str, Any]:
     """The form as filled in: the chosen service's facilitators, and passes that can pay."""
-    payment = PaymentForm.read(values, methods(request))
+    payment = PaymentForm.read(values, methods(request, meta))
     service_id, day = values.row_id(SERVICE_BLOCK), values.day(DAY_BLOCK)
     actor = request.actor
     with request.deps.db.unit_of_work(readonly=True) as uow:
@@ -64,7 +65,7 @@ def book_form(
             day=day,
             at=values.clock_time(TIME_BLOCK),
             payment=payment,
-            methods=methods(request),
+            methods=methods(request, meta),
             passes=passes,
             problem=problem,
         ),
@@ -113,6 +114,7 @@ def _cancel(request: Request, appointment_id: int, uid: str) -> str:
 
 
 ROW_ACTIONS = {
+    (Tab.APPOINTMENTS, "link"): send_link_action("appointment"),
     (Tab.APPOINTMENTS, "reschedule"): _open_reschedule,
     (Tab.APPOINTMENTS, "cancel"): _open_cancel,
 }

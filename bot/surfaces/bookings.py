@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.context.request import Request
 from bot.surfaces.commerce import Opening, payment_methods, row_of
+from bot.surfaces.payment_links import send_link_action
 from bot.views.bookings import (
     AMOUNT_BLOCK,
     OCCURRENCE_BLOCK,
@@ -36,9 +37,9 @@ NOT_STRIPE = (
 )
 
 
-def methods(request: Request) -> tuple[Method, ...]:
+def methods(request: Request, meta: CommerceMeta) -> tuple[Method, ...]:
     """How a booking can be paid here."""
-    return payment_methods(request, "manual", "package", "stripe")
+    return payment_methods(request, meta, "manual", "package", "stripe", "link")
 
 
 def booking(uow: UnitOfWork, actor: Actor, uid: str, booking_id: int) -> BookingRow:
@@ -57,7 +58,7 @@ def book_form(
     request: Request, meta: CommerceMeta, values: FormValues, problem: str = ""
 ) -> dict[str, Any]:
     """The booking form as filled in, with the passes that can pay for the chosen session."""
-    payment = PaymentForm.read(values, methods(request))
+    payment = PaymentForm.read(values, methods(request, meta))
     occurrence_id = values.row_id(OCCURRENCE_BLOCK)
     passes = None
     with request.deps.db.unit_of_work(readonly=True) as uow:
@@ -73,7 +74,7 @@ def book_form(
             sessions=sessions,
             occurrence=values.option(OCCURRENCE_BLOCK),
             payment=payment,
-            methods=methods(request),
+            methods=methods(request, meta),
             passes=passes,
             problem=problem,
         ),
@@ -142,6 +143,7 @@ def _cancel(request: Request, booking_id: int, uid: str) -> str:
 
 
 ROW_ACTIONS = {
+    (Tab.BOOKINGS, "link"): send_link_action("booking"),
     (Tab.BOOKINGS, "transfer"): _open_transfer,
     (Tab.BOOKINGS, "cancel"): _open_cancel,
     (Tab.BOOKINGS, "refund"): _open_refund,

@@ -61,7 +61,8 @@ class Opening(DetailsControl):
         """A form for something new for the customer (`doing` it), empty; refused if archived."""
         customer = self.customer_for(doing)
         if customer is not None:
-            self.push(render(self.request, self.meta(name=customer.full_name), FormValues(), ""))
+            meta = self.meta(name=customer.full_name, mailable=bool(customer.email.strip()))
+            self.push(render(self.request, meta, FormValues(), ""))
 
     def open_row_form(self, row_id: int, render: Render) -> None:
         """A form about one of the customer's rows, empty; why not, if the row is gone."""
@@ -98,9 +99,15 @@ def row_of(page: Page[R], noun: str, row_id: int) -> R:
     raise NotFound(f"{noun} #{row_id} is no longer on this customer's record.")
 
 
-def payment_methods(request: Request, *offered: Method) -> tuple[Method, ...]:
-    """The payment methods to offer: Stripe only when the studio has a Stripe account."""
-    return tuple(m for m in offered if m != "stripe" or request.gateway is not None)
+def payment_methods(request: Request, meta: CommerceMeta, *offered: Method) -> tuple[Method, ...]:
+    """The payment methods to offer: Stripe's only when the studio has a Stripe account, and a
+    payment link only to a customer with an email address."""
+    stripe = request.gateway is not None
+    return tuple(
+        m
+        for m in offered
+        if (m not in ("stripe", "link") or stripe) and (m != "link" or meta.mailable)
+    )
 
 
 @dataclass(frozen=True)
@@ -197,10 +204,13 @@ class StripeChange:
 
     make: Callable[[Transactions, Actor], Done]
     fallback: str
+    payment_block: str = ""
 
     def attempt(self, form: Submission[CommerceMeta]) -> Outcome:
         """Make the change; a service's refusal becomes the form's errors."""
-        return _attempt(form, lambda: form.request.steps(self.make), self.fallback, "")
+        return _attempt(
+            form, lambda: form.request.steps(self.make), self.fallback, self.payment_block
+        )
 
 
 def _attempt(

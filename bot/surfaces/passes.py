@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.context.request import Request
 from bot.surfaces.commerce import Opening, payment_methods, row_of
+from bot.surfaces.payment_links import send_link_action
 from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, PaymentForm
 from bot.views.origin import Tab
 from bot.views.passes import (
@@ -26,9 +27,9 @@ from core.services import passes
 from core.services.passes import PassRow
 
 
-def methods(request: Request) -> tuple[Method, ...]:
+def methods(request: Request, meta: CommerceMeta) -> tuple[Method, ...]:
     """How a pass can be paid here."""
-    return payment_methods(request, "manual", "stripe")
+    return payment_methods(request, meta, "manual", "stripe", "link")
 
 
 def pass_row(uow: UnitOfWork, actor: Actor, uid: str, pass_id: int) -> PassRow:
@@ -55,8 +56,8 @@ def assign_form(
             kinds=kinds,
             kind=values.option(TYPE_BLOCK),
             valid_from=values.day(VALID_FROM_BLOCK),
-            payment=PaymentForm.read(values, methods(request)),
-            methods=methods(request),
+            payment=PaymentForm.read(values, methods(request, meta)),
+            methods=methods(request, meta),
             problem=problem,
         ),
         currency=request.currency,
@@ -118,6 +119,7 @@ def _cancel(request: Request, pass_id: int, uid: str) -> str:
 
 
 ROW_ACTIONS = {
+    (Tab.PASSES, "link"): send_link_action("pass"),
     (Tab.PASSES, "adjust"): _open_adjust,
     (Tab.PASSES, "extend"): _open_extend,
     (Tab.PASSES, "cancel"): _open_cancel,

@@ -1,19 +1,26 @@
-"""The Subscriptions tab's actions: Pause and Resume at once, Suspend after a confirmation."""
+"""The Subscriptions tab's actions: Start subscription (a Stripe link mailed), Pause and Resume
+at once, Suspend after a confirmation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.context.request import Request
 from bot.surfaces.commerce import Opening, row_of
+from bot.views.commerce.form_state import CommerceMeta, FormValues
 from bot.views.origin import Tab
-from bot.views.subscriptions import changed_notice, suspend_confirmation
+from bot.views.subscriptions import (
+    PLAN_BLOCK,
+    changed_notice,
+    start_subscription_form,
+    suspend_confirmation,
+)
 from core.actor import Actor
 from core.adapters.payments import PaymentGateway
 from core.db import Transactions, UnitOfWork
 from core.errors import DomainError
-from core.services import subscriptions
+from core.services import payment_links, subscriptions
 from core.services.subscriptions import SubscriptionRow
 
 
@@ -30,6 +37,20 @@ class Change(Protocol):
         uid: str | None = None,
     ) -> SubscriptionRow:
         """Change the subscription (in Stripe first when linked)."""
+
+
+def start_form(
+    request: Request, meta: CommerceMeta, values: FormValues, problem: str = ""
+) -> dict[str, Any]:
+    """Start subscription as filled in: the plans, those that can't be started saying why."""
+    plans = request.read(payment_links.plan_options)
+    return start_subscription_form(
+        meta,
+        plans,
+        stripe=request.gateway is not None,
+        chosen=values.option(PLAN_BLOCK),
+        problem=problem,
+    )
 
 
 def _subscription(uow: UnitOfWork, actor: Actor, uid: str, subscription_id: int) -> SubscriptionRow:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context.request import Request
-from bot.surfaces.commerce import Opening, row_of
+from bot.surfaces.commerce import Opening, payment_methods, row_of
+from bot.surfaces.payment_links import send_link_action
 from bot.views.commerce.form_state import CommerceMeta, FormValues, Method, PaymentForm
 from bot.views.origin import Tab
 from bot.views.videos import (
@@ -25,7 +26,10 @@ from core.services.checkout import business_date
 from core.services.passes import usable_passes_on
 from core.services.videos import VideoRow
 
-METHODS: tuple[Method, ...] = ("manual", "package")
+
+def methods(request: Request, meta: CommerceMeta) -> tuple[Method, ...]:
+    """How a video can be paid here (never a Stripe payment recorded by hand)."""
+    return payment_methods(request, meta, "manual", "package", "link")
 
 
 def video(uow: UnitOfWork, actor: Actor, uid: str, purchase_id: int) -> VideoRow:
@@ -38,7 +42,7 @@ def assign_form(
     request: Request, meta: CommerceMeta, values: FormValues, problem: str = ""
 ) -> dict[str, Any]:
     """The form as filled in, with the passes that can pay for the chosen video today."""
-    payment = PaymentForm.read(values, METHODS)
+    payment = PaymentForm.read(values, methods(request, meta))
     video_id = values.row_id(VIDEO_BLOCK)
     actor = request.actor
     with request.deps.db.unit_of_work(readonly=True) as uow:
@@ -54,7 +58,7 @@ def assign_form(
             videos=offered,
             video=chosen,
             payment=payment,
-            methods=METHODS,
+            methods=methods(request, meta),
             passes=passes,
             problem=problem,
         ),
@@ -106,6 +110,7 @@ def _cancel(request: Request, purchase_id: int, uid: str) -> str:
 
 
 ROW_ACTIONS = {
+    (Tab.VIDEOS, "link"): send_link_action("video"),
     (Tab.VIDEOS, "extend"): _open_extend,
     (Tab.VIDEOS, "cancel"): _open_cancel,
 }

@@ -28,6 +28,8 @@ Views (callback_id):
   pass_extend.submit        Extend a pass (valid_to)
   assign_video.submit       Assign Video (video_id, payment, price, pass_id)
   video_extend.submit       Extend a video purchase (extra_days or expires_at)
+  start_subscription.submit Start subscription: a Stripe link to subscribe to a plan is mailed
+                            (input block_id plan_id; plans without a Stripe price say why not)
   commerce_confirm.submit   Cancel a booking, appointment, pass or video, or Suspend a
                             subscription ("Keep it" closes it; metadata names tab, verb, row)
   commerce.working          a form whose change outlasts Slack's 3 s wait, while it runs
@@ -72,12 +74,15 @@ Actions (action_id → value):
   customer_details.search             as-you-type search (block_id details_search_<tab>)
   customer_details.page.prev / .next  previous / next page of the tab
   customer_details.commerce           "book_event", "book_appointment", "assign_pass",
-                                      "assign_video": push that form over the details
+                                      "assign_video", "start_subscription": push that form
+                                      over the details
   customer_details.row                row overflow: "<tab>|<verb>|<id>": bookings transfer,
                                       cancel, refund (Stripe-paid; admins); appointments
                                       reschedule, cancel; passes adjust, extend, cancel; videos
                                       extend (if it expires), cancel; subscriptions pause and
-                                      resume (at once), suspend (confirmed; final)
+                                      resume (at once), suspend (confirmed; final); "link" on an
+                                      unpaid booking, appointment, pass or video: Send payment
+                                      link (mails a Stripe Checkout link, or shows the open one)
   customer_details.archive / .activate  UID: Archive Customer / Activate Customer
   customer_details.undo               "archive|UID" or "activate|UID" (the details' Undo)
   customer_details.merge              UID: open Merge Customer (admins)
@@ -98,8 +103,10 @@ Actions (action_id → value):
                                       (options: block_suggestion by event name); choosing one
                                       redraws the form
   booking_transfer.occurrence         the same, in Transfer (no redraw)
-  <form>.payment                      radio Manual / Pass credit / Record a Stripe payment
-                                      (the last only with STRIPE_API_KEY); redraws the form.
+  <form>.payment                      radio Manual / Pass credit / Record a Stripe payment /
+                                      Send a payment link (the last two only when the studio
+                                      has Stripe; a link only to a customer with an email
+                                      address); redraws the form.
                                       <form> is book_event, book_appointment, assign_pass or
                                       assign_video; its other payment inputs are <form>.price,
                                       <form>.intent and <form>.pass_<what the credits pay for>
@@ -113,6 +120,7 @@ Actions (action_id → value):
   pass_adjust.delta / .reason         whole number (+ adds, - removes), required reason
   pass_extend.valid_to                date picker
   assign_video.video                  video select; redraws (passes that can pay today)
+  start_subscription.plan             plan select (plans with a Stripe price, not archived)
   video_extend.days / .until          extra days, or a new last day
   chart.choose                        UID: post that customer's chart where `/customers chart NAME`
                                       offered the customers the name matched (an ephemeral message)

@@ -131,6 +131,8 @@ def _paid(row: BookingRow) -> str:
     money = format_money(row.price_minor or 0, row.currency)
     if row.payment_method is PaymentMethod.STRIPE:
         return f"{money} through Stripe"
+    if row.payment_method is PaymentMethod.UNPAID:
+        return f"{money}, unpaid"
     return f"{money}, paid manually" if row.price_minor else "free"
 
 

@@ -111,7 +111,8 @@ NOTHING_YET = {
     Tab.PASSES: "No passes yet — use *Assign Pass* to give them one.",
     Tab.VIDEOS: "No videos yet — use *Assign Video* to give them access to one.",
     Tab.SUBSCRIPTIONS: (
-        "No subscriptions yet — customers subscribe to a plan in the customer portal."
+        "No subscriptions yet — use *Start subscription* to mail them a Stripe link to "
+        "subscribe to a plan; the subscription shows here once they have paid."
     ),
     Tab.QUESTIONNAIRES: (
         "No questionnaires yet — use *Assign Questionnaire* to ask them to fill one in "
@@ -128,6 +129,7 @@ COMMERCE_BUTTONS = {
     Tab.APPOINTMENTS: ("book_appointment", "Book Appointment"),
     Tab.PASSES: ("assign_pass", "Assign Pass"),
     Tab.VIDEOS: ("assign_video", "Assign Video"),
+    Tab.SUBSCRIPTIONS: ("start_subscription", "Start subscription"),
 }
 # A commerce tab's row is the block `<kind>_<row id>`.
 ROW_KINDS = {
@@ -138,6 +140,7 @@ ROW_KINDS = {
     Tab.SUBSCRIPTIONS: "subscription",
 }
 ROW_VERBS = {
+    "link": "Send payment link",
     "transfer": "Transfer",
     "cancel": "Cancel",
     "refund": "Refund",
@@ -191,6 +194,16 @@ def _refunded(state: str, refund_state: RefundState, refunded_minor: int, curren
         return state
     how = "in full" if refund_state is RefundState.FULL else "in part"
     return f"{state} · refunded {format_money(refunded_minor, currency)} {how}"
+
+
+def _unpaid(awaiting: bool) -> str:
+    """An unpaid row's state: its payment link is open, or there is none (sent or open) now."""
+    return "Awaiting payment" if awaiting else "Unpaid"
+
+
+def _link_verbs(method: PaymentMethod, live: bool) -> list[str]:
+    """*Send payment link* for a row that is unpaid and not cancelled."""
+    return ["link"] if live and method is PaymentMethod.UNPAID else []
 
 
 def tab_buttons(current: Tab) -> Block:
@@ -311,12 +324,10 @@ def tab_listing(
 
 def _booking(row: BookingRow, timezone: str, admin: bool) -> Block:
     stripe = row.payment_method is PaymentMethod.STRIPE
-    state = _refunded(
-        _state(row.state.value.title(), stripe and row.state is BookingState.COMPLETED),
-        row.refund_state,
-        row.refunded_minor,
-        row.currency,
-    )
+    state = _state(row.state.value.title(), stripe and row.state is BookingState.COMPLETED)
+    if row.state is BookingState.UNPAID:
+        state = _unpaid(row.awaiting_link)
+    state = _refunded(state, row.refund_state, row.refunded_minor, row.currency)
     price = format_price(row.price_minor, row.credits, row.currency)
     text = (
         f"*#{row.id}  {escape(clip(row.event_name, 200))}*\n"
@@ -324,8 +335,9 @@ def _booking(row: BookingRow, timezone: str, admin: bool) -> Block:
         f"{format_duration(row.duration_minutes)}\n"
         f"Booked on {local_date(row.booked_at, timezone)} · {price} · {state}"
     )
-    verbs = []
-    if row.state is not BookingState.CANCELLED:
+    live = row.state is not BookingState.CANCELLED
+    verbs = _link_verbs(row.payment_method, live)
+    if live:
         verbs += ["transfer", "cancel"]
     if stripe and admin and row.refund_state is not RefundState.FULL:
         verbs.append("refund")
@@ -358,7 +370,10 @@ def _appointment(row: AppointmentRow, timezone: str) -> Block:
             row.currency,
         )
     )
-    verbs = ["reschedule", "cancel"] if row.state is AppointmentState.SCHEDULED else []
+    live = row.state is AppointmentState.SCHEDULED
+    if live and row.payment_method is PaymentMethod.UNPAID:
+        text += f" · {_unpaid(row.awaiting_link)}"
+    verbs = _link_verbs(row.payment_method, live) + (["reschedule", "cancel"] if live else [])
     return _row(text, Tab.APPOINTMENTS, row.id, verbs)
 
 
@@ -380,15 +395,18 @@ def _pass(row: PassRow, timezone: str, today: date) -> Block:
         f"{row.credits_remaining} of {row.credits_total} credits left\n"
         f"Purchased {local_date(row.purchased_at, timezone)} · "
         f"{format_money(row.price_minor, row.currency)} · "
-        + _refunded(
-            _state(row.state.value.title(), stripe and row.state is PassState.COMPLETED),
-            row.refund_state,
-            row.refunded_minor,
-            row.currency,
-        )
+        + _refunded(_pass_state(row, stripe), row.refund_state, row.refunded_minor, row.currency)
     )
-    verbs = ["adjust", "extend", "cancel"] if row.state is not PassState.CANCELLED else []
+    live = row.state is not PassState.CANCELLED
+    verbs = _link_verbs(row.payment_method, live)
+    verbs += ["adjust", "extend", "cancel"] if live else []
     return _row(text, Tab.PASSES, row.id, verbs)
+
+
+def _pass_state(row: PassRow, stripe: bool) -> str:
+    if row.state is PassState.UNPAID:
+        return _unpaid(row.awaiting_link)
+    return _state(row.state.value.title(), stripe and row.state is PassState.COMPLETED)
 
 
 def passes_tab(
@@ -411,11 +429,13 @@ def _video(row: VideoRow, timezone: str) -> Block:
         f"{format_price(row.price_minor, row.credits, row.currency)} · "
         f"{_state(row.state.value.title(), stripe)}"
     )
-    if row.state is VideoState.CANCELLED:
-        verbs = []
-    else:
+    live = row.state is not VideoState.CANCELLED
+    if live and row.payment_method is PaymentMethod.UNPAID:
+        text += f" · {_unpaid(row.awaiting_link)}"
+    verbs = _link_verbs(row.payment_method, live)
+    if live:
         # A purchase without an expiry has nothing to extend.
-        verbs = ["cancel"] if row.expires_at is None else ["extend", "cancel"]
+        verbs += ["cancel"] if row.expires_at is None else ["extend", "cancel"]
     return _row(text, Tab.VIDEOS, row.id, verbs)
 
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 WELCOME = "welcome"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a mail kind, not a secret
+PAYMENT_LINK = "payment_link"
 # The mails that carry a password: a newer password makes an unsent one useless.
 LOGIN_MAILS = (WELCOME, PASSWORD_RESET)
 # The body column holds these slots; they are filled in only when the mail is sent, so
@@ -170,6 +171,28 @@ def queue_password_reset_mail(uow: UnitOfWork, customer: Customer, password: str
     )
 
 
+def queue_payment_link_mail(
+    uow: UnitOfWork, customer: Customer, *, what: str, url: str, until: str, subscribe: bool
+) -> OutboxMail:
+    """Queue the mail carrying a Stripe payment link: to pay for `what`, or (`subscribe`) to
+    start the subscription `what` names; the link works `until` then."""
+    workspace = uow.session.get(Workspace, customer.team_id)
+    # The name the studio's mail goes out under, so the mail and its sender agree.
+    studio = workspace.mail_sender_name or workspace.name if workspace is not None else ""
+    doing = f"start your subscription to {what}" if subscribe else f"pay for {what}"
+    sent = f"{studio} has sent you" if studio else "Here is"
+    body = (
+        f"Hello {customer.first_name},\n\n"
+        f"{sent} a secure link to {doing}:\n\n"
+        f"  {url}\n\n"
+        f"The link works until {until}; Stripe takes the payment on that page. "
+        "If you have already paid, you can ignore this mail.\n"
+    )
+    subject = "Start your subscription" if subscribe else "Your payment link"
+    subject += f" from {studio}" if studio else ""
+    return _queue(uow, customer, PAYMENT_LINK, subject[:200], body, None)
+
+
 def _studio(uow: UnitOfWork, customer: Customer) -> tuple[str, str]:
     """The business's name as a mail calls it, and its portal login URL."""
     workspace = uow.session.get(Workspace, customer.team_id)
@@ -183,7 +206,7 @@ def _login_lines(portal: str) -> str:
 
 
 def _queue(
-    uow: UnitOfWork, customer: Customer, kind: str, subject: str, body: str, secret: str
+    uow: UnitOfWork, customer: Customer, kind: str, subject: str, body: str, secret: str | None
 ) -> OutboxMail:
     now = uow.now()
     mail = OutboxMail(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import socket
 import threading
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
 
 import stripe
 
@@ -57,6 +58,36 @@ class RefundInfo:
         return self.status not in INACTIVE_REFUND_STATUSES
 
 
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A Checkout Session to make: one line of money (mode payment) or a plan's price
+    (mode subscription), for one customer's email, naming the record in its metadata."""
+
+    mode: Literal["payment", "subscription"]
+    customer_email: str
+    reference: str  # client_reference_id
+    success_url: str
+    cancel_url: str
+    expires_at: datetime
+    metadata: dict[str, str] = field(default_factory=dict)
+    name: str = ""  # payment mode: what the line is called on Stripe's page
+    amount_minor: int = 0
+    currency: str = ""
+    price_id: str = ""  # subscription mode: the plan's Stripe price
+
+
+@dataclass(frozen=True)
+class CheckoutSessionInfo:
+    """What Stripe says about a Checkout Session; `data` is its object as a webhook carries it."""
+
+    id: str
+    url: str
+    status: str  # open, complete or expired
+    payment_status: str
+    expires_at: datetime
+    data: dict[str, Any]
+
+
 class PaymentGateway(Protocol):
     """The calls the app makes to its payment provider."""
 
@@ -82,6 +113,17 @@ class PaymentGateway(Protocol):
 
     def check_access(self) -> None:
         """Make sure the key works for reading payments; PaymentError saying why not."""
+
+    def create_checkout_session(
+        self, request: CheckoutRequest, *, idempotency_key: str
+    ) -> CheckoutSessionInfo:
+        """A new Checkout Session; the key makes a retry return the same session."""
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
+        """A Checkout Session as it is now, its subscription (if any) expanded."""
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
+        """Close an open session so it can no longer be paid; one already closed is returned."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +175,29 @@ _LOOKUP = _Operation(
     "nothing was changed",
     "nothing was changed",
     "looking again changes nothing",
+)
+
+
+_LINK = _Operation(
+    "payment link",
+    "payment link",
+    "no payment link was made",
+    "a payment link may have been made",
+    "Stripe answers a retry with the link it already made, not a second one",
+)
+_LINK_LOOKUP = _Operation(
+    "request",
+    "payment link",
+    "nothing was changed",
+    "nothing was changed",
+    "looking again changes nothing",
+)
+_LINK_EXPIRE = _Operation(
+    "request to expire the payment link",
+    "payment link",
+    "the link was not expired",
+    "Stripe may have expired it already",
+    "expiring it again is harmless",
 )
 
 
@@ -196,6 +261,45 @@ def _plain(exc: stripe.StripeError, op: _Operation) -> PaymentError:
         f"Stripe had a problem with the {op.noun}, so {op.maybe_done}. "
         f"Try again in a minute: {op.retry_is_safe}.",
         maybe_done=True,
+    )
+
+
+def _checkout_params(request: CheckoutRequest) -> dict[str, Any]:
+    """Stripe's parameters for a Checkout Session; the metadata rides on the payment too."""
+    if request.mode == "payment":
+        line: dict[str, Any] = {
+            "quantity": 1,
+            "price_data": {
+                "currency": request.currency.lower(),
+                "unit_amount": request.amount_minor,
+                "product_data": {"name": request.name},
+            },
+        }
+        extra: dict[str, Any] = {"payment_intent_data": {"metadata": request.metadata}}
+    else:
+        line = {"quantity": 1, "price": request.price_id}
+        extra = {"subscription_data": {"metadata": request.metadata}}
+    return {
+        "mode": request.mode,
+        "line_items": [line],
+        "customer_email": request.customer_email,
+        "client_reference_id": request.reference,
+        "metadata": request.metadata,
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+        "expires_at": int(request.expires_at.timestamp()),
+        **extra,
+    }
+
+
+def _session_info(session: stripe.checkout.Session) -> CheckoutSessionInfo:
+    return CheckoutSessionInfo(
+        id=session.id,
+        url=session.url or "",
+        status=session.status or "open",
+        payment_status=session.payment_status,
+        expires_at=datetime.fromtimestamp(session.expires_at, UTC),
+        data=session.to_dict(),
     )
 
 
@@ -313,6 +417,44 @@ class StripeGateway:
             ) from None
         except stripe.StripeError as exc:
             raise _plain(exc, _CHECK) from None
+
+    def create_checkout_session(
+        self, request: CheckoutRequest, *, idempotency_key: str
+    ) -> CheckoutSessionInfo:
+        """A new Checkout Session; the key makes a retry return the same session."""
+        try:
+            session = self._client.v1.checkout.sessions.create(
+                _checkout_params(request),  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _plain(exc, _LINK) from None
+        return _session_info(session)
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
+        """A Checkout Session as it is now, its subscription (if any) expanded."""
+        try:
+            session = self._client.v1.checkout.sessions.retrieve(
+                session_id, {"expand": ["subscription"]}
+            )
+        except stripe.StripeError as exc:
+            raise _plain(exc, _LINK_LOOKUP) from None
+        return _session_info(session)
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
+        """Close an open session so it can no longer be paid; one already closed is returned."""
+        try:
+            return _session_info(self._client.v1.checkout.sessions.expire(session_id))
+        except stripe.InvalidRequestError as exc:
+            # Stripe refuses to expire a session that is no longer open: say what it is instead.
+            if exc.http_status == 404:
+                raise _plain(exc, _LINK_EXPIRE) from None
+            closed = self.retrieve_checkout_session(session_id)
+            if closed.status == "open":
+                raise _plain(exc, _LINK_EXPIRE) from None
+            return closed
+        except stripe.StripeError as exc:
+            raise _plain(exc, _LINK_EXPIRE) from None
 
     def _is_cancelled(self, subscription_id: str) -> bool:
         try:

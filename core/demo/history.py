@@ -369,7 +369,9 @@ class _CustomerHistory:
         for spend in sorted(self.spends, key=lambda s: s.at):
             self._pay(spend)
         if self.pass_user and rng.random() < 0.05:
-            self._cancelled_pass()
+            self._extra_pass(PassState.CANCELLED)
+        if self.pass_user and rng.random() < 0.03:
+            self._extra_pass(PassState.UNPAID)
         if rng.random() < 0.3:
             self._subscriptions()
         if rng.random() < 0.55:
@@ -564,11 +566,13 @@ class _CustomerHistory:
         self.batch.pass_owners.append(self.customer.id)
         return bought
 
-    def _cancelled_pass(self) -> None:
+    def _extra_pass(self, state: PassState) -> None:
+        """A pass no purchase is paid with: cancelled, or still waiting to be paid by link."""
         gen = self.gen
         spec = self.rng.choice(gen.catalog.pass_types)
         purchased_at = gen.between(self.customer.start, self.customer.end)
         valid_from = gen.local_date(purchased_at)
+        unpaid = state is PassState.UNPAID
         self.batch.passes.append(
             _Pass(
                 spec=spec,
@@ -578,9 +582,9 @@ class _CustomerHistory:
                 valid_to=valid_from + timedelta(days=spec.validity_days - 1),
                 remaining=spec.credits,
                 price_minor=spec.price_minor,
-                method=PaymentMethod.STRIPE,
-                state=PassState.CANCELLED,
-                payment_intent=self._payment_intent(),
+                method=PaymentMethod.UNPAID if unpaid else PaymentMethod.STRIPE,
+                state=state,
+                payment_intent=None if unpaid else self._payment_intent(),
             )
         )
         self.batch.pass_owners.append(self.customer.id)
@@ -607,12 +611,16 @@ class _CustomerHistory:
                 self.batch.paid_by_pass.append((row, paid_with))
                 spend.rows.append(row)
                 return
-        stripe = rng.random() < self.stripe_share
-        price = spend.price_minor if stripe or rng.random() < 0.85 else 0
+        # A few purchases still to come wait for the customer to pay a payment link.
+        later = spend.use_at > self.gen.now and not spend.cancelled
+        unpaid = later and rng.random() < 0.15
+        stripe = not unpaid and rng.random() < self.stripe_share
+        price = spend.price_minor if stripe or unpaid or rng.random() < 0.85 else 0
+        method = PaymentMethod.UNPAID if unpaid else PaymentMethod.MANUAL
         row.update(
             price_minor=price,
             credits=None,
-            payment_method=PaymentMethod.STRIPE if stripe else PaymentMethod.MANUAL,
+            payment_method=PaymentMethod.STRIPE if stripe else method,
         )
         if spend.has_intent:
             row["stripe_payment_intent_id"] = self._payment_intent() if stripe else None
@@ -620,7 +628,13 @@ class _CustomerHistory:
             if spend.cancelled:
                 row["state"] = BookingState.CANCELLED
             else:
-                row["state"] = BookingState.COMPLETED if stripe else BookingState.MANUAL
+                row["state"] = (
+                    BookingState.COMPLETED
+                    if stripe
+                    else BookingState.UNPAID
+                    if unpaid
+                    else BookingState.MANUAL
+                )
             # Most Stripe cancellations are refunded in full; a few kept bookings in part.
             if stripe and price and spend.cancelled and rng.random() < 0.7:
                 row.update(refunded_minor=price, refund_state=RefundState.FULL)

@@ -14,7 +14,7 @@ from core.models.catalog import (
     Video,
     facilitator_services,
 )
-from core.models.commerce import PaymentIntentUse, PaymentMethod
+from core.models.commerce import LinkStatus, PaymentIntentUse, PaymentLink, PaymentMethod
 from core.models.customer import Customer, CustomerStatus
 from core.models.history import HistoryEntry
 from core.models.mail import MailStatus, OutboxMail
@@ -41,6 +41,7 @@ __all__ = [
     "EventOccurrence",
     "Facilitator",
     "HistoryEntry",
+    "LinkStatus",
     "MailStatus",
     "Note",
     "OutboxMail",
@@ -48,6 +49,7 @@ __all__ = [
     "PassState",
     "PassType",
     "PaymentIntentUse",
+    "PaymentLink",
     "PaymentMethod",
     "QuestionnaireResponse",
     "QuestionnaireStatus",

@@ -13,12 +13,14 @@ from core.models.commerce import PaymentMethod
 
 
 class BookingState(StrEnum):
-    """The spec's payment states: Manual, Completed (paid via Stripe), Cancelled, Package (credits)."""
+    """The spec's payment states: Manual, Completed (paid via Stripe), Cancelled, Package (credits),
+    and Unpaid (waiting for a payment link to be paid)."""
 
     MANUAL = "manual"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     PACKAGE = "package"
+    UNPAID = "unpaid"
 
 
 class RefundState(StrEnum):

@@ -14,11 +14,13 @@ from core.models.commerce import PaymentMethod
 
 
 class PassState(StrEnum):
-    """Completed: paid through Stripe; Manual: assigned by staff; Cancelled: withdrawn."""
+    """Completed: paid through Stripe; Manual: assigned by staff; Cancelled: withdrawn;
+    Unpaid: waiting for a payment link to be paid (its credits can't be used yet)."""
 
     COMPLETED = "completed"
     MANUAL = "manual"
     CANCELLED = "cancelled"
+    UNPAID = "unpaid"
 
 
 class Pass(Base):

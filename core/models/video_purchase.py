@@ -38,6 +38,7 @@ class VideoPurchase(Base):
     credits: Mapped[int | None] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     payment_method: Mapped[PaymentMethod] = mapped_column(enum_type(PaymentMethod))
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64))
     pass_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("passes.id", ondelete="SET NULL"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)

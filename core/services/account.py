@@ -21,6 +21,7 @@ from core.models import (
     HistoryEntry,
     Note,
     Pass,
+    PaymentLink,
     QuestionnaireResponse,
     Subscription,
     VideoPurchase,
@@ -242,6 +243,12 @@ def merge_customers(
             .values(values)
         )
         moved[tab] = result.rowcount
+    # Payment links follow the records (and plans) they are for; they are no tab of their own.
+    connection.execute(
+        update(PaymentLink)
+        .where(PaymentLink.customer_id == source.id, PaymentLink.team_id == actor.team_id)
+        .values(customer_id=target.id)
+    )
     # The source's portal login is retired with it, so mailing its initial password would
     # only confuse; the kept customer has a login of their own.
     dropped = len(

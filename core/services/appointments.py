@@ -31,6 +31,7 @@ from core.services.checkout import (
     business_instant,
     check_pass_valid,
     lock_for_change,
+    mark_awaiting,
     record_payment,
     refuse_archived,
     return_paid_credits,
@@ -64,6 +65,8 @@ class AppointmentRow:
     # Refunds of its Stripe payment made in Stripe's dashboard (recorded from the webhook).
     refunded_minor: int = 0
     refund_state: RefundState = RefundState.NONE
+    # Unpaid, with a payment link the customer can still pay.
+    awaiting_link: bool = False
 
 
 def list_appointments(
@@ -87,8 +90,9 @@ def list_appointments(
         .order_by(Appointment.booked_at.desc(), Appointment.id.desc())
     )
     rows, total, page, page_size = fetch_page(uow, statement, page=page, page_size=page_size)
+    listed = [_row(a, service, facilitator) for a, service, facilitator in rows]
     return Page(
-        [_row(a, service_name, facilitator_name) for a, service_name, facilitator_name in rows],
+        mark_awaiting(uow, actor.team_id, "appointment", listed),
         total,
         page,
         page_size,

@@ -31,6 +31,7 @@ from core.services.checkout import (
     business_date,
     check_pass_valid,
     lock_for_change,
+    mark_awaiting,
     payment_in_use,
     record_payment,
     refuse_archived,
@@ -67,6 +68,8 @@ class BookingRow:
     stripe_payment_intent_id: str | None
     refunded_minor: int
     refund_state: RefundState
+    # Unpaid, with a payment link the customer can still pay.
+    awaiting_link: bool = False
 
 
 def list_bookings(
@@ -101,11 +104,12 @@ def list_bookings(
         )
     )
     rows, total, page, page_size = fetch_page(uow, statement, page=page, page_size=page_size)
+    listed = [
+        _row(b, event_name, starts_at, timezone, duration)
+        for b, event_name, starts_at, timezone, duration in rows
+    ]
     return Page(
-        [
-            _row(b, event_name, starts_at, timezone, duration)
-            for b, event_name, starts_at, timezone, duration in rows
-        ],
+        mark_awaiting(uow, actor.team_id, "booking", listed),
         total,
         page,
         page_size,
@@ -143,6 +147,7 @@ _STATE_OF = {
     PaymentMethod.MANUAL: BookingState.MANUAL,
     PaymentMethod.STRIPE: BookingState.COMPLETED,
     PaymentMethod.PACKAGE: BookingState.PACKAGE,
+    PaymentMethod.UNPAID: BookingState.UNPAID,
 }
 
 

@@ -1,11 +1,12 @@
-"""Paying for what staff book or assign: Manual, pass credits (Package) or a Stripe payment."""
+"""Paying for what staff book or assign: Manual, pass credits (Package), a Stripe payment, or
+later through a payment link (Unpaid until the customer pays)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -24,11 +25,14 @@ from core.models import (
     CustomerStatus,
     Event,
     EventOccurrence,
+    LinkStatus,
     Pass,
     PassState,
     PassType,
     PaymentIntentUse,
+    PaymentLink,
     PaymentMethod,
+    Video,
     VideoPurchase,
 )
 from core.services.catalog import LocalTimeError, local_to_utc
@@ -38,13 +42,20 @@ from core.services.customers import lock_owner
 MAX_PRICE_MINOR = 2**31 - 1
 _INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,61}")
 # What `payment_intent_uses.kind` calls each row a Stripe payment can pay for.
-PaidRow = Booking | Appointment | Pass
-_KIND: dict[type[PaidRow], str] = {Booking: "booking", Appointment: "appointment", Pass: "pass"}
+PaidRow = Booking | Appointment | Pass | VideoPurchase
+_KIND: dict[type[PaidRow], str] = {
+    Booking: "booking",
+    Appointment: "appointment",
+    Pass: "pass",
+    VideoPurchase: "video",
+}
+# Refunds are recorded on these; a video purchase keeps no refunded amount.
+RefundableRow = Booking | Appointment | Pass
 PAID_MODELS: dict[str, type[PaidRow]] = {kind: model for model, kind in _KIND.items()}
 
 
 def paid_kind(paid: PaidRow) -> str:
-    """'booking', 'appointment' or 'pass': what a payment intent's claim calls the row."""
+    """'booking', 'appointment', 'pass' or 'video': what a payment intent's claim calls the row."""
     return _KIND[type(paid)]
 
 
@@ -69,7 +80,15 @@ class StripePayment:
     payment_intent_id: str
 
 
-PaymentChoice = ManualPayment | PackagePayment | StripePayment
+@dataclass(frozen=True)
+class LinkPayment:
+    """To be paid by the customer through a Stripe payment link sent once it is made (Unpaid)."""
+
+
+PaymentChoice = ManualPayment | PackagePayment | StripePayment | LinkPayment
+NOTHING_TO_PAY = (
+    "This costs nothing, so there is nothing to pay through a link; choose Manual to make it free."
+)
 
 
 @dataclass(frozen=True)
@@ -88,9 +107,41 @@ class Settled:
         if self.method is PaymentMethod.PACKAGE:
             return f"({format_credits(self.credits or 0)} from {self.pass_label})"
         money = format_money(self.price_minor or 0, currency)
+        if self.method is PaymentMethod.UNPAID:
+            return f"({money}, unpaid: to be paid through a payment link)"
         if self.method is PaymentMethod.STRIPE:
             return f"({money} paid through Stripe, {self.payment_intent_id})"
         return "(free)" if not self.price_minor else f"({money}, paid manually)"
+
+
+class _Listed(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def payment_method(self) -> PaymentMethod: ...
+
+
+Listed = TypeVar("Listed", bound=_Listed)
+
+
+def mark_awaiting(uow: UnitOfWork, team_id: str, kind: str, rows: list[Listed]) -> list[Listed]:
+    """`rows` with `awaiting_link` set on the unpaid ones whose payment link is open now."""
+    unpaid = [row.id for row in rows if row.payment_method is PaymentMethod.UNPAID]
+    if not unpaid:
+        return rows
+    open_ids = set(
+        uow.session.scalars(
+            select(PaymentLink.target_id).where(
+                PaymentLink.team_id == team_id,
+                PaymentLink.kind == kind,
+                PaymentLink.target_id.in_(unpaid),
+                PaymentLink.status == LinkStatus.OPEN,
+                PaymentLink.expires_at > uow.now(),
+            )
+        )
+    )
+    return [replace(row, awaiting_link=True) if row.id in open_ids else row for row in rows]  # type: ignore[type-var]
 
 
 def refuse_archived(customer: Customer, doing: str) -> None:
@@ -172,6 +223,14 @@ def _described(uow: UnitOfWork, use: PaymentIntentUse) -> str | None:
             .join(AppointmentService, AppointmentService.id == Appointment.service_id)
             .join(Customer, Customer.id == Appointment.customer_id)
             .where(Appointment.id == use.row_id)
+        ).first()
+    elif use.kind == "video":
+        found = uow.session.execute(
+            select(Video.title, owner)
+            .select_from(VideoPurchase)
+            .join(Video, Video.id == VideoPurchase.video_id)
+            .join(Customer, Customer.id == VideoPurchase.customer_id)
+            .where(VideoPurchase.id == use.row_id)
         ).first()
     else:
         found = uow.session.execute(
@@ -258,9 +317,13 @@ def _lock_pass(uow: UnitOfWork, team_id: str, pass_id: int) -> Pass:
 
 
 def check_pass_valid(uow: UnitOfWork, held: Pass, on: date) -> None:
-    """Refuse a cancelled pass, or one not valid on day `on`."""
+    """Refuse a cancelled or unpaid pass, or one not valid on day `on`."""
     if held.state is PassState.CANCELLED:
         raise ValidationFailed({"pass_id": f"{pass_label(uow, held)} is cancelled."})
+    if held.state is PassState.UNPAID:
+        raise ValidationFailed(
+            {"pass_id": f"{pass_label(uow, held)} is not paid yet; its credits can't be used."}
+        )
     if not held.valid_from <= on <= held.valid_to:
         raise ValidationFailed(
             {
@@ -342,6 +405,10 @@ def settle(
         label = pass_label(uow, held)
         settled = Settled(PaymentMethod.PACKAGE, None, credit_price, held.id, label)
         return settled, {f"credits left on {label}": [before, held.credits_remaining]}
+    if isinstance(payment, LinkPayment):
+        if price_minor <= 0:
+            raise ValidationFailed({"payment": NOTHING_TO_PAY})
+        return Settled(PaymentMethod.UNPAID, price_minor), {}
     if intent is None:
         raise ValueError("verify the Stripe payment (verify_stripe_payment) before settling")
     _claim(uow, customer.team_id, intent, price_minor, currency)

@@ -29,6 +29,7 @@ from core.models import (
     Note,
     OutboxMail,
     Pass,
+    PaymentLink,
     QuestionnaireResponse,
     Subscription,
     VideoPurchase,
@@ -443,6 +444,7 @@ _ERASED_WITH_CUSTOMER: tuple[type[Base], ...] = (
     Note,
     Pass,
     OutboxMail,
+    PaymentLink,
     HistoryEntry,
 )
 

@@ -29,6 +29,7 @@ from core.models import (
     OutboxMail,
     Pass,
     PassType,
+    PaymentLink,
     QuestionnaireResponse,
     Subscription,
     SubscriptionPlan,
@@ -323,6 +324,31 @@ def _mail(uow: UnitOfWork, uids: dict[int, str]) -> list[Json]:
     ]
 
 
+def _payment_links(uow: UnitOfWork, uids: dict[int, str]) -> list[Json]:
+    links = uow.session.scalars(
+        select(PaymentLink)
+        .where(PaymentLink.customer_id.in_(uids))
+        .order_by(PaymentLink.created_at, PaymentLink.id)
+    )
+    return [
+        {
+            "id": link.id,
+            "customer_uid": uids[link.customer_id],
+            "for": f"{link.kind} #{link.target_id}"
+            if link.kind != "subscription"
+            else f"subscription plan #{link.target_id}",
+            "status": link.status.value,
+            "amount": link.amount_minor,
+            "currency": link.currency,
+            "sent_to": link.sent_to,
+            "stripe_checkout_session": link.session_id,
+            "created_at": _time(link.created_at),
+            "expires_at": _time(link.expires_at),
+        }
+        for link in links
+    ]
+
+
 def export_customer(uow: UnitOfWork, actor: Actor, uid: str) -> Json:
     """Everything held about customer `uid` and the records merged into them; admin only.
 
@@ -364,4 +390,5 @@ def export_customer(uow: UnitOfWork, actor: Actor, uid: str) -> Json:
         "notes": _notes(uow, owned),
         "account_history": _history(uow, owned),
         "mail": _mail(uow, owned),
+        "payment_links": _payment_links(uow, owned),
     }

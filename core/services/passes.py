@@ -15,10 +15,12 @@ from core.formatting import format_credits, format_date
 from core.models import Customer, Pass, PassState, PassType, PaymentMethod, RefundState
 from core.services import history
 from core.services.checkout import (
+    LinkPayment,
     ManualPayment,
     StripePayment,
     business_date,
     lock_for_change,
+    mark_awaiting,
     record_payment,
     refuse_archived,
     settle,
@@ -31,6 +33,11 @@ from core.services.workspaces import ensure_workspace
 from core.text import squeeze
 
 _PASS_TYPES = NamedCatalog(PassType.id, PassType.name, PassType.team_id)
+_STATE_OF = {
+    PaymentMethod.MANUAL: PassState.MANUAL,
+    PaymentMethod.STRIPE: PassState.COMPLETED,
+    PaymentMethod.UNPAID: PassState.UNPAID,
+}
 ASSIGNED = "pass assigned"
 CREDITS_ADJUSTED = "pass credits adjusted"
 EXTENDED = "pass extended"
@@ -57,6 +64,8 @@ class PassRow:
     # Refunds of its Stripe payment made in Stripe's dashboard (recorded from the webhook).
     refunded_minor: int = 0
     refund_state: RefundState = RefundState.NONE
+    # Unpaid, with a payment link the customer can still pay.
+    awaiting_link: bool = False
 
 
 def list_passes(
@@ -75,7 +84,8 @@ def list_passes(
         .order_by(Pass.purchased_at.desc(), Pass.id.desc())
     )
     rows, total, page, page_size = fetch_page(uow, statement, page=page, page_size=page_size)
-    return Page([pass_row(p, name) for p, name in rows], total, page, page_size)
+    listed = [pass_row(p, name) for p, name in rows]
+    return Page(mark_awaiting(uow, actor.team_id, "pass", listed), total, page, page_size)
 
 
 def pass_row(held: Pass, name: str) -> PassRow:
@@ -134,7 +144,8 @@ def usable_passes_on(
         .where(
             Pass.team_id == actor.team_id,
             Pass.customer_id == customer.id,
-            Pass.state != PassState.CANCELLED,
+            # A cancelled pass's credits are gone; an unpaid one's are not the customer's yet.
+            Pass.state.not_in([PassState.CANCELLED, PassState.UNPAID]),
             Pass.valid_from <= on,
             Pass.valid_to >= on,
             Pass.credits_remaining >= credits,
@@ -151,7 +162,7 @@ def assign_pass(
     pass_type_id: int,
     *,
     valid_from: date | None = None,
-    payment: ManualPayment | StripePayment,
+    payment: ManualPayment | StripePayment | LinkPayment,
     gateway: PaymentGateway | None = None,
 ) -> PassRow:
     """Give customer `uid` a pass of the type: its credits, its days from `valid_from` (today).
@@ -196,7 +207,7 @@ def assign_pass(
         currency=workspace.currency,
         payment_method=settled.method,
         stripe_payment_intent_id=settled.payment_intent_id,
-        state=PassState.COMPLETED if intent is not None else PassState.MANUAL,
+        state=_STATE_OF[settled.method],
         version=1,
     )
     uow.session.add(held)

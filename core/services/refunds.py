@@ -29,7 +29,7 @@ from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFa
 from core.formatting import format_money
 from core.models import Booking, Customer, PaymentIntentUse, PaymentMethod, RefundState
 from core.services import history
-from core.services.checkout import PaidRow, paid_kind
+from core.services.checkout import RefundableRow, paid_kind
 from core.services.customers import lock_owner
 
 BOOKING_REFUNDED = "booking refunded"
@@ -181,7 +181,7 @@ def _set_refunded(
     uow: UnitOfWork,
     who: str,
     customer: Customer,
-    paid: PaidRow,
+    paid: RefundableRow,
     price: int,
     refunded: int,
     *,
@@ -209,7 +209,7 @@ def _set_refunded(
 
 
 def record_stripe_refunds(
-    uow: UnitOfWork, who: str, customer: Customer, paid: PaidRow, refunds: list[RefundInfo]
+    uow: UnitOfWork, who: str, customer: Customer, paid: RefundableRow, refunds: list[RefundInfo]
 ) -> int:
     """Record refunds Stripe holds for `paid`'s payment beyond what it shows (an interrupted
     attempt, the dashboard), in `who`'s name; return how much more that was."""

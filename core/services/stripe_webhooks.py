@@ -21,6 +21,7 @@ from core.adapters.payments import Gateways, PaymentError, PaymentGateway
 from core.db import Transactions, UnitOfWork
 from core.errors import DomainError
 from core.models import StripeEvent, Workspace
+from core.services import webhook_checkout as checkout
 from core.services import webhook_payments as payments
 from core.services import webhook_subscriptions as subscriptions
 from core.services.stripe_account import stripe_access, webhook_secret
@@ -29,7 +30,11 @@ from core.services.webhook_events import Malformed, WebhookEvent, moment, text
 # Where Stripe posts a workspace's events: WEBHOOK_PATH + its team id.
 WEBHOOK_PATH = "/stripe/webhook/"
 NOT_HANDLED = "not handled"
-CHECKOUT_EVENTS = ("checkout.session.completed", "checkout.session.expired")
+CHECKOUT_EVENTS = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.expired",
+)
 _TEAM_ID = re.compile(r"[A-Z0-9]{2,32}")
 
 Apply = Callable[[UnitOfWork, WebhookEvent], str]
@@ -51,8 +56,8 @@ def on_object(apply: ObjectApply) -> Handler:
     return Handler(lambda uow, event: apply(uow, event.team_id, event.type, event.object))
 
 
-# Types not here (CHECKOUT_EVENTS among them: Checkout Sessions are applied elsewhere) are
-# recorded in the ledger as NOT_HANDLED and answered 200, so Stripe stops resending them.
+# Types not here are recorded in the ledger as NOT_HANDLED and answered 200, so Stripe stops
+# resending them.
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": on_object(payments.payment_succeeded),
     "payment_intent.payment_failed": on_object(payments.payment_failed),
@@ -61,6 +66,7 @@ HANDLERS: dict[str, Handler] = {
     "customer.subscription.deleted": Handler(subscriptions.subscription_deleted),
     "invoice.paid": Handler(subscriptions.invoice_paid),
     "invoice.payment_failed": Handler(subscriptions.invoice_payment_failed),
+    **dict.fromkeys(CHECKOUT_EVENTS, Handler(checkout.checkout_event, checkout.gather_session)),
 }
 
 

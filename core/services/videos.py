@@ -14,10 +14,12 @@ from core.formatting import format_when
 from core.models import Customer, PaymentMethod, Video, VideoPurchase, VideoState
 from core.services import history
 from core.services.checkout import (
+    LinkPayment,
     ManualPayment,
     PackagePayment,
     business_date,
     lock_for_change,
+    mark_awaiting,
     refuse_archived,
     return_paid_credits,
     settle,
@@ -43,6 +45,8 @@ class VideoRow:
     currency: str
     payment_method: PaymentMethod
     state: VideoState
+    # Unpaid, with a payment link the customer can still pay.
+    awaiting_link: bool = False
 
 
 def list_videos(
@@ -62,7 +66,8 @@ def list_videos(
     )
     rows, total, page, page_size = fetch_page(uow, statement, page=page, page_size=page_size)
     now = uow.now()
-    return Page([_row(v, title, now) for v, title in rows], total, page, page_size)
+    listed = [_row(v, title, now) for v, title in rows]
+    return Page(mark_awaiting(uow, actor.team_id, "video", listed), total, page, page_size)
 
 
 def _row(v: VideoPurchase, title: str, now: datetime) -> VideoRow:
@@ -123,7 +128,7 @@ def assign_video(
     uid: str,
     video_id: int,
     *,
-    payment: ManualPayment | PackagePayment,
+    payment: ManualPayment | PackagePayment | LinkPayment,
 ) -> VideoRow:
     """Give customer `uid` access to the video for its access days (or for good).
 

@@ -11,7 +11,7 @@ from core.adapters.payments import PaymentGateway, RefundInfo, require_gateway
 from core.db import UnitOfWork
 from core.errors import NotFound
 from core.formatting import format_money
-from core.models import Booking, Customer, PaymentIntentUse
+from core.models import Booking, Customer, PaymentIntentUse, VideoPurchase
 from core.services import history
 from core.services.checkout import PAID_MODELS, PaidRow, paid_kind
 from core.services.customers import lock_owner
@@ -136,6 +136,8 @@ def charge_refunded(uow: UnitOfWork, event: WebhookEvent) -> str:
     if found is None:
         return _nothing_pays(intent_id)
     paid, customer = found
+    if isinstance(paid, VideoPurchase):
+        return f"{_named(paid)} keeps no refunded amount; its refunds are in Stripe only"
     if isinstance(paid, Booking) and refund_under_way(paid, uow.now()):
         return f"left to the refund of {_named(paid)} under way here, which records it"
     more = record_stripe_refunds(uow, STRIPE_ACTOR, customer, paid, list(event.refunds or ()))

@@ -175,6 +175,7 @@ def seed_history(
             name="Unlimited monthly",
             price_minor=6000,
             interval="month",
+            stripe_price_id=f"price_{key}monthly",
         )
         templates = [
             QuestionnaireTemplate(

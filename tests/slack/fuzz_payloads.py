@@ -430,7 +430,13 @@ ROW_TABLES = {
     "notes": "notes",
     "questionnaires": "questionnaire_responses",
 }
-COMMERCE_BUTTONS = ("book_event", "book_appointment", "assign_pass", "assign_video")
+COMMERCE_BUTTONS = (
+    "book_event",
+    "book_appointment",
+    "assign_pass",
+    "assign_video",
+    "start_subscription",
+)
 # The catalog's kinds of item (Home's buttons `catalog.items.<kind>`) and each one's table.
 CATALOG_TABLES = {
     "service": "appointment_services",
@@ -1424,10 +1430,10 @@ def _undo(sides: Sides) -> st.SearchStrategy[Drawn]:
 
 
 ROW_VERBS = {
-    "bookings": ("transfer", "cancel", "refund"),
-    "appointments": ("reschedule", "cancel"),
-    "passes": ("adjust", "extend", "cancel"),
-    "videos": ("extend", "cancel"),
+    "bookings": ("transfer", "cancel", "refund", "link"),
+    "appointments": ("reschedule", "cancel", "link"),
+    "passes": ("adjust", "extend", "cancel", "link"),
+    "videos": ("extend", "cancel", "link"),
     "subscriptions": ("pause", "resume", "suspend"),
 }
 
@@ -1496,7 +1502,7 @@ DETAILS = tuple(f"details:{tab}" for tab in TABS)
 ACCOUNT = ("details:account",)
 NOTES = ("details:notes",)
 QUESTIONNAIRES = ("details:questionnaires",)
-METHODS = ("manual", "package", "stripe")
+METHODS = ("manual", "package", "stripe", "link")
 CATALOG_LISTS = tuple(f"catalog:{kind}" for kind in CATALOG_KINDS)
 CATALOG_FORMS = tuple(
     f"form:catalog_item.{kind}{edit}" for kind in CATALOG_KINDS for edit in ("", ".edit")
@@ -1629,6 +1635,13 @@ TARGETS: tuple[Target, ...] = (
     _action("assign_video.payment", ("form:assign_video",), _choice(*METHODS), "radio_buttons"),
     _view("assign_video.submit", "form:assign_video"),
     _view("video_extend.submit", "form:videos.extend"),
+    _view("start_subscription.submit", "form:start_subscription"),
+    _action(
+        "start_subscription.plan",
+        ("form:start_subscription",),
+        _rows("subscription_plans"),
+        "static_select",
+    ),
     _view("commerce_confirm.submit", *CONFIRMATIONS),
     # documented ids without a listener (inputs, views without a submit), and unknown ids
     _action("customer_form.first_name", ("form:customer_form.create",), _texts, "plain_text_input"),

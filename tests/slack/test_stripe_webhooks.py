@@ -22,6 +22,8 @@ from sqlalchemy import select
 from core.actor import Actor
 from core.crypto import TokenCipher
 from core.models import (
+    Booking,
+    BookingState,
     HistoryEntry,
     Pass,
     RefundState,
@@ -30,8 +32,10 @@ from core.models import (
     Subscription,
     SubscriptionState,
 )
-from core.services.checkout import StripePayment
+from core.services.bookings import book_event
+from core.services.checkout import LinkPayment, StripePayment
 from core.services.passes import assign_pass
+from core.services.payment_links import create_and_send
 from core.services.workspaces import disable_workspace, ensure_workspace
 from tests.conftest import MutableClock
 from tests.slack.commerce_helpers import ZOE, Shop, open_shop, stripe_booking
@@ -406,19 +410,40 @@ def test_each_studio_verifies_with_its_own_secret_and_reaches_only_its_own_recor
     assert len(hooks.ledger(OTHER_TEAM)) == 2
 
 
-def test_checkout_and_other_events_are_recorded_as_not_handled(
-    hooks: Hooks, clock: MutableClock
-) -> None:
-    session = {"id": "cs_test123", "object": "checkout.session", "status": "complete"}
-    for kind in ("checkout.session.completed", "checkout.session.expired", "customer.created"):
-        answer = hooks.send(kind, session)
-        assert (answer.status, answer.reason) == (200, "ignored")
+def test_a_payment_link_paid_in_stripe_marks_its_booking_paid_once(hooks: Hooks) -> None:
+    shop = hooks.shop
+    zoe, session = shop.uid, shop.sessions["16"]
+    sent = create_and_send(
+        shop.db,
+        Actor(TEAM, ADMIN, Role.ADMIN),
+        "booking",
+        lambda uow, who: book_event(uow, who, zoe, session, LinkPayment()).id,
+        gateway=shop.stripe.gateway(),
+    )
+    paid = shop.stripe.pay_checkout(sent.session_id)
+    answer = hooks.send("checkout.session.completed", paid)
+    assert (answer.status, answer.reason) == (200, "applied")
+    assert answer.outcome.startswith("paid: booking #")
+    booking = shop.latest(Booking)
+    assert (booking.state, booking.stripe_payment_intent_id) == (
+        BookingState.COMPLETED,
+        paid["payment_intent"],
+    )
+    # Another event saying the same (Stripe sends at least once) changes nothing.
+    again = hooks.send("checkout.session.completed", paid)
+    assert again.outcome.startswith("already recorded")
+    assert shop.latest(Booking).version == booking.version
+    # A session made for another workspace is answered, so Stripe stops, and changes nothing.
+    theirs = {**paid, "metadata": {**paid["metadata"], "team_id": "T0002"}}
+    refused = hooks.send("checkout.session.completed", theirs)
+    assert refused.status == 200 and refused.outcome.startswith("refused:")
+
+
+def test_other_events_are_recorded_as_not_handled(hooks: Hooks, clock: MutableClock) -> None:
+    answer = hooks.send("customer.created", {"id": "cus_123", "object": "customer"})
+    assert (answer.status, answer.reason) == (200, "ignored")
     with hooks.shop.db.unit_of_work(readonly=True) as uow:
         stored = uow.session.scalars(select(StripeEvent).order_by(StripeEvent.id)).all()
-        assert [(e.type, e.outcome) for e in stored] == [
-            ("checkout.session.completed", "not handled"),
-            ("checkout.session.expired", "not handled"),
-            ("customer.created", "not handled"),
-        ]
+        assert [(e.type, e.outcome) for e in stored] == [("customer.created", "not handled")]
         # Stripe's time of the event, and the app's of its delivery.
         assert (stored[0].created, stored[0].received_at) == (_day(T0), clock.current)

@@ -131,6 +131,7 @@ def booking(method: PaymentMethod, name: str = "Morning Yoga", **kw: Any) -> Boo
             PaymentMethod.MANUAL: BookingState.MANUAL,
             PaymentMethod.STRIPE: BookingState.COMPLETED,
             PaymentMethod.PACKAGE: BookingState.PACKAGE,
+            PaymentMethod.UNPAID: BookingState.UNPAID,
         }[method],
         "payment_method": method,
         "stripe_payment_intent_id": "pi_123" if method is PaymentMethod.STRIPE else None,
@@ -404,6 +405,7 @@ def test_booking_row_forms(method: PaymentMethod) -> None:
         PaymentMethod.PACKAGE: "The 1 CR goes back to the pass it came from.",
         PaymentMethod.STRIPE: "is *not* refunded by cancelling",
         PaymentMethod.MANUAL: "It was marked paid (£15.00)",
+        PaymentMethod.UNPAID: "It is not paid; a payment link still open",
     }[method]
     assert expected in confirm
 
@@ -625,6 +627,7 @@ def test_row_menu_values_decode_to_their_actions() -> None:
         assert decode_row_value(forged) is None
     verbs = {verb for _, verb in ROW_ACTIONS}
     assert verbs == {
+        "link",
         "transfer",
         "cancel",
         "refund",

@@ -18,7 +18,7 @@ from bot.cli import CLI_USER_ID, app
 from core.actor import Actor
 from core.db import Database
 from core.errors import Forbidden, NotFound
-from core.models import Base, Customer, HistoryEntry, Role
+from core.models import Base, Customer, HistoryEntry, LinkStatus, PaymentLink, Role
 from core.services.account import merge_customers
 from core.services.catalog import CatalogSpec, QuestionnaireSpec, sync_catalog
 from core.services.customers import CustomerInput, create_customer, delete_customer
@@ -73,11 +73,30 @@ def _person(db: Database, admin: Actor, clock: MutableClock) -> Person:
         template = sync_catalog(uow, admin.team_id, CatalogSpec(questionnaires=(questions,)))
         owner = uow.session.scalars(select(Customer).where(Customer.uid == uid)).one()
         held = pass_(uow, catalog, owner, at)
-        booking(uow, catalog, owner, at, event="barre")
+        unpaid = booking(uow, catalog, owner, at, event="barre")
         booking(uow, catalog, owner, at, credits=1, price_minor=None, pass_id=held.id)
         appointment(uow, catalog, owner, at, facilitator="jorg")
         video(uow, catalog, owner, at)
         subscription(uow, catalog, owner, at)
+        uow.session.add(
+            PaymentLink(
+                team_id=admin.team_id,
+                customer_id=owner.id,
+                kind="booking",
+                target_id=unpaid.id,
+                attempt=1,
+                mode="payment",
+                status=LinkStatus.OPEN,
+                amount_minor=1300,
+                currency="GBP",
+                session_id="cs_test_export",
+                url="https://checkout.stripe.com/c/pay/cs_test_export",
+                expires_at=at + timedelta(hours=23),
+                sent_to=owner.email,
+                created_by=admin.user_id,
+                created_at=at,
+            )
+        )
         add_note(uow, admin, uid, "Prefers evening classes; knee injury in 2024.")
         row = assign_questionnaire(uow, admin, uid, template.questionnaires["intake"])
         record_answers(uow, admin, row.id, ["Left knee", "Run 10k"], uid=uid)

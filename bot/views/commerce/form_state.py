@@ -20,7 +20,7 @@ PRICE_BLOCK = "price"
 PASS_BLOCK = "pass_id"  # noqa: S105 - a block_id, not a secret
 INTENT_BLOCK = "payment_intent_id"
 
-Method = Literal["manual", "package", "stripe"]
+Method = Literal["manual", "package", "stripe", "link"]
 T = TypeVar("T")
 
 
@@ -35,6 +35,8 @@ class CommerceMeta(ReturnTo):
     verb: str = Field(default="", max_length=16)
     # Refund: what the person saw as refunded already, so a stale modal can't refund again.
     refunded_minor: int | None = Field(default=None, ge=0, le=DB_INT_MAX)
+    # The customer has an email address, so a payment link can be offered (the service checks).
+    mailable: bool = False
 
     @classmethod
     def parse(cls, raw: object) -> CommerceMeta | None:

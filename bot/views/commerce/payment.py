@@ -18,15 +18,29 @@ from bot.views.commerce.form_state import (
 from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text, parse_money
 from bot.views.inputs import TextField, input_block, static_select, text_input
 from core.formatting import format_credits, format_date
-from core.services.checkout import ManualPayment, PackagePayment, PaymentChoice, StripePayment
+from core.services.checkout import (
+    LinkPayment,
+    ManualPayment,
+    PackagePayment,
+    PaymentChoice,
+    StripePayment,
+)
 from core.services.passes import PassRow
+from core.services.payment_links import LINK_LIFETIME
 
 INTENT_MAX_CHARS = 66
 METHOD_LABELS: dict[Method, tuple[str, str]] = {
     "manual": ("Manual", "Paid another way (cash, card machine), or free"),
     "package": ("Pass credit", "Taken from one of their passes"),
     "stripe": ("Record a Stripe payment", "A payment already made through Stripe"),
+    "link": ("Send a payment link", "Stripe's payment page, mailed to them to pay"),
 }
+LINK_HINT = (
+    ":email: A Stripe payment link for the price is mailed to them and shown to you here. "
+    "Until they pay it shows *Awaiting payment*; the link works for "
+    f"{LINK_LIFETIME.total_seconds() / 3600:.0f} hours, and *Send payment link* on its row "
+    "shows it again or sends a new one."
+)
 
 
 def payment_choice(form: PaymentForm, currency: str) -> tuple[PaymentChoice | None, dict[str, str]]:
@@ -35,6 +49,8 @@ def payment_choice(form: PaymentForm, currency: str) -> tuple[PaymentChoice | No
         if form.pass_id is None:
             return None, {PASS_BLOCK: "Choose the pass to take the credits from."}
         return PackagePayment(form.pass_id), {}
+    if form.method == "link":
+        return LinkPayment(), {}
     if form.method == "stripe":
         if not form.intent:
             return None, {INTENT_BLOCK: "Paste the payment intent id from Stripe (pi_…)."}
@@ -139,6 +155,8 @@ def payment_blocks(
         field = _price_block(prefix, form.price, offer.price_hint, currency)
     elif form.method == "package":
         field = _pass_block(prefix, form.pass_option, offer)
+    elif form.method == "link":
+        field = context(LINK_HINT)
     else:
         field = _intent_block(prefix, form.intent)
     return [_method_block(prefix, form.method, offer.methods), field]

@@ -36,6 +36,8 @@ def how_paid(row: Paid, payment: PaymentForm) -> str:
         return f"{format_credits(row.credits or 0)} from {payment.pass_label or 'their pass'}"
     if row.payment_method is PaymentMethod.STRIPE:
         return f"{format_money(row.price_minor or 0, row.currency)} paid through Stripe"
+    if row.payment_method is PaymentMethod.UNPAID:
+        return f"{format_money(row.price_minor or 0, row.currency)}, unpaid"
     if row.price_minor:
         return f"{format_money(row.price_minor, row.currency)}, paid manually"
     return "free"
@@ -49,6 +51,11 @@ def cancelled_payment(row: Paid, *, stripe: str | None = None) -> str:
         return f"The {format_credits(row.credits or 0)} goes back to the pass it came from."
     if row.payment_method is PaymentMethod.STRIPE and stripe is not None:
         return stripe
+    if row.payment_method is PaymentMethod.UNPAID:
+        return (
+            "It is not paid; a payment link still open can be paid all the same (Stripe then "
+            "records the payment, for you to refund if due)."
+        )
     if row.price_minor:
         price = format_price(row.price_minor, row.credits, row.currency)
         return f"It was marked paid ({price}); refund that the way it was paid, if due."
