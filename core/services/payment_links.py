@@ -523,10 +523,23 @@ def send_link(
     """Mail the customer a payment link for unpaid record `row_id`; the open one is shown
     again instead of sending another, and an expired one is replaced by a new one."""
     payments = require_gateway(gateway, NO_LINK)
+    return _send_or_show(
+        db, actor, payments, lambda uow: _begin_record(uow, actor, kind, row_id, uid)
+    )
+
+
+def _send_or_show(
+    db: Transactions,
+    actor: Actor,
+    payments: PaymentGateway,
+    begin: Callable[[UnitOfWork], _Pending | SentLink],
+) -> SentLink:
+    """A new link for what `begin` claims, or the open one shown again once Stripe confirms it
+    is still open (paid or expired meanwhile: recorded, then begun once more)."""
 
     def attempt(recheck: bool) -> SentLink:
         with db.unit_of_work() as uow:
-            step = _begin_record(uow, actor, kind, row_id, uid)
+            step = begin(uow)
         if isinstance(step, _Pending):
             return _create(db, actor, step, payments)
         if not recheck:
@@ -649,19 +662,13 @@ def start_subscription(
     when Stripe says it was paid. An open link for the plan is shown again instead."""
     payments = require_gateway(gateway, NO_LINK)
 
-    def attempt(recheck: bool) -> SentLink:
-        with db.unit_of_work() as uow:
-            customer = load_for_change(uow, actor, uid)
-            refuse_archived(customer, "starting a subscription")
-            _require_email(customer)
-            step = _claim(uow, actor, customer, _plan_target(uow, actor, customer, plan_id))
-        if isinstance(step, _Pending):
-            return _create(db, actor, step, payments)
-        if not recheck:
-            return step
-        return _still_open(db, actor, step, payments, lambda: attempt(False))
+    def begin(uow: UnitOfWork) -> _Pending | SentLink:
+        customer = load_for_change(uow, actor, uid)
+        refuse_archived(customer, "starting a subscription")
+        _require_email(customer)
+        return _claim(uow, actor, customer, _plan_target(uow, actor, customer, plan_id))
 
-    return attempt(True)
+    return _send_or_show(db, actor, payments, begin)
 
 
 # -- what Stripe says --------------------------------------------------------------------------

@@ -3,14 +3,30 @@ and the name changes from Stripe are recorded under."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from core.adapters.payments import RefundInfo
+from core.db import UnitOfWork
+from core.errors import NotFound
+from core.models import Customer
+from core.services.customers import OwnedT, lock_owner
 
 # The actor of every account history entry a webhook writes.
 STRIPE_ACTOR = "Stripe"
+
+
+def held(uow: UnitOfWork, load: Callable[[], OwnedT]) -> tuple[OwnedT, Customer] | None:
+    """What `load` finds and its owner, both locked (owner first, as a merge takes them);
+    None once it is gone."""
+    try:
+        row, customer = lock_owner(uow, load)
+    except NotFound:
+        return None
+    uow.session.refresh(row, with_for_update=True)
+    return row, customer
 
 
 class Malformed(Exception):

@@ -14,12 +14,12 @@ from core.formatting import format_money
 from core.models import Booking, Customer, PaymentIntentUse, VideoPurchase
 from core.services import history
 from core.services.checkout import PAID_MODELS, PaidRow, paid_kind
-from core.services.customers import lock_owner
 from core.services.refunds import record_stripe_refunds, refund_under_way
 from core.services.webhook_events import (
     STRIPE_ACTOR,
     Malformed,
     WebhookEvent,
+    held,
     items,
     mapping,
     optional_text,
@@ -47,12 +47,7 @@ def _paid_row(uow: UnitOfWork, team_id: str, intent_id: str) -> tuple[PaidRow, C
             raise NotFound(f"{use.kind} #{use.row_id} no longer exists")
         return found
 
-    try:
-        paid, customer = lock_owner(uow, load)
-    except NotFound:
-        return None
-    uow.session.refresh(paid, with_for_update=True)
-    return paid, customer
+    return held(uow, load)
 
 
 def _nothing_pays(intent_id: str) -> str:

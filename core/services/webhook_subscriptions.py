@@ -16,12 +16,12 @@ from core.errors import NotFound
 from core.formatting import NOTHING, format_date
 from core.models import Customer, Subscription, SubscriptionPlan, SubscriptionState
 from core.services import history
-from core.services.customers import lock_owner
 from core.services.subscriptions import PENDING_CLAIM
 from core.services.webhook_events import (
     STRIPE_ACTOR,
     Malformed,
     WebhookEvent,
+    held,
     items,
     mapping,
     moment,
@@ -79,12 +79,7 @@ def _locked(uow: UnitOfWork, team_id: str, stripe_id: str) -> tuple[Subscription
             raise NotFound(stripe_id)
         return found
 
-    try:
-        subscription, customer = lock_owner(uow, load)
-    except NotFound:
-        return None
-    uow.session.refresh(subscription, with_for_update=True)
-    return subscription, customer
+    return held(uow, load)
 
 
 def _day(uow: UnitOfWork, team_id: str, when: datetime | None) -> str:
