@@ -7,6 +7,7 @@ from slack_bolt import Ack
 from bot.context.request import Submission
 from bot.surfaces.form_answers import saved_or_answered
 from bot.surfaces.hub import HubControl, show_hub
+from bot.surfaces.menus import admin_choice
 from bot.views.catalog import (
     FIELDS,
     CatalogEventMeta,
@@ -16,7 +17,6 @@ from bot.views.catalog import (
 )
 from bot.views.notice import Notice
 from bot.views.origin import Origin
-from bot.views.payload import as_row_id
 from core.errors import DomainError
 from core.services.catalog_fields import ADMINS_ONLY
 from core.services.events import (
@@ -39,14 +39,10 @@ def open_add_event(control: HubControl) -> None:
 
 def event_menu(control: HubControl) -> None:
     """An event's menu on Home: Edit opens its modal, Archive archives it at once (admins)."""
-    if not control.request.actor.is_admin:
-        control.tell(ADMINS_ONLY)
+    chosen = admin_choice(control, {"edit", "archive"})
+    if chosen is None:
         return
-    verb, _, raw_id = control.value.partition("|")
-    occurrence_id = as_row_id(raw_id)
-    if verb not in {"edit", "archive"} or occurrence_id is None:
-        control.tell("That menu is out of date; choose again.")
-        return
+    verb, occurrence_id = chosen
     try:
         if verb == "archive":
             title = control.request.write(

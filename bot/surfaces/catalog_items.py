@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.context.request import Request, Submission
 from bot.surfaces.form_answers import saved_or_answered
+from bot.surfaces.menus import admin_choice
 from bot.surfaces.view_updates import newer_wins
 from bot.views.catalog_items import (
     FORMS,
@@ -24,7 +25,7 @@ from bot.views.catalog_items import (
     submitted_item,
 )
 from bot.views.notice import Notice
-from bot.views.payload import as_row_id, chosen_value, first_action, read_metadata
+from bot.views.payload import chosen_value, first_action, read_metadata
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import DomainError, ValidationFailed
@@ -115,15 +116,10 @@ def add_pressed(control: ItemsControl) -> None:
 
 def item_menu(control: ItemsControl) -> None:
     """Edit, Archive or Restore chosen in an item's menu (admins)."""
-    if not control.request.actor.is_admin:
-        control.tell(ADMINS_ONLY)
+    chosen = admin_choice(control, {"edit", "archive", "restore"})
+    if chosen is None:
         return
-    verb, _, raw_id = control.value.partition("|")
-    item_id = as_row_id(raw_id)
-    # No item has id 0; to the item form, 0 means a new one.
-    if verb not in {"edit", "archive", "restore"} or not item_id:
-        control.tell("That menu is out of date; choose again.")
-        return
+    verb, item_id = chosen
     kind = control.kind
     try:
         if verb == "edit":
