@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from core.db import Database
     from core.demo.customers import DemoSummary
     from core.services.customers import CustomerRecord
+    from core.services.stripe_reconcile import ReconcileReport
 
 CLI_USER_ID = "cli"
 FIRST_RUN_CUSTOMERS = 1000
@@ -42,6 +44,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 customers_app = typer.Typer(help="Look up customer records.", no_args_is_help=True)
 mail_app = typer.Typer(help="The outgoing mail queue.", no_args_is_help=True)
+stripe_app = typer.Typer(help="The studio's Stripe account.", no_args_is_help=True)
 catalog_app = typer.Typer(
     help="What can be booked or assigned: events, services, passes, videos, plans, questionnaires.",
     no_args_is_help=True,
@@ -50,6 +53,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(customers_app, name="customers")
 app.add_typer(mail_app, name="mail")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(stripe_app, name="stripe")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -460,6 +464,77 @@ def mail_deliver(
     )
     if report.retrying:
         console.print("Mail to retry goes out on a later run, or keep this running with --loop.")
+
+
+def _since(given: datetime | None, now: datetime) -> datetime:
+    from core.services.stripe_reconcile import EVENT_RETENTION
+
+    if given is None:
+        return now - EVENT_RETENTION
+    since = given.replace(tzinfo=UTC)
+    if since > now:
+        _fail(f"--since {given:%Y-%m-%d} is in the future; give a past date (YYYY-MM-DD).", 2)
+    if since < now - EVENT_RETENTION:
+        err_console.print(
+            "[yellow]Stripe lists only the last 30 days of events; older changes are found by "
+            "comparing payment links, subscriptions and payments.[/yellow]"
+        )
+    return since
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _reconcile_table(report: ReconcileReport) -> Table:
+    from rich.table import Table
+
+    table = Table(title=f"Fixed or still different in {escape(report.team_id)}")
+    for column in ("What", "Stripe id", "Outcome"):
+        table.add_column(column)
+    for finding in report.changes + report.unresolved:
+        style = "red" if finding.unresolved else ""
+        table.add_row(finding.step, escape(finding.subject), escape(finding.outcome), style=style)
+    return table
+
+
+@stripe_app.command("reconcile")
+def stripe_reconcile(
+    team: TeamOption = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            help="Compare from this day, YYYY-MM-DD (default: 30 days ago, as far as Stripe "
+            "lists events).",
+        ),
+    ] = None,
+) -> None:
+    """Compare the records with Stripe and fix what differs (events missed while down)."""
+    from core.adapters.payments import gateways_from_settings
+    from core.services.stripe_reconcile import EVENTS, LINKS, REFUNDS, SUBSCRIPTIONS, reconcile
+
+    with _database() as db:
+        team_id = _team_id(db, team)
+        with db.unit_of_work(readonly=True) as uow:
+            start = _since(since, uow.now())
+        report = reconcile(db, gateways_from_settings(db.settings).get, team_id, start)
+    checked = report.checked
+    if report.changes or report.unresolved:
+        console.print(_reconcile_table(report))
+    console.print(
+        f"Compared {escape(team_id)} with Stripe since {start:%Y-%m-%d}: "
+        f"{_count(checked.get(EVENTS, 0), 'event')}, "
+        f"{_count(checked.get(LINKS, 0), 'open payment link')}, "
+        f"{_count(checked.get(SUBSCRIPTIONS, 0), 'subscription')}, "
+        f"refunds of {_count(checked.get(REFUNDS, 0), 'payment')}; "
+        f"{_count(len(report.changes), 'record')} fixed."
+    )
+    if report.failure is not None:
+        _fail(f"Stopped: {report.failure} What was fixed before stays fixed; run it again.")
+    if report.unresolved:
+        _fail(f"{len(report.unresolved)} could not be fixed now (in red above); run it again.")
 
 
 def _console(settings: Settings, demo_customers: int) -> None:

@@ -9,8 +9,10 @@ Import both fixtures into a test module (the second resets the first before each
 `calls()` which key each API call came with, `connect_code()` a Stripe Connect authorization
 code (`POST /oauth/token` and `/oauth/deauthorize` answer as Stripe's Connect OAuth does),
 `pay_checkout()` plays the customer paying a Checkout Session (which the stand-in adds to
-localstripe). The stand-in ignores idempotency keys and accepts a refund of more than was paid, so what it holds
-is what our own guards let through.
+localstripe). As Stripe does, refunds and Checkout Sessions paid or expired are events listed at
+`GET /v1/events` (localstripe lists its own: payments, subscriptions created or cancelled).
+The stand-in ignores idempotency keys and accepts a refund of more than was paid, so what it
+holds is what our own guards let through.
 """
 
 from __future__ import annotations
@@ -49,6 +51,24 @@ from localstripe.errors import UserError
 from localstripe.server import app, get_post_data, unflatten_data
 resources.Store.dump_to_disk = lambda self: None
 store = resources.store
+
+class Shown:
+    # A dict the stand-in keeps, as an event's data.object.
+    def __init__(self, data):
+        self.data = dict(data)
+    def _export(self):
+        return self.data
+
+def emit(kind, obj):
+    # As Stripe does, each change is an event listed at GET /v1/events (none is delivered).
+    resources.Event(kind, obj if hasattr(obj, "_export") else Shown(obj))
+
+make_refund = resources.Refund.__init__
+def refund_and_emit(self, *args, **kwargs):
+    make_refund(self, *args, **kwargs)
+    emit("charge.refunded", resources.Charge._api_retrieve(self.charge))
+resources.Refund.__init__ = refund_and_emit
+
 # Which key (and Connect account) each call came with, so tests can tell studios' calls apart.
 seen = []
 # Calls the stand-in makes to itself (paying a Checkout Session) are not the app's calls.
@@ -206,6 +226,7 @@ async def expire_session(request):
     if session["status"] != "open":
         return error(400, 'Only Checkout Sessions with a status in ["open"] can be expired.')
     session["status"] = "expired"
+    emit("checkout.session.expired", session)
     return web.json_response(session)
 
 async def pay_session(request):
@@ -243,9 +264,16 @@ async def pay_session(request):
                 + [(f"metadata[{k}]", v) for k, v in session["metadata"].items()])
             session["customer"], session["subscription"] = customer["id"], subscription["id"]
     session["status"], session["payment_status"] = "complete", "paid"
+    emit("checkout.session.completed", session)
     return web.json_response(session)
 
+async def forget_events(request):
+    for key in [k for k in store.keys() if k.startswith("event:")]:
+        del store[key]
+    return web.json_response({})
+
 app.middlewares.insert(0, remember_keys)
+app.router.add_delete("/_test/events", forget_events)
 app.router.add_get("/_test/calls", keys)
 app.router.add_delete("/_test/calls", forget)
 app.router.add_post("/oauth/token", oauth_token)
@@ -462,7 +490,17 @@ class StripeStandIn:
         query = "?expand[]=subscription" if expand else ""
         return self.request("GET", f"/v1/checkout/sessions/{session_id}{query}")
 
+    def forget_events(self) -> None:
+        """Stripe's events so far pass out of its 30 days: no longer listed."""
+        self.request("DELETE", "/_test/events")
+
     # -- what tests inspect --------------------------------------------------------
+
+    def events(self) -> list[dict[str, Any]]:
+        """The events Stripe lists now, newest first."""
+        listing = self.request("GET", "/v1/events?limit=100")
+        events: list[dict[str, Any]] = listing["data"]
+        return events
 
     def refunds(self, payment_intent_id: str) -> list[dict[str, Any]]:
         """Every refund the stand-in holds for the payment intent, newest first."""

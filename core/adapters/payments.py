@@ -125,6 +125,12 @@ class PaymentGateway(Protocol):
     def expire_checkout_session(self, session_id: str) -> CheckoutSessionInfo:
         """Close an open session so it can no longer be paid; one already closed is returned."""
 
+    def list_events(self, since: datetime, types: frozenset[str]) -> list[dict[str, Any]]:
+        """Stripe's events of `types` created at or after `since`, oldest first."""
+
+    def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None:
+        """A subscription as Stripe holds it now; None when Stripe has no such subscription."""
+
 
 @dataclass(frozen=True)
 class StripeAccess:
@@ -198,6 +204,15 @@ _LINK_EXPIRE = _Operation(
     "the link was not expired",
     "Stripe may have expired it already",
     "expiring it again is harmless",
+)
+
+
+_READ = _Operation(
+    "request",
+    "account",
+    "nothing was changed",
+    "nothing was changed",
+    "reading again changes nothing",
 )
 
 
@@ -455,6 +470,33 @@ class StripeGateway:
             return closed
         except stripe.StripeError as exc:
             raise _plain(exc, _LINK_EXPIRE) from None
+
+    def list_events(self, since: datetime, types: frozenset[str]) -> list[dict[str, Any]]:
+        """Stripe's events of `types` created at or after `since`, oldest first (Stripe keeps
+        30 days of them)."""
+        try:
+            listing = self._client.v1.events.list(
+                {"created": {"gte": int(since.timestamp())}, "limit": 100}
+            )
+            # Filtered here: Stripe's `types` filter takes at most 20, and older API stand-ins
+            # none.
+            found = [e.to_dict() for e in listing.auto_paging_iter() if e.type in types]
+        except stripe.StripeError as exc:
+            raise _plain(exc, _READ) from None
+        # Stripe lists newest first; reversed, events of the same second keep Stripe's order.
+        found.reverse()
+        return sorted(found, key=lambda e: int(e.get("created") or 0))
+
+    def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None:
+        """A subscription as Stripe holds it now; None when Stripe has no such subscription."""
+        try:
+            return self._client.v1.subscriptions.retrieve(subscription_id).to_dict()
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            raise _plain(exc, _READ) from None
+        except stripe.StripeError as exc:
+            raise _plain(exc, _READ) from None
 
     def _is_cancelled(self, subscription_id: str) -> bool:
         try:

@@ -126,24 +126,29 @@ def _verified(team_id: str, body: bytes, header: str | None, secret: str) -> Web
     except (ValueError, AttributeError):
         # Signed, but not a JSON object (the library reads it only once the signature holds).
         raise _bad("malformed") from None
-    data = event.to_dict()
-    found = data.get("data")
-    obj = found.get("object") if isinstance(found, dict) else None
-    if not isinstance(obj, dict):
-        raise _bad("malformed")
     try:
-        return WebhookEvent(
-            team_id,
-            text(data, "id"),
-            text(data, "type"),
-            moment(data.get("created"), "created"),
-            obj,
-        )
+        return event_of(team_id, event.to_dict())
     except Malformed:
         raise _bad("malformed") from None
 
 
-def _seen(uow: UnitOfWork, event: WebhookEvent) -> bool:
+def event_of(team_id: str, data: dict[str, Any]) -> WebhookEvent:
+    """Stripe's event `data` (as delivered or listed) for workspace `team_id`; Malformed when
+    it lacks what every event has."""
+    found = data.get("data")
+    obj = found.get("object") if isinstance(found, dict) else None
+    if not isinstance(obj, dict):
+        raise Malformed("data.object")
+    return WebhookEvent(
+        team_id,
+        text(data, "id"),
+        text(data, "type"),
+        moment(data.get("created"), "created"),
+        obj,
+    )
+
+
+def seen(uow: UnitOfWork, event: WebhookEvent) -> bool:
     return (
         uow.session.scalar(
             select(StripeEvent.id).where(
@@ -154,7 +159,7 @@ def _seen(uow: UnitOfWork, event: WebhookEvent) -> bool:
     )
 
 
-def _claim(uow: UnitOfWork, event: WebhookEvent) -> StripeEvent | None:
+def claim(uow: UnitOfWork, event: WebhookEvent) -> StripeEvent | None:
     """The event's ledger row, inserted now; None when another delivery recorded it first."""
     row = StripeEvent(
         team_id=event.team_id,
@@ -177,9 +182,11 @@ def _duplicate() -> WebhookAnswer:
     return WebhookAnswer(200, "duplicate")
 
 
-def _apply(db: Transactions, event: WebhookEvent, handler: Handler | None) -> WebhookAnswer:
+def apply_once(db: Transactions, event: WebhookEvent, handler: Handler | None) -> WebhookAnswer:
+    """Record `event` in the ledger and apply it, in one transaction; "duplicate" when it was
+    recorded already."""
     with db.unit_of_work() as uow:
-        row = _claim(uow, event)
+        row = claim(uow, event)
         if row is None:
             return _duplicate()
         # A handler's failure rolls the claim back with the rest: the redelivery applies it.
@@ -198,13 +205,13 @@ def receive(
         with db.unit_of_work(readonly=True) as uow:
             secret = _secret(uow, team_id)
             event = _verified(team_id, body, signature, secret)
-            if _seen(uow, event):
+            if seen(uow, event):
                 return _duplicate()
             access = stripe_access(uow, team_id)
         handler = HANDLERS.get(event.type)
         if handler is not None and handler.gather is not None:
             event = handler.gather(event, gateways.get(access))
-        return _apply(db, event, handler)
+        return apply_once(db, event, handler)
     except _Refused as refused:
         return refused.answer
     except Malformed:

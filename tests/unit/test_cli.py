@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,20 @@ from bot.cli import app
 from core.actor import Actor
 from core.config import Settings
 from core.db import Database
-from core.models import Customer, CustomerStatus, MailStatus, OutboxMail, Role
+from core.models import (
+    Customer,
+    CustomerStatus,
+    MailStatus,
+    OutboxMail,
+    Role,
+    Subscription,
+    SubscriptionState,
+)
 from core.services.customers import CustomerInput, create_customer
 from core.services.workspaces import LOCAL_TEAM_ID
 from tests.conftest import make_settings
+from tests.stripe_server import API_KEY, StripeStandIn, stripe_process, stripe_server  # noqa: F401
+from tests.unit import history_rows
 
 
 @pytest.fixture
@@ -282,3 +293,44 @@ def test_serve_in_oauth_mode_without_a_token_key_refuses_to_start(workdir: Path)
     assert "TOKEN_ENCRYPTION_KEY is not set" in result.output
     assert "Fernet.generate_key()" in result.output
     assert "4711" not in result.output
+
+
+def test_stripe_reconcile_reports_what_it_fixed_and_fails_loudly_when_stripe_is_down(
+    workdir: Path,
+    stripe_server: StripeStandIn,  # noqa: F811 - the imported fixture
+) -> None:
+    url = url_in(workdir)
+    assert invoke("db", "upgrade", DATABASE_URL=url).exit_code == 0
+    db = Database(make_settings(url))
+    stripe_id = stripe_server.subscription()
+    with db.unit_of_work() as uow:
+        now = uow.now()
+        shop = history_rows.shop(uow, LOCAL_TEAM_ID, now + timedelta(days=3))
+        owner = history_rows.customer(uow, Actor(LOCAL_TEAM_ID, "U1", Role.ADMIN))
+        held = history_rows.subscription(uow, shop, owner, now, stripe_subscription_id=stripe_id)
+    # Cancelled in Stripe's dashboard while nobody listened.
+    stripe_server.request("DELETE", f"/v1/subscriptions/{stripe_id}")
+    env = {"DATABASE_URL": url, "STRIPE_API_KEY": API_KEY, "STRIPE_API_BASE": stripe_server.url}
+    since = (date.today() - timedelta(days=2)).isoformat()
+
+    fixed = invoke("stripe", "reconcile", "--since", since, **env)
+    assert fixed.exit_code == 0, fixed.output
+    assert "customer.subscription.deleted" in fixed.stdout
+    assert f"subscription #{held.id}: state active → suspended" in fixed.stdout
+    assert f"since {since}: 2 events, 0 open payment links, 1 subscription" in fixed.stdout
+    assert "1 record fixed." in fixed.stdout
+    with db.unit_of_work(readonly=True) as uow:
+        assert uow.session.get_one(Subscription, held.id).state is SubscriptionState.SUSPENDED
+    db.dispose()
+    again = invoke("stripe", "reconcile", **env)
+    assert again.exit_code == 0, again.output
+    assert "0 records fixed." in again.stdout
+
+    down = invoke("stripe", "reconcile", **{**env, "STRIPE_API_BASE": "http://127.0.0.1:9"})
+    assert down.exit_code == 1
+    assert "Stopped: Stripe couldn't be reached" in down.output
+    assert API_KEY not in down.output
+    future = invoke("stripe", "reconcile", "--since", "2999-01-01", **env)
+    assert future.exit_code == 2 and "is in the future" in future.output
+    unreadable = invoke("stripe", "reconcile", "--since", "last week", **env)
+    assert unreadable.exit_code == 2 and "--since" in unreadable.output
