@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, BigId, UTCDateTime, enum_type
@@ -69,6 +69,7 @@ class Customer(Base):
     )
     email: Mapped[str] = mapped_column(String(320))
     mobile: Mapped[str] = mapped_column(String(20))
+    date_of_birth: Mapped[date | None] = mapped_column(Date, default=None)
     # NULL means no portal password has been set (e.g. generated demo data).
     password_hash: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[CustomerStatus] = mapped_column(
