@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.adapters.payments import PaymentError, PaymentGateway, StripeAccess
+from core.adapters.payments import PaymentError, PaymentGateway, RefundInfo, StripeAccess
 from core.db import Transactions, UnitOfWork
 from core.errors import DomainError
 from core.models import (
@@ -180,65 +180,74 @@ def _ledgered(handler: webhooks.Handler) -> Apply:
     return apply
 
 
-def _as_of(
-    report: ReconcileReport, now: datetime, kind: str, subject: str, obj: Any
-) -> WebhookEvent:
-    """Stripe's object as it is `now`, in the shape of an event about it."""
-    return WebhookEvent(report.team_id, f"reconcile:{subject}", kind, now, obj)
+@dataclass(frozen=True)
+class _Drift:
+    """A Stripe object that differs from its record: the handler to apply and the object, in
+    the shape of the event that would have said so."""
+
+    apply: Apply
+    kind: str
+    object: dict[str, Any]
+    refunds: tuple[RefundInfo, ...] | None = None
 
 
-def _links(
-    db: Transactions, gateway: PaymentGateway, report: ReconcileReport, expected: _Compared
-) -> None:
-    """Open payment links paid or expired in Stripe."""
-    report.checked[LINKS] = len(expected.links)
-    for session_id in expected.links:
-        session = gateway.retrieve_checkout_session(session_id)
-        if session.status == "open":
-            continue
-        kind = checkout.EXPIRED if session.status == "expired" else webhooks.CHECKOUT_EVENTS[0]
-        event = _as_of(report, expected.now, kind, session_id, session.data)
-        report.findings.append(_apply(db, LINKS, session_id, checkout.checkout_event, event))
+# Looking one object up in Stripe: its drift, a finding for a person, or None (nothing to do).
+Look = Callable[[PaymentGateway, str], _Drift | Finding | None]
 
 
-def _subscriptions(
-    db: Transactions, gateway: PaymentGateway, report: ReconcileReport, expected: _Compared
-) -> None:
-    """Live subscriptions' state and next payment as Stripe holds them now."""
-    report.checked[SUBSCRIPTIONS] = len(expected.subscriptions)
-    for stripe_id in expected.subscriptions:
-        found = gateway.retrieve_subscription(stripe_id)
-        if found is None:
-            report.findings.append(
-                Finding(
-                    SUBSCRIPTIONS,
-                    stripe_id,
-                    "Stripe has no such subscription; check it in Stripe and end it here",
-                    unresolved=True,
-                )
-            )
-            continue
-        ended = found.get("status") == "canceled"
-        apply = subscriptions.subscription_deleted if ended else subscriptions.subscription_updated
-        kind = "customer.subscription." + ("deleted" if ended else "updated")
-        event = _as_of(report, expected.now, kind, stripe_id, found)
-        report.findings.append(_apply(db, SUBSCRIPTIONS, stripe_id, apply, event))
+def _link(gateway: PaymentGateway, session_id: str) -> _Drift | None:
+    """An open payment link paid or expired in Stripe."""
+    session = gateway.retrieve_checkout_session(session_id)
+    if session.status == "open":
+        return None
+    kind = checkout.EXPIRED if session.status == "expired" else webhooks.CHECKOUT_EVENTS[0]
+    return _Drift(checkout.checkout_event, kind, session.data)
 
 
-def _refunds(
-    db: Transactions, gateway: PaymentGateway, report: ReconcileReport, expected: _Compared
-) -> None:
-    """Refunds made in Stripe of payments recorded since `report.since`."""
-    report.checked[REFUNDS] = len(expected.payments)
-    for intent_id in expected.payments:
-        refunds = tuple(gateway.list_refunds(intent_id))
-        if not refunds:
-            continue
-        charge = {"id": f"charge of {intent_id}", "payment_intent": intent_id}
-        event = replace(
-            _as_of(report, expected.now, "charge.refunded", intent_id, charge), refunds=refunds
+def _subscription(gateway: PaymentGateway, stripe_id: str) -> _Drift | Finding:
+    """A live subscription's state and next payment as Stripe holds them now."""
+    found = gateway.retrieve_subscription(stripe_id)
+    if found is None:
+        return Finding(
+            SUBSCRIPTIONS,
+            stripe_id,
+            "Stripe has no such subscription; check it in Stripe and end it here",
+            unresolved=True,
         )
-        report.findings.append(_apply(db, REFUNDS, intent_id, payments.charge_refunded, event))
+    if found.get("status") == "canceled":
+        return _Drift(subscriptions.subscription_deleted, "customer.subscription.deleted", found)
+    return _Drift(subscriptions.subscription_updated, "customer.subscription.updated", found)
+
+
+def _refunds(gateway: PaymentGateway, intent_id: str) -> _Drift | None:
+    """Refunds made in Stripe of a payment recorded here."""
+    refunds = tuple(gateway.list_refunds(intent_id))
+    if not refunds:
+        return None
+    charge = {"id": f"charge of {intent_id}", "payment_intent": intent_id}
+    return _Drift(payments.charge_refunded, "charge.refunded", charge, refunds)
+
+
+def _compare(
+    db: Transactions,
+    gateway: PaymentGateway,
+    report: ReconcileReport,
+    now: datetime,
+    step: str,
+    subjects: list[str],
+    look: Look,
+) -> None:
+    """Each of `subjects` looked up in Stripe, and any drift fixed in its own transaction."""
+    report.checked[step] = len(subjects)
+    for subject in subjects:
+        found = look(gateway, subject)
+        if isinstance(found, _Drift):
+            event = WebhookEvent(
+                report.team_id, f"reconcile:{subject}", found.kind, now, found.object, found.refunds
+            )
+            found = _apply(db, step, subject, found.apply, event)
+        if found is not None:
+            report.findings.append(found)
 
 
 def reconcile(
@@ -260,9 +269,12 @@ def reconcile(
         return report
     try:
         _replay(db, gateway, report)
-        _links(db, gateway, report, expected)
-        _subscriptions(db, gateway, report, expected)
-        _refunds(db, gateway, report, expected)
+        for step, subjects, look in (
+            (LINKS, expected.links, _link),
+            (SUBSCRIPTIONS, expected.subscriptions, _subscription),
+            (REFUNDS, expected.payments, _refunds),
+        ):
+            _compare(db, gateway, report, expected.now, step, subjects, look)
     except PaymentError as exc:
         report.failure = exc.message
     return report

@@ -39,7 +39,8 @@ from core.models import (
     facilitator_services,
 )
 from core.services.bookings import book_event
-from core.services.checkout import StripePayment
+from core.services.checkout import LinkPayment, StripePayment
+from core.services.payment_links import create_and_send
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, TEAM, World, running_world
 from tests.slack.details_helpers import customer_id
@@ -315,6 +316,20 @@ def stripe_booking(shop: Shop, amount: int = 1500) -> tuple[int, str]:
             gateway=shop.stripe.gateway(),
         )
     return row.id, intent
+
+
+def link_booking(shop: Shop, session: str = "16") -> tuple[int, str]:
+    """A booking of Zoë's awaiting payment through a payment link sent by an admin: the
+    booking's id and the link's Checkout Session."""
+    zoe, occurrence = shop.uid, shop.sessions[session]
+    sent = create_and_send(
+        shop.db,
+        Actor(TEAM, ADMIN, Role.ADMIN),
+        "booking",
+        lambda uow, who: book_event(uow, who, zoe, occurrence, LinkPayment()).id,
+        gateway=shop.stripe.gateway(),
+    )
+    return shop.latest(Booking).id, sent.session_id
 
 
 def open_form(driver: SlackDriver, button: str, callback_id: str, *needles: str) -> JSON:

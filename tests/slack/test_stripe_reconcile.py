@@ -8,30 +8,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from core.actor import Actor
 from core.adapters.payments import Gateways
 from core.crypto import TokenCipher
 from core.models import (
-    Booking,
     BookingState,
     HistoryEntry,
     LinkStatus,
     PaymentLink,
     RefundState,
-    Role,
     StripeEvent,
     Subscription,
     SubscriptionState,
 )
-from core.services.bookings import book_event
-from core.services.checkout import LinkPayment
-from core.services.payment_links import create_and_send
 from core.services.stripe_reconcile import (
     EVENTS,
     LINKS,
@@ -43,8 +38,8 @@ from core.services.stripe_reconcile import (
 from core.services.stripe_webhooks import receive
 from core.services.workspaces import ensure_workspace
 from tests.conftest import MutableClock
-from tests.slack.commerce_helpers import Shop, open_shop, stripe_booking
-from tests.slack.conftest import ADMIN, TEAM
+from tests.slack.commerce_helpers import Shop, link_booking, open_shop, stripe_booking
+from tests.slack.conftest import TEAM
 from tests.stripe_events import sign
 from tests.stripe_server import StandInError, StripeStandIn, stripe_process, stripe_server  # noqa: F401
 
@@ -70,19 +65,6 @@ def _run(shop: Shop, team_id: str = TEAM, api_base: str | None = None) -> Reconc
         since = uow.now() - timedelta(days=30)
     gateways = Gateways(api_base or shop.stripe.url)
     return reconcile(shop.db, gateways.get, team_id, since)
-
-
-def _link_booking(shop: Shop) -> tuple[int, str]:
-    """A booking of Zoë's awaiting payment through a payment link: its id and session."""
-    zoe, session = shop.uid, shop.sessions["18"]
-    sent = create_and_send(
-        shop.db,
-        Actor(TEAM, ADMIN, Role.ADMIN),
-        "booking",
-        lambda uow, who: book_event(uow, who, zoe, session, LinkPayment()).id,
-        gateway=shop.stripe.gateway(),
-    )
-    return shop.latest(Booking).id, sent.session_id
 
 
 def _subscription(shop: Shop) -> Subscription:
@@ -114,6 +96,40 @@ def _stripe_history(shop: Shop) -> list[str]:
         )
 
 
+@dataclass(frozen=True)
+class Records:
+    """A booking paid through Stripe, one awaiting a payment link, and a Stripe subscription."""
+
+    booking_id: int
+    intent_id: str
+    link_booking: int
+    session_id: str
+    subscription_id: str
+
+
+def _records(shop: Shop) -> Records:
+    booking_id, intent_id = stripe_booking(shop, 1500)
+    link_booking_id, session_id = link_booking(shop, "18")
+    stripe_id = _subscription(shop).stripe_subscription_id
+    assert stripe_id is not None
+    return Records(booking_id, intent_id, link_booking_id, session_id, stripe_id)
+
+
+def _meanwhile_in_stripe(
+    stripe: StripeStandIn, r: Records, *, refund: int, link_paid: bool
+) -> None:
+    """While nobody listens: a refund in Stripe's dashboard, the link paid (or expired), and
+    the subscription cancelled."""
+    stripe.request(
+        "POST", "/v1/refunds", [("payment_intent", r.intent_id), ("amount", str(refund))]
+    )
+    if link_paid:
+        stripe.pay_checkout(r.session_id)
+    else:
+        stripe.expire_checkout(r.session_id)
+    stripe.request("DELETE", f"/v1/subscriptions/{r.subscription_id}")
+
+
 def _changed(report: ReconcileReport) -> list[tuple[str, str]]:
     return [(f.step, f.subject.split()[-1]) for f in report.changes]
 
@@ -121,27 +137,21 @@ def _changed(report: ReconcileReport) -> list[tuple[str, str]]:
 def test_events_missed_while_down_are_applied_once_and_their_webhooks_then_answer_duplicate(
     shop: Shop, stripe_server: StripeStandIn
 ) -> None:
-    booking_id, intent_id = stripe_booking(shop, 1500)
-    link_booking, session_id = _link_booking(shop)
-    stripe_id = _subscription(shop).stripe_subscription_id
-    assert stripe_id is not None
-    # While the server is down: a refund in the dashboard, the link paid, the plan cancelled.
-    stripe_server.request("POST", "/v1/refunds", [("payment_intent", intent_id), ("amount", "500")])
-    stripe_server.pay_checkout(session_id)
-    stripe_server.request("DELETE", f"/v1/subscriptions/{stripe_id}")
+    r = _records(shop)
+    _meanwhile_in_stripe(stripe_server, r, refund=500, link_paid=True)
 
     report = _run(shop)
     assert report.ok, report
     assert report.checked[EVENTS] >= 4
     applied = {f.subject.split()[-1]: f.outcome for f in report.findings if f.step == EVENTS}
-    assert applied["charge.refunded"] == f"recorded £5.00 more refunded on booking #{booking_id}"
-    assert applied["checkout.session.completed"].startswith(f"paid: booking #{link_booking}")
+    assert applied["charge.refunded"] == f"recorded £5.00 more refunded on booking #{r.booking_id}"
+    assert applied["checkout.session.completed"].startswith(f"paid: booking #{r.link_booking}")
     assert applied["customer.subscription.deleted"].startswith(
         f"subscription #{shop.subscriptions['stripe']}: state"
     )
-    booking = shop.booking(booking_id)
+    booking = shop.booking(r.booking_id)
     assert (booking.refunded_minor, booking.refund_state) == (500, RefundState.PARTIAL)
-    assert shop.booking(link_booking).state is BookingState.COMPLETED
+    assert shop.booking(r.link_booking).state is BookingState.COMPLETED
     assert _subscription(shop).state is SubscriptionState.SUSPENDED
     # The comparisons then found nothing more to fix.
     assert {f.step for f in report.changes} == {EVENTS}
@@ -157,21 +167,14 @@ def test_events_missed_while_down_are_applied_once_and_their_webhooks_then_answe
     body = json.dumps(refunded)
     answer = receive(shop.db, Gateways(stripe_server.url), TEAM, body.encode(), sign(body, SECRET))
     assert (answer.status, answer.reason) == (200, "duplicate")
-    assert shop.booking(booking_id).refunded_minor == 500
+    assert shop.booking(r.booking_id).refunded_minor == 500
 
 
 def test_drift_older_than_stripes_events_is_found_by_comparing_records(
     shop: Shop, stripe_server: StripeStandIn
 ) -> None:
-    booking_id, intent_id = stripe_booking(shop, 1500)
-    expired_booking, expired_session = _link_booking(shop)
-    stripe_id = _subscription(shop).stripe_subscription_id
-    assert stripe_id is not None
-    stripe_server.request(
-        "POST", "/v1/refunds", [("payment_intent", intent_id), ("amount", "1500")]
-    )
-    stripe_server.expire_checkout(expired_session)
-    stripe_server.request("DELETE", f"/v1/subscriptions/{stripe_id}")
+    r = _records(shop)
+    _meanwhile_in_stripe(stripe_server, r, refund=1500, link_paid=False)
     # Their events are past Stripe's 30 days: only the records compared tell.
     stripe_server.forget_events()
 
@@ -179,13 +182,13 @@ def test_drift_older_than_stripes_events_is_found_by_comparing_records(
     assert report.ok, report
     assert report.checked == {EVENTS: 0, LINKS: 1, SUBSCRIPTIONS: 1, REFUNDS: 1}
     assert sorted(_changed(report)) == sorted(
-        [(LINKS, expired_session), (SUBSCRIPTIONS, stripe_id), (REFUNDS, intent_id)]
+        [(LINKS, r.session_id), (SUBSCRIPTIONS, r.subscription_id), (REFUNDS, r.intent_id)]
     )
-    booking = shop.booking(booking_id)
+    booking = shop.booking(r.booking_id)
     assert (booking.refunded_minor, booking.refund_state) == (1500, RefundState.FULL)
     assert _subscription(shop).state is SubscriptionState.SUSPENDED
     link = shop.latest(PaymentLink)
-    assert (link.target_id, link.status) == (expired_booking, LinkStatus.EXPIRED)
+    assert (link.target_id, link.status) == (r.link_booking, LinkStatus.EXPIRED)
     assert _ledger(shop) == []
     # Comparing again finds each record as Stripe holds it (an ended subscription is no longer
     # compared).

@@ -32,13 +32,11 @@ from core.models import (
     Subscription,
     SubscriptionState,
 )
-from core.services.bookings import book_event
-from core.services.checkout import LinkPayment, StripePayment
+from core.services.checkout import StripePayment
 from core.services.passes import assign_pass
-from core.services.payment_links import create_and_send
 from core.services.workspaces import disable_workspace, ensure_workspace
 from tests.conftest import MutableClock
-from tests.slack.commerce_helpers import ZOE, Shop, open_shop, stripe_booking
+from tests.slack.commerce_helpers import ZOE, Shop, link_booking, open_shop, stripe_booking
 from tests.slack.conftest import ADMIN, TEAM
 from tests.slack.details_helpers import go_to_tab, open_details, row_texts
 from tests.slack.helpers import text_of
@@ -412,15 +410,8 @@ def test_each_studio_verifies_with_its_own_secret_and_reaches_only_its_own_recor
 
 def test_a_payment_link_paid_in_stripe_marks_its_booking_paid_once(hooks: Hooks) -> None:
     shop = hooks.shop
-    zoe, session = shop.uid, shop.sessions["16"]
-    sent = create_and_send(
-        shop.db,
-        Actor(TEAM, ADMIN, Role.ADMIN),
-        "booking",
-        lambda uow, who: book_event(uow, who, zoe, session, LinkPayment()).id,
-        gateway=shop.stripe.gateway(),
-    )
-    paid = shop.stripe.pay_checkout(sent.session_id)
+    _, session_id = link_booking(shop)
+    paid = shop.stripe.pay_checkout(session_id)
     answer = hooks.send("checkout.session.completed", paid)
     assert (answer.status, answer.reason) == (200, "applied")
     assert answer.outcome.startswith("paid: booking #")
