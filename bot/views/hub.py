@@ -36,6 +36,7 @@ SORT_ACTION = "hub.sort"
 PREV_ACTION = "hub.page.prev"
 NEXT_ACTION = "hub.page.next"
 CREATE_ACTION = "hub.create"
+EXPORT_ACTION = "hub.export"
 OPEN_ACTION = "customer.open"
 ROW_MENU_ACTION = "customer.row_menu"
 SEARCH_FIELD = TextField(
@@ -81,7 +82,9 @@ class HubState(BaseModel):
         return validated(cls, data) or cls()
 
 
-def _tabs(state: HubState) -> Block:
+def _tabs(state: HubState, *, admin: bool) -> Block:
+    # Exporting lets the whole list out of Slack: offered to admins only (core refuses staff).
+    export = [button("Export CSV", EXPORT_ACTION, value="export")] if admin else []
     return actions(
         [
             button(
@@ -97,6 +100,7 @@ def _tabs(state: HubState) -> Block:
                 style="primary" if state.tab == "archived" else None,
             ),
             button("+ Create Customer", CREATE_ACTION, value="create"),
+            *export,
         ],
         block_id="hub_tabs",
     )
@@ -183,8 +187,8 @@ def hub_blocks(
     state: HubState, page: CustomerPage, notice: Notice | None = None, *, admin: bool = False
 ) -> list[Block]:
     """Everything the hub shows, top to bottom (at most 10 rows: 2 blocks each); `admin`: the
-    person looking may delete, so the rows offer it."""
-    blocks: list[Block] = [_tabs(state), text_input(SEARCH_FIELD, state.q)]
+    person looking may delete and export, so the rows and the tabs offer it."""
+    blocks: list[Block] = [_tabs(state, admin=admin), text_input(SEARCH_FIELD, state.q)]
     if notice is not None:
         blocks.append(notice_block(notice))
     blocks.append(_sort_and_count(state, page))
