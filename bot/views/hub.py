@@ -82,9 +82,7 @@ class HubState(BaseModel):
         return validated(cls, data) or cls()
 
 
-def _tabs(state: HubState, *, admin: bool) -> Block:
-    # Exporting lets the whole list out of Slack: offered to admins only (core refuses staff).
-    export = [button("Export CSV", EXPORT_ACTION, value="export")] if admin else []
+def _tabs(state: HubState) -> Block:
     return actions(
         [
             button(
@@ -100,7 +98,6 @@ def _tabs(state: HubState, *, admin: bool) -> Block:
                 style="primary" if state.tab == "archived" else None,
             ),
             button("+ Create Customer", CREATE_ACTION, value="create"),
-            *export,
         ],
         block_id="hub_tabs",
     )
@@ -187,8 +184,8 @@ def hub_blocks(
     state: HubState, page: CustomerPage, notice: Notice | None = None, *, admin: bool = False
 ) -> list[Block]:
     """Everything the hub shows, top to bottom (at most 10 rows: 2 blocks each); `admin`: the
-    person looking may delete and export, so the rows and the tabs offer it."""
-    blocks: list[Block] = [_tabs(state, admin=admin), text_input(SEARCH_FIELD, state.q)]
+    person looking may delete, so the rows offer it."""
+    blocks: list[Block] = [_tabs(state), text_input(SEARCH_FIELD, state.q)]
     if notice is not None:
         blocks.append(notice_block(notice))
     blocks.append(_sort_and_count(state, page))
@@ -204,10 +201,16 @@ def hub_blocks(
 def hub_modal(
     state: HubState, page: CustomerPage, notice: Notice | None = None, *, admin: bool = False
 ) -> dict[str, Any]:
-    """The hub as a modal, opened by `/customers [text]`."""
+    """The hub as a modal, opened by `/customers [text]`; admins get Export CSV at its foot."""
+    blocks = hub_blocks(state, page, notice, admin=admin)
+    if admin:
+        # Exporting lets the list out of Slack: offered to admins only (core refuses staff).
+        # Last, under the list it exports, so no control above it moves.
+        export = button("Export CSV", EXPORT_ACTION, value="export")
+        blocks.append(actions([export], block_id="hub_export"))
     return modal(
         "Customers",
-        hub_blocks(state, page, notice, admin=admin),
+        blocks,
         callback_id=CALLBACK_ID,
         private_metadata=state.to_metadata(),
         submit="Search",
