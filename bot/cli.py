@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
@@ -11,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -296,12 +295,69 @@ def customers_search(
         _search(db, _team_id(db, team), text, archived=archived, limit=limit, more=more)
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Create `path` readable by its owner only; an existing file is never overwritten."""
-    # Owner-only from the first byte: the export is one person's complete personal data.
+def _create_private(path: Path, *, newline: str | None = None) -> TextIO:
+    """`path` created readable by its owner only, open for writing; never an existing file."""
+    # Owner-only from the first byte: exports are people's personal data.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
+    return os.fdopen(fd, "w", encoding="utf-8", newline=newline)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` readable by its owner only with `text`; an existing file is never overwritten."""
+    with _create_private(path) as out:
         out.write(text)
+
+
+@customers_app.command("export")
+def customers_export(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this new file (owner-only) instead of stdout."
+        ),
+    ] = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="The Archived list instead of the Active one.")
+    ] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Active and archived customers (active first).")
+    ] = False,
+    search: Annotated[
+        str, typer.Option("--search", help="Only customers the hub's search finds for this.")
+    ] = "",
+    team: TeamOption = None,
+) -> None:
+    """The customer list as CSV (uid, names, email, mobile, status, created_at, date_of_birth)."""
+    from core.formatting import counted
+    from core.models import CustomerStatus
+    from core.services.customer_export import write_customers_csv
+
+    if archived and every:
+        _fail("Choose --archived or --all, not both.", 2)
+    if output is not None and output.exists():
+        _fail(f"{output} already exists; choose a new file name.", 2)
+    status = None if every else CustomerStatus.ARCHIVED if archived else CustomerStatus.ACTIVE
+    with _database() as db:
+        team_id = _team_id(db, team)
+        with db.unit_of_work(readonly=True) as uow:
+            if output is None:
+                stdout = typer.get_text_stream("stdout")
+                count = write_customers_csv(
+                    uow, _actor(team_id), stdout, status=status, text=search
+                )
+                stdout.flush()
+            else:
+                try:
+                    with _create_private(output, newline="") as out:
+                        count = write_customers_csv(
+                            uow, _actor(team_id), out, status=status, text=search
+                        )
+                except OSError as exc:
+                    _fail(f"Cannot write {output}: {exc.strerror or exc}")
+    which = "active and archived" if status is None else status.value
+    where = "" if output is None else f" to {escape(str(output))}"
+    exported = counted(count, "customer", "customers")
+    err_console.print(f"Exported {exported} ({which}) of {escape(team_id)}{where}.")
 
 
 @app.command("export-customer")
@@ -316,7 +372,7 @@ def export_customer_command(
     ] = None,
 ) -> None:
     """Everything held about one customer, as JSON (subject access); noted in their history."""
-    from core.services.export import export_customer
+    from core.services.export import export_customer, export_text
 
     if output is not None and output.exists():
         _fail(f"{output} already exists; choose a new file name.", 2)
@@ -326,7 +382,7 @@ def export_customer_command(
         # records an export that did not happen.
         with db.unit_of_work() as uow:
             data = export_customer(uow, _actor(team_id), uid.strip().upper())
-            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            text = export_text(data)
             if output is None:
                 typer.echo(text, nl=False)
             else:

@@ -1,4 +1,5 @@
-"""The details' Account tab: Archive / Activate with Undo, and opening the customer kept by a merge."""
+"""The details' Account tab: Archive / Activate with Undo, password reset, Export data, and
+opening the customer kept by a merge."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.surfaces.customer_details import DetailsControl
+from bot.surfaces.exports import send_customer_data
 from bot.surfaces.hub import show_hub
 from bot.views.customer_details import (
     ARCHIVE_ACTION,
+    EXPORT_DATA_ACTION,
     OPEN_ACTION,
     PASSWORD_RESET_ACTION,
     UNDO_ACTION,
@@ -89,9 +92,20 @@ def on_password_reset(
         )
 
 
+def on_export_data(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Export data (JSON), admins: everything held about the customer, to the admin's DM."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    # Only the customer these details show: a value naming anyone else is not ours to act on.
+    if control is None or control.value != control.details.uid:
+        return
+    send_customer_data(control)
+
+
 def register(app: App) -> None:
     """Wire the Account tab's buttons."""
     app.action(re.compile(r"^customer_details\.(archive|activate)$"))(on_status)
     app.action(UNDO_ACTION)(on_undo)
     app.action(OPEN_ACTION)(on_open)
     app.action(PASSWORD_RESET_ACTION)(on_password_reset)
+    app.action(EXPORT_DATA_ACTION)(on_export_data)

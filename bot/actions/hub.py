@@ -1,4 +1,4 @@
-"""Hub interactions: tabs, as-you-type search, sort, pages, create, row menu, undo."""
+"""Hub interactions: tabs, as-you-type search, sort, pages, create, export, row menu, undo."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from slack_sdk import WebClient
 
 from bot.context.request import Request
 from bot.surfaces.customer_details import render_details
+from bot.surfaces.exports import send_customers_csv
 from bot.surfaces.hub import HubControl, origin_of, render_hub
 from bot.views.customer_delete import DeleteMeta, delete_confirmation
 from bot.views.customer_form import FormMeta, customer_form, record_values
 from bot.views.hub import CALLBACK_ID as HUB_CALLBACK_ID
 from bot.views.hub import (
     CREATE_ACTION,
+    EXPORT_ACTION,
     OPEN_ACTION,
     PREV_ACTION,
     ROW_MENU_ACTION,
@@ -144,6 +146,12 @@ def on_create(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebC
     control.open(customer_form(FormMeta(origin=control.origin), {}, admin=admin))
 
 
+def on_export(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Export CSV (admins): the tab and search shown, as a file in the admin's DM."""
+    ack()
+    send_customers_csv(HubControl.of(body, context, client))
+
+
 def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """A customer's name: their details."""
     ack()
@@ -190,6 +198,7 @@ def register(app: App) -> None:
     app.action(SORT_ACTION)(on_sort)
     app.action(re.compile(r"^hub\.page\.(prev|next)$"))(on_page)
     app.action(CREATE_ACTION)(on_create)
+    app.action(EXPORT_ACTION)(on_export)
     app.action(OPEN_ACTION)(on_open)
     app.action(ROW_MENU_ACTION)(on_row_menu)
     app.action(UNDO_ACTION)(on_undo)

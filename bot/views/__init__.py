@@ -62,6 +62,8 @@ Actions (action_id → value):
   hub.sort                            toggle Name A→Z / Z→A
   hub.page.prev / hub.page.next       previous / next page
   hub.create                          open Create Customer
+  hub.export                          Export CSV (admins): the tab and search shown, as a CSV
+                                      file in the admin's DM
   hub.undo                            "archive|UID" or "activate|UID"
   customer.open                       UID: open details (the name button)
   customer.row_menu                   overflow: "manage|UID", "edit|UID", "archive|UID",
@@ -89,6 +91,8 @@ Actions (action_id → value):
   customer_details.open               UID: show another customer (the one a merge kept)
   customer_details.password_reset     UID: mail the customer a new portal password (confirmed);
                                       only admins type a password in Create / Edit Contact
+  customer_details.export_data        UID: Export data (JSON), admins: everything held about
+                                      the customer, as a file in the admin's DM
   note.add                            open Add Note
   note.view / note.edit / note.delete note id (Delete carries Slack's confirm dialog)
   note_form.content                   the note text (block_id content)

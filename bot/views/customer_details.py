@@ -40,6 +40,7 @@ UNDO_ACTION = "customer_details.undo"
 MERGE_ACTION = "customer_details.merge"
 OPEN_ACTION = "customer_details.open"
 PASSWORD_RESET_ACTION = "customer_details.password_reset"  # noqa: S105 - an action id
+EXPORT_DATA_ACTION = "customer_details.export_data"
 IMAGE_URL_MAX = 3000
 
 
@@ -150,6 +151,9 @@ def account_tab(
                 confirm=_confirm_reset(customer),
             )
         )
+    if admin:
+        # Subject access: everything held about them, as a file in the admin's DM.
+        buttons.append(button("Export data (JSON)", EXPORT_DATA_ACTION, value=customer.uid))
     if customer.merged_into_uid is None and admin:
         buttons.append(button("Merge Customer", MERGE_ACTION, value=customer.uid, style="danger"))
     blocks: list[Block] = [
@@ -158,6 +162,7 @@ def account_tab(
         context(
             "*Archive* hides them from the active list and keeps everything; it can be undone."
             + (
+                " *Export data* sends everything held about them to your DM as a JSON file."
                 " *Merge* moves everything to another customer and archives this one; it cannot "
                 "be undone."
                 if admin

@@ -36,6 +36,7 @@ SORT_ACTION = "hub.sort"
 PREV_ACTION = "hub.page.prev"
 NEXT_ACTION = "hub.page.next"
 CREATE_ACTION = "hub.create"
+EXPORT_ACTION = "hub.export"
 OPEN_ACTION = "customer.open"
 ROW_MENU_ACTION = "customer.row_menu"
 SEARCH_FIELD = TextField(
@@ -200,10 +201,16 @@ def hub_blocks(
 def hub_modal(
     state: HubState, page: CustomerPage, notice: Notice | None = None, *, admin: bool = False
 ) -> dict[str, Any]:
-    """The hub as a modal, opened by `/customers [text]`."""
+    """The hub as a modal, opened by `/customers [text]`; admins get Export CSV at its foot."""
+    blocks = hub_blocks(state, page, notice, admin=admin)
+    if admin:
+        # Exporting lets the list out of Slack: offered to admins only (core refuses staff).
+        # Last, under the list it exports, so no control above it moves.
+        export = button("Export CSV", EXPORT_ACTION, value="export")
+        blocks.append(actions([export], block_id="hub_export"))
     return modal(
         "Customers",
-        hub_blocks(state, page, notice, admin=admin),
+        blocks,
         callback_id=CALLBACK_ID,
         private_metadata=state.to_metadata(),
         submit="Search",

@@ -6,6 +6,7 @@ to it, but the merged records keep contact details and a little history of their
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, datetime
 from typing import Any
@@ -51,6 +52,11 @@ PASSWORD_WITHHELD = "[password not included]"  # noqa: S105 - a placeholder
 Json = dict[str, Any]
 
 
+def export_text(data: Json) -> str:
+    """An export as the file holds it: indented UTF-8 JSON (not ASCII-escaped), ending in a newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 def _time(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -82,6 +88,7 @@ def _contact(customer: Customer, named: dict[int, str]) -> Json:
         "last_name": customer.last_name,
         "email": customer.email,
         "mobile": customer.mobile,
+        "date_of_birth": _time(customer.date_of_birth),
         "status": customer.status.value,
         "password": "set (stored only as an argon2id hash)"
         if customer.password_hash is not None

@@ -843,6 +843,14 @@ def _hub() -> list[Act]:
         ),
         click("hub.create", HUB, pushed("customer_form.submit"), lambda s: button("hub.create")),
         click(
+            "hub.export",
+            HUB,
+            uploaded,
+            lambda s: button("hub.export", "export"),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        click(
             "customer.open UID",
             HUB,
             pushed("customer_details.view", name_of),
@@ -995,6 +1003,13 @@ def _details() -> list[Act]:
             changed(rows_of(OutboxMail, kind="password_reset")),
             lambda s: button("customer_details.password_reset", s.uid),
             subject=fresh,
+        ),
+        click(
+            "customer_details.export_data",
+            account,
+            uploaded,
+            lambda s: button("customer_details.export_data", s.uid),
+            admin_only=True,
         ),
         click(
             "customer_details.open UID",

@@ -334,3 +334,58 @@ def test_stripe_reconcile_reports_what_it_fixed_and_fails_loudly_when_stripe_is_
     assert future.exit_code == 2 and "is in the future" in future.output
     unreadable = invoke("stripe", "reconcile", "--since", "last week", **env)
     assert unreadable.exit_code == 2 and "--since" in unreadable.output
+
+
+def test_customers_export_writes_csv_to_stdout_or_a_new_file_only(workdir: Path) -> None:
+    import csv
+    import io
+    import stat
+
+    url = url_in(workdir)
+    assert invoke("demo-data", "--customers", "60", "--seed", "3", DATABASE_URL=url).exit_code == 0
+    db = Database(make_settings(url))
+    with db.unit_of_work(readonly=True) as uow:
+        statuses = list(uow.session.scalars(select(Customer.status)))
+        zoe = uow.session.scalars(select(Customer.uid).where(Customer.first_name == "Zoë")).all()
+    db.dispose()
+    active = statuses.count(CustomerStatus.ACTIVE)
+
+    shown = invoke("customers", "export", DATABASE_URL=url)
+    assert shown.exit_code == 0, shown.output
+    header, *rows = list(csv.reader(io.StringIO(shown.stdout, newline="")))
+    assert header == [
+        "uid",
+        "first_name",
+        "last_name",
+        "email",
+        "mobile",
+        "status",
+        "created_at",
+        "date_of_birth",
+    ]
+    assert len(rows) == active and {row[5] for row in rows} == {"active"}
+    assert f"Exported {active} customers (active) of {LOCAL_TEAM_ID}." in shown.stderr
+
+    out = workdir / "all.csv"
+    written = invoke("customers", "export", "--all", "-o", str(out), DATABASE_URL=url)
+    assert written.exit_code == 0, written.output
+    lines = out.read_bytes().decode("utf-8").split("\r\n")
+    assert len(lines) == len(statuses) + 2 and lines[-1] == ""  # header, rows, final CRLF
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert f"Exported {len(statuses)} customers (active and archived)" in written.stderr
+
+    before = out.read_bytes()
+    again = invoke("customers", "export", "--archived", "-o", str(out), DATABASE_URL=url)
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert out.read_bytes() == before
+
+    archived = invoke("customers", "export", "--archived", DATABASE_URL=url)
+    assert archived.exit_code == 0, archived.output
+    assert archived.stdout_bytes.count(b"\r\n") == statuses.count(CustomerStatus.ARCHIVED) + 1
+
+    searched = invoke("customers", "export", "--all", "--search", "zoe", DATABASE_URL=url)
+    assert searched.exit_code == 0, searched.output
+    assert set(zoe) <= {row[0] for row in list(csv.reader(io.StringIO(searched.stdout)))[1:]}
+
+    both = invoke("customers", "export", "--archived", "--all", DATABASE_URL=url)
+    assert both.exit_code == 2 and "not both" in both.output
