@@ -330,7 +330,7 @@ def customers_export(
     """The customer list as CSV (uid, names, email, mobile, status, created_at, date_of_birth)."""
     from core.formatting import counted
     from core.models import CustomerStatus
-    from core.services.customer_export import write_customers_csv
+    from core.services.customer_export import record_list_export, write_customers_csv
 
     if archived and every:
         _fail("Choose --archived or --all, not both.", 2)
@@ -354,6 +354,8 @@ def customers_export(
                         )
                 except OSError as exc:
                     _fail(f"Cannot write {output}: {exc.strerror or exc}")
+        with db.unit_of_work() as uow:
+            record_list_export(uow, _actor(team_id), count, status, search)
     which = "active and archived" if status is None else status.value
     where = "" if output is None else f" to {escape(str(output))}"
     exported = counted(count, "customer", "customers")

@@ -13,8 +13,8 @@ from bot.surfaces.hub import HubControl
 from bot.views.blocks import escape
 from core.errors import DomainError
 from core.formatting import counted
-from core.services.customer_export import customers_csv
-from core.services.export import export_customer, export_text
+from core.services.customer_export import customers_csv, record_list_export
+from core.services.export import export_customer, export_text, export_undelivered
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ def send_customers_csv(control: HubControl) -> None:
         log.warning("sending the customer list failed: %s", error)
         control.tell(_refused(error))
         return
+    with request.deps.db.unit_of_work() as uow:
+        record_list_export(uow, request.actor, export.count, hub.status, hub.q)
     control.tell(
         f"Sent to your DM: {filename} with {counted(export.count, 'customer', 'customers')}.",
         ok=True,
@@ -70,26 +72,29 @@ def send_customer_data(control: DetailsControl) -> None:
     """Export data (JSON): everything held about the details' customer, to the admin's DM."""
     request, uid = control.request, control.details.uid
     try:
-        # The upload happens inside the unit of work that records the export in their history,
-        # so the history never shows an export that did not reach the admin (as on the CLI).
+        # Recorded and committed before the upload: no transaction stays open while Slack
+        # takes the file, and an upload that fails is noted after it.
         with request.deps.db.unit_of_work() as uow:
             data = export_customer(uow, request.actor, uid)
-            name = f"{data['customer']['first_name']} {data['customer']['last_name']}"
-            _send_to_dm(
-                request,
-                content=export_text(data).encode("utf-8"),
-                filename=f"customer-{uid}.json",
-                comment=f"Everything held about *{escape(name)}* (UID `{uid}`), as JSON.",
-            )
     except DomainError as exc:
         control.tell(exc.message)
         return
+    name = f"{data['customer']['first_name']} {data['customer']['last_name']}"
+    try:
+        _send_to_dm(
+            request,
+            content=export_text(data).encode("utf-8"),
+            filename=f"customer-{uid}.json",
+            comment=f"Everything held about *{escape(name)}* (UID `{uid}`), as JSON.",
+        )
     except SlackApiError as exc:
         error = exc.response.get("error")
         log.warning("sending customer %s's data failed: %s", uid, error)
+        with request.deps.db.unit_of_work() as uow:
+            export_undelivered(uow, request.actor, uid, f"Slack refused the file ({error})")
         control.tell(
-            f"Slack refused the file ({error}), so nothing was sent and no export was recorded. "
-            "Try again in a moment."
+            f"Slack refused the file ({error}), so nothing was sent; their history notes the "
+            "attempt. Try again in a moment."
         )
         return
     control.tell(

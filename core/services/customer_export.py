@@ -18,8 +18,10 @@ from sqlalchemy import literal, select, tuple_
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import Forbidden
+from core.formatting import counted
 from core.models import Customer, CustomerStatus
 from core.services.customer_search import Terms, matches
+from core.services.workspaces import audit_workspace
 
 log = logging.getLogger(__name__)
 
@@ -175,3 +177,21 @@ def customers_csv(
     buffer = io.StringIO(newline="")
     count = write_customers_csv(uow, actor, buffer, status=status, text=text)
     return CustomersCsv(buffer.getvalue(), count)
+
+
+LIST_EXPORTED = "customer list exported"
+
+
+def record_list_export(
+    uow: UnitOfWork, actor: Actor, count: int, status: CustomerStatus | None, text: str
+) -> None:
+    """The workspace's audit log notes who took the customer list out, and which part of it."""
+    which = "active and archived" if status is None else status.value
+    searched = f", search {text.strip()!r}" if text.strip() else ""
+    audit_workspace(
+        uow,
+        actor.team_id,
+        actor.user_id,
+        LIST_EXPORTED,
+        f"{counted(count, 'customer', 'customers')} ({which}{searched})",
+    )

@@ -38,13 +38,14 @@ from core.models import (
     VideoPurchase,
 )
 from core.services import history
-from core.services.customers import DELETED, person_records
+from core.services.customers import DELETED, find_customer, person_records
 from core.services.questions import question_of
 
 log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "customer-records-export/1"
 DATA_EXPORTED = "data exported"
+DATA_EXPORT_UNDELIVERED = "data export not delivered"
 # Stands in for the one-time password in an exported welcome mail: the export is not a way
 # to recover a password, and once the mail is sent the password is gone anyway.
 PASSWORD_WITHHELD = "[password not included]"  # noqa: S105 - a placeholder
@@ -399,3 +400,9 @@ def export_customer(uow: UnitOfWork, actor: Actor, uid: str) -> Json:
         "mail": _mail(uow, owned),
         "payment_links": _payment_links(uow, owned),
     }
+
+
+def export_undelivered(uow: UnitOfWork, actor: Actor, uid: str, reason: str) -> None:
+    """Note in customer `uid`'s history that the export recorded there never reached the admin."""
+    customer = find_customer(uow, actor, uid)
+    history.record(uow, actor.user_id, customer, DATA_EXPORT_UNDELIVERED, detail=reason)

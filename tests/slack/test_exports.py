@@ -11,9 +11,9 @@ from datetime import date
 from sqlalchemy import select, update
 
 from bot.local.slack_api import UploadedFile
-from core.models import Customer, HistoryEntry
-from core.services.customer_export import CSV_COLUMNS
-from core.services.export import DATA_EXPORTED
+from core.models import Customer, HistoryEntry, WorkspaceAuditEntry
+from core.services.customer_export import CSV_COLUMNS, LIST_EXPORTED
+from core.services.export import DATA_EXPORT_UNDELIVERED, DATA_EXPORTED
 from tests.slack.conftest import ADMIN, STAFF, World
 from tests.slack.details_helpers import go_to_tab, notice_of, open_details
 from tests.slack.helpers import (
@@ -48,6 +48,16 @@ def _csv(upload: UploadedFile) -> list[dict[str, str]]:
     header, *lines = list(csv.reader(io.StringIO(upload.content.decode("utf-8"), newline="")))
     assert tuple(header) == CSV_COLUMNS
     return [dict(zip(header, line, strict=True)) for line in lines]
+
+
+def _list_exports(world: World) -> list[tuple[str, str]]:
+    with world.db.unit_of_work(readonly=True) as uow:
+        rows = uow.session.execute(
+            select(WorkspaceAuditEntry.actor, WorkspaceAuditEntry.detail)
+            .where(WorkspaceAuditEntry.action == LIST_EXPORTED)
+            .order_by(WorkspaceAuditEntry.id)
+        ).all()
+    return [(actor, detail) for actor, detail in rows]
 
 
 def test_export_csv_sends_the_tab_and_search_shown_to_the_admins_dm(world: World) -> None:
@@ -95,6 +105,12 @@ def test_export_csv_sends_the_tab_and_search_shown_to_the_admins_dm(world: World
     assert [r["uid"] for r in _csv(latest)] == [zoey.uid]
     assert [r["status"] for r in _csv(latest)] == ["archived"]
     assert {mark.uid, anna.uid}.isdisjoint(r["uid"] for r in _csv(latest))
+    # Who took which part of the list out is in the workspace's audit log.
+    world.api.wait_until(lambda: len(_list_exports(world)) == 2, timeout=10)
+    assert [(actor, detail) for actor, detail in _list_exports(world)][-1] == (
+        ADMIN,
+        "1 customer (archived)",
+    )
 
 
 def test_a_comma_in_a_name_is_quoted_in_the_sent_file(world: World) -> None:
@@ -187,7 +203,7 @@ def test_export_data_sends_the_customers_json_to_the_admins_dm(world: World) -> 
     assert STAFF not in upload.channels
 
 
-def test_a_refused_json_upload_records_no_export(world: World) -> None:
+def test_a_refused_json_upload_is_noted_after_the_export_in_their_history(world: World) -> None:
     zoe = seed(world.db, PEOPLE)[0]
     open_details(world.admin, "Zoë Ørsted")
     go_to_tab(world.admin, "Account", "Account History")
@@ -202,9 +218,9 @@ def test_a_refused_json_upload_records_no_export(world: World) -> None:
     )
     assert world.api.files() == []
     with world.db.unit_of_work(readonly=True) as uow:
-        exported = uow.session.scalars(
-            select(HistoryEntry).where(
-                HistoryEntry.customer_uid == zoe.uid, HistoryEntry.action == DATA_EXPORTED
-            )
+        actions = uow.session.scalars(
+            select(HistoryEntry.action)
+            .where(HistoryEntry.customer_uid == zoe.uid)
+            .order_by(HistoryEntry.id)
         ).all()
-    assert exported == []
+    assert actions[-2:] == [DATA_EXPORTED, DATA_EXPORT_UNDELIVERED]
