@@ -2,7 +2,7 @@
 
 Callback and action ids are namespaced and stable; other programs and tests rely on them.
 
-Shortcuts (callback_id, declared in manifest.yml):
+Shortcuts (callback_id, as the app manifest declares them):
   shortcut.find_customer    global: open the hub, as `/customers` does
   shortcut.new_customer     global: open Create Customer
   shortcut.add_to_notes     on a message: open Add to customer notes with the message's text
