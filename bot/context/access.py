@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 GUEST_CACHE_SECONDS = 300.0
 # Events that concern the installation, not a person: no staff check applies.
 UNGATED_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+# Global and message shortcuts: nothing is on screen yet, so the refusal opens a modal.
+SHORTCUTS = frozenset({"shortcut", "message_action"})
 
 
 class GuestCheck:
@@ -60,7 +62,9 @@ def _refuse(body: dict[str, Any], client: WebClient, user_id: str, text: str) ->
     view = body.get("view")
     view = view if isinstance(view, dict) else {}
     try:
-        if kind == "block_actions" and view.get("type") == "modal" and view.get("id"):
+        if kind in SHORTCUTS:
+            client.views_open(trigger_id=str(body.get("trigger_id")), view=refusal_modal)
+        elif kind == "block_actions" and view.get("type") == "modal" and view.get("id"):
             client.views_update(view_id=str(view["id"]), view=refusal_modal)
         elif kind in {"block_actions", "event_callback"}:
             client.views_publish(user_id=user_id, view={"type": "home", "blocks": [section(text)]})

@@ -246,6 +246,42 @@ class SlackDriver:
         }
         return self._post(json.dumps(envelope).encode(), "application/json")
 
+    def global_shortcut(self, callback_id: str, *, retry_num: int = 0) -> AppResponse:
+        """Run one of the app's global shortcuts (the ⚡ menu or search); `retry_num` sends it
+        as Slack's retry of a delivery it thinks was missed."""
+        payload = self._payload("shortcut")
+        payload.update(
+            callback_id=callback_id,
+            trigger_id=self.api.issue_trigger_id(self.user_id),
+            action_ts=self._action_ts(),
+        )
+        return self._post_payload(payload, retry_num=retry_num)
+
+    def message_shortcut(
+        self, callback_id: str, message: Message, *, trigger_id: str = "", retry_num: int = 0
+    ) -> AppResponse:
+        """Run a message shortcut (a message's ⋯ menu) on `message`; a retry (`retry_num`)
+        carries the same `trigger_id` as the delivery it repeats."""
+        payload = self._payload("message_action")
+        payload.update(
+            callback_id=callback_id,
+            trigger_id=trigger_id or self.api.issue_trigger_id(self.user_id),
+            action_ts=self._action_ts(),
+            channel={"id": message.channel, "name": message.channel.lower()},
+            message_ts=message.ts,
+            message=message.as_payload(),
+            response_url=self.api.new_response_url(message.channel, self.user_id),
+        )
+        return self._post_payload(payload, retry_num=retry_num)
+
+    def resubmit(self, view: JSON, *, retry_num: int = 1) -> AppResponse:
+        """Send the submission of `view` (as it was submitted) again, as Slack's retry does."""
+        payload = self._payload("view_submission")
+        payload["trigger_id"] = self.api.issue_trigger_id(self.user_id, view_id=view["id"])
+        payload["view"] = view
+        payload["response_urls"] = []
+        return self._post_payload(payload, retry_num=retry_num)
+
     def click(
         self,
         target: str,
@@ -559,16 +595,20 @@ class SlackDriver:
     def _action_ts(self) -> str:
         return f"{self._clock():.6f}"
 
-    def _post_payload(self, payload: JSON) -> AppResponse:
+    def _post_payload(self, payload: JSON, *, retry_num: int = 0) -> AppResponse:
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self._post(body, "application/x-www-form-urlencoded")
+        return self._post(body, "application/x-www-form-urlencoded", retry_num=retry_num)
 
-    def _post(self, body: bytes, content_type: str) -> AppResponse:
+    def _post(self, body: bytes, content_type: str, *, retry_num: int = 0) -> AppResponse:
         mark = self.api.mark()
         headers = {
             "Content-Type": content_type,
             **signed_headers(self.app.signing_secret, int(self._clock()), body),
         }
+        if retry_num:
+            # Slack's retry headers: how many times it tried again, and why.
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
         request = urllib.request.Request(self.app.url, data=body, headers=headers, method="POST")  # noqa: S310 - AppEndpoint checks the scheme
         started = time.perf_counter()
         try:

@@ -584,6 +584,27 @@ class LocalSlackAPI:
                 if m.ephemeral_to == user_id and (channel_id is None or m.channel == channel_id)
             ]
 
+    def say(
+        self, channel_id: str, user_id: str, text: str, *, thread_ts: str | None = None
+    ) -> Message:
+        """A person's message in a channel (what staff write; the app reads it via shortcuts)."""
+        with self._cond:
+            message = Message(
+                channel_id, self._new_ts(), text, [], "user", user_id, thread_ts=thread_ts
+            )
+            self._messages.append(message)
+            self._cond.notify_all()
+        return message
+
+    def permalink(self, channel_id: str, ts: str) -> str:
+        """The permalink Slack gives a message (threads' replies carry their thread)."""
+        team = self.team_id.lower()
+        url = f"https://{team}.slack.test/archives/{channel_id}/p{ts.replace('.', '')}"
+        found = self._find_message(channel_id, ts)
+        if found is not None and found.thread_ts and found.thread_ts != ts:
+            url += f"?thread_ts={found.thread_ts}&cid={channel_id}"
+        return url
+
     def files(self) -> list[UploadedFile]:
         """Completed uploads, oldest first."""
         with self._cond:
@@ -965,6 +986,7 @@ class LocalSlackAPI:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,
@@ -1086,6 +1108,18 @@ class LocalSlackAPI:
         message = self._channel_message(request)
         self._messages.remove(message)
         return {"channel": message.channel, "ts": message.ts}
+
+    def _chat_get_permalink(self, request: _Request) -> JSON:
+        # Slack needs no scope for it; the message must exist (ephemeral ones don't).
+        self._install(request)
+        channel = str(request.params.get("channel") or "")
+        ts = str(request.params.get("message_ts") or "")
+        if not channel:
+            raise SlackError("channel_not_found")
+        found = self._find_message(channel, ts)
+        if found is None or found.ephemeral_to:
+            raise SlackError("message_not_found")
+        return {"channel": channel, "permalink": self.permalink(channel, ts)}
 
     def _exchange_trigger(self, request: _Request) -> _Trigger:
         trigger_id = request.params.get("trigger_id") or request.params.get("interactivity_pointer")

@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 # Slack ids are short; the columns holding them (team, user, actor) take up to 32 characters.
 SLACK_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 INTERACTIONS_WITH_VIEWS = frozenset({"view_submission", "view_closed"})
+SHORTCUTS = frozenset({"shortcut", "message_action"})
 
 
 def _has_view(body: dict[str, Any]) -> bool:
@@ -56,7 +57,27 @@ def malformed(body: dict[str, Any]) -> str | None:
         return None if ok else "block actions"
     if kind == "block_suggestion" and not isinstance(body.get("action_id"), str):
         return "block suggestion"
+    if kind in SHORTCUTS:
+        return None if _is_shortcut(body, kind) else "shortcut"
     return None
+
+
+def _is_shortcut(body: dict[str, Any], kind: str) -> bool:
+    """A global shortcut names its callback and trigger; a message shortcut also its message."""
+    if not (isinstance(body.get("callback_id"), str) and isinstance(body.get("trigger_id"), str)):
+        return False
+    if kind == "shortcut":
+        return True
+    channel, message = body.get("channel"), body.get("message")
+    return (
+        isinstance(channel, dict)
+        and isinstance(channel.get("id"), str)
+        and isinstance(message, dict)
+        and isinstance(message.get("ts"), str)
+        and isinstance(message.get("text", ""), str)
+        and isinstance(message.get("user", ""), str)
+        and isinstance(body.get("message_ts", ""), str)
+    )
 
 
 def _clean(text: str) -> str:

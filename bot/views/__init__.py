@@ -2,6 +2,13 @@
 
 Callback and action ids are namespaced and stable; other programs and tests rely on them.
 
+Shortcuts (callback_id, as the app manifest declares them):
+  shortcut.find_customer    global: open the hub, as `/customers` does
+  shortcut.new_customer     global: open Create Customer
+  shortcut.add_to_notes     on a message: open Add to customer notes with the message's text
+  shortcut.customer_from_message  on a message: open Create Customer filled in with the email,
+                            mobile and name the message holds
+
 Views (callback_id):
   hub.view                  the customers hub, as a modal or the App Home tab
   customer_form.submit      Create Customer / Edit Contact
@@ -15,6 +22,10 @@ Views (callback_id):
   questionnaire_answers.submit  …the answer form (input block_ids answer_0, answer_1, …)
   questionnaire_assign.submit   Assign Questionnaire (input block_id template)
   merge.submit              Merge Customer (input block_id target: the customer to keep)
+  message_note.submit       Add to customer notes (input block_ids uid: the customer, content:
+                            the note; metadata the message's channel, ts, author, permalink);
+                            saved once per message and customer
+  message_note.done         what it becomes once saved, or why it can't be
   book_event.submit         Book an Event (input block_ids occurrence_id, payment, price,
                             pass_id, payment_intent_id: the services' field names)
   booking_transfer.submit   Transfer a booking (occurrence_id)
@@ -102,6 +113,9 @@ Actions (action_id → value):
   questionnaire_answers.answer        one answer (block_id answer_<index>)
   merge.target                        external select (options: block_suggestion, search as
                                       you type; choosing one shows the preview), value UID
+  message_note.customer               external select of customers (options: block_suggestion),
+                                      value UID
+  message_note.content                the note text (block_id content)
   book_event.occurrence               the session: a static select of those to come (Slack
                                       filters it as you type), or past 99 an external select
                                       (options: block_suggestion by event name); choosing one

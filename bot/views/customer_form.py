@@ -12,6 +12,7 @@ from bot.views.inputs import TextField, text_input
 from bot.views.origin import Origin
 from bot.views.payload import read_metadata, typed_text
 from core.formatting import format_phone, format_when
+from core.message_contacts import FoundContact
 from core.services.customers import CustomerRecord
 from core.validation import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
 
@@ -78,6 +79,27 @@ def record_values(customer: CustomerRecord) -> dict[str, str]:
     }
 
 
+def found_values(found: FoundContact) -> dict[str, str]:
+    """Form values from what a message held (blank where it held nothing)."""
+    return {
+        "first_name": found.first_name,
+        "last_name": found.last_name,
+        "email": found.email,
+        "mobile": found.mobile,
+    }
+
+
+def prefill_note(found: FoundContact) -> str:
+    """What the form says about the values a message filled in."""
+    if not found.found:
+        return "The message holds no email, mobile or name to fill in; type them below."
+    what = ", ".join(found.found)
+    text = f"Filled in from the message: {what}. Check them before saving."
+    if found.name_from == "email":
+        text += " The name is read from the email address: check its spelling."
+    return text
+
+
 def _inputs(values: dict[str, str], mode: str, *, admin: bool) -> list[Block]:
     contact = [text_input(field, values.get(field.block_id, "")) for field in CONTACT_FIELDS]
     if not admin:
@@ -113,10 +135,11 @@ def customer_form(
     conflict: tuple[str, datetime] | None = None,
     timezone: str = "UTC",
     admin: bool = False,
+    intro: str = "",
 ) -> dict[str, Any]:
     """The form; `conflict` (who, when) explains that someone else changed the record meanwhile;
-    only an `admin` is offered the password field."""
-    blocks: list[Block] = []
+    only an `admin` is offered the password field; `intro` says where values came from."""
+    blocks: list[Block] = [context(escape(intro))] if intro else []
     if conflict is not None:
         who, when = conflict
         blocks.append(

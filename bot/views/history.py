@@ -21,6 +21,8 @@ FIELD_LABELS = {
     "state": "Status",
     "refund_state": "Refunded",
     "next_payment": "Next payment",
+    "message_by": "From a message by",
+    "message_link": "Message",
 }
 # Stored states as people say them, with the spec's name that the tabs show.
 STATE_WORDS = {
@@ -57,11 +59,22 @@ def _sentence(action: str) -> str:
     return action[:1].upper() + action[1:]
 
 
+def _source(field: str, value: str) -> str:
+    """A noted message's author as a mention and its permalink as a link (as core checked them)."""
+    if field == "message_by":
+        return who(value)
+    if value.startswith("https://") and not set(value) & set("<>| "):
+        return f"<{value}|open in Slack>"
+    return escape(clip(value, VALUE_MAX))
+
+
 def _change(field: str, values: Any) -> str:
     label = FIELD_LABELS.get(field, field[:1].upper() + field[1:])
     if field == "password":
         # Passwords are never shown, not even hashed: only that one was set.
         return "• Password changed"
+    if field in {"message_by", "message_link"} and isinstance(values, list) and values[-1:]:
+        return f"• {FIELD_LABELS[field]}: {_source(field, str(values[-1]))}"
     if isinstance(values, list) and len(values) == 2:
         before, after = values
         return f"• {escape(clip(label, 80))}: {_value(field, before)} → {_value(field, after)}"

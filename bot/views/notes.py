@@ -22,6 +22,7 @@ from bot.views.blocks import (
     warning,
 )
 from bot.views.inputs import TextField, text_input
+from bot.views.message_notes import source_line
 from bot.views.origin import DetailsState
 from bot.views.payload import DB_INT_MAX, read_metadata, typed_text
 from bot.views.tabs import (
@@ -85,6 +86,10 @@ def escaped_chunks(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
 
 def _byline(note: NoteRow, timezone: str) -> str:
     line = f"{format_when(note.created_at, timezone)} · by {who(note.author)}"
+    if note.source_author or note.source_permalink:
+        line += " · " + source_line(
+            note.source_author, note.source_permalink, lead="from a message"
+        )
     if note.updated_at != note.created_at:
         line += f" · edited {format_when(note.updated_at, timezone)} by {who(note.updated_by)}"
     return line

@@ -26,3 +26,8 @@ class Note(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(32))
+    # Set when the note was taken from a Slack message: "channel/ts" names the message (a
+    # retried shortcut finds the note already there), with who wrote it and a link to it.
+    source_message: Mapped[str | None] = mapped_column(String(64), default=None)
+    source_author: Mapped[str | None] = mapped_column(String(32), default=None)
+    source_permalink: Mapped[str | None] = mapped_column(String(500), default=None)

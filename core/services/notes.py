@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,36 @@ from core.text import clean_multiline
 NOTE_ADDED = "note added"
 NOTE_EDITED = "note edited"
 NOTE_DELETED = "note deleted"
+# The shapes Slack gives a conversation id, a user id, a message ts and a permalink; anything
+# else in a note's source is dropped rather than stored and shown as a link.
+_CHANNEL = re.compile(r"[CDG][A-Z0-9]{1,31}")
+_USER = re.compile(r"[UW][A-Z0-9]{1,31}")
+_TS = re.compile(r"\d{1,12}\.\d{1,8}")
+_PERMALINK = re.compile(r"https://[A-Za-z0-9.-]{1,200}/archives/[A-Za-z0-9/?=&.]{1,290}")
+
+
+@dataclass(frozen=True)
+class MessageSource:
+    """The Slack message a note is taken from: its conversation, ts, author and permalink."""
+
+    channel: str
+    ts: str
+    author: str = ""
+    permalink: str = ""
+
+    @property
+    def key(self) -> str:
+        """What names the message within the workspace."""
+        return f"{self.channel}/{self.ts}"
+
+
+@dataclass(frozen=True)
+class MessageNote:
+    """A note taken from a message; `added` is False when that message was already noted."""
+
+    note: NoteRow
+    customer_name: str
+    added: bool
 
 
 @dataclass(frozen=True)
@@ -33,6 +64,9 @@ class NoteRow:
     created_at: datetime
     updated_at: datetime
     updated_by: str
+    # Set for a note taken from a Slack message: who wrote the message, and a link to it.
+    source_author: str = ""
+    source_permalink: str = ""
 
 
 def _row(note: Note, customer_uid: str) -> NoteRow:
@@ -44,6 +78,8 @@ def _row(note: Note, customer_uid: str) -> NoteRow:
         created_at=note.created_at,
         updated_at=note.updated_at,
         updated_by=note.updated_by,
+        source_author=note.source_author or "",
+        source_permalink=note.source_permalink or "",
     )
 
 
@@ -88,10 +124,9 @@ def _for_change(
     return note, customer
 
 
-def add_note(uow: UnitOfWork, actor: Actor, uid: str, content: str) -> NoteRow:
-    """Add a note by the acting staff member to customer `uid`."""
-    customer = load_for_change(uow, actor, uid)
-    text = _content(content)
+def _insert(
+    uow: UnitOfWork, actor: Actor, customer: Customer, text: str, source: MessageSource | None
+) -> Note:
     now = uow.now()
     note = Note(
         team_id=actor.team_id,
@@ -102,17 +137,59 @@ def add_note(uow: UnitOfWork, actor: Actor, uid: str, content: str) -> NoteRow:
         updated_at=now,
         updated_by=actor.user_id,
     )
+    changes: dict[str, list[str | None]] = {"content": [None, history.clip(text)]}
+    detail = ""
+    if source is not None:
+        note.source_message = source.key
+        note.source_author = source.author or None
+        note.source_permalink = source.permalink or None
+        if source.author:
+            changes["message_by"] = [None, source.author]
+        if source.permalink:
+            changes["message_link"] = [None, source.permalink]
+        detail = " from a message"
     uow.session.add(note)
     uow.session.flush()
     history.record(
-        uow,
-        actor.user_id,
-        customer,
-        NOTE_ADDED,
-        changes={"content": [None, history.clip(text)]},
-        detail=f"note #{note.id}",
+        uow, actor.user_id, customer, NOTE_ADDED, changes=changes, detail=f"note #{note.id}{detail}"
     )
-    return _row(note, customer.uid)
+    return note
+
+
+def add_note(uow: UnitOfWork, actor: Actor, uid: str, content: str) -> NoteRow:
+    """Add a note by the acting staff member to customer `uid`."""
+    customer = load_for_change(uow, actor, uid)
+    return _row(_insert(uow, actor, customer, _content(content), None), customer.uid)
+
+
+def _checked(source: MessageSource) -> MessageSource:
+    """`source` with what is not shaped as Slack sends it left out; the message must be named."""
+    if not (_CHANNEL.fullmatch(source.channel) and _TS.fullmatch(source.ts)):
+        raise ValidationFailed({"source": "This form no longer names a Slack message."})
+    author = source.author if _USER.fullmatch(source.author) else ""
+    link = source.permalink if _PERMALINK.fullmatch(source.permalink) else ""
+    return MessageSource(source.channel, source.ts, author, link)
+
+
+def add_message_note(
+    uow: UnitOfWork, actor: Actor, uid: str, content: str, source: MessageSource
+) -> MessageNote:
+    """Add a note taken from a Slack message to customer `uid`, once: the same message noted
+    again for the same customer (a retried shortcut or submission) returns the note there."""
+    source = _checked(source)
+    # The customer's row lock makes two submissions of one message take turns, so the second
+    # sees the first one's note (a unique index could not let a merge bring two together).
+    customer = load_for_change(uow, actor, uid)
+    text = _content(content)
+    existing = uow.session.scalars(
+        select(Note)
+        .where(Note.customer_id == customer.id, Note.source_message == source.key)
+        .order_by(Note.id)
+    ).first()
+    if existing is not None:
+        return MessageNote(_row(existing, customer.uid), customer.full_name, added=False)
+    note = _insert(uow, actor, customer, text, source)
+    return MessageNote(_row(note, customer.uid), customer.full_name, added=True)
 
 
 def get_note(uow: UnitOfWork, actor: Actor, note_id: int, *, uid: str | None = None) -> NoteRow:

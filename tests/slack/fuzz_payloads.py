@@ -91,6 +91,8 @@ FIXTURE_ROLES = (
     (OTHER_TEAM, OTHER_USER, Role.ADMIN),
 )
 FIXTURE_USERS = frozenset({ADMIN, STAFF, STRANGER, GUEST, OTHER_USER})
+# Shortcuts run on a message (a message's ⋯ menu) rather than from the ⚡ menu.
+MESSAGE_SHORTCUTS = frozenset({"shortcut.add_to_notes", "shortcut.customer_from_message"})
 # The tables `Harness.repair` looks after.
 REPAIRED = frozenset({"customers", "staff_members"})
 
@@ -632,6 +634,32 @@ class Harness:
             "response_url": self.api.new_response_url(channel, user),
         }
 
+    def shortcut(self, who: Who, callback_id: str, text: str = "") -> JSON:
+        """A global shortcut by `who`; a message shortcut runs on a colleague's message saying `text`."""
+        user, team = USERS[who]
+        payload: JSON = {
+            "type": "shortcut",
+            "team": {"id": team, "domain": "local"},
+            "user": {"id": user, "team_id": team, "name": user.lower(), "username": user.lower()},
+            "api_app_id": self.api.app_id,
+            "token": "local-legacy-verification",
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": self.api.issue_trigger_id(user),
+            "action_ts": f"{time.time():.6f}",
+        }
+        if callback_id in MESSAGE_SHORTCUTS:
+            message = self.api.say("C0LOCAL", STAFF, text)
+            payload.update(
+                type="message_action",
+                channel={"id": message.channel, "name": "general"},
+                message_ts=message.ts,
+                message=message.as_payload(),
+                response_url=self.api.new_response_url(message.channel, user),
+            )
+        return payload
+
     def interaction(self, who: Who, kind: str, view: JSON | None) -> JSON:
         """The envelope of an interaction by `who` in `view` (None: outside any view)."""
         user, team = USERS[who]
@@ -731,6 +759,9 @@ class Harness:
         if key == "home":
             response = self.post(json.dumps(self.home_opened(who)).encode(), "application/json")
             return Template(self._made(response, "views.publish"), None)
+        if key == "form:message_note":
+            shortcut = self.shortcut(who, "shortcut.add_to_notes", "Prefers mornings.")
+            return Template(self._made(self.post_payload(shortcut), "views.open"), None)
         if key == "form:questionnaire_answers":
             # Record answers turns the questionnaire's details into the answer form.
             base = "form:questionnaire.details"
@@ -1365,7 +1396,7 @@ def _multi_options(draw: st.DrawFn, element: Any, sides: Sides) -> Any:
 
 # ----------------------------------------------------------------- targets
 
-Kind = Literal["command", "event", "action", "view", "options"]
+Kind = Literal["command", "event", "action", "view", "options", "shortcut"]
 Values = Callable[[Sides], st.SearchStrategy[Drawn]]
 
 
@@ -1584,6 +1615,18 @@ TARGETS: tuple[Target, ...] = (
     Target("options", "merge.target", ("form:merge",)),
     _action("merge.target", ("form:merge",), _uids, "external_select"),
     _view("merge.submit", "form:merge", protect=True),
+    # shortcuts: global ones and on a message; Add to customer notes' form and picker
+    *(
+        Target("shortcut", callback_id)
+        for callback_id in (
+            "shortcut.find_customer",
+            "shortcut.new_customer",
+            "shortcut.add_to_notes",
+            "shortcut.customer_from_message",
+        )
+    ),
+    Target("options", "message_note.customer", ("form:message_note",)),
+    _view("message_note.submit", "form:message_note"),
     # studio settings: opened from Home (admins), searched as typed, saved
     _action("settings.open", ("home",), _anything),
     Target("options", "settings.timezone", ("form:settings",)),
@@ -1715,6 +1758,8 @@ TARGETS: tuple[Target, ...] = (
     ),
     _view("catalog_item.message", "hub", writes=False),
     _view("note.details", "form:note.details", writes=False),
+    _action("message_note.content", ("form:message_note",), _texts, "plain_text_input"),
+    _view("message_note.done", "hub", writes=False),
     _view("commerce.working", "hub", writes=False),
     _view("commerce.result", "hub", writes=False),
     _view("customer_details.gone", "hub", writes=False),
@@ -1857,6 +1902,8 @@ def draw_case(draw: st.DrawFn, h: Harness, target: Target) -> Case:
         )
     if target.kind == "event":
         return _event_case(draw, h, target, who, needles)
+    if target.kind == "shortcut":
+        return _shortcut_case(draw, h, target, who, needles)
     surface = draw(st.sampled_from(target.surfaces))
     template = h.template(team, surface).view
     view = h.place(who, surface)
@@ -1911,6 +1958,47 @@ def draw_case(draw: st.DrawFn, h: Harness, target: Target) -> Case:
         "application/x-www-form-urlencoded",
         may,
         inputs=inputs,
+        hidden=_hidden(needles, payload),
+        notes=notes,
+    )
+
+
+def _shortcut_case(
+    draw: st.DrawFn, h: Harness, target: Target, who: Who, needles: tuple[str, ...]
+) -> Case:
+    """A shortcut on a message of any text (emails and names of both tenants among them)."""
+    sides = h.sides(who)
+    text = draw(
+        st.one_of(
+            texts(),
+            st.sampled_from(
+                [
+                    f"Name: Xavier Foreign {sides.theirs.main}",
+                    "Zoë Adams <zoe.adams.100@example.com> +44 7700 900100",
+                    "xavier.foreign.500@example.com",
+                ]
+            ),
+        )
+    )
+    payload = h.shortcut(who, target.id, text)
+    notes = [f"text {text[:200]!r}"]
+    rewritten = draw(st.integers(0, 9)) < 3
+    if rewritten:
+        payload = draw(mutated(copy.deepcopy(payload)))
+        notes.append(f"mutated {json.dumps(payload, ensure_ascii=False, default=str)[:600]}")
+    body, malformed = _encode(draw, payload, notes)
+    # Shortcuts only open forms; a rewritten envelope may name a workspace never seen before.
+    may = (
+        frozenset({NEW_TENANTS})
+        if rewritten and not malformed and who not in REFUSED
+        else frozenset()
+    )
+    return Case(
+        target,
+        who,
+        body,
+        "application/x-www-form-urlencoded",
+        may,
         hidden=_hidden(needles, payload),
         notes=notes,
     )

@@ -566,7 +566,7 @@ class Act:
     """One action of the matrix: how to send it, what it acts on, what it does when allowed."""
 
     name: str
-    kind: str  # command | event | action | view | options
+    kind: str  # command | event | shortcut | action | view | options
     effect: Effect
     admin_only: bool = False
     subject: Callable[[Harness], Subject] = main
@@ -816,6 +816,43 @@ def _commands() -> list[Act]:
             subject=a_staff_member,
         ),
         Act("app_home_opened", "event", updated("hub.view", name_of)),
+    ]
+
+
+def _shortcuts() -> list[Act]:
+    """The shortcuts (the name is the callback_id), and Add to customer notes' picker and form."""
+
+    def shortcut(name: str, effect: Effect, text: Callable[[Subject], str] = lambda s: "") -> Act:
+        return Act(name, "shortcut", effect, text=text)
+
+    return [
+        shortcut("shortcut.find_customer", pushed("hub.view", name_of)),
+        shortcut("shortcut.new_customer", pushed("customer_form.submit")),
+        shortcut(
+            "shortcut.add_to_notes",
+            pushed("message_note.submit", lambda s: "wants the 7am class"),
+            lambda s: "Zoë wants the 7am class",
+        ),
+        shortcut(
+            "shortcut.customer_from_message",
+            pushed("customer_form.submit", lambda s: "cell.person@example.com"),
+            lambda s: "Name: Cell Person, cell.person@example.com",
+        ),
+        Act(
+            "message_note.customer (options)",
+            "options",
+            options,
+            surface="form:message_note",
+            text=lambda s: "Zo",
+        ),
+        submit(
+            "message_note.submit",
+            "form:message_note",
+            changed(rows_of(Note, content="Matrix note")),
+            subject=fresh,
+            meta=NO_META,
+            values={"uid": lambda s, v, t: s.uid, "content": "Matrix note"},
+        ),
     ]
 
 
@@ -1642,6 +1679,7 @@ def video_cancelled(h: Harness, subject: Subject) -> bool:
 
 ACTS = [
     *_commands(),
+    *_shortcuts(),
     *_hub(),
     *_details(),
     *_notes_questionnaires_merge(),
@@ -1713,6 +1751,9 @@ def request(h: Harness, act: Act, who: Who, subject: Subject) -> tuple[bytes, st
     if act.kind == "event":
         event = h.home_opened(who)
         return json.dumps(event).encode(), "application/json", json.dumps(event)
+    if act.kind == "shortcut":
+        payload = h.shortcut(who, act.name, act.text(subject))
+        return urlencode({"payload": json.dumps(payload)}).encode(), FORM, json.dumps(payload)
     if act.surface == MESSAGE:
         assert act.action is not None
         payload = {**h.message_interaction(who), "actions": [act.action(subject)]}
@@ -1789,13 +1830,13 @@ def run_cell(h: Harness, act: Act, who: Who) -> list[str]:
 
 GROUPS: dict[str, Callable[[Act], bool]] = {
     "commands and hub": lambda a: (
-        a.kind in {"command", "event"}
+        a.kind in {"command", "event", "shortcut"}
         or a.surface in {HUB, MESSAGE}
         or a.surface.startswith(("form:customer_form", "form:customer_delete"))
     ),
     "details": lambda a: a.surface.startswith("details:") and not a.name.startswith("row:"),
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
-        ("form:note", "form:questionnaire", "form:merge")
+        ("form:note", "form:message_note", "form:questionnaire", "form:merge")
     ),
     "settings": lambda a: (
         a.surface in {HOME, SETTINGS, STRIPE_FORM}
@@ -1881,6 +1922,8 @@ def test_the_matrix_covers_every_listener() -> None:
         # ids with no listener of their own, fuzzed in test_fuzz
         "customer_form.first_name",
         "note_form.content",
+        "message_note.content",
+        "message_note.done",
         "questionnaire_assign.template",
         "questionnaire_answers.answer",
         "booking_transfer.occurrence",

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 MAP = ROOT / "docs" / "architecture.md"
 
-LISTENERS = ("bot.commands", "bot.actions", "bot.events")
+LISTENERS = ("bot.commands", "bot.actions", "bot.events", "bot.shortcuts")
 PROCESS = ("bot.app", "bot.cli", "bot.local")
 # What each folder must not import (a module or any module below it).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
@@ -22,6 +22,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "bot.commands",
         "bot.context",
         "bot.events",
+        "bot.shortcuts",
         "bot.surfaces",
         "bot.transport",
         "bot.logging_setup",
@@ -38,6 +39,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot/commands": (*LISTENERS, "bot.transport", *PROCESS, "sqlalchemy"),
     "bot/actions": (*LISTENERS, "bot.transport", *PROCESS, "sqlalchemy"),
     "bot/events": (*LISTENERS, "bot.transport", *PROCESS, "sqlalchemy"),
+    "bot/shortcuts": (*LISTENERS, "bot.transport", *PROCESS, "sqlalchemy"),
     "bot/transport": (*LISTENERS, "bot.surfaces", "bot.local"),
 }
 # Exception types say what failed without running SQL; a listener folder's __init__ wires

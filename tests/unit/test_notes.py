@@ -1,9 +1,13 @@
-"""Notes on SQLite and PostgreSQL: limits, author/admin rights, tenancy, search, paging, history."""
+"""Notes on SQLite and PostgreSQL: limits, author/admin rights, tenancy, search, paging, history,
+and notes taken from Slack messages (once per message and customer, even racing)."""
+
+# ruff: noqa: F811 - tests take the imported `pool` fixture as a parameter
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
@@ -16,13 +20,16 @@ from core.models import NOTE_MAX, Note, Role
 from core.services.account import list_history
 from core.services.customers import CustomerInput, CustomerRecord, create_customer
 from core.services.notes import (
+    MessageSource,
     NoteRow,
+    add_message_note,
     add_note,
     delete_note,
     edit_note,
     get_note,
     list_notes,
 )
+from tests.concurrency import held_open, pool, wait_until_blocked  # noqa: F401
 from tests.conftest import MutableClock
 
 T = TypeVar("T")
@@ -343,3 +350,77 @@ def test_listing_shows_only_that_customers_notes(db: Database, staff: Actor) -> 
     run(db, add_note, staff, grace.uid, "Grace's note")
     assert run(db, list_notes, staff, ada.uid).rows == [mine]
     assert run(db, list_notes, staff, ada.uid, query="note").rows == [mine]
+
+
+# --- notes taken from a Slack message -----------------------------------------------------
+
+SOURCE = MessageSource(
+    "C0FRONT",
+    "1773480600.000100",
+    "UAUTHOR",
+    "https://t0001.slack.test/archives/C0FRONT/p1773480600000100",
+)
+
+
+def test_a_message_note_keeps_its_author_and_link_and_is_in_the_history(
+    db: Database, staff: Actor
+) -> None:
+    ada = customer(db, staff)
+    saved = run(db, add_message_note, staff, ada.uid, "Wants the 7am class.", SOURCE)
+    assert saved.added and saved.customer_name == "Ada Lovelace"
+    note = run(db, get_note, staff, saved.note.id)
+    assert (note.author, note.source_author, note.source_permalink) == (
+        "USTAFF",
+        "UAUTHOR",
+        SOURCE.permalink,
+    )
+    action, changes, detail = history_actions(db, staff, ada.uid)[0]
+    assert action == "note added" and detail == f"note #{note.id} from a message"
+    assert changes["message_by"] == [None, "UAUTHOR"]
+    assert changes["message_link"] == [None, SOURCE.permalink]
+
+
+def test_the_same_message_is_noted_once_per_customer(db: Database, staff: Actor) -> None:
+    ada, grace = customer(db, staff), customer(db, staff, "Grace")
+    first = run(db, add_message_note, staff, ada.uid, "Wants the 7am class.", SOURCE)
+    again = run(db, add_message_note, staff, ada.uid, "Wants the 7am class (edited).", SOURCE)
+    assert not again.added and again.note == first.note
+    other = run(db, add_message_note, staff, grace.uid, "Her friend too.", SOURCE)
+    assert other.added and other.note.id != first.note.id
+    assert note_count(db) == 2
+    assert len(history_actions(db, staff, ada.uid)) == 2  # created, one note added
+
+
+def test_two_submissions_racing_note_the_message_once(
+    db: Database, staff: Actor, pool: ThreadPoolExecutor
+) -> None:
+    ada = customer(db, staff)
+    first, release = held_open(
+        pool, db, lambda uow: add_message_note(uow, staff, ada.uid, "Once.", SOURCE)
+    )
+    second = pool.submit(run, db, add_message_note, staff, ada.uid, "Once.", SOURCE)
+    wait_until_blocked(db)  # on PostgreSQL the second waits for the customer's lock
+    release.set()
+    assert first.result(timeout=20).added
+    assert not second.result(timeout=20).added
+    assert note_count(db) == 1
+
+
+def test_a_source_not_shaped_like_slacks_is_refused_or_left_out(db: Database, staff: Actor) -> None:
+    ada = customer(db, staff)
+    with pytest.raises(ValidationFailed) as refused:
+        run(db, add_message_note, staff, ada.uid, "x", MessageSource("#general", "yesterday"))
+    assert set(refused.value.errors) == {"source"}
+    forged = MessageSource("C0FRONT", "1.2", "<@U1>", "javascript:alert(1)")
+    saved = run(db, add_message_note, staff, ada.uid, "x", forged)
+    assert (saved.note.source_author, saved.note.source_permalink) == ("", "")
+    assert note_count(db) == 1
+
+
+def test_a_message_note_for_another_workspaces_customer_is_not_found(
+    db: Database, staff: Actor, other_tenant: Actor
+) -> None:
+    ada = customer(db, staff)
+    with pytest.raises(NotFound):
+        run(db, add_message_note, other_tenant, ada.uid, "x", SOURCE)
+    assert note_count(db) == 0
