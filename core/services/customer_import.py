@@ -352,7 +352,7 @@ def _notes_of(uow: UnitOfWork, customer_ids: Sequence[int]) -> set[tuple[int, st
     for start in range(0, len(customer_ids), LOOKUP_CHUNK):
         chunk = customer_ids[start : start + LOOKUP_CHUNK]
         query = select(Note.customer_id, Note.content).where(Note.customer_id.in_(chunk))
-        found.update((cid, content) for cid, content in uow.session.execute(query).tuples())
+        found.update((cid, content) for cid, content in uow.session.execute(query))
     return found
 
 
@@ -365,7 +365,7 @@ class _Neighbours:
         query = select(Customer.email, Customer.uid, Customer.mobile, Customer.name_key).where(
             Customer.team_id == team_id
         )
-        for email, uid, mobile, key in uow.session.execute(query).tuples():
+        for email, uid, mobile, key in uow.session.execute(query):
             self.add(email, f"UID {uid}", mobile, key)
 
     def add(self, email: str, who: str, mobile: str, key: str) -> None:
