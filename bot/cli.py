@@ -370,7 +370,10 @@ def customers_import(
         done = _import_with_progress(db, actor, parsed, columns, file.name, welcome_mail)
     _print_counts(done, f"Imported {escape(file.name)} into workspace {escape(team_id)}")
     if welcome_mail:
-        console.print(f"{done.welcome_mails:,} welcome mails queued (`customer-bot mail send`).")
+        console.print(
+            f"{done.welcome_mails:,} welcome mails queued; the server sends them "
+            "(or `customer-bot mail deliver`)."
+        )
 
 
 def _print_mapping(header: Sequence[str], columns: ColumnMapping, rows: int) -> None:
