@@ -328,34 +328,11 @@ def customers_import(
     """Add customers from another system's CSV (Mindbody, Glofox, Momence, a spreadsheet…).
 
     Rows match existing customers by email; importing the same file again changes nothing."""
-    from core.services.customer_columns import (
-        UnusableFile,
-        guess_mapping,
-        mapping_problem,
-        override,
-        read_csv,
-    )
     from core.services.customer_import import preview
 
     if report is not None and report.exists():
         _fail(f"{report} already exists; choose a new file name.", 2)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        _fail(f"Cannot read {file}: {exc.strerror or exc}", 2)
-    try:
-        parsed = read_csv(data)
-        columns = guess_mapping(parsed.header)
-        if any("=" not in choice for choice in mapping or []):
-            _fail("--map takes field=Column, e.g. --map mobile='Cell phone'.", 2)
-        choices = [(field, column) for field, _, column in map(str.partition, mapping or [], "=")]
-        columns = override(columns, parsed.header, choices)
-    except UnusableFile as exc:
-        _fail(f"{file.name}: {exc.message}", 2)
-    _print_mapping(parsed.header, columns, len(parsed.rows))
-    problem = mapping_problem(columns)
-    if problem is not None:
-        _fail(problem, 2)
+    parsed, columns = _read_import(file, mapping or [])
     with _database() as db:
         team_id = _team_id(db, team)
         actor = _actor(team_id)
@@ -374,6 +351,35 @@ def customers_import(
             f"{done.welcome_mails:,} welcome mails queued; the server sends them "
             "(or `customer-bot mail deliver`)."
         )
+
+
+def _read_import(file: Path, mapping: list[str]) -> tuple[CsvFile, ColumnMapping]:
+    """The file parsed and the columns it is read by, shown; exit 2 when it can't be used."""
+    from core.services.customer_columns import (
+        UnusableFile,
+        guess_mapping,
+        mapping_problem,
+        override,
+        read_csv,
+    )
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        _fail(f"Cannot read {file}: {exc.strerror or exc}", 2)
+    if any("=" not in choice for choice in mapping):
+        _fail("--map takes field=Column, e.g. --map mobile='Cell phone'.", 2)
+    try:
+        parsed = read_csv(data)
+        choices = [(choice.partition("=")[0], choice.partition("=")[2]) for choice in mapping]
+        columns = override(guess_mapping(parsed.header), parsed.header, choices)
+    except UnusableFile as exc:
+        _fail(f"{file.name}: {exc.message}", 2)
+    _print_mapping(parsed.header, columns, len(parsed.rows))
+    problem = mapping_problem(columns)
+    if problem is not None:
+        _fail(problem, 2)
+    return parsed, columns
 
 
 def _print_mapping(header: Sequence[str], columns: ColumnMapping, rows: int) -> None:
