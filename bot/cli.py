@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from core.config import Settings
     from core.db import Database
     from core.demo.customers import DemoSummary
+    from core.services.customer_columns import ColumnMapping, CsvFile
+    from core.services.customer_import import ImportReport
     from core.services.customers import CustomerRecord
     from core.services.stripe_reconcile import ReconcileReport
 
@@ -41,7 +43,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-customers_app = typer.Typer(help="Look up customer records.", no_args_is_help=True)
+customers_app = typer.Typer(help="Look up and import customer records.", no_args_is_help=True)
 mail_app = typer.Typer(help="The outgoing mail queue.", no_args_is_help=True)
 stripe_app = typer.Typer(help="The studio's Stripe account.", no_args_is_help=True)
 catalog_app = typer.Typer(
@@ -293,6 +295,174 @@ def customers_search(
     with _database() as db:
         more = f"use --limit (up to {MAX_PAGE_SIZE}) to see more."
         _search(db, _team_id(db, team), text, archived=archived, limit=limit, more=more)
+
+
+@customers_app.command("import")
+def customers_import(
+    file: Annotated[Path, typer.Argument(help="The CSV file another system exported.")],
+    team: TeamOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would happen and change nothing.")
+    ] = False,
+    welcome_mail: Annotated[
+        bool,
+        typer.Option(
+            "--welcome-mail", help="Mail each new active customer a portal login (a new password)."
+        ),
+    ] = False,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="Read a field from another column: field=Column (name or number); "
+            "field= reads it from none. Fields: uid, first_name, last_name, full_name, email, "
+            "mobile, status, archived, active, created_at, date_of_birth, notes.",
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write the full report (line, outcome, reason, email)."),
+    ] = None,
+) -> None:
+    """Add customers from another system's CSV (Mindbody, Glofox, Momence, a spreadsheet…).
+
+    Rows match existing customers by email; importing the same file again changes nothing."""
+    from core.services.customer_import import preview
+
+    if report is not None and report.exists():
+        _fail(f"{report} already exists; choose a new file name.", 2)
+    parsed, columns = _read_import(file, mapping or [])
+    with _database() as db:
+        team_id = _team_id(db, team)
+        actor = _actor(team_id)
+        with db.unit_of_work(readonly=True) as uow:
+            planned = preview(uow, actor, parsed, columns)
+        _print_report(planned, "Preview" if dry_run else "Preview (before importing)")
+        if report is not None:
+            _write_report(report, planned.as_csv())
+        if dry_run:
+            console.print("Dry run: nothing was changed.")
+            return
+        done = _import_with_progress(db, actor, parsed, columns, file.name, welcome_mail)
+    _print_counts(done, f"Imported {escape(file.name)} into workspace {escape(team_id)}")
+    if welcome_mail:
+        console.print(
+            f"{done.welcome_mails:,} welcome mails queued; the server sends them "
+            "(or `customer-bot mail deliver`)."
+        )
+
+
+def _read_import(file: Path, mapping: list[str]) -> tuple[CsvFile, ColumnMapping]:
+    """The file parsed and the columns it is read by, shown; exit 2 when it can't be used."""
+    from core.services.customer_columns import (
+        UnusableFile,
+        guess_mapping,
+        mapping_problem,
+        override,
+        read_csv,
+    )
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        _fail(f"Cannot read {file}: {exc.strerror or exc}", 2)
+    if any("=" not in choice for choice in mapping):
+        _fail("--map takes field=Column, e.g. --map mobile='Cell phone'.", 2)
+    try:
+        parsed = read_csv(data)
+        choices = [(choice.partition("=")[0], choice.partition("=")[2]) for choice in mapping]
+        columns = override(guess_mapping(parsed.header), parsed.header, choices)
+    except UnusableFile as exc:
+        _fail(f"{file.name}: {exc.message}", 2)
+    _print_mapping(parsed.header, columns, len(parsed.rows))
+    problem = mapping_problem(columns)
+    if problem is not None:
+        _fail(problem, 2)
+    return parsed, columns
+
+
+def _print_mapping(header: Sequence[str], columns: ColumnMapping, rows: int) -> None:
+    from rich.table import Table
+
+    from core.services.customer_columns import FIELD_LABELS, ignored_columns
+
+    table = Table(title=f"{rows:,} rows; columns read", title_justify="left")
+    table.add_column("Field")
+    table.add_column("Column")
+    for field, index in sorted(columns.items(), key=lambda item: item[1]):
+        table.add_row(FIELD_LABELS[field], escape(header[index]))
+    console.print(table)
+    ignored = ignored_columns(header, columns)
+    if ignored:
+        console.print(f"Ignored columns: {escape(', '.join(ignored))}")
+
+
+def _print_counts(report: ImportReport, title: str) -> None:
+    from core.services.customer_import import Outcome
+
+    counts = ", ".join(f"{report.count(o):,} {o.value}" for o in Outcome)
+    console.print(f"{title}: {counts}; {report.possible_duplicates:,} possible duplicates.")
+
+
+def _print_report(report: ImportReport, title: str) -> None:
+    from rich.table import Table
+
+    from core.services.customer_import import PROBLEMS_SHOWN
+
+    if report.dates is not None:
+        console.print(
+            f"Dates such as 03/04/2024 are read as {report.dates.order.value}: "
+            f"{escape(report.dates.reason)}."
+        )
+    _print_counts(report, title)
+    problems = report.problems(PROBLEMS_SHOWN)
+    if not problems:
+        return
+    table = Table(title=f"First {len(problems)} problems", title_justify="left")
+    table.add_column("Line", justify="right")
+    table.add_column("Outcome")
+    table.add_column("Email")
+    table.add_column("Reason")
+    for line in problems:
+        table.add_row(str(line.line), line.outcome.value, escape(line.email), escape(line.reason))
+    console.print(table)
+
+
+def _write_report(path: Path, text: str) -> None:
+    try:
+        _write_private(path, text)
+    except OSError as exc:
+        _fail(f"Cannot write {path}: {exc.strerror or exc}")
+    console.print(f"Full report written to {escape(str(path))}.")
+
+
+def _import_with_progress(
+    db: Database, actor: Actor, parsed: CsvFile, columns: ColumnMapping, source: str, mail: bool
+) -> ImportReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.services.customer_import import import_rows
+
+    columns_shown = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns_shown, console=console) as bar:
+            task = bar.add_task("Importing customers", total=len(parsed.rows))
+            return import_rows(
+                db,
+                actor,
+                parsed,
+                columns,
+                source=source,
+                send_welcome=mail,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except KeyboardInterrupt:
+        _fail("Interrupted; the batches already imported stay. Run it again to finish.", 130)
 
 
 def _create_private(path: Path, *, newline: str | None = None) -> TextIO:

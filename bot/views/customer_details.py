@@ -65,6 +65,11 @@ def _status(customer: CustomerRecord) -> Block | None:
     return None
 
 
+def _mobile(mobile: str) -> str:
+    # Customers imported from another system may come without one.
+    return f"<tel:{mobile}|{escape(format_phone(mobile))}>" if mobile else "—"
+
+
 def _account_information(customer: CustomerRecord, timezone: str) -> list[Block]:
     email = escape(customer.email)
     blocks: list[Block] = [
@@ -74,7 +79,7 @@ def _account_information(customer: CustomerRecord, timezone: str) -> list[Block]
                 ("UID", customer.uid),
                 ("Name", escape(customer.full_name)),
                 ("Email", f"<mailto:{email}|{email}>"),
-                ("Mobile", f"<tel:{customer.mobile}|{escape(format_phone(customer.mobile))}>"),
+                ("Mobile", _mobile(customer.mobile)),
                 ("Updated", format_when(customer.updated_at, timezone)),
             ]
         ),

@@ -20,6 +20,7 @@ from core.db import UnitOfWork
 from core.errors import Forbidden
 from core.formatting import counted
 from core.models import Customer, CustomerStatus
+from core.services.customer_columns import guard
 from core.services.customer_search import Terms, matches
 from core.services.workspaces import audit_workspace
 
@@ -39,27 +40,8 @@ CSV_COLUMNS = (
 # Rows read per query: big enough that the per-query cost vanishes, small enough to stream.
 PAGE = 1000
 
-# CSV injection: a spreadsheet runs a cell starting with one of these as a formula. Only the
-# free-text columns can hold one: `mobile` is validated E.164 ("+" and digits, which a
-# spreadsheet at worst reads as a number, so it is written as stored and imports exactly), and
-# uid, status and the dates are written by the app. A free-text cell that would start with a
-# trigger gets a leading apostrophe (OWASP's advice), which spreadsheets hide and show as text.
-# To keep the file an exact round trip, a value that already starts with apostrophes followed by
-# a trigger gets one more; `unguard` undoes exactly one, so unguard(guard(v)) == v for every v.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 GUARDED_COLUMNS = frozenset({"first_name", "last_name", "email"})
 _GUARDED_INDEXES = tuple(CSV_COLUMNS.index(name) for name in sorted(GUARDED_COLUMNS))
-
-
-def guard(value: str) -> str:
-    """`value` made safe to open in a spreadsheet: an apostrophe before a formula trigger."""
-    return "'" + value if value.lstrip("'").startswith(FORMULA_TRIGGERS) else value
-
-
-def unguard(value: str) -> str:
-    """The value `guard` was given: for an importer reading the guarded columns."""
-    guarded = value.startswith("'") and value.lstrip("'").startswith(FORMULA_TRIGGERS)
-    return value[1:] if guarded else value
 
 
 @dataclass(frozen=True)

@@ -389,3 +389,64 @@ def test_customers_export_writes_csv_to_stdout_or_a_new_file_only(workdir: Path)
 
     both = invoke("customers", "export", "--archived", "--all", DATABASE_URL=url)
     assert both.exit_code == 2 and "not both" in both.output
+
+
+IMPORTS = Path(__file__).parent.parent / "data" / "imports"
+
+
+def test_customers_import_dry_run_shows_mapping_problems_and_writes_the_report(
+    workdir: Path,
+) -> None:
+    source = IMPORTS / "glofox_members.csv"
+    result = invoke("customers", "import", str(source), "--dry-run", "--report", "report.csv")
+    assert result.exit_code == 0, result.output
+    assert "Ignored columns: Gender, Source, Membership Name" in result.stdout
+    assert "Preview: 3 new, 0 updated, 0 unchanged, 4 invalid; 1 possible duplicates." in (
+        " ".join(result.stdout.split())
+    )
+    assert "Line 2 has the same email" in result.stdout
+    assert "Dry run: nothing was changed." in result.stdout
+    report = (workdir / "report.csv").read_text().splitlines()
+    assert report[0] == "line,outcome,reason,email" and len(report) == 8
+    searched = invoke("customers", "search", "aoife")
+    assert 'No active customers match "aoife"' in searched.stdout
+
+
+def test_customers_import_imports_with_an_overridden_column_and_again_changes_nothing(
+    workdir: Path,
+) -> None:
+    source = IMPORTS / "momence_customers.csv"
+    first = invoke("customers", "import", str(source), "--map", "notes=Tags")
+    assert first.exit_code == 0, first.output
+    said = " ".join(first.stdout.split())
+    assert "Notes Tags" in " ".join(first.stdout.replace("│", " ").split())
+    assert "4 new, 0 updated, 0 unchanged, 1 invalid" in said
+    again = invoke("customers", "import", str(source), "--map", "notes=Tags")
+    assert "0 new, 0 updated, 4 unchanged, 1 invalid" in " ".join(again.stdout.split())
+    found = invoke("customers", "search", "olivia")
+    assert "olivia.jones@example.co.uk" in found.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "The file is empty."),
+        (b"PK\x03\x04\x00\x00\x00", "not a CSV file"),
+        (b"Name,Phone\nAnn Lee,+447700900123\n", "No email column was recognised"),
+    ],
+)
+def test_customers_import_refuses_unusable_files_with_exit_2(
+    workdir: Path, content: bytes, said: str
+) -> None:
+    (workdir / "in.csv").write_bytes(content)
+    result = invoke("customers", "import", "in.csv")
+    assert result.exit_code == 2, result.output
+    assert said in " ".join(result.output.split())
+
+
+def test_customers_import_refuses_an_unknown_field_to_map(workdir: Path) -> None:
+    result = invoke(
+        "customers", "import", str(IMPORTS / "momence_customers.csv"), "--map", "shoe=Tags"
+    )
+    assert result.exit_code == 2
+    assert "There is no field 'shoe'" in result.output
