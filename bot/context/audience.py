@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.transport.inbound import is_slack_id
 from core.services.audience import Member
@@ -76,6 +77,20 @@ def _shared(channel: dict[str, Any]) -> bool:
     )
 
 
+class Unseen(Exception):
+    """Slack wouldn't say who is in a conversation (its error code); `label` names the
+    conversation when Slack said that much."""
+
+    def __init__(self, error: str, label: str | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.label = label
+
+
+def _error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or "unknown_error")
+
+
 class Audience:
     """Conversations' members, remembered a minute and forgotten when someone joins or leaves."""
 
@@ -95,7 +110,7 @@ class Audience:
         self._lock = threading.Lock()
 
     def conversation(self, client: WebClient, team_id: str, channel_id: str) -> Conversation:
-        """The conversation as Slack describes it; SlackApiError when Slack won't say."""
+        """The conversation as Slack describes it; Unseen when Slack won't say."""
         key = (team_id, channel_id)
         now = self._clock()
         with self._lock:
@@ -103,15 +118,18 @@ class Audience:
             generation = self._generations.get(key, 0)
         if cached is not None and cached[0] > now:
             return cached[1]
-        channel = client.conversations_info(channel=channel_id)["channel"]
+        try:
+            channel = client.conversations_info(channel=channel_id)["channel"]
+        except SlackApiError as exc:
+            raise Unseen(_error(exc)) from exc
         name = channel.get("name")
         named = not (channel.get("is_im") or channel.get("is_mpim")) and isinstance(name, str)
-        found = Conversation(
-            channel_id=channel_id,
-            label=f"#{name}" if named else None,
-            shared=_shared(channel),
-            member_ids=tuple(self._member_ids(client, channel_id)),
-        )
+        label = f"#{name}" if named else None
+        try:
+            member_ids = tuple(self._member_ids(client, channel_id))
+        except SlackApiError as exc:
+            raise Unseen(_error(exc), label) from exc
+        found = Conversation(channel_id, label, _shared(channel), member_ids)
         with self._lock:
             if self._generations.get(key, 0) == generation:
                 self._conversations[key] = (now + self.ttl, found)

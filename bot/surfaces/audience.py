@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.context.audience import Conversation
+from bot.context.audience import Conversation, Unseen
 from bot.context.deps import Deps
 from bot.context.request import Request
 from core.services.audience import ALL_STAFF, Reason, Verdict, member_problem
@@ -42,12 +42,17 @@ def judge(deps: Deps, client: WebClient, team_id: str, channel_id: str) -> Judge
 
     Fails safe: whatever Slack won't say (not a member, a missing scope, rate limits past the
     client's retries) counts as "not all staff"."""
-    label = "that conversation"
+    unnamed = "that conversation"
     try:
         conversation = deps.audience.conversation(client, team_id, channel_id)
-        label = conversation.label or label
+    except Unseen as exc:
+        log.info("can't tell who is in %s (%s)", channel_id, exc.error)
+        return Judged(Verdict.no(Reason.UNCHECKED), exc.label or unnamed)
+    label = conversation.label or unnamed
+    try:
         return Judged(_verdict(deps, client, team_id, conversation), label)
     except SlackApiError as exc:
+        # A member's account Slack won't describe (users.info) is no one to trust either.
         log.info("can't tell who is in %s (%s)", channel_id, exc.response.get("error"))
         return Judged(Verdict.no(Reason.UNCHECKED), label)
 
