@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot import actions, commands, events, shortcuts
 from bot.context.access import GuestCheck, access_middleware
+from bot.context.audience import Audience
 from bot.context.deps import Deps
 from bot.logging_setup import ContextExecutor, tag_for, tagged, withhold_library_bodies
 from bot.surfaces.unavailable import database_unavailable, tell_database_down, tell_slack_failed
@@ -89,14 +90,16 @@ def create_app(
         logger=logging.getLogger("bot.bolt"),
         **oauth_options(settings, db),
     )
+    audience = Audience()
     deps = Deps(
         db=db,
         settings=settings,
         gateways=gateways_from_settings(settings),
         stripe_connect=connect_from_settings(settings),
         installation_store=app.installation_store,
+        audience=audience,
     )
-    app.use(access_middleware(deps, GuestCheck()))
+    app.use(access_middleware(deps, GuestCheck(audience.people)))
     for kind in LISTENER_KINDS:
         kind.register(app)
     app.error(on_error)

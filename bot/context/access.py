@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +10,7 @@ from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.context.audience import People
 from bot.context.deps import ACTOR_KEY, DEPS_KEY, STUDIO_KEY, Deps
 from bot.transport.inbound import is_slack_id, malformed, scrub
 from bot.views.blocks import modal, section
@@ -21,9 +20,12 @@ from core.services.staff import admin_ids
 
 log = logging.getLogger(__name__)
 
-GUEST_CACHE_SECONDS = 300.0
-# Events that concern the installation, not a person: no staff check applies.
-UNGATED_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+# Events that concern the installation or a conversation, not a person acting: no staff check
+# applies. Anyone may join a channel (its `user` is often a guest or non-staff), and that is
+# exactly when the app must hear of it: see bot/events/membership.py.
+UNGATED_EVENTS = frozenset(
+    {"app_uninstalled", "tokens_revoked", "member_joined_channel", "member_left_channel"}
+)
 # Global and message shortcuts: nothing is on screen yet, so the refusal opens a modal.
 SHORTCUTS = frozenset({"shortcut", "message_action"})
 
@@ -31,24 +33,13 @@ SHORTCUTS = frozenset({"shortcut", "message_action"})
 class GuestCheck:
     """Asks Slack whether a user is a guest, remembering answers for a few minutes."""
 
-    def __init__(self, ttl: float = GUEST_CACHE_SECONDS) -> None:
-        self.ttl = ttl
-        self._answers: dict[tuple[str, str], tuple[float, bool]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, people: People | None = None) -> None:
+        # Shared with the audience checks, so one users.info answer serves both.
+        self.people = people or People()
 
     def is_guest(self, client: WebClient, team_id: str, user_id: str) -> bool:
         """True for single- and multi-channel guests; raises SlackApiError if Slack can't say."""
-        key = (team_id, user_id)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._answers.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        user = client.users_info(user=user_id)["user"]
-        guest = bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
-        with self._lock:
-            self._answers[key] = (now + self.ttl, guest)
-        return guest
+        return self.people.person(client, team_id, user_id).guest
 
 
 def _refuse(body: dict[str, Any], client: WebClient, user_id: str, text: str) -> BoltResponse:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from slack_bolt import BoltContext
 from slack_sdk.oauth import InstallationStore
 
+from bot.context.audience import Audience
 from core.actor import Actor
 from core.adapters.payments import Gateways
 from core.adapters.stripe_connect import StripeConnect
@@ -32,6 +33,8 @@ class Deps:
     stripe_connect: StripeConnect | None = None
     # Set with OAuth installs: where each workspace's tokens are kept.
     installation_store: InstallationStore | None = None
+    # Who is in each conversation, remembered briefly: where the app may post about a customer.
+    audience: Audience = field(default_factory=Audience)
 
 
 def deps_of(context: BoltContext) -> Deps:

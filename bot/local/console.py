@@ -38,7 +38,14 @@ from bot.local.driver import (
 )
 from bot.local.http import serve_wsgi
 from bot.local.render import render_confirm, render_message, render_view, view_title
-from bot.local.slack_api import LocalSlackAPI, Message, SlackUser, SlackWorkspace, UploadedFile
+from bot.local.slack_api import (
+    LocalSlackAPI,
+    Message,
+    SlackChannel,
+    SlackUser,
+    SlackWorkspace,
+    UploadedFile,
+)
 from bot.logging_setup import logging_to_file
 from bot.transport.wsgi import EVENTS_PATH, create_wsgi_app
 from core.actor import Actor
@@ -80,6 +87,7 @@ class LocalUser:
 ADMIN = LocalUser("ULOCAL", "alex", "Alex Morgan", "admin")
 STAFF = LocalUser("USTAFF", "sam", "Sam Staff", "staff")
 LOCAL_USERS = (ADMIN, STAFF)
+LOCAL_CHANNEL = "C0LOCAL"
 
 
 class ConsoleError(Exception):
@@ -231,6 +239,7 @@ class LocalWorkspace:
             AppEndpoint(self.app_url, self.signing_secret),
             user_id=user_id,
             team_id=LOCAL_TEAM_ID,
+            channel_id=LOCAL_CHANNEL,
         )
 
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
@@ -296,6 +305,9 @@ def open_workspace(
                 customers = customer_count(uow, LOCAL_TEAM_ID)
             for user in LOCAL_USERS:
                 api.add_user(SlackUser(user.user_id, user.name, real_name=user.real_name))
+            # The channel commands are typed in: the local staff and the app, so charts post there.
+            staff = tuple(user.user_id for user in LOCAL_USERS)
+            api.add_channel(SlackChannel(LOCAL_CHANNEL, "front-desk", (*staff, api.bot_user_id)))
             # Listeners run after the ack, so an answered request says nothing about the views
             # they will update next; counting them lets each screen show the command's outcome.
             listeners = _TrackingExecutor(ThreadPoolExecutor(max_workers=LISTENER_THREADS))

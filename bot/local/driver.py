@@ -282,6 +282,34 @@ class SlackDriver:
         payload["response_urls"] = []
         return self._post_payload(payload, retry_num=retry_num)
 
+    def join(self, channel_id: str, user_id: str | None = None) -> AppResponse:
+        """`user_id` (this user by default) joins a set-up channel, added by this user; Slack
+        tells the app with `member_joined_channel`."""
+        joiner = user_id or self.user_id
+        self.api.join(channel_id, joiner)
+        return self.send_event(self._membership_event("member_joined_channel", channel_id, joiner))
+
+    def leave(self, channel_id: str, user_id: str | None = None) -> AppResponse:
+        """`user_id` (this user by default) leaves a channel: `member_left_channel`."""
+        leaver = user_id or self.user_id
+        self.api.leave(channel_id, leaver)
+        return self.send_event(self._membership_event("member_left_channel", channel_id, leaver))
+
+    def _membership_event(self, kind: str, channel_id: str, user_id: str) -> JSON:
+        channel = self.api.channel(channel_id)
+        private = channel is not None and (channel.is_private or channel.is_mpim)
+        event: JSON = {
+            "type": kind,
+            "user": user_id,
+            "channel": channel_id,
+            "channel_type": "G" if private else "C",
+            "team": self.team_id,
+            "event_ts": f"{self._clock():.6f}",
+        }
+        if kind == "member_joined_channel" and user_id != self.user_id:
+            event["inviter"] = self.user_id
+        return event
+
     def click(
         self,
         target: str,

@@ -35,7 +35,13 @@ MAX_STACK = 3
 # An @handle as people type it: letters, digits, dots, dashes and underscores.
 _HANDLE = re.compile(r"(?<![\w<])@([\w.-]+)")
 # What an install grants unless the authorize URL asked for other scopes.
-DEFAULT_SCOPE = "commands,chat:write,users:read,files:write,im:write"
+DEFAULT_SCOPE = (
+    "commands,chat:write,users:read,files:write,im:write,channels:read,groups:read,im:read,"
+    "mpim:read"
+)
+# Slack's largest page of conversations.members, and its default one.
+MAX_MEMBERS_PAGE = 1000
+DEFAULT_MEMBERS_PAGE = 100
 _JSON_PARAMS = ("view", "blocks", "attachments", "files", "metadata")
 
 
@@ -148,6 +154,8 @@ class SlackUser:
     is_ultra_restricted: bool = False
     is_bot: bool = False
     deleted: bool = False
+    # Slack Connect: someone of an organisation this workspace hasn't connected with.
+    is_stranger: bool = False
     tz: str = "Europe/London"
 
     def info(self, default_team_id: str) -> JSON:
@@ -165,9 +173,51 @@ class SlackUser:
             "is_ultra_restricted": self.is_ultra_restricted,
             "is_bot": self.is_bot,
             "is_app_user": False,
+            **({"is_stranger": True} if self.is_stranger else {}),
             "tz": self.tz,
             "profile": {"real_name": self.real_name or handle, "display_name": handle},
         }
+
+
+@dataclass(frozen=True)
+class SlackChannel:
+    """A channel or group DM and who is in it (the app's bot user only when listed)."""
+
+    channel_id: str
+    name: str = ""
+    members: tuple[str, ...] = ()
+    is_private: bool = False
+    is_mpim: bool = False
+    # Slack Connect (shared with another organisation), pending, or shared across an org.
+    is_ext_shared: bool = False
+    is_pending_ext_shared: bool = False
+    is_org_shared: bool = False
+
+    def info(self, bot_user_id: str) -> JSON:
+        """The `channel` object conversations.info answers with."""
+        shared = self.is_ext_shared or self.is_org_shared
+        return {
+            "id": self.channel_id,
+            "name": self.name or (f"mpdm-{len(self.members)}" if self.is_mpim else ""),
+            "is_channel": not (self.is_private or self.is_mpim),
+            "is_group": self.is_private and not self.is_mpim,
+            "is_im": False,
+            "is_mpim": self.is_mpim,
+            "is_private": self.is_private or self.is_mpim,
+            "is_shared": shared,
+            "is_ext_shared": self.is_ext_shared,
+            "is_org_shared": self.is_org_shared,
+            "is_pending_ext_shared": self.is_pending_ext_shared,
+            "is_member": bot_user_id in self.members,
+            "num_members": len(self.members),
+        }
+
+    @property
+    def scope(self) -> str:
+        """The read scope Slack asks for this kind of conversation."""
+        if self.is_mpim:
+            return "mpim:read"
+        return "groups:read" if self.is_private else "channels:read"
 
 
 @dataclass(frozen=True)
@@ -288,6 +338,7 @@ class LocalSlackAPI:
         self._codes: dict[str, _Grant] = {}
         self._revoked: set[str] = set()
         self._users: dict[str, JSON] = {}
+        self._channels: dict[str, SlackChannel] = {}
         self._triggers: dict[str, _Trigger] = {}
         self._views: dict[str, _View] = {}
         self._stacks: dict[str, list[str]] = {}
@@ -357,6 +408,33 @@ class LocalSlackAPI:
             self._users[user.user_id] = info
             self._cond.notify_all()
         return copy.deepcopy(info)
+
+    def add_channel(self, channel: SlackChannel) -> None:
+        """Create (or replace) a channel or group DM with its members."""
+        with self._cond:
+            self._channels[channel.channel_id] = channel
+            self._cond.notify_all()
+
+    def channel(self, channel_id: str) -> SlackChannel | None:
+        """A channel as set up, or None (DMs are not listed: see `dm_channel`)."""
+        with self._cond:
+            return self._channels.get(channel_id)
+
+    def join(self, channel_id: str, user_id: str) -> None:
+        """`user_id` joins the channel (the app hears of it only by an event the test sends)."""
+        with self._cond:
+            channel = self._channels[channel_id]
+            if user_id not in channel.members:
+                self._channels[channel_id] = replace(channel, members=(*channel.members, user_id))
+            self._cond.notify_all()
+
+    def leave(self, channel_id: str, user_id: str) -> None:
+        """`user_id` leaves the channel."""
+        with self._cond:
+            channel = self._channels[channel_id]
+            kept = tuple(m for m in channel.members if m != user_id)
+            self._channels[channel_id] = replace(channel, members=kept)
+            self._cond.notify_all()
 
     def user(self, user_id: str) -> JSON | None:
         """A directory entry, or None."""
@@ -982,6 +1060,8 @@ class LocalSlackAPI:
             "auth.test": self._auth_test,
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -1020,7 +1100,13 @@ class LocalSlackAPI:
 
     def _users_info(self, request: _Request) -> JSON:
         self._install(request)
-        user = self._users.get(str(request.params.get("user", "")))
+        user_id = str(request.params.get("user", ""))
+        user = self._users.get(user_id)
+        bot = next((i for i in self._installs.values() if i.bot_user_id == user_id), None)
+        if user is None and bot is not None:
+            # Every install's bot user is in its workspace's directory.
+            app_user = SlackUser(user_id, "customer-records", team_id=bot.team_id, is_bot=True)
+            return {"user": app_user.info(self.team_id)}
         if user is None:
             raise SlackError("user_not_found")
         return {"user": copy.deepcopy(user)}
@@ -1031,6 +1117,67 @@ class LocalSlackAPI:
         if len(users) != 1:
             raise SlackError("invalid_arguments", ["the local stand-in opens one-to-one DMs only"])
         return {"channel": {"id": self.dm_channel(users[0])}}
+
+    def _conversation(self, request: _Request, install: _Install) -> tuple[JSON, list[str]]:
+        """The conversation asked about and its members, as the install may see them."""
+        channel_id = str(request.params.get("channel") or "")
+        granted = set(install.scope.split(","))
+        user_id = channel_id[1:]
+        if channel_id.startswith("D") and user_id in self._users:
+            if "im:read" not in granted:
+                raise SlackError("missing_scope")
+            info: JSON = {
+                "id": channel_id,
+                "is_im": True,
+                "is_private": True,
+                "user": user_id,
+                "is_shared": False,
+                "is_ext_shared": False,
+                "is_org_shared": False,
+            }
+            return info, [user_id, install.bot_user_id]
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            raise SlackError("channel_not_found")
+        # Slack hides private conversations from an app that isn't in them.
+        private = channel.is_private or channel.is_mpim
+        if private and install.bot_user_id not in channel.members:
+            raise SlackError("channel_not_found")
+        if channel.scope not in granted:
+            raise SlackError("missing_scope")
+        return channel.info(install.bot_user_id), list(channel.members)
+
+    def _conversations_info(self, request: _Request) -> JSON:
+        install = self._install(request)
+        info, _members = self._conversation(request, install)
+        return {"channel": info}
+
+    def _conversations_members(self, request: _Request) -> JSON:
+        install = self._install(request)
+        _info, members = self._conversation(request, install)
+        raw_limit = str(request.params.get("limit") or DEFAULT_MEMBERS_PAGE)
+        if not raw_limit.isdigit() or int(raw_limit) < 1:
+            raise SlackError("invalid_limit")
+        limit = min(int(raw_limit), MAX_MEMBERS_PAGE)
+        cursor = str(request.params.get("cursor") or "")
+        start = 0
+        if cursor:
+            try:
+                start = int(base64.urlsafe_b64decode(cursor).decode().removeprefix("members:"))
+            except (ValueError, binascii.Error, UnicodeDecodeError):
+                raise SlackError("invalid_cursor") from None
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        next_cursor = (
+            base64.urlsafe_b64encode(f"members:{start + limit}".encode()).decode() if more else ""
+        )
+        return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
+
+    def _check_can_post(self, channel_id: str, install: _Install) -> None:
+        """Refuse a post into a set-up channel the app's bot user isn't in, as Slack does."""
+        channel = self._channels.get(channel_id)
+        if channel is not None and install.bot_user_id not in channel.members:
+            raise SlackError("not_in_channel")
 
     def _channel(self, request: _Request) -> str:
         channel = str(request.params.get("channel") or "")
@@ -1070,6 +1217,7 @@ class LocalSlackAPI:
     def _chat_post_message(self, request: _Request) -> JSON:
         install = self._install(request)
         channel = self._channel(request)
+        self._check_can_post(channel, install)
         message = self._post_message(request, install, channel, None)
         return {"channel": channel, "ts": message.ts, "message": message.as_payload()}
 
@@ -1229,6 +1377,8 @@ class LocalSlackAPI:
         channels = [c for c in str(request.params.get("channels") or "").split(",") if c]
         if request.params.get("channel_id"):
             channels.insert(0, str(request.params["channel_id"]))
+        for channel in channels:
+            self._check_can_post(channel, install)
         comment = request.params.get("initial_comment") or None
         thread_ts = request.params.get("thread_ts") or None
         infos: list[JSON] = []

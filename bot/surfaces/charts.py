@@ -1,4 +1,4 @@
-"""Posting a customer's sales chart into a conversation, with a DM fallback where the app can't post."""
+"""Posting a customer's sales chart where everyone is staff, else to the requester's DM."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context.request import Request
+from bot.surfaces.audience import Destination, destination, dm_with
 from bot.surfaces.customer_details import DetailsControl, show_details
 from bot.views.blocks import escape
 from bot.views.charts import chart_choices
@@ -37,16 +38,21 @@ CHART_USAGE = "Usage: `/customers chart NAME` — posts that customer's 12-month
 
 def post_chart(
     client: WebClient,
+    where: Destination,
     *,
-    channel_id: str,
     user_id: str,
     series: SalesSeries,
     customer_name: str,
     customer_uid: str,
-) -> None:
-    """Render the chart and upload it to `channel_id`, or to a DM with the user if not allowed."""
+) -> Destination:
+    """Render the chart and upload it where `where` says; to the user's DM if Slack refuses the
+    conversation. Returns where it went."""
     png = render_sales_chart(series, title=sales_chart_title(customer_name))
     name = escape(customer_name)
+    about = (
+        f"Sales of the last 12 months for *{name}* (UID `{customer_uid}`): bookings, passes "
+        "and videos per month."
+    )
 
     def upload(channel: str, comment: str) -> None:
         client.files_upload_v2(
@@ -57,25 +63,44 @@ def post_chart(
             initial_comment=comment,
         )
 
-    try:
+    if where.redirected:
         upload(
-            channel_id,
-            f"Sales of the last 12 months for *{name}* (UID `{customer_uid}`): bookings, passes "
-            f"and videos per month. Asked for by <@{user_id}>.",
+            where.channel_id,
+            f"{about} Only you can see it here: {escape(where.why_not or '')}, and customer "
+            "details go only into conversations where everyone is staff.",
         )
-        return
+        return where
+    try:
+        upload(where.channel_id, f"{about} Asked for by <@{user_id}>.")
+        return where
     except SlackApiError as exc:
         error = exc.response.get("error")
         if error not in FALLBACK_ERRORS:
             raise
-        log.info("chart upload to %s refused (%s); sending it by DM", channel_id, error)
-    dm = client.conversations_open(users=user_id)["channel"]["id"]
+        log.info("chart upload to %s refused (%s); sending it by DM", where.channel_id, error)
+    dm = dm_with(client, user_id)
     upload(
         dm,
         f"I couldn't post the chart for *{name}* where you asked: I'm not a member of that "
         "conversation. Invite me there (`/invite @Customer Records`) and ask again to share it; "
         "meanwhile here it is, just for you.",
     )
+    return Destination(dm, why_not="I'm not a member of that conversation")
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Whose chart was posted, and where."""
+
+    record: CustomerRecord
+    where: Destination
+
+    def said(self, here: str) -> str:
+        """What to tell the requester: posted `here`, or to their DM and why."""
+        name = self.record.full_name
+        if self.where.redirected:
+            return f"Posted {name}'s sales chart to your DM with the app: {self.where.why_not}."
+        return f"Posted {name}'s sales chart {here}."
 
 
 @dataclass(frozen=True)
@@ -124,27 +149,30 @@ def chart_command(request: Request, respond: Respond, *, channel_id: str, query:
                 text=f"Several customers match '{query}'; choose whose chart to post.",
             )
             return
-        post_customer_chart(request, channel_id, (named or matches)[0].uid)
+        posted = post_customer_chart(request, channel_id, (named or matches)[0].uid)
+        if posted.where.redirected:
+            respond(response_type="ephemeral", text=escape(posted.said("here")))
 
     outcome = attempt(post)
     if isinstance(outcome, Trouble):
         respond(response_type="ephemeral", text=outcome.text)
 
 
-def post_customer_chart(request: Request, channel_id: str, uid: str) -> CustomerRecord:
-    """Render customer `uid`'s chart and post it in `channel_id` (or the requester's DM)."""
+def post_customer_chart(request: Request, channel_id: str | None, uid: str) -> Posted:
+    """Render customer `uid`'s chart and post it in `channel_id` if everyone there is staff,
+    otherwise (or with no conversation) in the requester's DM."""
     with request.deps.db.unit_of_work(readonly=True) as uow:
         record = customers.get_customer(uow, request.actor, uid)
         series = monthly_sales(uow, request.actor, uid)
-    post_chart(
+    where = post_chart(
         request.client,
-        channel_id=channel_id,
+        destination(request, channel_id),
         user_id=request.actor.user_id,
         series=series,
         customer_name=record.full_name,
         customer_uid=record.uid,
     )
-    return record
+    return Posted(record, where)
 
 
 def post_chosen_chart(request: Request, respond: Respond, *, channel_id: str, uid: str) -> None:
@@ -154,11 +182,7 @@ def post_chosen_chart(request: Request, respond: Respond, *, channel_id: str, ui
     if isinstance(outcome, Trouble):
         respond(response_type="ephemeral", replace_original=True, text=outcome.text)
     else:
-        respond(
-            response_type="ephemeral",
-            replace_original=True,
-            text=f"Posted {escape(outcome.full_name)}'s sales chart here.",
-        )
+        respond(response_type="ephemeral", replace_original=True, text=escape(outcome.said("here")))
 
 
 def post_chart_from_details(control: DetailsControl) -> None:
@@ -166,24 +190,13 @@ def post_chart_from_details(control: DetailsControl) -> None:
     request, details = control.request, control.details
     opened_in = details.origin.hub.channel_id
 
-    def post() -> CustomerRecord:
-        channel_id = opened_in
-        if not channel_id:
-            # Opened from the Home tab: there is no conversation, so the chart goes to a DM.
-            dm = request.client.conversations_open(users=request.actor.user_id)
-            channel_id = dm["channel"]["id"]
-        return post_customer_chart(request, channel_id, details.uid)
-
-    outcome = attempt(post)
+    # Opened from the Home tab: there is no conversation, so the chart goes to the DM.
+    outcome = attempt(lambda: post_customer_chart(request, opened_in or None, details.uid))
     if isinstance(outcome, Trouble):
         notice = Notice(outcome.text, ok=False)
+    elif not opened_in:
+        notice = Notice(outcome.said("to you in your messages with the app"))
     else:
-        where = (
-            "in the conversation you opened Customer Records from (or, if the app can't "
-            "post there, in your messages with the app)"
-            if opened_in
-            else "to you in your messages with the app"
-        )
-        notice = Notice(f"Posted {outcome.full_name}'s sales chart {where}.")
+        notice = Notice(outcome.said("in the conversation you opened Customer Records from"))
     # Skipped (hash conflict) if the person has moved on in the view meanwhile.
     show_details(request, control.view_id, details, notice=notice, view_hash=control.view_hash)

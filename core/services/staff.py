@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -43,6 +44,25 @@ def admin_ids(uow: UnitOfWork, team_id: str) -> list[str]:
     ).all()
     configured = uow.settings.configured_admins(team_id)
     return configured + [user for user in added if user not in configured]
+
+
+def staff_among(uow: UnitOfWork, team_id: str, user_ids: Collection[str]) -> set[str]:
+    """Which of `user_ids` have access to the workspace (admins and staff)."""
+    wanted = set(user_ids)
+    configured = wanted & set(uow.settings.configured_admins(team_id))
+    rest = sorted(wanted - configured)
+    added: set[str] = set()
+    # Chunked: a large channel's members would exceed a database's bound parameters.
+    for start in range(0, len(rest), 500):
+        added.update(
+            uow.session.scalars(
+                select(StaffMember.slack_user_id).where(
+                    StaffMember.team_id == team_id,
+                    StaffMember.slack_user_id.in_(rest[start : start + 500]),
+                )
+            )
+        )
+    return configured | added
 
 
 def _require_admin(actor: Actor) -> None:

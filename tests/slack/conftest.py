@@ -14,7 +14,7 @@ import pytest
 from bot.app import create_app
 from bot.local.driver import AppEndpoint, SlackDriver
 from bot.local.http import serve_wsgi
-from bot.local.slack_api import LocalSlackAPI, SlackUser, SlackWorkspace
+from bot.local.slack_api import LocalSlackAPI, SlackChannel, SlackUser, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
 from core.actor import Actor
 from core.db import Database
@@ -27,6 +27,8 @@ ADMIN = "UADMIN"
 STAFF = "USTAFF"
 STRANGER = "UNOBODY"
 GUEST = "UGUEST"
+# Where the drivers run commands: a channel of the admin, a staff member and the app.
+CHANNEL = "C0LOCAL"
 
 
 @dataclass
@@ -84,6 +86,7 @@ def running_world(
         for user in (ADMIN, STAFF, STRANGER, GUEST):
             guest = user == GUEST
             api.add_user(SlackUser(user, user.lower(), team_id=TEAM, is_restricted=guest))
+        api.add_channel(SlackChannel(CHANNEL, "front-desk", (ADMIN, STAFF, api.bot_user_id)))
         # Shut down with the world, so no listener outlives its test and logs into the next.
         pool = listeners or ThreadPoolExecutor(5)
         app = create_app(db.settings, db, listener_executor=pool)
@@ -92,7 +95,7 @@ def running_world(
         endpoint = AppEndpoint(url, signing_secret)
 
         def driver(user: str) -> SlackDriver:
-            return SlackDriver(api, endpoint, user_id=user, team_id=TEAM)
+            return SlackDriver(api, endpoint, user_id=user, team_id=TEAM, channel_id=CHANNEL)
 
         try:
             yield World(

@@ -1564,6 +1564,10 @@ TARGETS: tuple[Target, ...] = (
     # Uninstall events (token mode here: noted in the log, nothing changes) and any other.
     Target("event", "app_uninstalled"),
     Target("event", "tokens_revoked"),
+    # Anyone joining or leaving a conversation (ungated: the joiner may be anyone); the app
+    # only forgets the members it remembered.
+    Target("event", "member_joined_channel"),
+    Target("event", "member_left_channel"),
     Target("event", "unknown_event"),
     # the hub, as a modal or the Home tab
     _action("hub.tab.active", HUB, _choice("active", "archived")),
@@ -2025,6 +2029,19 @@ def _event_case(
                 st.sampled_from(["home", "home", "messages", "about"]), texts(), wrong_types()
             )
         )
+    elif target.id in {"member_joined_channel", "member_left_channel"}:
+        channels = st.sampled_from(["C0LOCAL", "CELSEWHERE", "D" + user, "G0GROUP", ""])
+        event = {
+            "type": target.id,
+            "user": draw(st.one_of(st.sampled_from([user, "UNOBODY", "UGUEST"]), texts())),
+            "channel": draw(st.one_of(channels, texts(), wrong_types())),
+            "channel_type": draw(st.sampled_from(["C", "G", "D", ""])),
+            "team": draw(st.one_of(st.just(team), texts())),
+            "event_ts": f"{time.time():.6f}",
+        }
+        if draw(st.booleans()):
+            event["inviter"] = draw(st.one_of(st.just(user), texts(), wrong_types()))
+        envelope = h.event_envelope(who, event)
     else:
         kinds = ["message", "app_mention", "team_join", "app_uninstalled", "tokens_revoked", ""]
         event = {

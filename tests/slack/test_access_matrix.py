@@ -14,6 +14,11 @@ values — over signed HTTP to the real app, and checks:
 - a user of another workspace (an admin there), acting from their own surfaces on our UIDs, row
   ids and customers: nothing of ours shown (no name, no email) and nothing of ours changed.
 
+Exempt: `member_joined_channel` and `member_left_channel` concern a conversation, not a person
+acting; they pass the staff gate for anyone (the joiner is often a guest) and change no record,
+only what the app remembers about who is in the conversation. tests/slack/test_audience.py
+checks nobody is refused for them; test_fuzz fuzzes them.
+
 Every cell also keeps the harness's invariants (no 5xx, no stack trace, nothing logged at
 ERROR, no cross-tenant reference). Writes act on rows made for the cell, so cells don't depend on
 each other. Run with `-s` to see the matrix size.

@@ -142,8 +142,9 @@ def test_chart_without_a_name_explains_the_usage(world: World) -> None:
 @pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found"])
 def test_where_the_app_cannot_post_the_chart_arrives_by_dm(world: World, error: str) -> None:
     zoe = seed(world.db, ZOE)[0]
+    # Everyone in the channel is staff, but Slack refuses the upload there.
     world.api.fail("files.completeUploadExternal", error)
-    acked(world.staff.slash("/customers", "chart zoë ørsted", channel_id="CPRIVATE"))
+    acked(world.staff.slash("/customers", "chart zoë ørsted"))
     dm = world.api.dm_channel(STAFF)
     world.api.wait_until(
         lambda: any(f.channels == [dm] for f in world.api.files()),
@@ -155,7 +156,8 @@ def test_where_the_app_cannot_post_the_chart_arrives_by_dm(world: World, error: 
     [note] = world.api.messages(dm)
     assert "I couldn't post the chart for *Zoë Ørsted* where you asked" in note.text
     assert "/invite" in note.text
-    assert world.api.messages("CPRIVATE") == []
+    assert world.api.messages(world.staff.channel_id) == []
+    wait_ephemeral(world, "to your DM with the app: I'm not a member of that conversation.")
 
 
 def test_other_upload_failures_are_reported_not_swallowed(world: World) -> None:

@@ -32,6 +32,7 @@ from bot.local import AppEndpoint, SlackDriver, SlackUser
 from bot.local.http import serve_wsgi
 from bot.local.slack_api import LocalSlackAPI, SlackError, SlackWorkspace
 from bot.transport.wsgi import create_wsgi_app
+from core.config import DEFAULT_SCOPES
 from core.db import Database
 from core.errors import ConfigError
 from core.migrations.runner import alembic_config, current_revision
@@ -223,7 +224,7 @@ def test_install_goes_through_slack_with_a_state_kept_in_the_database(
         f"{parts.scheme}://{parts.netloc}{parts.path}" == oauth.api.root_url + "/oauth/v2/authorize"
     )
     assert query["client_id"] == oauth.api.client_id
-    assert query["scope"] == "commands,chat:write,users:read,files:write,im:write"
+    assert query["scope"] == ",".join(DEFAULT_SCOPES)
     assert query["redirect_uri"] == PUBLIC + "/slack/oauth_redirect"
     assert query["state"] == state
     # The state lives in the database, so any worker can finish what this one started.
