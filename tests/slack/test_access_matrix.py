@@ -489,6 +489,10 @@ def gone(h: Harness, subject: Subject) -> bool:
     return _scalar(h, select(Customer.id).where(Customer.uid == subject.uid)) is None
 
 
+def anonymised(h: Harness, subject: Subject) -> bool:
+    return _scalar(h, select(Customer.anonymised_at).where(Customer.uid == subject.uid)) is not None
+
+
 def merged(h: Harness, subject: Subject) -> bool:
     return (
         _scalar(h, select(Customer.merged_into_id).where(Customer.uid == subject.uid)) is not None
@@ -918,6 +922,14 @@ def _hub() -> list[Act]:
             meta=details_uid,
             admin_only=True,
         ),
+        submit(
+            "customer_anonymise.submit",
+            "form:customer_anonymise",
+            closed(anonymised),
+            subject=fresh,
+            meta=details_uid,
+            admin_only=True,
+        ),
     ]
 
 
@@ -1002,6 +1014,14 @@ def _details() -> list[Act]:
             ON_DETAILS,
             lambda s: button("customer_details.open", s.uid),
             meta=NO_META,
+        ),
+        click(
+            "customer_details.anonymise",
+            account,
+            pushed("customer_anonymise.submit", name_of),
+            lambda s: button("customer_details.anonymise"),
+            subject=fresh,
+            admin_only=True,
         ),
         click(
             "customer_details.merge",
@@ -1776,7 +1796,9 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     "commands and hub": lambda a: (
         a.kind in {"command", "event"}
         or a.surface in {HUB, MESSAGE}
-        or a.surface.startswith(("form:customer_form", "form:customer_delete"))
+        or a.surface.startswith(
+            ("form:customer_form", "form:customer_delete", "form:customer_anonymise")
+        )
     ),
     "details": lambda a: a.surface.startswith("details:") and not a.name.startswith("row:"),
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
