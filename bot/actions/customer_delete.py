@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.context.request import Submission
 from bot.surfaces.hub import show_hub
 from bot.views.blocks import modal, section
+from bot.views.customer_anonymise import AnonymiseMeta, anonymise_confirmation
 from bot.views.customer_delete import DELETE_CALLBACK_ID, DeleteMeta
 from bot.views.notice import Notice
 from core.errors import DomainError
@@ -25,6 +26,13 @@ def on_confirm(ack: Ack, view: dict[str, Any], context: BoltContext, client: Web
     uid = form.meta.uid
     try:
         name = form.request.write(lambda uow, actor: customers.delete_customer(uow, actor, uid))
+    except customers.HasPayments:
+        # Payments were recorded since the confirmation opened: offer what can be done.
+        record = form.request.read(lambda uow, actor: customers.get_customer(uow, actor, uid))
+        meta = AnonymiseMeta(uid=uid, origin=form.meta.origin)
+        offer = anonymise_confirmation(record, meta, instead_of_delete=True)
+        ack(response_action="update", view=offer)
+        return
     except DomainError as exc:
         refused = modal(
             "Not deleted", [section(exc.message)], callback_id="customer_delete.refused"

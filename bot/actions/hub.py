@@ -13,6 +13,7 @@ from bot.context.request import Request
 from bot.surfaces.customer_details import render_details
 from bot.surfaces.exports import send_customers_csv
 from bot.surfaces.hub import HubControl, origin_of, render_hub
+from bot.views.customer_anonymise import AnonymiseMeta, anonymise_confirmation
 from bot.views.customer_delete import DeleteMeta, delete_confirmation
 from bot.views.customer_form import FormMeta, customer_form, record_values
 from bot.views.hub import CALLBACK_ID as HUB_CALLBACK_ID
@@ -78,9 +79,19 @@ def _ask_delete(control: HubControl, uid: str) -> None:
         control.tell(admin_only_text("delete a customer"))
         return
     try:
-        record = control.request.read(lambda uow, actor: customers.get_customer(uow, actor, uid))
+        record, paid = control.request.read(
+            lambda uow, actor: (
+                customers.get_customer(uow, actor, uid),
+                customers.customer_has_payments(uow, actor, uid),
+            )
+        )
     except DomainError as exc:
         control.tell(exc.message)
+        return
+    if paid:
+        # The books must keep their payments: Delete is refused and Anonymise offered.
+        meta = AnonymiseMeta(uid=uid, origin=control.origin)
+        control.open(anonymise_confirmation(record, meta, instead_of_delete=True))
         return
     control.open(delete_confirmation(record, DeleteMeta(uid=uid, origin=control.origin)))
 

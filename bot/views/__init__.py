@@ -13,6 +13,9 @@ Views (callback_id):
   hub.view                  the customers hub, as a modal or the App Home tab
   customer_form.submit      Create Customer / Edit Contact
   customer_delete.submit    confirmation before a permanent delete
+  customer_anonymise.submit confirmation before Anonymise, admins: what is erased, what is kept;
+                            also shown in Delete's place for a customer holding payments
+  customer_anonymise.refused  shown instead when it can't be done (merged away, not ours)
   customer_details.view     a customer's details (submit "Search" on tabs with a search box)
   customer_details.gone     shown instead of details that can't be shown (deleted, not ours)
   unavailable.view          a plain message while the database or Slack can't be reached
@@ -100,6 +103,7 @@ Actions (action_id → value):
   customer_details.undo               "archive|UID" or "activate|UID" (the details' Undo)
   customer_details.merge              UID: open Merge Customer (admins)
   customer_details.open               UID: show another customer (the one a merge kept)
+  customer_details.anonymise          UID: open the Anonymise confirmation (admins)
   customer_details.password_reset     UID: mail the customer a new portal password (confirmed);
                                       only admins type a password in Create / Edit Contact
   customer_details.export_data        UID: Export data (JSON), admins: everything held about

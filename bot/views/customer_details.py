@@ -41,6 +41,7 @@ MERGE_ACTION = "customer_details.merge"
 OPEN_ACTION = "customer_details.open"
 PASSWORD_RESET_ACTION = "customer_details.password_reset"  # noqa: S105 - an action id
 EXPORT_DATA_ACTION = "customer_details.export_data"
+ANONYMISE_ACTION = "customer_details.anonymise"
 IMAGE_URL_MAX = 3000
 
 
@@ -52,7 +53,12 @@ class SalesActivity:
     chart_url: str | None = None
 
 
-def _status(customer: CustomerRecord) -> Block | None:
+def _status(customer: CustomerRecord, timezone: str) -> Block | None:
+    if customer.anonymised_at is not None:
+        return context(
+            f":bust_in_silhouette: *Anonymised* {format_when(customer.anonymised_at, timezone)} — "
+            "personal details erased; bookings and payments kept for the accounts."
+        )
     if customer.merged_into_uid is not None:
         return section(
             f":twisted_rightwards_arrows: *Archived* — merged into UID {customer.merged_into_uid}. "
@@ -84,18 +90,13 @@ def _account_information(customer: CustomerRecord, timezone: str) -> list[Block]
             ]
         ),
     ]
-    status = _status(customer)
+    status = _status(customer, timezone)
     if status is not None:
         blocks.append(status)
-    blocks.append(
-        actions(
-            [
-                button("Edit", EDIT_ACTION, value=customer.uid),
-                button("Post chart", POST_CHART_ACTION, value=customer.uid),
-            ],
-            block_id="details_actions",
-        )
-    )
+    # An anonymised record takes no contact details again.
+    buttons = [] if customer.anonymised_at else [button("Edit", EDIT_ACTION, value=customer.uid)]
+    buttons.append(button("Post chart", POST_CHART_ACTION, value=customer.uid))
+    blocks.append(actions(buttons, block_id="details_actions"))
     return blocks
 
 
@@ -140,7 +141,16 @@ def account_tab(
     timezone: str,
     admin: bool = False,
 ) -> list[Block]:
-    """Archive (or Activate), Merge (for admins), and the account history, newest first."""
+    """Archive (or Activate), Merge and Anonymise (for admins), and the account history, newest
+    first; an anonymised record offers none of them."""
+    if customer.anonymised_at is not None:
+        return [
+            section(f"*Account* · UID {customer.uid}", block_id="details_header"),
+            context(
+                "*Anonymised*: nothing about the person is left to change; it cannot be undone."
+            ),
+            *_history_blocks(customer, state, history, timezone),
+        ]
     archived = customer.status is CustomerStatus.ARCHIVED
     buttons = [
         button("Activate Customer", ACTIVATE_ACTION, value=customer.uid)
@@ -161,6 +171,7 @@ def account_tab(
         buttons.append(button("Export data (JSON)", EXPORT_DATA_ACTION, value=customer.uid))
     if customer.merged_into_uid is None and admin:
         buttons.append(button("Merge Customer", MERGE_ACTION, value=customer.uid, style="danger"))
+        buttons.append(button("Anonymise", ANONYMISE_ACTION, value=customer.uid, style="danger"))
     blocks: list[Block] = [
         section(f"*Account* · UID {customer.uid}", block_id="details_header"),
         actions(buttons, block_id="details_account"),
@@ -168,13 +179,22 @@ def account_tab(
             "*Archive* hides them from the active list and keeps everything; it can be undone."
             + (
                 " *Export data* sends everything held about them to your DM as a JSON file."
-                " *Merge* moves everything to another customer and archives this one; it cannot "
-                "be undone."
+                " *Merge* moves everything to another customer and archives this one; "
+                "*Anonymise* erases their personal details and keeps their bookings and payments. "
+                "Neither can be undone."
                 if admin
                 else ""
             )
         ),
+        *_history_blocks(customer, state, history, timezone),
     ]
+    return blocks
+
+
+def _history_blocks(
+    customer: CustomerRecord, state: DetailsState, history: Page[HistoryRow], timezone: str
+) -> list[Block]:
+    blocks: list[Block] = []
     if history.total:
         summary = shown_of(history, "entry", "entries")
     elif state.q:

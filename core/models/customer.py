@@ -76,6 +76,8 @@ class Customer(Base):
         enum_type(CustomerStatus),
         default=CustomerStatus.ACTIVE,
     )
+    # When an admin erased their personal details, keeping the record for the accounts.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     merged_into_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("customers.id", ondelete="SET NULL")
     )

@@ -27,7 +27,13 @@ from core.models import (
     VideoPurchase,
 )
 from core.services import history
-from core.services.customers import CustomerRecord, find_customer, get_customer, search_customers
+from core.services.customers import (
+    CustomerRecord,
+    anonymised_refusal,
+    find_customer,
+    get_customer,
+    search_customers,
+)
 from core.services.paging import MAX_PAGE_SIZE, Page
 from core.services.tabs import fetch_customer_page
 
@@ -132,6 +138,8 @@ def _refusal(uow: UnitOfWork, source: Customer, target: Customer) -> DomainError
             changed_by=source.updated_by,
             changed_at=source.updated_at,
         )
+    if source.anonymised_at is not None:
+        return anonymised_refusal(source)
     if target.merged_into_id is not None:
         into = _name(uow, target.merged_into_id)
         return ValidationFailed(

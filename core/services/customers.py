@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,6 +30,7 @@ from core.models import (
     OutboxMail,
     Pass,
     PaymentLink,
+    PaymentMethod,
     QuestionnaireResponse,
     Subscription,
     VideoPurchase,
@@ -88,6 +89,8 @@ class CustomerRecord:
     updated_by: str
     merged_into_uid: str | None
     has_password: bool
+    # Set once an admin erased their personal details; the record stays for the accounts.
+    anonymised_at: datetime | None = None
 
     @property
     def full_name(self) -> str:
@@ -125,6 +128,7 @@ def _to_record(customer: Customer, merged_into_uid: str | None = None) -> Custom
         updated_by=customer.updated_by,
         merged_into_uid=merged_into_uid,
         has_password=customer.password_hash is not None,
+        anonymised_at=customer.anonymised_at,
     )
 
 
@@ -284,13 +288,24 @@ def _merged_away(uow: UnitOfWork, customer: Customer) -> Conflict:
     )
 
 
+def anonymised_refusal(customer: Customer) -> DomainError:
+    """Why an anonymised customer's record takes no new details or records."""
+    return DomainError(
+        f"Customer {customer.uid} was anonymised on {customer.anonymised_at:%Y-%m-%d}: their "
+        "record is kept only for the accounts and takes nothing new."
+    )
+
+
 def load_for_change(uow: UnitOfWork, actor: Actor, uid: str) -> Customer:
-    """The customer locked for adding to their records; one merged into another is refused."""
+    """The customer locked for adding to their records; one merged into another, or
+    anonymised, is refused."""
     # The lock makes a merge and this change take turns: either the merge moves what we add,
     # or we see the merge and refuse, so nothing is left behind on a merged customer.
     customer = _load(uow, actor, uid, lock=True)
     if customer.merged_into_id is not None:
         raise _merged_away(uow, customer)
+    if customer.anonymised_at is not None:
+        raise anonymised_refusal(customer)
     return customer
 
 
@@ -333,6 +348,8 @@ def edit_contact(
 ) -> CustomerRecord:
     """Update contact details; refuse an edit based on a version someone else has replaced."""
     customer = _load(uow, actor, uid, lock=True)
+    if customer.anonymised_at is not None:
+        raise anonymised_refusal(customer)
     if customer.version != expected_version:
         raise _stale(customer)
     contact = _validate(uow, actor, data, exclude_id=customer.id)
@@ -373,6 +390,8 @@ def send_password_reset(uow: UnitOfWork, actor: Actor, uid: str) -> CustomerReco
     """Give the customer a new strong password, mailed to them (never shown to staff); the old
     one stops working and an unsent mail carrying it is withdrawn."""
     customer = _load(uow, actor, uid, lock=True)
+    if customer.anonymised_at is not None:
+        raise anonymised_refusal(customer)
     if customer.status is CustomerStatus.ARCHIVED:
         raise DomainError(
             f"{customer.full_name} is archived; activate them before sending a password reset."
@@ -398,6 +417,9 @@ def _set_status(uow: UnitOfWork, actor: Actor, uid: str, status: CustomerStatus)
     if status is CustomerStatus.ACTIVE and customer.merged_into_id is not None:
         # A merged record's history lives on the kept customer; reviving it would split them.
         raise _merged_away(uow, customer)
+    if status is CustomerStatus.ACTIVE and customer.anonymised_at is not None:
+        # Nobody is left to contact: the record only keeps the accounts.
+        raise anonymised_refusal(customer)
     if customer.status is not status:
         before = customer.status
         customer.status = status
@@ -450,10 +472,54 @@ _ERASED_WITH_CUSTOMER: tuple[type[Base], ...] = (
 )
 
 
+class HasPayments(DomainError):
+    """Deleting would erase payments the studio must keep for its accounts."""
+
+
+# Each purchase table, with what makes a row of it a payment: money taken by Stripe or
+# recorded by staff, whether or not it was later cancelled or refunded.
+_PURCHASES: tuple[type[Booking | Appointment | Pass | VideoPurchase], ...] = (
+    Booking,
+    Appointment,
+    Pass,
+    VideoPurchase,
+)
+
+
+def has_payments(uow: UnitOfWork, customer_ids: Collection[int]) -> bool:
+    """Whether any of these records holds a payment: a Stripe payment, a manual payment of
+    more than nothing, or a subscription with a price (its invoices are payments)."""
+    paid = [
+        exists().where(
+            model.customer_id.in_(customer_ids),
+            or_(
+                model.stripe_payment_intent_id.is_not(None),
+                (model.payment_method.in_([PaymentMethod.STRIPE, PaymentMethod.MANUAL]))
+                & (model.price_minor > 0),
+            ),
+        )
+        for model in _PURCHASES
+    ]
+    paid.append(
+        exists().where(
+            Subscription.customer_id.in_(customer_ids),
+            or_(Subscription.stripe_subscription_id.is_not(None), Subscription.price_minor > 0),
+        )
+    )
+    return bool(uow.session.scalar(select(or_(*paid))))
+
+
+def customer_has_payments(uow: UnitOfWork, actor: Actor, uid: str) -> bool:
+    """Whether customer `uid`, or a record merged into them, holds a payment (see has_payments)."""
+    customer = _load(uow, actor, uid)
+    return has_payments(uow, [c.id for c in person_records(uow, customer)])
+
+
 def delete_customer(uow: UnitOfWork, actor: Actor, uid: str) -> str:
     """Erase a customer and everything hanging off them, keeping one audit entry; admin only.
 
-    Records merged into the customer are the same person and are erased with them."""
+    Records merged into the customer are the same person and are erased with them. A
+    customer holding payments is refused with HasPayments: anonymise them instead."""
     if not actor.is_admin:
         raise Forbidden(
             "Only an admin can delete a customer. Archive them instead, or ask an admin."
@@ -461,6 +527,12 @@ def delete_customer(uow: UnitOfWork, actor: Actor, uid: str) -> str:
     customer = _load(uow, actor, uid, lock=True)
     name = customer.full_name
     erased = {c.id: c.uid for c in person_records(uow, customer)}
+    if has_payments(uow, erased):
+        raise HasPayments(
+            f"{name} has payments the studio must keep for its accounts, so they cannot be "
+            "deleted. Anonymise them instead: their personal details are erased and the "
+            "bookings and payments stay."
+        )
     # Explicit deletes, so erasure does not depend on the database honouring ON DELETE.
     for model in _ERASED_WITH_CUSTOMER:
         table = Base.metadata.tables[model.__tablename__]

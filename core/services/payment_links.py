@@ -65,7 +65,7 @@ from core.services.checkout import (
     record_payment,
     refuse_archived,
 )
-from core.services.customers import load_for_change
+from core.services.customers import anonymised_refusal, load_for_change
 from core.services.workspaces import ensure_workspace
 
 RecordKind = Literal["booking", "appointment", "pass", "video"]
@@ -224,6 +224,8 @@ def _record_target(uow: UnitOfWork, kind: RecordKind, row: PaidRow, timezone: st
 
 
 def _require_email(customer: Customer) -> None:
+    if customer.anonymised_at is not None:
+        raise anonymised_refusal(customer)
     if not customer.email.strip():
         raise DomainError(
             f"{customer.full_name} has no email address, so a payment link can't be sent; "

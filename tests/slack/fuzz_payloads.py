@@ -810,6 +810,10 @@ class Harness:
                 button("questionnaire.view", str(rows["questionnaires"][0])),
             ),
             "form:merge": ("details:merge_source", button("customer_details.merge")),
+            "form:customer_anonymise": (
+                "details:merge_source",
+                button("customer_details.anonymise"),
+            ),
         }
         for value in COMMERCE_BUTTONS:
             recipes[f"form:{value}"] = (
@@ -1601,6 +1605,10 @@ TARGETS: tuple[Target, ...] = (
     _action("customer_details.password_reset", ACCOUNT, _uids, writes=True),
     _action("customer_details.export_data", ACCOUNT, _uids, writes=True),
     _action("customer_details.merge", ("details:merge_source",), _anything),
+    _action("customer_details.anonymise", ("details:merge_source",), _anything),
+    _view("customer_anonymise.submit", "form:customer_anonymise", protect=True),
+    # the message shown in the confirmation's place when it can't be done; it has no submit
+    _view("customer_anonymise.refused", "hub", writes=False),
     _action("customer_details.commerce", DETAILS, _choice(*COMMERCE_BUTTONS)),
     _action("customer_details.row", DETAILS, _row_values, "overflow", writes=True),
     # notes

@@ -148,7 +148,8 @@ def main(h: Harness) -> Subject:
 def fresh(h: Harness, *, archived: bool = False) -> Subject:
     """A customer made for this cell (our workspace)."""
     n = next(_counter)
-    (made,) = seed(h.db, [("Cell", f"Subject{n:03d}")], mobile_start=200 + n)
+    # UK test numbers end in three digits; the name keeps the email unique past 799 cells.
+    (made,) = seed(h.db, [("Cell", f"Subject{n:03d}")], mobile_start=200 + n % 800)
     if archived:
         with h.db.unit_of_work() as uow:
             archive_customer(uow, Actor(TEAM, ADMIN, Role.ADMIN), made.uid)
@@ -492,6 +493,10 @@ def status(value: CustomerStatus) -> Callable[[Harness, Subject], bool]:
 
 def gone(h: Harness, subject: Subject) -> bool:
     return _scalar(h, select(Customer.id).where(Customer.uid == subject.uid)) is None
+
+
+def anonymised(h: Harness, subject: Subject) -> bool:
+    return _scalar(h, select(Customer.anonymised_at).where(Customer.uid == subject.uid)) is not None
 
 
 def merged(h: Harness, subject: Subject) -> bool:
@@ -968,6 +973,14 @@ def _hub() -> list[Act]:
             meta=details_uid,
             admin_only=True,
         ),
+        submit(
+            "customer_anonymise.submit",
+            "form:customer_anonymise",
+            closed(anonymised),
+            subject=fresh,
+            meta=details_uid,
+            admin_only=True,
+        ),
     ]
 
 
@@ -1059,6 +1072,14 @@ def _details() -> list[Act]:
             ON_DETAILS,
             lambda s: button("customer_details.open", s.uid),
             meta=NO_META,
+        ),
+        click(
+            "customer_details.anonymise",
+            account,
+            pushed("customer_anonymise.submit", name_of),
+            lambda s: button("customer_details.anonymise"),
+            subject=fresh,
+            admin_only=True,
         ),
         click(
             "customer_details.merge",
@@ -1837,7 +1858,9 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     "commands and hub": lambda a: (
         a.kind in {"command", "event", "shortcut"}
         or a.surface in {HUB, MESSAGE}
-        or a.surface.startswith(("form:customer_form", "form:customer_delete"))
+        or a.surface.startswith(
+            ("form:customer_form", "form:customer_delete", "form:customer_anonymise")
+        )
     ),
     "details": lambda a: a.surface.startswith("details:") and not a.name.startswith("row:"),
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
@@ -1953,6 +1976,7 @@ def test_the_matrix_covers_every_listener() -> None:
         "customer_form.submit.evil",
         "settings.portal_url",
         "settings.message",
+        "customer_anonymise.refused",
         "stripe_account.key",
         "stripe_account.webhook_secret",
         "stripe_account.message",

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import select
+
 from core.actor import Actor
-from core.db import UnitOfWork
+from core.db import Database, UnitOfWork
 from core.models import (
     Appointment,
     AppointmentState,
@@ -15,13 +17,16 @@ from core.models import (
     BookingState,
     Customer,
     EventOccurrence,
+    LinkStatus,
     Pass,
     PassState,
+    PaymentLink,
     PaymentMethod,
     Subscription,
     SubscriptionState,
     VideoPurchase,
 )
+from core.services.account import merge_customers
 from core.services.catalog import (
     CatalogIds,
     CatalogSpec,
@@ -29,12 +34,17 @@ from core.services.catalog import (
     FacilitatorSpec,
     PassTypeSpec,
     PlanSpec,
+    QuestionnaireSpec,
     ServiceSpec,
     VideoSpec,
     sync_catalog,
 )
-from core.services.customers import name_key, new_uid
+from core.services.customers import CustomerInput, create_customer, name_key, new_uid
+from core.services.notes import add_note
+from core.services.questionnaires import assign_questionnaire, record_answers
+from core.services.questions import Question, QuestionKind
 from core.services.workspaces import ensure_workspace
+from tests.conftest import MutableClock
 
 CATALOG = CatalogSpec(
     events=(
@@ -261,3 +271,106 @@ def subscription(
             **fields,
         ),
     )
+
+
+# A purchase made at no charge, and a plan at none: no payment the accounts must keep.
+FREE: dict[str, Any] = {
+    "payment_method": PaymentMethod.MANUAL,
+    "price_minor": 0,
+    "stripe_payment_intent_id": None,
+}
+FREE_PLAN: dict[str, Any] = {"price_minor": 0, "stripe_subscription_id": None}
+PASSWORD = "Export-Me-N0t!"
+SHELL_PASSWORD = "Old-Login-99?"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A customer with a row in every history table, and a record merged into them."""
+
+    uid: str
+    shell_uid: str
+    ids: tuple[int, int]
+    email: str
+    shell_email: str
+
+
+def create_person(
+    db: Database,
+    actor: Actor,
+    first: str,
+    email: str,
+    password: str,
+    last: str = "Okonkwo",
+    mobile: str = "+44 7700 900456",
+) -> str:
+    with db.unit_of_work() as uow:
+        form = CustomerInput(
+            first_name=first, last_name=last, email=email, mobile=mobile, password=password
+        )
+        return create_customer(uow, actor, form).uid
+
+
+def everything_about_one_person(
+    db: Database, admin: Actor, clock: MutableClock, *, paid: bool = True
+) -> Person:
+    """Everything the app can hold about one person, through the services where they exist:
+    a Stripe-paid pass and booking, an unpaid booking with an open payment link, a booking paid
+    with credits, an appointment, a video, a subscription, a note, answers, and a record merged
+    into them. With `paid=False` every purchase is free and no payment is held.
+    """
+    uid = create_person(db, admin, "Chiamaka", "chiamaka@example.com", PASSWORD)
+    shell_uid = create_person(db, admin, "Chi", "chi.old@example.com", SHELL_PASSWORD)
+    at = clock.current
+    with db.unit_of_work() as uow:
+        catalog = shop(uow, admin.team_id, at + timedelta(days=3))
+        asked = (Question("Any injuries?"), Question("Your goals?", QuestionKind.LONG))
+        questions = QuestionnaireSpec("intake", "Health intake", asked)
+        template = sync_catalog(uow, admin.team_id, CatalogSpec(questionnaires=(questions,)))
+        owner = uow.session.scalars(select(Customer).where(Customer.uid == uid)).one()
+        free: dict[str, Any] = {} if paid else FREE
+        held = pass_(uow, catalog, owner, at, **free)
+        unpaid = booking(uow, catalog, owner, at, event="barre", **free)
+        booking(
+            uow,
+            catalog,
+            owner,
+            at,
+            credits=1,
+            price_minor=None,
+            pass_id=held.id,
+            payment_method=PaymentMethod.PACKAGE,
+            stripe_payment_intent_id=None,
+        )
+        appointment(uow, catalog, owner, at, facilitator="jorg", **free)
+        video(uow, catalog, owner, at, **free)
+        subscription(uow, catalog, owner, at, **({} if paid else FREE_PLAN))
+        uow.session.add(
+            PaymentLink(
+                team_id=admin.team_id,
+                customer_id=owner.id,
+                kind="booking",
+                target_id=unpaid.id,
+                attempt=1,
+                mode="payment",
+                status=LinkStatus.OPEN,
+                amount_minor=1300,
+                currency="GBP",
+                session_id="cs_test_export",
+                url="https://checkout.stripe.com/c/pay/cs_test_export",
+                expires_at=at + timedelta(hours=23),
+                sent_to=owner.email,
+                created_by=admin.user_id,
+                created_at=at,
+            )
+        )
+        add_note(uow, admin, uid, "Prefers evening classes; knee injury in 2024.")
+        row = assign_questionnaire(uow, admin, uid, template.questionnaires["intake"])
+        record_answers(uow, admin, row.id, ["Left knee", "Run 10k"], uid=uid)
+        ids = (
+            owner.id,
+            uow.session.scalars(select(Customer.id).where(Customer.uid == shell_uid)).one(),
+        )
+    with db.unit_of_work() as uow:
+        merge_customers(uow, admin, shell_uid, uid)
+    return Person(uid, shell_uid, ids, "chiamaka@example.com", "chi.old@example.com")

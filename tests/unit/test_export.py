@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,95 +16,18 @@ from bot.cli import CLI_USER_ID, app
 from core.actor import Actor
 from core.db import Database
 from core.errors import Forbidden, NotFound
-from core.models import Base, Customer, HistoryEntry, LinkStatus, PaymentLink, Role
-from core.services.account import merge_customers
-from core.services.catalog import CatalogSpec, QuestionnaireSpec, sync_catalog
-from core.services.customers import CustomerInput, create_customer, delete_customer
+from core.models import Base, Customer, HistoryEntry, Role
+from core.services.customers import delete_customer
 from core.services.export import DATA_EXPORTED, EXPORT_FORMAT, PASSWORD_WITHHELD, export_customer
-from core.services.notes import add_note
-from core.services.questionnaires import assign_questionnaire, record_answers
-from core.services.questions import Question, QuestionKind
 from tests.conftest import MutableClock, make_settings
-from tests.unit.history_rows import appointment, booking, pass_, shop, subscription, video
+from tests.unit.history_rows import (
+    PASSWORD,
+    SHELL_PASSWORD,
+    create_person,
+    everything_about_one_person,
+)
 
-PASSWORD = "Export-Me-N0t!"
-SHELL_PASSWORD = "Old-Login-99?"
 CUSTOMER_TABLES = [t for t in Base.metadata.sorted_tables if "customer_id" in t.c]
-
-
-@dataclass(frozen=True)
-class Person:
-    """A customer with a row in every history table, and a record merged into them."""
-
-    uid: str
-    shell_uid: str
-    ids: tuple[int, int]
-    email: str
-    shell_email: str
-
-
-def _create(
-    db: Database,
-    actor: Actor,
-    first: str,
-    email: str,
-    password: str,
-    last: str = "Okonkwo",
-    mobile: str = "+44 7700 900456",
-) -> str:
-    with db.unit_of_work() as uow:
-        form = CustomerInput(
-            first_name=first, last_name=last, email=email, mobile=mobile, password=password
-        )
-        return create_customer(uow, actor, form).uid
-
-
-def _person(db: Database, admin: Actor, clock: MutableClock) -> Person:
-    """Everything the app can hold about one person, through the services where they exist."""
-    uid = _create(db, admin, "Chiamaka", "chiamaka@example.com", PASSWORD)
-    shell_uid = _create(db, admin, "Chi", "chi.old@example.com", SHELL_PASSWORD)
-    at = clock.current
-    with db.unit_of_work() as uow:
-        catalog = shop(uow, admin.team_id, at + timedelta(days=3))
-        asked = (Question("Any injuries?"), Question("Your goals?", QuestionKind.LONG))
-        questions = QuestionnaireSpec("intake", "Health intake", asked)
-        template = sync_catalog(uow, admin.team_id, CatalogSpec(questionnaires=(questions,)))
-        owner = uow.session.scalars(select(Customer).where(Customer.uid == uid)).one()
-        held = pass_(uow, catalog, owner, at)
-        unpaid = booking(uow, catalog, owner, at, event="barre")
-        booking(uow, catalog, owner, at, credits=1, price_minor=None, pass_id=held.id)
-        appointment(uow, catalog, owner, at, facilitator="jorg")
-        video(uow, catalog, owner, at)
-        subscription(uow, catalog, owner, at)
-        uow.session.add(
-            PaymentLink(
-                team_id=admin.team_id,
-                customer_id=owner.id,
-                kind="booking",
-                target_id=unpaid.id,
-                attempt=1,
-                mode="payment",
-                status=LinkStatus.OPEN,
-                amount_minor=1300,
-                currency="GBP",
-                session_id="cs_test_export",
-                url="https://checkout.stripe.com/c/pay/cs_test_export",
-                expires_at=at + timedelta(hours=23),
-                sent_to=owner.email,
-                created_by=admin.user_id,
-                created_at=at,
-            )
-        )
-        add_note(uow, admin, uid, "Prefers evening classes; knee injury in 2024.")
-        row = assign_questionnaire(uow, admin, uid, template.questionnaires["intake"])
-        record_answers(uow, admin, row.id, ["Left knee", "Run 10k"], uid=uid)
-        ids = (
-            owner.id,
-            uow.session.scalars(select(Customer.id).where(Customer.uid == shell_uid)).one(),
-        )
-    with db.unit_of_work() as uow:
-        merge_customers(uow, admin, shell_uid, uid)
-    return Person(uid, shell_uid, ids, "chiamaka@example.com", "chi.old@example.com")
 
 
 def _export(db: Database, actor: Actor, uid: str) -> dict[str, Any]:
@@ -144,7 +65,7 @@ def _everything_stored(db: Database) -> str:
 def test_export_holds_everything_about_the_person_with_catalog_names(
     db: Database, admin: Actor, clock: MutableClock
 ) -> None:
-    person = _person(db, admin, clock)
+    person = everything_about_one_person(db, admin, clock)
     data = _export(db, admin, person.uid)
 
     assert data["format"] == EXPORT_FORMAT
@@ -200,7 +121,7 @@ def test_export_holds_everything_about_the_person_with_catalog_names(
 def test_the_export_is_recorded_in_the_account_history(
     db: Database, admin: Actor, clock: MutableClock
 ) -> None:
-    uid = _create(db, admin, "Ada", "ada@example.com", PASSWORD)
+    uid = create_person(db, admin, "Ada", "ada@example.com", PASSWORD)
     clock.advance(hours=2)
     _export(db, admin, uid)
     with db.unit_of_work(readonly=True) as uow:
@@ -215,7 +136,7 @@ def test_the_export_is_recorded_in_the_account_history(
 def test_only_an_admin_of_the_same_workspace_may_export(
     db: Database, admin: Actor, staff: Actor, other_tenant: Actor
 ) -> None:
-    uid = _create(db, admin, "Ada", "ada@example.com", PASSWORD)
+    uid = create_person(db, admin, "Ada", "ada@example.com", PASSWORD)
     with pytest.raises(Forbidden):
         _export(db, staff, uid)
     with pytest.raises(NotFound) as caught:
@@ -234,8 +155,8 @@ def test_only_an_admin_of_the_same_workspace_may_export(
 def test_delete_erases_every_row_of_the_person_in_every_table(
     db: Database, admin: Actor, clock: MutableClock
 ) -> None:
-    person = _person(db, admin, clock)
-    bystander = _create(
+    person = everything_about_one_person(db, admin, clock, paid=False)
+    bystander = create_person(
         db, admin, "Grace", "grace@example.com", "Bystander-0k!", "Hopper", "+44 7700 900999"
     )
     before = _rows_per_table(db, person.ids)
@@ -265,7 +186,7 @@ def test_delete_erases_every_row_of_the_person_in_every_table(
 def test_erasure_keeps_one_audit_entry_per_record_without_personal_data(
     db: Database, admin: Actor, clock: MutableClock
 ) -> None:
-    person = _person(db, admin, clock)
+    person = everything_about_one_person(db, admin, clock, paid=False)
     clock.advance(days=1)
     with db.unit_of_work() as uow:
         delete_customer(uow, admin, person.uid)
@@ -287,7 +208,7 @@ def test_erasure_keeps_one_audit_entry_per_record_without_personal_data(
 def test_exporting_an_erased_customer_says_they_no_longer_exist(
     db: Database, admin: Actor, clock: MutableClock
 ) -> None:
-    person = _person(db, admin, clock)
+    person = everything_about_one_person(db, admin, clock, paid=False)
     with db.unit_of_work() as uow:
         delete_customer(uow, admin, person.uid)
     for uid in (person.uid, person.shell_uid):
@@ -325,7 +246,7 @@ def test_export_customer_command_writes_an_owner_only_file_and_notes_it(
 ) -> None:
     db, url = cli_db
     team_admin = Actor("T0001", "UADMIN", Role.ADMIN)
-    uid = _create(db, team_admin, "Ada", "ada@example.com", PASSWORD)
+    uid = create_person(db, team_admin, "Ada", "ada@example.com", PASSWORD)
     target = tmp_path / "ada.json"
 
     result = _run(url, uid.lower(), "--output", str(target))
@@ -349,8 +270,10 @@ def test_export_customer_command_refuses_another_workspaces_uid(
     cli_db: tuple[Database, str],
 ) -> None:
     db, url = cli_db
-    theirs = _create(db, Actor("T0002", "UOTHER", Role.ADMIN), "Eve", "eve@example.com", PASSWORD)
-    _create(db, Actor("T0001", "UADMIN", Role.ADMIN), "Ada", "ada@example.com", PASSWORD)
+    theirs = create_person(
+        db, Actor("T0002", "UOTHER", Role.ADMIN), "Eve", "eve@example.com", PASSWORD
+    )
+    create_person(db, Actor("T0001", "UADMIN", Role.ADMIN), "Ada", "ada@example.com", PASSWORD)
 
     result = _run(url, theirs, "--team", "T0001")
     assert result.exit_code == 1
