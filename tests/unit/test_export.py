@@ -105,7 +105,7 @@ def _person(db: Database, admin: Actor, clock: MutableClock) -> Person:
             uow.session.scalars(select(Customer.id).where(Customer.uid == shell_uid)).one(),
         )
     with db.unit_of_work() as uow:
-        merge_customers(uow, admin, shell_uid, uid)
+        merge_customers(uow, admin, shell_uid, uid, reason="Same person")
     return Person(uid, shell_uid, ids, "chiamaka@example.com", "chi.old@example.com")
 
 

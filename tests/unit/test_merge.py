@@ -253,7 +253,7 @@ def table_totals(db: Database) -> dict[str, int]:
 
 
 def merge(db: Database, actor: Actor, source: str, target: str) -> MergePreview:
-    return run(db, merge_customers, actor, source, target)
+    return run(db, merge_customers, actor, source, target, reason="Same person")
 
 
 # --- nothing lost -------------------------------------------------------------------------------
@@ -563,7 +563,9 @@ def test_a_note_added_while_merging_is_refused_not_left_behind(
     ada = customer(db, staff, "Ada")
     augusta = customer(db, staff, "Augusta", "King")
     merging, release = held_open(
-        pool, db, lambda uow: merge_customers(uow, admin, ada.uid, augusta.uid)
+        pool,
+        db,
+        lambda uow: merge_customers(uow, admin, ada.uid, augusta.uid, reason="Same person"),
     )
     adding = pool.submit(run, db, add_note, staff, ada.uid, "Added during the merge")
     wait_until_blocked(db)  # on PostgreSQL the note waits for the merge's lock on Ada
@@ -598,7 +600,9 @@ def test_a_note_edited_during_the_merge_follows_it_to_the_kept_customer(
     augusta = customer(db, staff, "Augusta", "King")
     note = run(db, add_note, staff, ada.uid, "Prefers mornings.")
     merging, release = held_open(
-        pool, db, lambda uow: merge_customers(uow, admin, ada.uid, augusta.uid)
+        pool,
+        db,
+        lambda uow: merge_customers(uow, admin, ada.uid, augusta.uid, reason="Same person"),
     )
     editing = pool.submit(run, db, edit_note, staff, note.id, "Prefers evenings.")
     wait_until_blocked(db)
