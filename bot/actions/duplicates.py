@@ -17,8 +17,6 @@ from bot.views.tabs import DetailsMeta
 from core.errors import DomainError
 from core.services import account, duplicates
 
-REFUSED = "Only an admin can review duplicates; ask an admin."
-
 
 def _pair_of(body: dict[str, Any]) -> tuple[str, str] | None:
     return read_pair(str(first_action(body).get("value") or ""))
@@ -32,9 +30,7 @@ def _view_id(body: dict[str, Any]) -> str:
 def on_open(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Review duplicates (Home): the list, for admins."""
     ack()
-    request = Request.of(context, client)
-    if request.actor.is_admin:
-        open_report(request, str(body.get("trigger_id") or ""))
+    open_report(Request.of(context, client), str(body.get("trigger_id") or ""))
 
 
 def on_compare(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

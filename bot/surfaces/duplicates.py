@@ -7,10 +7,12 @@ from typing import Any
 from bot.context.request import Request
 from bot.surfaces.view_updates import newer_wins
 from bot.views.blocks import modal, section
-from bot.views.duplicates import CALLBACK_ID, MAX_PAIRS, duplicates_modal, loading_modal
+from bot.views.duplicates import MAX_PAIRS, duplicates_modal, loading_modal
 from bot.views.notice import Notice
 from core.errors import DomainError
 from core.services.duplicates import find_duplicates
+
+REFUSED_CALLBACK = "duplicates.refused"
 
 
 def render_report(request: Request, notice: Notice | None = None) -> dict[str, Any]:
@@ -18,7 +20,7 @@ def render_report(request: Request, notice: Notice | None = None) -> dict[str, A
     try:
         report = request.read(lambda uow, actor: find_duplicates(uow, actor, limit=MAX_PAIRS))
     except DomainError as exc:
-        return modal("Possible duplicates", [section(exc.message)], callback_id=CALLBACK_ID)
+        return modal("Possible duplicates", [section(exc.message)], callback_id=REFUSED_CALLBACK)
     return duplicates_modal(report, notice)
 
 
@@ -26,6 +28,11 @@ def open_report(request: Request, trigger_id: str, *, push: bool = False) -> Non
     """Open the list (pushed on a modal with `push`): a placeholder first, since finding the
     pairs of a big workspace may outlast the trigger."""
     client = request.client
+    if not request.actor.is_admin:
+        (client.views_push if push else client.views_open)(
+            trigger_id=trigger_id, view=render_report(request)
+        )
+        return
     opened = (client.views_push if push else client.views_open)(
         trigger_id=trigger_id, view=loading_modal()
     )

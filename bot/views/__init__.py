@@ -17,6 +17,7 @@ Views (callback_id):
   merge.submit              Merge Customer (input block_ids target: the customer to keep,
                             reason: why, kept in both customers' account history)
   duplicates.view           Possible duplicates, admins: pairs ranked by evidence
+  duplicates.refused        shown to staff instead: only an admin reviews duplicates
   book_event.submit         Book an Event (input block_ids occurrence_id, payment, price,
                             pass_id, payment_intent_id: the services' field names)
   booking_transfer.submit   Transfer a booking (occurrence_id)

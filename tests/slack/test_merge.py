@@ -75,6 +75,7 @@ def _merge_modal(world: World, driver: SlackDriver) -> None:
     after(driver, driver.click("Merge Customer"), "views.push")
     driver.wait_for_view(is_view(MERGE, "Customer to keep"))
     assert len(world.api.stack(driver.user_id)) == 3
+    driver.type("Same mobile, signed up twice", into="merge.reason")
 
 
 def test_staff_are_told_only_an_admin_can_merge(world: World) -> None:

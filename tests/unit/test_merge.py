@@ -316,7 +316,8 @@ def test_both_histories_record_the_merge_and_the_kept_one_shows_the_trail(
         "status": ["active", "archived"],
     }
     assert on_source.detail == (
-        f"merged into Augusta King (UID {target.uid}); moved bookings 1, appointments 1, "
+        f"merged into Augusta King (UID {target.uid}); reason: Same person; moved bookings 1, "
+        "appointments 1, "
         "passes 1, videos 1, subscriptions 1, questionnaires 1, notes 1, history 3"
     )
 
@@ -324,7 +325,7 @@ def test_both_histories_record_the_merge_and_the_kept_one_shows_the_trail(
     merged_from = history[0]
     assert merged_from.action == "merged from"
     assert merged_from.detail.startswith(
-        f"merged from Ada Lovelace (UID {source.uid}); moved bookings 1, "
+        f"merged from Ada Lovelace (UID {source.uid}); reason: Same person; moved bookings 1, "
     )
     assert merged_from.changes["bookings"] == [2, 3]
     assert merged_from.changes["history"] == [5, 8]
