@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.context.request import Request, Submission
 from bot.surfaces.customer_details import details_or_gone, show_details
@@ -147,19 +146,7 @@ def on_open_match(ack: Ack, body: dict[str, Any], context: BoltContext, client: 
         return
     request = Request.of(context, client)
     details = details_or_gone(request, DetailsMeta(uid=uid))
-    try:
-        client.views_push(trigger_id=str(body.get("trigger_id") or ""), view=details)
-    except SlackApiError as exc:
-        if exc.response.get("error") != "push_limit_reached":
-            raise
-        # Three views deep already (hub → details → this form): say where to find them.
-        client.views_update(
-            view_id=str((body.get("view") or {}).get("id") or ""),
-            view=_message_view(
-                f"Slack shows at most three windows at once. Close this form and search for "
-                f"UID {uid} in the customer list to open that customer."
-            ),
-        )
+    client.views_push(trigger_id=str(body.get("trigger_id") or ""), view=details)
 
 
 def register(app: App) -> None:

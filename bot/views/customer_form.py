@@ -114,12 +114,19 @@ def match_errors(matches: list[PossibleMatch], mode: str) -> dict[str, str]:
     return errors
 
 
-def _match_blocks(matches: list[PossibleMatch], mode: str) -> list[Block]:
+def _match_blocks(matches: list[PossibleMatch], meta: FormMeta) -> list[Block]:
+    # Over the hub modal and a customer's details the form is Slack's third window, so their
+    # details cannot open on top of it: it names the UID to look for instead of offering Open.
+    stacked = meta.origin.surface == "modal" and bool(meta.origin.details_view_id)
+    mode = meta.mode
     blocks: list[Block] = [
         section(
-            f":warning: {escape(match_text(match))}. Open it, or tick "
-            f"*{anyway_label(mode)}* and press *Save*.",
-            accessory=button("Open", OPEN_MATCH_ACTION, value=match.customer.uid),
+            f":warning: {escape(match_text(match))}. "
+            + (f"Look up UID {match.customer.uid}" if stacked else "Open it")
+            + f", or tick *{anyway_label(mode)}* and press *Save*.",
+            accessory=None
+            if stacked
+            else button("Open", OPEN_MATCH_ACTION, value=match.customer.uid),
             block_id=f"match_{match.customer.uid}",
         )
         for match in matches
@@ -213,7 +220,7 @@ def customer_form(
         )
     blocks.extend(_inputs(values, meta.mode, admin=admin))
     if matches:
-        blocks.extend(_match_blocks(matches, meta.mode))
+        blocks.extend(_match_blocks(matches, meta))
     elif meta.warned:
         blocks.append(_anyway_input(meta.mode))
     if meta.mode == "create":
