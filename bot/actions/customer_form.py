@@ -2,38 +2,74 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context.request import Request, Submission
-from bot.surfaces.customer_details import show_details
+from bot.surfaces.customer_details import details_or_gone, show_details
 from bot.surfaces.hub import render_hub, show_hub
 from bot.views.blocks import modal, section
-from bot.views.customer_form import CALLBACK_ID, FIELDS, FormMeta, customer_form, submitted_values
+from bot.views.customer_form import (
+    CALLBACK_ID,
+    FIELDS,
+    OPEN_MATCH_ACTION,
+    EditConflict,
+    FormMeta,
+    confirmed_anyway,
+    customer_form,
+    match_errors,
+    submitted_values,
+)
 from bot.views.hub import HubState
 from bot.views.notice import Notice
 from bot.views.origin import DetailsState
+from bot.views.payload import first_action
 from bot.views.tabs import DetailsMeta
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.services import customers
-from core.services.customers import CustomerInput, CustomerRecord
+from core.services.customers import CustomerInput, CustomerRecord, PossibleDuplicate
+
+UID = re.compile(r"^[0-9A-Z]{1,16}$")
 
 
 def _message_view(text: str) -> dict[str, Any]:
     return modal("Customer Records", [section(text)], callback_id="customer_form.message")
 
 
-def _save(form: Submission[FormMeta], data: CustomerInput) -> CustomerRecord:
+def _save(form: Submission[FormMeta], data: CustomerInput, *, anyway: bool) -> CustomerRecord:
     meta = form.meta
     if meta.mode == "create":
-        return form.request.write(lambda uow, actor: customers.create_customer(uow, actor, data))
+        return form.request.write(
+            lambda uow, actor: customers.create_customer(uow, actor, data, duplicates_ok=anyway)
+        )
     return form.request.write(
         lambda uow, actor: customers.edit_contact(
-            uow, actor, meta.uid, data, expected_version=meta.version
+            uow, actor, meta.uid, data, expected_version=meta.version, duplicates_ok=anyway
         )
     )
+
+
+def _possible_duplicate(
+    ack: Ack, form: Submission[FormMeta], values: dict[str, str], exc: PossibleDuplicate
+) -> None:
+    """Nothing saved: the first time, the form as typed with the matches, Open and the
+    "anyway" checkbox (same block ids, so Slack keeps even the password typed); after that,
+    each match under its field."""
+    meta = form.meta
+    if meta.warned:
+        ack(response_action="errors", errors=match_errors(exc.matches, meta.mode))
+        return
+    request = form.request
+    view = customer_form(
+        meta.model_copy(update={"warned": True}),
+        values,
+        admin=request.actor.is_admin,
+        matches=exc.matches,
+    )
+    ack(response_action="update", view=view)
 
 
 def _conflict_form(
@@ -46,9 +82,8 @@ def _conflict_form(
     who = exc.changed_by or latest.updated_by
     when = exc.changed_at or latest.updated_at
     request = form.request
-    return customer_form(
-        fresh, values, conflict=(who, when), timezone=request.timezone, admin=request.actor.is_admin
-    )
+    conflict = EditConflict(who, when, request.timezone)
+    return customer_form(fresh, values, conflict=conflict, admin=request.actor.is_admin)
 
 
 def _show_saved(request: Request, meta: FormMeta, record: CustomerRecord, text: str) -> None:
@@ -69,7 +104,10 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         return
     values = submitted_values(form.state)
     try:
-        record = _save(form, CustomerInput(**values))
+        record = _save(form, CustomerInput(**values), anyway=confirmed_anyway(form.state))
+    except PossibleDuplicate as exc:
+        _possible_duplicate(ack, form, values, exc)
+        return
     except ValidationFailed as exc:
         errors = {field: msg for field, msg in exc.errors.items() if field in FIELDS}
         if errors:
@@ -99,6 +137,18 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
     _show_saved(request, meta, record, text)
 
 
+def on_open_match(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Open on a possible match: their details over the form, which keeps what was typed."""
+    ack()
+    uid = str(first_action(body).get("value") or "")
+    if not UID.match(uid):
+        return
+    request = Request.of(context, client)
+    details = details_or_gone(request, DetailsMeta(uid=uid))
+    client.views_push(trigger_id=str(body.get("trigger_id") or ""), view=details)
+
+
 def register(app: App) -> None:
-    """Wire the form's submission."""
+    """Wire the form's submission and Open on a possible match."""
     app.view(CALLBACK_ID)(on_submit)
+    app.action(OPEN_MATCH_ACTION)(on_open_match)

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.context.request import Request, Submission
 from bot.surfaces.customer_details import DetailsControl, show_details
+from bot.surfaces.duplicates import show_report
 from bot.surfaces.hub import show_hub
 from bot.surfaces.view_updates import newer_wins
 from bot.views.blocks import modal, section
@@ -16,12 +17,14 @@ from bot.views.customer_details import MERGE_ACTION
 from bot.views.merge import (
     CALLBACK_ID,
     MAX_CANDIDATES,
+    REASON_BLOCK,
     TARGET_ACTION,
     TARGET_BLOCK,
     MergeMeta,
     candidate_options,
     merge_form,
     moved_text,
+    submitted_reason,
     submitted_target,
 )
 from bot.views.notice import Notice
@@ -109,12 +112,18 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         ack()
         return
     meta, target = form.meta, submitted_target(form.state)
+    why = submitted_reason(form.state)
     try:
         merged = form.request.write(
-            lambda uow, actor: account.merge_customers(uow, actor, meta.details.uid, target)
+            lambda uow, actor: account.merge_customers(
+                uow, actor, meta.details.uid, target, reason=why
+            )
         )
+    except ValidationFailed as exc:
+        # Nothing moved; the select and the reason keep what was chosen and typed.
+        ack(response_action="errors", errors=_field_errors(exc))
+        return
     except DomainError as exc:
-        # Nothing moved; the select keeps the choice and the reason shows under it.
         ack(response_action="errors", errors={TARGET_BLOCK: _reason(exc)})
         return
     ack()
@@ -123,8 +132,20 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         f"Merged {source.full_name} into {kept.full_name} (UID {kept.uid}): moved "
         f"{moved_text(merged.counts)}. {source.full_name} is archived."
     )
+    if meta.report_view_id:
+        show_report(form.request, meta.report_view_id, notice)
+        return
     show_details(form.request, meta.view_id, meta.details.showing(Tab.ACCOUNT), notice=notice)
     show_hub(form.request, meta.details.origin)
+
+
+def _field_errors(exc: ValidationFailed) -> dict[str, str]:
+    """The service's field errors under the reason box or the select."""
+    errors: dict[str, str] = {}
+    for field, message in exc.errors.items():
+        block = REASON_BLOCK if field == "reason" else TARGET_BLOCK
+        errors[block] = f"{errors[block]} {message}" if block in errors else message
+    return errors
 
 
 def register(app: App) -> None:

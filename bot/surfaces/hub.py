@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.context.request import Request
 from bot.surfaces.view_updates import newer_wins
 from bot.views.catalog import catalog_section
+from bot.views.duplicates import duplicates_section
 from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.notice import Notice
 from bot.views.origin import Origin
@@ -49,6 +50,7 @@ def render_hub(
     connect = request.deps.stripe_connect is not None and stripe.source != "connect"
     view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin, connect=connect))
     view["blocks"].extend(catalog_section(events, total, request.currency, admin=actor.is_admin))
+    view["blocks"].extend(duplicates_section(admin=actor.is_admin))
     return view
 
 

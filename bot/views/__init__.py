@@ -29,6 +29,10 @@ Views (callback_id):
                             the note; metadata the message's channel, ts, author, permalink);
                             saved once per message and customer
   message_note.done         what it becomes once saved, or why it can't be
+  merge.submit              Merge Customer (input block_ids target: the customer to keep,
+                            reason: why, kept in both customers' account history)
+  duplicates.view           Possible duplicates, admins: pairs ranked by evidence
+  duplicates.refused        shown to staff instead: only an admin reviews duplicates
   book_event.submit         Book an Event (input block_ids occurrence_id, payment, price,
                             pass_id, payment_intent_id: the services' field names)
   booking_transfer.submit   Transfer a booking (occurrence_id)
@@ -120,6 +124,11 @@ Actions (action_id → value):
   message_note.customer               external select of customers (options: block_suggestion),
                                       value UID
   message_note.content                the note text (block_id content)
+  merge.reason                        the merge's reason (required, short)
+  duplicates.open                     Home's Review duplicates: open the list (admins)
+  duplicates.compare                  value "<keep UID>|<other UID>": the merge preview of the
+                                      pair, pushed over the list
+  duplicates.dismiss                  the same value: Not a duplicate, remembered for good
   book_event.occurrence               the session: a static select of those to come (Slack
                                       filters it as you type), or past 99 an external select
                                       (options: block_suggestion by event name); choosing one
@@ -148,6 +157,9 @@ Actions (action_id → value):
                                       offered the customers the name matched (an ephemeral message)
   customer_form.<field>               form inputs; block_id is the field name
                                       (first_name, last_name, email, mobile, password)
+  customer_form.duplicate_ok          checkbox (block_id duplicate_ok) "Create anyway" / "Save
+                                      anyway", in the form once a possible match was shown
+  customer_form.open_match            value UID: a possible match's details over the form
   settings.open                       Home's Settings button: open Studio settings (admins;
                                       staff are told only an admin can)
   settings.timezone / .currency       external selects (options: block_suggestion, zoneinfo's

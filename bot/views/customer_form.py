@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.views.blocks import Block, context, escape, form_modal, section
-from bot.views.inputs import TextField, text_input
+from bot.views.blocks import Block, button, clip, context, escape, form_modal, plain, section
+from bot.views.inputs import TextField, input_block, text_input
 from bot.views.origin import Origin
 from bot.views.payload import read_metadata, typed_text
 from core.formatting import format_phone, format_when
 from core.message_contacts import FoundContact
-from core.services.customers import CustomerRecord
+from core.services.customers import CustomerRecord, PossibleMatch
 from core.validation import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
 
 CALLBACK_ID = "customer_form.submit"
 FIELDS = ("first_name", "last_name", "email", "mobile", "password")
 MOBILE_MAX = 40
+# Shown once a possible match was found: ticking it saves the customer anyway.
+ANYWAY_BLOCK = "duplicate_ok"
+ANYWAY_ACTION = "customer_form.duplicate_ok"
+OPEN_MATCH_ACTION = "customer_form.open_match"
 
 
 class FormMeta(BaseModel):
@@ -28,6 +33,8 @@ class FormMeta(BaseModel):
     uid: str = Field(default="", max_length=16)
     version: int = 0
     origin: Origin = Field(default_factory=Origin)
+    # A possible match was shown, so the form carries the "Create anyway" checkbox.
+    warned: bool = False
 
     @classmethod
     def parse(cls, raw: object) -> FormMeta | None:
@@ -65,6 +72,85 @@ CONTACT_FIELDS = (
 def submitted_values(state_values: dict[str, Any]) -> dict[str, str]:
     """The typed text of each field from a view_submission's state (missing → '')."""
     return {field: typed_text(state_values, field, action_id(field)) for field in FIELDS}
+
+
+def confirmed_anyway(state_values: dict[str, Any]) -> bool:
+    """Whether "Create anyway" (or "Save anyway") is ticked."""
+    block = state_values.get(ANYWAY_BLOCK)
+    element = block.get(ANYWAY_ACTION) if isinstance(block, dict) else None
+    chosen = element.get("selected_options") if isinstance(element, dict) else None
+    return isinstance(chosen, list) and any(
+        isinstance(o, dict) and o.get("value") == "yes" for o in chosen
+    )
+
+
+def _masked_email(email: str) -> str:
+    local, _, host = email.partition("@")
+    return f"{local}@…" if host else email
+
+
+def match_text(match: PossibleMatch) -> str:
+    """'Looks like Zoë Adams (zoe@…, +44 7700 900123, same mobile)': who and why, in brief."""
+    who = match.customer
+    archived = ", archived" if who.status.value == "archived" else ""
+    why = ", ".join(item.value for item in match.evidence)
+    return (
+        f"Looks like {clip(who.full_name, 120)} ({_masked_email(clip(who.email, 80))}, "
+        f"{format_phone(who.mobile)}{archived}; {why})"
+    )
+
+
+def anyway_label(mode: str) -> str:
+    """The checkbox's words in a create or an edit form."""
+    return "Create anyway" if mode == "create" else "Save anyway"
+
+
+def match_errors(matches: list[PossibleMatch], mode: str) -> dict[str, str]:
+    """`response_action: errors` for an unconfirmed save: each match under its field."""
+    errors: dict[str, str] = {}
+    for match in matches:
+        errors.setdefault(
+            match.field, f"{match_text(match)}. Open it, or tick {anyway_label(mode)}."
+        )
+    errors[ANYWAY_BLOCK] = f"Tick {anyway_label(mode)} if this is a different person."
+    return errors
+
+
+def _match_blocks(matches: list[PossibleMatch], meta: FormMeta) -> list[Block]:
+    # Over the hub modal and a customer's details the form is Slack's third window, so their
+    # details cannot open on top of it: it names the UID to look for instead of offering Open.
+    stacked = meta.origin.surface == "modal" and bool(meta.origin.details_view_id)
+    mode = meta.mode
+    blocks: list[Block] = [
+        section(
+            f":warning: {escape(match_text(match))}. "
+            + (f"Look up UID {match.customer.uid}" if stacked else "Open it")
+            + f", or tick *{anyway_label(mode)}* and press *Save*.",
+            accessory=None
+            if stacked
+            else button("Open", OPEN_MATCH_ACTION, value=match.customer.uid),
+            block_id=f"match_{match.customer.uid}",
+        )
+        for match in matches
+    ]
+    blocks.append(_anyway_input(mode))
+    return blocks
+
+
+def _anyway_input(mode: str) -> Block:
+    label = anyway_label(mode)
+    element = {
+        "type": "checkboxes",
+        "action_id": ANYWAY_ACTION,
+        "options": [
+            {
+                "text": plain(label, 75),
+                "description": plain("They are a different person: keep both records.", 75),
+                "value": "yes",
+            }
+        ],
+    }
+    return input_block(ANYWAY_BLOCK, "Possible duplicate", element, optional=True)
 
 
 def record_values(customer: CustomerRecord) -> dict[str, str]:
@@ -128,23 +214,34 @@ def _inputs(values: dict[str, str], mode: str, *, admin: bool) -> list[Block]:
     return [*contact, text_input(password)]
 
 
+@dataclass(frozen=True)
+class EditConflict:
+    """Who saved the record after the form opened, when, and the studio's time zone."""
+
+    who: str
+    when: datetime
+    timezone: str
+
+
 def customer_form(
     meta: FormMeta,
     values: dict[str, str],
     *,
-    conflict: tuple[str, datetime] | None = None,
-    timezone: str = "UTC",
+    conflict: EditConflict | None = None,
     admin: bool = False,
     intro: str = "",
+    matches: list[PossibleMatch] | None = None,
 ) -> dict[str, Any]:
-    """The form; `conflict` (who, when) explains that someone else changed the record meanwhile;
-    only an `admin` is offered the password field; `intro` says where values came from."""
+    """The form; `conflict` explains that someone else changed the record meanwhile;
+    `matches` are customers it may duplicate (shown with Open and the "anyway" checkbox, as
+    is the checkbox alone once `meta.warned`); only an `admin` is offered the password field;
+    `intro` says where values came from."""
     blocks: list[Block] = [context(escape(intro))] if intro else []
     if conflict is not None:
-        who, when = conflict
+        when = format_when(conflict.when, conflict.timezone)
         blocks.append(
             section(
-                f":warning: <@{escape(who)}> changed this customer at {format_when(when, timezone)}, "
+                f":warning: <@{escape(conflict.who)}> changed this customer at {when}, "
                 "after you opened this form. What you typed is kept below; check it against "
                 "their changes and press *Save* again to overwrite."
                 + (
@@ -155,6 +252,10 @@ def customer_form(
             )
         )
     blocks.extend(_inputs(values, meta.mode, admin=admin))
+    if matches:
+        blocks.extend(_match_blocks(matches, meta))
+    elif meta.warned:
+        blocks.append(_anyway_input(meta.mode))
     if meta.mode == "create":
         blocks.append(context("The customer receives their portal login by email once saved."))
     title = "Create Customer" if meta.mode == "create" else "Edit Contact"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from bot.views.blocks import (
     Block,
     clip,
@@ -16,17 +18,20 @@ from bot.views.blocks import (
     section,
     warning,
 )
-from bot.views.inputs import external_select
-from bot.views.payload import chosen_in, read_metadata
+from bot.views.inputs import TextField, external_select, text_input
+from bot.views.payload import chosen_in, read_metadata, typed_text
 from bot.views.tabs import ReturnTo
 from core.formatting import counted, format_phone
-from core.services.account import MergePreview
+from core.services.account import MERGE_REASON_MAX, MergePreview
 from core.services.customers import CustomerRecord
 
 CALLBACK_ID = "merge.submit"
 # The block_id is the service's field name, so a refusal lands under the select.
 TARGET_BLOCK = "target"
 TARGET_ACTION = "merge.target"
+# The block_id is the service's field name too, so a missing reason shows under the box.
+REASON_BLOCK = "reason"
+REASON_ACTION = "merge.reason"
 MAX_CANDIDATES = 20
 # What one moved row of each kind is called, and many.
 MOVED_NOUNS = {
@@ -52,7 +57,10 @@ COUNT_LABELS = {
 
 
 class MergeMeta(ReturnTo):
-    """The merge modal over a details view; the source is the details' customer."""
+    """The merge modal over a details view (`view_id`), or over the possible duplicates
+    (`report_view_id`, no details view); the source is `details.uid`."""
+
+    report_view_id: str = Field(default="", max_length=64)
 
     @classmethod
     def parse(cls, raw: object) -> MergeMeta | None:
@@ -126,6 +134,18 @@ def merge_form(
         ),
         _target_block(preview),
     ]
+    blocks.append(
+        text_input(
+            TextField(
+                REASON_BLOCK,
+                "Reason",
+                REASON_ACTION,
+                placeholder="e.g. same mobile, signed up twice",
+                hint="Kept in both customers' account history.",
+                max_length=MERGE_REASON_MAX,
+            )
+        )
+    )
     blocks.extend(warning(problem, block_id="merge_problem"))
     if preview is not None:
         blocks.extend(_preview_blocks(preview, name))
@@ -137,6 +157,11 @@ def merge_form(
 def submitted_target(state_values: dict[str, Any]) -> str:
     """The UID of the customer chosen to keep ('' when none)."""
     return chosen_in(state_values, TARGET_BLOCK, TARGET_ACTION)
+
+
+def submitted_reason(state_values: dict[str, Any]) -> str:
+    """The reason typed for the merge ('' when none)."""
+    return typed_text(state_values, REASON_BLOCK, REASON_ACTION)
 
 
 def moved_text(counts: dict[str, int]) -> str:

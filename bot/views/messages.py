@@ -42,6 +42,7 @@ def help_blocks() -> list[Block]:
             "• `/customers new` — create a customer\n"
             "• `/customers chart zoe` — post the 12-month sales chart of the best match here\n"
             "• `/customers help` — this help\n"
+            "• `/customers duplicates` — customers who may be one person, to merge (admins)\n"
             "• `/customers staff list` — who has access (admins)\n"
             "• `/customers staff add @someone` — give a colleague access (admins; add `admin` "
             "at the end to make them an admin)\n"

@@ -16,6 +16,7 @@ from core.models.catalog import (
 )
 from core.models.commerce import LinkStatus, PaymentIntentUse, PaymentLink, PaymentMethod
 from core.models.customer import Customer, CustomerStatus
+from core.models.duplicate import NotDuplicate
 from core.models.history import HistoryEntry
 from core.models.mail import MailStatus, OutboxMail
 from core.models.note import NOTE_MAX, Note
@@ -43,6 +44,7 @@ __all__ = [
     "HistoryEntry",
     "LinkStatus",
     "MailStatus",
+    "NotDuplicate",
     "Note",
     "OutboxMail",
     "Pass",

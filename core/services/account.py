@@ -36,9 +36,11 @@ from core.services.customers import (
 )
 from core.services.paging import MAX_PAGE_SIZE, Page
 from core.services.tabs import fetch_customer_page
+from core.text import clean_multiline, squeeze
 
 MERGED_INTO = "merged into"
 MERGED_FROM = "merged from"
+MERGE_REASON_MAX = 200
 
 # What a merge moves, per tab of the details view, in the tabs' order.
 _MOVED: tuple[tuple[str, type[Base]], ...] = (
@@ -222,14 +224,29 @@ def _moved_summary(counts: dict[str, int]) -> str:
     return "moved " + ", ".join(moved) if moved else "nothing to move"
 
 
+def _clean_reason(reason: str) -> str:
+    """The admin's reason for a merge, one line; ValidationFailed under the field when blank
+    or too long."""
+    cleaned = squeeze(clean_multiline(reason))
+    if not cleaned:
+        raise ValidationFailed({"reason": "Say why these are one person, e.g. 'same mobile'."})
+    if len(cleaned) > MERGE_REASON_MAX:
+        raise ValidationFailed(
+            {"reason": f"Keep the reason to {MERGE_REASON_MAX} characters; it has {len(cleaned)}."}
+        )
+    return cleaned
+
+
 def merge_customers(
-    uow: UnitOfWork, actor: Actor, source_uid: str, target_uid: str
+    uow: UnitOfWork, actor: Actor, source_uid: str, target_uid: str, *, reason: str
 ) -> MergePreview:
     """Move everything of `source_uid` to `target_uid` and archive the source; admin only.
 
-    Returns both customers as they are afterwards and the counts that moved."""
+    `reason` (required, short) is written into both customers' account history. Returns both
+    customers as they are afterwards and the counts that moved."""
     _require_admin(actor)
     _refuse_self(source_uid, target_uid)
+    why = _clean_reason(reason)
     source, target = _lock_pair(uow, actor, source_uid, target_uid)
     refusal = _refusal(uow, source, target)
     if refusal is not None:
@@ -280,7 +297,10 @@ def merge_customers(
         source,
         MERGED_INTO,
         changes=changes,
-        detail=f"merged into {target.full_name} (UID {target.uid}); {summary}{mail_note}",
+        detail=(
+            f"merged into {target.full_name} (UID {target.uid}); reason: {why}; "
+            f"{summary}{mail_note}"
+        ),
     )
     history.record(
         uow,
@@ -292,7 +312,7 @@ def merge_customers(
             for tab, count in moved.items()
             if count
         },
-        detail=f"merged from {source.full_name} (UID {source.uid}); {summary}",
+        detail=f"merged from {source.full_name} (UID {source.uid}); reason: {why}; {summary}",
     )
     uow.session.flush()
     return MergePreview(

@@ -26,6 +26,7 @@ from core.models import (
     Customer,
     CustomerStatus,
     HistoryEntry,
+    NotDuplicate,
     Note,
     OutboxMail,
     Pass,
@@ -39,6 +40,7 @@ from core.models.customer import NAME_KEY_LENGTH
 from core.security import generate_password, hash_password
 from core.services import history
 from core.services.customer_search import Finder
+from core.services.matching import Contact, Evidence, form_matches
 
 # MAX_PAGE_SIZE is re-exported: callers size search limits by it.
 from core.services.paging import MAX_PAGE_SIZE as MAX_PAGE_SIZE
@@ -132,6 +134,11 @@ def _to_record(customer: Customer, merged_into_uid: str | None = None) -> Custom
     )
 
 
+def record_of(customer: Customer) -> CustomerRecord:
+    """An unmerged customer as the edges see it."""
+    return _to_record(customer)
+
+
 def _record(uow: UnitOfWork, customer: Customer) -> CustomerRecord:
     merged_uid = None
     if customer.merged_into_id is not None:
@@ -207,6 +214,36 @@ def _raced_duplicate(
     )
 
 
+@dataclass(frozen=True)
+class PossibleMatch:
+    """A customer who may be the person being saved; `field` is where the form says so."""
+
+    customer: CustomerRecord
+    evidence: tuple[Evidence, ...]
+    field: str
+
+
+class PossibleDuplicate(DomainError):
+    """The person being saved may already have a record: nothing was saved; the form asks
+    whether to open that record or save anyway."""
+
+    def __init__(self, matches: list[PossibleMatch]) -> None:
+        first = matches[0].customer
+        super().__init__(f"{first.full_name} (UID {first.uid}) may be the same person.")
+        self.matches = matches
+
+
+def _refuse_possible_duplicates(
+    uow: UnitOfWork, actor: Actor, contact: _Contact, exclude_id: int | None
+) -> None:
+    typed = Contact(contact.first_name, contact.last_name, contact.email, contact.mobile)
+    matches = form_matches(uow, actor, typed, exclude_id=exclude_id)
+    if matches:
+        raise PossibleDuplicate(
+            [PossibleMatch(_to_record(m.customer), m.evidence, m.field) for m in matches]
+        )
+
+
 ADMIN_SETS_PASSWORDS = (
     "Only an admin can set a password. Leave it blank: a new customer gets a strong one by "
     "mail, and Send password reset on the Account tab mails an existing one a new one."
@@ -214,10 +251,19 @@ ADMIN_SETS_PASSWORDS = (
 
 
 def create_customer(
-    uow: UnitOfWork, actor: Actor, data: CustomerInput, *, send_welcome: bool = True
+    uow: UnitOfWork,
+    actor: Actor,
+    data: CustomerInput,
+    *,
+    send_welcome: bool = True,
+    duplicates_ok: bool = True,
 ) -> CustomerRecord:
-    """Create an active customer and queue their portal welcome mail in the same transaction."""
+    """Create an active customer and queue their portal welcome mail in the same transaction.
+
+    Unless `duplicates_ok`, a customer who may be the same person raises PossibleDuplicate."""
     contact = _validate(uow, actor, data, exclude_id=None)
+    if not duplicates_ok:
+        _refuse_possible_duplicates(uow, actor, contact, None)
     password = contact.password or generate_password()
     now = uow.now()
     customer = Customer(
@@ -344,9 +390,17 @@ def _stale(customer: Customer) -> Conflict:
 
 
 def edit_contact(
-    uow: UnitOfWork, actor: Actor, uid: str, data: CustomerInput, *, expected_version: int
+    uow: UnitOfWork,
+    actor: Actor,
+    uid: str,
+    data: CustomerInput,
+    *,
+    expected_version: int,
+    duplicates_ok: bool = True,
 ) -> CustomerRecord:
-    """Update contact details; refuse an edit based on a version someone else has replaced."""
+    """Update contact details; refuse an edit based on a version someone else has replaced.
+
+    Unless `duplicates_ok`, new details matching another customer raise PossibleDuplicate."""
     customer = _load(uow, actor, uid, lock=True)
     if customer.anonymised_at is not None:
         raise anonymised_refusal(customer)
@@ -362,6 +416,8 @@ def edit_contact(
         changes["password"] = [history.PASSWORD_CHANGED, history.PASSWORD_CHANGED]
     if not changes:
         return _record(uow, customer)
+    if not duplicates_ok and set(changes) & set(CONTACT_FIELDS):
+        _refuse_possible_duplicates(uow, actor, contact, customer.id)
     new_hash = hash_password(contact.password) if contact.password is not None else None
     try:
         # The changes are made inside the savepoint: `begin_nested` flushes whatever is already
@@ -537,6 +593,11 @@ def delete_customer(uow: UnitOfWork, actor: Actor, uid: str) -> str:
     for model in _ERASED_WITH_CUSTOMER:
         table = Base.metadata.tables[model.__tablename__]
         uow.session.execute(delete(table).where(table.c.customer_id.in_(erased)))
+    uow.session.execute(
+        delete(NotDuplicate).where(
+            or_(NotDuplicate.low_id.in_(erased), NotDuplicate.high_id.in_(erased))
+        )
+    )
     uow.session.execute(delete(Customer).where(Customer.id.in_(erased)))
     now = uow.now()
     for erased_uid in erased.values():

@@ -92,7 +92,7 @@ class MergeWhileSending:
 
 def merge_customers_now(db: Database, source: str, target: str) -> None:
     with db.unit_of_work() as uow:
-        merge_customers(uow, ADMIN_ACTOR, source, target)
+        merge_customers(uow, ADMIN_ACTOR, source, target, reason="Same person")
 
 
 def test_a_mail_in_flight_when_its_customer_is_merged_is_recorded_as_sent(db: Database) -> None:

@@ -454,6 +454,7 @@ HOME_FORMS = {
     "form:settings": ("settings.open", "open"),
     "form:stripe_account": ("stripe_account.open", "open"),
     "form:catalog_event": ("catalog.event_add", "add"),
+    "form:duplicates": ("duplicates.open", "open"),
     **{f"catalog:{kind}": (f"catalog.items.{kind}", kind) for kind in CATALOG_KINDS},
 }
 
@@ -1639,6 +1640,15 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target("options", "message_note.customer", ("form:message_note",)),
     _view("message_note.submit", "form:message_note"),
+    # possible duplicates (admins)
+    _action("duplicates.open", ("home",), _anything),
+    _action("duplicates.compare", ("form:duplicates",), _texts),
+    _action("duplicates.dismiss", ("form:duplicates",), _texts, writes=True),
+    _action("customer_form.open_match", ("form:customer_form.create",), _uids),
+    _view("duplicates.view", "form:duplicates", writes=False),
+    _view("duplicates.refused", "hub", writes=False),
+    _action("merge.reason", ("form:merge",), _texts, "plain_text_input"),
+    _action("customer_form.duplicate_ok", ("form:customer_form.create",), _anything, "checkboxes"),
     # studio settings: opened from Home (admins), searched as typed, saved
     _action("settings.open", ("home",), _anything),
     Target("options", "settings.timezone", ("form:settings",)),

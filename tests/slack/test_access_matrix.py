@@ -55,6 +55,7 @@ from core.models import (
     Facilitator,
     HistoryEntry,
     LinkStatus,
+    NotDuplicate,
     Note,
     OutboxMail,
     Pass,
@@ -505,6 +506,11 @@ def merged(h: Harness, subject: Subject) -> bool:
     )
 
 
+def not_duplicates(h: Harness, subject: Subject) -> bool:
+    ids = select(Customer.id).where(Customer.uid.in_((subject.uid, subject.other)))
+    return bool(_scalar(h, select(NotDuplicate.id).where(NotDuplicate.low_id.in_(ids))))
+
+
 def renamed(h: Harness, subject: Subject) -> bool:
     first = _scalar(h, select(Customer.first_name).where(Customer.uid == subject.uid))
     return bool(first == "Renamed")
@@ -812,6 +818,12 @@ def _commands() -> list[Act]:
             "/customers staff list", acked("<@USTAFF>"), lambda s: "staff list", admin_only=True
         ),
         command(
+            "/customers duplicates",
+            pushed("duplicates.view"),
+            lambda s: "duplicates",
+            admin_only=True,
+        ),
+        command(
             "/customers staff add",
             changed(staff_has(lambda s: s.other, True)),
             lambda s: f"staff add <@{s.other}|new>",
@@ -923,6 +935,14 @@ def _hub() -> list[Act]:
             shown(callback="hub.view"),
             meta=NO_META,
             values={"hub_search": "Zoë"},
+        ),
+        click(
+            "customer_form.open_match",
+            "form:customer_form.create",
+            pushed("customer_details.view", name_of),
+            lambda s: button("customer_form.open_match", s.uid),
+            subject=fresh,
+            meta=NO_META,
         ),
         submit(
             "customer_form.submit (create)",
@@ -1203,7 +1223,25 @@ def _notes_questionnaires_merge() -> list[Act]:
             closed(merged),
             subject=a_pair,
             meta=form_uid,
-            values={"target": lambda s, v, t: s.other},
+            values={"target": lambda s, v, t: s.other, "reason": "Same mobile"},
+            admin_only=True,
+        ),
+        click(
+            "duplicates.compare",
+            "form:duplicates",
+            pushed("merge.submit", name_of),
+            lambda s: button("duplicates.compare", f"{s.other}|{s.uid}"),
+            subject=a_pair,
+            meta=NO_META,
+            admin_only=True,
+        ),
+        click(
+            "duplicates.dismiss",
+            "form:duplicates",
+            changed(not_duplicates),
+            lambda s: button("duplicates.dismiss", f"{s.other}|{s.uid}"),
+            subject=a_pair,
+            meta=NO_META,
             admin_only=True,
         ),
     ]
@@ -1228,6 +1266,14 @@ SETTINGS_VALUES = {
 
 def _settings() -> list[Act]:
     return [
+        click(
+            "duplicates.open",
+            HOME,
+            pushed("duplicates.view"),
+            lambda s: button("duplicates.open", "open"),
+            meta=NO_META,
+            admin_only=True,
+        ),
         click(
             "settings.open",
             HOME,
@@ -1864,7 +1910,7 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     ),
     "details": lambda a: a.surface.startswith("details:") and not a.name.startswith("row:"),
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
-        ("form:note", "form:message_note", "form:questionnaire", "form:merge")
+        ("form:note", "form:message_note", "form:questionnaire", "form:merge", "form:duplicates")
     ),
     "settings": lambda a: (
         a.surface in {HOME, SETTINGS, STRIPE_FORM}
@@ -1991,6 +2037,10 @@ def test_the_matrix_covers_every_listener() -> None:
         "catalog_item.interval",
         "catalog_item.message",
         "start_subscription.plan",
+        "merge.reason",
+        "customer_form.duplicate_ok",
+        "duplicates.view",
+        "duplicates.refused",
     }
     missing = [t.id for t in listened if t.id not in unlisted and t.id not in covered]
     assert not missing, f"actions without a matrix row: {sorted(set(missing))}"

@@ -437,8 +437,8 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
     after(14, "✅ Saved Quentin Zyx-Smith's contact details.")
     after(16, "Name Z→A ▼")
     after(17, f"11–20 of {active + 1} active customers", f"Page 2 of {pages}", "◀ Previous")
-    # The notice's Undo is numbered last (after Home's Settings, Stripe, the catalog's kinds and
-    # its 15 upcoming events), so the rows' numbers stay.
+    # The notice's Undo is numbered last (after Home's Settings, Stripe, the catalog's kinds,
+    # its 15 upcoming events and Review duplicates), so the rows' numbers stay.
     after(
         19,
         "✅ Archived Quentin Zyx-Smith.",
@@ -447,7 +447,7 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "[8] Services",
         "[12] Subscription plans",
         "[14] Add event",
-        "[30] Undo",
+        "[31] Undo",
         "No active customers match 'zyx'",
     )
     after(
@@ -458,14 +458,14 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "[9] Connect Stripe",
         "[10] Services",
         "[16] Add event",
-        "[32] Undo",
+        "[33] Undo",
     )
     after(21, "✅ Archived Quentin Zyx-Smith.")
     after(22, "1 archived customer", "Activate")
     after(23, "✅ Activated Quentin Zyx-Smith.", "No archived customers match 'zyx'")
     after(25, "Delete customer?", "Permanently delete Quentin Zyx-Smith")
     after(26, "✅ Deleted Quentin Zyx-Smith and their history permanently.")
-    after(27, "There is no [99] on screen; the numbers are 1 to 29.")
+    after(27, "There is no [99] on screen; the numbers are 1 to 30.")
     after(28, "[1] is a button: type 1 to press it.")
     after(29, "Unknown command 'frobnicate'. Type help to see the commands.")
     after(30, "/nope is not a command of this app. Try /customers.")

@@ -75,6 +75,7 @@ def _merge_modal(world: World, driver: SlackDriver) -> None:
     after(driver, driver.click("Merge Customer"), "views.push")
     driver.wait_for_view(is_view(MERGE, "Customer to keep"))
     assert len(world.api.stack(driver.user_id)) == 3
+    driver.type("Same mobile, signed up twice", into="merge.reason")
 
 
 def test_staff_are_told_only_an_admin_can_merge(world: World) -> None:
@@ -147,7 +148,9 @@ def test_merge_previews_counts_and_moves_everything(world: World) -> None:
 def test_the_kept_customer_opens_from_the_merged_one(world: World) -> None:
     uids = _people(world)
     with world.db.unit_of_work() as uow:
-        merge_customers(uow, ADMIN_ACTOR, uids["Zoe Adams"], uids["Zoe Adamson"])
+        merge_customers(
+            uow, ADMIN_ACTOR, uids["Zoe Adams"], uids["Zoe Adamson"], reason="Same person"
+        )
     driver = world.staff
     open_hub(driver, "Zoe Adams")
     after(driver, driver.click("Archived"), "views.update")
@@ -208,7 +211,9 @@ def test_merge_refusals_show_under_the_select(world: World) -> None:
         assert reason in driver.errors()["target"]
     # Merged into someone else since the modal opened.
     with world.db.unit_of_work() as uow:
-        merge_customers(uow, ADMIN_ACTOR, uids["Adam Smith"], uids["Zoe Adamson"])
+        merge_customers(
+            uow, ADMIN_ACTOR, uids["Adam Smith"], uids["Zoe Adamson"], reason="Same person"
+        )
     _choose_forged(world, driver, uids["Adam Smith"])
     response = acked(driver.submit())
     assert "Adam Smith was merged into Zoe Adamson" in driver.errors()["target"]
@@ -223,7 +228,9 @@ def test_a_customer_merged_meanwhile_is_refused(world: World) -> None:
     _pick(world, driver, "adamson", uids["Zoe Adamson"])
     driver.wait_for_view(is_view(MERGE, "This cannot be undone"))
     with world.db.unit_of_work() as uow:
-        merge_customers(uow, ADMIN_ACTOR, uids["Zoe Adams"], uids["Adam Smith"])
+        merge_customers(
+            uow, ADMIN_ACTOR, uids["Zoe Adams"], uids["Adam Smith"], reason="Same person"
+        )
     acked(driver.submit())
     assert "Zoe Adams was already merged into Adam Smith" in driver.errors()["target"]
     assert _count(world, Booking, uids["Adam Smith"]) == 4

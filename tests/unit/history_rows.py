@@ -372,5 +372,5 @@ def everything_about_one_person(
             uow.session.scalars(select(Customer.id).where(Customer.uid == shell_uid)).one(),
         )
     with db.unit_of_work() as uow:
-        merge_customers(uow, admin, shell_uid, uid)
+        merge_customers(uow, admin, shell_uid, uid, reason="Same person")
     return Person(uid, shell_uid, ids, "chiamaka@example.com", "chi.old@example.com")

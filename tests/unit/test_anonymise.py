@@ -256,7 +256,7 @@ def test_an_anonymised_record_takes_nothing_new_and_leaves_the_active_list(
         lambda uow: activate_customer(uow, admin, person.uid),
         lambda uow: edit_contact(uow, admin, person.uid, form, expected_version=record.version),
         lambda uow: add_note(uow, admin, person.uid, "Back again?"),
-        lambda uow: merge_customers(uow, admin, person.uid, other),
+        lambda uow: merge_customers(uow, admin, person.uid, other, reason="Same person"),
     )
     for refused in refusals:
         with pytest.raises(DomainError) as caught, db.unit_of_work() as uow:

@@ -316,7 +316,7 @@ def test_archived_merged_and_already_booked_customers_are_refused(
     monday = shop.session("yoga", MON)
     _book(db, staff, kept, monday)
     with db.unit_of_work() as uow:
-        merge_customers(uow, admin, merged, kept)
+        merge_customers(uow, admin, merged, kept, reason="Same person")
         archive_customer(uow, staff, archived)
     with db.unit_of_work() as uow, pytest.raises(DomainError, match="already booked on"):
         book_event(uow, staff, kept, monday, ManualPayment())

@@ -102,7 +102,7 @@ def test_tabs_search_and_merged_records_select_as_the_hub_does(db: Database) -> 
     _add(db, "Zoe", "Elsewhere", "zoe@other.example", "+44 7700 900205", actor=OTHER)
     with db.unit_of_work() as uow:
         archive_customer(uow, ADMIN, zoey)
-        merge_customers(uow, ADMIN, shell, zoe)
+        merge_customers(uow, ADMIN, shell, zoe, reason="Same person")
 
     def uids(**kwargs: Any) -> list[str]:
         return [row["uid"] for row in _export(db, **kwargs)]

@@ -253,7 +253,7 @@ def table_totals(db: Database) -> dict[str, int]:
 
 
 def merge(db: Database, actor: Actor, source: str, target: str) -> MergePreview:
-    return run(db, merge_customers, actor, source, target)
+    return run(db, merge_customers, actor, source, target, reason="Same person")
 
 
 # --- nothing lost -------------------------------------------------------------------------------
@@ -316,7 +316,8 @@ def test_both_histories_record_the_merge_and_the_kept_one_shows_the_trail(
         "status": ["active", "archived"],
     }
     assert on_source.detail == (
-        f"merged into Augusta King (UID {target.uid}); moved bookings 1, appointments 1, "
+        f"merged into Augusta King (UID {target.uid}); reason: Same person; moved bookings 1, "
+        "appointments 1, "
         "passes 1, videos 1, subscriptions 1, questionnaires 1, notes 1, history 3"
     )
 
@@ -324,7 +325,7 @@ def test_both_histories_record_the_merge_and_the_kept_one_shows_the_trail(
     merged_from = history[0]
     assert merged_from.action == "merged from"
     assert merged_from.detail.startswith(
-        f"merged from Ada Lovelace (UID {source.uid}); moved bookings 1, "
+        f"merged from Ada Lovelace (UID {source.uid}); reason: Same person; moved bookings 1, "
     )
     assert merged_from.changes["bookings"] == [2, 3]
     assert merged_from.changes["history"] == [5, 8]
@@ -563,7 +564,9 @@ def test_a_note_added_while_merging_is_refused_not_left_behind(
     ada = customer(db, staff, "Ada")
     augusta = customer(db, staff, "Augusta", "King")
     merging, release = held_open(
-        pool, db, lambda uow: merge_customers(uow, admin, ada.uid, augusta.uid)
+        pool,
+        db,
+        lambda uow: merge_customers(uow, admin, ada.uid, augusta.uid, reason="Same person"),
     )
     adding = pool.submit(run, db, add_note, staff, ada.uid, "Added during the merge")
     wait_until_blocked(db)  # on PostgreSQL the note waits for the merge's lock on Ada
@@ -598,7 +601,9 @@ def test_a_note_edited_during_the_merge_follows_it_to_the_kept_customer(
     augusta = customer(db, staff, "Augusta", "King")
     note = run(db, add_note, staff, ada.uid, "Prefers mornings.")
     merging, release = held_open(
-        pool, db, lambda uow: merge_customers(uow, admin, ada.uid, augusta.uid)
+        pool,
+        db,
+        lambda uow: merge_customers(uow, admin, ada.uid, augusta.uid, reason="Same person"),
     )
     editing = pool.submit(run, db, edit_note, staff, note.id, "Prefers evenings.")
     wait_until_blocked(db)

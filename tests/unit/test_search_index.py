@@ -466,7 +466,7 @@ def test_sqlite_triggers_keep_the_text_index_and_counts_in_step(db: Database) ->
     assert _counts(db, "TTRIG")[0] == {"active": 2, "archived": 1}
     with db.unit_of_work() as uow:
         activate_customer(uow, admin, gone)
-        merge_customers(uow, admin, merged, kept)
+        merge_customers(uow, admin, merged, kept, reason="Same person")
     kept_counts, counted = _counts(db, "TTRIG")
     assert kept_counts == counted == {"active": 2, "archived": 1}
     with db.unit_of_work() as uow:

@@ -10,7 +10,13 @@ from slack_sdk.models.blocks import Block
 
 from bot.views.charts import CHOICES_MAX, chart_choices
 from bot.views.customer_delete import DeleteMeta, delete_confirmation
-from bot.views.customer_form import FormMeta, customer_form, record_values, submitted_values
+from bot.views.customer_form import (
+    EditConflict,
+    FormMeta,
+    customer_form,
+    record_values,
+    submitted_values,
+)
 from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.messages import help_blocks, refusal_text, staff_list_text
 from bot.views.notice import Notice
@@ -202,8 +208,7 @@ def test_conflict_form_keeps_typed_values_and_names_the_editor() -> None:
     view = customer_form(
         FormMeta(mode="edit", uid="U1", version=4),
         typed,
-        conflict=("U999", WHEN),
-        timezone="Europe/London",
+        conflict=EditConflict("U999", WHEN, "Europe/London"),
     )
     assert_valid_view(view)
     assert "<@U999> changed this customer at 14 Mar 2026, 09:30 GMT" in str(view["blocks"])
@@ -254,7 +259,9 @@ def test_a_typed_password_is_never_sent_back_into_the_form() -> None:
         "password": "S3cret!pass",
     }
     view = customer_form(
-        FormMeta(mode="edit", uid="U1", version=4), typed, conflict=("U999", WHEN), timezone="UTC"
+        FormMeta(mode="edit", uid="U1", version=4),
+        typed,
+        conflict=EditConflict("U999", WHEN, "UTC"),
     )
     assert "S3cret!pass" not in str(view)
     assert "Type the new password again" in str(view["blocks"])
