@@ -89,6 +89,13 @@ class _Target:
     message: Message | None = None
 
 
+def retry_headers(retry_num: int) -> dict[str, str]:
+    """Slack's headers on a retried delivery: how many times it tried again, and why."""
+    if not retry_num:
+        return {}
+    return {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+
+
 class SlackDriver:
     """One Slack user's client: sends what Slack sends when they act on the app's own views."""
 
@@ -633,10 +640,7 @@ class SlackDriver:
             "Content-Type": content_type,
             **signed_headers(self.app.signing_secret, int(self._clock()), body),
         }
-        if retry_num:
-            # Slack's retry headers: how many times it tried again, and why.
-            headers["X-Slack-Retry-Num"] = str(retry_num)
-            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        headers.update(retry_headers(retry_num))
         request = urllib.request.Request(self.app.url, data=body, headers=headers, method="POST")  # noqa: S310 - AppEndpoint checks the scheme
         started = time.perf_counter()
         try:

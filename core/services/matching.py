@@ -216,7 +216,7 @@ def form_matches(
         query = query.where(Customer.id != exclude_id)
     found = [(c, evidence(typed, contact_of(c))) for c in uow.session.scalars(query)]
     found = [(c, ev) for c, ev in found if warns_on_form(ev)]
-    if exclude_id is not None:
+    if exclude_id is not None and found:
         dismissed = dismissed_pairs(uow, actor.team_id, [exclude_id])
         found = [(c, ev) for c, ev in found if ordered_pair(c.id, exclude_id) not in dismissed]
     # Active before archived, then strongest evidence, then oldest record.

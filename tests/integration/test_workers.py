@@ -34,6 +34,7 @@ from bot.local import (
     SlackUser,
     SlackWorkspace,
 )
+from bot.local.driver import retry_headers
 from bot.local.signing import signed_headers
 from core.actor import Actor
 from core.db import Database
@@ -134,13 +135,14 @@ class PinnedDriver(SlackDriver):
         self.turns = itertools.cycle(router.workers())
         self.served: list[int] = []
 
-    def _post(self, body: bytes, content_type: str) -> AppResponse:
+    def _post(self, body: bytes, content_type: str, *, retry_num: int = 0) -> AppResponse:
         pid = next(self.turns)
         conn = self.router.connect(pid)
         headers = {
             "Content-Type": content_type,
             "Connection": "close",
             **signed_headers(self.app.signing_secret, int(time.time()), body),
+            **retry_headers(retry_num),
         }
         mark = self.api.mark()
         started = time.perf_counter()

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from urllib.parse import parse_qs
 
 from bot.local import AppEndpoint, AppResponse, SlackDriver
-from bot.local.driver import DriverError
+from bot.local.driver import DriverError, retry_headers
 from bot.local.signing import signed_headers
 from bot.local.slack_api import LocalSlackAPI
 from tests.soak.tally import Tally
@@ -83,7 +83,7 @@ class SoakDriver(SlackDriver):
         self.workers = workers
         self.tally = tally
 
-    def _post(self, body: bytes, content_type: str) -> AppResponse:
+    def _post(self, body: bytes, content_type: str, *, retry_num: int = 0) -> AppResponse:
         mark = self.api.mark()
         kind = request_kind(body)
         self.tally.request(kind)
@@ -93,6 +93,7 @@ class SoakDriver(SlackDriver):
             headers = {
                 "Content-Type": content_type,
                 **signed_headers(self.app.signing_secret, int(time.time()), body),
+                **retry_headers(retry_num),
             }
             request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - loopback URL we built
             started = time.perf_counter()
