@@ -17,6 +17,7 @@ from bot.actions import (
     customer_delete,
     customer_details,
     customer_form,
+    customer_import,
     hub,
     merge,
     notes,
@@ -48,6 +49,7 @@ MODULES = (
     stripe_account,
     catalog,
     catalog_items,
+    customer_import,
 )
 
 
