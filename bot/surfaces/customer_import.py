@@ -299,7 +299,9 @@ def _send_report(request: Request, name: str, text: str) -> str:
 
 def back_to_columns(request: Request, view_id: str, meta: ImportMeta) -> None:
     """Back to columns pressed on the preview: the columns view as last chosen."""
-    if refusal(request) is not None:
+    refused = refusal(request)
+    if refused is not None:
+        request.client.views_update(view_id=view_id, view=message_view(refused, ok=False))
         return
     try:
         _name, file = download(request, meta.file_id)

@@ -4,7 +4,7 @@ messages in the admin's DM that follow an import as it runs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -47,7 +47,7 @@ class ImportMeta(BaseModel):
     welcome: bool = False
     # How many columns the header has, so a chosen column is checked before downloading.
     columns: int = Field(ge=1, le=10_000)
-    mapping: dict[ImportField, int] = Field(default_factory=dict)
+    mapping: dict[ImportField, Annotated[int, Field(ge=0, lt=10_000)]] = Field(default_factory=dict)
 
 
 def column_block(field: ImportField) -> str:
