@@ -18,7 +18,7 @@ from core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/customers.db"
 # The bot scopes of manifest.yml (a test keeps the two equal); an OAuth install asks for these.
-DEFAULT_SCOPES = ("commands", "chat:write", "users:read", "files:write", "im:write")
+DEFAULT_SCOPES = ("commands", "chat:write", "users:read", "files:write", "files:read", "im:write")
 # A Connect platform's client id, from Stripe's Connect settings.
 CONNECT_CLIENT_ID = re.compile(r"ca_[A-Za-z0-9]{8,64}")
 # `U…` (or `W…` on Enterprise Grid), optionally scoped to one workspace as `T…:U…`.

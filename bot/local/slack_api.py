@@ -35,7 +35,7 @@ MAX_STACK = 3
 # An @handle as people type it: letters, digits, dots, dashes and underscores.
 _HANDLE = re.compile(r"(?<![\w<])@([\w.-]+)")
 # What an install grants unless the authorize URL asked for other scopes.
-DEFAULT_SCOPE = "commands,chat:write,users:read,files:write,im:write"
+DEFAULT_SCOPE = "commands,chat:write,users:read,files:write,files:read,im:write"
 _JSON_PARAMS = ("view", "blocks", "attachments", "files", "metadata")
 
 

@@ -223,7 +223,7 @@ def test_install_goes_through_slack_with_a_state_kept_in_the_database(
         f"{parts.scheme}://{parts.netloc}{parts.path}" == oauth.api.root_url + "/oauth/v2/authorize"
     )
     assert query["client_id"] == oauth.api.client_id
-    assert query["scope"] == "commands,chat:write,users:read,files:write,im:write"
+    assert query["scope"] == "commands,chat:write,users:read,files:write,files:read,im:write"
     assert query["redirect_uri"] == PUBLIC + "/slack/oauth_redirect"
     assert query["state"] == state
     # The state lives in the database, so any worker can finish what this one started.

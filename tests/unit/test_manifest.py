@@ -30,7 +30,7 @@ SCHEMA_PATH = ROOT / "tests" / "data" / "slack-manifest.schema.json"
 SETUP_DOC_PATH = ROOT / "docs" / "slack-setup.md"
 
 # The least bot scopes the app needs; docs/slack-setup.md explains each one.
-LEAST_BOT_SCOPES = {"commands", "chat:write", "users:read", "files:write", "im:write"}
+LEAST_BOT_SCOPES = {"commands", "chat:write", "users:read", "files:write", "files:read", "im:write"}
 
 Manifest = dict[str, Any]
 Mutation = Callable[[Manifest], None]
