@@ -96,9 +96,16 @@ def download(request: Request, file_id: str) -> tuple[str, CsvFile]:
     try:
         info = request.client.files_info(file=file_id)["file"]
     except SlackApiError as exc:
-        if exc.response.get("error") in {"file_not_found", "file_deleted"}:
+        code = str(exc.response.get("error") or "unknown_error")
+        log.warning("reading an import file's details failed: %s", code)
+        if code in {"file_not_found", "file_deleted"}:
             raise UnusableFile("Slack no longer has this file; choose it again.") from None
-        raise
+        if code == "missing_scope":
+            raise UnusableFile(
+                "Slack refused the file (missing_scope): the app needs the files:read "
+                "permission; ask whoever installed it to reinstall it."
+            ) from None
+        raise UnusableFile(f"Slack refused the file ({code}); try again in a moment.") from None
     name = str(info.get("name") or "file.csv")[:NAME_MAX]
     if info.get("user") != request.actor.user_id:
         raise UnusableFile("Choose a file you uploaded yourself.")

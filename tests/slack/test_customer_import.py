@@ -244,3 +244,11 @@ def test_the_download_needs_the_bot_token(world: World) -> None:
     with urllib.request.urlopen(asked) as got:  # noqa: S310
         assert got.read() == b"email\na@example.com\n"
     assert json.dumps(info).count(world.api.bot_token) == 0
+
+
+def test_a_workspace_without_files_read_is_told_to_reinstall(world: World) -> None:
+    _open_form(world.admin)
+    world.admin.attach("clients.csv", (DATA / "momence_customers.csv").read_bytes(), into=CSV_FILE)
+    world.api.fail("files.info", "missing_scope")
+    acked(world.admin.submit())
+    assert "needs the files:read permission" in world.admin.errors()["file"]
