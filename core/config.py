@@ -23,6 +23,7 @@ DEFAULT_SCOPES = (
     "chat:write",
     "users:read",
     "files:write",
+    "files:read",
     "im:write",
     "channels:read",
     "groups:read",

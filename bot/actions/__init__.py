@@ -18,6 +18,7 @@ from bot.actions import (
     customer_delete,
     customer_details,
     customer_form,
+    customer_import,
     duplicates,
     hub,
     merge,
@@ -52,6 +53,7 @@ MODULES = (
     stripe_account,
     catalog,
     catalog_items,
+    customer_import,
 )
 
 

@@ -1,4 +1,4 @@
-"""`/customers [text | new | help | duplicates | staff …]`."""
+"""`/customers [text | new | help | duplicates | staff … | chart … | import]`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.context.request import Request
 from bot.surfaces.charts import CHART_USAGE, chart_command
+from bot.surfaces.customer_import import open_import_form, refusal
 from bot.surfaces.duplicates import open_report
 from bot.surfaces.hub import render_hub
 from bot.views.blocks import escape
@@ -65,7 +66,7 @@ def _staff_command(request: Request, args: list[str]) -> str:
 def on_customers(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    """`/customers`: the hub, or help, staff, chart, duplicates or new."""
+    """`/customers`: the hub, or help, staff, chart, duplicates, new or import."""
     request = Request.of(context, client)
     # should_escape makes Slack send &amp; &lt; &gt; and <@U…> mentions in the text.
     text = html.unescape((command.get("text") or "").strip())
@@ -87,6 +88,13 @@ def on_customers(
         # searching, rendering and uploading below never delay the acknowledgement.
         chart_command(request, respond, channel_id=command["channel_id"], query=query)
         return
+    if sub == "import":
+        refused = refusal(request)
+        if refused is not None:
+            ack(response_type="ephemeral", text=refused)
+            return
+        ack()
+        open_import_form(request, command["trigger_id"])
     if sub == "duplicates":
         if not request.actor.is_admin:
             ack(

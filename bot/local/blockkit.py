@@ -31,11 +31,13 @@ STATE_KEYS: dict[str, tuple[str, str]] = {
     "datepicker": ("selected_date", "initial_date"),
     "timepicker": ("selected_time", "initial_time"),
     "datetimepicker": ("selected_date_time", "initial_date_time"),
+    # Slack offers no initial file: the key is only ever missing.
+    "file_input": ("files", "initial_files"),
 }
 TEXT_INPUTS = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input"})
 INTERACTIVE = frozenset({"button", "overflow", *STATE_KEYS})
 _LIST_KEYS = frozenset(
-    {"selected_options", "selected_users", "selected_conversations", "selected_channels"}
+    {"selected_options", "selected_users", "selected_conversations", "selected_channels", "files"}
 )
 
 MODAL_BLOCK_LIMIT = 100
@@ -363,6 +365,12 @@ def _check_element(p: _Problems, element: object, here: str) -> None:
         _check_options(p, element.get("options"), f"{here}/options", 1, 10)
     elif kind in TEXT_INPUTS:
         p.string(element.get("initial_value"), f"{here}/initial_value", 3000)
+    elif kind == "file_input":
+        max_files = element.get("max_files", 10)
+        if not isinstance(max_files, int) or not 1 <= max_files <= 10:
+            p.add(f"{here}/max_files", "must be between 1 and 10")
+        if element.get("filetypes") is not None:
+            p.items(element.get("filetypes"), f"{here}/filetypes", 1, 100)
 
 
 def _check_options(p: _Problems, options: object, here: str, low: int, high: int) -> None:

@@ -439,6 +439,21 @@ class SlackDriver:
             return None
         return self._block_actions(where, self._action(element, selected_user=user_id or None))
 
+    def attach(self, name: str, content: bytes, *, into: str) -> JSON:
+        """Put a file in a file_input found by its label or action_id, as picking it does.
+
+        Slack's client offers only the input's `filetypes`; the file is stored as this user's
+        and the submission's state carries it. Returns the file as the state holds it."""
+        where = self._target("modal", None)
+        element = _find(where.blocks, into, {"file_input"}, None)
+        kinds = element.element.get("filetypes")
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if kinds and extension not in kinds:
+            raise DriverError(f"{element.label!r} takes {', '.join(kinds)} files, not {name!r}")
+        info = self.api.user_upload(self.user_id, name, content, team_id=self.team_id)
+        self._set_state(where, element, [info])
+        return info
+
     def submit(self, *, client_checks: bool = True) -> AppResponse | None:
         """Press the top modal's submit button and apply the app's response_action.
 

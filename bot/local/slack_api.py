@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 
 from bot.local.blockkit import (
     INTERACTIVE,
@@ -36,7 +36,7 @@ MAX_STACK = 3
 _HANDLE = re.compile(r"(?<![\w<])@([\w.-]+)")
 # What an install grants unless the authorize URL asked for other scopes.
 DEFAULT_SCOPE = (
-    "commands,chat:write,users:read,files:write,im:write,channels:read,groups:read,im:read,"
+    "commands,chat:write,users:read,files:write,files:read,im:write,channels:read,groups:read,im:read,"
     "mpim:read"
 )
 # Slack's largest page of conversations.members, and its default one.
@@ -115,6 +115,9 @@ class UploadedFile:
     channels: list[str] = field(default_factory=list)
     initial_comment: str | None = None
     thread_ts: str | None = None
+    # Set for a file a person put in a form's file_input (see `user_upload`).
+    uploader: str = ""
+    team_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -688,6 +691,18 @@ class LocalSlackAPI:
         with self._cond:
             return [copy.deepcopy(f) for f in self._files.values() if f.completed]
 
+    def user_upload(self, user_id: str, name: str, content: bytes, *, team_id: str = "") -> JSON:
+        """A file `user_id` picked in a form's file_input: what the submission's state holds.
+
+        Slack stores it as theirs; the app reads it with `files.info` and downloads its
+        `url_private_download` with the bot token (403 without)."""
+        with self._cond:
+            file_id = f"F{next(self._seq):09d}"
+            upload = UploadedFile(file_id, name, len(content), title=name, content=content)
+            upload.uploader, upload.team_id = user_id, team_id or self.team_id
+            self._files[file_id] = upload
+            return self._user_file_info(upload)
+
     def new_response_url(
         self, channel_id: str, user_id: str, *, message_ts: str | None = None
     ) -> str:
@@ -977,6 +992,8 @@ class LocalSlackAPI:
             self._response_url(handler, parts[1], raw)
         elif verb == "GET" and parts[0] == "files" and len(parts) == 3:
             self._download(handler, parts[1])
+        elif verb == "GET" and parts[0] == "files-pri" and len(parts) == 4:
+            self._private_download(handler, parts[1], handler.headers.get("Authorization") or "")
         else:
             _send(handler, 404, b"not found", "text/plain")
 
@@ -1052,6 +1069,28 @@ class LocalSlackAPI:
         kind = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
         _send(handler, 200, upload.content, kind)
 
+    def _private_download(
+        self, handler: BaseHTTPRequestHandler, file_id: str, authorization: str
+    ) -> None:
+        """A person's file, as Slack serves `url_private_download`: only with a token of its
+        workspace in the Authorization header."""
+        scheme, _, token = authorization.partition(" ")
+        with self._cond:
+            upload = self._files.get(file_id)
+            install = self._installs.get(token) if scheme.lower() == "bearer" else None
+            allowed = (
+                install is not None
+                and token not in self._revoked
+                and upload is not None
+                and install.team_id == upload.team_id
+            )
+        self._record("download", {"file_id": file_id}, token or None, {"ok": allowed})
+        if not allowed or upload is None or upload.content is None:
+            _send(handler, 403, b"forbidden", "text/plain")
+            return
+        kind = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
+        _send(handler, 200, upload.content, kind)
+
     # ----------------------------------------------------------------- Web API methods
 
     def _web_api_methods(self) -> dict[str, Callable[[_Request], JSON]]:
@@ -1073,6 +1112,7 @@ class LocalSlackAPI:
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "files.info": self._files_info,
             "oauth.v2.access": self._oauth_v2_access,
         }
 
@@ -1418,6 +1458,29 @@ class LocalSlackAPI:
             "url_private": url,
             "permalink": url,
             "channels": list(upload.channels),
+        }
+
+    def _files_info(self, request: _Request) -> JSON:
+        install = self._install(request)
+        upload = self._files.get(str(request.params.get("file") or ""))
+        if upload is None or not upload.uploader or upload.team_id != install.team_id:
+            raise SlackError("file_not_found")
+        return {"file": self._user_file_info(upload)}
+
+    def _user_file_info(self, upload: UploadedFile) -> JSON:
+        """A person's file as `files.info` and a file_input's state describe it."""
+        mimetype = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
+        private = f"{self.root_url}/files-pri/{upload.id}/download/{quote(upload.name)}"
+        return {
+            "id": upload.id,
+            "name": upload.name,
+            "title": upload.title,
+            "mimetype": mimetype,
+            "filetype": upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else "",
+            "size": len(upload.content or b""),
+            "user": upload.uploader,
+            "url_private": private,
+            "url_private_download": private,
         }
 
     def _oauth_v2_access(self, request: _Request) -> JSON:

@@ -73,6 +73,15 @@ Views (callback_id):
                             when too long for a Slack field, and then kept) (metadata kind,
                             item_id: 0 adds, list_view: the list redrawn after saving)
   catalog_item.message      shown instead of the item form when it can't be saved
+  customer_import.submit    `/customers import` (admins): the CSV file (input block_id file,
+                            a file_input, at most 25 MB) and welcome (the checkbox)
+  customer_import.columns   the column each field is read from (input block_ids col_<field>,
+                            such as col_email); metadata file_id, name, welcome, columns, mapping;
+                            the file is downloaded again with the bot token at each step
+  customer_import.preview   the dry run's counts and first 20 problems (the full report is sent
+                            to the admin's DM as CSV); submit imports in the background, a DM
+                            message following it
+  customer_import.message   a step's outcome in the modal's place: reading, started, why not
 
 Actions (action_id → value):
   hub.tab.active / hub.tab.archived   switch tab
@@ -188,6 +197,11 @@ Actions (action_id → value):
                                       staff are told only an admin can)
   catalog_items.menu                  overflow on each item in a list (admins): "edit|<id>",
                                       "archive|<id>"; on archived items "restore|<id>"
+  customer_import.file                the file_input of `/customers import` (block_id file)
+  customer_import.welcome             checkbox: send welcome mails to new customers
+  customer_import.column              each field's column select (block_id col_<field>;
+                                      value the column's index or "none")
+  customer_import.back                Back to columns on the preview
   catalog_item.<field>                the item form's inputs; block_id is the field name
                                       (links: multi-select of the facilitators giving a service,
                                       or the services a facilitator gives; slack_user: users

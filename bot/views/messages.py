@@ -41,6 +41,8 @@ def help_blocks() -> list[Block]:
             "(name, email or mobile)\n"
             "• `/customers new` — create a customer\n"
             "• `/customers chart zoe` — post the 12-month sales chart of the best match here\n"
+            "• `/customers import` — add customers from another system's CSV export, with a "
+            "preview first (admins)\n"
             "• `/customers help` — this help\n"
             "• `/customers duplicates` — customers who may be one person, to merge (admins)\n"
             "• `/customers staff list` — who has access (admins)\n"

@@ -145,7 +145,8 @@ class _Studio:
     zone: ZoneInfo
 
 
-def _admin_only(actor: Actor) -> None:
+def check_admin(actor: Actor) -> None:
+    """Forbidden unless `actor` is an admin: a front end asks before reading a file."""
     if not actor.is_admin:
         raise Forbidden("Only an admin can import customers.")
 
@@ -476,7 +477,7 @@ def _match(
 
 def preview(uow: UnitOfWork, actor: Actor, file: CsvFile, mapping: ColumnMapping) -> ImportReport:
     """What importing `file` with `mapping` would do, changing nothing."""
-    _admin_only(actor)
+    check_admin(actor)
     reader = _Reader(file, mapping, _studio(uow, actor))
     items = _read_all(reader, file.rows)
     neighbours = _Neighbours(uow, actor.team_id)
@@ -506,7 +507,7 @@ def import_rows(
     written in each changed customer's history; `send_welcome` queues the portal welcome
     mail, with a new password, to each new active customer.
     """
-    _admin_only(actor)
+    check_admin(actor)
     with db.unit_of_work() as uow:
         reader = _Reader(file, mapping, _studio(uow, actor))
         neighbours = _Neighbours(uow, actor.team_id)

@@ -760,6 +760,22 @@ class Harness:
         if key == "home":
             response = self.post(json.dumps(self.home_opened(who)).encode(), "application/json")
             return Template(self._made(response, "views.publish"), None)
+        if key == "form:customer_import":
+            return Template(self._made(self.post_command(who, "import"), "views.open"), None)
+        if key in IMPORT_STEPS:
+            # Each step answers the one before it in the modal's place.
+            step = IMPORT_STEPS[key]
+            view = self.place(who, step)
+            if step == "form:customer_import":
+                # Both tenants' requests are answered with the one bot token: its workspace
+                # holds the files their admins pick.
+                info = self.api.user_upload(USERS[who][0], "clients.csv", IMPORT_FILE)
+                picked = {"type": "file_input", "files": [info]}
+                view = {**view, "state": {"values": {"file": {"customer_import.file": picked}}}}
+            response = self.submit(who, view)
+            assert response.data.get("response_action") == "update", response.text
+            made: JSON = {**response.data["view"], "id": f"VIMPORT{len(IMPORT_STEPS[key])}"}
+            return self._kept(made, None)
         if key == "form:message_note":
             shortcut = self.shortcut(who, "shortcut.add_to_notes", "Prefers mornings.")
             return Template(self._made(self.post_payload(shortcut), "views.open"), None)
@@ -1534,6 +1550,15 @@ def _dates(_: Sides) -> st.SearchStrategy[Drawn]:
 
 
 HUB = ("hub", "home")
+# `/customers import`'s later steps, each made by submitting the one before. The file's rows
+# are all refused (one-word names), so importing it never changes the database after the
+# request that started it has been checked.
+IMPORT_STEPS = {
+    "form:customer_import.columns": "form:customer_import",
+    "form:customer_import.preview": "form:customer_import.columns",
+}
+IMPORT_FILE = b"Name,Email\nSolo,solo@example.com\nMono,mono@example.com\n"
+IMPORT_PREVIEW = ("form:customer_import.preview",)
 DETAILS = tuple(f"details:{tab}" for tab in TABS)
 ACCOUNT = ("details:account",)
 NOTES = ("details:notes",)
@@ -1710,6 +1735,20 @@ TARGETS: tuple[Target, ...] = (
         "static_select",
     ),
     _view("commerce_confirm.submit", *CONFIRMATIONS),
+    # `/customers import` (admins): the file, its columns, the preview, Back to columns
+    _view("customer_import.submit", "form:customer_import"),
+    _view("customer_import.columns", "form:customer_import.columns"),
+    _view("customer_import.preview", *IMPORT_PREVIEW),
+    _action("customer_import.back", IMPORT_PREVIEW, _anything),
+    _action("customer_import.file", ("form:customer_import",), _anything, "file_input"),
+    _action("customer_import.welcome", ("form:customer_import",), _choice("yes"), "checkboxes"),
+    _action(
+        "customer_import.column",
+        ("form:customer_import.columns",),
+        _choice("none", "0", "1", "7"),
+        "static_select",
+    ),
+    _view("customer_import.message", "hub", writes=False),
     # documented ids without a listener (inputs, views without a submit), and unknown ids
     _action("customer_form.first_name", ("form:customer_form.create",), _texts, "plain_text_input"),
     _action("note_form.content", ("form:note_form.add",), _texts, "plain_text_input"),
@@ -1804,14 +1843,16 @@ WHO: st.SearchStrategy[Who] = st.sampled_from(
 @st.composite
 def command_texts(draw: st.DrawFn, sides: Sides) -> tuple[str, bool]:
     """`/customers` text; True when it may change who has access (a staff command)."""
-    kind = draw(st.sampled_from(["random", "search", "new", "help", "staff", "staff", "chart"]))
+    kind = draw(
+        st.sampled_from(["random", "search", "new", "help", "import", "staff", "staff", "chart"])
+    )
     theirs = sides.theirs
     if kind == "random":
         return draw(texts()), False
     if kind == "search":
         wanted = ["Zoë", "zoe", "Xavier", "%", "_", "*", sides.mine.main, theirs.main]
         return draw(st.one_of(st.sampled_from(wanted), texts())), False
-    if kind in {"new", "help"}:
+    if kind in {"new", "help", "import"}:
         return f"{kind} {draw(texts())}", False
     if kind == "chart":
         wanted = ["Zoë Adams", "Xavier", sides.mine.main, theirs.main, theirs.archived, ""]

@@ -88,6 +88,7 @@ from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, STAFF, TEAM
 from tests.slack.details_helpers import NOW, customer_id
 from tests.slack.fuzz_payloads import (
+    IMPORT_FILE,
     OTHER_TEAM,
     REFUSED,
     USERS,
@@ -814,6 +815,12 @@ def _commands() -> list[Act]:
         command("/customers new", pushed("customer_form.submit"), lambda s: "new"),
         command("/customers help", acked("post the 12-month sales chart"), lambda s: "help"),
         command("/customers chart NAME", uploaded, lambda s: f"chart {s.name}"),
+        command(
+            "/customers import",
+            pushed("customer_import.submit"),
+            lambda s: "import",
+            admin_only=True,
+        ),
         command(
             "/customers staff list", acked("<@USTAFF>"), lambda s: "staff list", admin_only=True
         ),
@@ -1749,8 +1756,73 @@ def video_cancelled(h: Harness, subject: Subject) -> bool:
     return _scalar(h, query) is not None
 
 
+IMPORT_FORM = "form:customer_import"
+IMPORT_COLUMNS = "form:customer_import.columns"
+IMPORT_PREVIEW = "form:customer_import.preview"
+
+
+def an_upload(h: Harness) -> Subject:
+    """The file our admin picked in the import form (as its file_input's state holds it)."""
+    info = h.api.user_upload(ADMIN, "clients.csv", IMPORT_FILE)
+    return Subject(_ours(h).main, "Zoë Adams", other=json.dumps(info))
+
+
+def import_summary(h: Harness, sent: Sent, subject: Subject) -> bool:
+    """Import was pressed: the modal says it started, and the DM message ends with the summary."""
+    if "Importing clients.csv" not in json.dumps(sent.response.data.get("view") or {}):
+        return False
+    since = sent.response.mark
+    h.api.wait_until(
+        lambda: any(
+            "Imported clients.csv" in str(c.params.get("text"))
+            for c in h.api.calls("chat.update", since=since)
+        ),
+        description="the import's summary",
+    )
+    return True
+
+
+def _customer_import() -> list[Act]:
+    """`/customers import`'s steps (admins): the file, the columns, the preview, Import."""
+    return [
+        submit(
+            "customer_import.submit",
+            IMPORT_FORM,
+            shown(callback="customer_import.columns"),
+            subject=an_upload,
+            meta=NO_META,
+            values={"file": lambda s, v, t: [json.loads(s.other)]},
+            admin_only=True,
+        ),
+        submit(
+            "customer_import.columns",
+            IMPORT_COLUMNS,
+            shown(callback="customer_import.preview"),
+            meta=NO_META,
+            values={"col_full_name": "0", "col_email": "1"},
+            admin_only=True,
+        ),
+        click(
+            "customer_import.back",
+            IMPORT_PREVIEW,
+            updated("customer_import.columns"),
+            lambda s: button("customer_import.back", "columns"),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        submit(
+            "customer_import.preview",
+            IMPORT_PREVIEW,
+            import_summary,
+            meta=NO_META,
+            admin_only=True,
+        ),
+    ]
+
+
 ACTS = [
     *_commands(),
+    *_customer_import(),
     *_shortcuts(),
     *_hub(),
     *_details(),
@@ -1806,6 +1878,8 @@ def _state(template: JSON, values: dict[str, Any], subject: Subject, tenant: Ten
             }
         elif kind == "users_select":
             element = {"type": kind, "selected_user": value}
+        elif kind == "file_input":
+            element = {"type": kind, "files": value}
         elif kind == "datepicker":
             element = {"type": kind, "selected_date": value}
         elif kind == "timepicker":
@@ -1922,9 +1996,11 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
         a.surface.startswith(("catalog:", "form:catalog_item."))
         or a.name.startswith("catalog.items.")
     ),
+    "customer import": lambda a: a.surface.startswith("form:customer_import"),
     "commerce": lambda a: (
         (
             a.surface.startswith("form:")
+            and not GROUPS["customer import"](a)
             and not GROUPS["settings"](a)
             and not GROUPS["catalog"](a)
             and not GROUPS["catalog items"](a)
@@ -2041,6 +2117,10 @@ def test_the_matrix_covers_every_listener() -> None:
         "customer_form.duplicate_ok",
         "duplicates.view",
         "duplicates.refused",
+        "customer_import.file",
+        "customer_import.welcome",
+        "customer_import.column",
+        "customer_import.message",
     }
     missing = [t.id for t in listened if t.id not in unlisted and t.id not in covered]
     assert not missing, f"actions without a matrix row: {sorted(set(missing))}"

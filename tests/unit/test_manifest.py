@@ -35,6 +35,7 @@ LEAST_BOT_SCOPES = {
     "chat:write",
     "users:read",
     "files:write",
+    "files:read",
     "im:write",
     "channels:read",
     "groups:read",
