@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot.actions import (
     account,
+    alerts,
     appointments,
     bookings,
     catalog,
@@ -52,6 +53,7 @@ MODULES = (
     stripe_account,
     catalog,
     catalog_items,
+    alerts,
 )
 
 

@@ -1,4 +1,4 @@
-"""`/customers [text | new | help | duplicates | staff …]`."""
+"""`/customers [text | new | help | duplicates | alerts #channel | staff …]`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.context.request import Request
+from bot.surfaces.alerts import USAGE, channel_of, open_alerts_form
 from bot.surfaces.charts import CHART_USAGE, chart_command
 from bot.surfaces.duplicates import open_report
 from bot.surfaces.hub import render_hub
@@ -19,7 +20,7 @@ from bot.views.hub import SEARCH_MAX, HubState
 from bot.views.messages import help_blocks, staff_list_text
 from core.errors import DomainError, ValidationFailed
 from core.models import Role
-from core.services import staff
+from core.services import alerts, staff
 
 # At most 32 characters, as the staff table stores user ids.
 MENTION = re.compile(r"^<@([UW][A-Z0-9]{1,31})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,31})$")
@@ -62,6 +63,18 @@ def _staff_command(request: Request, args: list[str]) -> str:
     )
 
 
+def _alerts_command(ack: Ack, request: Request, command: dict[str, Any], args: list[str]) -> None:
+    if not request.actor.is_admin:
+        ack(response_type="ephemeral", text=alerts.ADMINS_ONLY)
+        return
+    channel_id = channel_of(args[0]) if len(args) == 1 else None
+    if channel_id is None:
+        ack(response_type="ephemeral", text=USAGE)
+        return
+    ack()
+    open_alerts_form(request, command["trigger_id"], channel_id)
+
+
 def on_customers(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
@@ -86,6 +99,9 @@ def on_customers(
         # Bolt has already answered Slack at ack() (process_before_response is off), so
         # searching, rendering and uploading below never delay the acknowledgement.
         chart_command(request, respond, channel_id=command["channel_id"], query=query)
+        return
+    if sub == "alerts":
+        _alerts_command(ack, request, command, words[1:])
         return
     if sub == "duplicates":
         if not request.actor.is_admin:

@@ -38,7 +38,7 @@ from core.models import (
 )
 from core.models.customer import NAME_KEY_LENGTH
 from core.security import generate_password, hash_password
-from core.services import history
+from core.services import alerts, history
 from core.services.customer_search import Finder
 from core.services.matching import Contact, Evidence, form_matches
 
@@ -293,6 +293,7 @@ def create_customer(
         changes={field: [None, getattr(customer, field)] for field in CONTACT_FIELDS},
         detail="password generated" if contact.password is None else "password set by staff",
     )
+    alerts.record(uow, alerts.CUSTOMER_CREATED, customer, "New customer")
     if send_welcome:
         queue_welcome_mail(uow, customer, password)
     return _to_record(customer)
