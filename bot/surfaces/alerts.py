@@ -179,11 +179,17 @@ class AlertWorker:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
+    def drain(self) -> int:
+        """Post every alert recorded so far, one at a time until stopped; how many."""
+        handled = 0
+        while not self._stop.is_set() and deliver_next(self.deps, self.client_for):
+            handled += 1
+        return handled
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                while not self._stop.is_set() and deliver_next(self.deps, self.client_for):
-                    pass
+                self.drain()
             except Exception:
                 log.exception("channel alerts pass failed; will try again")
             self._stop.wait(self.interval)
