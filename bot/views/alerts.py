@@ -10,7 +10,7 @@ from core.services.alerts import KINDS
 
 CALLBACK_ID = "alerts.submit"
 KINDS_BLOCK = "kinds"
-KINDS_ACTION = "kinds"
+KINDS_ACTION = "alerts.kinds"
 
 
 def _option(kind: str) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from core.actor import Actor
 from core.chart_links import chart_key, chart_token
 from core.errors import NotFound
 from core.models import (
+    AlertSubscription,
     Appointment,
     AppointmentService,
     AppointmentState,
@@ -824,6 +825,12 @@ def _commands() -> list[Act]:
             admin_only=True,
         ),
         command(
+            "/customers alerts #channel",
+            pushed("alerts.submit"),
+            lambda s: "alerts <#C0LOCAL|general>",
+            admin_only=True,
+        ),
+        command(
             "/customers staff add",
             changed(staff_has(lambda s: s.other, True)),
             lambda s: f"staff add <@{s.other}|new>",
@@ -1264,6 +1271,14 @@ SETTINGS_VALUES = {
 }
 
 
+def alerts_are(kinds: str) -> Callable[[Harness, Subject], bool]:
+    """The workspace's channel of staff has these alerts set up."""
+    query = select(AlertSubscription.kinds).where(
+        AlertSubscription.team_id == TEAM, AlertSubscription.channel_id == "C0LOCAL"
+    )
+    return lambda h, s: _scalar(h, query) == kinds
+
+
 def _settings() -> list[Act]:
     return [
         click(
@@ -1288,6 +1303,14 @@ def _settings() -> list[Act]:
                 ("settings.timezone", lambda s: "york"),
                 ("settings.currency", lambda s: "euro"),
             )
+        ),
+        submit(
+            "alerts.submit",
+            "form:alerts",
+            closed(alerts_are("refund")),
+            meta=NO_META,
+            values={"kinds": ["refund"]},
+            admin_only=True,
         ),
         submit(
             "settings.submit",
@@ -2041,6 +2064,7 @@ def test_the_matrix_covers_every_listener() -> None:
         "customer_form.duplicate_ok",
         "duplicates.view",
         "duplicates.refused",
+        "alerts.kinds",
     }
     missing = [t.id for t in listened if t.id not in unlisted and t.id not in covered]
     assert not missing, f"actions without a matrix row: {sorted(set(missing))}"

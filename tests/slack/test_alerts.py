@@ -32,7 +32,7 @@ def set_up(world: World, channel_id: str, *kinds: str) -> None:
     after(driver, driver.slash("/customers", f"alerts {mention}"), "views.open")
     driver.wait_for_view(is_view(FORM, "Post alerts about"))
     for kind in kinds:
-        driver.choose(kind, menu="kinds")
+        driver.choose(kind, menu="alerts.kinds")
     acked(driver.submit())
 
 
@@ -87,7 +87,7 @@ def test_the_form_shows_what_is_chosen_and_choosing_nothing_turns_alerts_off(wor
     form = driver.wait_for_view(is_view(FORM))
     [kinds] = [b for b in form["blocks"] if b.get("block_id") == "kinds"]
     assert [o["value"] for o in kinds["element"]["initial_options"]] == ["refund"]
-    driver.choose("Refund", menu="kinds")
+    driver.choose("Refund", menu="alerts.kinds")
     acked(driver.submit())
     assert subscription(world, STAFF_ONLY) is None
 
@@ -97,7 +97,7 @@ def test_a_channel_with_a_guest_is_refused_under_the_field(world: World) -> None
     driver = world.admin
     after(driver, driver.slash("/customers", f"alerts <#{MIXED}|cmixed>"), "views.open")
     driver.wait_for_view(is_view(FORM))
-    driver.choose("New customer", menu="kinds")
+    driver.choose("New customer", menu="alerts.kinds")
     driver.submit()
     assert driver.errors() == {
         "kinds": "#cmixed has members who aren't staff: alerts may only go to staff-only channels."
