@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context.deps import Deps
 from bot.context.request import Request
 from bot.surfaces.audience import dm_with, judge
+from bot.surfaces.hub import HubControl
 from bot.views.alerts import KINDS_BLOCK, alert_text, alerts_form, chosen_kinds
 from bot.views.blocks import escape
 from bot.views.payload import state_values
@@ -44,6 +45,40 @@ def open_alerts_form(request: Request, trigger_id: str, channel_id: str) -> None
     request.client.views_open(
         trigger_id=trigger_id, view=alerts_form(channel_id, chosen, paused=paused)
     )
+
+
+def edit_alerts(control: HubControl) -> None:
+    """Home's Edit: the channel's form, or why not."""
+    channel_id = channel_of(control.value)
+    if channel_id is None:
+        control.tell(USAGE)
+        return
+    try:
+        current = control.request.read(
+            lambda uow, actor: alerts.channel_alerts(uow, actor, channel_id)
+        )
+    except DomainError as exc:
+        control.tell(exc.message)
+        return
+    chosen = current.kinds if current is not None else ()
+    paused = current.pause_reason if current is not None and current.paused else ""
+    control.open(alerts_form(channel_id, chosen, paused=paused))
+
+
+def remove_alerts(control: HubControl) -> None:
+    """Home's Remove: the channel gets no more alerts."""
+    channel_id = channel_of(control.value)
+    if channel_id is None:
+        control.tell(USAGE)
+        return
+    try:
+        control.request.write(
+            lambda uow, actor: alerts.set_channel_alerts(uow, actor, channel_id, ())
+        )
+    except DomainError as exc:
+        control.tell(exc.message)
+        return
+    control.tell(f"<#{channel_id}> gets no more alerts.", ok=True)
 
 
 def save_alerts(ack: Ack, request: Request, view: dict[str, Any]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from bot.views.blocks import escape
-from core.services.alerts import KINDS
+from bot.views.blocks import actions, button, context, divider, escape, header, section
+from core.services.alerts import KINDS, ChannelAlerts
 
 CALLBACK_ID = "alerts.submit"
 KINDS_BLOCK = "kinds"
@@ -68,3 +68,54 @@ def chosen_kinds(state: dict[str, Any]) -> list[str]:
 def alert_text(text: str) -> str:
     """One alert as posted."""
     return f":bell: {escape(text)}"
+
+
+EDIT_ACTION = "alerts.edit"
+REMOVE_ACTION = "alerts.remove"
+
+
+def _line(channel: ChannelAlerts) -> str:
+    chosen = ", ".join(KINDS[kind][0] for kind in channel.kinds)
+    state = (
+        f"\n:double_vertical_bar: Paused: {escape(channel.pause_reason)}" if channel.paused else ""
+    )
+    return f"<#{channel.channel_id}>: {chosen}{state}"
+
+
+def alerts_section(channels: list[ChannelAlerts] | None) -> list[dict[str, Any]]:
+    """Home's *Channel alerts* (admins; None for staff): each channel's, with Edit and Remove."""
+    if channels is None:
+        return []
+    blocks: list[dict[str, Any]] = [divider(), header("Channel alerts")]
+    if not channels:
+        blocks.append(
+            context(
+                "No channel gets alerts yet: `/customers alerts #channel` chooses what a "
+                "staff-only channel hears about."
+            )
+        )
+        return blocks
+    for channel in channels:
+        blocks.append(section(_line(channel)))
+        remove = {
+            "title": {"type": "plain_text", "text": "Turn off alerts?"},
+            "text": {"type": "plain_text", "text": "This channel will get no more alerts."},
+            "confirm": {"type": "plain_text", "text": "Turn off"},
+            "deny": {"type": "plain_text", "text": "Keep them"},
+        }
+        blocks.append(
+            actions(
+                [
+                    button("Edit", EDIT_ACTION, value=channel.channel_id),
+                    button(
+                        "Remove",
+                        REMOVE_ACTION,
+                        value=channel.channel_id,
+                        style="danger",
+                        confirm=remove,
+                    ),
+                ],
+                block_id=f"alerts.{channel.channel_id}",
+            )
+        )
+    return blocks

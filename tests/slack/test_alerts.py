@@ -6,11 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import alert_worker
+from bot.local.driver import SlackDriver
 from bot.local.slack_api import SlackChannel
 from core.models import AlertSubscription
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, GUEST, STAFF, STRANGER, World
-from tests.slack.helpers import acked, after, fill_form, is_view, seed
+from tests.slack.helpers import acked, after, fill_form, is_view, seed, text_of
 
 FORM = "alerts.submit"
 STAFF_ONLY = "CSTAFF"
@@ -175,3 +176,33 @@ def test_the_sixth_alert_within_ten_minutes_folds_into_a_digest_updated_in_place
     posted(world)
     assert len(world.api.messages(STAFF_ONLY)) == 7
     assert "New customer: Cust9 Flood" in texts(world, STAFF_ONLY)[-1]
+
+
+def home(world: World, driver: SlackDriver) -> str:
+    """The driver's Home tab, freshly published, as text."""
+    after(driver, driver.open_home(), "views.publish")
+    return text_of(driver.wait_for_view(surface="home"))
+
+
+def test_home_lists_each_channels_alerts_with_edit_and_remove_for_admins(world: World) -> None:
+    channel(world, STAFF_ONLY, ADMIN, STAFF)
+    set_up(world, STAFF_ONLY, "New customer", "Refund")
+    shown = home(world, world.admin)
+    assert f"<#{STAFF_ONLY}>: New customer, Refund" in shown
+    driver = world.admin
+    after(
+        driver,
+        driver.click("alerts.edit", in_block=f"alerts.{STAFF_ONLY}", surface="home"),
+        "views.open",
+    )
+    form = driver.wait_for_view(is_view(FORM))
+    [kinds] = [b for b in form["blocks"] if b.get("block_id") == "kinds"]
+    assert [o["value"] for o in kinds["element"]["initial_options"]] == [
+        "customer_created",
+        "refund",
+    ]
+    driver.close()
+    acked(driver.click("alerts.remove", in_block=f"alerts.{STAFF_ONLY}", surface="home"))
+    world.wait_text(driver, "gets no more alerts", surface="home")
+    assert subscription(world, STAFF_ONLY) is None
+    assert "Channel alerts" not in home(world, world.staff)
