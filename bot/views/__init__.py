@@ -111,6 +111,8 @@ Actions (action_id → value):
   customer_details.merge              UID: open Merge Customer (admins)
   customer_details.open               UID: show another customer (the one a merge kept)
   customer_details.anonymise          UID: open the Anonymise confirmation (admins)
+  alerts.edit                         channel id: Home's Edit beside a channel's alerts (admins)
+  alerts.remove                       channel id: Home's Remove (confirmed): no more alerts there
   customer_details.password_reset     UID: mail the customer a new portal password (confirmed);
                                       only admins type a password in Create / Edit Contact
   customer_details.export_data        UID: Export data (JSON), admins: everything held about

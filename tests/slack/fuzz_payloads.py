@@ -1660,6 +1660,8 @@ TARGETS: tuple[Target, ...] = (
     _view("settings.submit", "form:settings"),
     # channel alerts (admins): the form `/customers alerts #channel` opens
     _view("alerts.submit", "form:alerts"),
+    _action("alerts.edit", ("home",), _anything),
+    _action("alerts.remove", ("home",), _anything, writes=True),
     # the studio's Stripe account: Connect / Change key and Disconnect on Home (admins)
     _action("stripe_account.open", ("home",), _anything),
     _action("stripe_account.disconnect", ("home",), _anything, writes=True),

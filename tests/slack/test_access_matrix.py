@@ -76,6 +76,7 @@ from core.models import (
     facilitator_services,
 )
 from core.services import notes, questionnaires
+from core.services.alerts import set_channel_alerts
 from core.services.bookings import book_event
 from core.services.catalog_items import add_item, archive_item
 from core.services.catalog_rules import RULES, ItemDraft, ItemKind
@@ -1271,12 +1272,19 @@ SETTINGS_VALUES = {
 }
 
 
-def alerts_are(kinds: str) -> Callable[[Harness, Subject], bool]:
-    """The workspace's channel of staff has these alerts set up."""
+def alerts_are(kinds: str | None) -> Callable[[Harness, Subject], bool]:
+    """The workspace's channel of staff has these alerts set up (None: none)."""
     query = select(AlertSubscription.kinds).where(
         AlertSubscription.team_id == TEAM, AlertSubscription.channel_id == "C0LOCAL"
     )
     return lambda h, s: _scalar(h, query) == kinds
+
+
+def with_alerts(h: Harness) -> Subject:
+    """Our workspace's channel of staff with an alert set up, to edit or remove."""
+    with h.db.unit_of_work() as uow:
+        set_channel_alerts(uow, Actor(TEAM, ADMIN, Role.ADMIN), "C0LOCAL", ["refund"])
+    return main(h)
 
 
 def _settings() -> list[Act]:
@@ -1303,6 +1311,24 @@ def _settings() -> list[Act]:
                 ("settings.timezone", lambda s: "york"),
                 ("settings.currency", lambda s: "euro"),
             )
+        ),
+        click(
+            "alerts.edit",
+            HOME,
+            pushed("alerts.submit", lambda s: "Refund"),
+            lambda s: button("alerts.edit", "C0LOCAL"),
+            subject=with_alerts,
+            meta=NO_META,
+            admin_only=True,
+        ),
+        click(
+            "alerts.remove",
+            HOME,
+            changed(alerts_are(None)),
+            lambda s: button("alerts.remove", "C0LOCAL"),
+            subject=with_alerts,
+            meta=NO_META,
+            admin_only=True,
         ),
         submit(
             "alerts.submit",
