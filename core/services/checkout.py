@@ -354,7 +354,7 @@ def take_credits(
     held.version += 1
     if held.credits_remaining <= 1:
         # "Nearly used up": this use left one credit or none.
-        left = format_credits(held.credits_remaining) if held.credits_remaining else "no credits"
+        left = "1 credit" if held.credits_remaining else "no credits"
         alerts.record(uow, alerts.CREDITS_LOW, customer, f"Pass #{held.id} has {left} left")
     return held, before
 
