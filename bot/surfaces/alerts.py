@@ -23,6 +23,7 @@ from bot.views.blocks import escape
 from bot.views.payload import state_values
 from core.errors import DomainError
 from core.services import alerts
+from core.services.audience import Reason
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ def save_alerts(ack: Ack, request: Request, view: dict[str, Any]) -> None:
         judged = judge(request.deps, request.client, request.actor.team_id, channel_id)
         if not judged.verdict.all_staff:
             why = (
-                f"{judged.label} has members who aren't staff: "
+                f"I couldn't check who is in {judged.label}: invite the app there first."
+                if judged.verdict.reason is Reason.UNCHECKED
+                else f"{judged.label} has members who aren't staff: "
                 "alerts may only go to staff-only channels."
             )
             ack(response_action="errors", errors={KINDS_BLOCK: why})
@@ -119,7 +122,7 @@ def recheck_channel(deps: Deps, client: WebClient, team_id: str, channel_id: str
 
 
 def _pause(deps: Deps, client: WebClient, team_id: str, channel_id: str) -> None:
-    reason = "someone who isn't staff joined"
+    reason = "someone in it isn't staff"
     with deps.db.unit_of_work() as uow:
         admin = alerts.pause_channel(uow, team_id, channel_id, reason)
     if admin is None:
