@@ -20,8 +20,9 @@ class AlertEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[str] = mapped_column(TeamId, team_fk())
     kind: Mapped[str] = mapped_column(String(32))
+    # Deleting the customer deletes their alerts: the text names them.
     customer_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("customers.id", ondelete="SET NULL"), index=True
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
     # The customer's name and UID and what happened; no contact details.
     text: Mapped[str] = mapped_column(Text)

@@ -20,6 +20,7 @@ from core.adapters.mail import drop_login_mail, queue_password_reset_mail, queue
 from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.models import (
+    AlertEvent,
     Appointment,
     Base,
     Booking,
@@ -526,6 +527,7 @@ _ERASED_WITH_CUSTOMER: tuple[type[Base], ...] = (
     OutboxMail,
     PaymentLink,
     HistoryEntry,
+    AlertEvent,
 )
 
 

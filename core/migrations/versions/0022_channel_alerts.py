@@ -47,7 +47,7 @@ def upgrade() -> None:
             ["customer_id"],
             ["customers.id"],
             name=op.f("fk_alert_events_customer_id_customers"),
-            ondelete="SET NULL",
+            ondelete="CASCADE",
         ),
         _team_fk("alert_events"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_events")),
