@@ -20,6 +20,8 @@ from bot.context.access import GuestCheck, access_middleware
 from bot.context.audience import Audience
 from bot.context.deps import Deps
 from bot.logging_setup import ContextExecutor, tag_for, tagged, withhold_library_bodies
+from bot.surfaces.alerts import AlertWorker as AlertWorker
+from bot.surfaces.alerts import client_for
 from bot.surfaces.unavailable import database_unavailable, tell_database_down, tell_slack_failed
 from bot.transport.inbound import malformed
 from bot.transport.kept_ack import KeptAck
@@ -55,6 +57,9 @@ def web_client(settings: Settings) -> WebClient:
 
 class TaggedApp(App):
     """A Bolt app that attributes every log record written while it handles a request to it."""
+
+    # Set by create_app: what the listeners share, for the alert worker beside them.
+    deps: Deps
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         """Handle one request with its request id, team and user set for logging."""
@@ -99,11 +104,18 @@ def create_app(
         installation_store=app.installation_store,
         audience=audience,
     )
+    app.deps = deps
     app.use(access_middleware(deps, GuestCheck(audience.people)))
     for kind in LISTENER_KINDS:
         kind.register(app)
     app.error(on_error)
     return app
+
+
+def alert_worker(app: App, *, interval: float = 5.0) -> AlertWorker:
+    """The worker posting `app`'s channel alerts (not started)."""
+    assert isinstance(app, TaggedApp)
+    return AlertWorker(app.deps, client_for(app.deps, app.client), interval=interval)
 
 
 def on_error(

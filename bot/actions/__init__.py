@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot.actions import (
     account,
+    alerts,
     appointments,
     bookings,
     catalog,
@@ -54,6 +55,7 @@ MODULES = (
     catalog,
     catalog_items,
     customer_import,
+    alerts,
 )
 
 

@@ -25,15 +25,17 @@ def on_confirm(ack: Ack, view: dict[str, Any], context: BoltContext, client: Web
         return
     uid = form.meta.uid
     try:
-        name = form.request.write(lambda uow, actor: customers.delete_customer(uow, actor, uid))
-    except customers.HasPayments:
-        # Payments were recorded since the confirmation opened: offer what can be done.
-        record = form.request.read(lambda uow, actor: customers.get_customer(uow, actor, uid))
-        meta = AnonymiseMeta(uid=uid, origin=form.meta.origin)
-        offer = anonymise_confirmation(record, meta, instead_of_delete=True)
-        ack(response_action="update", view=offer)
-        return
+        try:
+            name = form.request.write(lambda uow, actor: customers.delete_customer(uow, actor, uid))
+        except customers.HasPayments:
+            # Payments were recorded since the confirmation opened: offer what can be done.
+            record = form.request.read(lambda uow, actor: customers.get_customer(uow, actor, uid))
+            meta = AnonymiseMeta(uid=uid, origin=form.meta.origin)
+            offer = anonymise_confirmation(record, meta, instead_of_delete=True)
+            ack(response_action="update", view=offer)
+            return
     except DomainError as exc:
+        # Refused, or (offering Anonymise instead) gone or anonymised meanwhile.
         refused = modal(
             "Not deleted", [section(exc.message)], callback_id="customer_delete.refused"
         )

@@ -1,4 +1,4 @@
-"""`/customers [text | new | help | duplicates | staff … | chart … | import]`."""
+"""`/customers [text | new | help | duplicates | alerts #channel | staff … | chart … | import]`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.context.request import Request
+from bot.surfaces.alerts import USAGE, channel_of, open_alerts_form
 from bot.surfaces.charts import CHART_USAGE, chart_command
 from bot.surfaces.customer_import import open_import_form, refusal
 from bot.surfaces.duplicates import open_report
@@ -20,7 +21,7 @@ from bot.views.hub import SEARCH_MAX, HubState
 from bot.views.messages import help_blocks, staff_list_text
 from core.errors import DomainError, ValidationFailed
 from core.models import Role
-from core.services import staff
+from core.services import alerts, staff
 
 # At most 32 characters, as the staff table stores user ids.
 MENTION = re.compile(r"^<@([UW][A-Z0-9]{1,31})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,31})$")
@@ -63,6 +64,18 @@ def _staff_command(request: Request, args: list[str]) -> str:
     )
 
 
+def _alerts_command(ack: Ack, request: Request, command: dict[str, Any], args: list[str]) -> None:
+    if not request.actor.is_admin:
+        ack(response_type="ephemeral", text=alerts.ADMINS_ONLY)
+        return
+    channel_id = channel_of(args[0]) if len(args) == 1 else None
+    if channel_id is None:
+        ack(response_type="ephemeral", text=USAGE)
+        return
+    ack()
+    open_alerts_form(request, command["trigger_id"], channel_id)
+
+
 def on_customers(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
@@ -95,6 +108,10 @@ def on_customers(
             return
         ack()
         open_import_form(request, command["trigger_id"])
+        return
+    if sub == "alerts":
+        _alerts_command(ack, request, command, words[1:])
+        return
     if sub == "duplicates":
         if not request.actor.is_admin:
             ack(

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bot.app import create_app
+from bot.app import alert_worker, create_app
 from bot.local.blockkit import (
     JSON,
     TEXT_INPUTS,
@@ -315,6 +315,8 @@ def open_workspace(
             root, stop_http = serve_wsgi(create_wsgi_app(app, db))
             worker = OutboxWorker(db, transport, interval=MAIL_INTERVAL)
             worker.start()
+            alerts = alert_worker(app, interval=MAIL_INTERVAL)
+            alerts.start()
             try:
                 yield LocalWorkspace(
                     api=api,
@@ -329,6 +331,7 @@ def open_workspace(
                 stop_http()
                 listeners.wait_idle(SETTLE_TIMEOUT)
                 listeners.shutdown()
+                alerts.stop()
                 worker.stop()
         finally:
             db.dispose()

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.context.request import Request
 from bot.surfaces.view_updates import newer_wins
+from bot.views.alerts import alerts_section
 from bot.views.catalog import catalog_section
 from bot.views.duplicates import duplicates_section
 from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
@@ -18,6 +19,7 @@ from bot.views.origin import Origin
 from bot.views.payload import chosen_value, first_action
 from bot.views.settings import settings_section
 from bot.views.stripe_account import stripe_section
+from core.services.alerts import list_channel_alerts
 from core.services.customers import list_customers
 from core.services.events import upcoming_events
 from core.services.stripe_account import StripeStatus, stripe_status
@@ -42,6 +44,7 @@ def render_hub(
         )
         events, total = upcoming_events(uow, actor) if home else ([], 0)
         stripe = stripe_status(uow, actor.team_id) if home else StripeStatus("none")
+        channels = list_channel_alerts(uow, actor) if home and actor.is_admin else None
     state = state.model_copy(update={"page": page.page, "after": "", "before": ""})
     if not home:
         return hub_modal(state, page, notice, admin=actor.is_admin)
@@ -51,6 +54,7 @@ def render_hub(
     view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin, connect=connect))
     view["blocks"].extend(catalog_section(events, total, request.currency, admin=actor.is_admin))
     view["blocks"].extend(duplicates_section(admin=actor.is_admin))
+    view["blocks"].extend(alerts_section(channels))
     return view
 
 

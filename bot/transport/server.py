@@ -22,7 +22,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import text
 
-from bot.app import create_app
+from bot.app import AlertWorker, alert_worker, create_app
 from bot.transport.limits import (
     CLIENT_SECONDS,
     MAX_BODY_BYTES,
@@ -126,17 +126,22 @@ def _running(
     db = Database(settings, **pool_options(request_threads))
     listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
     worker: OutboxWorker | None = None
+    alerts: AlertWorker | None = None
     try:
         if upgrade:
             db.upgrade()
         app = create_app(settings, db, listener_executor=listeners)
         worker = OutboxWorker(db, transport_from_settings(settings))
         worker.start()
+        alerts = alert_worker(app)
+        alerts.start()
         _freeze_startup_heap()
         yield app, db
     finally:
         # Listeners still running finish their work before the database goes away.
         listeners.shutdown(wait=True)
+        if alerts is not None:
+            alerts.stop()
         if worker is not None:
             worker.stop()
         db.dispose()

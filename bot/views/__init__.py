@@ -54,6 +54,9 @@ Views (callback_id):
   commerce.result           that change's result; also "nothing to book/assign yet"
   settings.submit           Studio settings, admins (input block_ids name, timezone, currency,
                             default_region, portal_url, mail_sender_name, mail_reply_to)
+  alerts.submit             Channel alerts, admins: which happenings post into one channel
+                            (input block_id kinds, checkboxes alerts.kinds; private_metadata
+                            the channel id); refused under the field unless all are staff
   settings.message          shown instead of Studio settings when it can't be saved
   stripe_account.submit     the studio's Stripe key and webhook signing secret, admins (input
                             block_ids stripe_key, webhook_secret; blank keeps what is stored)
@@ -117,6 +120,8 @@ Actions (action_id → value):
   customer_details.merge              UID: open Merge Customer (admins)
   customer_details.open               UID: show another customer (the one a merge kept)
   customer_details.anonymise          UID: open the Anonymise confirmation (admins)
+  alerts.edit                         channel id: Home's Edit beside a channel's alerts (admins)
+  alerts.remove                       channel id: Home's Remove (confirmed): no more alerts there
   customer_details.password_reset     UID: mail the customer a new portal password (confirmed);
                                       only admins type a password in Create / Edit Contact
   customer_details.export_data        UID: Export data (JSON), admins: everything held about

@@ -45,6 +45,8 @@ def help_blocks() -> list[Block]:
             "preview first (admins)\n"
             "• `/customers help` — this help\n"
             "• `/customers duplicates` — customers who may be one person, to merge (admins)\n"
+            "• `/customers alerts #channel` — what a staff-only channel hears about: new "
+            "customers, bookings, refunds, failed payments… (admins)\n"
             "• `/customers staff list` — who has access (admins)\n"
             "• `/customers staff add @someone` — give a colleague access (admins; add `admin` "
             "at the end to make them an admin)\n"

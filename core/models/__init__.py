@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate; importing this registers them all."""
 
+from core.models.alert import AlertEvent, AlertPost, AlertSubscription
 from core.models.appointment import Appointment, AppointmentState
 from core.models.base import Base
 from core.models.booking import Booking, BookingState, RefundState
@@ -30,6 +31,9 @@ from core.models.workspace import StripeConnectState, Workspace, WorkspaceAuditE
 
 __all__ = [
     "NOTE_MAX",
+    "AlertEvent",
+    "AlertPost",
+    "AlertSubscription",
     "Appointment",
     "AppointmentService",
     "AppointmentState",

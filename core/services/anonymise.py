@@ -21,6 +21,7 @@ from core.db import UnitOfWork
 from core.errors import Conflict, Forbidden
 from core.formatting import format_phone
 from core.models import (
+    AlertEvent,
     Customer,
     CustomerStatus,
     HistoryEntry,
@@ -175,7 +176,8 @@ def anonymise_customer(uow: UnitOfWork, actor: Actor, uid: str) -> Anonymised:
     pattern = _pattern(_personal_strings(uow, people, ids))
     session = uow.session
     # Explicit deletes, as in delete_customer: not left to the database's ON DELETE.
-    for model in (Note, QuestionnaireResponse, OutboxMail):
+    # An alert's text names the customer: those not yet posted go unposted.
+    for model in (Note, QuestionnaireResponse, OutboxMail, AlertEvent):
         session.execute(delete(model).where(model.customer_id.in_(ids)))
     session.execute(update(PaymentLink).where(PaymentLink.customer_id.in_(ids)).values(sent_to=""))
     _scrub_history(uow, ids, pattern)

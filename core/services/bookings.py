@@ -24,7 +24,7 @@ from core.models import (
     PaymentMethod,
     RefundState,
 )
-from core.services import history
+from core.services import alerts, history
 from core.services.checkout import (
     PaymentChoice,
     StripePayment,
@@ -377,6 +377,7 @@ def book_event(
         detail=f"booked {session.title} {settled.describe(workspace.currency)}, "
         f"booking #{booking.id}",
     )
+    alerts.record(uow, alerts.BOOKING_MADE, customer, f"Booked {session.title}")
     return _row_on(booking, session)
 
 
@@ -476,6 +477,7 @@ def cancel_booking(
         f"; {outcome}" if outcome else ""
     )
     history.record(uow, actor.user_id, customer, CANCELLED, changes=changes, detail=detail)
+    alerts.record(uow, alerts.BOOKING_CANCELLED, customer, f"Cancelled {session.title}")
     uow.session.flush()
     message = f"Cancelled {session.title} for {customer.full_name}" + (
         f"; {outcome}." if outcome else "."

@@ -35,6 +35,7 @@ from core.models import (
     Video,
     VideoPurchase,
 )
+from core.services import alerts
 from core.services.catalog import LocalTimeError, local_to_utc
 from core.services.customers import lock_owner
 
@@ -351,6 +352,10 @@ def take_credits(
     before = held.credits_remaining
     held.credits_remaining -= credits
     held.version += 1
+    if held.credits_remaining <= 1:
+        # "Nearly used up": this use left one credit or none.
+        left = "1 credit" if held.credits_remaining else "no credits"
+        alerts.record(uow, alerts.CREDITS_LOW, customer, f"Pass #{held.id} has {left} left")
     return held, before
 
 

@@ -20,6 +20,7 @@ from core.adapters.mail import drop_login_mail, queue_password_reset_mail, queue
 from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.models import (
+    AlertEvent,
     Appointment,
     Base,
     Booking,
@@ -38,7 +39,7 @@ from core.models import (
 )
 from core.models.customer import NAME_KEY_LENGTH
 from core.security import generate_password, hash_password
-from core.services import history
+from core.services import alerts, history
 from core.services.customer_search import Finder
 from core.services.matching import Contact, Evidence, form_matches
 
@@ -293,6 +294,7 @@ def create_customer(
         changes={field: [None, getattr(customer, field)] for field in CONTACT_FIELDS},
         detail="password generated" if contact.password is None else "password set by staff",
     )
+    alerts.record(uow, alerts.CUSTOMER_CREATED, customer, "New customer")
     if send_welcome:
         queue_welcome_mail(uow, customer, password)
     return _to_record(customer)
@@ -525,6 +527,7 @@ _ERASED_WITH_CUSTOMER: tuple[type[Base], ...] = (
     OutboxMail,
     PaymentLink,
     HistoryEntry,
+    AlertEvent,
 )
 
 
@@ -584,6 +587,9 @@ def delete_customer(uow: UnitOfWork, actor: Actor, uid: str) -> str:
     name = customer.full_name
     erased = {c.id: c.uid for c in person_records(uow, customer)}
     if has_payments(uow, erased):
+        if customer.anonymised_at is not None:
+            # Nothing personal is left, and what is left the accounts need.
+            raise anonymised_refusal(customer)
         raise HasPayments(
             f"{name} has payments the studio must keep for its accounts, so they cannot be "
             "deleted. Anonymise them instead: their personal details are erased and the "

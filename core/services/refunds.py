@@ -28,7 +28,7 @@ from core.db import Transactions, UnitOfWork
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.formatting import format_money
 from core.models import Booking, Customer, PaymentIntentUse, PaymentMethod, RefundState
-from core.services import history
+from core.services import alerts, history
 from core.services.checkout import RefundableRow, paid_kind
 from core.services.customers import lock_owner
 
@@ -192,6 +192,10 @@ def _set_refunded(
     paid.refunded_minor = refunded
     paid.refund_state = _state(refunded, price)
     paid.version += 1
+    amount = format_money(refunded - before, paid.currency)
+    alerts.record(
+        uow, alerts.REFUND, customer, f"Refund of {amount} on {paid_kind(paid)} #{paid.id}"
+    )
     history.record(
         uow,
         who,

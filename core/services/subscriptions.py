@@ -15,7 +15,7 @@ from core.db import Transactions, UnitOfWork
 from core.errors import DomainError, Forbidden, NotFound
 from core.formatting import format_date
 from core.models import Customer, Subscription, SubscriptionPlan, SubscriptionState
-from core.services import history
+from core.services import alerts, history
 from core.services.customers import lock_owner
 from core.services.paging import Page, fetch_page
 from core.services.tabs import NamedCatalog, tab_scope
@@ -239,6 +239,9 @@ def _finish(
         changes=changes,
         detail=f"{plan_name} subscription #{subscription.id}, {where}",
     )
+    if move.target in {SubscriptionState.PAUSED, SubscriptionState.SUSPENDED}:
+        what = f"{plan_name} subscription #{subscription.id} {move.done}"
+        alerts.record(uow, alerts.SUBSCRIPTION_ENDED, customer, what)
     return _row(subscription, plan_name, interval)
 
 

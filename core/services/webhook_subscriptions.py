@@ -15,7 +15,7 @@ from core.db import UnitOfWork
 from core.errors import NotFound
 from core.formatting import NOTHING, format_date
 from core.models import Customer, Subscription, SubscriptionPlan, SubscriptionState
-from core.services import history
+from core.services import alerts, history
 from core.services.subscriptions import PENDING_CLAIM
 from core.services.webhook_events import (
     STRIPE_ACTOR,
@@ -135,7 +135,19 @@ def _apply(uow: UnitOfWork, event: WebhookEvent, stripe_id: str, change: _Change
         changes=changes,
         detail=f"{plan} {name}, {event.type} ({stripe_id})",
     )
+    _alert(uow, customer, changes, f"{plan} {name}")
     return f"{name}: " + "; ".join(f"{key} {a} → {b}" for key, (a, b) in changes.items())
+
+
+def _alert(
+    uow: UnitOfWork, customer: Customer, changes: dict[str, list[str | None]], name: str
+) -> None:
+    """Past due, paused or ended by Stripe: an alert for channels that asked."""
+    state = changes.get("state", [None, None])[1]
+    if state == SubscriptionState.PAST_DUE.value:
+        alerts.record(uow, alerts.PAYMENT_FAILED, customer, f"Payment failed; {name} is past due")
+    elif state in {SubscriptionState.PAUSED.value, SubscriptionState.SUSPENDED.value}:
+        alerts.record(uow, alerts.SUBSCRIPTION_ENDED, customer, f"{name} {state} by Stripe")
 
 
 def _period_end(subscription: dict[str, Any]) -> datetime | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from slack_bolt import App
 
 from bot.app import create_app
 from bot.local.driver import AppEndpoint, SlackDriver
@@ -43,6 +44,7 @@ class World:
     staff: SlackDriver
     stranger: SlackDriver
     guest: SlackDriver
+    app: App
 
     def view_text(self, driver: SlackDriver) -> str:
         """All text of the driver's current view, for readable assertions."""
@@ -107,6 +109,7 @@ def running_world(
                 staff=driver(STAFF),
                 stranger=driver(STRANGER),
                 guest=driver(GUEST),
+                app=app,
             )
         finally:
             stop()

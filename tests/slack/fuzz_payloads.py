@@ -776,6 +776,10 @@ class Harness:
             assert response.data.get("response_action") == "update", response.text
             made: JSON = {**response.data["view"], "id": f"VIMPORT{len(IMPORT_STEPS[key])}"}
             return self._kept(made, None)
+        if key == "form:alerts":
+            # `/customers alerts #channel` in the tenant's channel of staff and the app.
+            command = self.post_command(who, "alerts <#C0LOCAL|general>")
+            return Template(self._made(command, "views.open"), None)
         if key == "form:message_note":
             shortcut = self.shortcut(who, "shortcut.add_to_notes", "Prefers mornings.")
             return Template(self._made(self.post_payload(shortcut), "views.open"), None)
@@ -1595,7 +1599,7 @@ TARGETS: tuple[Target, ...] = (
     Target("event", "app_uninstalled"),
     Target("event", "tokens_revoked"),
     # Anyone joining or leaving a conversation (ungated: the joiner may be anyone); the app
-    # only forgets the members it remembered.
+    # forgets the members it remembered, and pauses a channel's alerts someone not staff joined.
     Target("event", "member_joined_channel"),
     Target("event", "member_left_channel"),
     Target("event", "unknown_event"),
@@ -1679,6 +1683,10 @@ TARGETS: tuple[Target, ...] = (
     Target("options", "settings.timezone", ("form:settings",)),
     Target("options", "settings.currency", ("form:settings",)),
     _view("settings.submit", "form:settings"),
+    # channel alerts (admins): the form `/customers alerts #channel` opens
+    _view("alerts.submit", "form:alerts"),
+    _action("alerts.edit", ("home",), _anything),
+    _action("alerts.remove", ("home",), _anything, writes=True),
     # the studio's Stripe account: Connect / Change key and Disconnect on Home (admins)
     _action("stripe_account.open", ("home",), _anything),
     _action("stripe_account.disconnect", ("home",), _anything, writes=True),
@@ -1784,6 +1792,7 @@ TARGETS: tuple[Target, ...] = (
     ),
     _action("settings.currency", ("form:settings",), _choice("GBP", "USD"), "external_select"),
     _action("settings.portal_url", ("form:settings",), _texts, "plain_text_input"),
+    _action("alerts.kinds", ("form:alerts",), _anything, "checkboxes"),
     _view("settings.message", "hub", writes=False),
     _action("stripe_account.key", ("form:stripe_account",), _texts, "plain_text_input"),
     _action("stripe_account.webhook_secret", ("form:stripe_account",), _texts, "plain_text_input"),

@@ -43,6 +43,7 @@ from core.actor import Actor
 from core.chart_links import chart_key, chart_token
 from core.errors import NotFound
 from core.models import (
+    AlertSubscription,
     Appointment,
     AppointmentService,
     AppointmentState,
@@ -75,6 +76,7 @@ from core.models import (
     facilitator_services,
 )
 from core.services import notes, questionnaires
+from core.services.alerts import set_channel_alerts
 from core.services.bookings import book_event
 from core.services.catalog_items import add_item, archive_item
 from core.services.catalog_rules import RULES, ItemDraft, ItemKind
@@ -831,6 +833,12 @@ def _commands() -> list[Act]:
             admin_only=True,
         ),
         command(
+            "/customers alerts #channel",
+            pushed("alerts.submit"),
+            lambda s: "alerts <#C0LOCAL|general>",
+            admin_only=True,
+        ),
+        command(
             "/customers staff add",
             changed(staff_has(lambda s: s.other, True)),
             lambda s: f"staff add <@{s.other}|new>",
@@ -1271,6 +1279,21 @@ SETTINGS_VALUES = {
 }
 
 
+def alerts_are(kinds: str | None) -> Callable[[Harness, Subject], bool]:
+    """The workspace's channel of staff has these alerts set up (None: none)."""
+    query = select(AlertSubscription.kinds).where(
+        AlertSubscription.team_id == TEAM, AlertSubscription.channel_id == "C0LOCAL"
+    )
+    return lambda h, s: _scalar(h, query) == kinds
+
+
+def with_alerts(h: Harness) -> Subject:
+    """Our workspace's channel of staff with an alert set up, to edit or remove."""
+    with h.db.unit_of_work() as uow:
+        set_channel_alerts(uow, Actor(TEAM, ADMIN, Role.ADMIN), "C0LOCAL", ["refund"])
+    return main(h)
+
+
 def _settings() -> list[Act]:
     return [
         click(
@@ -1295,6 +1318,32 @@ def _settings() -> list[Act]:
                 ("settings.timezone", lambda s: "york"),
                 ("settings.currency", lambda s: "euro"),
             )
+        ),
+        click(
+            "alerts.edit",
+            HOME,
+            pushed("alerts.submit", lambda s: "Refund"),
+            lambda s: button("alerts.edit", "C0LOCAL"),
+            subject=with_alerts,
+            meta=NO_META,
+            admin_only=True,
+        ),
+        click(
+            "alerts.remove",
+            HOME,
+            changed(alerts_are(None)),
+            lambda s: button("alerts.remove", "C0LOCAL"),
+            subject=with_alerts,
+            meta=NO_META,
+            admin_only=True,
+        ),
+        submit(
+            "alerts.submit",
+            "form:alerts",
+            closed(alerts_are("refund")),
+            meta=NO_META,
+            values={"kinds": ["refund"]},
+            admin_only=True,
         ),
         submit(
             "settings.submit",
@@ -2121,6 +2170,7 @@ def test_the_matrix_covers_every_listener() -> None:
         "customer_import.welcome",
         "customer_import.column",
         "customer_import.message",
+        "alerts.kinds",
     }
     missing = [t.id for t in listened if t.id not in unlisted and t.id not in covered]
     assert not missing, f"actions without a matrix row: {sorted(set(missing))}"

@@ -227,6 +227,17 @@ def test_a_customer_with_payments_is_not_deleted_but_offered_anonymising(
     assert _export(db, admin, person.uid)["customer"]["uid"] == person.uid
 
 
+def test_deleting_an_anonymised_customer_with_payments_says_they_are_kept_for_the_books(
+    db: Database, admin: Actor, person: Person
+) -> None:
+    _anonymise(db, admin, person.uid)
+    with pytest.raises(DomainError) as refused, db.unit_of_work() as uow:
+        delete_customer(uow, admin, person.uid)
+    assert not isinstance(refused.value, HasPayments)
+    assert "was anonymised on" in refused.value.message
+    assert "kept only for the accounts" in refused.value.message
+
+
 def test_what_counts_as_a_payment(db: Database, admin: Actor, clock: MutableClock) -> None:
     free = everything_about_one_person(db, admin, clock, paid=False)
     with db.unit_of_work() as uow:
