@@ -28,6 +28,8 @@ DEFAULT_SCOPES = (
     "groups:read",
     "im:read",
     "mpim:read",
+    "links:read",
+    "links:write",
 )
 # A Connect platform's client id, from Stripe's Connect settings.
 CONNECT_CLIENT_ID = re.compile(r"ca_[A-Za-z0-9]{8,64}")

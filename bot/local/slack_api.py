@@ -38,7 +38,7 @@ _HANDLE = re.compile(r"(?<![\w<])@([\w.-]+)")
 # What an install grants unless the authorize URL asked for other scopes.
 DEFAULT_SCOPE = (
     "commands,chat:write,users:read,files:write,im:write,channels:read,groups:read,im:read,"
-    "mpim:read"
+    "mpim:read,links:read,links:write"
 )
 # Slack's largest page of conversations.members, and its default one.
 MAX_MEMBERS_PAGE = 1000
@@ -1304,7 +1304,8 @@ class LocalSlackAPI:
         return {"channel": channel, "permalink": self.permalink(channel, ts)}
 
     def _chat_unfurl(self, request: _Request) -> JSON:
-        self._install(request)
+        if "links:write" not in self._install(request).scope.split(","):
+            raise SlackError("missing_scope")
         channel = str(request.params.get("channel") or "")
         ts = str(request.params.get("ts") or "")
         unfurl_id = str(request.params.get("unfurl_id") or "")
@@ -1327,7 +1328,8 @@ class LocalSlackAPI:
         return {}
 
     def _entity_present_details(self, request: _Request) -> JSON:
-        self._install(request)
+        if "links:write" not in self._install(request).scope.split(","):
+            raise SlackError("missing_scope")
         metadata, error = request.params.get("metadata"), request.params.get("error")
         if (metadata is None) == (error is None):
             raise SlackError("invalid_arguments", ["send either metadata or error"])

@@ -107,7 +107,11 @@ def unfurl_links(deps: Deps, client: WebClient, shared: Shared) -> None:
             )
     if not unfurls:
         return
-    client.chat_unfurl(channel=shared.channel_id, **shared.target, **unfurl_arguments(unfurls))
+    try:
+        client.chat_unfurl(channel=shared.channel_id, **shared.target, **unfurl_arguments(unfurls))
+    except SlackApiError as exc:
+        # The message was deleted or edited meanwhile: no one is waiting for this card.
+        log.warning("Slack refused an unfurl: %s", exc.response.get("error"))
 
 
 def viewer_is_staff(deps: Deps, client: WebClient, team_id: str, user_id: str) -> bool:

@@ -21,6 +21,7 @@ from core.services.customers import delete_customer
 from core.services.notes import add_note
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, CHANNEL, GUEST, STAFF, TEAM, World, running_world
+from tests.slack.details_helpers import open_details
 from tests.slack.helpers import acked, seed
 
 BASE = "https://records.example.test"
@@ -216,3 +217,11 @@ def test_the_link_in_a_browser_redirects_to_slack_with_nothing_of_the_customer(
     # An unknown UID gets the very same answer: the route tells nothing about UIDs.
     assert unknown[0] == known[0] and unknown[1]["Location"] == known[1]["Location"]
     assert unknown[2] == known[2]
+
+
+def test_the_details_show_the_link_that_unfurls(world: World) -> None:
+    uid = zoe(world)
+    view = open_details(world.staff, "Zoë Ørsted")
+    assert f"Link to this customer (copy to share with staff): {link(uid)}" in json.dumps(
+        view, ensure_ascii=False
+    )
