@@ -29,6 +29,8 @@ DEFAULT_SCOPES = (
     "groups:read",
     "im:read",
     "mpim:read",
+    "links:read",
+    "links:write",
 )
 # A Connect platform's client id, from Stripe's Connect settings.
 CONNECT_CLIENT_ID = re.compile(r"ca_[A-Za-z0-9]{8,64}")
@@ -81,6 +83,9 @@ class Settings(BaseSettings):
     mail_from: str = "Customer Records <no-reply@example.com>"
     portal_url: str = "https://portal.example.com/login"
     public_base_url: str | None = None
+    # The app's id (A…, on its Basic Information page): customer links send browsers to the app
+    # in Slack (bot/transport/customer_links.py).
+    slack_app_id: str | None = None
     business_timezone: str = "Europe/London"
     currency: str = "GBP"
     default_region: str = "GB"

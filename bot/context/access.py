@@ -22,9 +22,18 @@ log = logging.getLogger(__name__)
 
 # Events that concern the installation or a conversation, not a person acting: no staff check
 # applies. Anyone may join a channel (its `user` is often a guest or non-staff), and that is
-# exactly when the app must hear of it: see bot/events/membership.py.
+# exactly when the app must hear of it: see bot/events/membership.py. Anyone may paste a
+# customer link or open its card: bot/surfaces/unfurls.py decides what each conversation and
+# each viewer may see.
 UNGATED_EVENTS = frozenset(
-    {"app_uninstalled", "tokens_revoked", "member_joined_channel", "member_left_channel"}
+    {
+        "app_uninstalled",
+        "tokens_revoked",
+        "member_joined_channel",
+        "member_left_channel",
+        "link_shared",
+        "entity_details_requested",
+    }
 )
 # Global and message shortcuts: nothing is on screen yet, so the refusal opens a modal.
 SHORTCUTS = frozenset({"shortcut", "message_action"})

@@ -390,3 +390,70 @@ def _check_confirm(p: _Problems, confirm: Mapping[str, Any], here: str) -> None:
     p.text(confirm.get("text"), f"{here}/text", 300)
     p.text(confirm.get("confirm"), f"{here}/confirm", 30, plain_only=True)
     p.text(confirm.get("deny"), f"{here}/deny", 30, plain_only=True)
+
+
+# Work Objects (chat.unfurl's metadata.entities, entity.presentDetails' metadata).
+ENTITY_TYPES = frozenset(
+    {
+        "slack#/entities/item",
+        "slack#/entities/task",
+        "slack#/entities/file",
+        "slack#/entities/incident",
+        "slack#/entities/content_item",
+    }
+)
+ENTITY_KEYS = frozenset({"app_unfurl_url", "url", "external_ref", "entity_type", "entity_payload"})
+PAYLOAD_KEYS = frozenset(
+    {"attributes", "fields", "custom_fields", "slack_file", "display_order", "actions"}
+)
+CUSTOM_FIELD_TYPES = frozenset({"string", "integer", "boolean", "array", "slack#/types/date"})
+MAX_PRIMARY_ACTIONS = 2
+
+
+def entity_problems(entity: object) -> list[str]:
+    """What Slack would reject in a Work Object entity."""
+    p = _Problems()
+    if not isinstance(entity, Mapping):
+        p.add("", "must be an object")
+        return p.messages
+    for key in sorted(set(entity) - ENTITY_KEYS):
+        p.add(f"/{key}", "is not a property of an entity")
+    if entity.get("entity_type") not in ENTITY_TYPES:
+        p.add("/entity_type", "must be one of Slack's entity types")
+    for key in ("url", "app_unfurl_url"):
+        p.string(entity.get(key), f"/{key}", 3000)
+    if not entity.get("url"):
+        p.add("/url", "is required")
+    ref = entity.get("external_ref")
+    if not isinstance(ref, Mapping) or not isinstance(ref.get("id"), str) or not ref["id"]:
+        p.add("/external_ref/id", "is required")
+    payload = entity.get("entity_payload")
+    if not isinstance(payload, Mapping):
+        p.add("/entity_payload", "is required")
+        return p.messages
+    _check_entity_payload(p, payload)
+    return p.messages
+
+
+def _check_entity_payload(p: _Problems, payload: Mapping[str, Any]) -> None:
+    for key in sorted(set(payload) - PAYLOAD_KEYS):
+        p.add(f"/entity_payload/{key}", "is not a property of an entity payload")
+    title = (payload.get("attributes") or {}).get("title") or {}
+    if (
+        not isinstance(title, Mapping)
+        or not isinstance(title.get("text"), str)
+        or not title["text"]
+    ):
+        p.add("/entity_payload/attributes/title/text", "is required")
+    for index, item in enumerate(payload.get("custom_fields") or []):
+        here = f"/entity_payload/custom_fields/{index}"
+        if not isinstance(item, Mapping) or not all(item.get(k) for k in ("key", "label")):
+            p.add(here, "needs a key and a label")
+        elif item.get("type") not in CUSTOM_FIELD_TYPES:
+            p.add(f"{here}/type", "must be a custom field type")
+    primary = (payload.get("actions") or {}).get("primary_actions") or []
+    if len(primary) > MAX_PRIMARY_ACTIONS:
+        p.add("/entity_payload/actions/primary_actions", "must provide at most 2 items")
+    for index, action in enumerate(primary):
+        if not isinstance(action, Mapping) or not (action.get("text") and action.get("action_id")):
+            p.add(f"/entity_payload/actions/primary_actions/{index}", "needs text and action_id")

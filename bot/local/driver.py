@@ -230,15 +230,18 @@ class SlackDriver:
             event["view"] = home
         return self.send_event(event)
 
-    def send_event(self, event: Mapping[str, Any]) -> AppResponse:
-        """Deliver an Events API event in its `event_callback` envelope."""
+    def send_event(
+        self, event: Mapping[str, Any], *, retry_num: int = 0, event_id: str | None = None
+    ) -> AppResponse:
+        """Deliver an Events API event in its `event_callback` envelope; a retry (`retry_num`)
+        carries the `event_id` of the delivery it repeats."""
         envelope = {
             "token": _LEGACY_VERIFICATION,
             "team_id": self.team_id,
             "api_app_id": self.api.app_id,
             "event": dict(event),
             "type": "event_callback",
-            "event_id": f"Ev{next(_event_ids):08d}",
+            "event_id": event_id or f"Ev{next(_event_ids):08d}",
             "event_time": int(self._clock()),
             "authorizations": [
                 {
@@ -251,7 +254,56 @@ class SlackDriver:
             ],
             "is_ext_shared_channel": False,
         }
-        return self._post(json.dumps(envelope).encode(), "application/json")
+        return self._post(json.dumps(envelope).encode(), "application/json", retry_num=retry_num)
+
+    def share_links(
+        self,
+        urls: Collection[str],
+        *,
+        channel_id: str | None = None,
+        retry_num: int = 0,
+        event_id: str | None = None,
+    ) -> tuple[Message, AppResponse]:
+        """Post a message with `urls` as this user and deliver Slack's link_shared for it."""
+        channel = channel_id or self.channel_id
+        message = self.api.say(channel, self.user_id, " ".join(urls))
+        event = {
+            "type": "link_shared",
+            "channel": channel,
+            "is_bot_user_member": True,
+            "user": self.user_id,
+            "message_ts": message.ts,
+            "unfurl_id": f"{channel}.{message.ts}.unfurl",
+            "source": "conversations_history",
+            "links": [{"domain": urlsplit(url).netloc, "url": url} for url in urls],
+            "event_ts": message.ts,
+        }
+        return message, self.send_event(event, retry_num=retry_num, event_id=event_id)
+
+    def open_work_object(
+        self,
+        entity: Mapping[str, Any],
+        message: Message,
+        *,
+        retry_num: int = 0,
+        event_id: str | None = None,
+    ) -> AppResponse:
+        """Click an unfurled Work Object: Slack asks the app for this user's flexpane."""
+        url = str(entity.get("url") or "")
+        event = {
+            "type": "entity_details_requested",
+            "user": self.user_id,
+            "external_ref": dict(entity.get("external_ref") or {}),
+            "entity_url": url,
+            "link": {"url": url, "domain": urlsplit(url).netloc},
+            "app_unfurl_url": entity.get("app_unfurl_url") or url,
+            "trigger_id": self.api.issue_trigger_id(self.user_id),
+            "user_locale": "en-GB",
+            "channel": message.channel,
+            "message_ts": message.ts,
+            "event_ts": self._action_ts(),
+        }
+        return self.send_event(event, retry_num=retry_num, event_id=event_id)
 
     def global_shortcut(self, callback_id: str, *, retry_num: int = 0) -> AppResponse:
         """Run one of the app's global shortcuts (the ⚡ menu or search); `retry_num` sends it

@@ -26,6 +26,7 @@ from bot.local.blockkit import (
     JSON,
     STATE_KEYS,
     elements,
+    entity_problems,
     message_problems,
     state_values,
     view_problems,
@@ -36,8 +37,8 @@ MAX_STACK = 3
 _HANDLE = re.compile(r"(?<![\w<])@([\w.-]+)")
 # What an install grants unless the authorize URL asked for other scopes.
 DEFAULT_SCOPE = (
-    "commands,chat:write,users:read,files:write,files:read,im:write,channels:read,groups:read,im:read,"
-    "mpim:read"
+    "commands,chat:write,users:read,files:write,files:read,im:write,channels:read,groups:read,"
+    "im:read,mpim:read,links:read,links:write"
 )
 # Slack's largest page of conversations.members, and its default one.
 MAX_MEMBERS_PAGE = 1000
@@ -100,6 +101,25 @@ class Message:
         if self.files:
             payload["files"] = self.files
         return payload
+
+
+@dataclass(frozen=True)
+class Unfurled:
+    """A chat.unfurl call Slack accepted: classic unfurls by URL, and the Work Objects."""
+
+    channel: str
+    ts: str
+    unfurls: JSON
+    entities: list[JSON]
+
+
+@dataclass(frozen=True)
+class Presented:
+    """An entity.presentDetails answer: the flexpane's entity, or the error the viewer sees."""
+
+    user_id: str
+    entity: JSON | None
+    error: JSON | None
 
 
 @dataclass
@@ -348,6 +368,8 @@ class LocalSlackAPI:
         self._homes: dict[str, str] = {}
         self._messages: list[Message] = []
         self._files: dict[str, UploadedFile] = {}
+        self._unfurled: list[Unfurled] = []
+        self._presented: list[Presented] = []
         self._response_urls: dict[str, _ResponseTarget] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._holds: dict[str, Hold] = {}
@@ -685,6 +707,16 @@ class LocalSlackAPI:
         if found is not None and found.thread_ts and found.thread_ts != ts:
             url += f"?thread_ts={found.thread_ts}&cid={channel_id}"
         return url
+
+    def unfurled(self, channel_id: str | None = None) -> list[Unfurled]:
+        """Every unfurl the app made (in `channel_id`), oldest first."""
+        with self._cond:
+            return [u for u in self._unfurled if channel_id is None or u.channel == channel_id]
+
+    def presented(self, user_id: str | None = None) -> list[Presented]:
+        """Every flexpane the app filled (for `user_id`), oldest first."""
+        with self._cond:
+            return [p for p in self._presented if user_id is None or p.user_id == user_id]
 
     def files(self) -> list[UploadedFile]:
         """Completed uploads, oldest first."""
@@ -1106,6 +1138,8 @@ class LocalSlackAPI:
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
+            "chat.unfurl": self._chat_unfurl,
+            "entity.presentDetails": self._entity_present_details,
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,
@@ -1308,6 +1342,46 @@ class LocalSlackAPI:
         if found is None or found.ephemeral_to:
             raise SlackError("message_not_found")
         return {"channel": channel, "permalink": self.permalink(channel, ts)}
+
+    def _chat_unfurl(self, request: _Request) -> JSON:
+        if "links:write" not in self._install(request).scope.split(","):
+            raise SlackError("missing_scope")
+        channel = str(request.params.get("channel") or "")
+        ts = str(request.params.get("ts") or "")
+        unfurl_id = str(request.params.get("unfurl_id") or "")
+        if not unfurl_id and self._find_message(channel, ts) is None:
+            raise SlackError("cannot_unfurl_message")
+        unfurls = request.params.get("unfurls")
+        if not isinstance(unfurls, dict) or not unfurls:
+            raise SlackError("invalid_unfurls")
+        for unfurl in unfurls.values():
+            problems = message_problems(unfurl.get("blocks") if isinstance(unfurl, dict) else None)
+            if problems:
+                raise SlackError("invalid_blocks", problems)
+        metadata = request.params.get("metadata") or {}
+        entities = metadata.get("entities") if isinstance(metadata, dict) else None
+        for entity in entities or []:
+            problems = entity_problems(entity)
+            if problems:
+                raise SlackError("invalid_metadata", problems)
+        self._unfurled.append(Unfurled(channel or unfurl_id, ts, unfurls, list(entities or [])))
+        return {}
+
+    def _entity_present_details(self, request: _Request) -> JSON:
+        if "links:write" not in self._install(request).scope.split(","):
+            raise SlackError("missing_scope")
+        metadata, error = request.params.get("metadata"), request.params.get("error")
+        if (metadata is None) == (error is None):
+            raise SlackError("invalid_arguments", ["send either metadata or error"])
+        if metadata is not None:
+            problems = entity_problems(metadata)
+            if problems:
+                raise SlackError("invalid_metadata", problems)
+        elif not isinstance(error, dict) or not error.get("status"):
+            raise SlackError("invalid_arguments", ["error needs a status"])
+        trigger = self._exchange_trigger(request)
+        self._presented.append(Presented(trigger.user_id, metadata, error))
+        return {}
 
     def _exchange_trigger(self, request: _Request) -> _Trigger:
         trigger_id = request.params.get("trigger_id") or request.params.get("interactivity_pointer")

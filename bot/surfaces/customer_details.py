@@ -13,7 +13,13 @@ from slack_sdk import WebClient
 from bot.context.request import Request
 from bot.surfaces.view_updates import newer_wins
 from bot.views.blocks import Block, modal, section
-from bot.views.customer_details import CALLBACK_ID, SalesActivity, account_tab, customer_details
+from bot.views.customer_details import (
+    CALLBACK_ID,
+    SalesActivity,
+    account_tab,
+    customer_details,
+    with_link,
+)
 from bot.views.notes import notes_tab
 from bot.views.notice import Notice
 from bot.views.origin import DetailsState, Tab
@@ -30,6 +36,7 @@ from bot.views.tabs import (
 )
 from core.actor import Actor
 from core.chart_links import chart_image_url
+from core.customer_links import customer_link
 from core.db import UnitOfWork
 from core.errors import DomainError
 from core.services.account import list_history
@@ -124,7 +131,7 @@ def render_details(
     chart_url = chart_image_url(
         deps.settings, team_id=actor.team_id, customer_uid=customer.uid, now=now
     )
-    return customer_details(
+    view = customer_details(
         meta.model_copy(update={"state": state}),
         customer,
         SalesActivity(sales, chart_url),
@@ -132,6 +139,9 @@ def render_details(
         timezone=timezone,
         notice=notice,
     )
+    link = customer_link(deps.settings.public_base_url, customer.uid)
+    # An anonymised record's link unfurls as "no longer available": nothing to share.
+    return with_link(view, link) if link and customer.anonymised_at is None else view
 
 
 def gone_view(message: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The HTTP front: POST /slack/events for Slack, GET /healthz, GET /charts/<signed token>.png,
 POST /stripe/webhook/<team id> for each studio's Stripe events, with OAuth installs
-GET /slack/install and /slack/oauth_redirect, and with Stripe Connect
-GET /stripe/connect/callback."""
+GET /slack/install and /slack/oauth_redirect, with Stripe Connect
+GET /stripe/connect/callback, and GET /c/<UID>, a customer's link, sending browsers to Slack."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.transport.chart_images import serve_chart
+from bot.transport.customer_links import redirect_to_app
 from bot.transport.limits import StartResponse, WsgiApp, bounded_body
 from bot.transport.stripe_connect import connect_callback
 from bot.transport.stripe_webhook import serve_stripe_webhook
 from core.adapters.payments import gateways_from_settings
 from core.adapters.stripe_connect import CALLBACK_PATH, connect_from_settings
 from core.chart_links import CHARTS_PATH
+from core.customer_links import LINK_PATH
 from core.db import Database
 from core.services.stripe_webhooks import WEBHOOK_PATH
 
@@ -75,6 +77,8 @@ def create_wsgi_app(app: App, db: Database) -> WsgiApp:
             return connect_callback(db, stripe_connect, environ, start_response)
         if path.startswith(CHARTS_PATH) and method == "GET":
             return serve_chart(db, path.removeprefix(CHARTS_PATH), start_response)
+        if path.startswith(LINK_PATH) and method in {"GET", "HEAD"}:
+            return redirect_to_app(db.settings, start_response)
         if path.startswith(WEBHOOK_PATH) and method == "POST":
             return serve_stripe_webhook(db, stripe_gateways, environ, start_response)
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})

@@ -169,6 +169,9 @@ Actions (action_id → value):
   video_extend.days / .until          extra days, or a new last day
   chart.choose                        UID: post that customer's chart where `/customers chart NAME`
                                       offered the customers the name matched (an ephemeral message)
+  unfurl.open                         UID: a customer link's card (classic unfurl or Work Object,
+                                      and its flexpane): open the customer's details
+  unfurl.add_note                     UID: the same, on the Notes tab
   customer_form.<field>               form inputs; block_id is the field name
                                       (first_name, last_name, email, mobile, password)
   customer_form.duplicate_ok          checkbox (block_id duplicate_ok) "Create anyway" / "Save

@@ -237,3 +237,12 @@ def customer_details(
         private_metadata=meta.model_dump_json(),
         submit="Search" if searchable else None,
     )
+
+
+def with_link(view: dict[str, Any], link: str) -> dict[str, Any]:
+    """The details with the customer's link under their contact details, to copy and paste to
+    staff (Slack has no clipboard button): pasted, it unfurls as a card (bot/views/unfurls.py)."""
+    blocks = list(view["blocks"])
+    # After the header and the contact fields.
+    blocks.insert(2, context(f":link: Link to this customer (copy to share with staff): {link}"))
+    return {**view, "blocks": blocks}

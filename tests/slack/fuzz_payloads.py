@@ -84,6 +84,7 @@ USERS: dict[str, tuple[str, str]] = {
     "other": (OTHER_USER, OTHER_TEAM),
 }
 REFUSED: frozenset[str] = frozenset({"stranger", "guest"})
+LINK_BASE = "https://records.example.test"
 # Access the fuzzer may not grant or take away: the other cases rely on these roles.
 FIXTURE_ROLES = (
     (TEAM, STAFF, Role.STAFF),
@@ -220,10 +221,16 @@ def fingerprint(db: Database) -> Fingerprint:
     return {key: digest.hexdigest() for key, digest in digests.items()}
 
 
+# Which Slack deliveries were handled (retries are acted on once): no one's records.
+BOOKKEEPING = frozenset({"seen_slack_events"})
+
+
 def changed_tenants(before: Fingerprint, after: Fingerprint) -> dict[str, list[str]]:
     """Tenant → tables whose rows changed."""
     changed: dict[str, list[str]] = {}
     for key in sorted(set(before) | set(after)):
+        if key[0] in BOOKKEEPING:
+            continue
         if before.get(key) != after.get(key):
             changed.setdefault(key[1], []).append(key[0])
     return changed
@@ -1013,6 +1020,8 @@ def open_harness(
     )
     # So a studio's own Stripe key can be stored (encrypted) as admins do.
     payments["token_encryption_key"] = TOKEN_KEY
+    # Customer links of this deployment unfurl (tests/slack/test_unfurls.py).
+    payments["public_base_url"] = LINK_BASE
     with running_world(database_url, clock, listeners=executor, **payments) as world:
         world.api.add_user(SlackUser(OTHER_USER, OTHER_USER.lower(), team_id=OTHER_TEAM))
         tenants = seed_tenants(world.db)
@@ -1603,6 +1612,12 @@ TARGETS: tuple[Target, ...] = (
     Target("event", "member_joined_channel"),
     Target("event", "member_left_channel"),
     Target("event", "unknown_event"),
+    # Customer links pasted anywhere, and their Work Object's flexpane (ungated: the surface
+    # decides per conversation and per viewer).
+    Target("event", "link_shared"),
+    Target("event", "entity_details_requested"),
+    _action("unfurl.open", HUB, _uids),
+    _action("unfurl.add_note", HUB, _uids),
     # the hub, as a modal or the Home tab
     _action("hub.tab.active", HUB, _choice("active", "archived")),
     _action("hub.tab.archived", HUB, _choice("archived", "active")),
@@ -2076,6 +2091,39 @@ def _shortcut_case(
     )
 
 
+@st.composite
+def _link_urls(draw: st.DrawFn, sides: Sides) -> str:
+    uid = draw(uids(sides)).value
+    host = draw(st.sampled_from([LINK_BASE, LINK_BASE, "https://elsewhere.example", ""]))
+    return draw(st.one_of(st.just(f"{host}/c/{uid}"), texts()))
+
+
+def _link_event(
+    draw: st.DrawFn, h: Harness, target: Target, who: Who, needles: tuple[str, ...]
+) -> tuple[JSON, tuple[str, ...]]:
+    """link_shared or entity_details_requested as `who`, naming drawn customers' links."""
+    user, team = USERS[who]
+    url = draw(_link_urls(h.sides(who)))
+    channel = draw(st.one_of(st.sampled_from(["C0LOCAL", "CELSEWHERE", ""]), texts()))
+    ts = h.api.say("C0LOCAL", user, url).ts if channel == "C0LOCAL" else draw(texts())
+    event: JSON = {"type": target.id, "user": user, "channel": channel, "message_ts": ts}
+    if target.id == "link_shared":
+        more = draw(st.lists(_link_urls(h.sides(who)), max_size=3))
+        event["links"] = [{"domain": "records.example.test", "url": u} for u in [url, *more]]
+        # The card goes to the conversation, judged by its members, not to whoever pasted the
+        # link: only another workspace's customers must never appear in it.
+        needles = h.hidden_from("other" if team == OTHER_TEAM else "admin")
+    else:
+        event["entity_url"] = url
+        event["external_ref"] = {"id": draw(uids(h.sides(who))).value}
+        event["trigger_id"] = draw(
+            st.one_of(st.just(h.api.issue_trigger_id(user)), texts(), wrong_types())
+        )
+    if draw(st.booleans()):
+        event = draw(mutated(event))
+    return h.event_envelope(who, event), needles
+
+
 def _event_case(
     draw: st.DrawFn, h: Harness, target: Target, who: Who, needles: tuple[str, ...]
 ) -> Case:
@@ -2097,6 +2145,8 @@ def _event_case(
                 st.sampled_from(["home", "home", "messages", "about"]), texts(), wrong_types()
             )
         )
+    elif target.id in {"link_shared", "entity_details_requested"}:
+        envelope, needles = _link_event(draw, h, target, who, needles)
     elif target.id in {"member_joined_channel", "member_left_channel"}:
         channels = st.sampled_from(["C0LOCAL", "CELSEWHERE", "D" + user, "G0GROUP", ""])
         event = {

@@ -17,7 +17,11 @@ values — over signed HTTP to the real app, and checks:
 Exempt: `member_joined_channel` and `member_left_channel` concern a conversation, not a person
 acting; they pass the staff gate for anyone (the joiner is often a guest) and change no record,
 only what the app remembers about who is in the conversation. tests/slack/test_audience.py
-checks nobody is refused for them; test_fuzz fuzzes them.
+checks nobody is refused for them; test_fuzz fuzzes them. `link_shared` and `entity_details_requested`
+concern a link, not a person acting: anyone may paste a customer link or open its card, and
+what each conversation and each viewer may see is decided per conversation (`is_all_staff`) and
+per viewer; tests/slack/test_unfurls.py checks both (a guest's channel gets no personal data, a
+guest's flexpane an error), and test_fuzz fuzzes them.
 
 Every cell also keeps the harness's invariants (no 5xx, no stack trace, nothing logged at
 ERROR, no cross-tenant reference). Writes act on rows made for the cell, so cells don't depend on
@@ -1066,6 +1070,17 @@ def _details() -> list[Act]:
             lambda s: button("customer_details.post_chart", s.uid),
         ),
         click("chart.choose", MESSAGE, uploaded, lambda s: button("chart.choose", s.uid)),
+        # A customer link's card (or its flexpane): the details, as Manage opens them.
+        *(
+            click(
+                action_id,
+                MESSAGE,
+                pushed("customer_details.view", name_of),
+                lambda s, a=action_id: button(a, s.uid),
+                meta=NO_META,
+            )
+            for action_id in ("unfurl.open", "unfurl.add_note")
+        ),
         click(
             "customer_details.archive",
             account,

@@ -41,6 +41,8 @@ LEAST_BOT_SCOPES = {
     "groups:read",
     "im:read",
     "mpim:read",
+    "links:read",
+    "links:write",
 }
 
 Manifest = dict[str, Any]

@@ -1,7 +1,7 @@
 """channel alerts
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2027-01-14
 
 Admins choose, per channel, which happenings post there. `alert_events` is an outbox: a
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
