@@ -239,6 +239,11 @@ def _refuse_possible_duplicates(
 ) -> None:
     typed = Contact(contact.first_name, contact.last_name, contact.email, contact.mobile)
     matches = form_matches(uow, actor, typed, exclude_id=exclude_id)
+    # Saved since the email was checked (a retried submission racing its original): the email
+    # is taken, which is refused, not a possible duplicate to confirm.
+    taken = _email_taken(uow, actor, contact.email, exclude_id) if matches else None
+    if taken:
+        raise ValidationFailed({"email": taken})
     if matches:
         raise PossibleDuplicate(
             [PossibleMatch(_to_record(m.customer), m.evidence, m.field) for m in matches]
