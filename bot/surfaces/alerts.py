@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from bot.views.alerts import KINDS_BLOCK, alert_text, alerts_form, chosen_kinds
 from bot.views.blocks import escape
 from bot.views.payload import state_values
 from core.errors import DomainError
+from core.polling import PollingWorker
 from core.services import alerts
 from core.services.audience import Reason
 
@@ -197,37 +197,10 @@ def client_for(deps: Deps, base: WebClient) -> ClientFor:
     return find
 
 
-class AlertWorker:
+class AlertWorker(PollingWorker):
     """A daemon thread posting recorded alerts every `interval` seconds until stopped."""
 
     def __init__(self, deps: Deps, client_for: ClientFor, *, interval: float = 5.0) -> None:
-        self.deps = deps
-        self.client_for = client_for
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="channel-alerts", daemon=True)
-
-    def start(self) -> None:
-        """Begin posting in the background."""
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Finish the alert in hand, then end the thread (waits at most `timeout`)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def drain(self) -> int:
-        """Post every alert recorded so far, one at a time until stopped; how many."""
-        handled = 0
-        while not self._stop.is_set() and deliver_next(self.deps, self.client_for):
-            handled += 1
-        return handled
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.drain()
-            except Exception:
-                log.exception("channel alerts pass failed; will try again")
-            self._stop.wait(self.interval)
+        super().__init__(
+            "channel alerts", lambda: deliver_next(deps, client_for), interval=interval
+        )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from core.config import Settings
 from core.db import Database, UnitOfWork
 from core.models import Customer, MailStatus, OutboxMail, Workspace
+from core.polling import PollingWorker
 from core.services import history
 
 log = logging.getLogger(__name__)
@@ -519,43 +519,14 @@ def deliver_due(
     return report
 
 
-class OutboxWorker:
+class OutboxWorker(PollingWorker):
     """A daemon thread that drains the outbox every `interval` seconds until stopped."""
 
     def __init__(
         self, db: Database, transport: MailTransport | None, *, interval: float = 5.0
     ) -> None:
-        self.db = db
-        self.transport = transport
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="mail-outbox", daemon=True)
-
-    def start(self) -> None:
-        """Begin draining in the background."""
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Finish the mail being sent, then end the thread (waits at most `timeout`)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        """Whether the thread is still alive."""
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                # One mail per pass so that stop() waits for at most one send; a backlog
-                # still drains without pausing between mails.
-                while (
-                    not self._stop.is_set()
-                    and deliver_due(self.db, self.transport, limit=1).handled
-                ):
-                    pass
-            except Exception:
-                log.exception("mail outbox pass failed; will try again")
-            self._stop.wait(self.interval)
+        super().__init__(
+            "mail outbox",
+            lambda: bool(deliver_due(db, transport, limit=1).handled),
+            interval=interval,
+        )
