@@ -1518,9 +1518,10 @@ class LocalSlackAPI:
             )
         return {"files": infos}
 
-    def _file_info(self, upload: UploadedFile, install: _Install) -> JSON:
+    @staticmethod
+    def _described(upload: UploadedFile, user: str, url: str) -> JSON:
+        """What Slack says of any file: its name, type, size, owner and private URL."""
         mimetype = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
-        url = f"{self.root_url}/files/{upload.id}/{upload.name}"
         return {
             "id": upload.id,
             "name": upload.name,
@@ -1528,11 +1529,14 @@ class LocalSlackAPI:
             "mimetype": mimetype,
             "filetype": upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else "",
             "size": len(upload.content or b""),
-            "user": install.bot_user_id,
+            "user": user,
             "url_private": url,
-            "permalink": url,
-            "channels": list(upload.channels),
         }
+
+    def _file_info(self, upload: UploadedFile, install: _Install) -> JSON:
+        url = f"{self.root_url}/files/{upload.id}/{upload.name}"
+        described = self._described(upload, install.bot_user_id, url)
+        return {**described, "permalink": url, "channels": list(upload.channels)}
 
     def _files_info(self, request: _Request) -> JSON:
         install = self._install(request)
@@ -1543,19 +1547,9 @@ class LocalSlackAPI:
 
     def _user_file_info(self, upload: UploadedFile) -> JSON:
         """A person's file as `files.info` and a file_input's state describe it."""
-        mimetype = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
         private = f"{self.root_url}/files-pri/{upload.id}/download/{quote(upload.name)}"
-        return {
-            "id": upload.id,
-            "name": upload.name,
-            "title": upload.title,
-            "mimetype": mimetype,
-            "filetype": upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else "",
-            "size": len(upload.content or b""),
-            "user": upload.uploader,
-            "url_private": private,
-            "url_private_download": private,
-        }
+        described = self._described(upload, upload.uploader, private)
+        return {**described, "url_private_download": private}
 
     def _oauth_v2_access(self, request: _Request) -> JSON:
         client_id, client_secret = request.basic_auth or (
