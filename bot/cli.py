@@ -20,6 +20,7 @@ from core.errors import ConfigError, DomainError
 
 # Each command imports what it uses when it runs, so `--help` and quick commands start fast.
 if TYPE_CHECKING:
+    from rich.progress import Progress
     from rich.table import Table
     from sqlalchemy.exc import DBAPIError
 
@@ -150,20 +151,25 @@ def _actor(team_id: str) -> Actor:
     return Actor(team_id=team_id, user_id=CLI_USER_ID, role=Role.ADMIN)
 
 
-def _load_demo(db: Database, team_id: str, count: int, seed: int | None) -> DemoSummary:
+def _progress() -> Progress:
+    """A progress bar: what is being done, the bar, done of total and the time so far."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from core.demo.customers import load_demo_customers, load_demo_history
-
-    columns = (
+    return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        console=console,
     )
+
+
+def _load_demo(db: Database, team_id: str, count: int, seed: int | None) -> DemoSummary:
+    from core.demo.customers import load_demo_customers, load_demo_history
+
     started = time.perf_counter()
     try:
-        with Progress(*columns, console=console) as bar:
+        with _progress() as bar:
             task = bar.add_task("Creating demo customers", total=count)
             with db.unit_of_work() as uow:
                 summary = load_demo_customers(
@@ -439,18 +445,10 @@ def _write_report(path: Path, text: str) -> None:
 def _import_with_progress(
     db: Database, actor: Actor, parsed: CsvFile, columns: ColumnMapping, source: str, mail: bool
 ) -> ImportReport:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from core.services.customer_import import import_rows
 
-    columns_shown = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
     try:
-        with Progress(*columns_shown, console=console) as bar:
+        with _progress() as bar:
             task = bar.add_task("Importing customers", total=len(parsed.rows))
             return import_rows(
                 db,
