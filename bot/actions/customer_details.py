@@ -1,4 +1,4 @@
-"""Actions inside a customer's details: Edit, Post chart, tabs, search and pages."""
+"""Actions inside a customer's details: Edit, Post chart, Copy link, tabs, search and pages."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ from slack_sdk import WebClient
 
 from bot.context.request import Request
 from bot.surfaces.charts import post_chart_from_details
-from bot.surfaces.customer_details import DetailsControl, details_or_gone, gone_view
-from bot.views.customer_details import CALLBACK_ID, EDIT_ACTION, POST_CHART_ACTION
+from bot.surfaces.customer_details import DetailsControl, details_or_gone, gone_view, show_link
+from bot.views.customer_details import (
+    CALLBACK_ID,
+    COPY_LINK_ACTION,
+    EDIT_ACTION,
+    POST_CHART_ACTION,
+)
 from bot.views.customer_form import FormMeta, customer_form, record_values
 from bot.views.hub import SEARCH_MAX
 from bot.views.origin import Tab
@@ -98,6 +103,14 @@ def on_post_chart(ack: Ack, body: dict[str, Any], context: BoltContext, client: 
         post_chart_from_details(control)
 
 
+def on_copy_link(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Copy link: the customer's link shown alone, to copy."""
+    ack()
+    control = DetailsControl.of(body, context, client)
+    if control is not None:
+        show_link(control)
+
+
 def register(app: App) -> None:
     """Wire the details view's own controls."""
     app.action(EDIT_ACTION)(on_edit)
@@ -106,3 +119,4 @@ def register(app: App) -> None:
     app.view(CALLBACK_ID)(on_search_submit)
     app.action(re.compile(r"^customer_details\.page\.(prev|next)$"))(on_page)
     app.action(POST_CHART_ACTION)(on_post_chart)
+    app.action(COPY_LINK_ACTION)(on_copy_link)

@@ -18,6 +18,7 @@ from bot.views.customer_details import (
     SalesActivity,
     account_tab,
     customer_details,
+    link_modal,
     with_link,
 )
 from bot.views.notes import notes_tab
@@ -139,9 +140,26 @@ def render_details(
         timezone=timezone,
         notice=notice,
     )
-    link = customer_link(deps.settings.public_base_url, customer.uid)
+    return with_link(view, customer.uid) if _shareable(request, customer) else view
+
+
+def _shareable(request: Request, customer: CustomerRecord) -> bool:
     # An anonymised record's link unfurls as "no longer available": nothing to share.
-    return with_link(view, link) if link and customer.anonymised_at is None else view
+    base = request.deps.settings.public_base_url
+    return customer_link(base, customer.uid) is not None and customer.anonymised_at is None
+
+
+def show_link(control: DetailsControl) -> None:
+    """*Copy link*: the customer's link in a small modal over the details, to copy."""
+    uid = control.details.uid
+    customer = control.read(lambda uow, actor: get_customer(uow, actor, uid))
+    if customer is None:
+        return
+    link = customer_link(control.request.deps.settings.public_base_url, customer.uid)
+    if link is None or customer.anonymised_at is not None:
+        control.tell("This customer has no link to share.")
+        return
+    control.push(link_modal(customer.full_name, link))
 
 
 def gone_view(message: str) -> dict[str, Any]:

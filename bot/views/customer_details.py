@@ -42,6 +42,8 @@ OPEN_ACTION = "customer_details.open"
 PASSWORD_RESET_ACTION = "customer_details.password_reset"  # noqa: S105 - an action id
 EXPORT_DATA_ACTION = "customer_details.export_data"
 ANONYMISE_ACTION = "customer_details.anonymise"
+COPY_LINK_ACTION = "customer_details.copy_link"
+LINK_CALLBACK = "customer_details.link"
 IMAGE_URL_MAX = 3000
 
 
@@ -239,10 +241,37 @@ def customer_details(
     )
 
 
-def with_link(view: dict[str, Any], link: str) -> dict[str, Any]:
-    """The details with the customer's link under their contact details, to copy and paste to
-    staff (Slack has no clipboard button): pasted, it unfurls as a card (bot/views/unfurls.py)."""
+def with_link(view: dict[str, Any], uid: str) -> dict[str, Any]:
+    """The details with a *Copy link* button under the contact details, for a customer whose
+    link unfurls as a card (bot/views/unfurls.py)."""
     blocks = list(view["blocks"])
+    share = section(
+        ":link: A link to this customer, to share with staff",
+        accessory=button("Copy link", COPY_LINK_ACTION, value=uid),
+    )
     # After the header and the contact fields.
-    blocks.insert(2, context(f":link: Link to this customer (copy to share with staff): {link}"))
+    blocks.insert(2, share)
     return {**view, "blocks": blocks}
+
+
+def link_modal(name: str, link: str) -> dict[str, Any]:
+    """The customer's link, shown alone to be selected and copied (Slack has no clipboard
+    button); pasted into a conversation it unfurls as a card."""
+    return modal(
+        "Link to this customer",
+        [
+            section(f"*{escape(clip(name, 200))}*"),
+            {
+                "type": "rich_text",
+                "elements": [
+                    {"type": "rich_text_preformatted", "elements": [{"type": "text", "text": link}]}
+                ],
+            },
+            context(
+                "Paste it where staff talk: it shows the customer's details only in "
+                "conversations whose members are all staff, and opens the record for staff only."
+            ),
+        ],
+        callback_id=LINK_CALLBACK,
+        close="Done",
+    )

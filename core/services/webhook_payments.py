@@ -12,7 +12,7 @@ from core.db import UnitOfWork
 from core.errors import NotFound
 from core.formatting import format_money
 from core.models import Booking, Customer, PaymentIntentUse, VideoPurchase
-from core.services import history
+from core.services import alerts, history
 from core.services.checkout import PAID_MODELS, PaidRow, paid_kind
 from core.services.refunds import record_stripe_refunds, refund_under_way
 from core.services.webhook_events import (
@@ -30,6 +30,7 @@ PAYMENT_SUCCEEDED = "Stripe payment succeeded"
 PAYMENT_FAILED = "Stripe payment failed"
 # Stripe's reason for a failed payment is kept in the history up to this length.
 REASON_MAX = 200
+ALERT_REASON_MAX = 80
 
 
 def _paid_row(uow: UnitOfWork, team_id: str, intent_id: str) -> tuple[PaidRow, Customer] | None:
@@ -79,7 +80,7 @@ def payment_succeeded(uow: UnitOfWork, team_id: str, _type: str, intent: dict[st
 
 def payment_failed(uow: UnitOfWork, team_id: str, _type: str, intent: dict[str, Any]) -> str:
     """payment_intent.payment_failed: noted, with Stripe's reason, on the customer of the record
-    it pays for, if any; a failed attempt changes nothing the record shows."""
+    it pays for, if any, and alerted; a failed attempt changes nothing the record shows."""
     intent_id = text(intent, "id")
     found = _paid_row(uow, team_id, intent_id)
     if found is None:
@@ -95,6 +96,9 @@ def payment_failed(uow: UnitOfWork, team_id: str, _type: str, intent: dict[str, 
         detail=f"an attempt to pay {intent_id} for {_named(paid)} failed: "
         + history.clip(reason, REASON_MAX),
     )
+    # Stripe's reason ("Your card was declined.") says nothing of the card itself.
+    what = f"Payment for {_named(paid)} failed ({history.clip(reason, ALERT_REASON_MAX)})"
+    alerts.record(uow, alerts.PAYMENT_FAILED, customer, what)
     return f"noted on {_named(paid)}"
 
 

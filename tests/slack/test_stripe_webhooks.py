@@ -22,6 +22,7 @@ from sqlalchemy import select
 from core.actor import Actor
 from core.crypto import TokenCipher
 from core.models import (
+    AlertEvent,
     Booking,
     BookingState,
     HistoryEntry,
@@ -32,6 +33,7 @@ from core.models import (
     Subscription,
     SubscriptionState,
 )
+from core.services import alerts
 from core.services.checkout import StripePayment
 from core.services.passes import assign_pass
 from core.services.workspaces import disable_workspace, ensure_workspace
@@ -98,6 +100,16 @@ class Hooks:
             ).all()
         return [(action, detail) for action, detail in rows]
 
+    def failure_alerts(self) -> list[str]:
+        """The failed-payment alerts recorded for channels, oldest first."""
+        with self.shop.db.unit_of_work(readonly=True) as uow:
+            rows = uow.session.scalars(
+                select(AlertEvent.text)
+                .where(AlertEvent.kind == alerts.PAYMENT_FAILED)
+                .order_by(AlertEvent.id)
+            )
+            return list(rows)
+
     def ledger(self, team_id: str = TEAM) -> list[tuple[str, str]]:
         """The events recorded for `team_id`: (type, outcome)."""
         with self.shop.db.unit_of_work(readonly=True) as uow:
@@ -156,8 +168,12 @@ def test_payments_that_succeed_or_fail_are_noted_on_the_customer_of_their_record
             "Your card was declined.",
         ),
     ]
-    # A failed attempt changes nothing the booking shows.
+    # A failed attempt changes nothing the booking shows, and channels that asked hear of it.
     assert hooks.shop.booking(booking_id).refund_state is RefundState.NONE
+    assert hooks.failure_alerts() == [
+        f"Payment for booking #{booking_id} failed (Your card was declined.): "
+        f"{ZOE} ({hooks.shop.uid})"
+    ]
     assert [kind for kind, _ in hooks.ledger()] == [
         "payment_intent.succeeded",
         "payment_intent.payment_failed",
@@ -242,10 +258,14 @@ def test_subscription_events_move_it_through_past_due_paused_active_and_ended(
     assert failed.outcome.startswith(f"subscription #{shop.subscriptions['stripe']}: state")
     row = hooks.subscription()
     assert (row.state, row.next_payment_at) == (SubscriptionState.PAST_DUE, _day(retry))
+    (past_due,) = hooks.failure_alerts()
+    linked = shop.subscriptions["stripe"]
+    assert past_due == (
+        f"Payment failed; Unlimited monthly subscription #{linked} is past due: {ZOE} ({shop.uid})"
+    )
     admin = shop.world.admin
     open_details(admin, ZOE)
     view = go_to_tab(admin, "Subscriptions")
-    linked = shop.subscriptions["stripe"]
     (text,) = [t for t in row_texts(view, "subscription_") if f"#{linked} " in t]
     assert "Payment failed · next retry 17 Mar 2026" in text and "Past due" in text
 

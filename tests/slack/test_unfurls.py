@@ -12,17 +12,24 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 
+from bot.context.deps import Deps
+from bot.context.request import Request
 from bot.local.slack_api import Message, SlackChannel, Unfurled
+from bot.surfaces.customer_details import render_details
+from bot.views.customer_details import LINK_CALLBACK
+from bot.views.tabs import DetailsMeta
 from core.actor import Actor
 from core.models import Role
 from core.services.anonymise import anonymise_customer
 from core.services.customers import delete_customer
 from core.services.notes import add_note
+from core.services.settings import StudioSettings
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, CHANNEL, GUEST, STAFF, TEAM, World, running_world
 from tests.slack.details_helpers import open_details
-from tests.slack.helpers import acked, seed
+from tests.slack.helpers import acked, after, is_view, seed
 
 BASE = "https://records.example.test"
 APP_ID = "A0CUSTREC"
@@ -219,9 +226,24 @@ def test_the_link_in_a_browser_redirects_to_slack_with_nothing_of_the_customer(
     assert unknown[2] == known[2]
 
 
-def test_the_details_show_the_link_that_unfurls(world: World) -> None:
+def test_copy_link_on_the_details_shows_the_link_that_unfurls(world: World) -> None:
     uid = zoe(world)
     view = open_details(world.staff, "Zoë Ørsted")
-    assert f"Link to this customer (copy to share with staff): {link(uid)}" in json.dumps(
-        view, ensure_ascii=False
-    )
+    assert link(uid) not in json.dumps(view, ensure_ascii=False)
+    after(world.staff, world.staff.click("Copy link"), "views.push")
+    shown = world.staff.wait_for_view(is_view(LINK_CALLBACK, "Zoë Ørsted", link(uid)))
+    assert not any(block["type"] == "input" for block in shown["blocks"])
+    message, _done = shared(world, link(uid))
+    assert message.text == link(uid)
+
+
+def test_an_anonymised_customer_has_no_link_to_copy(world: World) -> None:
+    uid = zoe(world)
+    with world.db.unit_of_work() as uow:
+        anonymise_customer(uow, Actor(TEAM, ADMIN, Role.ADMIN), uid)
+    admin = Actor(TEAM, ADMIN, Role.ADMIN)
+    studio = StudioSettings.defaults(world.db.settings)
+    request = Request(Deps(world.db, world.db.settings), admin, WebClient(token="xoxb-x"), studio)
+    view = render_details(request, DetailsMeta(uid=uid))
+    assert "Anonymised" in json.dumps(view) or "anonymised" in json.dumps(view)
+    assert "Copy link" not in json.dumps(view)
