@@ -146,11 +146,21 @@ class _ChannelPoster:
         self.channel_id = channel_id
 
     def post(self, text: str) -> str:
-        answer = self.client.chat_postMessage(channel=self.channel_id, text=alert_text(text))
+        try:
+            answer = self.client.chat_postMessage(channel=self.channel_id, text=alert_text(text))
+        except SlackApiError as exc:
+            raise alerts.PostFailed(_error(exc)) from exc
         return str(answer["ts"])
 
     def update(self, ts: str, text: str) -> None:
-        self.client.chat_update(channel=self.channel_id, ts=ts, text=alert_text(text))
+        try:
+            self.client.chat_update(channel=self.channel_id, ts=ts, text=alert_text(text))
+        except SlackApiError as exc:
+            raise alerts.PostFailed(_error(exc)) from exc
+
+
+def _error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or "unknown_error")
 
 
 ClientFor = Callable[[str], WebClient | None]
@@ -170,14 +180,11 @@ def deliver_next(deps: Deps, client_for: ClientFor) -> bool:
         if not judge(deps, client, claimed.team_id, channel_id).verdict.all_staff:
             _pause(deps, client, claimed.team_id, channel_id)
             continue
+        poster = _ChannelPoster(client, channel_id)
         try:
-            with deps.db.unit_of_work() as uow:
-                poster = _ChannelPoster(client, channel_id)
-                alerts.deliver(uow, claimed.team_id, channel_id, claimed.kind, claimed.text, poster)
-        except SlackApiError as exc:
-            log.warning(
-                "alert %s not posted in %s (%s)", claimed.id, channel_id, exc.response.get("error")
-            )
+            alerts.deliver(deps.db, claimed.team_id, channel_id, claimed.kind, claimed.text, poster)
+        except alerts.PostFailed as exc:
+            log.warning("alert %s not posted in %s (%s)", claimed.id, channel_id, exc)
     return True
 
 

@@ -1,6 +1,6 @@
 """Channel alerts: what admins may ask to hear about, recording a happening with the change
 that caused it, and folding a flood into one digest. Posting is the bot's (bot/surfaces/alerts.py);
-core only records and decides, through `Poster`."""
+core records and decides, and calls `Poster` between its short transactions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from core.actor import Actor
-from core.db import UnitOfWork
+from core.db import Transactions, UnitOfWork
 from core.errors import Forbidden
 from core.models import AlertEvent, AlertPost, AlertSubscription, Customer
 
@@ -186,14 +186,18 @@ def claim_next(uow: UnitOfWork) -> Claimed | None:
     return Claimed(event.id, event.team_id, event.kind, event.text, channels)
 
 
+class PostFailed(Exception):
+    """Slack refused a post or an update (its error code); the alert is dropped for that channel."""
+
+
 class Poster(Protocol):
     """Posting into one channel: the bot's Web API calls, behind what core decides."""
 
     def post(self, text: str) -> str:
-        """Post a new message; its ts."""
+        """Post a new message; its ts. PostFailed when Slack refuses."""
 
     def update(self, ts: str, text: str) -> None:
-        """Replace the message at `ts`."""
+        """Replace the message at `ts`. PostFailed when Slack refuses."""
 
 
 def digest_text(kind: str, count: int, lines: list[str]) -> str:
@@ -206,19 +210,32 @@ def digest_text(kind: str, count: int, lines: list[str]) -> str:
     return f"{count} more {plural} in the last {minutes} minutes:{more}\n{body}"
 
 
-def deliver(
-    uow: UnitOfWork, team_id: str, channel_id: str, kind: str, text: str, poster: Poster
-) -> None:
-    """Post `text` into `channel_id`, or fold it into the channel's digest for `kind` when
-    more than FLOOD came within WINDOW. The subscription row is locked meanwhile, so workers
-    agree on one digest message."""
+@dataclass(frozen=True)
+class _Send:
+    """One message to send: a new one (`ts` None, its `alert_posts` row reserved) or the digest
+    at `ts` updated to show `folded` alerts."""
+
+    post_id: int
+    ts: str | None
+    text: str
+    folded: int
+
+
+def _digest_send(post: AlertPost) -> _Send:
+    lines = post.text.split("\n")
+    return _Send(post.id, post.ts, digest_text(post.kind, post.folded, lines), post.folded)
+
+
+def _plan(uow: UnitOfWork, team_id: str, channel_id: str, kind: str, text: str) -> _Send | None:
+    """Decide, with the subscription row locked and no network call, what to send: the alert
+    alone, a new digest, or the digest grown by one. None: nothing to send now."""
     row = uow.session.scalars(
         select(AlertSubscription)
         .where(AlertSubscription.team_id == team_id, AlertSubscription.channel_id == channel_id)
         .with_for_update()
     ).first()
     if row is None or row.paused_at is not None:
-        return  # removed or paused since the happening was claimed
+        return None  # removed or paused since the happening was claimed
     now = uow.now()
     recent = list(
         uow.session.scalars(
@@ -230,39 +247,68 @@ def deliver(
             )
         )
     )
-    if sum(1 for post in recent if post.folded == 0) < FLOOD:
-        ts = poster.post(text)
-        uow.session.add(
-            AlertPost(
-                team_id=team_id,
-                channel_id=channel_id,
-                kind=kind,
-                ts=ts,
-                posted_at=now,
-                folded=0,
-                text="",
-            )
-        )
-        return
     digest = max((post for post in recent if post.folded), key=lambda p: p.id, default=None)
-    if digest is None:
-        body = digest_text(kind, 1, [text])
-        uow.session.add(
-            AlertPost(
-                team_id=team_id,
-                channel_id=channel_id,
-                kind=kind,
-                ts=poster.post(body),
-                posted_at=now,
-                folded=1,
-                text=text,
-            )
+    alone = sum(1 for post in recent if post.folded == 0) < FLOOD
+    if alone or digest is None:
+        # ts "" until Slack answers: the reservation other workers see meanwhile.
+        post = AlertPost(
+            team_id=team_id,
+            channel_id=channel_id,
+            kind=kind,
+            ts="",
+            posted_at=now,
+            folded=0 if alone else 1,
+            text="" if alone else text,
         )
-        return
-    lines = [*digest.text.split("\n"), text][-DIGEST_LINES - 1 :]
+        uow.session.add(post)
+        uow.session.flush()
+        body = text if alone else digest_text(kind, 1, [text])
+        return _Send(post.id, None, body, post.folded)
+    digest.text = "\n".join([*digest.text.split("\n"), text][-DIGEST_LINES - 1 :])
     digest.folded += 1
-    digest.text = "\n".join(lines)
-    poster.update(digest.ts, digest_text(kind, digest.folded, lines))
+    # A digest still being posted is brought up to date by its poster (`_sent`).
+    return _digest_send(digest) if digest.ts else None
+
+
+def _sent(uow: UnitOfWork, send: _Send, ts: str) -> _Send | None:
+    """Record what Slack answered; the digest's newest text when it grew meanwhile (so workers
+    updating it at once end on the latest count whatever order Slack applied them in)."""
+    post = uow.session.get(AlertPost, send.post_id, with_for_update=True)
+    if post is None:
+        return None
+    if not post.ts:
+        post.ts = ts
+    return _digest_send(post) if post.folded > send.folded else None
+
+
+def _not_sent(uow: UnitOfWork, send: _Send) -> None:
+    """Slack refused: a reserved message that was never posted is forgotten."""
+    post = uow.session.get(AlertPost, send.post_id, with_for_update=True)
+    if post is not None and not post.ts:
+        uow.session.delete(post)
+
+
+def deliver(
+    db: Transactions, team_id: str, channel_id: str, kind: str, text: str, poster: Poster
+) -> None:
+    """Post `text` into `channel_id`, or fold it into the channel's digest for `kind` when more
+    than FLOOD came within WINDOW. Decided in one short transaction and recorded in another,
+    so no row stays locked while Slack answers. PostFailed when Slack refuses."""
+    with db.unit_of_work() as uow:
+        send = _plan(uow, team_id, channel_id, kind, text)
+    while send is not None:
+        try:
+            if send.ts is None:
+                ts = poster.post(send.text)
+            else:
+                poster.update(send.ts, send.text)
+                ts = send.ts
+        except PostFailed:
+            with db.unit_of_work() as uow:
+                _not_sent(uow, send)
+            raise
+        with db.unit_of_work() as uow:
+            send = _sent(uow, send, ts)
 
 
 def has_running_alerts(uow: UnitOfWork, team_id: str, channel_id: str) -> bool:
