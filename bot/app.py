@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot import actions, commands, events, shortcuts, unfurls
 from bot.context.access import GuestCheck, access_middleware
-from bot.context.audience import Audience
+from bot.context.audience import Audience, SharedChanges
 from bot.context.deps import Deps
 from bot.logging_setup import ContextExecutor, tag_for, tagged, withhold_library_bodies
 from bot.surfaces.alerts import AlertWorker as AlertWorker
@@ -95,7 +95,7 @@ def create_app(
         logger=logging.getLogger("bot.bolt"),
         **oauth_options(settings, db),
     )
-    audience = Audience()
+    audience = Audience(changes=SharedChanges(db))
     deps = Deps(
         db=db,
         settings=settings,

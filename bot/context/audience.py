@@ -1,5 +1,6 @@
 """Who is in a conversation, as Slack says: its sharing, its members and each member's account,
-remembered briefly so posting about a customer doesn't ask Slack every time."""
+remembered briefly so posting about a customer doesn't ask Slack every time, and forgotten by
+every worker when someone joins or leaves."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.transport.inbound import is_slack_id
+from core.db import Database
 from core.services.audience import Member
+from core.services.conversation_changes import changed_since, note_change
 
 PEOPLE_CACHE_SECONDS = 300.0
-# Short, and dropped on member_joined_channel / member_left_channel, so a guest who joins is
-# seen at once by the worker that gets the event and within a minute by any other worker.
+# Short, and dropped on member_joined_channel / member_left_channel: at once by the worker that
+# gets the event, and by any other at its next look (`SharedChanges`).
 MEMBERS_CACHE_SECONDS = 60.0
+# Workers' clocks may differ a little: a change this close before a fetch counts as after it.
+CLOCK_SKEW = timedelta(seconds=2)
 # Slack recommends pages of at most 200 members.
 MEMBERS_PAGE = 200
 
@@ -91,20 +97,46 @@ def _error(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or "unknown_error")
 
 
+class SharedChanges:
+    """Membership changes every worker sees: noted in the database by the worker Slack's event
+    reached, checked by each worker before it trusts what it remembers."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def now(self) -> datetime:
+        """The time a fetch starts, on the database's clock."""
+        now: datetime = self.db.clock()
+        return now
+
+    def note(self, team_id: str, channel_id: str) -> None:
+        """Someone joined or left `channel_id`."""
+        with self.db.unit_of_work() as uow:
+            note_change(uow, team_id, channel_id)
+
+    def since(self, team_id: str, channel_id: str, fetched_at: datetime) -> bool:
+        """Whether `channel_id`'s members changed after a fetch started at `fetched_at`."""
+        with self.db.unit_of_work(readonly=True) as uow:
+            return changed_since(uow, team_id, channel_id, fetched_at - CLOCK_SKEW)
+
+
 class Audience:
-    """Conversations' members, remembered a minute and forgotten when someone joins or leaves."""
+    """Conversations' members, remembered a minute and forgotten when someone joins or leaves
+    (here at once, and on every other worker through `changes`)."""
 
     def __init__(
         self,
         people: People | None = None,
         *,
+        changes: SharedChanges | None = None,
         ttl: float = MEMBERS_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.people = people or People(clock=clock)
+        self.changes = changes
         self.ttl = ttl
         self._clock = clock
-        self._conversations: dict[tuple[str, str], tuple[float, Conversation]] = {}
+        self._conversations: dict[tuple[str, str], tuple[float, datetime | None, Conversation]] = {}
         # Bumped by forget(): an answer fetched while someone joined is not kept.
         self._generations: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
@@ -116,8 +148,9 @@ class Audience:
         with self._lock:
             cached = self._conversations.get(key)
             generation = self._generations.get(key, 0)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        if cached is not None and cached[0] > now and not self._changed(key, cached[1]):
+            return cached[2]
+        fetched_at = self.changes.now() if self.changes else None
         try:
             channel = client.conversations_info(channel=channel_id)["channel"]
         except SlackApiError as exc:
@@ -132,8 +165,13 @@ class Audience:
         found = Conversation(channel_id, label, _shared(channel), member_ids)
         with self._lock:
             if self._generations.get(key, 0) == generation:
-                self._conversations[key] = (now + self.ttl, found)
+                self._conversations[key] = (now + self.ttl, fetched_at, found)
         return found
+
+    def _changed(self, key: tuple[str, str], fetched_at: datetime | None) -> bool:
+        if self.changes is None or fetched_at is None:
+            return False
+        return self.changes.since(*key, fetched_at)
 
     def forget(self, team_id: str, channel_id: str) -> None:
         """Someone joined or left: the next question about the conversation asks Slack again."""
@@ -143,6 +181,8 @@ class Audience:
         with self._lock:
             self._conversations.pop(key, None)
             self._generations[key] = self._generations.get(key, 0) + 1
+        if self.changes is not None:
+            self.changes.note(team_id, channel_id)
 
     @staticmethod
     def _member_ids(client: WebClient, channel_id: str) -> list[str]:

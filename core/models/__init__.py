@@ -23,7 +23,7 @@ from core.models.mail import MailStatus, OutboxMail
 from core.models.note import NOTE_MAX, Note
 from core.models.passes import Pass, PassState
 from core.models.questionnaire import QuestionnaireResponse, QuestionnaireStatus
-from core.models.slack_event import SeenSlackEvent
+from core.models.slack_event import ConversationChange, SeenSlackEvent
 from core.models.staff import Role, StaffMember
 from core.models.stripe_event import StripeEvent
 from core.models.subscription import Subscription, SubscriptionState
@@ -41,6 +41,7 @@ __all__ = [
     "Base",
     "Booking",
     "BookingState",
+    "ConversationChange",
     "Customer",
     "CustomerStatus",
     "Event",

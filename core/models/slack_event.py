@@ -1,4 +1,5 @@
-"""Slack events the app has acted on, so a retried delivery is never acted on twice."""
+"""Slack events the app has acted on, so a retried delivery is never acted on twice, and
+conversations whose members changed, so every worker asks Slack again."""
 
 from __future__ import annotations
 
@@ -19,3 +20,14 @@ class SeenSlackEvent(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ConversationChange(Base):
+    """When someone last joined or left a conversation, so every worker drops what it
+    remembered of its members (the event reaches only one of them)."""
+
+    __tablename__ = "conversation_changes"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
