@@ -60,6 +60,15 @@ def send(db: Database, admin: Actor, channel: Channel, n: int) -> None:
     alerts.deliver(db, admin.team_id, CHANNEL, KIND, f"New customer {n}", channel)
 
 
+def send_racing(db: Database, admin: Actor, channel: Channel, *, sent: int) -> None:
+    """`sent` alerts delivered one by one, then one more with the next delivered by another
+    worker while Slack is still answering the first."""
+    for n in range(1, sent + 1):
+        send(db, admin, channel, n)
+    channel.during = lambda: send(db, admin, channel, sent + 2)
+    send(db, admin, channel, sent + 1)
+
+
 def posts(db: Database) -> list[tuple[str, int]]:
     with db.unit_of_work(readonly=True) as uow:
         rows = uow.session.execute(select(AlertPost.ts, AlertPost.folded).order_by(AlertPost.id))
@@ -84,12 +93,9 @@ def test_the_sixth_alert_starts_a_digest_and_the_seventh_updates_it(
 def test_an_alert_arriving_while_slack_answers_is_not_blocked_and_not_lost(
     db: Database, admin: Actor, channel: Channel
 ) -> None:
-    for n in range(1, 6):
-        send(db, admin, channel, n)
     # While Slack posts the new digest, another worker delivers the next alert: it must not
     # wait on a lock (SQLite would stall here), and the digest's poster catches it up.
-    channel.during = lambda: send(db, admin, channel, 7)
-    send(db, admin, channel, 6)
+    send_racing(db, admin, channel, sent=5)
     digest = channel.messages["6.000"]
     assert digest.startswith("2 more new customers") and "New customer 7" in digest
     assert posts(db)[-1] == ("6.000", 2)
@@ -98,11 +104,8 @@ def test_an_alert_arriving_while_slack_answers_is_not_blocked_and_not_lost(
 def test_updates_applied_out_of_order_end_on_the_latest_count(
     db: Database, admin: Actor, channel: Channel
 ) -> None:
-    for n in range(1, 7):
-        send(db, admin, channel, n)
     # The eighth alert's update lands while the seventh's is still on its way.
-    channel.during = lambda: send(db, admin, channel, 8)
-    send(db, admin, channel, 7)
+    send_racing(db, admin, channel, sent=6)
     assert channel.messages["6.000"].startswith("3 more new customers")
     assert [text[:6] for _ts, text in channel.updates] == ["3 more", "2 more", "3 more"]
 
