@@ -20,7 +20,7 @@ from bot.local import SlackDriver, StepDelivery, StepRun
 from core.models import Booking, BookingState, Customer, Event, EventOccurrence, Note
 from tests.conftest import MutableClock
 from tests.slack.conftest import TEAM, World, running_world
-from tests.slack.helpers import acked, customer_count, seed
+from tests.slack.helpers import JSON, acked, customer_count, seed
 
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
 ZOE = [("Zoë", "Ørsted")]
@@ -444,3 +444,23 @@ def test_a_database_outage_ends_the_step_saying_so(world: World) -> None:
     with mock.patch.object(world.db, "unit_of_work", refuse):
         run = ran(world.staff, "add_customer_note", customer_id="NOSUCHUID000", note="Hello")
     assert "database" in failed(run)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "function_executed", "function": "find_customer", "function_execution_id": "Fx1"},
+        {"type": "function_executed", "function": {"callback_id": "find_customer"}},
+        {
+            "type": "function_executed",
+            "function": {"callback_id": "find_customer"},
+            "function_execution_id": "Fx1",
+            "inputs": ["runner"],
+        },
+    ],
+)
+def test_a_step_event_unlike_any_slack_sends_is_refused(world: World, event: JSON) -> None:
+    response = world.staff.send_event(event)
+    assert response.status == 400
+    assert not world.api.calls("functions.completeSuccess")
+    assert not world.api.calls("functions.completeError")
