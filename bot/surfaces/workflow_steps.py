@@ -54,8 +54,8 @@ class Step:
         fail: Fail,
     ) -> Step:
         """The run the access middleware admitted (its runner is staff)."""
-        event = body.get("event") if isinstance(body.get("event"), dict) else {}
-        inputs = (event or {}).get("inputs")
+        event = body.get("event")
+        inputs = event.get("inputs") if isinstance(event, dict) else None
         # Slack always sends an event id; the execution id is as unique, should one be missing.
         event_id = str(body.get("event_id") or execution_id(body))[:64]
         given = inputs if isinstance(inputs, dict) else {}
@@ -79,7 +79,3 @@ class Step:
             self.fail(error=refusal_message(outcome))
         else:
             self.complete(outputs=outputs(outcome))
-
-    def refuse(self, error: DomainError) -> None:
-        """End the step with why its inputs can't be used, before anything is done."""
-        self.fail(error=refusal_message(error))

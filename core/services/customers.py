@@ -340,7 +340,7 @@ def find_by_contact(
             raise ValidationFailed({"mobile": problem})
         sharing = uow.session.scalars(alive.where(Customer.mobile == number).limit(2)).all()
         if len(sharing) > 1:
-            raise Conflict(
+            raise DomainError(
                 f"More than one customer has the mobile {number}; find them by email instead."
             )
         if sharing:
