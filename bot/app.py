@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot import actions, commands, events, shortcuts, unfurls
+from bot import actions, commands, events, functions, shortcuts, unfurls
 from bot.context.access import GuestCheck, access_middleware
 from bot.context.audience import Audience, SharedChanges
 from bot.context.deps import Deps
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 # Slack's answers when a trigger expired or was used, or the view to change was closed.
 GONE = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id", "not_found"})
 
-LISTENER_KINDS = (commands, actions, events, shortcuts, unfurls)
+LISTENER_KINDS = (commands, actions, events, shortcuts, unfurls, functions)
 
 
 def web_client(settings: Settings) -> WebClient:

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.context.audience import People
 from bot.context.deps import ACTOR_KEY, DEPS_KEY, STUDIO_KEY, Deps
+from bot.context.steps import NO_RUNNER, execution_id, is_step_run, runner_id
 from bot.transport.inbound import is_slack_id, malformed, scrub
 from bot.views.blocks import modal, section
 from bot.views.messages import refusal_text
@@ -62,7 +63,10 @@ def _refuse(body: dict[str, Any], client: WebClient, user_id: str, text: str) ->
     view = body.get("view")
     view = view if isinstance(view, dict) else {}
     try:
-        if kind in SHORTCUTS:
+        if is_step_run(body):
+            # A workflow step ends with the refusal as its error, shown to whoever runs it.
+            client.functions_completeError(function_execution_id=execution_id(body), error=text)
+        elif kind in SHORTCUTS:
             client.views_open(trigger_id=str(body.get("trigger_id")), view=refusal_modal)
         elif kind == "block_actions" and view.get("type") == "modal" and view.get("id"):
             client.views_update(view_id=str(view["id"]), view=refusal_modal)
@@ -92,6 +96,10 @@ def access_middleware(deps: Deps, guests: GuestCheck) -> Callable[..., BoltRespo
         if isinstance(event, dict) and str(event.get("type")) in UNGATED_EVENTS:
             return next()
         team_id, user_id = context.team_id, context.user_id
+        if is_step_run(body):
+            user_id = runner_id(body)
+            if user_id is None and is_slack_id(team_id):
+                return _refuse(body, client, "", NO_RUNNER)
         # Nobody to check, or ids unlike Slack's (only a forged payload has them): nothing to do.
         if not (is_slack_id(team_id) and is_slack_id(user_id)):
             return BoltResponse(status=200, body="")

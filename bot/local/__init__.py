@@ -1,7 +1,7 @@
 """Local workspace: a loopback Slack Web API stand-in and a driver that plays the Slack client."""
 
 from bot.local.blockkit import Element
-from bot.local.driver import AppEndpoint, AppResponse, DriverError, SlackDriver
+from bot.local.driver import AppEndpoint, AppResponse, DriverError, SlackDriver, StepDelivery
 from bot.local.http import serve_wsgi
 from bot.local.slack_api import (
     AppCredentials,
@@ -11,6 +11,7 @@ from bot.local.slack_api import (
     SlackError,
     SlackUser,
     SlackWorkspace,
+    StepRun,
     UploadedFile,
 )
 
@@ -27,6 +28,8 @@ __all__ = [
     "SlackError",
     "SlackUser",
     "SlackWorkspace",
+    "StepDelivery",
+    "StepRun",
     "UploadedFile",
     "serve_wsgi",
 ]

@@ -25,7 +25,7 @@ from bot.local.blockkit import (
     text_of,
 )
 from bot.local.signing import signed_headers
-from bot.local.slack_api import LocalSlackAPI, Message, SlackError
+from bot.local.slack_api import LocalSlackAPI, Message, SlackError, StepRun
 
 Surface = Literal["modal", "home"]
 
@@ -87,6 +87,17 @@ class _Target:
     blocks: list[JSON]
     view: JSON | None = None
     message: Message | None = None
+
+
+@dataclass(frozen=True)
+class StepDelivery:
+    """A workflow step's function_executed as the driver delivered it: the run it started, the
+    event (to deliver again as Slack's retry), its id, and the app's answer."""
+
+    run: StepRun
+    event: JSON
+    event_id: str
+    response: AppResponse
 
 
 def retry_headers(retry_num: int) -> dict[str, str]:
@@ -304,6 +315,42 @@ class SlackDriver:
             "event_ts": self._action_ts(),
         }
         return self.send_event(event, retry_num=retry_num, event_id=event_id)
+
+    def run_step(
+        self, callback_id: str, inputs: Mapping[str, Any], *, runner: bool = True
+    ) -> StepDelivery:
+        """Run one of the app's workflow steps in a workflow this user started: Slack's
+        function_executed, with `inputs` and, unless `runner` is False, this user as the
+        `runner` input's user context."""
+        run = self.api.start_step(callback_id, self.team_id)
+        given = dict(inputs)
+        if runner:
+            given["runner"] = {"id": self.user_id, "secret": f"uc-{next(_event_ids):08d}"}
+        now = int(self._clock())
+        event = {
+            "type": "function_executed",
+            "function": {
+                "id": f"Fn{sum(map(ord, callback_id)):08d}",
+                "callback_id": callback_id,
+                "title": callback_id.replace("_", " ").capitalize(),
+                "type": "app",
+                "app_id": self.api.app_id,
+                "date_created": now,
+                "date_updated": now,
+                "date_deleted": 0,
+            },
+            "inputs": given,
+            "function_execution_id": run.execution_id,
+            "workflow_execution_id": f"Wx{next(_event_ids):08d}",
+            "event_ts": self._action_ts(),
+            "bot_access_token": run.token,
+        }
+        event_id = f"Ev{next(_event_ids):08d}"
+        return StepDelivery(run, event, event_id, self.send_event(event, event_id=event_id))
+
+    def redeliver(self, delivery: StepDelivery, *, retry_num: int = 1) -> AppResponse:
+        """Slack's retry of a step's event it thinks the app missed: the same event and id."""
+        return self.send_event(delivery.event, retry_num=retry_num, event_id=delivery.event_id)
 
     def global_shortcut(self, callback_id: str, *, retry_num: int = 0) -> AppResponse:
         """Run one of the app's global shortcuts (the ⚡ menu or search); `retry_num` sends it

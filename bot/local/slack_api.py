@@ -43,7 +43,7 @@ DEFAULT_SCOPE = (
 # Slack's largest page of conversations.members, and its default one.
 MAX_MEMBERS_PAGE = 1000
 DEFAULT_MEMBERS_PAGE = 100
-_JSON_PARAMS = ("view", "blocks", "attachments", "files", "metadata")
+_JSON_PARAMS = ("view", "blocks", "attachments", "files", "metadata", "outputs")
 
 
 class SlackError(Exception):
@@ -120,6 +120,25 @@ class Presented:
     user_id: str
     entity: JSON | None
     error: JSON | None
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """A workflow step Slack started (function_executed), and how the app ended it: with
+    functions.completeSuccess's `outputs` or functions.completeError's `error`."""
+
+    execution_id: str
+    callback_id: str
+    team_id: str
+    # The workflow token Slack sends with the event as `bot_access_token`.
+    token: str
+    outputs: JSON | None = None
+    error: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        """Whether the app completed it, either way."""
+        return self.outputs is not None or self.error is not None
 
 
 @dataclass
@@ -370,6 +389,7 @@ class LocalSlackAPI:
         self._files: dict[str, UploadedFile] = {}
         self._unfurled: list[Unfurled] = []
         self._presented: list[Presented] = []
+        self._step_runs: dict[str, StepRun] = {}
         self._response_urls: dict[str, _ResponseTarget] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._holds: dict[str, Hold] = {}
@@ -555,6 +575,36 @@ class LocalSlackAPI:
         with self._cond:
             install = self._installs.get(token)
             return install.team_id if install else None
+
+    def start_step(self, callback_id: str, team_id: str | None = None) -> StepRun:
+        """Slack starting a workflow step of the app in `team_id`: a new execution, and the
+        workflow token (`xwfp-…`) that comes with it and acts as the app's bot there."""
+        team = team_id or self.team_id
+        n = next(self._seq)
+        run = StepRun(
+            f"Fx{n:08d}", callback_id, team, f"xwfp-{team.lower()}-{n}-{secrets.token_hex(6)}"
+        )
+        with self._cond:
+            primary = self._installs[self.bot_token]
+            self._installs[run.token] = replace(primary, token=run.token, team_id=team)
+            self._step_runs[run.execution_id] = run
+        return run
+
+    def step_runs(self, callback_id: str | None = None) -> list[StepRun]:
+        """Every workflow step started (of `callback_id`), oldest first, as it stands now."""
+        with self._cond:
+            runs = list(self._step_runs.values())
+        return [r for r in runs if callback_id is None or r.callback_id == callback_id]
+
+    def wait_for_end(self, run: StepRun, *, timeout: float = 5.0) -> StepRun:
+        """The step run once the app completed it, either way."""
+        self.wait_until(
+            lambda: self._step_runs[run.execution_id].ended,
+            timeout=timeout,
+            description=f"{run.callback_id} to complete",
+        )
+        with self._cond:
+            return self._step_runs[run.execution_id]
 
     def dm_channel(self, user_id: str) -> str:
         """The id of the app's DM with a user."""
@@ -1148,6 +1198,8 @@ class LocalSlackAPI:
             "files.completeUploadExternal": self._files_complete_upload,
             "files.info": self._files_info,
             "oauth.v2.access": self._oauth_v2_access,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
         }
 
     def _install(self, request: _Request) -> _Install:
@@ -1381,6 +1433,32 @@ class LocalSlackAPI:
             raise SlackError("invalid_arguments", ["error needs a status"])
         trigger = self._exchange_trigger(request)
         self._presented.append(Presented(trigger.user_id, metadata, error))
+        return {}
+
+    def _running_step(self, request: _Request) -> StepRun:
+        """The execution a completion names; it must be of the token's workspace, still running."""
+        install = self._install(request)
+        run = self._step_runs.get(str(request.params.get("function_execution_id") or ""))
+        if run is None or run.team_id != install.team_id:
+            raise SlackError("function_execution_not_found")
+        if run.ended:
+            raise SlackError("execution_not_in_running_state")
+        return run
+
+    def _functions_complete_success(self, request: _Request) -> JSON:
+        run = self._running_step(request)
+        outputs = request.params.get("outputs")
+        if not isinstance(outputs, dict):
+            raise SlackError("invalid_arguments", ["outputs must be an object"])
+        self._step_runs[run.execution_id] = replace(run, outputs=outputs)
+        return {}
+
+    def _functions_complete_error(self, request: _Request) -> JSON:
+        run = self._running_step(request)
+        error = request.params.get("error")
+        if not isinstance(error, str) or not error.strip():
+            raise SlackError("invalid_arguments", ["error must say why the step failed"])
+        self._step_runs[run.execution_id] = replace(run, error=error)
         return {}
 
     def _exchange_trigger(self, request: _Request) -> _Trigger:

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from bot.context.steps import execution_id, is_step_run
 from bot.views.unavailable import (
     DATABASE_DOWN,
     FORM_DATABASE_DOWN,
@@ -95,6 +96,10 @@ def _show(
     respond: Respond | None,
     text: str,
 ) -> None:
+    if is_step_run(body):
+        # A workflow step is answered by ending it: the person running the workflow sees why.
+        client.functions_completeError(function_execution_id=execution_id(body), error=text)
+        return
     user = body.get("user") if isinstance(body.get("user"), dict) else None
     event = body.get("event") if isinstance(body.get("event"), dict) else None
     user_id = str((user or {}).get("id") or (event or {}).get("user") or "")

@@ -42,8 +42,11 @@ def malformed(body: dict[str, Any]) -> str | None:
         return "typeless"
     if kind == "event_callback" or "event" in body:
         event = body.get("event")
-        ok = isinstance(event, dict) and isinstance(event.get("type"), str)
-        return None if ok else "event"
+        if not (isinstance(event, dict) and isinstance(event.get("type"), str)):
+            return "event"
+        if event["type"] == "function_executed" and not _is_step(event):
+            return "workflow step"
+        return None
     if ("view" in body or kind in INTERACTIONS_WITH_VIEWS) and not _has_view(body):
         return "view"
     if kind == "block_actions":
@@ -60,6 +63,17 @@ def malformed(body: dict[str, Any]) -> str | None:
     if kind in SHORTCUTS:
         return None if _is_shortcut(body, kind) else "shortcut"
     return None
+
+
+def _is_step(event: dict[str, Any]) -> bool:
+    """A workflow step's run names its step, its execution and, if any, its inputs."""
+    function = event.get("function")
+    return (
+        isinstance(function, dict)
+        and isinstance(function.get("callback_id"), str)
+        and isinstance(event.get("function_execution_id"), str)
+        and isinstance(event.get("inputs", {}), dict)
+    )
 
 
 def _is_shortcut(body: dict[str, Any], kind: str) -> bool:

@@ -9,6 +9,16 @@ Shortcuts (callback_id, as the app manifest declares them):
   shortcut.customer_from_message  on a message: open Create Customer filled in with the email,
                             mobile and name the message holds
 
+Workflow Builder steps (callback_id, as the app manifest's `functions` declare them; each
+takes `runner`, the person running the workflow, who must be staff):
+  find_customer             email or mobile → customer_id (the UID), name, first_name,
+                            last_name, email, mobile, status
+  create_customer           first_name, last_name, email, mobile → the same outputs
+  add_customer_note         customer_id, note → note_id, customer_id
+  book_customer_on_event    customer_id, event (its name), date, time (HH:MM, when the event has
+                            several sessions that day), payment (manual, free or pass)
+                            → booking_id, session
+
 Views (callback_id):
   hub.view                  the customers hub, as a modal or the App Home tab
   customer_form.submit      Create Customer / Edit Contact

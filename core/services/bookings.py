@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ScalarSelect, case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,7 @@ from core.actor import Actor
 from core.adapters.payments import PaymentGateway
 from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.formatting import format_credits, format_money, format_when
+from core.formatting import format_credits, format_date, format_money, format_when
 from core.models import (
     Booking,
     BookingState,
@@ -26,6 +27,8 @@ from core.models import (
 )
 from core.services import alerts, history
 from core.services.checkout import (
+    ManualPayment,
+    PackagePayment,
     PaymentChoice,
     StripePayment,
     business_date,
@@ -271,6 +274,68 @@ def _session(uow: UnitOfWork, actor: Actor, occurrence_id: int, *, lock: bool) -
     return _Session(*found)
 
 
+def _local(occurrence: EventOccurrence) -> datetime:
+    return occurrence.starts_at.astimezone(ZoneInfo(occurrence.timezone))
+
+
+@dataclass(frozen=True)
+class NamedSession:
+    """A session as people name it: its event's name, its day and, if need be, its time, both
+    in the session's own time zone."""
+
+    event_name: str
+    day: date
+    at: time | None = None
+
+
+# How a booking made without a form is paid: at the session's price paid another way, free, or
+# with credits from the customer's pass that runs out first.
+PAYMENT_WORDS = ("manual", "free", "pass")
+
+
+def session_on(uow: UnitOfWork, actor: Actor, named: NamedSession) -> int:
+    """The id of the one session of the event named `named.event_name` (case and accents
+    ignored) starting on `named.day`, at `named.at` when given."""
+    event_name, day, at = named.event_name, named.day, named.at
+    wanted = fold(event_name)
+    if not wanted:
+        raise ValidationFailed({"event": "Name the event as the catalog names it."})
+    events = [
+        event_id
+        for event_id, name in uow.session.execute(
+            select(Event.id, Event.name).where(Event.team_id == actor.team_id)
+        )
+        if fold(name) == wanted
+    ]
+    if not events:
+        raise NotFound(f"No event in the catalog is named {event_name.strip()!r}.")
+    # A day anywhere on Earth starts within a day either side of its UTC midnight.
+    midnight = datetime.combine(day, time.min, tzinfo=UTC)
+    nearby = uow.session.scalars(
+        select(EventOccurrence)
+        .where(
+            EventOccurrence.team_id == actor.team_id,
+            EventOccurrence.event_id.in_(events),
+            EventOccurrence.starts_at >= midnight - timedelta(days=1),
+            EventOccurrence.starts_at < midnight + timedelta(days=2),
+        )
+        .order_by(EventOccurrence.starts_at, EventOccurrence.id)
+    ).all()
+    on_day = [o for o in nearby if _local(o).date() == day]
+    chosen = [o for o in on_day if at is None or _local(o).time() == at.replace(tzinfo=None)]
+    if len(chosen) == 1:
+        return chosen[0].id
+    name, when = event_name.strip(), format_date(day)
+    times = ", ".join(f"{_local(o):%H:%M}" for o in on_day)
+    if not on_day:
+        raise NotFound(f"{name} has no session on {when}.")
+    if not chosen:
+        raise NotFound(f"{name} has no session at {at:%H:%M} on {when}; it has {times}.")
+    raise ValidationFailed(
+        {"time": f"{name} has {len(chosen)} sessions on {when} ({times}); give the time too."}
+    )
+
+
 def usable_passes(uow: UnitOfWork, actor: Actor, uid: str, occurrence_id: int) -> list[PassRow]:
     """Customer `uid`'s passes valid on the session's day with enough credits for it."""
     session = _session(uow, actor, occurrence_id, lock=False)
@@ -379,6 +444,35 @@ def book_event(
     )
     alerts.record(uow, alerts.BOOKING_MADE, customer, f"Booked {session.title}")
     return _row_on(booking, session)
+
+
+def _payment_by_word(
+    uow: UnitOfWork, actor: Actor, uid: str, occurrence_id: int, word: str
+) -> PaymentChoice:
+    choice = word.strip().lower() or "manual"
+    if choice == "manual":
+        return ManualPayment()
+    if choice == "free":
+        return ManualPayment(price_minor=0)
+    if choice != "pass":
+        raise ValidationFailed({"payment": "Payment must be manual, free or pass."})
+    passes = usable_passes(uow, actor, uid, occurrence_id)
+    if not passes:
+        raise ValidationFailed(
+            {"pass_id": "The customer has no pass with enough credits for that session."}
+        )
+    # Soonest to end first: the credits most at risk of expiring are used first.
+    return PackagePayment(passes[0].id)
+
+
+def book_named(
+    uow: UnitOfWork, actor: Actor, uid: str, named: NamedSession, payment: str = "manual"
+) -> BookingRow:
+    """Book customer `uid` on the session `named`, paid as the word `payment` says (one of
+    PAYMENT_WORDS); what book_event refuses is refused the same way."""
+    occurrence_id = session_on(uow, actor, named)
+    choice = _payment_by_word(uow, actor, uid, occurrence_id, payment)
+    return book_event(uow, actor, uid, occurrence_id, choice)
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,44 @@ def _load(uow: UnitOfWork, actor: Actor, uid: str, *, lock: bool = False) -> Cus
     return customer
 
 
+def find_by_contact(
+    uow: UnitOfWork, actor: Actor, *, email: str = "", mobile: str = ""
+) -> CustomerRecord:
+    """The customer with this email, else with this mobile, each read as the form saves it.
+
+    Records merged into another are passed over; a mobile several customers share is refused."""
+    if not email.strip() and not mobile.strip():
+        raise ValidationFailed({"email": "Give the customer's email or mobile to find them."})
+    alive = select(Customer).where(
+        Customer.team_id == actor.team_id, Customer.merged_into_id.is_(None)
+    )
+    if email.strip():
+        cleaned, problem = clean_email(email)
+        if problem:
+            raise ValidationFailed({"email": problem})
+        found = uow.session.scalars(alive.where(Customer.email == cleaned)).first()
+        if found is not None:
+            return _to_record(found)
+    if mobile.strip():
+        region = ensure_workspace(uow, actor.team_id).default_region
+        number, problem = clean_mobile(mobile, region)
+        if problem:
+            raise ValidationFailed({"mobile": problem})
+        sharing = uow.session.scalars(alive.where(Customer.mobile == number).limit(2)).all()
+        if len(sharing) > 1:
+            raise DomainError(
+                f"More than one customer has the mobile {number}; find them by email instead."
+            )
+        if sharing:
+            return _to_record(sharing[0])
+    said = " or ".join(
+        f"the {what} {value.strip()}"
+        for what, value in (("email", email), ("mobile", mobile))
+        if value.strip()
+    )
+    raise NotFound(f"No customer has {said}.")
+
+
 def customer_count(uow: UnitOfWork, team_id: str) -> int:
     """How many customers (active and archived) a workspace holds."""
     query = select(func.count()).select_from(Customer).where(Customer.team_id == team_id)

@@ -3,16 +3,21 @@ event id acts, any retry of it finds the id taken."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from core.db import UnitOfWork
+from core.errors import DomainError
 from core.models import SeenSlackEvent
 
 # Slack retries three times within minutes; an hour leaves ample margin.
 KEEP = timedelta(hours=1)
+
+T = TypeVar("T")
 
 
 def first_sighting(uow: UnitOfWork, team_id: str, event_id: str) -> bool:
@@ -26,3 +31,18 @@ def first_sighting(uow: UnitOfWork, team_id: str, event_id: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def act_once(
+    uow: UnitOfWork, team_id: str, event_id: str, act: Callable[[], T]
+) -> T | DomainError | None:
+    """`act()`'s result, or the DomainError that refused it, for the first delivery of
+    `event_id`; None for a retry. A refusal's changes are undone, its sighting is kept, so a
+    retry of a refused event is refused no second time."""
+    if not first_sighting(uow, team_id, event_id):
+        return None
+    try:
+        with uow.session.begin_nested():
+            return act()
+    except DomainError as refusal:
+        return refusal

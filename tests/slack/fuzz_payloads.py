@@ -1430,7 +1430,7 @@ def _multi_options(draw: st.DrawFn, element: Any, sides: Sides) -> Any:
 
 # ----------------------------------------------------------------- targets
 
-Kind = Literal["command", "event", "action", "view", "options", "shortcut"]
+Kind = Literal["command", "event", "action", "view", "options", "shortcut", "step"]
 Values = Callable[[Sides], st.SearchStrategy[Drawn]]
 
 
@@ -1616,6 +1616,11 @@ TARGETS: tuple[Target, ...] = (
     # decides per conversation and per viewer).
     Target("event", "link_shared"),
     Target("event", "entity_details_requested"),
+    # Workflow Builder steps (function_executed), run as the `runner` input says.
+    Target("step", "find_customer"),
+    Target("step", "create_customer", writes=True),
+    Target("step", "add_customer_note", writes=True),
+    Target("step", "book_customer_on_event", writes=True),
     _action("unfurl.open", HUB, _uids),
     _action("unfurl.add_note", HUB, _uids),
     # the hub, as a modal or the Home tab
@@ -1991,6 +1996,8 @@ def draw_case(draw: st.DrawFn, h: Harness, target: Target) -> Case:
         return _event_case(draw, h, target, who, needles)
     if target.kind == "shortcut":
         return _shortcut_case(draw, h, target, who, needles)
+    if target.kind == "step":
+        return _step_case(draw, h, target, who, needles)
     surface = draw(st.sampled_from(target.surfaces))
     template = h.template(team, surface).view
     view = h.place(who, surface)
@@ -2122,6 +2129,72 @@ def _link_event(
     if draw(st.booleans()):
         event = draw(mutated(event))
     return h.event_envelope(who, event), needles
+
+
+STEP_INPUTS = {
+    "find_customer": ("email", "mobile"),
+    "create_customer": ("first_name", "last_name", "email", "mobile"),
+    "add_customer_note": ("customer_id", "note"),
+    "book_customer_on_event": ("customer_id", "event", "date", "time", "payment"),
+}
+
+
+def _step_input(draw: st.DrawFn, sides: Sides, name: str) -> Any:
+    """A step input as a workflow could fill it, or as a forger would."""
+    realistic = {
+        "email": ["zoe.adams.100@example.com", "xavier.foreign.500@example.com", "new@example.com"],
+        "mobile": ["+44 7700 900100", "07700 900500", "+1 202 555 0100"],
+        "customer_id": [sides.mine.main, sides.theirs.main, sides.mine.main.lower()],
+        "event": ["Vinyasa Flow", "vinyasa flow", "Pilates Core"],
+        "date": ["2026-03-15", "2026-04-23", "15/03/2026"],
+        "time": ["07:00", "7:00", "25:00"],
+        "payment": ["manual", "free", "pass", "card"],
+    }.get(name, ["Ada", "Lovelace", "Asked about Pilates"])
+    return draw(st.one_of(st.sampled_from(realistic), texts(), wrong_types()))
+
+
+def _step_case(
+    draw: st.DrawFn, h: Harness, target: Target, who: Who, needles: tuple[str, ...]
+) -> Case:
+    """A workflow step run in `who`'s workspace, its runner `who` or missing or forged."""
+    user, team = USERS[who]
+    run = h.api.start_step(target.id, team)
+    inputs: JSON = {
+        name: _step_input(draw, h.sides(who), name)
+        for name in STEP_INPUTS[target.id]
+        if draw(st.integers(0, 9)) < 9
+    }
+    runner = draw(st.sampled_from(["who", "who", "who", "missing", "forged"]))
+    if runner == "who":
+        inputs["runner"] = {"id": user, "secret": "uc-fuzz"}
+    elif runner == "forged":
+        inputs["runner"] = draw(st.one_of(texts(), wrong_types(), st.just({"id": draw(texts())})))
+    event: JSON = {
+        "type": "function_executed",
+        "function": {"id": "Fn0FUZZ", "callback_id": target.id, "type": "app"},
+        "inputs": inputs,
+        "function_execution_id": run.execution_id,
+        "workflow_execution_id": "Wx0FUZZ",
+        "event_ts": f"{time.time():.6f}",
+        "bot_access_token": run.token,
+    }
+    envelope = h.event_envelope(who, event)
+    notes = [f"step {json.dumps(event, ensure_ascii=False, default=str)[:400]}"]
+    mutate = draw(st.integers(0, 9)) < 3
+    if mutate:
+        envelope = draw(mutated(copy.deepcopy(envelope)))
+        notes.append(f"mutated {json.dumps(envelope, ensure_ascii=False, default=str)[:400]}")
+    acts = runner == "who" and who not in REFUSED and target.writes
+    may = frozenset({team}) if acts else frozenset()
+    return Case(
+        target,
+        who,
+        json.dumps(envelope).encode(),
+        "application/json",
+        may | {NEW_TENANTS} if mutate else may,
+        hidden=_hidden(needles, envelope),
+        notes=notes,
+    )
 
 
 def _event_case(

@@ -23,6 +23,10 @@ what each conversation and each viewer may see is decided per conversation (`is_
 per viewer; tests/slack/test_unfurls.py checks both (a guest's channel gets no personal data, a
 guest's flexpane an error), and test_fuzz fuzzes them.
 
+Workflow Builder steps are run by `who` as the workflow's runner (the `runner` input Slack fills
+with the person's user context): allowed, the step completes with its outputs; refused, it
+ends with functions.completeError saying why.
+
 Every cell also keeps the harness's invariants (no 5xx, no stack trace, nothing logged at
 ERROR, no cross-tenant reference). Writes act on rows made for the cell, so cells don't depend on
 each other. Run with `-s` to see the matrix size.
@@ -589,7 +593,7 @@ class Act:
     """One action of the matrix: how to send it, what it acts on, what it does when allowed."""
 
     name: str
-    kind: str  # command | event | shortcut | action | view | options
+    kind: str  # command | event | shortcut | action | view | options | step
     effect: Effect
     admin_only: bool = False
     subject: Callable[[Harness], Subject] = main
@@ -1846,6 +1850,70 @@ def import_summary(h: Harness, sent: Sent, subject: Subject) -> bool:
     return True
 
 
+def a_session(h: Harness) -> Subject:
+    """A customer and a dated event to book them on; `other` is the event's name."""
+    subject = an_event(h)
+    query = select(Event.name).join(EventOccurrence).where(EventOccurrence.id == subject.row)
+    subject.other = str(_scalar(h, query))
+    return subject
+
+
+def completed(check: Callable[[Harness, Subject, JSON], bool]) -> Effect:
+    """The workflow step ended with functions.completeSuccess, its outputs passing `check`."""
+
+    def effect(h: Harness, sent: Sent, subject: Subject) -> bool:
+        for call in sent.calls:
+            if call.ok and call.method == "functions.completeSuccess":
+                return check(h, subject, call.params.get("outputs") or {})
+        return False
+
+    return effect
+
+
+def booked_on_session(h: Harness, subject: Subject, outputs: JSON) -> bool:
+    query = select(Booking.occurrence_id).where(Booking.id == outputs.get("booking_id"))
+    return bool(_scalar(h, query) == subject.row)
+
+
+def _workflow_steps() -> list[Act]:
+    """Each Workflow Builder step run by `who` (the `runner` input); the name is its callback_id."""
+
+    def step(name: str, effect: Effect, inputs: dict[str, Any], **kw: Any) -> Act:
+        return Act(name, "step", effect, values=inputs, **kw)
+
+    return [
+        step(
+            "find_customer",
+            completed(lambda h, s, out: out.get("customer_id") == s.uid),
+            {"email": lambda s: s.email},
+        ),
+        step(
+            "create_customer",
+            completed(lambda h, s, out: created(out.get("email", "-"))(h, s)),
+            {
+                "first_name": "Step",
+                # Per cell: another workspace's cell made its own Step customer before.
+                "last_name": lambda s: s.name.split()[-1],
+                "email": lambda s: f"step.{s.uid.lower()}@example.com",
+                "mobile": "+44 7700 900999",
+            },
+            subject=fresh,
+        ),
+        step(
+            "add_customer_note",
+            completed(lambda h, s, out: rows_of(Note, content="Matrix step note")(h, s)),
+            {"customer_id": lambda s: s.uid, "note": "Matrix step note"},
+            subject=fresh,
+        ),
+        step(
+            "book_customer_on_event",
+            completed(booked_on_session),
+            {"customer_id": lambda s: s.uid, "event": lambda s: s.other, "date": str(LATER)},
+            subject=a_session,
+        ),
+    ]
+
+
 def _customer_import() -> list[Act]:
     """`/customers import`'s steps (admins): the file, the columns, the preview, Import."""
     return [
@@ -1896,6 +1964,7 @@ ACTS = [
     *_catalog_events(),
     *_catalog_items(),
     *_commerce(),
+    *_workflow_steps(),
 ]
 
 
@@ -1954,6 +2023,22 @@ def _state(template: JSON, values: dict[str, Any], subject: Subject, tenant: Ten
     return state
 
 
+def step_run(h: Harness, who: Who, callback_id: str, inputs: JSON) -> JSON:
+    """Slack running a workflow step of the app that `who` started: function_executed."""
+    user, team = USERS[who]
+    run = h.api.start_step(callback_id, team)
+    event = {
+        "type": "function_executed",
+        "function": {"id": "Fn0MATRIX", "callback_id": callback_id, "type": "app"},
+        "inputs": {**inputs, "runner": {"id": user, "secret": "uc-matrix"}},
+        "function_execution_id": run.execution_id,
+        "workflow_execution_id": "Wx0MATRIX",
+        "event_ts": "1773480600.000100",
+        "bot_access_token": run.token,
+    }
+    return h.event_envelope(who, event)
+
+
 def request(h: Harness, act: Act, who: Who, subject: Subject) -> tuple[bytes, str, str]:
     """What `who` sends for `act` on `subject`: the body, its type, and its text as typed."""
     if act.kind == "command":
@@ -1961,6 +2046,11 @@ def request(h: Harness, act: Act, who: Who, subject: Subject) -> tuple[bytes, st
     if act.kind == "event":
         event = h.home_opened(who)
         return json.dumps(event).encode(), "application/json", json.dumps(event)
+    if act.kind == "step":
+        inputs = {k: v(subject) if callable(v) else v for k, v in act.values.items()}
+        envelope = step_run(h, who, act.name, inputs)
+        typed = json.dumps(envelope, ensure_ascii=False)
+        return json.dumps(envelope).encode(), "application/json", typed
     if act.kind == "shortcut":
         payload = h.shortcut(who, act.name, act.text(subject))
         return urlencode({"payload": json.dumps(payload)}).encode(), FORM, json.dumps(payload)
@@ -2039,6 +2129,7 @@ def run_cell(h: Harness, act: Act, who: Who) -> list[str]:
 # ----------------------------------------------------------------- the matrix
 
 GROUPS: dict[str, Callable[[Act], bool]] = {
+    "workflow steps": lambda a: a.kind == "step",
     "commands and hub": lambda a: (
         a.kind in {"command", "event", "shortcut"}
         or a.surface in {HUB, MESSAGE}

@@ -63,7 +63,7 @@ def _examples(group: str) -> int:
 
 
 def _group(target: Target) -> str:
-    if target.kind in {"command", "event", "shortcut"}:
+    if target.kind in {"command", "event", "shortcut", "step"}:
         return "commands"
     surfaces = " ".join(target.surfaces)
     if "catalog" in surfaces or target.id.startswith("catalog"):

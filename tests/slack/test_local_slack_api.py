@@ -396,3 +396,61 @@ def test_signature_matches_slack_sdk_verifier() -> None:
     now = int(time.time())
     assert SignatureVerifier("secret").is_valid(body, str(now), signature("secret", now, body))
     assert not SignatureVerifier("other").is_valid(body, str(now), signature("secret", now, body))
+
+
+def test_a_workflow_step_is_completed_once_with_its_workflow_token(api: LocalSlackAPI) -> None:
+    run = api.start_step("find_customer")
+    assert run.token.startswith("xwfp-")
+    workflow = WebClient(token=run.token, base_url=api.base_url)
+    # The workflow token acts as the app's bot in the workspace while the step runs.
+    assert workflow.users_info(user=USER)["user"]["id"] == USER
+    workflow.functions_completeSuccess(function_execution_id=run.execution_id, outputs={"a": 1})
+    assert api.wait_for_end(run).outputs == {"a": 1}
+    for complete in (
+        lambda: workflow.functions_completeSuccess(
+            function_execution_id=run.execution_id, outputs={}
+        ),
+        lambda: workflow.functions_completeError(function_execution_id=run.execution_id, error="x"),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            complete()
+        assert refused.value.response["error"] == "execution_not_in_running_state"
+
+
+def test_a_step_is_completed_only_as_slack_allows(api: LocalSlackAPI, client: WebClient) -> None:
+    run = api.start_step("create_customer")
+    elsewhere = api.start_step("create_customer", "T0ELSEWHERE")
+    foreign = WebClient(token=elsewhere.token, base_url=api.base_url)
+    cases: list[tuple[Callable[[], Any], str]] = [
+        (
+            lambda: client.functions_completeError(function_execution_id="Fx0NONE", error="x"),
+            "function_execution_not_found",
+        ),
+        (
+            lambda: foreign.functions_completeError(
+                function_execution_id=run.execution_id, error="x"
+            ),
+            "function_execution_not_found",
+        ),
+        (
+            lambda: client.functions_completeError(
+                function_execution_id=run.execution_id, error=" "
+            ),
+            "invalid_arguments",
+        ),
+        (
+            lambda: client.api_call(
+                "functions.completeSuccess",
+                json={"function_execution_id": run.execution_id, "outputs": [1]},
+            ),
+            "invalid_arguments",
+        ),
+    ]
+    for call, error in cases:
+        with pytest.raises(SlackApiError) as refused:
+            call()
+        assert refused.value.response["error"] == error
+    client.functions_completeError(function_execution_id=run.execution_id, error="No customer.")
+    ended = api.wait_for_end(run)
+    assert (ended.outputs, ended.error) == (None, "No customer.")
+    assert not api.step_runs("create_customer")[1].ended

@@ -12,7 +12,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 MAP = ROOT / "docs" / "architecture.md"
 
-LISTENERS = ("bot.commands", "bot.actions", "bot.events", "bot.shortcuts", "bot.unfurls")
+LISTENERS = (
+    "bot.commands",
+    "bot.actions",
+    "bot.events",
+    "bot.shortcuts",
+    "bot.unfurls",
+    "bot.functions",
+)
 PROCESS = ("bot.app", "bot.cli", "bot.local")
 # What each folder must not import (a module or any module below it).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
@@ -25,6 +32,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "bot.shortcuts",
         "bot.surfaces",
         "bot.unfurls",
+        "bot.functions",
         "bot.transport",
         "bot.logging_setup",
         *PROCESS,
@@ -42,6 +50,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot/events": (*LISTENERS, "bot.transport", *PROCESS, "sqlalchemy"),
     "bot/shortcuts": (*LISTENERS, "bot.transport", *PROCESS, "sqlalchemy"),
     "bot/unfurls": (*LISTENERS, "bot.transport", *PROCESS, "sqlalchemy"),
+    "bot/functions": (*LISTENERS, "bot.transport", *PROCESS, "sqlalchemy"),
     "bot/transport": (*LISTENERS, "bot.surfaces", "bot.local"),
 }
 # Exception types say what failed without running SQL; a listener folder's __init__ wires

@@ -8,7 +8,9 @@ Its top-level manifest.schema.json routes manifests with `_metadata.major_versio
 
 from __future__ import annotations
 
+import ast
 import copy
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -21,6 +23,7 @@ import yaml
 from jsonschema import Draft7Validator
 from jsonschema.validators import validator_for
 
+from bot import functions
 from bot.transport.oauth import REDIRECT_PATH
 from bot.transport.wsgi import EVENTS_PATH
 
@@ -114,8 +117,80 @@ def test_events_interactivity_and_socket_mode(manifest: Manifest) -> None:
     assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
-    assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
+
+
+def test_workflow_steps_are_enabled_as_slack_requires(manifest: Manifest) -> None:
+    settings = manifest["settings"]
+    # Slack adds custom steps only to an org-ready app whose steps run on its own server.
+    assert settings["org_deploy_enabled"] is True
+    assert settings["function_runtime"] == "remote"
+    assert "function_executed" in settings["event_subscriptions"]["bot_events"]
+
+
+class _Registrations:
+    """Stands in for the Bolt app to see which workflow steps bot/functions listens to."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, Callable[..., None]] = {}
+
+    def function(self, callback_id: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+        def wire(listener: Callable[..., None]) -> Callable[..., None]:
+            self.steps[callback_id] = listener
+            return listener
+
+        return wire
+
+
+def _registered_steps() -> dict[str, Callable[..., None]]:
+    registrations = _Registrations()
+    functions.register(registrations)  # type: ignore[arg-type]
+    return registrations.steps
+
+
+def _inputs_read(listener: Callable[..., None]) -> set[str]:
+    """The inputs a step's module reads (`step.text("name")`)."""
+    tree = ast.parse(inspect.getsource(inspect.getmodule(listener)))  # type: ignore[arg-type]
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "text"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+
+
+def test_declared_steps_are_exactly_the_registered_listeners(manifest: Manifest) -> None:
+    assert set(manifest["functions"]) == set(_registered_steps())
+
+
+def test_each_step_runs_as_a_staff_member_given_by_slack(manifest: Manifest) -> None:
+    for callback_id, step in manifest["functions"].items():
+        runner = step["input_parameters"]["runner"]
+        assert runner["type"] == "slack#/types/user_context", callback_id
+        assert runner["is_required"] is True, callback_id
+
+
+def test_each_step_reads_only_what_it_declares(manifest: Manifest) -> None:
+    steps = _registered_steps()
+    for callback_id, step in manifest["functions"].items():
+        declared = set(step["input_parameters"]) - {"runner"}
+        read = _inputs_read(steps[callback_id])
+        # Steps sharing a module may read each other's inputs, never an undeclared one.
+        shared = {
+            name
+            for other, listener in steps.items()
+            if inspect.getmodule(listener) is inspect.getmodule(steps[callback_id])
+            for name in manifest["functions"][other]["input_parameters"]
+        }
+        assert declared <= read, (callback_id, declared - read)
+        assert read <= shared, (callback_id, read - shared)
+        for name, parameter in step["input_parameters"].items():
+            assert parameter["name"] == name, (callback_id, name)
+        for name, parameter in step["output_parameters"].items():
+            assert parameter["name"] == name, (callback_id, name)
 
 
 def test_bot_scopes_are_exactly_the_least_set(manifest: Manifest) -> None:
@@ -157,6 +232,10 @@ def _socket_mode_as_string(m: Manifest) -> None:
     m["settings"]["socket_mode_enabled"] = "yes"
 
 
+def _step_input_without_type(m: Manifest) -> None:
+    del m["functions"]["find_customer"]["input_parameters"]["email"]["type"]
+
+
 @pytest.mark.parametrize(
     ("mutation", "path"),
     [
@@ -172,6 +251,11 @@ def _socket_mode_as_string(m: Manifest) -> None:
         ),
         pytest.param(
             _socket_mode_as_string, "settings/socket_mode_enabled", id="socket-mode-not-bool"
+        ),
+        pytest.param(
+            _step_input_without_type,
+            "functions/find_customer/input_parameters/email",
+            id="step-input-without-type",
         ),
     ],
 )
