@@ -3,7 +3,7 @@
 from core.models.alert import AlertEvent, AlertPost, AlertSubscription
 from core.models.appointment import Appointment, AppointmentState
 from core.models.base import Base
-from core.models.booking import Booking, BookingState, RefundState
+from core.models.booking import Attendance, Booking, BookingState, RefundState
 from core.models.catalog import (
     AppointmentService,
     Event,
@@ -28,7 +28,7 @@ from core.models.staff import Role, StaffMember
 from core.models.stripe_event import StripeEvent
 from core.models.subscription import Subscription, SubscriptionState
 from core.models.video_purchase import VideoPurchase, VideoState
-from core.models.workspace import StripeConnectState, Workspace, WorkspaceAuditEntry
+from core.models.workspace import CreditRule, StripeConnectState, Workspace, WorkspaceAuditEntry
 
 __all__ = [
     "NOTE_MAX",
@@ -38,9 +38,11 @@ __all__ = [
     "Appointment",
     "AppointmentService",
     "AppointmentState",
+    "Attendance",
     "Base",
     "Booking",
     "BookingState",
+    "CreditRule",
     "Customer",
     "CustomerStatus",
     "Event",
