@@ -29,6 +29,7 @@ from bot.actions import (
     settings,
     stripe_account,
     subscriptions,
+    today,
     videos,
 )
 
@@ -56,6 +57,7 @@ MODULES = (
     catalog_items,
     customer_import,
     alerts,
+    today,
 )
 
 

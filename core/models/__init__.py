@@ -19,6 +19,7 @@ from core.models.commerce import LinkStatus, PaymentIntentUse, PaymentLink, Paym
 from core.models.customer import Customer, CustomerStatus
 from core.models.duplicate import NotDuplicate
 from core.models.history import HistoryEntry
+from core.models.home_view import TodayViewer
 from core.models.mail import MailStatus, OutboxMail
 from core.models.note import NOTE_MAX, Note
 from core.models.passes import Pass, PassState
@@ -72,6 +73,7 @@ __all__ = [
     "Subscription",
     "SubscriptionPlan",
     "SubscriptionState",
+    "TodayViewer",
     "Video",
     "VideoPurchase",
     "VideoState",

@@ -16,6 +16,7 @@ from tests.slack.helpers import (
     JSON,
     acked,
     after,
+    customers_home,
     forged_action,
     interaction,
     post_signed,
@@ -30,8 +31,7 @@ OTHER_TEAM, OTHER_ADMIN = "T0002", "UOTHERADMIN"
 
 
 def _home(driver: SlackDriver) -> JSON:
-    after(driver, driver.open_home(), "views.publish")
-    return driver.wait_for_view(surface="home")
+    return customers_home(driver)
 
 
 def _open_settings(driver: SlackDriver) -> JSON:
