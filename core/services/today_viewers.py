@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core.actor import Actor
 from core.db import UnitOfWork
@@ -20,20 +20,18 @@ VIEWERS_MAX = 25
 
 
 def note_viewer(uow: UnitOfWork, actor: Actor) -> None:
-    """`actor`'s Home now shows Today."""
-    now = uow.now()
-    mine = (TodayViewer.team_id == actor.team_id, TodayViewer.slack_user_id == actor.user_id)
-    moved = uow.session.connection().execute(update(TodayViewer).where(*mine).values(shown_at=now))
-    if moved.rowcount:
-        return
-    try:
-        # A savepoint: the same person's second Home tab may record them first.
-        with uow.session.begin_nested():
-            uow.session.add(
-                TodayViewer(team_id=actor.team_id, slack_user_id=actor.user_id, shown_at=now)
-            )
-    except IntegrityError:
-        return
+    """`actor`'s Home now shows Today (one statement, whether or not it did before)."""
+    insert = (
+        postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    values = {"team_id": actor.team_id, "slack_user_id": actor.user_id, "shown_at": uow.now()}
+    statement = insert(TodayViewer).values(values)
+    uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[TodayViewer.team_id, TodayViewer.slack_user_id],
+            set_={"shown_at": statement.excluded.shown_at},
+        )
+    )
 
 
 def forget_viewer(uow: UnitOfWork, actor: Actor) -> None:
