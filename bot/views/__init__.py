@@ -10,7 +10,10 @@ Shortcuts (callback_id, as the app manifest declares them):
                             mobile and name the message holds
 
 Views (callback_id):
-  hub.view                  the customers hub, as a modal or the App Home tab
+  hub.view                  the customers hub, as a modal or the App Home tab's Customers page
+                            (private_metadata there {"home": "customers", "hub": …, "day": …})
+  today.view                the App Home tab's Today page, where Home opens for staff
+                            (private_metadata {"home": "today", "hub": …: Customers to go back to})
   customer_form.submit      Create Customer / Edit Contact
   customer_delete.submit    confirmation before a permanent delete
   customer_anonymise.submit confirmation before Anonymise, admins: what is erased, what is kept;
@@ -87,6 +90,10 @@ Views (callback_id):
   customer_import.message   a step's outcome in the modal's place: reading, started, why not
 
 Actions (action_id → value):
+  home.today / home.customers         the App Home's switch (block_id home_switch): Today, or
+                                      the Customers page as it was left
+  today.open_customer                 UID: a customer named on Today (an appointment's or an
+                                      alert's): open their details, as Manage does
   hub.tab.active / hub.tab.archived   switch tab
   hub.search                          as-you-type search (block_id hub_search)
   hub.sort                            toggle Name A→Z / Z→A

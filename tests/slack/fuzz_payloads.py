@@ -764,9 +764,14 @@ class Harness:
         self._state = None
         if key == "hub":
             return Template(self._made(self.post_command(who, ""), "views.open"), None)
-        if key == "home":
+        if key == "today":
             response = self.post(json.dumps(self.home_opened(who)).encode(), "application/json")
             return Template(self._made(response, "views.publish"), None)
+        if key == "home":
+            # Home opens on Today; its Customers page holds the hub and the admins' sections.
+            today = self.place(who, "today")
+            switched = self.act(who, today, button("home.customers", "customers"))
+            return Template(self._made(switched, "views.publish"), None)
         if key == "form:customer_import":
             return Template(self._made(self.post_command(who, "import"), "views.open"), None)
         if key in IMPORT_STEPS:
@@ -1628,6 +1633,9 @@ TARGETS: tuple[Target, ...] = (
     _action("hub.create", HUB, _anything),
     _action("hub.export", HUB, _anything),
     _action("customer.open", HUB, _uids),
+    _action("home.today", ("home", "today"), _anything),
+    _action("home.customers", ("home", "today"), _anything),
+    _action("today.open_customer", ("today",), _uids),
     _action("customer.row_menu", HUB, _row_menu, "overflow", writes=True),
     _action("hub.undo", HUB, _undo, writes=True),
     _view("hub.view", "hub", writes=False),

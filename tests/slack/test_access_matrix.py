@@ -647,6 +647,7 @@ def tab(name: str) -> str:
 
 HUB = "hub"
 HOME = "home"
+TODAY = "today"
 SETTINGS = "form:settings"
 CATALOG = "form:catalog_event"
 DETAILS = "details:bookings"
@@ -856,7 +857,7 @@ def _commands() -> list[Act]:
             admin_only=True,
             subject=a_staff_member,
         ),
-        Act("app_home_opened", "event", updated("hub.view", name_of)),
+        Act("app_home_opened", "event", updated("today.view")),
     ]
 
 
@@ -900,6 +901,27 @@ def _shortcuts() -> list[Act]:
 def _hub() -> list[Act]:
     archived = changed(status(CustomerStatus.ARCHIVED))
     return [
+        click(
+            "home.today",
+            HOME,
+            updated("today.view"),
+            lambda s: button("home.today", "today"),
+            meta=NO_META,
+        ),
+        click(
+            "home.customers",
+            TODAY,
+            updated("hub.view", name_of),
+            lambda s: button("home.customers", "customers"),
+            meta=NO_META,
+        ),
+        click(
+            "today.open_customer UID",
+            TODAY,
+            pushed("customer_details.view", name_of),
+            lambda s: button("today.open_customer", s.uid),
+            meta=NO_META,
+        ),
         *(
             click(
                 f"hub {a}", HUB, updated("hub.view"), lambda s, a=a, v=v: button(a, v), meta=NO_META
@@ -2041,7 +2063,7 @@ def run_cell(h: Harness, act: Act, who: Who) -> list[str]:
 GROUPS: dict[str, Callable[[Act], bool]] = {
     "commands and hub": lambda a: (
         a.kind in {"command", "event", "shortcut"}
-        or a.surface in {HUB, MESSAGE}
+        or a.surface in {HUB, MESSAGE, TODAY}
         or a.surface.startswith(
             ("form:customer_form", "form:customer_delete", "form:customer_anonymise")
         )
