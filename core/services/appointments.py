@@ -17,6 +17,7 @@ from core.models import (
     Appointment,
     AppointmentService,
     AppointmentState,
+    CreditRule,
     Customer,
     Facilitator,
     Pass,
@@ -25,6 +26,7 @@ from core.models import (
     facilitator_services,
 )
 from core.services import history
+from core.services.attendance import said
 from core.services.checkout import (
     PaymentChoice,
     StripePayment,
@@ -305,6 +307,7 @@ def book_appointment(
         on=starts_local.date(),
         currency=workspace.currency,
         what=service.name,
+        credits_at_check_in=workspace.credit_rule is CreditRule.AT_CHECK_IN,
     )
     appointment = Appointment(
         team_id=actor.team_id,
@@ -320,6 +323,7 @@ def book_appointment(
         payment_method=settled.method,
         stripe_payment_intent_id=settled.payment_intent_id,
         pass_id=settled.pass_id,
+        credits_at_check_in=settled.credits_at_check_in,
         state=AppointmentState.SCHEDULED,
         version=1,
     )
@@ -365,6 +369,11 @@ def reschedule_appointment(
     timezone = ensure_workspace(uow, actor.team_id).timezone
     starts_at = business_instant(starts_local, timezone, "starts_at")
     appointment, customer, service = _for_change(uow, actor, appointment_id, uid)
+    if appointment.attendance is not None:
+        raise DomainError(
+            f"Appointment #{appointment.id} is checked in ({said(appointment.attendance)}); "
+            "undo that before moving it."
+        )
     if starts_at == appointment.starts_at:
         raise ValidationFailed({"starts_at": "That is its current time; choose another."})
     facilitator = uow.session.scalars(
