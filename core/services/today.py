@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, extract, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, extract, func, or_, select
 
 from core.actor import Actor
 from core.db import UnitOfWork
@@ -22,7 +22,6 @@ from core.models import (
     Appointment,
     AppointmentService,
     AppointmentState,
-    Attendance,
     Booking,
     BookingState,
     Customer,
@@ -37,6 +36,7 @@ from core.models import (
     SubscriptionPlan,
     SubscriptionState,
 )
+from core.services.attendance import no_shows_since
 
 # How many of each list a day shows; the totals say how many more there are.
 EVENTS_MAX = 36
@@ -277,39 +277,11 @@ def _payments(uow: UnitOfWork, team_id: str) -> Listed[PaymentAlert]:
     return _listed(rows, PaymentAlert)
 
 
-def _no_show_counts(team_id: str, since: datetime) -> Subquery:
-    """Per customer, the bookings and appointments since `since` marked no-show."""
-    missed = union_all(
-        select(Booking.customer_id)
-        .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
-        .where(
-            Booking.team_id == team_id,
-            Booking.attendance == Attendance.NO_SHOW,
-            EventOccurrence.starts_at >= since,
-        ),
-        select(Appointment.customer_id).where(
-            Appointment.team_id == team_id,
-            Appointment.attendance == Attendance.NO_SHOW,
-            Appointment.starts_at >= since,
-        ),
-    ).subquery()
-    return (
-        select(missed.c.customer_id, func.count().label("no_shows"))
-        .group_by(missed.c.customer_id)
-        .subquery()
-    )
-
-
-def _no_shows(uow: UnitOfWork, team_id: str, now: datetime) -> Listed[NoShowAlert]:
-    counts = _no_show_counts(team_id, now - timedelta(days=NO_SHOW_DAYS))
-    statement = (
-        select(*_customer_columns(), counts.c.no_shows)
-        .join(counts, counts.c.customer_id == Customer.id)
-        .where(counts.c.no_shows >= NO_SHOWS)
-        .order_by(counts.c.no_shows.desc(), Customer.name_key, Customer.id)
-    )
-    rows = uow.session.execute(_alerting(statement, team_id, ALERTS_MAX)).all()
-    return _listed(rows, NoShowAlert)
+def _no_shows(uow: UnitOfWork, actor: Actor, now: datetime) -> Listed[NoShowAlert]:
+    since = now - timedelta(days=NO_SHOW_DAYS)
+    found = no_shows_since(uow, actor, since, at_least=NO_SHOWS)
+    alerts = [NoShowAlert(row.uid, row.name, row.no_shows) for row in found[:ALERTS_MAX]]
+    return Listed(alerts, len(found))
 
 
 def _birthdays(uow: UnitOfWork, team_id: str, day: date) -> Listed[BirthdayAlert]:
@@ -337,6 +309,6 @@ def today(uow: UnitOfWork, actor: Actor, timezone: str) -> Today:
         appointments=_appointments(uow, team_id, start, end),
         passes=_passes(uow, team_id, day),
         payments=_payments(uow, team_id),
-        no_shows=_no_shows(uow, team_id, now),
+        no_shows=_no_shows(uow, actor, now),
         birthdays=_birthdays(uow, team_id, day),
     )
