@@ -44,6 +44,7 @@ from bench._support import (
     settings_for,
     write_results,
 )
+from bench.report import TODAY_P99_MS, TODAY_PUBLISH
 from bot.context.deps import Deps
 from bot.context.request import Request
 from bot.surfaces.today import render_today
@@ -84,7 +85,6 @@ STAFF = "UBENCHSTAFF"
 WARMUP = 5
 # Lets the previous request's tail finish, so its leftovers are not counted in the next one.
 PAUSE_SECONDS = 0.01
-TARGET_MS = 300.0
 METHOD_NOTE = (
     "'app_home_opened → views.publish' runs from just before the driver signs the event until "
     "the stand-in has recorded the app's views.publish (the ack comes first; Bolt's HTTP path "
@@ -347,7 +347,7 @@ def _bench(samples: int) -> Callable[[Loaded], dict[str, Any]]:
             timed = _drive(driver, samples)
         rendered = _render_alone(loaded.url, samples)
         results = {
-            "app_home_opened → views.publish": {
+            TODAY_PUBLISH: {
                 "samples": len(timed),
                 **percentiles([t.call_ms for t in timed]),
             },
@@ -363,9 +363,9 @@ def _verdict(databases: Mapping[str, Any]) -> None:
     for name, result in databases.items():
         if "timings" not in result:
             continue
-        p99 = result["timings"]["app_home_opened → views.publish"]["p99_ms"]
-        met = "met" if p99 < TARGET_MS else "MISSED"
-        console.print(f"{name}: publish p99 {p99:.1f} ms — target under {TARGET_MS:g} ms {met}.")
+        p99 = result["timings"][TODAY_PUBLISH]["p99_ms"]
+        met = "met" if p99 < TODAY_P99_MS else "MISSED"
+        console.print(f"{name}: publish p99 {p99:.1f} ms, target under {TODAY_P99_MS:g} ms: {met}.")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> None:
             "machine": host,
             "quick": args.quick,
             "method": METHOD_NOTE,
-            "target_ms": TARGET_MS,
+            "target_ms": TODAY_P99_MS,
             "databases": databases,
             "total_seconds": round(time.perf_counter() - started, 1),
         },
