@@ -28,6 +28,7 @@ class Appointment(Base):
         Index("ix_appointments_customer_booked", "customer_id", "booked_at", "id"),
         Index("ix_appointments_facilitator_start", "facilitator_id", "starts_at"),
         Index("ix_appointments_team_attendance", "team_id", "attendance", "customer_id"),
+        Index("ix_appointments_team_start", "team_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, extract, func, or_, select
+from sqlalchemy import Select, extract, func, or_, select
 
 from core.actor import Actor
 from core.db import UnitOfWork
@@ -160,13 +160,12 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     return midnight(day), midnight(day + timedelta(days=1))
 
 
-def birthday_dates(day: date) -> list[tuple[int, int]]:
-    """The (month, day) birthdays celebrated on `day`: 29 February's fall on 28 February in a
-    year without one, so they are greeted before their month ends."""
-    wanted = [(day.month, day.day)]
+def birthday_days(day: date) -> tuple[int, tuple[int, ...]]:
+    """The month and days of the month whose birthdays are celebrated on `day`: 29 February's
+    fall on 28 February in a year without one, so they are greeted before their month ends."""
     if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
-        wanted.append((2, 29))
-    return wanted
+        return 2, (28, 29)
+    return day.month, (day.day,)
 
 
 def _listed(rows: Sequence[Any], make: Any) -> Listed[Any]:
@@ -285,11 +284,15 @@ def _no_shows(uow: UnitOfWork, actor: Actor, now: datetime) -> Listed[NoShowAler
 
 
 def _birthdays(uow: UnitOfWork, team_id: str, day: date) -> Listed[BirthdayAlert]:
-    month, dom = extract("month", Customer.date_of_birth), extract("day", Customer.date_of_birth)
-    on: list[ColumnElement[bool]] = [and_(month == m, dom == d) for m, d in birthday_dates(day)]
+    month, days = birthday_days(day)
+    # As migration 0024's ix_customers_birthday indexes them on PostgreSQL.
     statement = (
         select(*_customer_columns(), Customer.date_of_birth)
-        .where(Customer.date_of_birth.is_not(None), or_(*on))
+        .where(
+            Customer.date_of_birth.is_not(None),
+            extract("month", Customer.date_of_birth) == month,
+            extract("day", Customer.date_of_birth).in_(days),
+        )
         .order_by(Customer.name_key, Customer.id)
     )
     rows = uow.session.execute(_alerting(statement, team_id, ALERTS_MAX)).all()
