@@ -41,6 +41,7 @@ from core.db import UnitOfWork
 from core.errors import DomainError
 from core.services.account import list_history
 from core.services.appointments import list_appointments
+from core.services.attendance import attendance_counts
 from core.services.bookings import list_bookings
 from core.services.customers import CustomerRecord, get_customer
 from core.services.notes import list_notes
@@ -126,6 +127,7 @@ def render_details(
     with deps.db.unit_of_work(readonly=True) as uow:
         customer = get_customer(uow, actor, meta.uid)
         sales = monthly_sales(uow, actor, meta.uid)
+        attendance = attendance_counts(uow, actor, meta.uid)
         body, state = _tab_body(uow, actor, customer, meta.state, timezone)
         now = uow.now()
     chart_url = chart_image_url(
@@ -134,7 +136,7 @@ def render_details(
     view = customer_details(
         meta.model_copy(update={"state": state}),
         customer,
-        SalesActivity(sales, chart_url),
+        SalesActivity(sales, chart_url, attendance),
         body,
         timezone=timezone,
         notice=notice,

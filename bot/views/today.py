@@ -66,8 +66,9 @@ def _event(event: TodayEvent, timezone: str) -> Block:
     if event.cancelled:
         return section(f"~{title}~\nCancelled", block_id=f"today_event_{event.occurrence_id}")
     full = "  ·  full" if event.booked >= event.capacity else ""
+    checked = f"  ·  {event.checked_in} checked in" if event.checked_in else ""
     return section(
-        f"{title}\n{event.booked} / {event.capacity} booked{full}",
+        f"{title}\n{event.booked} / {event.capacity} booked{full}{checked}",
         accessory=button("Check in", CHECKIN_ACTION, value=str(event.occurrence_id)),
         block_id=f"today_event_{event.occurrence_id}",
     )

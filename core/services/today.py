@@ -22,6 +22,7 @@ from core.models import (
     Appointment,
     AppointmentService,
     AppointmentState,
+    Attendance,
     Booking,
     BookingState,
     Customer,
@@ -76,6 +77,7 @@ class TodayEvent:
     location: str
     capacity: int
     booked: int
+    checked_in: int
     cancelled: bool
 
 
@@ -187,11 +189,10 @@ def _alerting(statement: Select[Any], team_id: str, limit: int) -> Select[Any]:
 
 
 def _events(uow: UnitOfWork, team_id: str, start: datetime, end: datetime) -> Listed[TodayEvent]:
-    booked = (
-        select(func.count())
-        .where(Booking.occurrence_id == EventOccurrence.id, Booking.state != BookingState.CANCELLED)
-        .scalar_subquery()
-    )
+    kept = (Booking.occurrence_id == EventOccurrence.id, Booking.state != BookingState.CANCELLED)
+    booked = select(func.count()).where(*kept).scalar_subquery()
+    attended = Booking.attendance == Attendance.ATTENDED
+    checked_in = select(func.count()).where(*kept, attended).scalar_subquery()
     rows = uow.session.execute(
         select(
             EventOccurrence.id,
@@ -201,6 +202,7 @@ def _events(uow: UnitOfWork, team_id: str, start: datetime, end: datetime) -> Li
             EventOccurrence.location,
             EventOccurrence.capacity,
             booked,
+            checked_in,
             EventOccurrence.cancelled,
             func.count().over(),
         )

@@ -803,6 +803,11 @@ class Harness:
             assert response.data.get("response_action") == "update", response.text
             answers: JSON = {**response.data["view"], "id": "VANSWERSFORM"}
             return self._kept(answers, self.template(tenant.team, base).parent)
+        if key == "form:checkin":
+            # Today's session, so its bookings can be checked in.
+            home = self.place(who, "home")
+            session = button("open_checkin", str(tenant.of("event_occurrences")[0]))
+            return self._kept(self._made(self.act(who, home, session), "views.open"), "home")
         if key in HOME_FORMS:
             # Opened from Home, which has no modal to push on.
             home = self.place(who, "home")
@@ -1558,6 +1563,23 @@ def _catalog_links(sides: Sides) -> st.SearchStrategy[Drawn]:
     return st.one_of(st.lists(st.one_of(*ids, texts()), max_size=4), wrong_types()).map(Drawn)
 
 
+@st.composite
+def _attendance_value(draw: st.DrawFn, sides: Sides) -> Drawn:
+    """A check-in button's value 'booking|<id>|<version>', sometimes mangled."""
+    kind = draw(st.one_of(st.sampled_from(("booking", "booking", "appointment")), texts()))
+    table = "appointments" if kind == "appointment" else "bookings"
+    row = draw(row_ids(sides, table))
+    version = draw(st.one_of(st.sampled_from(("1", "2", "0", str(2**63))), texts()))
+    parts = [kind, str(row.value), version]
+    if draw(st.integers(0, 9)) == 0:
+        parts = parts[: draw(st.integers(0, 2))] + [draw(texts())] * draw(st.integers(0, 2))
+    return Drawn("|".join(parts), foreign=row.foreign)
+
+
+def _attendance(sides: Sides) -> st.SearchStrategy[Drawn]:
+    return _attendance_value(sides)
+
+
 def _slack_users(_: Sides) -> st.SearchStrategy[Drawn]:
     return slack_users().map(Drawn)
 
@@ -1577,6 +1599,7 @@ IMPORT_STEPS = {
 }
 IMPORT_FILE = b"Name,Email\nSolo,solo@example.com\nMono,mono@example.com\n"
 IMPORT_PREVIEW = ("form:customer_import.preview",)
+CHECKIN = ("form:checkin",)
 DETAILS = tuple(f"details:{tab}" for tab in TABS)
 ACCOUNT = ("details:account",)
 NOTES = ("details:notes",)
@@ -1766,6 +1789,18 @@ TARGETS: tuple[Target, ...] = (
         "static_select",
     ),
     _view("commerce_confirm.submit", *CONFIRMATIONS),
+    # check-in: under a booking on the Bookings tab; a session's list opened by `open_checkin`
+    # (from Home here), and its buttons
+    *(
+        _action(f"attendance.{verb}", DETAILS, _attendance, writes=True)
+        for verb in ("attended", "no_show", "undo")
+    ),
+    _action("open_checkin", ("home",), _rows("event_occurrences")),
+    *(
+        _action(f"checkin.{verb}", CHECKIN, _attendance, writes=True)
+        for verb in ("attended", "no_show", "undo")
+    ),
+    _view("checkin.view", *CHECKIN, writes=False),
     # `/customers import` (admins): the file, its columns, the preview, Back to columns
     _view("customer_import.submit", "form:customer_import"),
     _view("customer_import.columns", "form:customer_import.columns"),

@@ -35,7 +35,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -51,6 +51,7 @@ from core.models import (
     Appointment,
     AppointmentService,
     AppointmentState,
+    Attendance,
     Booking,
     BookingState,
     Customer,
@@ -207,6 +208,32 @@ def a_booking(h: Harness) -> Subject:
             refund_state=RefundState.NONE,
         ),
     )
+
+
+def a_booking_today(h: Harness) -> Subject:
+    """A booking on today's session, so it can be checked in."""
+    subject = a_booking(h)
+    today = _ours(h).of("event_occurrences")[0]
+    with h.db.unit_of_work() as uow:
+        uow.session.execute(
+            update(Booking).where(Booking.id == subject.row).values(occurrence_id=today)
+        )
+    return subject
+
+
+def a_booking_attended(h: Harness) -> Subject:
+    """A booking on today's session already marked attended (its version 2)."""
+    subject = a_booking_today(h)
+    with h.db.unit_of_work() as uow:
+        uow.session.execute(
+            update(Booking)
+            .where(Booking.id == subject.row)
+            .values(
+                attendance=Attendance.ATTENDED, attendance_by=STAFF, attendance_at=NOW, version=2
+            )
+        )
+    subject.version = 2
+    return subject
 
 
 def a_stripe_booking(h: Harness) -> Subject:
@@ -1906,6 +1933,55 @@ def _customer_import() -> list[Act]:
     ]
 
 
+CHECKIN = "form:checkin"
+MARKS = (
+    ("attended", Attendance.ATTENDED, a_booking_today),
+    ("no_show", Attendance.NO_SHOW, a_booking_today),
+    ("undo", None, a_booking_attended),
+)
+
+
+def _check_in() -> list[Act]:
+    """Attended / No-show / Undo on the Bookings tab and in a session's check-in list (staff)."""
+
+    def today(h: Harness) -> str:
+        return str(_ours(h).of("event_occurrences")[0])
+
+    acts = [
+        click(
+            "open_checkin",
+            HOME,
+            pushed("checkin.view"),
+            lambda s: button("open_checkin", s.other),
+            subject=lambda h: replace(main(h), other=today(h)),
+            meta=NO_META,
+        )
+    ]
+    for verb, mark, subject in MARKS:
+        effect = changed(row_is(Booking, attendance=mark))
+        value = lambda s: f"booking|{s.row}|{s.version}"  # noqa: E731
+        acts.append(
+            click(
+                f"attendance.{verb}",
+                DETAILS,
+                effect,
+                lambda s, v=verb, val=value: button(f"attendance.{v}", val(s)),
+                subject=subject,
+            )
+        )
+        acts.append(
+            click(
+                f"checkin.{verb}",
+                CHECKIN,
+                effect,
+                lambda s, v=verb, val=value: button(f"checkin.{v}", val(s)),
+                subject=subject,
+                meta=NO_META,
+            )
+        )
+    return acts
+
+
 ACTS = [
     *_commands(),
     *_customer_import(),
@@ -1918,6 +1994,7 @@ ACTS = [
     *_catalog_events(),
     *_catalog_items(),
     *_commerce(),
+    *_check_in(),
 ]
 
 
@@ -2208,6 +2285,7 @@ def test_the_matrix_covers_every_listener() -> None:
         "customer_import.column",
         "customer_import.message",
         "alerts.kinds",
+        "checkin.view",
     }
     missing = [t.id for t in listened if t.id not in unlisted and t.id not in covered]
     assert not missing, f"actions without a matrix row: {sorted(set(missing))}"

@@ -464,3 +464,25 @@ def test_today_is_republished_to_staff_watching_it_when_a_booking_changes(
     assert_valid_view(home)
     # The admin left Home on Customers: theirs is left alone.
     assert [c.params["user_id"] for c in world.api.calls("views.publish", since=mark)] == [STAFF]
+
+
+def test_check_in_opens_from_today_and_the_check_in_refreshes_it(
+    world: World, studio: Studio, clock: MutableClock
+) -> None:
+    (zoe,) = seed(world.db, [("Zoe", "Adams")])
+    yoga = studio.event("Morning Yoga", studio.local(2026, 3, 14, 9, 0))
+    booking = studio.booking(zoe.uid, yoga)
+    clock.current = studio.local(2026, 3, 14, 9, 5)
+    driver = world.staff
+    _today(driver)
+    after(
+        driver,
+        driver.click("Check in", in_block=f"today_event_{yoga}", surface="home"),
+        "views.open",
+    )
+    driver.wait_for_view(lambda v: v["callback_id"] == "checkin.view")
+
+    mark = world.api.mark()
+    after(driver, driver.click("Attended", in_block=f"checkin_{booking}"), "views.update")
+    home = _watching(world, driver, "1 checked in", mark)
+    assert "1 / 10 booked  ·  1 checked in" in text_of(home)
