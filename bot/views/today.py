@@ -105,7 +105,7 @@ def _payment_line(alert: PaymentAlert, timezone: str) -> str:
     if alert.next_payment_at is None:
         return f"{plan}: payment failed, no retry scheduled"
     retry = alert.next_payment_at.astimezone(ZoneInfo(timezone)).date()
-    return f"{plan}: payment failed, past due; Stripe retries {_weekday(retry)}"
+    return f"{plan}: payment failed, past due; next attempt {_weekday(retry)}"
 
 
 def _birthday_line(alert: BirthdayAlert, day: date) -> str:

@@ -1891,6 +1891,8 @@ TARGETS: tuple[Target, ...] = (
     _view("commerce.working", "hub", writes=False),
     _view("commerce.result", "hub", writes=False),
     _view("customer_details.gone", "hub", writes=False),
+    # The Home tab has no submission; a forged one is answered with nothing.
+    _view("today.view", "today", writes=False),
     _view("access.refused", "hub", writes=False),
     _view("unavailable.view", "hub", writes=False),
     _action("hub.tab.deleted", HUB, _anything),

@@ -326,7 +326,7 @@ def test_failed_payments_alert(world: World, studio: Studio) -> None:
     studio.subscription(paying.uid, SubscriptionState.ACTIVE)
     alerts = _block_texts(_today(world.staff), "today_payment_")
     assert alerts == [
-        "*Late Payer*  ·  Monthly unlimited: payment failed, past due; Stripe retries Tue 17 Mar"
+        "*Late Payer*  ·  Monthly unlimited: payment failed, past due; next attempt Tue 17 Mar"
     ]
 
 
