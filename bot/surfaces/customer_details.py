@@ -84,7 +84,10 @@ TABS: dict[Tab, tuple[Lister, Render]] = {
         list_bookings,
         lambda tab, page: bookings_tab(tab.state, page, timezone=tab.timezone, admin=tab.admin),
     ),
-    Tab.APPOINTMENTS: (list_appointments, _page_only(appointments_tab)),
+    Tab.APPOINTMENTS: (
+        list_appointments,
+        lambda tab, page: appointments_tab(tab.state, page, timezone=tab.timezone, now=tab.now),
+    ),
     Tab.PASSES: (
         list_passes,
         lambda tab, page: passes_tab(tab.state, page, timezone=tab.timezone, now=tab.now),

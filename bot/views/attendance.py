@@ -1,5 +1,5 @@
-"""Check-in: Attended / No-show / Undo under a booking on the Bookings tab, a session's check-in
-modal, and a customer's attendance counts on the details view."""
+"""Check-in: Attended / No-show / Undo under a booking or an appointment on its tab, a session's
+check-in modal, and a customer's attendance counts on the details view."""
 
 from __future__ import annotations
 
@@ -23,11 +23,19 @@ from bot.views.blocks import (
 from bot.views.notice import Notice, notice_block
 from bot.views.payload import as_row_id
 from core.formatting import format_price, format_when
-from core.models import Attendance, BookingState, PaymentMethod
-from core.services.attendance import AttendanceCounts, AttendanceKind, CheckInList, CheckInRow
+from core.models import AppointmentState, Attendance, BookingState, PaymentMethod
+from core.services.appointments import AppointmentRow
+from core.services.attendance import (
+    AttendanceCounts,
+    AttendanceKind,
+    CheckInList,
+    CheckInRow,
+    check_in_opens,
+)
 from core.services.bookings import BookingRow
 
-# The Bookings tab's buttons under a booking (value `booking|<id>|<version>`).
+# The buttons under a booking or an appointment on its tab (value `booking|<id>|<version>` or
+# `appointment|<id>|<version>`).
 ATTENDED_ACTION = "attendance.attended"
 NO_SHOW_ACTION = "attendance.no_show"
 UNDO_ACTION = "attendance.undo"
@@ -136,6 +144,17 @@ def booking_check_in(row: BookingRow, timezone: str) -> list[Block]:
             _buttons(_DETAILS, value, row.attendance),
             block_id=f"attendance_{row.id}",
         ),
+    ]
+
+
+def appointment_check_in(row: AppointmentRow, timezone: str, now: datetime) -> list[Block]:
+    """Under an appointment whose day has come (in the studio's time zone), as for bookings."""
+    if row.state is AppointmentState.CANCELLED or now < check_in_opens(row.starts_at, timezone):
+        return []
+    value = row_value("appointment", row.id, row.version)
+    return [
+        context(attendance_text(row.attendance, row.attendance_by, row.attendance_at, timezone)),
+        actions(_buttons(_DETAILS, value, row.attendance), block_id=f"attendance_{row.id}"),
     ]
 
 

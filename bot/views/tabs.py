@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from bot.views.attendance import booking_check_in
+from bot.views.attendance import appointment_check_in, booking_check_in
 from bot.views.blocks import (
     Block,
     actions,
@@ -382,11 +382,15 @@ def _appointment(row: AppointmentRow, timezone: str) -> Block:
 
 
 def appointments_tab(
-    state: DetailsState, page: Page[AppointmentRow], *, timezone: str
+    state: DetailsState, page: Page[AppointmentRow], *, timezone: str, now: datetime
 ) -> list[Block]:
-    """Appointments: service, facilitator, when, duration, payment, status."""
+    """Appointments: service, facilitator, when, duration, payment, status; check-in once the
+    appointment's day has come."""
     return tab_listing(
-        state, page, lambda row: [_appointment(row, timezone)], commerce_button(state.tab)
+        state,
+        page,
+        lambda row: [_appointment(row, timezone), *appointment_check_in(row, timezone, now)],
+        commerce_button(state.tab),
     )
 
 

@@ -17,6 +17,7 @@ from core.models import (
     Appointment,
     AppointmentService,
     AppointmentState,
+    Attendance,
     CreditRule,
     Customer,
     Facilitator,
@@ -69,6 +70,11 @@ class AppointmentRow:
     refund_state: RefundState = RefundState.NONE
     # Unpaid, with a payment link the customer can still pay.
     awaiting_link: bool = False
+    # Check-in: what was recorded, by whom and when.
+    attendance: Attendance | None = None
+    attendance_by: str | None = None
+    attendance_at: datetime | None = None
+    version: int = 1
 
 
 def list_appointments(
@@ -116,6 +122,10 @@ def _row(a: Appointment, service_name: str, facilitator_name: str) -> Appointmen
         state=a.state,
         refunded_minor=a.refunded_minor,
         refund_state=a.refund_state,
+        attendance=a.attendance,
+        attendance_by=a.attendance_by,
+        attendance_at=a.attendance_at,
+        version=a.version,
     )
 
 

@@ -1340,6 +1340,7 @@ SETTINGS_VALUES = {
     "portal_url": "https://portal.test/login",
     "mail_sender_name": "Matrix Studio",
     "mail_reply_to": "",
+    "credit_rule": "at_check_in",
 }
 
 

@@ -6,12 +6,14 @@ check-in list, both pass-credit rules, a stale list, two desks at once, and the 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from sqlalchemy import update
 
 from bot.local import SlackDriver
 from core.actor import Actor
 from core.models import Attendance, CreditRule, Role, Workspace
+from core.services.appointments import book_appointment
 from core.services.attendance import record_attendance
 from core.services.bookings import book_event, cancel_booking
 from core.services.checkout import ManualPayment, PackagePayment, PaymentChoice
@@ -23,7 +25,7 @@ from tests.slack.commerce_helpers import (  # noqa: F401 - fixtures
     utc,
 )
 from tests.slack.conftest import ADMIN, STAFF, TEAM
-from tests.slack.details_helpers import details_after, notice_of, open_details
+from tests.slack.details_helpers import details_after, go_to_tab, notice_of, open_details
 from tests.slack.helpers import JSON, after, forged_action, interaction, post_signed, text_of
 from tests.stripe_server import stripe_process, stripe_server  # noqa: F401 - fixtures
 from tests.views_check import assert_valid_view
@@ -230,3 +232,32 @@ def _open_checkin_any(driver: SlackDriver, occurrence_id: int) -> JSON:
     }
     after(driver, forged_action(driver, home, press), "views.open")
     return driver.wait_for_view(lambda v: v["callback_id"] == CHECKIN and "no longer" in text_of(v))
+
+
+def test_an_appointment_is_checked_in_from_the_appointments_tab(
+    shop: Shop, clock: MutableClock
+) -> None:
+    with shop.db.unit_of_work() as uow:
+        appointment = book_appointment(
+            uow,
+            STAFF_ACTOR,
+            shop.uid,
+            shop.service_id,
+            shop.facilitators["Priya Nair"],
+            datetime(2026, 3, 16, 10, 0),
+            ManualPayment(),
+        ).id
+    clock.current = utc("2026-03-16 09:58")
+    driver = shop.world.staff
+    open_details(driver, ZOE)
+    go_to_tab(driver, "Appointments", "Sports massage")
+    view = details_after(
+        driver,
+        driver.click("Attended", in_block=f"attendance_{appointment}"),
+        "Marked Zoë Adams attended at Sports massage on 16 Mar 2026, 10:00 GMT",
+    )
+    assert_valid_view(view)
+    assert "Attended · recorded by <@USTAFF>" in text_of(view)
+    assert "Attended 1 · No-shows 0" in text_of(view)
+    details_after(driver, driver.click("Undo", in_block=f"attendance_{appointment}"), "Undid")
+    assert shop.history()[-2:] == ["marked attended", "attendance undone"]
