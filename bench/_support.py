@@ -324,9 +324,9 @@ class TimedDriver(SlackDriver):
         """The served app's root URL (where GET /charts/… is answered too)."""
         return self.app.url.removesuffix(EVENTS_PATH)
 
-    def _post(self, body: bytes, content_type: str) -> AppResponse:
+    def _post(self, body: bytes, content_type: str, *, retry_num: int = 0) -> AppResponse:
         self.sent_at = time.perf_counter()
-        response = super()._post(body, content_type)
+        response = super()._post(body, content_type, retry_num=retry_num)
         self.answered_at = time.perf_counter()
         return response
 

@@ -2,9 +2,9 @@
 
 Run with `python -m bench.report [--results DIR] [--out FILE]` (`make bench-report`); `make
 bench` runs it after the benchmarks. It reads search.json, ack.json, details.json,
-startup.json and load.json, whichever are there, prints one markdown section (the machine,
-compact tables, and each of the issue's targets as met or missed with its figure) and writes
-it to bench/results/performance.md.
+startup.json, load.json and today.json, whichever are there, prints one markdown section (the
+machine, compact tables, and each of the issue's targets as met or missed with its figure) and
+writes it to bench/results/performance.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from bench._support import RESULTS_DIR
 
-BENCHMARKS = ("search", "ack", "details", "startup", "load")
+BENCHMARKS = ("search", "ack", "details", "startup", "load", "today")
 DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 KEYSTROKE = "search, every keystroke"
 LIST_PAGES = {"list page 1": "page 1", "list page 50": "page 50 (by number)"}
@@ -37,6 +37,9 @@ READY_SECONDS = 2.0
 SUSTAINED_PER_S = 100.0
 SUSTAINED_P99_MS = 300.0
 SUSTAINED_WORKERS = 4
+TODAY_P99_MS = 300.0
+# The Today benchmark's row for one App Home publish, signed event in → views.publish out.
+TODAY_PUBLISH = "app_home_opened → views.publish"
 
 Results = Mapping[str, Any]
 
@@ -345,6 +348,24 @@ def targets(found: Mapping[str, Results]) -> list[Target]:
         )
     )
     checks.append(_sustained_target(found.get("load")))
+    checks += _today_targets(found.get("today"))
+    return checks
+
+
+def _today_targets(today: Results | None) -> list[Target]:
+    checks = []
+    for key, name in DATABASES.items():
+        timings = (today or {}).get("databases", {}).get(key, {}).get("timings", {})
+        measured = timings.get(TODAY_PUBLISH)
+        p99 = None if measured is None else float(measured["p99_ms"])
+        checks.append(
+            Target(
+                f"Today's App Home published under {TODAY_P99_MS:g} ms (p99) with 50 sessions "
+                f"and 1,000 bookings today on {name}",
+                "not measured" if p99 is None else f"p99 {_ms(p99)} ms",
+                None if p99 is None else p99 < TODAY_P99_MS,
+            )
+        )
     return checks
 
 

@@ -22,14 +22,17 @@ from bot.context.deps import Deps
 from bot.logging_setup import ContextExecutor, tag_for, tagged, withhold_library_bodies
 from bot.surfaces.alerts import AlertWorker as AlertWorker
 from bot.surfaces.alerts import client_for
+from bot.surfaces.today import TodayRefresher
 from bot.surfaces.unavailable import database_unavailable, tell_database_down, tell_slack_failed
 from bot.transport.inbound import malformed
 from bot.transport.kept_ack import KeptAck
 from bot.transport.oauth import oauth_options
 from core.adapters.payments import gateways_from_settings
 from core.adapters.stripe_connect import connect_from_settings
+from core.changes import watch_commits
 from core.config import Settings
 from core.db import Database
+from core.models import Appointment, Booking
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +86,11 @@ def create_app(
     """Build the Bolt app; the caller decides how requests reach it (HTTP or Socket Mode)."""
     withhold_library_bodies()
     signing = settings.slack_signing_secret
+    # Listeners and lazy listeners run on this pool after the ack; each task carries the
+    # request's context with it. Five threads is Bolt's own default.
+    executor = ContextExecutor(listener_executor or ThreadPoolExecutor(5))
     app = TaggedApp(
-        # Listeners and lazy listeners run on this pool after the ack; each task carries the
-        # request's context with it. Five threads is Bolt's own default.
-        listener_executor=ContextExecutor(listener_executor or ThreadPoolExecutor(5)),
+        listener_executor=executor,
         client=client or web_client(settings),
         # Never None: Bolt would then read SLACK_SIGNING_SECRET itself, bypassing Settings.
         signing_secret=signing.get_secret_value() if signing else "",
@@ -105,6 +109,9 @@ def create_app(
         audience=audience,
     )
     app.deps = deps
+    # Staff watching Today see the day change as bookings and check-ins are recorded.
+    refresher = TodayRefresher(deps, client_for(deps, app.client), executor)
+    watch_commits(db, (Booking, Appointment), refresher.changed)
     app.use(access_middleware(deps, GuestCheck(audience.people)))
     for kind in LISTENER_KINDS:
         kind.register(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +123,10 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def listen(self, name: str, fn: Callable[..., Any]) -> None:
+        """Call `fn` on session event `name` of the units of work that may write."""
+        event.listen(self._sessions, name, fn)
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (creating it on first start)."""

@@ -10,6 +10,7 @@ from bot.actions import (
     account,
     alerts,
     appointments,
+    attendance,
     bookings,
     catalog,
     catalog_items,
@@ -29,6 +30,7 @@ from bot.actions import (
     settings,
     stripe_account,
     subscriptions,
+    today,
     videos,
 )
 
@@ -47,6 +49,7 @@ MODULES = (
     commerce,
     bookings,
     appointments,
+    attendance,
     passes,
     videos,
     subscriptions,
@@ -56,6 +59,7 @@ MODULES = (
     catalog_items,
     customer_import,
     alerts,
+    today,
 )
 
 

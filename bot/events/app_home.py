@@ -1,4 +1,4 @@
-"""The App Home tab shows the hub."""
+"""The App Home tab: Today for staff, or Customers as they left it earlier the same day."""
 
 from __future__ import annotations
 
@@ -8,21 +8,14 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context.request import Request
-from bot.surfaces.hub import render_hub
-from bot.views.hub import HubState
+from bot.surfaces.today import open_home
 
 
 def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """The Home tab was opened: publish the hub as the person left it."""
+    """The Home tab was opened: publish the page the person should find there."""
     if event.get("tab", "home") != "home":
         return
-    # Reopening Home keeps the tab, search, sort and page the person left it on.
-    previous = event.get("view")
-    metadata = previous.get("private_metadata") if isinstance(previous, dict) else None
-    state = HubState.from_metadata(metadata)
-    request = Request.of(context, client)
-    view = render_hub(request, state, home=True)
-    client.views_publish(user_id=request.actor.user_id, view=view)
+    open_home(Request.of(context, client), event.get("view"))
 
 
 def register(app: App) -> None:

@@ -42,6 +42,7 @@ from core.db import UnitOfWork
 from core.errors import DomainError
 from core.services.account import list_history
 from core.services.appointments import list_appointments
+from core.services.attendance import attendance_counts
 from core.services.bookings import list_bookings
 from core.services.customers import CustomerRecord, get_customer
 from core.services.notes import list_notes
@@ -84,7 +85,10 @@ TABS: dict[Tab, tuple[Lister, Render]] = {
         list_bookings,
         lambda tab, page: bookings_tab(tab.state, page, timezone=tab.timezone, admin=tab.admin),
     ),
-    Tab.APPOINTMENTS: (list_appointments, _page_only(appointments_tab)),
+    Tab.APPOINTMENTS: (
+        list_appointments,
+        lambda tab, page: appointments_tab(tab.state, page, timezone=tab.timezone, now=tab.now),
+    ),
     Tab.PASSES: (
         list_passes,
         lambda tab, page: passes_tab(tab.state, page, timezone=tab.timezone, now=tab.now),
@@ -127,6 +131,7 @@ def render_details(
     with deps.db.unit_of_work(readonly=True) as uow:
         customer = get_customer(uow, actor, meta.uid)
         sales = monthly_sales(uow, actor, meta.uid)
+        attendance = attendance_counts(uow, actor, meta.uid)
         body, state = _tab_body(uow, actor, customer, meta.state, timezone)
         now = uow.now()
     chart_url = chart_image_url(
@@ -135,7 +140,7 @@ def render_details(
     view = customer_details(
         meta.model_copy(update={"state": state}),
         customer,
-        SalesActivity(sales, chart_url),
+        SalesActivity(sales, chart_url, attendance),
         body,
         timezone=timezone,
         notice=notice,

@@ -23,6 +23,7 @@ from core.services.alerts import list_channel_alerts
 from core.services.customers import list_customers
 from core.services.events import upcoming_events
 from core.services.stripe_account import StripeStatus, stripe_status
+from core.services.today import local_day
 
 
 def render_hub(
@@ -48,7 +49,8 @@ def render_hub(
     state = state.model_copy(update={"page": page.page, "after": "", "before": ""})
     if not home:
         return hub_modal(state, page, notice, admin=actor.is_admin)
-    view = hub_home(state, page, notice, admin=actor.is_admin)
+    day = local_day(request.deps.db.clock(), request.timezone)
+    view = hub_home(state, page, notice, day=day, admin=actor.is_admin)
     view["blocks"].extend(settings_section(request.studio, admin=actor.is_admin))
     connect = request.deps.stripe_connect is not None and stripe.source != "connect"
     view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin, connect=connect))

@@ -20,7 +20,10 @@ takes `runner`, the person running the workflow, who must be staff):
                             → booking_id, session
 
 Views (callback_id):
-  hub.view                  the customers hub, as a modal or the App Home tab
+  hub.view                  the customers hub, as a modal or the App Home tab's Customers page
+                            (private_metadata there {"home": "customers", "hub": …, "day": …})
+  today.view                the App Home tab's Today page, where Home opens for staff
+                            (private_metadata {"home": "today", "hub": …: Customers to go back to})
   customer_form.submit      Create Customer / Edit Contact
   customer_delete.submit    confirmation before a permanent delete
   customer_anonymise.submit confirmation before Anonymise, admins: what is erased, what is kept;
@@ -63,7 +66,11 @@ Views (callback_id):
   commerce.working          a form whose change outlasts Slack's 3 s wait, while it runs
   commerce.result           that change's result; also "nothing to book/assign yet"
   settings.submit           Studio settings, admins (input block_ids name, timezone, currency,
-                            default_region, portal_url, mail_sender_name, mail_reply_to)
+                            default_region, portal_url, mail_sender_name, mail_reply_to,
+                            credit_rule)
+  checkin.view              a session's check-in list (no submit): its bookings, each with
+                            Attended / No-show / Undo once the session's day has come; metadata
+                            {"occurrence_id": …}
   alerts.submit             Channel alerts, admins: which happenings post into one channel
                             (input block_id kinds, checkboxes alerts.kinds; private_metadata
                             the channel id); refused under the field unless all are staff
@@ -97,6 +104,10 @@ Views (callback_id):
   customer_import.message   a step's outcome in the modal's place: reading, started, why not
 
 Actions (action_id → value):
+  home.today / home.customers         the App Home's switch (block_id home_switch): Today, or
+                                      the Customers page as it was left
+  today.open_customer                 UID: a customer named on Today (an appointment's or an
+                                      alert's): open their details, as Manage does
   hub.tab.active / hub.tab.archived   switch tab
   hub.search                          as-you-type search (block_id hub_search)
   hub.sort                            toggle Name A→Z / Z→A
@@ -193,7 +204,15 @@ Actions (action_id → value):
                                       time zones / Babel's ISO 4217 currencies as you type)
   settings.<field>                    Studio settings' other inputs; block_id is the field name
                                       (name, default_region, portal_url, mail_sender_name,
-                                      mail_reply_to)
+                                      mail_reply_to; credit_rule: radio "at_booking" /
+                                      "at_check_in", when a pass credit is used)
+  attendance.attended / .no_show / .undo  buttons under a booking on the Bookings tab once its
+                                      session's day has come, "booking|<id>|<version>": record
+                                      Attended or No-show, or undo it (staff)
+  open_checkin                        occurrence id: open that session's check-in list (over
+                                      the modal it is pressed in, else on its own)
+  checkin.attended / .no_show / .undo the same three beside each booking in the check-in list,
+                                      the same value; the list is redrawn in place
   stripe_account.open                 Home's Connect Stripe / Change Stripe key button: open the
                                       Stripe modal (admins; staff are told only an admin can)
   stripe_account.connect              Home's Connect with Stripe (value "start"; admins, with

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.views.attendance import counts_block
 from bot.views.blocks import (
     Block,
     actions,
@@ -27,6 +28,7 @@ from bot.views.tabs import PAGE_SIZES, DetailsMeta, pager, search_input, shown_o
 from core.formatting import format_phone, format_when
 from core.models import CustomerStatus
 from core.services.account import HistoryRow
+from core.services.attendance import AttendanceCounts
 from core.services.customers import CustomerRecord
 from core.services.paging import Page
 from core.services.sales import SalesSeries
@@ -49,10 +51,12 @@ IMAGE_URL_MAX = 3000
 
 @dataclass(frozen=True)
 class SalesActivity:
-    """The last 12 months' sales, and where their chart can be fetched as an image (if it can)."""
+    """The last 12 months' sales, where their chart can be fetched as an image (if it can), and
+    how often the customer attended and did not show."""
 
     series: SalesSeries
     chart_url: str | None = None
+    attendance: AttendanceCounts | None = None
 
 
 def _status(customer: CustomerRecord, timezone: str) -> Block | None:
@@ -222,9 +226,12 @@ def customer_details(
     timezone: str,
     notice: Notice | None = None,
 ) -> dict[str, Any]:
-    """The details modal: account information, sales activity, tabs, and the tab's `body`."""
+    """The details modal: account information, sales activity and attendance, tabs, and the
+    tab's `body`."""
     blocks = _account_information(customer, timezone)
     blocks.extend(_sales(sales, customer.full_name))
+    if sales.attendance is not None:
+        blocks.append(counts_block(sales.attendance))
     blocks.append(divider())
     blocks.append(tab_buttons(meta.state.tab))
     if notice is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -19,6 +20,7 @@ from bot.views.blocks import (
     overflow,
     section,
 )
+from bot.views.home import home_metadata, home_switch
 from bot.views.inputs import TextField, text_input
 from bot.views.notice import Notice, notice_block
 from bot.views.payload import load_json, validated
@@ -218,12 +220,21 @@ def hub_modal(
 
 
 def hub_home(
-    state: HubState, page: CustomerPage, notice: Notice | None = None, *, admin: bool = False
+    state: HubState,
+    page: CustomerPage,
+    notice: Notice | None = None,
+    *,
+    day: date,
+    admin: bool = False,
 ) -> dict[str, Any]:
-    """The hub as the App Home tab."""
+    """The hub as the App Home tab's Customers page, shown on local day `day`."""
     return {
         "type": "home",
         "callback_id": CALLBACK_ID,
-        "private_metadata": state.to_metadata(),
-        "blocks": [header("Customers"), *hub_blocks(state, page, notice, admin=admin)],
+        "private_metadata": home_metadata("customers", state.model_dump(mode="json"), day),
+        "blocks": [
+            home_switch("customers"),
+            header("Customers"),
+            *hub_blocks(state, page, notice, admin=admin),
+        ],
     }

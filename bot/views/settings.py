@@ -22,9 +22,17 @@ from bot.views.blocks import (
     section,
 )
 from bot.views.hub import HubState
-from bot.views.inputs import MAX_OPTIONS, TextField, external_select, input_block, text_input
+from bot.views.inputs import (
+    MAX_OPTIONS,
+    TextField,
+    external_select,
+    input_block,
+    radio_buttons,
+    text_input,
+)
 from bot.views.payload import chosen_in, typed_text
 from core.services.settings import (
+    CREDIT_RULES,
     EMAIL_MAX,
     LABELS,
     NAME_MAX,
@@ -79,6 +87,7 @@ TEXT_FIELDS = {
 }
 ZONE_ACTION = "settings.timezone"
 CURRENCY_ACTION = "settings.currency"
+CREDIT_RULE_ACTION = "settings.credit_rule"
 
 
 class SettingsMeta(BaseModel):
@@ -106,10 +115,29 @@ def currency_options(typed: str) -> list[dict[str, Any]]:
     return [option(_currency_label(code), code) for code in found[:MAX_OPTIONS]]
 
 
+def _credit_rule_label(rule: str) -> str:
+    return next((label for value, label in CREDIT_RULES.items() if value == rule), rule)
+
+
+def _credit_rule(studio: StudioSettings) -> Block:
+    choices = [option(label, value) for value, label in CREDIT_RULES.items()]
+    element = radio_buttons(
+        CREDIT_RULE_ACTION,
+        choices,
+        chosen=option(_credit_rule_label(studio.credit_rule), studio.credit_rule),
+    )
+    hint = (
+        "At check-in: booking with a pass only checks a credit is there; the credit is taken "
+        "when the booking is marked Attended, and a no-show takes none."
+    )
+    return input_block("credit_rule", LABELS["credit_rule"], element, hint=hint)
+
+
 def _summary(studio: StudioSettings) -> list[tuple[str, str]]:
     shown = {
         **{label: getattr(studio, field) for field, label in LABELS.items()},
         LABELS["currency"]: _currency_label(studio.currency),
+        LABELS["credit_rule"]: _credit_rule_label(studio.credit_rule),
     }
     return [(label, escape(clip(value, 200)) or "_not set_") for label, value in shown.items()]
 
@@ -146,6 +174,8 @@ def settings_modal(studio: StudioSettings, meta: SettingsMeta) -> dict[str, Any]
     blocks = [
         text_input(TEXT_FIELDS[field], getattr(studio, field))
         if field in TEXT_FIELDS
+        else _credit_rule(studio)
+        if field == "credit_rule"
         else _select(studio, field)
         for field in FIELDS
     ]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from bot.views.attendance import appointment_check_in, booking_check_in
 from bot.views.blocks import (
     Block,
     actions,
@@ -348,9 +349,12 @@ def bookings_tab(
     state: DetailsState, page: Page[BookingRow], *, timezone: str, admin: bool = False
 ) -> list[Block]:
     """Event bookings: what, when (in the event's time zone), price or credits, state; Refund
-    (of a Stripe payment) is offered to admins."""
+    (of a Stripe payment) is offered to admins; check-in once the session's day has come."""
     return tab_listing(
-        state, page, lambda row: [_booking(row, timezone, admin)], commerce_button(state.tab)
+        state,
+        page,
+        lambda row: [_booking(row, timezone, admin), *booking_check_in(row, timezone)],
+        commerce_button(state.tab),
     )
 
 
@@ -378,11 +382,15 @@ def _appointment(row: AppointmentRow, timezone: str) -> Block:
 
 
 def appointments_tab(
-    state: DetailsState, page: Page[AppointmentRow], *, timezone: str
+    state: DetailsState, page: Page[AppointmentRow], *, timezone: str, now: datetime
 ) -> list[Block]:
-    """Appointments: service, facilitator, when, duration, payment, status."""
+    """Appointments: service, facilitator, when, duration, payment, status; check-in once the
+    appointment's day has come."""
     return tab_listing(
-        state, page, lambda row: [_appointment(row, timezone)], commerce_button(state.tab)
+        state,
+        page,
+        lambda row: [_appointment(row, timezone), *appointment_check_in(row, timezone, now)],
+        commerce_button(state.tab),
     )
 
 

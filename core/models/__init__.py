@@ -3,7 +3,7 @@
 from core.models.alert import AlertEvent, AlertPost, AlertSubscription
 from core.models.appointment import Appointment, AppointmentState
 from core.models.base import Base
-from core.models.booking import Booking, BookingState, RefundState
+from core.models.booking import Attendance, Booking, BookingState, RefundState
 from core.models.catalog import (
     AppointmentService,
     Event,
@@ -19,6 +19,7 @@ from core.models.commerce import LinkStatus, PaymentIntentUse, PaymentLink, Paym
 from core.models.customer import Customer, CustomerStatus
 from core.models.duplicate import NotDuplicate
 from core.models.history import HistoryEntry
+from core.models.home_view import TodayViewer
 from core.models.mail import MailStatus, OutboxMail
 from core.models.note import NOTE_MAX, Note
 from core.models.passes import Pass, PassState
@@ -28,7 +29,7 @@ from core.models.staff import Role, StaffMember
 from core.models.stripe_event import StripeEvent
 from core.models.subscription import Subscription, SubscriptionState
 from core.models.video_purchase import VideoPurchase, VideoState
-from core.models.workspace import StripeConnectState, Workspace, WorkspaceAuditEntry
+from core.models.workspace import CreditRule, StripeConnectState, Workspace, WorkspaceAuditEntry
 
 __all__ = [
     "NOTE_MAX",
@@ -38,10 +39,12 @@ __all__ = [
     "Appointment",
     "AppointmentService",
     "AppointmentState",
+    "Attendance",
     "Base",
     "Booking",
     "BookingState",
     "ConversationChange",
+    "CreditRule",
     "Customer",
     "CustomerStatus",
     "Event",
@@ -71,6 +74,7 @@ __all__ = [
     "Subscription",
     "SubscriptionPlan",
     "SubscriptionState",
+    "TodayViewer",
     "Video",
     "VideoPurchase",
     "VideoState",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, BigId, TeamId, UTCDateTime, enum_type, team_fk
-from core.models.booking import RefundState
+from core.models.booking import Attendance, RefundState
 from core.models.commerce import PaymentMethod
 
 
@@ -27,6 +27,8 @@ class Appointment(Base):
     __table_args__ = (
         Index("ix_appointments_customer_booked", "customer_id", "booked_at", "id"),
         Index("ix_appointments_facilitator_start", "facilitator_id", "starts_at"),
+        Index("ix_appointments_team_attendance", "team_id", "attendance", "customer_id"),
+        Index("ix_appointments_team_start", "team_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -50,4 +52,12 @@ class Appointment(Base):
         enum_type(RefundState), default=RefundState.NONE, server_default=RefundState.NONE.value
     )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Check-in, as on bookings: what was recorded, by whom (a Slack user id) and when.
+    attendance: Mapped[Attendance | None] = mapped_column(enum_type(Attendance), default=None)
+    attendance_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    attendance_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Booked under the "credit used at check-in" rule: credits taken only while attended.
+    credits_at_check_in: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)

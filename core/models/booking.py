@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, BigId, TeamId, UTCDateTime, enum_type, team_fk
@@ -21,6 +21,13 @@ class BookingState(StrEnum):
     CANCELLED = "cancelled"
     PACKAGE = "package"
     UNPAID = "unpaid"
+
+
+class Attendance(StrEnum):
+    """What check-in recorded for a booking or appointment; NULL while nothing is recorded."""
+
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
 
 
 class RefundState(StrEnum):
@@ -39,6 +46,7 @@ class Booking(Base):
         UniqueConstraint("team_id", "stripe_payment_intent_id"),
         Index("ix_bookings_customer_booked", "customer_id", "booked_at", "id"),
         Index("ix_bookings_occurrence_state", "occurrence_id", "state"),
+        Index("ix_bookings_team_attendance", "team_id", "attendance", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -61,4 +69,13 @@ class Booking(Base):
     # A refund asked of Stripe and not yet recorded: its amount and when it was claimed.
     refund_pending_minor: Mapped[int | None] = mapped_column(Integer)
     refund_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Check-in: what was recorded, by whom (a Slack user id) and when.
+    attendance: Mapped[Attendance | None] = mapped_column(enum_type(Attendance), default=None)
+    attendance_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    attendance_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Booked under the studio's "credit used at check-in" rule: its pass credits are taken only
+    # while it is marked attended (otherwise they were taken when it was booked).
+    credits_at_check_in: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -27,7 +27,11 @@ class Pass(Base):
     """Credits that bookings, appointments and videos can be paid with."""
 
     __tablename__ = "passes"
-    __table_args__ = (Index("ix_passes_customer_purchased", "customer_id", "purchased_at", "id"),)
+    __table_args__ = (
+        Index("ix_passes_customer_purchased", "customer_id", "purchased_at", "id"),
+        # Today's passes ending soon or on their last credit: read from the passes still valid.
+        Index("ix_passes_team_valid_to", "team_id", "valid_to"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[str] = mapped_column(TeamId, team_fk())

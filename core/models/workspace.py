@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, BigId, TeamId, UTCDateTime, team_fk
+from core.models.base import Base, BigId, TeamId, UTCDateTime, enum_type, team_fk
+
+
+class CreditRule(StrEnum):
+    """When a booking paid with a pass uses its credit: when booked, or when checked in."""
+
+    AT_BOOKING = "at_booking"
+    AT_CHECK_IN = "at_check_in"
 
 
 class Workspace(Base):
@@ -25,6 +33,11 @@ class Workspace(Base):
     # `mail_reply_to` when set (a studio can't send from its own domain through our server).
     mail_sender_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     mail_reply_to: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    credit_rule: Mapped[CreditRule] = mapped_column(
+        enum_type(CreditRule),
+        default=CreditRule.AT_BOOKING,
+        server_default=CreditRule.AT_BOOKING.value,
+    )
     # The studio's own Stripe account: its key (encrypted), or the account Stripe Connect
     # linked to the deployment's platform key; the signing secret of its webhook (encrypted).
     stripe_key: Mapped[str | None] = mapped_column(Text, default=None)

@@ -17,6 +17,8 @@ from core.models import (
     Appointment,
     AppointmentService,
     AppointmentState,
+    Attendance,
+    CreditRule,
     Customer,
     Facilitator,
     Pass,
@@ -25,6 +27,7 @@ from core.models import (
     facilitator_services,
 )
 from core.services import history
+from core.services.attendance import said
 from core.services.checkout import (
     PaymentChoice,
     StripePayment,
@@ -67,6 +70,11 @@ class AppointmentRow:
     refund_state: RefundState = RefundState.NONE
     # Unpaid, with a payment link the customer can still pay.
     awaiting_link: bool = False
+    # Check-in: what was recorded, by whom and when.
+    attendance: Attendance | None = None
+    attendance_by: str | None = None
+    attendance_at: datetime | None = None
+    version: int = 1
 
 
 def list_appointments(
@@ -114,6 +122,10 @@ def _row(a: Appointment, service_name: str, facilitator_name: str) -> Appointmen
         state=a.state,
         refunded_minor=a.refunded_minor,
         refund_state=a.refund_state,
+        attendance=a.attendance,
+        attendance_by=a.attendance_by,
+        attendance_at=a.attendance_at,
+        version=a.version,
     )
 
 
@@ -305,6 +317,7 @@ def book_appointment(
         on=starts_local.date(),
         currency=workspace.currency,
         what=service.name,
+        credits_at_check_in=workspace.credit_rule is CreditRule.AT_CHECK_IN,
     )
     appointment = Appointment(
         team_id=actor.team_id,
@@ -320,6 +333,7 @@ def book_appointment(
         payment_method=settled.method,
         stripe_payment_intent_id=settled.payment_intent_id,
         pass_id=settled.pass_id,
+        credits_at_check_in=settled.credits_at_check_in,
         state=AppointmentState.SCHEDULED,
         version=1,
     )
@@ -365,6 +379,11 @@ def reschedule_appointment(
     timezone = ensure_workspace(uow, actor.team_id).timezone
     starts_at = business_instant(starts_local, timezone, "starts_at")
     appointment, customer, service = _for_change(uow, actor, appointment_id, uid)
+    if appointment.attendance is not None:
+        raise DomainError(
+            f"Appointment #{appointment.id} is checked in ({said(appointment.attendance)}); "
+            "undo that before moving it."
+        )
     if starts_at == appointment.starts_at:
         raise ValidationFailed({"starts_at": "That is its current time; choose another."})
     facilitator = uow.session.scalars(

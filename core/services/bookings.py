@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,8 +16,10 @@ from core.db import UnitOfWork
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.formatting import format_credits, format_date, format_money, format_when
 from core.models import (
+    Attendance,
     Booking,
     BookingState,
+    CreditRule,
     Customer,
     Event,
     EventOccurrence,
@@ -26,6 +28,7 @@ from core.models import (
     RefundState,
 )
 from core.services import alerts, history
+from core.services.attendance import check_in_opens, said
 from core.services.checkout import (
     ManualPayment,
     PackagePayment,
@@ -73,6 +76,12 @@ class BookingRow:
     refund_state: RefundState
     # Unpaid, with a payment link the customer can still pay.
     awaiting_link: bool = False
+    # Check-in: what was recorded, by whom and when; whether it can be recorded yet.
+    attendance: Attendance | None = None
+    attendance_by: str | None = None
+    attendance_at: datetime | None = None
+    version: int = 1
+    check_in_open: bool = False
 
 
 def list_bookings(
@@ -107,8 +116,12 @@ def list_bookings(
         )
     )
     rows, total, page, page_size = fetch_page(uow, statement, page=page, page_size=page_size)
+    now = uow.now()
     listed = [
-        _row(b, event_name, starts_at, timezone, duration)
+        replace(
+            _row(b, event_name, starts_at, timezone, duration),
+            check_in_open=now >= check_in_opens(starts_at, timezone),
+        )
         for b, event_name, starts_at, timezone, duration in rows
     ]
     return Page(
@@ -137,6 +150,10 @@ def _row(
         stripe_payment_intent_id=b.stripe_payment_intent_id,
         refunded_minor=b.refunded_minor,
         refund_state=b.refund_state,
+        attendance=b.attendance,
+        attendance_by=b.attendance_by,
+        attendance_at=b.attendance_at,
+        version=b.version,
     )
 
 
@@ -406,6 +423,7 @@ def book_event(
         on=business_date(session.occurrence.starts_at, workspace.timezone),
         currency=workspace.currency,
         what=session.event.name,
+        credits_at_check_in=workspace.credit_rule is CreditRule.AT_CHECK_IN,
     )
     booking = Booking(
         team_id=actor.team_id,
@@ -419,6 +437,7 @@ def book_event(
         payment_method=settled.method,
         stripe_payment_intent_id=settled.payment_intent_id,
         pass_id=settled.pass_id,
+        credits_at_check_in=settled.credits_at_check_in,
         refunded_minor=0,
         refund_state=RefundState.NONE,
         version=1,
@@ -520,6 +539,11 @@ def transfer_booking(
     refuse_archived(customer, "moving their bookings")
     if booking.state is BookingState.CANCELLED:
         raise DomainError(f"Booking #{booking.id} is cancelled; book the session anew instead.")
+    if booking.attendance is not None:
+        raise DomainError(
+            f"Booking #{booking.id} is checked in ({said(booking.attendance)}); "
+            "undo that before moving it."
+        )
     if booking.occurrence_id == occurrence_id:
         raise ValidationFailed(
             {"occurrence_id": "The booking is already on that session; choose another."}

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.actor import Actor
@@ -20,7 +20,10 @@ from core.formatting import format_credits, format_date, format_money, format_wh
 from core.models import (
     Appointment,
     AppointmentService,
+    AppointmentState,
+    Attendance,
     Booking,
+    BookingState,
     Customer,
     CustomerStatus,
     Event,
@@ -102,11 +105,14 @@ class Settled:
     pass_id: int | None = None
     pass_label: str = ""
     payment_intent_id: str | None = None
+    # Credits checked but not taken: the studio takes them when the customer is marked Attended.
+    credits_at_check_in: bool = False
 
     def describe(self, currency: str) -> str:
         """'(1 CR from 10-class pass #12)', '(£12.00, paid manually)', '(free)'…, for history."""
         if self.method is PaymentMethod.PACKAGE:
-            return f"({format_credits(self.credits or 0)} from {self.pass_label})"
+            when = ", taken at check-in" if self.credits_at_check_in else ""
+            return f"({format_credits(self.credits or 0)} from {self.pass_label}{when})"
         money = format_money(self.price_minor or 0, currency)
         if self.method is PaymentMethod.UNPAID:
             return f"({money}, unpaid: to be paid through a payment link)"
@@ -334,21 +340,66 @@ def check_pass_valid(uow: UnitOfWork, held: Pass, on: date) -> None:
         )
 
 
-def take_credits(
-    uow: UnitOfWork, customer: Customer, pass_id: int, credits: int, on: date
-) -> tuple[Pass, int]:
-    """Take `credits` from the customer's pass for use on day `on`; (pass, credits before)."""
+# Sessions that began longer ago than this and were never checked in keep no credits back:
+# a forgotten check-in must not block the pass for good.
+PROMISE_KEPT_FOR = timedelta(days=1)
+
+
+def _promised(uow: UnitOfWork, pass_id: int) -> int:
+    """Credits of `pass_id` that bookings and appointments will take when marked Attended."""
+    since = uow.now() - PROMISE_KEPT_FOR
+    bookings = (
+        select(func.coalesce(func.sum(Booking.credits), 0))
+        .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
+        .where(
+            Booking.pass_id == pass_id,
+            Booking.credits_at_check_in.is_(True),
+            Booking.attendance.is_(None),
+            Booking.state != BookingState.CANCELLED,
+            EventOccurrence.starts_at >= since,
+        )
+    )
+    appointments = select(func.coalesce(func.sum(Appointment.credits), 0)).where(
+        Appointment.pass_id == pass_id,
+        Appointment.credits_at_check_in.is_(True),
+        Appointment.attendance.is_(None),
+        Appointment.state != AppointmentState.CANCELLED,
+        Appointment.starts_at >= since,
+    )
+    return sum(uow.session.scalar(query) or 0 for query in (bookings, appointments))
+
+
+def _usable_pass(
+    uow: UnitOfWork, customer: Customer, pass_id: int, credits: int, on: date, promised: int = 0
+) -> Pass:
+    """The customer's pass, locked, valid on `on` with `credits` left beyond `promised` ones."""
     held = _lock_pass(uow, customer.team_id, pass_id)
     if held.customer_id != customer.id:
         raise ValidationFailed({"pass_id": f"Pass #{pass_id} belongs to another customer."})
     check_pass_valid(uow, held, on)
-    if held.credits_remaining < credits:
+    free = held.credits_remaining - promised
+    if free < credits:
+        waiting = f", {format_credits(promised)} of them kept for check-ins" if promised else ""
         raise ValidationFailed(
             {
                 "pass_id": f"{pass_label(uow, held)} has {format_credits(held.credits_remaining)} "
-                f"left; this costs {format_credits(credits)}."
+                f"left{waiting}; this costs {format_credits(credits)}."
             }
         )
+    return held
+
+
+def hold_credits(uow: UnitOfWork, customer: Customer, pass_id: int, credits: int, on: date) -> Pass:
+    """Check the pass can pay `credits` on day `on` besides the credits other check-ins will
+    take, without taking them: under the check-in rule they are taken when Attended."""
+    return _usable_pass(uow, customer, pass_id, credits, on, _promised(uow, pass_id))
+
+
+def take_credits(
+    uow: UnitOfWork, customer: Customer, pass_id: int, credits: int, on: date
+) -> tuple[Pass, int]:
+    """Take `credits` from the customer's pass for use on day `on`; (pass, credits before)."""
+    held = _usable_pass(uow, customer, pass_id, credits, on)
     before = held.credits_remaining
     held.credits_remaining -= credits
     held.version += 1
@@ -368,13 +419,21 @@ def return_credits(uow: UnitOfWork, team_id: str, pass_id: int, credits: int) ->
     return held, before
 
 
+def credits_taken(bought: Booking | Appointment) -> bool:
+    """Whether the pass credits that pay for `bought` have come off its pass."""
+    return not bought.credits_at_check_in or bought.attendance is Attendance.ATTENDED
+
+
 def return_paid_credits(
     uow: UnitOfWork, team_id: str, bought: Booking | Appointment | VideoPurchase
 ) -> tuple[str, dict[str, list[int]]]:
     """Give back the pass credits that paid for `bought`; for history, words and the change.
 
-    ('', {}) when `bought` was not paid with pass credits."""
+    ('', {}) when `bought` was not paid with pass credits, or its credits were to be taken at
+    check-in and it is not marked attended (so none were taken)."""
     if not (bought.payment_method is PaymentMethod.PACKAGE and bought.pass_id and bought.credits):
+        return "", {}
+    if not isinstance(bought, VideoPurchase) and not credits_taken(bought):
         return "", {}
     held, before = return_credits(uow, team_id, bought.pass_id, bought.credits)
     label = pass_label(uow, held)
@@ -393,11 +452,13 @@ def settle(
     on: date,
     currency: str,
     what: str,
+    credits_at_check_in: bool = False,
 ) -> tuple[Settled, dict[str, list[int]]]:
     """Apply `payment` for `what`, used on day `on`; with the pass credits changed, for history.
 
     Credits come off the pass in the caller's transaction, so the purchase and the credit stand
-    or fall together."""
+    or fall together; with `credits_at_check_in` they are only checked, and taken when the
+    customer is marked Attended."""
     if isinstance(payment, ManualPayment):
         price = price_minor if payment.price_minor is None else payment.price_minor
         if not 0 <= price <= MAX_PRICE_MINOR:
@@ -406,6 +467,12 @@ def settle(
     if isinstance(payment, PackagePayment):
         if credit_price is None:
             raise ValidationFailed({"pass_id": f"{what} cannot be paid with pass credits."})
+        if credits_at_check_in:
+            held = hold_credits(uow, customer, payment.pass_id, credit_price, on)
+            label = pass_label(uow, held)
+            return Settled(
+                PaymentMethod.PACKAGE, None, credit_price, held.id, label, credits_at_check_in=True
+            ), {}
         held, before = take_credits(uow, customer, payment.pass_id, credit_price, on)
         label = pass_label(uow, held)
         settled = Settled(PaymentMethod.PACKAGE, None, credit_price, held.id, label)

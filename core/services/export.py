@@ -127,6 +127,8 @@ def _bookings(uow: UnitOfWork, uids: dict[int, str]) -> list[Json]:
             "refunded_minor": b.refunded_minor,
             "refund_state": b.refund_state.value,
             "cancelled_at": _time(b.cancelled_at),
+            "attendance": b.attendance.value if b.attendance else None,
+            "attendance_at": _time(b.attendance_at),
         }
         for b, name, starts_at, timezone in rows
     ]
@@ -157,6 +159,8 @@ def _appointments(uow: UnitOfWork, uids: dict[int, str]) -> list[Json]:
             "paid_with_pass_id": a.pass_id,
             "stripe_payment_intent_id": a.stripe_payment_intent_id,
             "cancelled_at": _time(a.cancelled_at),
+            "attendance": a.attendance.value if a.attendance else None,
+            "attendance_at": _time(a.attendance_at),
         }
         for a, service, facilitator in rows
     ]

@@ -1,5 +1,6 @@
-"""A studio's own settings (name, time zone, currency, phone region, portal, mail sender): read
-with the actor once per request, changed by admins with every change audited."""
+"""A studio's own settings (name, time zone, currency, phone region, portal, mail sender, when a
+pass credit is used): read with the actor once per request, changed by admins with every change
+audited."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from core.actor import Actor
 from core.config import Settings
 from core.db import UnitOfWork
 from core.errors import Forbidden, ValidationFailed
-from core.models import Role, StaffMember, Workspace
+from core.models import CreditRule, Role, StaffMember, Workspace
 from core.services.staff import resolve_actor
 from core.services.workspaces import audit_workspace, ensure_workspace
 from core.text import squeeze
@@ -38,6 +39,12 @@ LABELS = {
     "portal_url": "Portal login URL",
     "mail_sender_name": "Mail sender name",
     "mail_reply_to": "Reply-to address",
+    "credit_rule": "Pass credit used",
+}
+# How each credit rule is named on screen and in the audit.
+CREDIT_RULES = {
+    CreditRule.AT_BOOKING: "At booking",
+    CreditRule.AT_CHECK_IN: "At check-in (when marked Attended)",
 }
 
 
@@ -52,6 +59,13 @@ class StudioSettings:
     portal_url: str
     mail_sender_name: str
     mail_reply_to: str
+    # A CreditRule value; a plain string until `clean_settings` has checked it.
+    credit_rule: str = CreditRule.AT_BOOKING
+
+    @property
+    def credits_at_check_in(self) -> bool:
+        """Whether a booking paid with a pass takes its credit only when marked Attended."""
+        return self.credit_rule == CreditRule.AT_CHECK_IN
 
     @classmethod
     def defaults(cls, settings: Settings, name: str = "") -> StudioSettings:
@@ -157,11 +171,21 @@ def clean_settings(raw: StudioSettings) -> StudioSettings:
         "portal_url": _url(portal_url),
         "mail_sender_name": _text(sender, LABELS["mail_sender_name"], SENDER_MAX, required=False),
         "mail_reply_to": reply_error,
+        "credit_rule": None
+        if raw.credit_rule in set(CreditRule)
+        else "Choose when a pass credit is used: at booking or at check-in.",
     }
     problems = {field: message for field, message in errors.items() if message}
     if problems:
         raise ValidationFailed(problems)
-    return StudioSettings(name, raw.timezone, currency, region, portal_url, sender, reply_to)
+    rule = CreditRule(raw.credit_rule)
+    return StudioSettings(name, raw.timezone, currency, region, portal_url, sender, reply_to, rule)
+
+
+def _shown(field: str, value: str) -> str:
+    if field == "credit_rule":
+        return CREDIT_RULES[CreditRule(value)]
+    return value or "(none)"
 
 
 def change_settings(
@@ -177,7 +201,8 @@ def change_settings(
     for field in dataclasses.fields(StudioSettings):
         before, after = getattr(workspace, field.name), getattr(clean, field.name)
         if before != after:
-            changes.append(f"{LABELS[field.name]}: {before or '(none)'} → {after or '(none)'}")
+            shown = f"{_shown(field.name, before)} → {_shown(field.name, after)}"
+            changes.append(f"{LABELS[field.name]}: {shown}")
             setattr(workspace, field.name, after)
     if changes:
         audit_workspace(uow, actor.team_id, actor.user_id, SETTINGS_CHANGED, "; ".join(changes))

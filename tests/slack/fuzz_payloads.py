@@ -764,9 +764,14 @@ class Harness:
         self._state = None
         if key == "hub":
             return Template(self._made(self.post_command(who, ""), "views.open"), None)
-        if key == "home":
+        if key == "today":
             response = self.post(json.dumps(self.home_opened(who)).encode(), "application/json")
             return Template(self._made(response, "views.publish"), None)
+        if key == "home":
+            # Home opens on Today; its Customers page holds the hub and the admins' sections.
+            today = self.place(who, "today")
+            switched = self.act(who, today, button("home.customers", "customers"))
+            return Template(self._made(switched, "views.publish"), None)
         if key == "form:customer_import":
             return Template(self._made(self.post_command(who, "import"), "views.open"), None)
         if key in IMPORT_STEPS:
@@ -798,6 +803,11 @@ class Harness:
             assert response.data.get("response_action") == "update", response.text
             answers: JSON = {**response.data["view"], "id": "VANSWERSFORM"}
             return self._kept(answers, self.template(tenant.team, base).parent)
+        if key == "form:checkin":
+            # Today's session, so its bookings can be checked in.
+            home = self.place(who, "home")
+            session = button("open_checkin", str(tenant.of("event_occurrences")[0]))
+            return self._kept(self._made(self.act(who, home, session), "views.open"), "home")
         if key in HOME_FORMS:
             # Opened from Home, which has no modal to push on.
             home = self.place(who, "home")
@@ -1553,6 +1563,23 @@ def _catalog_links(sides: Sides) -> st.SearchStrategy[Drawn]:
     return st.one_of(st.lists(st.one_of(*ids, texts()), max_size=4), wrong_types()).map(Drawn)
 
 
+@st.composite
+def _attendance_value(draw: st.DrawFn, sides: Sides) -> Drawn:
+    """A check-in button's value 'booking|<id>|<version>', sometimes mangled."""
+    kind = draw(st.one_of(st.sampled_from(("booking", "booking", "appointment")), texts()))
+    table = "appointments" if kind == "appointment" else "bookings"
+    row = draw(row_ids(sides, table))
+    version = draw(st.one_of(st.sampled_from(("1", "2", "0", str(2**63))), texts()))
+    parts = [kind, str(row.value), version]
+    if draw(st.integers(0, 9)) == 0:
+        parts = parts[: draw(st.integers(0, 2))] + [draw(texts())] * draw(st.integers(0, 2))
+    return Drawn("|".join(parts), foreign=row.foreign)
+
+
+def _attendance(sides: Sides) -> st.SearchStrategy[Drawn]:
+    return _attendance_value(sides)
+
+
 def _slack_users(_: Sides) -> st.SearchStrategy[Drawn]:
     return slack_users().map(Drawn)
 
@@ -1572,6 +1599,7 @@ IMPORT_STEPS = {
 }
 IMPORT_FILE = b"Name,Email\nSolo,solo@example.com\nMono,mono@example.com\n"
 IMPORT_PREVIEW = ("form:customer_import.preview",)
+CHECKIN = ("form:checkin",)
 DETAILS = tuple(f"details:{tab}" for tab in TABS)
 ACCOUNT = ("details:account",)
 NOTES = ("details:notes",)
@@ -1633,6 +1661,9 @@ TARGETS: tuple[Target, ...] = (
     _action("hub.create", HUB, _anything),
     _action("hub.export", HUB, _anything),
     _action("customer.open", HUB, _uids),
+    _action("home.today", ("home", "today"), _anything),
+    _action("home.customers", ("home", "today"), _anything),
+    _action("today.open_customer", ("today",), _uids),
     _action("customer.row_menu", HUB, _row_menu, "overflow", writes=True),
     _action("hub.undo", HUB, _undo, writes=True),
     _view("hub.view", "hub", writes=False),
@@ -1763,6 +1794,18 @@ TARGETS: tuple[Target, ...] = (
         "static_select",
     ),
     _view("commerce_confirm.submit", *CONFIRMATIONS),
+    # check-in: under a booking on the Bookings tab; a session's list opened by `open_checkin`
+    # (from Home here), and its buttons
+    *(
+        _action(f"attendance.{verb}", DETAILS, _attendance, writes=True)
+        for verb in ("attended", "no_show", "undo")
+    ),
+    _action("open_checkin", ("home",), _rows("event_occurrences")),
+    *(
+        _action(f"checkin.{verb}", CHECKIN, _attendance, writes=True)
+        for verb in ("attended", "no_show", "undo")
+    ),
+    _view("checkin.view", *CHECKIN, writes=False),
     # `/customers import` (admins): the file, its columns, the preview, Back to columns
     _view("customer_import.submit", "form:customer_import"),
     _view("customer_import.columns", "form:customer_import.columns"),
@@ -1853,6 +1896,8 @@ TARGETS: tuple[Target, ...] = (
     _view("commerce.working", "hub", writes=False),
     _view("commerce.result", "hub", writes=False),
     _view("customer_details.gone", "hub", writes=False),
+    # The Home tab has no submission; a forged one is answered with nothing.
+    _view("today.view", "today", writes=False),
     _view("access.refused", "hub", writes=False),
     _view("unavailable.view", "hub", writes=False),
     _action("hub.tab.deleted", HUB, _anything),

@@ -132,6 +132,8 @@ def uid_of(view: JSON, name: str) -> str:
 def hub_state(view: JSON) -> JSON:
     """What the person is looking at, as kept in private_metadata: tab, search, sort and page."""
     state: JSON = json.loads(view["private_metadata"])
+    # The Home tab keeps the hub's state beside which of its pages it shows.
+    state = state.get("hub", state)
     return {key: state.get(key) for key in ("tab", "q", "sort", "page")}
 
 
@@ -179,6 +181,15 @@ def published(driver: SlackDriver, response: AppResponse | None) -> JSON:
     view = driver.current_view("home")
     assert view is not None
     return view
+
+
+def customers_home(driver: SlackDriver) -> JSON:
+    """Open the Home tab (it opens on Today) and switch it to Customers: the hub and sections."""
+    after(driver, driver.open_home(), "views.publish")
+    driver.wait_for_view(surface="home")
+    home = published(driver, driver.click("home.customers", surface="home"))
+    assert home["callback_id"] == HUB
+    return home
 
 
 def fill_form(driver: SlackDriver, values: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from tests.slack.helpers import (
     after,
     archive,
     customer_count,
+    customers_home,
     interaction,
     open_hub,
     post_signed,
@@ -123,7 +124,7 @@ def test_staff_removed_while_the_hub_is_open_are_refused_at_the_next_click(
 def test_staff_removed_while_home_is_open_see_a_refusal_there(world: World) -> None:
     seed(world.db, [("Zoe", "Adams")])
     driver = world.staff
-    after(driver, driver.open_home(), "views.publish")
+    customers_home(driver)
     acked(world.admin.slash("/customers", "staff remove <@USTAFF|ustaff>"))
     call = after(driver, driver.click("Archived", surface="home"), "views.publish")
     home = call.params["view"]
@@ -218,9 +219,9 @@ def test_another_workspace_sees_none_of_our_customers(world: World) -> None:
     assert customer_count(world.db, uid=zoe.uid, status=CustomerStatus.ACTIVE) == 1
 
     # Their Home is empty too.
-    home = after(other, other.open_home(), "views.publish")
-    assert "Zoe" not in str(home.params["view"])
-    assert "No customers yet" in text_of(home.params["view"])
+    home = customers_home(other)
+    assert "Zoe" not in str(home)
+    assert "No customers yet" in text_of(home)
 
     # Our own staff still see her.
     assert rows(open_hub(world.staff)) == ["Zoe Adams"]

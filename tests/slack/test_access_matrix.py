@@ -39,7 +39,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -55,6 +55,7 @@ from core.models import (
     Appointment,
     AppointmentService,
     AppointmentState,
+    Attendance,
     Booking,
     BookingState,
     Customer,
@@ -211,6 +212,32 @@ def a_booking(h: Harness) -> Subject:
             refund_state=RefundState.NONE,
         ),
     )
+
+
+def a_booking_today(h: Harness) -> Subject:
+    """A booking on today's session, so it can be checked in."""
+    subject = a_booking(h)
+    today = _ours(h).of("event_occurrences")[0]
+    with h.db.unit_of_work() as uow:
+        uow.session.execute(
+            update(Booking).where(Booking.id == subject.row).values(occurrence_id=today)
+        )
+    return subject
+
+
+def a_booking_attended(h: Harness) -> Subject:
+    """A booking on today's session already marked attended (its version 2)."""
+    subject = a_booking_today(h)
+    with h.db.unit_of_work() as uow:
+        uow.session.execute(
+            update(Booking)
+            .where(Booking.id == subject.row)
+            .values(
+                attendance=Attendance.ATTENDED, attendance_by=STAFF, attendance_at=NOW, version=2
+            )
+        )
+    subject.version = 2
+    return subject
 
 
 def a_stripe_booking(h: Harness) -> Subject:
@@ -651,6 +678,7 @@ def tab(name: str) -> str:
 
 HUB = "hub"
 HOME = "home"
+TODAY = "today"
 SETTINGS = "form:settings"
 CATALOG = "form:catalog_event"
 DETAILS = "details:bookings"
@@ -860,7 +888,7 @@ def _commands() -> list[Act]:
             admin_only=True,
             subject=a_staff_member,
         ),
-        Act("app_home_opened", "event", updated("hub.view", name_of)),
+        Act("app_home_opened", "event", updated("today.view")),
     ]
 
 
@@ -904,6 +932,27 @@ def _shortcuts() -> list[Act]:
 def _hub() -> list[Act]:
     archived = changed(status(CustomerStatus.ARCHIVED))
     return [
+        click(
+            "home.today",
+            HOME,
+            updated("today.view"),
+            lambda s: button("home.today", "today"),
+            meta=NO_META,
+        ),
+        click(
+            "home.customers",
+            TODAY,
+            updated("hub.view", name_of),
+            lambda s: button("home.customers", "customers"),
+            meta=NO_META,
+        ),
+        click(
+            "today.open_customer UID",
+            TODAY,
+            pushed("customer_details.view", name_of),
+            lambda s: button("today.open_customer", s.uid),
+            meta=NO_META,
+        ),
         *(
             click(
                 f"hub {a}", HUB, updated("hub.view"), lambda s, a=a, v=v: button(a, v), meta=NO_META
@@ -1295,6 +1344,7 @@ SETTINGS_VALUES = {
     "portal_url": "https://portal.test/login",
     "mail_sender_name": "Matrix Studio",
     "mail_reply_to": "",
+    "credit_rule": "at_check_in",
 }
 
 
@@ -1952,6 +2002,55 @@ def _customer_import() -> list[Act]:
     ]
 
 
+CHECKIN = "form:checkin"
+MARKS = (
+    ("attended", Attendance.ATTENDED, a_booking_today),
+    ("no_show", Attendance.NO_SHOW, a_booking_today),
+    ("undo", None, a_booking_attended),
+)
+
+
+def _check_in() -> list[Act]:
+    """Attended / No-show / Undo on the Bookings tab and in a session's check-in list (staff)."""
+
+    def today(h: Harness) -> str:
+        return str(_ours(h).of("event_occurrences")[0])
+
+    acts = [
+        click(
+            "open_checkin",
+            HOME,
+            pushed("checkin.view"),
+            lambda s: button("open_checkin", s.other),
+            subject=lambda h: replace(main(h), other=today(h)),
+            meta=NO_META,
+        )
+    ]
+    for verb, mark, subject in MARKS:
+        effect = changed(row_is(Booking, attendance=mark))
+        value = lambda s: f"booking|{s.row}|{s.version}"  # noqa: E731
+        acts.append(
+            click(
+                f"attendance.{verb}",
+                DETAILS,
+                effect,
+                lambda s, v=verb, val=value: button(f"attendance.{v}", val(s)),
+                subject=subject,
+            )
+        )
+        acts.append(
+            click(
+                f"checkin.{verb}",
+                CHECKIN,
+                effect,
+                lambda s, v=verb, val=value: button(f"checkin.{v}", val(s)),
+                subject=subject,
+                meta=NO_META,
+            )
+        )
+    return acts
+
+
 ACTS = [
     *_commands(),
     *_customer_import(),
@@ -1965,6 +2064,7 @@ ACTS = [
     *_catalog_items(),
     *_commerce(),
     *_workflow_steps(),
+    *_check_in(),
 ]
 
 
@@ -2132,7 +2232,7 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     "workflow steps": lambda a: a.kind == "step",
     "commands and hub": lambda a: (
         a.kind in {"command", "event", "shortcut"}
-        or a.surface in {HUB, MESSAGE}
+        or a.surface in {HUB, MESSAGE, TODAY}
         or a.surface.startswith(
             ("form:customer_form", "form:customer_delete", "form:customer_anonymise")
         )
@@ -2277,6 +2377,7 @@ def test_the_matrix_covers_every_listener() -> None:
         "customer_import.column",
         "customer_import.message",
         "alerts.kinds",
+        "checkin.view",
     }
     missing = [t.id for t in listened if t.id not in unlisted and t.id not in covered]
     assert not missing, f"actions without a matrix row: {sorted(set(missing))}"

@@ -11,7 +11,7 @@ from bot.local.slack_api import SlackChannel
 from core.models import AlertSubscription
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, GUEST, STAFF, STRANGER, World
-from tests.slack.helpers import acked, after, fill_form, is_view, seed, text_of
+from tests.slack.helpers import acked, after, customers_home, fill_form, is_view, seed, text_of
 
 FORM = "alerts.submit"
 STAFF_ONLY = "CSTAFF"
@@ -180,8 +180,7 @@ def test_the_sixth_alert_within_ten_minutes_folds_into_a_digest_updated_in_place
 
 def home(world: World, driver: SlackDriver) -> str:
     """The driver's Home tab, freshly published, as text."""
-    after(driver, driver.open_home(), "views.publish")
-    return text_of(driver.wait_for_view(surface="home"))
+    return text_of(customers_home(driver))
 
 
 def test_home_lists_each_channels_alerts_with_edit_and_remove_for_admins(world: World) -> None:

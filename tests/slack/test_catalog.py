@@ -27,6 +27,7 @@ from tests.slack.helpers import (
     JSON,
     acked,
     after,
+    customers_home,
     forged_action,
     interaction,
     post_signed,
@@ -41,8 +42,7 @@ ADMIN = Actor(TEAM, "UADMIN", Role.ADMIN)
 
 
 def _home(driver: SlackDriver) -> JSON:
-    after(driver, driver.open_home(), "views.publish")
-    return driver.wait_for_view(surface="home")
+    return customers_home(driver)
 
 
 def _open_add(driver: SlackDriver) -> JSON:

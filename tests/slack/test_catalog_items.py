@@ -27,6 +27,7 @@ from tests.slack.helpers import (
     JSON,
     acked,
     after,
+    customers_home,
     forged_choice,
     text_of,
 )
@@ -37,8 +38,7 @@ ITEM = "catalog_item.submit"
 
 
 def _list(driver: SlackDriver, button: str) -> JSON:
-    after(driver, driver.open_home(), "views.publish")
-    driver.wait_for_view(surface="home")
+    customers_home(driver)
     after(driver, driver.click(button, surface="home"), "views.open")
     view = driver.wait_for_view(lambda v: v["callback_id"] == LIST)
     assert_valid_view(view)
@@ -268,8 +268,7 @@ def test_what_slack_edits_survives_an_export_and_import(world: World) -> None:
 
 
 def _services(driver: SlackDriver) -> JSON:
-    after(driver, driver.open_home(), "views.publish")
-    driver.wait_for_view(surface="home")
+    customers_home(driver)
     after(driver, driver.click("Services", surface="home"), "views.open")
     return driver.wait_for_view(lambda v: v["callback_id"] == LIST)
 

@@ -557,6 +557,8 @@ def test_home_is_fresh_after_closing_a_modal_opened_by_the_slash_command(
     assert "✅ Created Zoë Ørsted." in buffer.getvalue()
     before = len(buffer.getvalue())
     session.handle("back")
+    assert "Today, " in buffer.getvalue()[before:]
+    session.handle("Customers")
     home = buffer.getvalue()[before:]
     assert "Home" in home
     assert "1 active customer" in home
@@ -580,7 +582,7 @@ def test_the_workspace_is_ready_for_the_local_users(workspace: LocalWorkspace) -
     session, buffer = _session(workspace, ["quit"])
     session.run()
     shown = buffer.getvalue()
-    assert "No customers yet — add your first with + Create Customer." in shown
+    assert "No events today." in shown and "Nothing needs anyone today." in shown
     assert shown.rstrip().endswith("Bye.")
 
 

@@ -33,6 +33,7 @@ from tests.slack.helpers import (
     JSON,
     acked,
     after,
+    customers_home,
     interaction,
     is_view,
     open_hub,
@@ -83,8 +84,7 @@ def test_the_name_button_and_home_open_details_too(world: World) -> None:
     driver = world.staff
     view = open_details(driver, "Zoe Adams")
     assert "1–3 of 3 bookings" in text_of(view)
-    after(driver, driver.open_home(), "views.publish")
-    home = driver.wait_for_view(surface="home")
+    home = customers_home(driver)
     assert home["type"] == "home"
     after(driver, driver.click("Zoe Adams", surface="home"), "views.open")
     view = driver.wait_for_view(is_view(DETAILS, "Zoe Adams"))
@@ -302,8 +302,7 @@ def test_post_chart_posts_the_png_where_customers_was_typed(world: World) -> Non
 def test_post_chart_from_home_goes_to_a_direct_message(world: World) -> None:
     _zoe(world, bookings=3)
     driver = world.staff
-    after(driver, driver.open_home(), "views.publish")
-    driver.wait_for_view(surface="home")
+    customers_home(driver)
     after(driver, driver.click("Zoe Adams", surface="home"), "views.open")
     driver.wait_for_view(is_view(DETAILS, "Zoe Adams"))
     view = details_after(driver, driver.click("Post chart"), "Posted Zoe Adams's sales chart")

@@ -16,6 +16,7 @@ from tests.slack.helpers import (
     JSON,
     acked,
     after,
+    customers_home,
     forged_action,
     interaction,
     post_signed,
@@ -30,8 +31,7 @@ OTHER_TEAM, OTHER_ADMIN = "T0002", "UOTHERADMIN"
 
 
 def _home(driver: SlackDriver) -> JSON:
-    after(driver, driver.open_home(), "views.publish")
-    return driver.wait_for_view(surface="home")
+    return customers_home(driver)
 
 
 def _open_settings(driver: SlackDriver) -> JSON:
@@ -155,15 +155,42 @@ def test_staff_see_the_settings_read_only_and_a_forged_save_is_refused(world: Wo
     assert _workspace(world).timezone == "Europe/London"
 
 
+def test_an_admin_chooses_when_a_pass_credit_is_used_and_the_change_is_audited(
+    world: World,
+) -> None:
+    admin = world.admin
+    modal = _open_settings(admin)
+    assert "At booking" in text_of(modal)
+    admin.type(f"Studio {admin.team_id}", into="Business name")
+    admin.choose("At check-in (when marked Attended)", menu="Pass credit used")
+    home = published(admin, admin.submit())
+    assert "Pass credit used" in text_of(home)
+    assert "At check-in (when marked Attended)" in text_of(home)
+    assert _workspace(world).credit_rule == "at_check_in"
+    with world.db.unit_of_work(readonly=True) as uow:
+        details = uow.session.scalars(select(WorkspaceAuditEntry.detail)).all()
+    assert any(
+        "Pass credit used: At booking → At check-in (when marked Attended)" in d for d in details
+    )
+
+    # A forged rule Slack's radio buttons never offer is refused under the field.
+    modal = _open_settings(admin)
+    forged = {**modal, "state": {"values": _filled(modal, credit_rule="at_random")}}
+    response = acked(post_signed(admin, interaction(admin, "view_submission", forged)))
+    assert response.data["response_action"] == "errors"
+    assert "at booking or at check-in" in response.data["errors"]["credit_rule"]
+    assert _workspace(world).credit_rule == "at_check_in"
+
+
 def _filled(modal: JSON, **changes: str) -> JSON:
     """The modal's state as submitted with its initial values and `changes`."""
     values: JSON = {}
     for block in modal["blocks"]:
         element = block["element"]
         field, action_id = block["block_id"], element["action_id"]
-        if element["type"] == "external_select":
+        if element["type"] in ("external_select", "radio_buttons"):
             chosen = changes.get(field, element["initial_option"]["value"])
-            state = {"type": "external_select", "selected_option": {"value": chosen}}
+            state = {"type": element["type"], "selected_option": {"value": chosen}}
         else:
             state = {
                 "type": element["type"],

@@ -26,6 +26,7 @@ from tests.slack.helpers import (
     JSON,
     acked,
     after,
+    customers_home,
     forged_action,
     interaction,
     post_signed,
@@ -62,8 +63,7 @@ def stripe_world(
 
 
 def _home(driver: SlackDriver) -> JSON:
-    after(driver, driver.open_home(), "views.publish")
-    return driver.wait_for_view(surface="home")
+    return customers_home(driver)
 
 
 def _open(driver: SlackDriver, button: str = "Connect Stripe") -> JSON:

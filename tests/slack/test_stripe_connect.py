@@ -28,7 +28,15 @@ from core.services.stripe_account import connect_account, stripe_status
 from core.services.stripe_connect import disconnect_studio, start_connect
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, TEAM, World, running_world
-from tests.slack.helpers import JSON, acked, after, forged_action, published, text_of
+from tests.slack.helpers import (
+    JSON,
+    acked,
+    after,
+    customers_home,
+    forged_action,
+    published,
+    text_of,
+)
 from tests.slack.test_stripe_account import world_gateway
 from tests.stripe_server import (  # noqa: F401
     API_KEY,
@@ -78,8 +86,7 @@ def connect_world(
 
 
 def _home(driver: SlackDriver) -> JSON:
-    after(driver, driver.open_home(), "views.publish")
-    return driver.wait_for_view(surface="home")
+    return customers_home(driver)
 
 
 def _connect_link(driver: SlackDriver) -> str | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from core.actor import Actor
 from core.adapters.payments import PaymentError, PaymentIntentInfo, RefundInfo
@@ -15,6 +15,7 @@ from core.models import (
     Appointment,
     AppointmentService,
     AppointmentState,
+    Attendance,
     Booking,
     BookingState,
     Customer,
@@ -185,6 +186,11 @@ def history_of(uow: UnitOfWork, uid: str) -> list[HistoryEntry]:
     )
 
 
+def _taken(model: type[Booking] | type[Appointment]) -> ColumnElement[bool]:
+    """Its credits came off the pass: at booking, or under the check-in rule when attended."""
+    return or_(model.credits_at_check_in.is_(False), model.attendance == Attendance.ATTENDED)
+
+
 def credits_used(uow: UnitOfWork, pass_id: int) -> int:
     """Credits of the pass spent on bookings, appointments and videos that stand."""
     spent = 0
@@ -193,11 +199,13 @@ def credits_used(uow: UnitOfWork, pass_id: int) -> int:
             Booking.pass_id == pass_id,
             Booking.payment_method == PaymentMethod.PACKAGE,
             Booking.state != BookingState.CANCELLED,
+            _taken(Booking),
         ),
         select(func.coalesce(func.sum(Appointment.credits), 0)).where(
             Appointment.pass_id == pass_id,
             Appointment.payment_method == PaymentMethod.PACKAGE,
             Appointment.state != AppointmentState.CANCELLED,
+            _taken(Appointment),
         ),
         select(func.coalesce(func.sum(VideoPurchase.credits), 0)).where(
             VideoPurchase.pass_id == pass_id,

@@ -149,6 +149,16 @@ def _results() -> dict[str, dict[str, Any]]:
     }
 
 
+def _today(sqlite_p99: float, postgresql_p99: float) -> dict[str, Any]:
+    return _run(
+        "today",
+        databases={
+            key: {"timings": {report.TODAY_PUBLISH: _latency(p99 / 2, p99, p99, samples=200)}}
+            for key, p99 in (("sqlite", sqlite_p99), ("postgresql", postgresql_p99))
+        },
+    )
+
+
 def _write(directory: Path, results: dict[str, dict[str, Any]]) -> None:
     for name, content in results.items():
         (directory / f"{name}.json").write_text(json.dumps(content))
@@ -170,7 +180,7 @@ def _verdict(verdicts: dict[str, str], *words: str) -> str:
 
 
 def test_targets_are_met_or_missed_by_the_figures(tmp_path: Path) -> None:
-    _write(tmp_path, _results())
+    _write(tmp_path, {**_results(), "today": _today(120.0, 340.0)})
     out = tmp_path / "performance.md"
 
     report.main(["--results", str(tmp_path), "--out", str(out)])
@@ -178,7 +188,9 @@ def test_targets_are_met_or_missed_by_the_figures(tmp_path: Path) -> None:
     markdown = out.read_text()
     assert markdown.startswith("## Performance\n")
     verdicts = _verdicts(markdown)
-    assert len(verdicts) == 7
+    assert len(verdicts) == 9
+    assert _verdict(verdicts, "Today's App Home", "SQLite") == "✅ met"
+    assert _verdict(verdicts, "Today's App Home", "PostgreSQL") == "❌ missed"
     assert _verdict(verdicts, "p95 ≤ 20 ms at 1,000,000", "PostgreSQL") == "✅ met"
     assert _verdict(verdicts, "p95 ≤ 20 ms at 100,000", "SQLite") == "❌ missed"
     assert _verdict(verdicts, "Web API call out", "SQLite") == "✅ met"
@@ -209,6 +221,7 @@ def test_missing_results_are_not_measured_and_quick_runs_are_flagged(tmp_path: P
     verdicts = _verdicts(markdown)
     assert _verdict(verdicts, "at 1,000,000", "PostgreSQL") == "— not measured"
     assert _verdict(verdicts, "interactions/s") == "— not measured"
+    assert _verdict(verdicts, "Today's App Home", "SQLite") == "— not measured"
     # Handling at 2,000 customers says nothing about 100,000.
     assert _verdict(verdicts, "Web API call out", "SQLite") == "— not measured"
     assert "at only 2,000 customers" in markdown

@@ -425,7 +425,7 @@ def test_other_commerce_tabs() -> None:
         subscription(i, NAMES[i % 5], s) for i, s in enumerate(list(SubscriptionState) * 4)
     ][:10]
     cases = [
-        (Tab.APPOINTMENTS, appointments_tab, appointments, {}, "Book Appointment"),
+        (Tab.APPOINTMENTS, appointments_tab, appointments, {"now": NOW}, "Book Appointment"),
         (Tab.PASSES, passes_tab, passes, {"now": NOW}, "Assign Pass"),
         (Tab.VIDEOS, videos_tab, videos, {}, "Assign Video"),
         (Tab.SUBSCRIPTIONS, subscriptions_tab, subscriptions, {}, "Subscriptions"),
@@ -445,6 +445,7 @@ def test_other_commerce_tabs() -> None:
             DetailsState(tab=Tab.APPOINTMENTS),
             page(appointments, 10, 1, Tab.APPOINTMENTS),
             timezone=TZ,
+            now=NOW,
         )
     )
     assert "45 min" in appointment_text and "£40.00" in appointment_text
@@ -496,7 +497,10 @@ def test_refunds_made_in_stripe_show_on_appointments_and_passes() -> None:
         refund_state=RefundState.PARTIAL,
     )
     body = appointments_tab(
-        DetailsState(tab=Tab.APPOINTMENTS), page([refunded], 1, 1, Tab.APPOINTMENTS), timezone=TZ
+        DetailsState(tab=Tab.APPOINTMENTS),
+        page([refunded], 1, 1, Tab.APPOINTMENTS),
+        timezone=TZ,
+        now=NOW,
     )
     assert "Scheduled :credit_card: Stripe · refunded £15.00 in part" in shown(body)
     held = replace(
