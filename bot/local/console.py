@@ -412,7 +412,7 @@ class ConsoleSession:
         self._files_seen: set[str] = set()
         # The input blocks each view had when first shown: fields a redraw adds are numbered
         # after them, so the numbers already seen keep meaning the same fields.
-        self._first_inputs: dict[str, frozenset[str]] = {}
+        self._first_inputs: dict[tuple[str, str], frozenset[str]] = {}
         # The newest message with controls just shown (a choice to make): its controls are
         # numbered after the view's until the next screen.
         self._message: Message | None = None
@@ -542,11 +542,13 @@ class ConsoleSession:
         return elements(self._message.blocks) if self._message is not None else []
 
     def _late(self, view: JSON) -> frozenset[str]:
-        """The input blocks of `view` that it did not have when first shown."""
+        """The input blocks of `view` that it did not have when its page was first shown (a
+        page: the view and its callback_id, as Home shows Today or Customers in one view)."""
         inputs = frozenset(
             str(b.get("block_id")) for b in view.get("blocks") or [] if b.get("type") == "input"
         )
-        first = self._first_inputs.setdefault(str(view.get("id")), inputs)
+        page = (str(view.get("id")), str(view.get("callback_id")))
+        first = self._first_inputs.setdefault(page, inputs)
         return inputs - first
 
     def _numbered(self) -> list[tuple[int, Element]]:

@@ -376,7 +376,8 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
     script = [
         "/customers zoe",
         "back",
-        "3",
+        "Customers",
+        "5",
         "save",
         "type 1 Quentin",
         "type 2 Zyx",
@@ -385,21 +386,21 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "save",
         "type 3 quentin.zyx@example.com",
         "save",
-        "type 4 zyx",
-        "choose 7 Edit Contact",
+        "type 6 zyx",
+        "choose 9 Edit Contact",
         "type 2 Zyx-Smith",
         "save",
-        "type 4",
-        "5",
+        "type 6",
+        "7",
         "Next",
-        "type 4 zyx",
-        "choose 7 Archive",
+        "type 6 zyx",
+        "choose 9 Archive",
         "Undo",
-        "choose 7 archive",
-        "2",
-        "choose 7 Activate",
-        "1",
-        "choose 7 4",
+        "choose 9 archive",
+        "4",
+        "choose 9 Activate",
+        "3",
+        "choose 9 4",
         "submit",
         "99",
         "type 1 x",
@@ -412,65 +413,66 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
     transcript = _run(settings, log_path, script, width=120)
     start, _, _ = transcript.partition("alex (admin) › ")
     assert "First start: loading 30 demo customers" in start
-    # About a tenth of demo customers are archived, at random.
-    found = re.search(r"1–10 of (\d+) active customers", start)
-    assert found is not None
-    active = int(found.group(1))
-    pages = math.ceil((active + 1) / 10)
-
     steps = list(_steps(transcript))
     assert [command for command, _ in steps] == script
     screens = [shown for _, shown in steps]
+    # About a tenth of demo customers are archived, at random.
+    found = re.search(r"1–10 of (\d+) active customers", screens[2])
+    assert found is not None
+    active = int(found.group(1))
+    pages = math.ceil((active + 1) / 10)
 
     def after(index: int, *needles: str) -> None:
         for needle in needles:
             assert needle in screens[index], f"{script[index]!r} did not show {needle!r}"
 
     after(0, "Customers", "[4] Search", "zoe", "Zoë", "submit = Search")
-    after(1, "Home", f"1–10 of {active} active customers")
-    after(2, "Create Customer", "[1] First name", "submit = Save", "back = Cancel")
-    after(3, "⚠ Please fill out this field.")
-    after(8, "⚠ Enter a valid email address")
-    after(10, "✅ Created Quentin Zyx.", f"1–10 of {active + 1} active customers")
-    after(11, "1 active customer", "[6] Quentin Zyx ")
-    after(12, "Edit Contact", "Quentin", "quentin.zyx@example.com", "+44 7700 900123")
-    after(14, "✅ Saved Quentin Zyx-Smith's contact details.")
-    after(16, "Name Z→A ▼")
-    after(17, f"11–20 of {active + 1} active customers", f"Page 2 of {pages}", "◀ Previous")
+    # Home opens on Today; the customer list is one press away.
+    after(1, "Home", "Today", "[2] Customers")
+    after(2, "Customers", f"1–10 of {active} active customers")
+    after(3, "Create Customer", "[1] First name", "submit = Save", "back = Cancel")
+    after(4, "⚠ Please fill out this field.")
+    after(9, "⚠ Enter a valid email address")
+    after(11, "✅ Created Quentin Zyx.", f"1–10 of {active + 1} active customers")
+    after(12, "1 active customer", "[8] Quentin Zyx ")
+    after(13, "Edit Contact", "Quentin", "quentin.zyx@example.com", "+44 7700 900123")
+    after(15, "✅ Saved Quentin Zyx-Smith's contact details.")
+    after(17, "Name Z→A ▼")
+    after(18, f"11–20 of {active + 1} active customers", f"Page 2 of {pages}", "◀ Previous")
     # The notice's Undo is numbered last (after Home's Settings, Stripe, the catalog's kinds,
     # its 15 upcoming events and Review duplicates), so the rows' numbers stay.
     after(
-        19,
-        "✅ Archived Quentin Zyx-Smith.",
-        "[6] Settings",
-        "[7] Connect Stripe",
-        "[8] Services",
-        "[12] Subscription plans",
-        "[14] Add event",
-        "[31] Undo",
-        "No active customers match 'zyx'",
-    )
-    after(
         20,
-        "✅ Activated Quentin Zyx-Smith.",
-        "[6] Quentin Zyx-Smith",
+        "✅ Archived Quentin Zyx-Smith.",
         "[8] Settings",
         "[9] Connect Stripe",
         "[10] Services",
+        "[14] Subscription plans",
         "[16] Add event",
         "[33] Undo",
+        "No active customers match 'zyx'",
     )
-    after(21, "✅ Archived Quentin Zyx-Smith.")
-    after(22, "1 archived customer", "Activate")
-    after(23, "✅ Activated Quentin Zyx-Smith.", "No archived customers match 'zyx'")
-    after(25, "Delete customer?", "Permanently delete Quentin Zyx-Smith")
-    after(26, "✅ Deleted Quentin Zyx-Smith and their history permanently.")
-    after(27, "There is no [99] on screen; the numbers are 1 to 30.")
-    after(28, "[1] is a button: type 1 to press it.")
-    after(29, "Unknown command 'frobnicate'. Type help to see the commands.")
-    after(30, "/nope is not a command of this app. Try /customers.")
-    after(31, "Only visible to you", "/customers new — create a customer")
-    after(32, "Console commands", "choose N OPTION")
+    after(
+        21,
+        "✅ Activated Quentin Zyx-Smith.",
+        "[8] Quentin Zyx-Smith",
+        "[10] Settings",
+        "[11] Connect Stripe",
+        "[12] Services",
+        "[18] Add event",
+        "[35] Undo",
+    )
+    after(22, "✅ Archived Quentin Zyx-Smith.")
+    after(23, "1 archived customer", "Activate")
+    after(24, "✅ Activated Quentin Zyx-Smith.", "No archived customers match 'zyx'")
+    after(26, "Delete customer?", "Permanently delete Quentin Zyx-Smith")
+    after(27, "✅ Deleted Quentin Zyx-Smith and their history permanently.")
+    after(28, "There is no [99] on screen; the numbers are 1 to 32.")
+    after(29, "[1] is a button: type 1 to press it.")
+    after(30, "Unknown command 'frobnicate'. Type help to see the commands.")
+    after(31, "/nope is not a command of this app. Try /customers.")
+    after(32, "Only visible to you", "/customers new — create a customer")
+    after(33, "Console commands", "choose N OPTION")
     assert transcript.rstrip().endswith("Bye.")
     assert "Traceback" not in transcript
     # Logs go to the file, not between the views.
