@@ -24,54 +24,42 @@ TABLES = ("bookings", "appointments")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("workspaces", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "credit_rule",
-                sa.Enum(
-                    "at_booking",
-                    "at_check_in",
-                    name="creditrule",
-                    native_enum=False,
-                    length=16,
-                ),
-                server_default="at_booking",
-                nullable=False,
-            )
-        )
+    # Plain ALTER TABLE on SQLite too: a batch copy would drop `workspaces`, and the rows of
+    # every table referencing it with ON DELETE CASCADE with it.
+    op.add_column(
+        "workspaces",
+        sa.Column(
+            "credit_rule",
+            sa.Enum("at_booking", "at_check_in", name="creditrule", native_enum=False, length=16),
+            server_default="at_booking",
+            nullable=False,
+        ),
+    )
     for table in TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(
-                sa.Column(
-                    "attendance",
-                    sa.Enum("attended", "no_show", name="attendance", native_enum=False, length=16),
-                    nullable=True,
-                )
-            )
-            batch_op.add_column(sa.Column("attendance_by", sa.String(length=32), nullable=True))
-            batch_op.add_column(
-                sa.Column("attendance_at", sa.DateTime(timezone=True), nullable=True)
-            )
-            batch_op.add_column(
-                sa.Column(
-                    "credits_at_check_in",
-                    sa.Boolean(),
-                    server_default=sa.false(),
-                    nullable=False,
-                )
-            )
-            batch_op.create_index(
-                f"ix_{table}_team_attendance", ["team_id", "attendance", "customer_id"]
-            )
+        op.add_column(
+            table,
+            sa.Column(
+                "attendance",
+                sa.Enum("attended", "no_show", name="attendance", native_enum=False, length=16),
+                nullable=True,
+            ),
+        )
+        op.add_column(table, sa.Column("attendance_by", sa.String(length=32), nullable=True))
+        op.add_column(table, sa.Column("attendance_at", sa.DateTime(timezone=True), nullable=True))
+        op.add_column(
+            table,
+            sa.Column(
+                "credits_at_check_in", sa.Boolean(), server_default=sa.false(), nullable=False
+            ),
+        )
+        op.create_index(
+            f"ix_{table}_team_attendance", table, ["team_id", "attendance", "customer_id"]
+        )
 
 
 def downgrade() -> None:
     for table in reversed(TABLES):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_index(f"ix_{table}_team_attendance")
-            batch_op.drop_column("credits_at_check_in")
-            batch_op.drop_column("attendance_at")
-            batch_op.drop_column("attendance_by")
-            batch_op.drop_column("attendance")
-    with op.batch_alter_table("workspaces", schema=None) as batch_op:
-        batch_op.drop_column("credit_rule")
+        op.drop_index(f"ix_{table}_team_attendance", table_name=table)
+        for column in ("credits_at_check_in", "attendance_at", "attendance_by", "attendance"):
+            op.drop_column(table, column)
+    op.drop_column("workspaces", "credit_rule")
