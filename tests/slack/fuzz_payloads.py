@@ -1677,6 +1677,7 @@ TARGETS: tuple[Target, ...] = (
     _action("customer_details.page.prev", DETAILS, _anything),
     _action("customer_details.page.next", DETAILS, _anything),
     _action("customer_details.post_chart", DETAILS, _anything),
+    _action("customer_details.copy_link", DETAILS, _uids),
     # offered in an ephemeral message; from a view it names no conversation to post in
     _action("chart.choose", HUB, _uids),
     _action("customer_details.archive", ACCOUNT, _anything, writes=True),
