@@ -1123,6 +1123,12 @@ def _details() -> list[Act]:
             lambda s: button("customer_details.post_chart", s.uid),
         ),
         click("chart.choose", MESSAGE, uploaded, lambda s: button("chart.choose", s.uid)),
+        click(
+            "customer_details.copy_link",
+            DETAILS,
+            pushed("customer_details.link", name_of),
+            lambda s: button("customer_details.copy_link", s.uid),
+        ),
         # A customer link's card (or its flexpane): the details, as Manage opens them.
         *(
             click(
@@ -2347,6 +2353,7 @@ def test_the_matrix_covers_every_listener() -> None:
         "customer_details.gone",
         "access.refused",
         "unavailable.view",
+        "today.view",
         "hub.tab.deleted",
         "customer_details.tab.secrets",
         "note.nuke",
