@@ -221,8 +221,9 @@ def fingerprint(db: Database) -> Fingerprint:
     return {key: digest.hexdigest() for key, digest in digests.items()}
 
 
-# Which Slack deliveries were handled (retries are acted on once): no one's records.
-BOOKKEEPING = frozenset({"seen_slack_events"})
+# Which Slack deliveries were handled (retries are acted on once) and when a conversation's
+# members last changed (so every worker asks Slack again): no one's records.
+BOOKKEEPING = frozenset({"seen_slack_events", "conversation_changes"})
 
 
 def changed_tenants(before: Fingerprint, after: Fingerprint) -> dict[str, list[str]]:
