@@ -1660,7 +1660,8 @@ TARGETS: tuple[Target, ...] = (
     _action("hub.page.prev", HUB, _anything),
     _action("hub.page.next", HUB, _anything),
     _action("hub.create", HUB, _anything),
-    _action("hub.export", HUB, _anything),
+    # an admin's export is recorded in the workspace audit
+    _action("hub.export", HUB, _anything, writes=True),
     _action("customer.open", HUB, _uids),
     _action("home.today", ("home", "today"), _anything),
     _action("home.customers", ("home", "today"), _anything),
