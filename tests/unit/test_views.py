@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -76,9 +76,12 @@ def test_hub_renders_valid_views(
     home: bool, rows: list[CustomerRecord], total: int, page: int
 ) -> None:
     state = HubState(q="z" * 100, page=page, sort=SortOrder.NAME_DESC, tab="archived")
-    build = hub_home if home else hub_modal
     notice = Notice("Archived " + LONG + " " + LONG, undo_value="activate|UID000000001")
-    view = build(state, page_of(rows, total, page), notice)
+    shown = page_of(rows, total, page)
+    if home:
+        view = hub_home(state, shown, notice, day=date(2026, 3, 14), admin=True)
+    else:
+        view = hub_modal(state, shown, notice)
     assert_valid_view(view)
     assert HubState.from_metadata(view["private_metadata"]) == state
 
