@@ -19,6 +19,7 @@ from bot import actions, commands, events, functions, shortcuts, unfurls
 from bot.context.access import GuestCheck, access_middleware
 from bot.context.audience import Audience, SharedChanges
 from bot.context.deps import Deps
+from bot.context.slack_errors import error_code
 from bot.logging_setup import ContextExecutor, tag_for, tagged, withhold_library_bodies
 from bot.surfaces.alerts import AlertWorker as AlertWorker
 from bot.surfaces.alerts import client_for
@@ -158,7 +159,7 @@ def answer_error(
         return BoltResponse(status=200, body="")
     if isinstance(error, SlackApiError):
         # Slack failing (rate limits past the client's retries, its own errors) is no bug.
-        code = str(error.response.get("error") or "unknown_error")
+        code = error_code(error)
         log.warning("Slack refused a call, told the person: %s", code)
         return tell_slack_failed(body, client, respond, code, answered=acked)
     if isinstance(error, URLError | ConnectionError | TimeoutError):

@@ -14,6 +14,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.context.slack_errors import error_code
 from bot.transport.inbound import is_slack_id
 from core.db import Database
 from core.services.audience import Member
@@ -93,10 +94,6 @@ class Unseen(Exception):
         self.label = label
 
 
-def _error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") or "unknown_error")
-
-
 class SharedChanges:
     """Membership changes every worker sees: noted in the database by the worker Slack's event
     reached, checked by each worker before it trusts what it remembers."""
@@ -154,14 +151,14 @@ class Audience:
         try:
             channel = client.conversations_info(channel=channel_id)["channel"]
         except SlackApiError as exc:
-            raise Unseen(_error(exc)) from exc
+            raise Unseen(error_code(exc)) from exc
         name = channel.get("name")
         named = not (channel.get("is_im") or channel.get("is_mpim")) and isinstance(name, str)
         label = f"#{name}" if named else None
         try:
             member_ids = tuple(self._member_ids(client, channel_id))
         except SlackApiError as exc:
-            raise Unseen(_error(exc), label) from exc
+            raise Unseen(error_code(exc), label) from exc
         found = Conversation(channel_id, label, _shared(channel), member_ids)
         with self._lock:
             if self._generations.get(key, 0) == generation:

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.context.deps import Deps
 from bot.context.request import Request
+from bot.context.slack_errors import error_code
 from bot.surfaces.audience import dm_with, judge
 from bot.surfaces.hub import HubControl
 from bot.views.alerts import KINDS_BLOCK, alert_text, alerts_form, chosen_kinds
@@ -149,18 +150,14 @@ class _ChannelPoster:
         try:
             answer = self.client.chat_postMessage(channel=self.channel_id, text=alert_text(text))
         except SlackApiError as exc:
-            raise alerts.PostFailed(_error(exc)) from exc
+            raise alerts.PostFailed(error_code(exc)) from exc
         return str(answer["ts"])
 
     def update(self, ts: str, text: str) -> None:
         try:
             self.client.chat_update(channel=self.channel_id, ts=ts, text=alert_text(text))
         except SlackApiError as exc:
-            raise alerts.PostFailed(_error(exc)) from exc
-
-
-def _error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") or "unknown_error")
+            raise alerts.PostFailed(error_code(exc)) from exc
 
 
 ClientFor = Callable[[str], WebClient | None]

@@ -145,13 +145,15 @@ def render_details(
         timezone=timezone,
         notice=notice,
     )
-    return with_link(view, customer.uid) if _shareable(request, customer) else view
+    return with_link(view, customer.uid) if _link_to(request, customer) else view
 
 
-def _shareable(request: Request, customer: CustomerRecord) -> bool:
-    # An anonymised record's link unfurls as "no longer available": nothing to share.
-    base = request.deps.settings.public_base_url
-    return customer_link(base, customer.uid) is not None and customer.anonymised_at is None
+def _link_to(request: Request, customer: CustomerRecord) -> str | None:
+    """The customer's link, or None when there is none to share (no public address, or the
+    record anonymised: its link unfurls as "no longer available")."""
+    if customer.anonymised_at is not None:
+        return None
+    return customer_link(request.deps.settings.public_base_url, customer.uid)
 
 
 def show_link(control: DetailsControl) -> None:
@@ -160,8 +162,8 @@ def show_link(control: DetailsControl) -> None:
     customer = control.read(lambda uow, actor: get_customer(uow, actor, uid))
     if customer is None:
         return
-    link = customer_link(control.request.deps.settings.public_base_url, customer.uid)
-    if link is None or customer.anonymised_at is not None:
+    link = _link_to(control.request, customer)
+    if link is None:
         control.tell("This customer has no link to share.")
         return
     control.push(link_modal(customer.full_name, link))

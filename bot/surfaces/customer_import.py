@@ -18,6 +18,7 @@ from slack_bolt import Ack
 from slack_sdk.errors import SlackApiError
 
 from bot.context.request import Request
+from bot.context.slack_errors import error_code
 from bot.logging_setup import ContextExecutor
 from bot.views.customer_import import (
     FILE_ACTION,
@@ -96,7 +97,7 @@ def download(request: Request, file_id: str) -> tuple[str, CsvFile]:
     try:
         info = request.client.files_info(file=file_id)["file"]
     except SlackApiError as exc:
-        code = str(exc.response.get("error") or "unknown_error")
+        code = error_code(exc)
         log.warning("reading an import file's details failed: %s", code)
         if code in {"file_not_found", "file_deleted"}:
             raise UnusableFile("Slack no longer has this file; choose it again.") from None
