@@ -102,6 +102,10 @@ class Database:
         self._readonly_sessions = sessionmaker(
             bind=self.engine.execution_options(**{_READONLY: True}), expire_on_commit=False
         )
+        # Derived rows every writer must keep true, whichever process or entry point it is.
+        from core.services.customer_facts import keep_facts
+
+        keep_facts(self)
 
     @property
     def dialect(self) -> str:

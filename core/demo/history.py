@@ -35,6 +35,7 @@ from core.models import (
     SubscriptionState,
     VideoPurchase,
 )
+from core.services import customer_facts as facts
 from core.services.catalog import CatalogIds, CatalogSpec, PassTypeSpec
 from core.services.questions import stored
 
@@ -288,6 +289,8 @@ class HistoryGenerator:
         for customer in customers:
             _CustomerHistory(self, batch, customer).generate()
         self._write(batch)
+        # Inserted in bulk, past the commit hook that keeps facts for ORM changes.
+        facts.refresh(self.uow.session, (customer.id for customer in customers), self.now)
 
     def _write(self, batch: _Batch) -> None:
         session = self.uow.session

@@ -17,6 +17,7 @@ from core.models.catalog import (
 )
 from core.models.commerce import LinkStatus, PaymentIntentUse, PaymentLink, PaymentMethod
 from core.models.customer import Customer, CustomerStatus
+from core.models.customer_facts import CustomerFacts
 from core.models.duplicate import NotDuplicate
 from core.models.history import HistoryEntry
 from core.models.home_view import TodayViewer
@@ -46,6 +47,7 @@ __all__ = [
     "ConversationChange",
     "CreditRule",
     "Customer",
+    "CustomerFacts",
     "CustomerStatus",
     "Event",
     "EventOccurrence",

@@ -26,6 +26,7 @@ from core.models import (
     Subscription,
     VideoPurchase,
 )
+from core.services import customer_facts as facts
 from core.services import history
 from core.services.customers import (
     CustomerRecord,
@@ -268,6 +269,8 @@ def merge_customers(
             .values(values)
         )
         moved[tab] = result.rowcount
+    # Moved by bulk statements, which the facts' commit hook does not see.
+    facts.refresh(uow.session, (source.id, target.id), uow.now())
     # Payment links follow the records (and plans) they are for; they are no tab of their own.
     connection.execute(
         update(PaymentLink)

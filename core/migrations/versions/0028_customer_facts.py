@@ -1,0 +1,69 @@
+"""customer facts
+
+Revision ID: 0028
+Revises: 0025
+Create Date: 2026-12-07
+
+`customer_facts`: per customer, the visits, no-shows and lifetime spend their records add up
+to, so a segment filters 100,000 customers by index instead of adding up their history.
+Rewritten by the app as records change; `workspaces.facts_ready_at` stays empty until a
+workspace's customers were first added up, which the app does on first use (so the sums are
+made by the same code that keeps them).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0028"
+down_revision: str | None = "0025"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    op.create_table(
+        "customer_facts",
+        sa.Column("customer_id", big_id, nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("visits", sa.Integer(), nullable=False),
+        sa.Column("no_shows", sa.Integer(), nullable=False),
+        sa.Column("first_visit_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_visit_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("next_visit_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("spend_minor", sa.BigInteger(), nullable=False),
+        sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_customer_facts_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["workspaces.team_id"],
+            name=op.f("fk_customer_facts_team_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_customer_facts")),
+    )
+    op.create_index(
+        "ix_customer_facts_team_last_visit", "customer_facts", ["team_id", "last_visit_at"]
+    )
+    op.create_index("ix_customer_facts_team_spend", "customer_facts", ["team_id", "spend_minor"])
+    op.create_index(
+        "ix_customer_facts_team_next_visit", "customer_facts", ["team_id", "next_visit_at"]
+    )
+    with op.batch_alter_table("workspaces") as batch_op:
+        batch_op.add_column(sa.Column("facts_ready_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("workspaces") as batch_op:
+        batch_op.drop_column("facts_ready_at")
+    op.drop_index("ix_customer_facts_team_next_visit", table_name="customer_facts")
+    op.drop_index("ix_customer_facts_team_spend", table_name="customer_facts")
+    op.drop_index("ix_customer_facts_team_last_visit", table_name="customer_facts")
+    op.drop_table("customer_facts")

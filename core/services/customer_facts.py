@@ -1,0 +1,315 @@
+"""Each customer's visits, no-shows and lifetime spend, kept in `customer_facts`.
+
+A visit is a booking or appointment not cancelled (nor its session), not marked no-show, whose
+start has passed: studios that never check in still see their regulars. Spend is the money kept
+in the workspace's currency: paid manually or through Stripe, less refunds; a cancelled
+purchase counts only what Stripe took and did not give back. Subscriptions' payments are not
+recorded as rows and are not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from itertools import chain, islice
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import get_history
+
+from core.db import Database, UnitOfWork
+from core.models import (
+    Appointment,
+    AppointmentState,
+    Attendance,
+    Booking,
+    BookingState,
+    Customer,
+    CustomerFacts,
+    EventOccurrence,
+    Pass,
+    PassState,
+    PaymentMethod,
+    VideoPurchase,
+    Workspace,
+)
+from core.models.base import UTCDateTime
+
+# Ids per statement: well under SQLite's 32,766 bound parameters.
+CHUNK = 5_000
+PAID = (PaymentMethod.MANUAL, PaymentMethod.STRIPE)
+_SOURCES = (Booking, Appointment, Pass, VideoPurchase)
+
+
+def _kept(price: Any, refunded: Any, method: Any, cancelled: ColumnElement[bool]) -> Any:
+    """Money kept on one purchase row, in its own currency's minor units."""
+    counted = and_(method.in_(PAID), or_(~cancelled, method == PaymentMethod.STRIPE))
+    return case((counted, func.coalesce(price, 0) - refunded), else_=0)
+
+
+def _rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
+    """(customer_id, at, attendance, kept) per purchase: `at` is a visit's start, else NULL.
+
+    Each source is joined to its workspace: only its currency's money is added up."""
+    spend = {model: model.currency == Workspace.currency for model in _SOURCES}
+    bookings = (
+        select(
+            Booking.customer_id,
+            case(
+                (
+                    and_(Booking.state != BookingState.CANCELLED, ~EventOccurrence.cancelled),
+                    EventOccurrence.starts_at,
+                ),
+            ).label("at"),
+            Booking.attendance,
+            case(
+                (
+                    spend[Booking],
+                    _kept(
+                        Booking.price_minor,
+                        Booking.refunded_minor,
+                        Booking.payment_method,
+                        Booking.state == BookingState.CANCELLED,
+                    ),
+                ),
+                else_=0,
+            ).label("kept"),
+        )
+        .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
+        .join(Workspace, Workspace.team_id == Booking.team_id)
+        .where(where[Booking])
+    )
+    appointments = (
+        select(
+            Appointment.customer_id,
+            case((Appointment.state == AppointmentState.SCHEDULED, Appointment.starts_at)),
+            Appointment.attendance,
+            case(
+                (
+                    spend[Appointment],
+                    _kept(
+                        Appointment.price_minor,
+                        Appointment.refunded_minor,
+                        Appointment.payment_method,
+                        Appointment.state == AppointmentState.CANCELLED,
+                    ),
+                ),
+                else_=0,
+            ),
+        )
+        .join(Workspace, Workspace.team_id == Appointment.team_id)
+        .where(where[Appointment])
+    )
+    passes = (
+        select(
+            Pass.customer_id,
+            null(),
+            null(),
+            case(
+                (
+                    spend[Pass],
+                    _kept(
+                        Pass.price_minor,
+                        Pass.refunded_minor,
+                        Pass.payment_method,
+                        Pass.state == PassState.CANCELLED,
+                    ),
+                ),
+                else_=0,
+            ),
+        )
+        .join(Workspace, Workspace.team_id == Pass.team_id)
+        .where(where[Pass])
+    )
+    videos = (
+        select(
+            VideoPurchase.customer_id,
+            null(),
+            null(),
+            case(
+                (
+                    spend[VideoPurchase],
+                    _kept(
+                        VideoPurchase.price_minor,
+                        literal(0),
+                        VideoPurchase.payment_method,
+                        VideoPurchase.cancelled_at.is_not(None),
+                    ),
+                ),
+                else_=0,
+            ),
+        )
+        .join(Workspace, Workspace.team_id == VideoPurchase.team_id)
+        .where(where[VideoPurchase])
+    )
+    return union_all(bookings, appointments, passes, videos)
+
+
+def _shown(rows: Any) -> ColumnElement[bool]:
+    return or_(rows.c.attendance.is_(None), rows.c.attendance != Attendance.NO_SHOW)
+
+
+def visits_of(rows: Any, now: datetime) -> ColumnElement[bool]:
+    """Which of `_rows`' rows are visits made by `now`."""
+    return and_(rows.c.at.is_not(None), rows.c.at <= now, _shown(rows))
+
+
+def _facts(where: ColumnElement[bool], rows: CompoundSelect[Any], now: datetime) -> Select[Any]:
+    """One facts row per customer matching `where`, zeros for those with no purchases."""
+    r = rows.subquery()
+    visit = visits_of(r, now)
+    ahead = and_(r.c.at > now, _shown(r))
+
+    def moment(aggregate: Any, condition: ColumnElement[bool]) -> Any:
+        # SQLite hands back an aggregate's datetime as text unless told its type.
+        return type_coerce(aggregate(case((condition, r.c.at))), UTCDateTime())
+
+    return (
+        select(
+            Customer.id,
+            Customer.team_id,
+            func.coalesce(func.sum(case((visit, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((r.c.attendance == Attendance.NO_SHOW, 1), else_=0)), 0),
+            moment(func.min, visit),
+            moment(func.max, visit),
+            moment(func.min, ahead),
+            func.coalesce(func.sum(r.c.kept), 0),
+            literal(now, UTCDateTime()),
+        )
+        .select_from(Customer)
+        .outerjoin(r, r.c.customer_id == Customer.id)
+        .where(where)
+        .group_by(Customer.id, Customer.team_id)
+    )
+
+
+_COLUMNS = (
+    "customer_id",
+    "team_id",
+    "visits",
+    "no_shows",
+    "first_visit_at",
+    "last_visit_at",
+    "next_visit_at",
+    "spend_minor",
+    "refreshed_at",
+)
+
+
+def _write(session: Session, facts: Select[Any]) -> None:
+    """Insert or replace the facts rows `facts` selects (its columns in `_COLUMNS` order)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(CustomerFacts).from_select(list(_COLUMNS), facts)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["customer_id"],
+            set_={name: statement.excluded[name] for name in _COLUMNS[1:]},
+        )
+    )
+
+
+def refresh(session: Session, customer_ids: Iterable[int], now: datetime) -> None:
+    """Add up again the facts of the customers `customer_ids` (of any workspaces)."""
+    ids = iter(sorted(set(customer_ids)))
+    while chunk := list(islice(ids, CHUNK)):
+        where: dict[Any, ColumnElement[bool]] = {m: m.customer_id.in_(chunk) for m in _SOURCES}
+        _write(session, _facts(Customer.id.in_(chunk), _rows(where), now))
+
+
+def refresh_team(session: Session, team_id: str, now: datetime) -> None:
+    """Add up every customer of workspace `team_id` in one pass over its history."""
+    where: dict[Any, ColumnElement[bool]] = {m: m.team_id == team_id for m in _SOURCES}
+    _write(session, _facts(Customer.team_id == team_id, _rows(where), now))
+
+
+def _changed_customers(session: Session) -> tuple[set[int], set[int]]:
+    """Customers whose purchases the pending flush changes, and sessions changed under them."""
+    customers: set[int] = set()
+    occurrences: set[int] = set()
+    for row in chain(session.new, session.dirty, session.deleted):
+        if isinstance(row, _SOURCES):
+            customers.update(get_history(row, "customer_id").deleted or ())
+            if row.customer_id is not None:
+                customers.add(row.customer_id)
+        elif isinstance(row, EventOccurrence) and row in session.dirty and row.id is not None:
+            occurrences.add(row.id)
+        elif isinstance(row, Workspace) and get_history(row, "currency").deleted:
+            # Spend is kept in the workspace's currency: add everyone up again on next read.
+            row.facts_ready_at = None
+    return customers, occurrences
+
+
+def keep_facts(db: Database) -> None:
+    """Rewrite, inside each unit of work's commit, the facts of customers whose purchases (or
+    booked sessions) it changed through the ORM; bulk statements call `refresh` themselves."""
+    key = object()
+
+    def collect(session: Session, _context: object, _instances: object) -> None:
+        customers, occurrences = _changed_customers(session)
+        if customers or occurrences:
+            pending = session.info.setdefault(key, (set(), set()))
+            pending[0].update(customers)
+            pending[1].update(occurrences)
+
+    def before_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return
+        session.flush()
+        pending = session.info.pop(key, None)
+        if pending is None:
+            return
+        customers, occurrences = pending
+        if occurrences:
+            customers.update(
+                session.scalars(
+                    select(Booking.customer_id).where(Booking.occurrence_id.in_(occurrences))
+                )
+            )
+        refresh(session, customers, db.clock())
+
+    def rolled_back(session: Session, previous: SessionTransaction) -> None:
+        if previous.parent is None:
+            session.info.pop(key, None)
+
+    db.listen("before_flush", collect)
+    db.listen("before_commit", before_commit)
+    db.listen("after_soft_rollback", rolled_back)
+
+
+def ready(uow: UnitOfWork, team_id: str) -> None:
+    """Make workspace `team_id`'s facts true as of now before they are read.
+
+    Its first read adds up every customer; later ones rewrite only the customers with a visit
+    that has started since their facts were written."""
+    now = uow.now()
+    session = uow.session
+    workspace = session.get(Workspace, team_id, with_for_update=False)
+    if workspace is None:
+        return
+    if workspace.facts_ready_at is None:
+        refresh_team(session, team_id, now)
+        workspace.facts_ready_at = now
+        return
+    due = session.scalars(
+        select(CustomerFacts.customer_id).where(
+            CustomerFacts.team_id == team_id, CustomerFacts.next_visit_at <= now
+        )
+    ).all()
+    if due:
+        refresh(session, due, now)
