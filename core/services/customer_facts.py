@@ -62,7 +62,7 @@ def _kept(price: Any, refunded: Any, method: Any, cancelled: ColumnElement[bool]
     return case((counted, func.coalesce(price, 0) - refunded), else_=0)
 
 
-def _rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
+def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
     """(customer_id, at, attendance, kept) per purchase: `at` is a visit's start, else NULL.
 
     Each source is joined to its workspace: only its currency's money is added up."""
@@ -165,7 +165,7 @@ def _shown(rows: Any) -> ColumnElement[bool]:
 
 
 def visits_of(rows: Any, now: datetime) -> ColumnElement[bool]:
-    """Which of `_rows`' rows are visits made by `now`."""
+    """Which of `purchase_rows`' rows are visits made by `now`."""
     return and_(rows.c.at.is_not(None), rows.c.at <= now, _shown(rows))
 
 
@@ -229,13 +229,13 @@ def refresh(session: Session, customer_ids: Iterable[int], now: datetime) -> Non
     ids = iter(sorted(set(customer_ids)))
     while chunk := list(islice(ids, CHUNK)):
         where: dict[Any, ColumnElement[bool]] = {m: m.customer_id.in_(chunk) for m in _SOURCES}
-        _write(session, _facts(Customer.id.in_(chunk), _rows(where), now))
+        _write(session, _facts(Customer.id.in_(chunk), purchase_rows(where), now))
 
 
 def refresh_team(session: Session, team_id: str, now: datetime) -> None:
     """Add up every customer of workspace `team_id` in one pass over its history."""
     where: dict[Any, ColumnElement[bool]] = {m: m.team_id == team_id for m in _SOURCES}
-    _write(session, _facts(Customer.team_id == team_id, _rows(where), now))
+    _write(session, _facts(Customer.team_id == team_id, purchase_rows(where), now))
 
 
 def _changed_customers(session: Session) -> tuple[set[int], set[int]]:
@@ -299,17 +299,18 @@ def ready(uow: UnitOfWork, team_id: str) -> None:
     that has started since their facts were written."""
     now = uow.now()
     session = uow.session
-    workspace = session.get(Workspace, team_id, with_for_update=False)
+    workspace = session.get(Workspace, team_id)
     if workspace is None:
         return
+    due = select(CustomerFacts.customer_id).where(
+        CustomerFacts.team_id == team_id, CustomerFacts.next_visit_at <= now
+    )
+    if workspace.facts_ready_at is not None and session.scalar(due.limit(1)) is None:
+        return
+    # One adder per workspace at a time: two would lock the same rows in their own orders.
+    session.refresh(workspace, with_for_update=True)
     if workspace.facts_ready_at is None:
         refresh_team(session, team_id, now)
         workspace.facts_ready_at = now
-        return
-    due = session.scalars(
-        select(CustomerFacts.customer_id).where(
-            CustomerFacts.team_id == team_id, CustomerFacts.next_visit_at <= now
-        )
-    ).all()
-    if due:
-        refresh(session, due, now)
+    else:
+        refresh(session, session.scalars(due).all(), now)

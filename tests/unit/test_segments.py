@@ -1,0 +1,235 @@
+"""Segments on SQLite and PostgreSQL: each filter at its boundary (a visit exactly N days ago,
+spend equal to the threshold, no visits at all), filters together, paging and validation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from core.actor import Actor
+from core.db import Database
+from core.errors import ValidationFailed
+from core.models import (
+    Booking,
+    BookingState,
+    CustomerStatus,
+    EventOccurrence,
+    Pass,
+    PassState,
+    PaymentMethod,
+    Subscription,
+    SubscriptionPlan,
+    SubscriptionState,
+)
+from core.services.customers import archive_customer, find_customer
+from core.services.segments import (
+    NO_SUBSCRIPTION,
+    SegmentFilters,
+    StatusFilter,
+    segment,
+)
+from tests.conftest import MutableClock
+from tests.unit.commerce_helpers import Shop, london, new_customers, open_shop
+
+# The test clock: Saturday 14 Mar 2026, 09:30 GMT. 60 days before is Tuesday 13 Jan 2026.
+SIXTY_DAYS_AGO = "2026-01-13 00:00"
+
+
+@pytest.fixture
+def shop(db: Database, staff: Actor) -> Shop:
+    return open_shop(db, staff)
+
+
+def _visit(
+    db: Database,
+    actor: Actor,
+    shop: Shop,
+    uid: str,
+    at: datetime,
+    *,
+    price: int = 1200,
+    state: BookingState = BookingState.MANUAL,
+) -> None:
+    """A booking on a session of its own starting at `at`, as an import would bring it."""
+    with db.unit_of_work() as uow:
+        customer = find_customer(uow, actor, uid)
+        occurrence = EventOccurrence(
+            team_id=actor.team_id,
+            event_id=shop.events["yoga"],
+            starts_at=at,
+            duration_minutes=60,
+            timezone="Europe/London",
+            capacity=10,
+            price_minor=price,
+        )
+        uow.session.add(occurrence)
+        uow.session.flush()
+        uow.session.add(
+            Booking(
+                team_id=actor.team_id,
+                customer_id=customer.id,
+                occurrence_id=occurrence.id,
+                booked_at=at - timedelta(days=1),
+                price_minor=price,
+                currency="GBP",
+                state=state,
+                payment_method=PaymentMethod.MANUAL,
+            )
+        )
+
+
+def _uids(db: Database, actor: Actor, **filters: object) -> list[str]:
+    with db.unit_of_work() as uow:
+        result = segment(uow, actor, SegmentFilters(**filters), page_size=100)
+    assert result.page.total == len(result.page.rows)
+    return [row.uid for row in result.page.rows]
+
+
+@pytest.fixture
+def people(db: Database, staff: Actor, shop: Shop) -> dict[str, str]:
+    """Ann: a visit exactly 60 days ago, at its first minute. Ben: the minute before that day.
+    Cat: never visited. Dan: visited yesterday and 30 days ago, spending 24.00 in all."""
+    ann, ben, cat, dan = new_customers(db, staff, 4)
+    _visit(db, staff, shop, ann, london(SIXTY_DAYS_AGO))
+    _visit(db, staff, shop, ben, london(SIXTY_DAYS_AGO) - timedelta(minutes=1))
+    _visit(db, staff, shop, dan, london("2026-03-13 18:00"))
+    _visit(db, staff, shop, dan, london("2026-02-12 18:00"))
+    return {"ann": ann, "ben": ben, "cat": cat, "dan": dan}
+
+
+def _who(people: dict[str, str], uids: list[str]) -> set[str]:
+    names = {uid: name for name, uid in people.items()}
+    return {names[uid] for uid in uids}
+
+
+def test_a_visit_exactly_sixty_days_ago_is_within_sixty_days_not_lapsed(
+    db: Database, staff: Actor, people: dict[str, str]
+) -> None:
+    assert _who(people, _uids(db, staff, seen_days=60)) == {"ann", "dan"}
+    assert _who(people, _uids(db, staff, lapsed_days=60)) == {"ben"}
+    assert _who(people, _uids(db, staff, lapsed_days=59)) == {"ann", "ben"}
+
+
+def test_spend_equal_to_the_threshold_is_at_least_it_and_not_below_it(
+    db: Database, staff: Actor, people: dict[str, str]
+) -> None:
+    assert _who(people, _uids(db, staff, spend_at_least=2400)) == {"dan"}
+    assert _who(people, _uids(db, staff, spend_below=2400)) == {"ann", "ben", "cat"}
+    assert _who(people, _uids(db, staff, spend_at_least=1, spend_below=1201)) == {"ann", "ben"}
+
+
+def test_visits_in_a_period_count_no_visits_as_zero(
+    db: Database, staff: Actor, people: dict[str, str]
+) -> None:
+    assert _who(people, _uids(db, staff, visits_days=30, visits_min=2)) == {"dan"}
+    assert _who(people, _uids(db, staff, visits_days=29, visits_min=2)) == set()
+    assert _who(people, _uids(db, staff, visits_days=60, visits_max=0)) == {"ben", "cat"}
+    assert _who(people, _uids(db, staff, visits_days=60, visits_min=1, visits_max=1)) == {"ann"}
+
+
+def test_three_filters_together_and_the_status_filter(
+    db: Database, staff: Actor, people: dict[str, str]
+) -> None:
+    assert _who(
+        people, _uids(db, staff, seen_days=90, spend_below=2000, visits_days=90, visits_min=1)
+    ) == {"ann", "ben"}
+    with db.unit_of_work() as uow:
+        archive_customer(uow, staff, people["ben"])
+    assert _who(people, _uids(db, staff, lapsed_days=60)) == set()
+    archived = _uids(db, staff, lapsed_days=60, status=StatusFilter.ARCHIVED)
+    assert _who(people, archived) == {"ben"}
+    assert len(_uids(db, staff, status=StatusFilter.ANY)) == 4
+
+
+def test_a_session_still_to_come_is_no_visit_until_it_starts(
+    db: Database, staff: Actor, shop: Shop, people: dict[str, str], clock: MutableClock
+) -> None:
+    _visit(db, staff, shop, people["cat"], london("2026-03-14 10:00"))
+    assert "cat" not in _who(people, _uids(db, staff, seen_days=0))
+    clock.current = london("2026-03-14 10:00")
+    assert _who(people, _uids(db, staff, seen_days=0)) == {"cat"}
+
+
+def test_passes_ending_soon_and_subscription_states(
+    db: Database, staff: Actor, shop: Shop, people: dict[str, str]
+) -> None:
+    with db.unit_of_work() as uow:
+        plan = SubscriptionPlan(
+            team_id=staff.team_id, key="monthly", name="Monthly", price_minor=5000, interval="month"
+        )
+        uow.session.add(plan)
+        uow.session.flush()
+        for name, ends, credits in (("ann", 7, 1), ("ben", 8, 1), ("cat", 0, 1), ("dan", 3, 0)):
+            uow.session.add(
+                Pass(
+                    team_id=staff.team_id,
+                    customer_id=find_customer(uow, staff, people[name]).id,
+                    pass_type_id=shop.pass_types["ten"],
+                    purchased_at=london("2026-03-01 09:00"),
+                    valid_from=date(2026, 3, 1),
+                    valid_to=date(2026, 3, 14) + timedelta(days=ends),
+                    credits_total=10,
+                    credits_remaining=credits,
+                    price_minor=0,
+                    currency="GBP",
+                    payment_method=PaymentMethod.MANUAL,
+                    state=PassState.MANUAL,
+                )
+            )
+        uow.session.add(
+            Subscription(
+                team_id=staff.team_id,
+                customer_id=find_customer(uow, staff, people["dan"]).id,
+                plan_id=plan.id,
+                created_at=london("2026-03-01 09:00"),
+                price_minor=5000,
+                currency="GBP",
+                state=SubscriptionState.PAST_DUE,
+            )
+        )
+    assert _who(people, _uids(db, staff, pass_ending_days=7)) == {"ann", "cat"}
+    assert _who(people, _uids(db, staff, subscription="past_due")) == {"dan"}
+    assert _who(people, _uids(db, staff, subscription="active")) == set()
+    assert _who(people, _uids(db, staff, subscription=NO_SUBSCRIPTION)) == {"ann", "ben", "cat"}
+
+
+def test_pages_are_in_name_order_with_the_full_count(
+    db: Database, staff: Actor, people: dict[str, str]
+) -> None:
+    with db.unit_of_work() as uow:
+        first = segment(uow, staff, SegmentFilters(), page_size=3)
+        second = segment(uow, staff, SegmentFilters(), page=2, page_size=3)
+    assert (first.page.total, len(first.page.rows), len(second.page.rows)) == (4, 3, 1)
+    names = [row.name for row in first.page.rows + second.page.rows]
+    assert names == sorted(names)
+    assert first.currency == "GBP"
+    assert {row.status for row in first.page.rows} == {CustomerStatus.ACTIVE}
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"lapsed_days": -1}, "lapsed_days"),
+        ({"seen_days": 100_000}, "seen_days"),
+        ({"visits_min": 2}, "visits_days"),
+        ({"visits_days": 30}, "visits_min"),
+        ({"visits_days": 30, "visits_min": 3, "visits_max": 2}, "visits_max"),
+        ({"spend_at_least": 500, "spend_below": 500}, "spend_below"),
+        ({"spend_at_least": -5}, "spend_at_least"),
+        ({"subscription": "lapsed"}, "subscription"),
+    ],
+)
+def test_filters_that_make_no_sense_are_refused_under_their_field(
+    db: Database, staff: Actor, filters: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused, db.unit_of_work() as uow:
+        segment(uow, staff, SegmentFilters(**filters))
+    assert list(refused.value.errors) == [field]
+
+
+def test_saved_filters_come_back_the_same() -> None:
+    filters = SegmentFilters(status=StatusFilter.ANY, lapsed_days=60, spend_at_least=10_000)
+    stored = filters.to_json()
+    assert stored == {"status": "any", "lapsed_days": 60, "spend_at_least": 10_000}
+    assert SegmentFilters.from_json({**stored, "from_a_newer_version": 1}) == filters
