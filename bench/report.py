@@ -18,7 +18,7 @@ from typing import Any
 
 from bench._support import RESULTS_DIR
 
-BENCHMARKS = ("search", "ack", "details", "startup", "load", "today")
+BENCHMARKS = ("search", "ack", "details", "startup", "load", "today", "segments")
 DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 KEYSTROKE = "search, every keystroke"
 LIST_PAGES = {"list page 1": "page 1", "list page 50": "page 50 (by number)"}
@@ -40,6 +40,9 @@ SUSTAINED_WORKERS = 4
 TODAY_P99_MS = 300.0
 # The Today benchmark's row for one App Home publish, signed event in → views.publish out.
 TODAY_PUBLISH = "app_home_opened → views.publish"
+SEGMENT_P95_MS = 300.0
+# The segments benchmark's row for every three-filter segment together.
+SEGMENT_THREE_FILTERS = "segment of three filters (count + first page)"
 
 Results = Mapping[str, Any]
 
@@ -349,6 +352,25 @@ def targets(found: Mapping[str, Results]) -> list[Target]:
     )
     checks.append(_sustained_target(found.get("load")))
     checks += _today_targets(found.get("today"))
+    checks += _segment_targets(found.get("segments"))
+    return checks
+
+
+def _segment_targets(segments: Results | None) -> list[Target]:
+    checks = []
+    for key, name in DATABASES.items():
+        result = (segments or {}).get("databases", {}).get(key, {})
+        measured = result.get("timings", {}).get(SEGMENT_THREE_FILTERS)
+        p95 = None if measured is None else float(measured["p95_ms"])
+        customers = result.get("customers", 0)
+        checks.append(
+            Target(
+                f"A segment of three filters counted with its first page under "
+                f"{SEGMENT_P95_MS:g} ms (p95) at {HANDLING_CUSTOMERS:,} customers on {name}",
+                "not measured" if p95 is None else f"p95 {_ms(p95)} ms at {customers:,}",
+                None if p95 is None else p95 < SEGMENT_P95_MS and customers >= HANDLING_CUSTOMERS,
+            )
+        )
     return checks
 
 
