@@ -17,7 +17,7 @@ from core.models.catalog import (
 )
 from core.models.commerce import LinkStatus, PaymentIntentUse, PaymentLink, PaymentMethod
 from core.models.customer import Customer, CustomerStatus
-from core.models.customer_facts import CustomerFacts
+from core.models.customer_facts import SEGMENT_NAME_MAX, CustomerFacts, Segment
 from core.models.duplicate import NotDuplicate
 from core.models.history import HistoryEntry
 from core.models.home_view import TodayViewer
@@ -34,6 +34,7 @@ from core.models.workspace import CreditRule, StripeConnectState, Workspace, Wor
 
 __all__ = [
     "NOTE_MAX",
+    "SEGMENT_NAME_MAX",
     "AlertEvent",
     "AlertPost",
     "AlertSubscription",
@@ -70,6 +71,7 @@ __all__ = [
     "RefundState",
     "Role",
     "SeenSlackEvent",
+    "Segment",
     "StaffMember",
     "StripeConnectState",
     "StripeEvent",

@@ -1,13 +1,16 @@
-"""What a customer's records add up to, kept per customer for segments to filter on."""
+"""What a customer's records add up to, kept per customer for segments to filter on; and the
+segments saved by name."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, BigId, TeamId, UTCDateTime, team_fk
+
+SEGMENT_NAME_MAX = 80
 
 
 class CustomerFacts(Base):
@@ -35,3 +38,21 @@ class CustomerFacts(Base):
     # Money kept (paid, less refunds) in the workspace's currency, in minor units.
     spend_minor: Mapped[int] = mapped_column(BigInteger)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Segment(Base):
+    """A segment saved by name for the workspace: its filters as JSON (SegmentFilters)."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("team_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId, team_fk())
+    name: Mapped[str] = mapped_column(String(SEGMENT_NAME_MAX))
+    # Folded, so "Lapsed" and "lapsed " are one name.
+    name_key: Mapped[str] = mapped_column(String(SEGMENT_NAME_MAX))
+    filters: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

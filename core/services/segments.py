@@ -34,6 +34,7 @@ from core.models import (
 from core.services import customer_facts
 from core.services.paging import Page, fetch_page
 from core.services.today import day_bounds, local_day
+from core.services.workspaces import ensure_workspace
 
 PAGE_SIZE = 10
 # A day count beyond ten years is a typing slip, not a period anyone means.
@@ -237,6 +238,26 @@ def _visits_condition(filters: SegmentFilters, calendar: _Calendar) -> ColumnEle
     return Customer.id.not_in(select(too_many.c.customer_id))
 
 
+def _calendar(uow: UnitOfWork, actor: Actor) -> _Calendar:
+    """The workspace's calendar now, its facts brought up to date first (writes)."""
+    workspace = ensure_workspace(uow, actor.team_id)
+    customer_facts.ready(uow, actor.team_id)
+    now = uow.now()
+    return _Calendar(actor.team_id, now, local_day(now, workspace.timezone), workspace.timezone)
+
+
+def count_segment(uow: UnitOfWork, actor: Actor, filters: SegmentFilters) -> int:
+    """How many customers `filters` match (writes: see `segment`)."""
+    calendar = _calendar(uow, actor)
+    query = (
+        select(func.count())
+        .select_from(Customer)
+        .outerjoin(CustomerFacts, CustomerFacts.customer_id == Customer.id)
+        .where(*_conditions(validated(filters), calendar))
+    )
+    return uow.session.scalar(query) or 0
+
+
 def segment(
     uow: UnitOfWork,
     actor: Actor,
@@ -248,11 +269,7 @@ def segment(
     """The customers `filters` match, counted, and page `page` of them by name.
 
     Writes: the workspace's facts are brought up to date first (see `customer_facts.ready`)."""
-    filters = validated(filters)
-    customer_facts.ready(uow, actor.team_id)
-    workspace = uow.session.get_one(Workspace, actor.team_id)
-    now = uow.now()
-    calendar = _Calendar(actor.team_id, now, local_day(now, workspace.timezone), workspace.timezone)
+    calendar = _calendar(uow, actor)
     query = (
         select(
             Customer.uid,
@@ -265,7 +282,7 @@ def segment(
             func.coalesce(CustomerFacts.spend_minor, 0),
         )
         .outerjoin(CustomerFacts, CustomerFacts.customer_id == Customer.id)
-        .where(*_conditions(filters, calendar))
+        .where(*_conditions(validated(filters), calendar))
         .order_by(Customer.name_key, Customer.id)
     )
     rows, total, page, page_size = fetch_page(uow, query, page=page, page_size=page_size)
@@ -273,4 +290,15 @@ def segment(
         SegmentRow(uid, f"{first} {last}", email, status, last_visit, visits, spend)
         for uid, first, last, email, status, last_visit, visits, spend in rows
     ]
-    return SegmentResult(Page(listed, total, page, page_size), workspace.currency)
+    currency = uow.session.get_one(Workspace, actor.team_id).currency
+    return SegmentResult(Page(listed, total, page, page_size), currency)
+
+
+def segment_customer_ids(uow: UnitOfWork, actor: Actor, filters: SegmentFilters) -> Select[Any]:
+    """The ids of the customers `filters` match, as a subquery for an export to select from."""
+    calendar = _calendar(uow, actor)
+    return (
+        select(Customer.id)
+        .outerjoin(CustomerFacts, CustomerFacts.customer_id == Customer.id)
+        .where(*_conditions(validated(filters), calendar))
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from core.actor import Actor
 from core.db import Database
-from core.errors import ValidationFailed
+from core.errors import Forbidden, NotFound, ValidationFailed
 from core.models import (
     Booking,
     BookingState,
@@ -23,6 +23,12 @@ from core.models import (
     SubscriptionState,
 )
 from core.services.customers import archive_customer, find_customer
+from core.services.saved_segments import (
+    delete_segment,
+    list_segments,
+    open_segment,
+    save_segment,
+)
 from core.services.segments import (
     NO_SUBSCRIPTION,
     SegmentFilters,
@@ -34,6 +40,11 @@ from tests.unit.commerce_helpers import Shop, london, new_customers, open_shop
 
 # The test clock: Saturday 14 Mar 2026, 09:30 GMT. 60 days before is Tuesday 13 Jan 2026.
 SIXTY_DAYS_AGO = "2026-01-13 00:00"
+
+
+@pytest.fixture
+def other_staff(staff: Actor) -> Actor:
+    return Actor(staff.team_id, "UOTHERSTAFF", staff.role)
 
 
 @pytest.fixture
@@ -233,3 +244,49 @@ def test_saved_filters_come_back_the_same() -> None:
     stored = filters.to_json()
     assert stored == {"status": "any", "lapsed_days": 60, "spend_at_least": 10_000}
     assert SegmentFilters.from_json({**stored, "from_a_newer_version": 1}) == filters
+
+
+def test_saved_segments_are_named_once_per_workspace_and_listed_with_counts(
+    db: Database, staff: Actor, admin: Actor, people: dict[str, str]
+) -> None:
+    lapsed = SegmentFilters(lapsed_days=60)
+    with db.unit_of_work() as uow:
+        saved = save_segment(uow, staff, "  Lapsed   regulars ", lapsed)
+        save_segment(uow, admin, "Big spenders", SegmentFilters(spend_at_least=2400))
+    assert saved.name == "Lapsed regulars"
+    with pytest.raises(ValidationFailed) as clash, db.unit_of_work() as uow:
+        save_segment(uow, admin, "LAPSED regulars", SegmentFilters())
+    assert "exists" in clash.value.errors["name"]
+    with pytest.raises(ValidationFailed) as blank, db.unit_of_work() as uow:
+        save_segment(uow, admin, "   ", SegmentFilters())
+    assert list(blank.value.errors) == ["name"]
+    with db.unit_of_work() as uow:
+        listed = list_segments(uow, staff)
+    assert [(s.name, s.count) for s in listed] == [("Big spenders", 1), ("Lapsed regulars", 1)]
+    assert listed[1].filters == lapsed
+
+
+def test_a_saved_segment_is_renamed_in_place_and_deleted_by_its_author_or_an_admin(
+    db: Database, staff: Actor, admin: Actor, other_staff: Actor
+) -> None:
+    with db.unit_of_work() as uow:
+        saved = save_segment(uow, staff, "Lapsed", SegmentFilters(lapsed_days=60))
+        renamed = save_segment(
+            uow, staff, "lapsed", SegmentFilters(lapsed_days=90), segment_id=saved.id
+        )
+    assert (renamed.id, renamed.name, renamed.filters.lapsed_days) == (saved.id, "lapsed", 90)
+    with pytest.raises(Forbidden), db.unit_of_work() as uow:
+        delete_segment(uow, other_staff, saved.id)
+    with db.unit_of_work() as uow:
+        assert delete_segment(uow, admin, saved.id) == "lapsed"
+    with pytest.raises(NotFound), db.unit_of_work() as uow:
+        open_segment(uow, staff, saved.id)
+
+
+def test_another_workspace_cannot_open_a_saved_segment(
+    db: Database, staff: Actor, other_tenant: Actor
+) -> None:
+    with db.unit_of_work() as uow:
+        saved = save_segment(uow, staff, "Lapsed", SegmentFilters(lapsed_days=60))
+    with pytest.raises(NotFound), db.unit_of_work() as uow:
+        delete_segment(uow, other_tenant, saved.id)

@@ -1,4 +1,4 @@
-"""customer facts
+"""customer facts and segments
 
 Revision ID: 0028
 Revises: 0025
@@ -8,7 +8,7 @@ Create Date: 2026-12-07
 to, so a segment filters 100,000 customers by index instead of adding up their history.
 Rewritten by the app as records change; `workspaces.facts_ready_at` stays empty until a
 workspace's customers were first added up, which the app does on first use (so the sums are
-made by the same code that keeps them).
+made by the same code that keeps them). `segments`: segments saved by name for the workspace.
 """
 
 from collections.abc import Sequence
@@ -56,6 +56,26 @@ def upgrade() -> None:
     op.create_index(
         "ix_customer_facts_team_next_visit", "customer_facts", ["team_id", "next_visit_at"]
     )
+    op.create_table(
+        "segments",
+        sa.Column("id", big_id, nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("name_key", sa.String(length=80), nullable=False),
+        sa.Column("filters", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.String(length=32), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["workspaces.team_id"],
+            name=op.f("fk_segments_team_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
+        sa.UniqueConstraint("team_id", "name_key", name=op.f("uq_segments_team_id_name_key")),
+    )
     with op.batch_alter_table("workspaces") as batch_op:
         batch_op.add_column(sa.Column("facts_ready_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -63,6 +83,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("workspaces") as batch_op:
         batch_op.drop_column("facts_ready_at")
+    op.drop_table("segments")
     op.drop_index("ix_customer_facts_team_next_visit", table_name="customer_facts")
     op.drop_index("ix_customer_facts_team_spend", table_name="customer_facts")
     op.drop_index("ix_customer_facts_team_last_visit", table_name="customer_facts")
