@@ -27,6 +27,7 @@ from bot.actions import (
     notes,
     passes,
     questionnaires,
+    segments,
     settings,
     stripe_account,
     subscriptions,
@@ -60,6 +61,7 @@ MODULES = (
     customer_import,
     alerts,
     today,
+    segments,
 )
 
 

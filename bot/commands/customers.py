@@ -1,4 +1,5 @@
-"""`/customers [text | new | help | duplicates | alerts #channel | staff … | chart … | import]`."""
+"""`/customers [text | new | help | segment | duplicates | alerts #channel | staff … | chart … |
+import]`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.surfaces.charts import CHART_USAGE, chart_command
 from bot.surfaces.customer_import import open_import_form, refusal
 from bot.surfaces.duplicates import open_report
 from bot.surfaces.hub import render_hub
+from bot.surfaces.segments import segment_view
 from bot.views.blocks import escape
 from bot.views.customer_form import FormMeta, customer_form
 from bot.views.hub import SEARCH_MAX, HubState
@@ -79,7 +81,7 @@ def _alerts_command(ack: Ack, request: Request, command: dict[str, Any], args: l
 def on_customers(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    """`/customers`: the hub, or help, staff, chart, duplicates, new or import."""
+    """`/customers`: the hub, or help, staff, chart, segment, duplicates, new or import."""
     request = Request.of(context, client)
     # should_escape makes Slack send &amp; &lt; &gt; and <@U…> mentions in the text.
     text = html.unescape((command.get("text") or "").strip())
@@ -111,6 +113,10 @@ def on_customers(
         return
     if sub == "alerts":
         _alerts_command(ack, request, command, words[1:])
+        return
+    if sub == "segment":
+        ack()
+        client.views_open(trigger_id=command["trigger_id"], view=segment_view(request))
         return
     if sub == "duplicates":
         if not request.actor.is_admin:

@@ -26,7 +26,7 @@ def _refused(error: object) -> str:
     )
 
 
-def _send_to_dm(request: Request, *, content: bytes, filename: str, comment: str) -> None:
+def send_to_dm(request: Request, *, content: bytes, filename: str, comment: str) -> None:
     """Upload `content` into the app's DM with the requester."""
     # Exports name many people: they go only to the person who asked, never into a channel.
     dm = request.client.conversations_open(users=request.actor.user_id)["channel"]["id"]
@@ -45,7 +45,7 @@ def send_customers_csv(control: HubControl) -> None:
         searched = "-search" if hub.q.strip() else ""
         filename = f"customers-{hub.tab}{searched}-{day}.csv"
         found = f" matching '{escape(hub.q.strip())}'" if hub.q.strip() else ""
-        _send_to_dm(
+        send_to_dm(
             request,
             content=export.text.encode("utf-8"),
             filename=filename,
@@ -81,7 +81,7 @@ def send_customer_data(control: DetailsControl) -> None:
         return
     name = f"{data['customer']['first_name']} {data['customer']['last_name']}"
     try:
-        _send_to_dm(
+        send_to_dm(
             request,
             content=export_text(data).encode("utf-8"),
             filename=f"customer-{uid}.json",

@@ -17,11 +17,13 @@ from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.notice import Notice
 from bot.views.origin import Origin
 from bot.views.payload import chosen_value, first_action
+from bot.views.segments import segments_section
 from bot.views.settings import settings_section
 from bot.views.stripe_account import stripe_section
 from core.services.alerts import list_channel_alerts
 from core.services.customers import list_customers
 from core.services.events import upcoming_events
+from core.services.saved_segments import list_segments
 from core.services.stripe_account import StripeStatus, stripe_status
 from core.services.today import local_day
 
@@ -57,6 +59,8 @@ def render_hub(
     view["blocks"].extend(catalog_section(events, total, request.currency, admin=actor.is_admin))
     view["blocks"].extend(duplicates_section(admin=actor.is_admin))
     view["blocks"].extend(alerts_section(channels))
+    # Apart, as counting a segment may bring the workspace's facts up to date (writes).
+    view["blocks"].extend(segments_section(request.write(list_segments)))
     return view
 
 

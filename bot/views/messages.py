@@ -43,6 +43,8 @@ def help_blocks() -> list[Block]:
             "• `/customers chart zoe` — post the 12-month sales chart of the best match here\n"
             "• `/customers import` — add customers from another system's CSV export, with a "
             "preview first (admins)\n"
+            "• `/customers segment` — find customers by visits, spending, passes and "
+            "subscriptions, and save the list by name for Home\n"
             "• `/customers help` — this help\n"
             "• `/customers duplicates` — customers who may be one person, to merge (admins)\n"
             "• `/customers alerts #channel` — what a staff-only channel hears about: new "

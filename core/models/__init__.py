@@ -17,7 +17,13 @@ from core.models.catalog import (
 )
 from core.models.commerce import LinkStatus, PaymentIntentUse, PaymentLink, PaymentMethod
 from core.models.customer import Customer, CustomerStatus
-from core.models.customer_facts import SEGMENT_NAME_MAX, CustomerFacts, Segment
+from core.models.customer_facts import (
+    SEGMENT_NAME_MAX,
+    CustomerFacts,
+    FactsReady,
+    Segment,
+    SegmentCount,
+)
 from core.models.duplicate import NotDuplicate
 from core.models.history import HistoryEntry
 from core.models.home_view import TodayViewer
@@ -53,6 +59,7 @@ __all__ = [
     "Event",
     "EventOccurrence",
     "Facilitator",
+    "FactsReady",
     "HistoryEntry",
     "LinkStatus",
     "MailStatus",
@@ -72,6 +79,7 @@ __all__ = [
     "Role",
     "SeenSlackEvent",
     "Segment",
+    "SegmentCount",
     "StaffMember",
     "StripeConnectState",
     "StripeEvent",

@@ -56,3 +56,25 @@ class Segment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FactsReady(Base):
+    """When a workspace's customers were first all added up; until then a read adds them up."""
+
+    __tablename__ = "customer_facts_ready"
+
+    team_id: Mapped[str] = mapped_column(TeamId, team_fk(), primary_key=True)
+    ready_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SegmentCount(Base):
+    """A saved segment's last count and when it was made: Home shows it while it is fresh."""
+
+    __tablename__ = "segment_counts"
+
+    segment_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[str] = mapped_column(TeamId, team_fk())
+    matched: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())

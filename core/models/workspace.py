@@ -48,8 +48,6 @@ class Workspace(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when Slack says the app was uninstalled; its data stays until it is installed again.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    # When every customer's facts were first added up; until then segments add them up first.
-    facts_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class WorkspaceAuditEntry(Base):

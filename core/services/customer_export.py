@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import Select, literal, select, tuple_
 
 from core.actor import Actor
 from core.db import UnitOfWork
@@ -75,10 +75,16 @@ def _line(row: Any) -> list[str]:
 
 
 def customer_lines(
-    uow: UnitOfWork, team_id: str, *, status: CustomerStatus | None, text: str = ""
+    uow: UnitOfWork,
+    team_id: str,
+    *,
+    status: CustomerStatus | None,
+    text: str = "",
+    within: Select[Any] | None = None,
 ) -> Iterator[list[str]]:
     """The CSV lines (without the header) of a workspace's customers, A→Z by name per status;
-    records merged into another are left out (the kept record is the person)."""
+    records merged into another are left out (the kept record is the person). `within` selects
+    the ids of the only customers to include (a segment's)."""
     terms = Terms.parse(text)
     columns = (
         Customer.id,
@@ -100,6 +106,8 @@ def customer_lines(
         )
         if terms is not None:
             query = query.where(matches(terms))
+        if within is not None:
+            query = query.where(Customer.id.in_(within))
         after: tuple[str, int] | None = None
         while True:
             page = query
@@ -123,6 +131,7 @@ def write_customers_csv(
     *,
     status: CustomerStatus | None = CustomerStatus.ACTIVE,
     text: str = "",
+    within: Select[Any] | None = None,
 ) -> int:
     """Write the actor's customers (of `status`, or all when None) matching `text` to `out`:
     UTF-8 text, header first, RFC 4180 quoting; return how many customers were written.
@@ -133,7 +142,7 @@ def write_customers_csv(
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
-    for line in customer_lines(uow, actor.team_id, status=status, text=text):
+    for line in customer_lines(uow, actor.team_id, status=status, text=text, within=within):
         writer.writerow(line)
         count += 1
     # Counts only: the log must not become a second copy of the list.
@@ -154,10 +163,11 @@ def customers_csv(
     *,
     status: CustomerStatus | None = CustomerStatus.ACTIVE,
     text: str = "",
+    within: Select[Any] | None = None,
 ) -> CustomersCsv:
     """The same export held in memory, for sending as a file."""
     buffer = io.StringIO(newline="")
-    count = write_customers_csv(uow, actor, buffer, status=status, text=text)
+    count = write_customers_csv(uow, actor, buffer, status=status, text=text, within=within)
     return CustomersCsv(buffer.getvalue(), count)
 
 
@@ -165,11 +175,19 @@ LIST_EXPORTED = "customer list exported"
 
 
 def record_list_export(
-    uow: UnitOfWork, actor: Actor, count: int, status: CustomerStatus | None, text: str
+    uow: UnitOfWork,
+    actor: Actor,
+    count: int,
+    status: CustomerStatus | None,
+    text: str,
+    *,
+    within: str = "",
 ) -> None:
-    """The workspace's audit log notes who took the customer list out, and which part of it."""
+    """The workspace's audit log notes who took the customer list out, and which part of it
+    (`within`: what else chose its customers, such as "a segment")."""
     which = "active and archived" if status is None else status.value
     searched = f", search {text.strip()!r}" if text.strip() else ""
+    searched += f", {within}" if within else ""
     audit_workspace(
         uow,
         actor.team_id,

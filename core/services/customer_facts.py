@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    delete,
     func,
     literal,
     null,
@@ -42,6 +43,7 @@ from core.models import (
     Customer,
     CustomerFacts,
     EventOccurrence,
+    FactsReady,
     Pass,
     PassState,
     PaymentMethod,
@@ -62,6 +64,42 @@ def _kept(price: Any, refunded: Any, method: Any, cancelled: ColumnElement[bool]
     return case((counted, func.coalesce(price, 0) - refunded), else_=0)
 
 
+def _booking_visit() -> ColumnElement[bool]:
+    """A booking that is a visit once its session starts (unless marked no-show)."""
+    return and_(Booking.state != BookingState.CANCELLED, ~EventOccurrence.cancelled)
+
+
+def _appointment_visit() -> ColumnElement[bool]:
+    return Appointment.state == AppointmentState.SCHEDULED
+
+
+def _shown_up(attendance: Any) -> ColumnElement[bool]:
+    return or_(attendance.is_(None), attendance != Attendance.NO_SHOW)
+
+
+def visits_between(team_id: str, since: datetime, until: datetime) -> CompoundSelect[Any]:
+    """(customer_id) once per visit workspace `team_id`'s customers made in [since, until]."""
+    bookings = (
+        select(Booking.customer_id)
+        .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
+        .where(
+            EventOccurrence.team_id == team_id,
+            EventOccurrence.starts_at >= since,
+            EventOccurrence.starts_at <= until,
+            _booking_visit(),
+            _shown_up(Booking.attendance),
+        )
+    )
+    appointments = select(Appointment.customer_id).where(
+        Appointment.team_id == team_id,
+        Appointment.starts_at >= since,
+        Appointment.starts_at <= until,
+        _appointment_visit(),
+        _shown_up(Appointment.attendance),
+    )
+    return union_all(bookings, appointments)
+
+
 def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
     """(customer_id, at, attendance, kept) per purchase: `at` is a visit's start, else NULL.
 
@@ -71,10 +109,7 @@ def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
         select(
             Booking.customer_id,
             case(
-                (
-                    and_(Booking.state != BookingState.CANCELLED, ~EventOccurrence.cancelled),
-                    EventOccurrence.starts_at,
-                ),
+                (_booking_visit(), EventOccurrence.starts_at),
             ).label("at"),
             Booking.attendance,
             case(
@@ -97,7 +132,7 @@ def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
     appointments = (
         select(
             Appointment.customer_id,
-            case((Appointment.state == AppointmentState.SCHEDULED, Appointment.starts_at)),
+            case((_appointment_visit(), Appointment.starts_at)),
             Appointment.attendance,
             case(
                 (
@@ -160,20 +195,16 @@ def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
     return union_all(bookings, appointments, passes, videos)
 
 
-def _shown(rows: Any) -> ColumnElement[bool]:
-    return or_(rows.c.attendance.is_(None), rows.c.attendance != Attendance.NO_SHOW)
-
-
 def visits_of(rows: Any, now: datetime) -> ColumnElement[bool]:
     """Which of `purchase_rows`' rows are visits made by `now`."""
-    return and_(rows.c.at.is_not(None), rows.c.at <= now, _shown(rows))
+    return and_(rows.c.at.is_not(None), rows.c.at <= now, _shown_up(rows.c.attendance))
 
 
 def _facts(where: ColumnElement[bool], rows: CompoundSelect[Any], now: datetime) -> Select[Any]:
     """One facts row per customer matching `where`, zeros for those with no purchases."""
     r = rows.subquery()
     visit = visits_of(r, now)
-    ahead = and_(r.c.at > now, _shown(r))
+    ahead = and_(r.c.at > now, _shown_up(r.c.attendance))
 
     def moment(aggregate: Any, condition: ColumnElement[bool]) -> Any:
         # SQLite hands back an aggregate's datetime as text unless told its type.
@@ -251,7 +282,7 @@ def _changed_customers(session: Session) -> tuple[set[int], set[int]]:
             occurrences.add(row.id)
         elif isinstance(row, Workspace) and get_history(row, "currency").deleted:
             # Spend is kept in the workspace's currency: add everyone up again on next read.
-            row.facts_ready_at = None
+            session.execute(delete(FactsReady).where(FactsReady.team_id == row.team_id))
     return customers, occurrences
 
 
@@ -299,18 +330,16 @@ def ready(uow: UnitOfWork, team_id: str) -> None:
     that has started since their facts were written."""
     now = uow.now()
     session = uow.session
-    workspace = session.get(Workspace, team_id)
-    if workspace is None:
-        return
     due = select(CustomerFacts.customer_id).where(
         CustomerFacts.team_id == team_id, CustomerFacts.next_visit_at <= now
     )
-    if workspace.facts_ready_at is not None and session.scalar(due.limit(1)) is None:
+    if session.get(FactsReady, team_id) is not None and session.scalar(due.limit(1)) is None:
         return
     # One adder per workspace at a time: two would lock the same rows in their own orders.
-    session.refresh(workspace, with_for_update=True)
-    if workspace.facts_ready_at is None:
+    if session.get(Workspace, team_id, with_for_update=True) is None:
+        return
+    if session.get(FactsReady, team_id, populate_existing=True) is None:
         refresh_team(session, team_id, now)
-        workspace.facts_ready_at = now
+        session.add(FactsReady(team_id=team_id, ready_at=now))
     else:
         refresh(session, session.scalars(due).all(), now)

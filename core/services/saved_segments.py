@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.models import SEGMENT_NAME_MAX, Segment
+from core.models import SEGMENT_NAME_MAX, Segment, SegmentCount
 from core.services.segments import SegmentFilters, count_segment, validated
 from core.services.workspaces import ensure_workspace
 from core.text import fold
 
-# A workspace's Home lists them all, each counted as it is published.
+# A workspace's Home lists them all, each with a count at most COUNT_MAX_AGE old.
 MAX_SAVED = 20
+COUNT_MAX_AGE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def save_segment(
     row.filters = json.dumps(filters.to_json(), sort_keys=True)
     row.updated_by, row.updated_at = actor.user_id, now
     session.flush()
+    session.execute(delete(SegmentCount).where(SegmentCount.segment_id == row.id))
     return _saved(row)
 
 
@@ -96,18 +99,43 @@ def open_segment(uow: UnitOfWork, actor: Actor, segment_id: int) -> SavedSegment
     return _saved(_segment(uow, actor, segment_id))
 
 
-def list_segments(uow: UnitOfWork, actor: Actor, *, counted: bool = True) -> list[SavedSegment]:
-    """The workspace's saved segments by name, each with its count unless `counted` is False."""
+def list_segments(uow: UnitOfWork, actor: Actor) -> list[SavedSegment]:
+    """The workspace's saved segments by name, each with a count at most COUNT_MAX_AGE old
+    (recounted and kept when older: writes)."""
     rows = uow.session.scalars(
         select(Segment).where(Segment.team_id == actor.team_id).order_by(Segment.name_key)
     ).all()
-    segments = [_saved(row) for row in rows]
-    if not counted:
-        return segments
-    return [
-        SavedSegment(s.id, s.name, s.filters, s.created_by, count_segment(uow, actor, s.filters))
-        for s in segments
-    ]
+    now = uow.now()
+    kept = {
+        c.segment_id: c
+        for c in uow.session.scalars(
+            select(SegmentCount).where(SegmentCount.team_id == actor.team_id)
+        )
+    }
+    listed = []
+    for row in rows:
+        saved = _saved(row)
+        count = kept.get(row.id)
+        if count is None or now - count.counted_at > COUNT_MAX_AGE:
+            count = _keep(uow, row, count_segment(uow, actor, saved.filters))
+        listed.append(_saved(row, count.matched))
+    return listed
+
+
+def _keep(uow: UnitOfWork, row: Segment, matched: int) -> SegmentCount:
+    count = uow.session.get(SegmentCount, row.id)
+    if count is None:
+        count = SegmentCount(segment_id=row.id, team_id=row.team_id)
+        uow.session.add(count)
+    count.matched, count.counted_at = matched, uow.now()
+    return count
+
+
+def note_count(uow: UnitOfWork, actor: Actor, segment_id: int, count: int) -> None:
+    """Keep `count`, just made by opening saved segment `segment_id`, for Home to show."""
+    row = uow.session.get(Segment, segment_id)
+    if row is not None and row.team_id == actor.team_id:
+        _keep(uow, row, count)
 
 
 def delete_segment(uow: UnitOfWork, actor: Actor, segment_id: int) -> str:

@@ -12,23 +12,19 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import ValidationFailed
 from core.models import (
-    Appointment,
-    Booking,
     Customer,
     CustomerFacts,
     CustomerStatus,
-    EventOccurrence,
     Pass,
     PassState,
     Subscription,
     SubscriptionState,
-    VideoPurchase,
     Workspace,
 )
 from core.services import customer_facts
@@ -166,19 +162,9 @@ class _Calendar:
 
 
 def _visit_counts(calendar: _Calendar, since: datetime) -> Select[Any]:
-    """(customer_id, visits) of the workspace's customers with a visit since `since`."""
-    where: dict[Any, ColumnElement[bool]] = {
-        Booking: (Booking.team_id == calendar.team_id) & (EventOccurrence.starts_at >= since),
-        Appointment: (Appointment.team_id == calendar.team_id) & (Appointment.starts_at >= since),
-        Pass: false(),
-        VideoPurchase: false(),
-    }
-    rows = customer_facts.purchase_rows(where).subquery()
-    return (
-        select(rows.c.customer_id)
-        .where(customer_facts.visits_of(rows, calendar.now))
-        .group_by(rows.c.customer_id)
-    )
+    """(customer_id) grouped, of the workspace's customers with a visit since `since`."""
+    rows = customer_facts.visits_between(calendar.team_id, since, calendar.now).subquery()
+    return select(rows.c.customer_id).group_by(rows.c.customer_id)
 
 
 def _conditions(filters: SegmentFilters, calendar: _Calendar) -> list[ColumnElement[bool]]:

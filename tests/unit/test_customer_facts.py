@@ -4,11 +4,11 @@ money kept less refunds, other currencies, bulk inserts, merges and a currency c
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from core.actor import Actor
 from core.db import Database
-from core.models import Attendance, Booking, CustomerFacts, EventOccurrence, Workspace
+from core.models import Attendance, Booking, CustomerFacts, EventOccurrence, FactsReady, Workspace
 from core.services import customer_facts as facts
 from core.services.account import merge_customers
 from core.services.appointments import book_appointment
@@ -134,13 +134,11 @@ def test_a_workspaces_first_read_adds_up_every_customer_even_bulk_inserted_histo
     with db.unit_of_work() as uow:
         # As a bulk load would: no ORM change for the commit hook to see.
         uow.session.execute(update(Booking).where(Booking.id == booking).values(price_minor=999))
-        uow.session.execute(
-            update(Workspace).where(Workspace.team_id == staff.team_id).values(facts_ready_at=None)
-        )
+        uow.session.execute(delete(FactsReady).where(FactsReady.team_id == staff.team_id))
     assert _summary(_facts(db, staff, with_history)) == (1, 0, 999)
     assert _summary(_facts(db, staff, without)) == (0, 0, 0)
     with db.unit_of_work() as uow:
-        assert uow.session.get_one(Workspace, staff.team_id).facts_ready_at is not None
+        assert uow.session.get(FactsReady, staff.team_id) is not None
 
 
 def test_a_merge_moves_the_sources_facts_to_the_kept_customer(

@@ -6,9 +6,11 @@ Create Date: 2026-12-07
 
 `customer_facts`: per customer, the visits, no-shows and lifetime spend their records add up
 to, so a segment filters 100,000 customers by index instead of adding up their history.
-Rewritten by the app as records change; `workspaces.facts_ready_at` stays empty until a
-workspace's customers were first added up, which the app does on first use (so the sums are
-made by the same code that keeps them). `segments`: segments saved by name for the workspace.
+Rewritten by the app as records change; `customer_facts_ready` has no row for a workspace
+until its customers were first added up, which the app does on first use (so the sums are made
+by the same code that keeps them). `segments`: segments saved by name for the workspace, with
+`segment_counts` keeping each one's last count for Home. The facts, their readiness and the
+counts are caches: dropping them loses nothing the records don't hold.
 """
 
 from collections.abc import Sequence
@@ -76,13 +78,43 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
         sa.UniqueConstraint("team_id", "name_key", name=op.f("uq_segments_team_id_name_key")),
     )
-    with op.batch_alter_table("workspaces") as batch_op:
-        batch_op.add_column(sa.Column("facts_ready_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "customer_facts_ready",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("ready_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["workspaces.team_id"],
+            name=op.f("fk_customer_facts_ready_team_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("team_id", name=op.f("pk_customer_facts_ready")),
+    )
+    op.create_table(
+        "segment_counts",
+        sa.Column("segment_id", big_id, nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("matched", sa.Integer(), nullable=False),
+        sa.Column("counted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["segment_id"],
+            ["segments.id"],
+            name=op.f("fk_segment_counts_segment_id_segments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["workspaces.team_id"],
+            name=op.f("fk_segment_counts_team_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("segment_id", name=op.f("pk_segment_counts")),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("workspaces") as batch_op:
-        batch_op.drop_column("facts_ready_at")
+    op.drop_table("segment_counts")
+    op.drop_table("customer_facts_ready")
     op.drop_table("segments")
     op.drop_index("ix_customer_facts_team_next_visit", table_name="customer_facts")
     op.drop_index("ix_customer_facts_team_spend", table_name="customer_facts")
