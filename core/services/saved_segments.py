@@ -142,6 +142,8 @@ def delete_segment(uow: UnitOfWork, actor: Actor, segment_id: int) -> str:
     """Delete saved segment `segment_id` (whoever saved it, or an admin); its name."""
     row = _segment(uow, actor, segment_id)
     if row.created_by != actor.user_id and not actor.is_admin:
-        raise Forbidden(f"Only whoever saved “{row.name}”, or an admin, can delete it.")
+        raise Forbidden(
+            f"Only an admin can delete a segment someone else saved; ask them to delete “{row.name}”."
+        )
     uow.session.delete(row)
     return row.name

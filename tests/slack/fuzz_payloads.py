@@ -62,6 +62,8 @@ from core.models import (
 from core.services import notes, questionnaires
 from core.services.catalog_rules import ItemKind
 from core.services.customers import activate_customer, archive_customer
+from core.services.saved_segments import save_segment
+from core.services.segments import SegmentFilters
 from core.services.staff import add_staff
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, GUEST, STAFF, STRANGER, TEAM, World, running_world
@@ -223,7 +225,17 @@ def fingerprint(db: Database) -> Fingerprint:
 
 # Which Slack deliveries were handled (retries are acted on once) and when a conversation's
 # members last changed (so every worker asks Slack again): no one's records.
-BOOKKEEPING = frozenset({"seen_slack_events", "conversation_changes"})
+# Bookkeeping and caches a read may write: what each customer's records add up to (and when a
+# workspace's were first added up), and saved segments' last counts.
+BOOKKEEPING = frozenset(
+    {
+        "seen_slack_events",
+        "conversation_changes",
+        "customer_facts",
+        "customer_facts_ready",
+        "segment_counts",
+    }
+)
 
 
 def changed_tenants(before: Fingerprint, after: Fingerprint) -> dict[str, list[str]]:
@@ -296,6 +308,7 @@ def _extras(db: Database, team_id: str, uid: str, author: str, admin: str) -> in
         templates = questionnaires.list_templates(uow, boss)
         health = next(t for t in templates if t.name == "Health check")
         questionnaires.assign_questionnaire(uow, boss, uid, health.id)
+        save_segment(uow, boss, "Lapsed", SegmentFilters(lapsed_days=60))
     with db.unit_of_work() as uow:
         owner = customer_id(uow, uid)
         purchase = uow.session.scalars(
@@ -793,6 +806,8 @@ class Harness:
             # `/customers alerts #channel` in the tenant's channel of staff and the app.
             command = self.post_command(who, "alerts <#C0LOCAL|general>")
             return Template(self._made(command, "views.open"), None)
+        if key == "form:segment":
+            return Template(self._made(self.post_command(who, "segment"), "views.open"), None)
         if key == "form:message_note":
             shortcut = self.shortcut(who, "shortcut.add_to_notes", "Prefers mornings.")
             return Template(self._made(self.post_payload(shortcut), "views.open"), None)
@@ -1737,6 +1752,15 @@ TARGETS: tuple[Target, ...] = (
     Target("options", "settings.timezone", ("form:settings",)),
     Target("options", "settings.currency", ("form:settings",)),
     _view("settings.submit", "form:settings"),
+    # segments: the modal `/customers segment` opens (re-counted as a filter changes, a
+    # customer opened, an admin's CSV recorded in the audit), and Home's saved segments
+    _action("segment.filter", ("form:segment",), _texts, "number_input"),
+    _action("segment.customer", ("form:segment",), _uids),
+    _action("segment.export", ("form:segment",), _anything, writes=True),
+    _view("segment.submit", "form:segment"),
+    _action("segment.new", ("home",), _anything),
+    _action("segment.open", ("home",), _rows("segments")),
+    _action("segment.delete", ("home",), _rows("segments"), writes=True),
     # channel alerts (admins): the form `/customers alerts #channel` opens
     _view("alerts.submit", "form:alerts"),
     _action("alerts.edit", ("home",), _anything),

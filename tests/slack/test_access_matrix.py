@@ -76,6 +76,7 @@ from core.models import (
     QuestionnaireResponse,
     RefundState,
     Role,
+    Segment,
     StaffMember,
     Subscription,
     SubscriptionPlan,
@@ -93,6 +94,8 @@ from core.services.checkout import StripePayment
 from core.services.customers import archive_customer
 from core.services.events import EventDraft, add_event
 from core.services.export import export_customer
+from core.services.saved_segments import save_segment
+from core.services.segments import SegmentFilters
 from core.services.staff import add_staff
 from core.services.stripe_account import save_stripe_key
 from tests.conftest import MutableClock
@@ -851,6 +854,7 @@ def _commands() -> list[Act]:
         command("/customers NAME", pushed("hub.view", name_of), lambda s: "Zoë"),
         command("/customers EMAIL", pushed("hub.view", name_of), lambda s: s.email),
         command("/customers new", pushed("customer_form.submit"), lambda s: "new"),
+        command("/customers segment", pushed("segment.submit"), lambda s: "segment"),
         command("/customers help", acked("post the 12-month sales chart"), lambda s: "help"),
         command("/customers chart NAME", uploaded, lambda s: f"chart {s.name}"),
         command(
@@ -1367,6 +1371,88 @@ def with_alerts(h: Harness) -> Subject:
     with h.db.unit_of_work() as uow:
         set_channel_alerts(uow, Actor(TEAM, ADMIN, Role.ADMIN), "C0LOCAL", ["refund"])
     return main(h)
+
+
+def with_segment(h: Harness) -> Subject:
+    """Our workspace's segment saved by its admin, to open or delete."""
+    with h.db.unit_of_work() as uow:
+        found = uow.session.scalar(
+            select(Segment.id).where(Segment.team_id == TEAM, Segment.name_key == "matrix")
+        )
+        if found is None:
+            admin = Actor(TEAM, ADMIN, Role.ADMIN)
+            found = save_segment(uow, admin, "Matrix", SegmentFilters(lapsed_days=60)).id
+    return replace(main(h), row=found)
+
+
+def segment_gone(h: Harness, subject: Subject) -> bool:
+    return _scalar(h, select(Segment.id).where(Segment.id == subject.row)) is None
+
+
+def segment_saved(h: Harness, subject: Subject) -> bool:
+    saved = select(Segment.id).where(Segment.team_id == TEAM, Segment.name.like("Matrix %"))
+    return _scalar(h, saved) is not None
+
+
+def _segments() -> list[Act]:
+    segment = "form:segment"
+    typed = {
+        "type": "number_input",
+        "action_id": "segment.filter",
+        "block_id": "segment.lapsed",
+        "value": "60",
+        "action_ts": "1.0",
+    }
+    return [
+        click("segment.filter", segment, updated("segment.submit"), lambda s: typed, meta=NO_META),
+        click(
+            "segment.customer",
+            segment,
+            pushed("customer_details.view", name_of),
+            lambda s: button("segment.customer", s.uid),
+            meta=NO_META,
+        ),
+        click(
+            "segment.export",
+            segment,
+            uploaded,
+            lambda s: button("segment.export", "export"),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        submit(
+            "segment.submit",
+            segment,
+            closed(segment_saved),
+            meta=NO_META,
+            values={"segment.name": lambda s, view, tenant: f"Matrix {next(_counter)}"},
+        ),
+        click(
+            "segment.new",
+            HOME,
+            pushed("segment.submit"),
+            lambda s: button("segment.new", "new"),
+            meta=NO_META,
+        ),
+        click(
+            "segment.open",
+            HOME,
+            pushed("segment.submit", lambda s: "Matrix"),
+            lambda s: button("segment.open", str(s.row)),
+            subject=with_segment,
+            meta=NO_META,
+        ),
+        # Saved by the admin: only they or another admin may delete it.
+        click(
+            "segment.delete",
+            HOME,
+            changed(segment_gone),
+            lambda s: button("segment.delete", str(s.row)),
+            subject=with_segment,
+            meta=NO_META,
+            admin_only=True,
+        ),
+    ]
 
 
 def _settings() -> list[Act]:
@@ -2071,6 +2157,7 @@ ACTS = [
     *_commerce(),
     *_workflow_steps(),
     *_check_in(),
+    *_segments(),
 ]
 
 
@@ -2247,8 +2334,10 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
         ("form:note", "form:message_note", "form:questionnaire", "form:merge", "form:duplicates")
     ),
+    "segments": lambda a: a.name.startswith("segment."),
     "settings": lambda a: (
         a.surface in {HOME, SETTINGS, STRIPE_FORM}
+        and not GROUPS["segments"](a)
         and not GROUPS["catalog"](a)
         and not GROUPS["catalog items"](a)
     ),
@@ -2262,6 +2351,7 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
         (
             a.surface.startswith("form:")
             and not GROUPS["customer import"](a)
+            and not GROUPS["segments"](a)
             and not GROUPS["settings"](a)
             and not GROUPS["catalog"](a)
             and not GROUPS["catalog items"](a)
