@@ -102,20 +102,16 @@ def open_segment(uow: UnitOfWork, actor: Actor, segment_id: int) -> SavedSegment
 def list_segments(uow: UnitOfWork, actor: Actor) -> list[SavedSegment]:
     """The workspace's saved segments by name, each with a count at most COUNT_MAX_AGE old
     (recounted and kept when older: writes)."""
-    rows = uow.session.scalars(
-        select(Segment).where(Segment.team_id == actor.team_id).order_by(Segment.name_key)
+    rows = uow.session.execute(
+        select(Segment, SegmentCount)
+        .outerjoin(SegmentCount, SegmentCount.segment_id == Segment.id)
+        .where(Segment.team_id == actor.team_id)
+        .order_by(Segment.name_key)
     ).all()
     now = uow.now()
-    kept = {
-        c.segment_id: c
-        for c in uow.session.scalars(
-            select(SegmentCount).where(SegmentCount.team_id == actor.team_id)
-        )
-    }
     listed = []
-    for row in rows:
+    for row, count in rows:
         saved = _saved(row)
-        count = kept.get(row.id)
         if count is None or now - count.counted_at > COUNT_MAX_AGE:
             count = _keep(uow, row, count_segment(uow, actor, saved.filters))
         listed.append(_saved(row, count.matched))

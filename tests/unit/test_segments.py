@@ -290,3 +290,19 @@ def test_another_workspace_cannot_open_a_saved_segment(
         saved = save_segment(uow, staff, "Lapsed", SegmentFilters(lapsed_days=60))
     with pytest.raises(NotFound), db.unit_of_work() as uow:
         delete_segment(uow, other_tenant, saved.id)
+
+
+def test_home_counts_are_kept_five_minutes_then_made_again(
+    db: Database, staff: Actor, shop: Shop, people: dict[str, str], clock: MutableClock
+) -> None:
+    with db.unit_of_work() as uow:
+        save_segment(uow, staff, "Never seen", SegmentFilters(visits_days=3660, visits_max=0))
+    with db.unit_of_work() as uow:
+        assert [s.count for s in list_segments(uow, staff)] == [1]
+    _visit(db, staff, shop, people["cat"], london("2026-03-14 08:00"))
+    clock.advance(minutes=5)
+    with db.unit_of_work() as uow:
+        assert [s.count for s in list_segments(uow, staff)] == [1]
+    clock.advance(seconds=1)
+    with db.unit_of_work() as uow:
+        assert [s.count for s in list_segments(uow, staff)] == [0]
