@@ -20,6 +20,7 @@ from core.models.customer import Customer, CustomerStatus
 from core.models.duplicate import NotDuplicate
 from core.models.history import HistoryEntry
 from core.models.home_view import TodayViewer
+from core.models.household import CustomerLink, Relation
 from core.models.mail import MailStatus, OutboxMail
 from core.models.note import NOTE_MAX, Note
 from core.models.passes import Pass, PassState
@@ -46,6 +47,7 @@ __all__ = [
     "ConversationChange",
     "CreditRule",
     "Customer",
+    "CustomerLink",
     "CustomerStatus",
     "Event",
     "EventOccurrence",
@@ -66,6 +68,7 @@ __all__ = [
     "QuestionnaireStatus",
     "QuestionnaireTemplate",
     "RefundState",
+    "Relation",
     "Role",
     "SeenSlackEvent",
     "StaffMember",
