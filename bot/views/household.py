@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from bot.views.blocks import (
+    BUTTON_TEXT_MAX,
     Block,
     actions,
     button,
@@ -63,7 +64,8 @@ def _confirm_unlink(member: Member) -> dict[str, Any]:
 
 
 def _member_row(member: Member) -> Block:
-    label = member.text + (" (archived)" if member.archived else "")
+    suffix = " (archived)" if member.archived else ""
+    label = clip(member.text, BUTTON_TEXT_MAX - len(suffix)) + suffix
     return actions(
         [
             button(label, OPEN_ACTION, value=member.uid),
