@@ -77,8 +77,11 @@ def _member_row(member: Member) -> Block:
 
 def household_blocks(customer: CustomerRecord, members: list[Member]) -> list[Block]:
     """The Household section: each linked person opens with one click; *Link someone* unless
-    the record takes nothing new (anonymised, or merged into another)."""
+    the record takes nothing new (anonymised, or merged into another: then no section at all
+    once no one is linked)."""
     closed = customer.anonymised_at is not None or customer.merged_into_uid is not None
+    if closed and not members:
+        return []
     summary = "" if members else " · no one linked yet"
     add = None if closed else button("Link someone", ADD_ACTION, value=customer.uid)
     blocks: list[Block] = [

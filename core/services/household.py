@@ -98,16 +98,10 @@ def _record_both(
     relation: Relation,
     action: str,
 ) -> None:
+    """Each customer's history says what they are (or were) to the other."""
     for who, whom, as_ in ((customer, other, relation), (other, customer, inverse(relation))):
         text = described(as_, f"{whom.full_name} (UID {whom.uid})")
-        history.record(
-            uow,
-            actor.user_id,
-            who,
-            action,
-            changes={"link": [None, as_.value] if action == LINKED else [as_.value, None]},
-            detail=text,
-        )
+        history.record(uow, actor.user_id, who, action, detail=text)
 
 
 def link_customers(
