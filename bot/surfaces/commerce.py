@@ -18,7 +18,7 @@ from bot.context.request import Request, Submission
 from bot.logging_setup import ContextExecutor
 from bot.surfaces.customer_details import DetailsControl, show_details
 from bot.surfaces.view_updates import newer_wins
-from bot.views.commerce.form_state import CommerceMeta, FormValues, Method
+from bot.views.commerce.form_state import PAYER_MAX, CommerceMeta, FormValues, Method
 from bot.views.commerce.modals import result_view, working_view
 from bot.views.notice import Notice
 from bot.views.origin import Tab
@@ -29,6 +29,7 @@ from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.models import CustomerStatus
 from core.services import customers
 from core.services.customers import CustomerRecord
+from core.services.household import household, payers
 from core.services.paging import Page
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,14 @@ class Opening(DetailsControl):
 
     def open_form(self, doing: str, render: Render) -> None:
         """A form for something new for the customer (`doing` it), empty; refused if archived."""
-        customer = self.customer_for(doing)
-        if customer is not None:
-            meta = self.meta(name=customer.full_name, mailable=bool(customer.email.strip()))
+        found = self.customer_for(doing)
+        if found is not None:
+            customer, parents = found
+            meta = self.meta(
+                name=customer.full_name,
+                mailable=bool(customer.email.strip()),
+                payer=" or ".join(parents)[:PAYER_MAX],
+            )
             self.push(render(self.request, meta, FormValues(), ""))
 
     def open_row_form(self, row_id: int, render: Render) -> None:
@@ -77,18 +83,23 @@ class Opening(DetailsControl):
         """Metadata for a form over these details."""
         return CommerceMeta(view_id=self.view_id, details=self.details, **fields)
 
-    def customer_for(self, doing: str) -> CustomerRecord | None:
-        """The details' customer, if they can take something new; else None after saying why."""
-        customer = self.read(
-            lambda uow, actor: customers.get_customer(uow, actor, self.details.uid)
+    def customer_for(self, doing: str) -> tuple[CustomerRecord, list[str]] | None:
+        """The details' customer, if they can take something new, and the names of their
+        parents (who pay); else None after saying why."""
+        uid = self.details.uid
+        found = self.read(
+            lambda uow, actor: (
+                customers.get_customer(uow, actor, uid),
+                payers(household(uow, actor, uid)),
+            )
         )
-        if customer is not None and customer.status is CustomerStatus.ARCHIVED:
+        if found is not None and found[0].status is CustomerStatus.ARCHIVED:
             self.tell(
-                f"{customer.full_name} is archived; activate them on the Account tab before "
+                f"{found[0].full_name} is archived; activate them on the Account tab before "
                 f"{doing} for them."
             )
             return None
-        return customer
+        return found
 
 
 def row_of(page: Page[R], noun: str, row_id: int) -> R:

@@ -42,9 +42,10 @@ from core.db import UnitOfWork
 from core.errors import DomainError
 from core.services.account import list_history
 from core.services.appointments import list_appointments
-from core.services.attendance import attendance_counts
 from core.services.bookings import list_bookings
 from core.services.customers import CustomerRecord, get_customer
+from core.services.figures import customer_figures
+from core.services.household import household
 from core.services.notes import list_notes
 from core.services.paging import Page
 from core.services.passes import list_passes
@@ -131,7 +132,8 @@ def render_details(
     with deps.db.unit_of_work(readonly=True) as uow:
         customer = get_customer(uow, actor, meta.uid)
         sales = monthly_sales(uow, actor, meta.uid)
-        attendance = attendance_counts(uow, actor, meta.uid)
+        figures = customer_figures(uow, actor, meta.uid)
+        members = household(uow, actor, meta.uid)
         body, state = _tab_body(uow, actor, customer, meta.state, timezone)
         now = uow.now()
     chart_url = chart_image_url(
@@ -140,7 +142,7 @@ def render_details(
     view = customer_details(
         meta.model_copy(update={"state": state}),
         customer,
-        SalesActivity(sales, chart_url, attendance),
+        SalesActivity(sales, chart_url, figures, members),
         body,
         timezone=timezone,
         notice=notice,

@@ -44,6 +44,8 @@ Views (callback_id):
   message_note.done         what it becomes once saved, or why it can't be
   merge.submit              Merge Customer (input block_ids target: the customer to keep,
                             reason: why, kept in both customers' account history)
+  household.submit          Link someone over a customer's details (input block_ids person:
+                            the customer to link, relation: what this customer is to them)
   duplicates.view           Possible duplicates, admins: pairs ranked by evidence
   duplicates.refused        shown to staff instead: only an admin reviews duplicates
   book_event.submit         Book an Event (input block_ids occurrence_id, payment, price,
@@ -141,6 +143,13 @@ Actions (action_id → value):
   customer_details.merge              UID: open Merge Customer (admins)
   customer_details.open               UID: show another customer (the one a merge kept)
   customer_details.anonymise          UID: open the Anonymise confirmation (admins)
+  household.add                       UID: open Link someone (the details' Household)
+  household.open                      UID: show a linked person's details in the same view
+  household.unlink                    UID of the linked person: Unlink (confirmed)
+  household.person                    external select of customers (options: block_suggestion,
+                                      never the customer themselves), value UID
+  household.relation                  static select: parent, child or partner (what the
+                                      details' customer is to the person)
   alerts.edit                         channel id: Home's Edit beside a channel's alerts (admins)
   alerts.remove                       channel id: Home's Remove (confirmed): no more alerts there
   customer_details.password_reset     UID: mail the customer a new portal password (confirmed);

@@ -12,6 +12,7 @@ from bot.views.commerce.form_state import CommerceMeta, Method, PaymentForm
 from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_block
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.commerce.payment_text import STRIPE_NOT_REFUNDED, cancelled_payment, how_paid
+from bot.views.household import paid_by
 from bot.views.inputs import date_picker, input_block, static_select, time_picker
 from core.formatting import format_credits, format_duration, format_money, format_when
 from core.services.appointments import AppointmentRow, FacilitatorOption, ServiceOption
@@ -157,7 +158,10 @@ def book_appointment_form(
     name = escape(clip(meta.name, 200))
     blocks: list[Block] = [
         *problem_block(form.problem),
-        context(f"Booking an appointment for *{name}*. Its length comes from the service."),
+        context(
+            f"Booking an appointment for *{name}*.{paid_by(meta.payer)} Its length comes from "
+            "the service."
+        ),
         _service_block(form),
         _facilitator_block(form),
         _day_block(BOOK_DAY_ACTION, form.day, dispatch=True),

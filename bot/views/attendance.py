@@ -26,7 +26,6 @@ from core.formatting import format_price, format_when
 from core.models import AppointmentState, Attendance, BookingState, PaymentMethod
 from core.services.appointments import AppointmentRow
 from core.services.attendance import (
-    AttendanceCounts,
     AttendanceKind,
     CheckInList,
     CheckInRow,
@@ -156,13 +155,6 @@ def appointment_check_in(row: AppointmentRow, timezone: str, now: datetime) -> l
         context(attendance_text(row.attendance, row.attendance_by, row.attendance_at, timezone)),
         actions(_buttons(_DETAILS, value, row.attendance), block_id=f"attendance_{row.id}"),
     ]
-
-
-def counts_block(counts: AttendanceCounts) -> Block:
-    """'Attendance: Attended 12 · No-shows 2'."""
-    return context(
-        f":clipboard: *Attendance:* Attended {counts.attended:,} · No-shows {counts.no_shows:,}",
-    )
 
 
 def _paid(row: CheckInRow) -> str:

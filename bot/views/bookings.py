@@ -11,6 +11,7 @@ from bot.views.commerce.modals import confirmation, nothing_to_offer, problem_bl
 from bot.views.commerce.parsing import MONEY_MAX_CHARS, money_text
 from bot.views.commerce.payment import PaymentOffer, payment_blocks
 from bot.views.commerce.payment_text import cancelled_payment, how_paid
+from bot.views.household import paid_by
 from bot.views.inputs import TextField, external_select, input_block, static_select, text_input
 from core.formatting import counted, format_credits, format_money, format_price, format_when
 from core.models import PaymentMethod
@@ -111,7 +112,10 @@ def book_event_form(meta: CommerceMeta, form: BookEventForm, *, currency: str) -
     name = escape(clip(meta.name, 200))
     blocks: list[Block] = [
         *problem_block(form.problem),
-        context(f"Booking for *{name}*. Sessions still to come are listed soonest first."),
+        context(
+            f"Booking for *{name}*.{paid_by(meta.payer)} Sessions still to come are listed "
+            "soonest first."
+        ),
         input_block(
             OCCURRENCE_BLOCK,
             "Session",

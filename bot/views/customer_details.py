@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.views.attendance import counts_block
 from bot.views.blocks import (
     Block,
     actions,
@@ -20,7 +19,9 @@ from bot.views.blocks import (
     plain,
     section,
 )
+from bot.views.figures import figures_block
 from bot.views.history import history_entry
+from bot.views.household import household_blocks
 from bot.views.notice import Notice, notice_block
 from bot.views.origin import DetailsState
 from bot.views.sales_text import LEGEND, text_chart
@@ -28,8 +29,9 @@ from bot.views.tabs import PAGE_SIZES, DetailsMeta, pager, search_input, shown_o
 from core.formatting import format_phone, format_when
 from core.models import CustomerStatus
 from core.services.account import HistoryRow
-from core.services.attendance import AttendanceCounts
 from core.services.customers import CustomerRecord
+from core.services.figures import Figures
+from core.services.household import Member
 from core.services.paging import Page
 from core.services.sales import SalesSeries
 
@@ -51,12 +53,14 @@ IMAGE_URL_MAX = 3000
 
 @dataclass(frozen=True)
 class SalesActivity:
-    """The last 12 months' sales, where their chart can be fetched as an image (if it can), and
-    how often the customer attended and did not show."""
+    """What the details show above the tabs besides the contact details: the last 12 months'
+    sales, where their chart can be fetched as an image (if it can), the customer's figures
+    and the people linked to them."""
 
     series: SalesSeries
     chart_url: str | None = None
-    attendance: AttendanceCounts | None = None
+    figures: Figures | None = None
+    household: list[Member] | None = None
 
 
 def _status(customer: CustomerRecord, timezone: str) -> Block | None:
@@ -226,12 +230,14 @@ def customer_details(
     timezone: str,
     notice: Notice | None = None,
 ) -> dict[str, Any]:
-    """The details modal: account information, sales activity and attendance, tabs, and the
-    tab's `body`."""
+    """The details modal: account information, sales activity, figures and household, tabs,
+    and the tab's `body`."""
     blocks = _account_information(customer, timezone)
     blocks.extend(_sales(sales, customer.full_name))
-    if sales.attendance is not None:
-        blocks.append(counts_block(sales.attendance))
+    if sales.figures is not None:
+        blocks.append(figures_block(sales.figures, timezone))
+    if sales.household is not None:
+        blocks.extend(household_blocks(customer, sales.household))
     blocks.append(divider())
     blocks.append(tab_buttons(meta.state.tab))
     if notice is not None:

@@ -27,6 +27,7 @@ from core.models.customer_facts import (
 from core.models.duplicate import NotDuplicate
 from core.models.history import HistoryEntry
 from core.models.home_view import TodayViewer
+from core.models.household import CustomerLink, Relation
 from core.models.mail import MailStatus, OutboxMail
 from core.models.note import NOTE_MAX, Note
 from core.models.passes import Pass, PassState
@@ -55,6 +56,7 @@ __all__ = [
     "CreditRule",
     "Customer",
     "CustomerFacts",
+    "CustomerLink",
     "CustomerStatus",
     "Event",
     "EventOccurrence",
@@ -76,6 +78,7 @@ __all__ = [
     "QuestionnaireStatus",
     "QuestionnaireTemplate",
     "RefundState",
+    "Relation",
     "Role",
     "SeenSlackEvent",
     "Segment",

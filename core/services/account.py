@@ -35,6 +35,7 @@ from core.services.customers import (
     get_customer,
     search_customers,
 )
+from core.services.household import move_links
 from core.services.paging import MAX_PAGE_SIZE, Page
 from core.services.tabs import fetch_customer_page
 from core.text import clean_multiline, squeeze
@@ -277,6 +278,8 @@ def merge_customers(
         .where(PaymentLink.customer_id == source.id, PaymentLink.team_id == actor.team_id)
         .values(customer_id=target.id)
     )
+    # Linked people follow too, but never as a link of the kept customer to themselves.
+    move_links(uow, source, target)
     # The source's portal login is retired with it, so mailing its initial password would
     # only confuse; the kept customer has a login of their own.
     dropped = len(

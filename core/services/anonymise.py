@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from core.actor import Actor
 from core.db import UnitOfWork
@@ -39,6 +39,7 @@ from core.services.customers import (
     name_key,
     person_records,
 )
+from core.services.household import LINKED, UNLINKED, remove_links
 from core.services.notes import NOTE_ADDED, NOTE_DELETED, NOTE_EDITED
 from core.services.questionnaires import ANSWERS_RECORDED
 from core.services.workspaces import audit_workspace
@@ -144,6 +145,24 @@ def _scrub_history(uow: UnitOfWork, ids: list[int], pattern: re.Pattern[str] | N
     return changed
 
 
+def _scrub_link_mentions(
+    uow: UnitOfWork, actor: Actor, people: list[Customer], pattern: re.Pattern[str] | None
+) -> None:
+    """Erase the person's name from the entries that linked others to them (or unlinked)."""
+    if pattern is None:
+        return
+    mentions = [HistoryEntry.detail.contains(f"(UID {person.uid})") for person in people]
+    entries = uow.session.scalars(
+        select(HistoryEntry).where(
+            HistoryEntry.team_id == actor.team_id,
+            HistoryEntry.action.in_([LINKED, UNLINKED]),
+            or_(*mentions),
+        )
+    )
+    for entry in entries:
+        entry.detail = pattern.sub(ERASED, entry.detail)
+
+
 def _lock(uow: UnitOfWork, actor: Actor, uid: str) -> Customer:
     customer = find_customer(uow, actor, uid)  # NotFound, worded, for a UID that isn't ours
     uow.session.refresh(customer, with_for_update=True)
@@ -181,6 +200,8 @@ def anonymise_customer(uow: UnitOfWork, actor: Actor, uid: str) -> Anonymised:
         session.execute(delete(model).where(model.customer_id.in_(ids)))
     session.execute(update(PaymentLink).where(PaymentLink.customer_id.in_(ids)).values(sent_to=""))
     _scrub_history(uow, ids, pattern)
+    _scrub_link_mentions(uow, actor, people, pattern)
+    remove_links(uow, actor, ids, uid)
     now = uow.now()
     for person in people:
         person.first_name = PLACEHOLDER_FIRST_NAME

@@ -227,44 +227,6 @@ def _value(mark: Attendance | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class AttendanceCounts:
-    """How often a customer attended and did not show, over bookings and appointments."""
-
-    attended: int
-    no_shows: int
-
-
-def attendance_counts(uow: UnitOfWork, actor: Actor, uid: str) -> AttendanceCounts:
-    """Customer `uid`'s attendance as recorded (one statement), cancelled rows left out."""
-    booked = (
-        select(Booking.attendance.label("mark"))
-        .join(Customer, Customer.id == Booking.customer_id)
-        .where(
-            Customer.team_id == actor.team_id,
-            Customer.uid == uid,
-            Booking.attendance.is_not(None),
-            Booking.state != BookingState.CANCELLED,
-        )
-    )
-    appointed = (
-        select(Appointment.attendance.label("mark"))
-        .join(Customer, Customer.id == Appointment.customer_id)
-        .where(
-            Customer.team_id == actor.team_id,
-            Customer.uid == uid,
-            Appointment.attendance.is_not(None),
-            Appointment.state != AppointmentState.CANCELLED,
-        )
-    )
-    marks = booked.union_all(appointed).subquery()
-    query = select(marks.c.mark, func.count()).group_by(marks.c.mark)
-    counts: dict[str, int] = dict(uow.session.execute(query).all())
-    return AttendanceCounts(
-        counts.get(Attendance.ATTENDED.value, 0), counts.get(Attendance.NO_SHOW.value, 0)
-    )
-
-
-@dataclass(frozen=True)
 class CheckInRow:
     """One booking on a session's check-in list."""
 

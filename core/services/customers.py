@@ -25,6 +25,7 @@ from core.models import (
     Base,
     Booking,
     Customer,
+    CustomerLink,
     CustomerStatus,
     HistoryEntry,
     NotDuplicate,
@@ -645,6 +646,11 @@ def delete_customer(uow: UnitOfWork, actor: Actor, uid: str) -> str:
     uow.session.execute(
         delete(NotDuplicate).where(
             or_(NotDuplicate.low_id.in_(erased), NotDuplicate.high_id.in_(erased))
+        )
+    )
+    uow.session.execute(
+        delete(CustomerLink).where(
+            or_(CustomerLink.low_id.in_(erased), CustomerLink.high_id.in_(erased))
         )
     )
     uow.session.execute(delete(Customer).where(Customer.id.in_(erased)))

@@ -864,6 +864,7 @@ class Harness:
                 button("questionnaire.view", str(rows["questionnaires"][0])),
             ),
             "form:merge": ("details:merge_source", button("customer_details.merge")),
+            "form:household": ("details:bookings", button("household.add")),
             "form:customer_anonymise": (
                 "details:merge_source",
                 button("customer_details.anonymise"),
@@ -1621,6 +1622,7 @@ ACCOUNT = ("details:account",)
 NOTES = ("details:notes",)
 QUESTIONNAIRES = ("details:questionnaires",)
 METHODS = ("manual", "package", "stripe", "link")
+RELATIONS = ("parent", "child", "partner")
 CATALOG_LISTS = tuple(f"catalog:{kind}" for kind in CATALOG_KINDS)
 CATALOG_FORMS = tuple(
     f"form:catalog_item.{kind}{edit}" for kind in CATALOG_KINDS for edit in ("", ".edit")
@@ -1722,6 +1724,13 @@ TARGETS: tuple[Target, ...] = (
     _view("questionnaire_assign.submit", "form:questionnaire_assign"),
     _view("questionnaire.details", "form:questionnaire.details", writes=False),
     _view("questionnaire_answers.submit", "form:questionnaire_answers"),
+    # household: linked people
+    _action("household.open", DETAILS, _uids),
+    _action("household.add", DETAILS, _anything),
+    Target("options", "household.person", ("form:household",)),
+    _view("household.submit", "form:household"),
+    _action("household.relation", ("form:household",), _choice(*RELATIONS), "static_select"),
+    _action("household.unlink", DETAILS, _uids, writes=True),
     # merge
     Target("options", "merge.target", ("form:merge",)),
     _action("merge.target", ("form:merge",), _uids, "external_select"),

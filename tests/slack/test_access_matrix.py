@@ -59,6 +59,7 @@ from core.models import (
     Booking,
     BookingState,
     Customer,
+    CustomerLink,
     CustomerStatus,
     Event,
     EventOccurrence,
@@ -75,6 +76,7 @@ from core.models import (
     PaymentMethod,
     QuestionnaireResponse,
     RefundState,
+    Relation,
     Role,
     Segment,
     StaffMember,
@@ -94,6 +96,7 @@ from core.services.checkout import StripePayment
 from core.services.customers import archive_customer
 from core.services.events import EventDraft, add_event
 from core.services.export import export_customer
+from core.services.household import link_customers
 from core.services.saved_segments import save_segment
 from core.services.segments import SegmentFilters
 from core.services.staff import add_staff
@@ -447,6 +450,22 @@ def a_pair(h: Harness) -> Subject:
     return source
 
 
+def a_couple(h: Harness) -> Subject:
+    """Two customers not linked yet: link the first to the second."""
+    first, second = fresh(h), fresh(h)
+    first.other = second.uid
+    return first
+
+
+def a_family(h: Harness) -> Subject:
+    """Two customers, the first the parent of the second."""
+    subject = a_couple(h)
+    with h.db.unit_of_work() as uow:
+        boss = Actor(TEAM, ADMIN, Role.ADMIN)
+        link_customers(uow, boss, subject.uid, subject.other, Relation.PARENT)
+    return subject
+
+
 def a_staff_member(h: Harness) -> Subject:
     user = f"UCELL{next(_counter):04d}"
     with h.db.unit_of_work() as uow:
@@ -545,6 +564,14 @@ def merged(h: Harness, subject: Subject) -> bool:
     return (
         _scalar(h, select(Customer.merged_into_id).where(Customer.uid == subject.uid)) is not None
     )
+
+
+def linked(h: Harness, subject: Subject) -> bool:
+    ids = select(Customer.id).where(Customer.uid.in_((subject.uid, subject.other)))
+    query = select(CustomerLink.id).where(
+        CustomerLink.low_id.in_(ids), CustomerLink.high_id.in_(ids)
+    )
+    return _scalar(h, query) is not None
 
 
 def not_duplicates(h: Harness, subject: Subject) -> bool:
@@ -2143,6 +2170,50 @@ def _check_in() -> list[Act]:
     return acts
 
 
+def _household() -> list[Act]:
+    form = "form:household"
+    return [
+        click(
+            "household.open",
+            DETAILS,
+            ON_DETAILS,
+            lambda s: button("household.open", s.uid),
+            meta=NO_META,
+        ),
+        click(
+            "household.add",
+            DETAILS,
+            pushed("household.submit", name_of),
+            lambda s: button("household.add", s.uid),
+            subject=fresh,
+        ),
+        Act(
+            "household.person (options)",
+            "options",
+            options,
+            subject=a_couple,
+            surface=form,
+            meta=form_uid,
+            text=lambda s: "Cell",
+        ),
+        submit(
+            "household.submit",
+            form,
+            closed(linked),
+            subject=a_couple,
+            meta=form_uid,
+            values={"person": lambda s, v, t: s.other, "relation": "partner"},
+        ),
+        click(
+            "household.unlink",
+            DETAILS,
+            changed(lambda h, s: not linked(h, s)),
+            lambda s: button("household.unlink", s.other),
+            subject=a_family,
+        ),
+    ]
+
+
 ACTS = [
     *_commands(),
     *_customer_import(),
@@ -2150,6 +2221,7 @@ ACTS = [
     *_hub(),
     *_details(),
     *_notes_questionnaires_merge(),
+    *_household(),
     *_settings(),
     *_stripe_account(),
     *_catalog_events(),
@@ -2332,7 +2404,14 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     ),
     "details": lambda a: a.surface.startswith("details:") and not a.name.startswith("row:"),
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
-        ("form:note", "form:message_note", "form:questionnaire", "form:merge", "form:duplicates")
+        (
+            "form:note",
+            "form:message_note",
+            "form:questionnaire",
+            "form:merge",
+            "form:duplicates",
+            "form:household",
+        )
     ),
     "segments": lambda a: a.name.startswith("segment."),
     "settings": lambda a: (
@@ -2466,6 +2545,7 @@ def test_the_matrix_covers_every_listener() -> None:
         "catalog_item.message",
         "start_subscription.plan",
         "merge.reason",
+        "household.relation",
         "customer_form.duplicate_ok",
         "duplicates.view",
         "duplicates.refused",

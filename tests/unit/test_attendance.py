@@ -17,10 +17,8 @@ from core.services.attendance import (
     ATTENDANCE_UNDONE,
     MARKED_ATTENDED,
     MARKED_NO_SHOW,
-    AttendanceCounts,
     AttendanceKind,
     Recorded,
-    attendance_counts,
     check_in_list,
     no_shows_since,
     record_attendance,
@@ -28,6 +26,7 @@ from core.services.attendance import (
 from core.services.bookings import book_event, cancel_booking, list_bookings, transfer_booking
 from core.services.checkout import ManualPayment, PackagePayment
 from core.services.customers import archive_customer
+from core.services.figures import customer_figures
 from tests.conftest import MutableClock
 from tests.unit.commerce_helpers import (
     Shop,
@@ -325,9 +324,10 @@ def test_counts_list_and_repeated_no_shows(
     _mark(db, staff, bookings[a], Attendance.NO_SHOW)
     _mark(db, staff, bookings[b], Attendance.ATTENDED)
     with db.unit_of_work(readonly=True) as uow:
-        assert attendance_counts(uow, staff, a) == AttendanceCounts(0, 1)
-        counts = attendance_counts(uow, staff, b)
-        assert (counts.attended, counts.no_shows) == (1, 0)
+        counts = customer_figures(uow, staff, a)
+        assert (counts.visits, counts.no_shows) == (0, 1)
+        counts = customer_figures(uow, staff, b)
+        assert (counts.visits, counts.no_shows) == (1, 0)
         listed = check_in_list(uow, staff, monday)
         assert (listed.event_name, listed.open, listed.capacity) == ("Morning Yoga", True, 3)
         assert [(r.name, r.attendance) for r in listed.rows] == [

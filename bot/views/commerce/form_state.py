@@ -24,6 +24,9 @@ Method = Literal["manual", "package", "stripe", "link"]
 T = TypeVar("T")
 
 
+PAYER_MAX = 300
+
+
 class CommerceMeta(ReturnTo):
     """A commerce form or confirmation pushed over a customer's details."""
 
@@ -37,6 +40,8 @@ class CommerceMeta(ReturnTo):
     refunded_minor: int | None = Field(default=None, ge=0, le=DB_INT_MAX)
     # The customer has an email address, so a payment link can be offered (the service checks).
     mailable: bool = False
+    # Who pays for the customer: their parents' names, shown on the booking forms.
+    payer: str = Field(default="", max_length=PAYER_MAX)
 
     @classmethod
     def parse(cls, raw: object) -> CommerceMeta | None:
