@@ -1,7 +1,8 @@
 """Each customer's visits, no-shows and lifetime spend, kept in `customer_facts`.
 
-A visit is a booking or appointment not cancelled (nor its session), not marked no-show, whose
-start has passed: studios that never check in still see their regulars. Spend is the money kept
+A visit is a booking or appointment not cancelled (nor its session) that was checked in, or
+that has started and was not marked no-show: studios that never check in still see their
+regulars. Spend is the money kept
 in the workspace's currency: paid manually or through Stripe, less refunds; a cancelled
 purchase counts only what Stripe took and did not give back. Subscriptions' payments are not
 recorded as rows and are not counted.
@@ -64,38 +65,40 @@ def _kept(price: Any, refunded: Any, method: Any, cancelled: ColumnElement[bool]
     return case((counted, func.coalesce(price, 0) - refunded), else_=0)
 
 
-def _booking_visit() -> ColumnElement[bool]:
+def booking_visit() -> ColumnElement[bool]:
     """A booking that is a visit once its session starts (unless marked no-show)."""
     return and_(Booking.state != BookingState.CANCELLED, ~EventOccurrence.cancelled)
 
 
-def _appointment_visit() -> ColumnElement[bool]:
+def appointment_visit() -> ColumnElement[bool]:
+    """An appointment that is a visit once it starts (unless marked no-show)."""
     return Appointment.state == AppointmentState.SCHEDULED
 
 
-def _shown_up(attendance: Any) -> ColumnElement[bool]:
-    return or_(attendance.is_(None), attendance != Attendance.NO_SHOW)
+def counts_as_visit(at: Any, attendance: Any, now: Any) -> ColumnElement[bool]:
+    """A standing booking or appointment starting `at` is a visit by `now`: at once when
+    checked in (often at the door, before the start), else once started unless a no-show."""
+    return or_(attendance == Attendance.ATTENDED, and_(attendance.is_(None), at <= now))
 
 
 def visits_between(team_id: str, since: datetime, until: datetime) -> CompoundSelect[Any]:
-    """(customer_id) once per visit workspace `team_id`'s customers made in [since, until]."""
+    """(customer_id) once per visit workspace `team_id`'s customers made from `since` (a
+    session's start) to `until`."""
     bookings = (
         select(Booking.customer_id)
         .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
         .where(
             EventOccurrence.team_id == team_id,
             EventOccurrence.starts_at >= since,
-            EventOccurrence.starts_at <= until,
-            _booking_visit(),
-            _shown_up(Booking.attendance),
+            booking_visit(),
+            counts_as_visit(EventOccurrence.starts_at, Booking.attendance, until),
         )
     )
     appointments = select(Appointment.customer_id).where(
         Appointment.team_id == team_id,
         Appointment.starts_at >= since,
-        Appointment.starts_at <= until,
-        _appointment_visit(),
-        _shown_up(Appointment.attendance),
+        appointment_visit(),
+        counts_as_visit(Appointment.starts_at, Appointment.attendance, until),
     )
     return union_all(bookings, appointments)
 
@@ -109,7 +112,7 @@ def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
         select(
             Booking.customer_id,
             case(
-                (_booking_visit(), EventOccurrence.starts_at),
+                (booking_visit(), EventOccurrence.starts_at),
             ).label("at"),
             Booking.attendance,
             case(
@@ -132,7 +135,7 @@ def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
     appointments = (
         select(
             Appointment.customer_id,
-            case((_appointment_visit(), Appointment.starts_at)),
+            case((appointment_visit(), Appointment.starts_at)),
             Appointment.attendance,
             case(
                 (
@@ -197,14 +200,15 @@ def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
 
 def visits_of(rows: Any, now: datetime) -> ColumnElement[bool]:
     """Which of `purchase_rows`' rows are visits made by `now`."""
-    return and_(rows.c.at.is_not(None), rows.c.at <= now, _shown_up(rows.c.attendance))
+    return and_(rows.c.at.is_not(None), counts_as_visit(rows.c.at, rows.c.attendance, now))
 
 
 def _facts(where: ColumnElement[bool], rows: CompoundSelect[Any], now: datetime) -> Select[Any]:
     """One facts row per customer matching `where`, zeros for those with no purchases."""
     r = rows.subquery()
     visit = visits_of(r, now)
-    ahead = and_(r.c.at > now, _shown_up(r.c.attendance))
+    # Not a visit yet, but one once it starts: the row is rewritten then.
+    ahead = and_(r.c.at > now, r.c.attendance.is_(None))
 
     def moment(aggregate: Any, condition: ColumnElement[bool]) -> Any:
         # SQLite hands back an aggregate's datetime as text unless told its type.

@@ -1,6 +1,7 @@
 """A customer's figures, computed from their records: visits, no-shows and what they spent.
 
-A visit is a booking or appointment marked attended (not cancelled), at the session's start.
+A visit is as customer_facts defines it, so the details and segments agree: a booking or
+appointment not cancelled that was checked in, or has started and was not marked no-show.
 Spend is money taken: a Stripe payment less what was refunded of it (kept when the row was
 cancelled, as cancelling refunds nothing), or a manual payment of a row still standing; pass
 credits are not money (the pass was the purchase). Subscriptions' invoices are not recorded
@@ -42,6 +43,7 @@ from core.models import (
     PaymentMethod,
     VideoPurchase,
 )
+from core.services import customer_facts
 
 # Visits in this many days up to now count as recent; a visit exactly this long ago does.
 RECENT_DAYS = 90
@@ -86,7 +88,12 @@ def per_month(total_minor: int, months: int) -> int:
 def customer_figures(uow: UnitOfWork, actor: Actor, uid: str) -> Figures:
     """Customer `uid`'s figures as of now (one statement; zeros for a UID not ours)."""
     now = uow.now()
-    values = {"team_id": actor.team_id, "uid": uid, "since": now - timedelta(days=RECENT_DAYS)}
+    values = {
+        "team_id": actor.team_id,
+        "uid": uid,
+        "since": now - timedelta(days=RECENT_DAYS),
+        "now": now,
+    }
     first_visit = last_visit = None
     visits = recent = no_shows = 0
     spend: list[Spend] = []
@@ -120,36 +127,44 @@ def _paid(model: Any, standing: ColumnElement[bool]) -> ColumnElement[bool]:
 @lru_cache(maxsize=1)
 def _query() -> Select[Any]:
     """Visits, no-shows and spend per currency, grouped in the database; built once."""
-    team_id, since = _param("team_id"), _param("since")
+    team_id, since, now = _param("team_id"), _param("since"), _param("now")
     owner = (
         select(Customer.id)
         .where(Customer.team_id == team_id, Customer.uid == _param("uid"))
         .scalar_subquery()
     )
 
-    def marked(kind: int, mark: Attendance) -> tuple[Select[Any], Select[Any]]:
+    def marked(kind: int, visit: bool) -> tuple[Select[Any], Select[Any]]:
         # Constants as SQL text, not parameters: PostgreSQL must type each column of the union.
         head: tuple[ColumnElement[Any], ...] = (
             literal_column(str(kind)).label("kind"),
             literal_column("''").label("currency"),
             literal_column("0").label("amount"),
         )
+        booked_as = (
+            and_(
+                customer_facts.booking_visit(),
+                customer_facts.counts_as_visit(EventOccurrence.starts_at, Booking.attendance, now),
+            )
+            if visit
+            else Booking.attendance == Attendance.NO_SHOW
+        )
         booked = (
             select(*head, EventOccurrence.starts_at.label("moment"))
             .select_from(Booking)
             .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
-            .where(
-                Booking.team_id == team_id,
-                Booking.customer_id == owner,
-                Booking.attendance == mark,
-                Booking.state != BookingState.CANCELLED,
+            .where(Booking.team_id == team_id, Booking.customer_id == owner, booked_as)
+        )
+        appointed_as = (
+            and_(
+                customer_facts.appointment_visit(),
+                customer_facts.counts_as_visit(Appointment.starts_at, Appointment.attendance, now),
             )
+            if visit
+            else Appointment.attendance == Attendance.NO_SHOW
         )
         appointed = select(*head, Appointment.starts_at).where(
-            Appointment.team_id == team_id,
-            Appointment.customer_id == owner,
-            Appointment.attendance == mark,
-            Appointment.state != AppointmentState.CANCELLED,
+            Appointment.team_id == team_id, Appointment.customer_id == owner, appointed_as
         )
         return booked, appointed
 
@@ -163,8 +178,8 @@ def _query() -> Select[Any]:
         )
 
     rows = union_all(
-        *marked(_VISIT, Attendance.ATTENDED),
-        *marked(_NO_SHOW, Attendance.NO_SHOW),
+        *marked(_VISIT, visit=True),
+        *marked(_NO_SHOW, visit=False),
         spent(
             Booking,
             Booking.booked_at,

@@ -194,3 +194,16 @@ def test_a_cancelled_session_takes_its_visits_away(db: Database, staff: Actor, s
     with db.unit_of_work() as uow:
         uow.session.get_one(EventOccurrence, session).cancelled = True
     assert _summary(_facts(db, staff, uid)) == (0, 0, 1200)
+
+
+def test_checked_in_at_the_door_is_a_visit_before_the_session_starts(
+    db: Database, staff: Actor, shop: Shop
+) -> None:
+    (uid,) = new_customers(db, staff)
+    booking = _book(db, staff, uid, shop.session("yoga", MON))
+    assert _summary(_facts(db, staff, uid)) == (0, 0, 1200)
+    with db.unit_of_work() as uow:
+        uow.session.get_one(Booking, booking).attendance = Attendance.ATTENDED
+    row = _facts(db, staff, uid)
+    assert row is not None
+    assert (row.visits, row.last_visit_at, row.next_visit_at) == (1, london(MON), None)

@@ -91,7 +91,8 @@ def test_visits_no_shows_and_the_90_day_boundary(
     _appointment(db, shop, uid, starts_at=just_before, attendance=attended)
     _appointment(db, shop, uid, starts_at=NOW - timedelta(days=400), attendance=attended)
     _appointment(db, shop, uid, starts_at=NOW - timedelta(days=5), attendance=Attendance.NO_SHOW)
-    # Cancelled rows and unmarked ones are no visits.
+    # A cancelled row is no visit; an unmarked one that has started is (studios that never
+    # check in still have visits).
     _appointment(
         db,
         shop,
@@ -101,7 +102,7 @@ def test_visits_no_shows_and_the_90_day_boundary(
         state=AppointmentState.CANCELLED,
     )
     _appointment(db, shop, uid, starts_at=NOW - timedelta(days=2))
-    # A booked session counts as a visit at the session's start.
+    # A session still to come is a visit once checked in (at the door, before it starts).
     booking = _book(db, staff, uid, shop.session("yoga", MON))
     with db.unit_of_work() as uow:
         uow.session.execute(
@@ -109,8 +110,8 @@ def test_visits_no_shows_and_the_90_day_boundary(
         )
     clock.current = NOW
     figures = _figures(db, staff, uid)
-    assert figures.visits == 4
-    assert figures.recent_visits == 2  # exactly 90 days ago, and the booked session
+    assert figures.visits == 5
+    assert figures.recent_visits == 3  # exactly 90 days ago, the unmarked one, the session
     assert figures.no_shows == 1
     assert figures.first_visit == NOW - timedelta(days=400)
     assert figures.last_visit is not None and figures.last_visit > NOW
