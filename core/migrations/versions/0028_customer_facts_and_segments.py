@@ -78,6 +78,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
         sa.UniqueConstraint("team_id", "name_key", name=op.f("uq_segments_team_id_name_key")),
     )
+    # The sessions' visitors without reading the bookings: the old index is its prefix.
+    op.create_index(
+        "ix_bookings_occurrence_visits",
+        "bookings",
+        ["occurrence_id", "state", "attendance", "customer_id"],
+    )
+    op.drop_index("ix_bookings_occurrence_state", table_name="bookings")
     op.create_table(
         "customer_facts_ready",
         sa.Column("team_id", sa.String(length=32), nullable=False),
@@ -113,6 +120,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_index("ix_bookings_occurrence_state", "bookings", ["occurrence_id", "state"])
+    op.drop_index("ix_bookings_occurrence_visits", table_name="bookings")
     op.drop_table("segment_counts")
     op.drop_table("customer_facts_ready")
     op.drop_table("segments")
