@@ -27,11 +27,12 @@ if TYPE_CHECKING:
     from core.actor import Actor
     from core.adapters.mail import DeliveryReport, MailTransport
     from core.config import Settings
-    from core.db import Database
+    from core.db import Database, UnitOfWork
     from core.demo.customers import DemoSummary
     from core.services.customer_columns import ColumnMapping, CsvFile
     from core.services.customer_import import ImportReport
     from core.services.customers import CustomerRecord
+    from core.services.segments import SegmentFilters, SegmentResult
     from core.services.stripe_reconcile import ReconcileReport
 
 CLI_USER_ID = "cli"
@@ -528,6 +529,101 @@ def customers_export(
     where = "" if output is None else f" to {escape(str(output))}"
     exported = counted(count, "customer", "customers")
     err_console.print(f"Exported {exported} ({which}) of {escape(team_id)}{where}.")
+
+
+FILTER_HELP = (
+    "Filters as name=value: status (active, archived, any), lapsed_days, seen_days, "
+    "visits_days with visits_min and/or visits_max, spend_at_least, spend_below (money, "
+    "e.g. 99.50), pass_ending_days, subscription (active, past_due, paused, suspended, none)."
+)
+
+
+def _segment_filters(db: Database, team_id: str, given: list[str]) -> SegmentFilters:
+    """The filters typed as name=value, or exit naming what to fix."""
+    from bot.views.segments import BLOCK_OF, read_filters
+    from core.services.segments import SegmentFilters
+    from core.services.settings import studio_settings
+
+    known = set(BLOCK_OF) - {"name"}
+    typed: dict[str, str] = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or name.strip() not in known:
+            _fail(f"{item!r} is not a filter. {FILTER_HELP}", 2)
+        typed[name.strip()] = value.strip()
+    with db.unit_of_work(readonly=True) as uow:
+        currency = studio_settings(uow, team_id).currency
+    read = read_filters(typed, currency)
+    if not isinstance(read, SegmentFilters):
+        names = {block: name for name, block in BLOCK_OF.items()}
+        _fail("; ".join(f"{names.get(block, block)}: {text}" for block, text in read.items()), 2)
+    return read
+
+
+@customers_app.command("segment")
+def customers_segment(
+    filters: Annotated[list[str] | None, typer.Argument(help=FILTER_HELP)] = None,
+    save: Annotated[
+        str | None, typer.Option("--save", help="Save it under this name for the workspace.")
+    ] = None,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Write the customers it matches as CSV to stdout.")
+    ] = False,
+    team: TeamOption = None,
+) -> None:
+    """Count the customers a segment matches and show the first of them (as Slack does)."""
+    from core.services import saved_segments
+    from core.services.segments import segment
+
+    with _database() as db:
+        team_id = _team_id(db, team)
+        chosen = _segment_filters(db, team_id, filters or [])
+        try:
+            with db.unit_of_work() as uow:
+                if as_csv:
+                    _segment_csv(uow, team_id, chosen)
+                    return
+                result = segment(uow, _actor(team_id), chosen, page_size=20)
+                if save is not None:
+                    saved_segments.save_segment(uow, _actor(team_id), save, chosen)
+        except DomainError as exc:
+            _fail(exc.message, 2)
+    console.print(_segment_table(result))
+    if save is not None:
+        console.print(f'Saved as "{escape(save.strip())}"; Slack\'s Home lists it with its count.')
+
+
+def _segment_csv(uow: UnitOfWork, team_id: str, chosen: SegmentFilters) -> None:
+    from core.formatting import counted
+    from core.services.customer_export import record_list_export, write_customers_csv
+    from core.services.segments import segment_customer_ids
+
+    actor = _actor(team_id)
+    stdout = typer.get_text_stream("stdout")
+    within = segment_customer_ids(uow, actor, chosen)
+    count = write_customers_csv(uow, actor, stdout, status=None, within=within)
+    stdout.flush()
+    record_list_export(uow, actor, count, None, "", within="a segment")
+    err_console.print(f"Exported {counted(count, 'customer', 'customers')} in the segment.")
+
+
+def _segment_table(result: SegmentResult) -> Table:
+    from rich.table import Table
+
+    from core.formatting import counted, format_date, format_money
+
+    page = result.page
+    title = f"{counted(page.total, 'customer', 'customers')} match"
+    if page.total > len(page.rows):
+        title += f"; the first {len(page.rows)} by name"
+    table = Table(title=title, title_justify="left")
+    for column in ("UID", "Name", "Email", "Last visit", "Visits", "Spent"):
+        table.add_column(column)
+    for row in page.rows:
+        last = format_date(row.last_visit_at.date()) if row.last_visit_at else "none"
+        spent = format_money(row.spend_minor, result.currency)
+        table.add_row(row.uid, escape(row.name), escape(row.email), last, str(row.visits), spent)
+    return table
 
 
 @app.command("export-customer")
