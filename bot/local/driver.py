@@ -538,6 +538,19 @@ class SlackDriver:
             return None
         return self._block_actions(where, self._action(element, selected_user=user_id or None))
 
+    def choose_conversation(
+        self, channel_id: str, *, into: str, surface: Surface | None = None
+    ) -> AppResponse | None:
+        """Choose a channel ('' for none) in a conversations select found by label or action_id."""
+        where = self._target(surface, None)
+        element = _find(where.blocks, into, {"conversations_select"}, None)
+        self._set_state(where, element, channel_id or None)
+        where = self._refresh(where)
+        if not _reports_changes(element):
+            return None
+        chosen = channel_id or None
+        return self._block_actions(where, self._action(element, selected_conversation=chosen))
+
     def attach(self, name: str, content: bytes, *, into: str) -> JSON:
         """Put a file in a file_input found by its label or action_id, as picking it does.
 

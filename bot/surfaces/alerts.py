@@ -18,6 +18,7 @@ from bot.context.request import Request
 from bot.context.slack_errors import error_code
 from bot.surfaces.audience import dm_with, judge
 from bot.surfaces.hub import HubControl
+from bot.surfaces.segment_digests import deliver_digest
 from bot.views.alerts import KINDS_BLOCK, alert_text, alerts_form, chosen_kinds
 from bot.views.blocks import escape
 from bot.views.payload import state_values
@@ -202,9 +203,12 @@ def client_for(deps: Deps, base: WebClient) -> ClientFor:
 
 
 class AlertWorker(PollingWorker):
-    """A daemon thread posting recorded alerts every `interval` seconds until stopped."""
+    """A daemon thread posting into channels every `interval` seconds until stopped: recorded
+    alerts, then saved segments' weekly digests that are due."""
 
     def __init__(self, deps: Deps, client_for: ClientFor, *, interval: float = 5.0) -> None:
         super().__init__(
-            "channel alerts", lambda: deliver_next(deps, client_for), interval=interval
+            "channel alerts",
+            lambda: deliver_next(deps, client_for) or deliver_digest(deps, client_for),
+            interval=interval,
         )

@@ -5,7 +5,7 @@ and Delete beside each saved segment."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context.request import Request
+from bot.surfaces.audience import judge
 from bot.surfaces.customer_details import details_or_gone
 from bot.surfaces.exports import send_to_dm
 from bot.surfaces.hub import HubControl
@@ -20,9 +21,11 @@ from bot.surfaces.view_updates import newer_wins
 from bot.views.payload import as_row_id, first_action, read_metadata, state_values
 from bot.views.segments import (
     BLOCK_OF,
+    DIGEST_BLOCK,
     NAME_BLOCK,
     SegmentForm,
     SegmentMeta,
+    chosen_channel,
     filters_typed,
     read_filters,
     segment_modal,
@@ -30,9 +33,12 @@ from bot.views.segments import (
     typed_name,
 )
 from bot.views.tabs import DetailsMeta
+from core.actor import Actor
+from core.db import UnitOfWork
 from core.errors import DomainError, ValidationFailed
 from core.formatting import counted
-from core.services import saved_segments
+from core.services import saved_segments, segment_digests
+from core.services.audience import Reason
 from core.services.customer_export import customers_csv, record_list_export
 from core.services.segments import SegmentFilters, segment, segment_customer_ids
 
@@ -65,7 +71,8 @@ def segment_view(request: Request, segment_id: int | None = None) -> dict[str, A
         return segment_modal(_form(request, SegmentMeta(), {}, ""))
     saved = request.read(lambda uow, actor: saved_segments.open_segment(uow, actor, segment_id))
     typed = filters_typed(saved.filters, request.currency)
-    return segment_modal(_form(request, SegmentMeta(segment_id=segment_id), typed, saved.name))
+    form = _form(request, SegmentMeta(segment_id=segment_id), typed, saved.name)
+    return segment_modal(replace(form, digest_channel=saved.digest_channel_id or ""))
 
 
 @dataclass(frozen=True)
@@ -144,21 +151,39 @@ def export_segment(control: SegmentControl) -> None:
     control.show(problem=f"Sent to your DM: {filename}.")
 
 
+def _digest_refusal(request: Request, channel_id: str) -> str:
+    """Why the weekly digest may not go into `channel_id` ('' when it may)."""
+    if not channel_id:
+        return ""
+    judged = judge(request.deps, request.client, request.actor.team_id, channel_id)
+    if judged.verdict.all_staff:
+        return ""
+    if judged.verdict.reason is Reason.UNCHECKED:
+        return f"I couldn't check who is in {judged.label}: invite the app there first."
+    return f"{judged.label} has members who aren't staff: a digest names customers."
+
+
 def save_segment_form(ack: Ack, request: Request, view: dict[str, Any]) -> None:
-    """Save segment: kept under its name, or what to fix under the field."""
+    """Save segment: kept under its name (with its weekly digest, if a channel is chosen),
+    or what to fix under the field."""
     values = state_values(view)
     meta = read_metadata(SegmentMeta, view.get("private_metadata")) or SegmentMeta()
     filters = read_filters(typed_filters(values), request.currency)
     if not isinstance(filters, SegmentFilters):
         ack(response_action="errors", errors=filters)
         return
-    name = typed_name(values)
+    name, channel = typed_name(values), chosen_channel(values)
+    refused = _digest_refusal(request, channel)
+    if refused:
+        ack(response_action="errors", errors={DIGEST_BLOCK: refused})
+        return
+
+    def save(uow: UnitOfWork, actor: Actor) -> None:
+        saved = saved_segments.save_segment(uow, actor, name, filters, segment_id=meta.segment_id)
+        segment_digests.set_digest(uow, actor, saved.id, channel or None)
+
     try:
-        request.write(
-            lambda uow, actor: saved_segments.save_segment(
-                uow, actor, name, filters, segment_id=meta.segment_id
-            )
-        )
+        request.write(save)
     except ValidationFailed as exc:
         errors = {BLOCK_OF.get(key, NAME_BLOCK): text for key, text in exc.errors.items()}
         ack(response_action="errors", errors=errors)

@@ -29,6 +29,7 @@ from bot.views.payload import answered_in
 from core.formatting import counted, format_date, format_money
 from core.models import SEGMENT_NAME_MAX
 from core.services.saved_segments import SavedSegment
+from core.services.segment_digests import Digest
 from core.services.segments import (
     MAX_DAYS,
     MAX_VISITS,
@@ -44,6 +45,8 @@ CUSTOMER_ACTION = "segment.customer"
 EXPORT_ACTION = "segment.export"
 NAME_BLOCK = "segment.name"
 NAME_ACTION = "segment.name"
+DIGEST_BLOCK = "segment.digest"
+DIGEST_ACTION = "segment.digest"
 HOME_NEW_ACTION = "segment.new"
 HOME_OPEN_ACTION = "segment.open"
 HOME_DELETE_ACTION = "segment.delete"
@@ -121,6 +124,7 @@ BLOCK_OF = {number.name: number.block_id for number in NUMBERS} | {
     "status": STATUS_BLOCK,
     "subscription": SUBSCRIPTION_BLOCK,
     "name": NAME_BLOCK,
+    "digest": DIGEST_BLOCK,
 }
 
 
@@ -140,6 +144,7 @@ class SegmentForm:
     result: SegmentResult | None = None
     problem: str = ""
     admin: bool = False
+    digest_channel: str = ""
 
 
 def _number_element(number: _Number, initial: str) -> dict[str, Any]:
@@ -241,7 +246,22 @@ def segment_modal(form: SegmentForm) -> dict[str, Any]:
         },
         optional=True,
     )
-    blocks = [intro, *_filters_blocks(form), name, *_result_blocks(form)]
+    channel: dict[str, Any] = {
+        "type": "conversations_select",
+        "action_id": DIGEST_ACTION,
+        "placeholder": plain("No digest", 150),
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if form.digest_channel:
+        channel["initial_conversation"] = form.digest_channel
+    digest = input_block(
+        DIGEST_BLOCK,
+        "Post who is new in it weekly to",
+        channel,
+        hint="Only into a channel whose members are all staff. Leave empty for no digest.",
+        optional=True,
+    )
+    blocks = [intro, *_filters_blocks(form), name, digest, *_result_blocks(form)]
     return form_modal(
         "Segment", blocks, form.meta, callback_id=CALLBACK_ID, submit="Save segment", close="Close"
     )
@@ -261,6 +281,29 @@ def typed_filters(values: dict[str, Any]) -> dict[str, str]:
 def typed_name(values: dict[str, Any]) -> str:
     """The name typed to save the segment by."""
     return answered_in(values, NAME_BLOCK, NAME_ACTION)
+
+
+def chosen_channel(values: dict[str, Any]) -> str:
+    """The channel chosen for the weekly digest ('' for none)."""
+    element = values.get(DIGEST_BLOCK, {}).get(DIGEST_ACTION, {})
+    chosen = element.get("selected_conversation") if isinstance(element, dict) else None
+    return chosen if isinstance(chosen, str) else ""
+
+
+def digest_text(digest: Digest) -> str:
+    """A segment's weekly digest as posted into its channel."""
+    name = escape(digest.name)
+    matched = counted(digest.total, "customer", "customers")
+    if digest.first:
+        head = f":bar_chart: *{name}*, weekly: {matched} match now"
+    else:
+        head = f":bar_chart: *{name}*, weekly: {matched} match; {digest.new_count:,} new this week"
+    if not digest.newcomers:
+        return f"{head}."
+    names = ", ".join(escape(n) for n in digest.newcomers)
+    more = digest.new_count - len(digest.newcomers)
+    tail = f" and {more:,} more" if more > 0 else ""
+    return f"{head}: {names}{tail}. Open it from Home's Segments."
 
 
 def read_filters(typed: dict[str, str], currency: str) -> SegmentFilters | dict[str, str]:
@@ -331,7 +374,12 @@ def segments_section(saved: list[SavedSegment]) -> list[Block]:
             "confirm": plain("Delete", 30),
             "deny": plain("Keep it", 30),
         }
-        blocks.append(section(f"*{escape(segment.name)}*{count}"))
+        digest = ""
+        if segment.digest_channel_id:
+            digest = f"\nPosts who is new weekly to <#{segment.digest_channel_id}>"
+            if segment.digest_paused:
+                digest += f" (paused: {escape(segment.digest_paused)})"
+        blocks.append(section(f"*{escape(segment.name)}*{count}{digest}"))
         blocks.append(
             actions(
                 [

@@ -23,6 +23,7 @@ from core.models.customer_facts import (
     FactsReady,
     Segment,
     SegmentCount,
+    SegmentDigestMember,
 )
 from core.models.duplicate import NotDuplicate
 from core.models.history import HistoryEntry
@@ -83,6 +84,7 @@ __all__ = [
     "SeenSlackEvent",
     "Segment",
     "SegmentCount",
+    "SegmentDigestMember",
     "StaffMember",
     "StripeConnectState",
     "StripeEvent",

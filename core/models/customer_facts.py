@@ -56,6 +56,12 @@ class Segment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # An opt-in weekly digest into a channel of staff: where, who asked, when last posted,
+    # and why it is paused ("" while it runs).
+    digest_channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    digest_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    digest_paused: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class FactsReady(Base):
@@ -78,3 +84,16 @@ class SegmentCount(Base):
     team_id: Mapped[str] = mapped_column(TeamId, team_fk())
     matched: Mapped[int] = mapped_column(Integer)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SegmentDigestMember(Base):
+    """Who a segment matched at its last weekly digest, so the next names the newcomers."""
+
+    __tablename__ = "segment_digest_members"
+
+    segment_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )

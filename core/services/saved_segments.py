@@ -30,11 +30,16 @@ class SavedSegment:
     filters: SegmentFilters
     created_by: str
     count: int | None = None
+    # Its weekly digest's channel (None: none), and why it is paused ("" while it runs).
+    digest_channel_id: str | None = None
+    digest_paused: str = ""
 
 
 def _saved(row: Segment, count: int | None = None) -> SavedSegment:
     stored = SegmentFilters.from_json(json.loads(row.filters))
-    return SavedSegment(row.id, row.name, stored, row.created_by, count)
+    return SavedSegment(
+        row.id, row.name, stored, row.created_by, count, row.digest_channel_id, row.digest_paused
+    )
 
 
 def _name(name: str) -> tuple[str, str]:

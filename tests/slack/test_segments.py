@@ -11,7 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.app import alert_worker
 from bot.local import SlackDriver
+from bot.local.slack_api import SlackChannel
 from core.models import (
     Booking,
     BookingState,
@@ -23,7 +25,7 @@ from core.models import (
 )
 from core.services.customers import CustomerRecord
 from tests.conftest import MutableClock
-from tests.slack.conftest import ADMIN, TEAM, World
+from tests.slack.conftest import ADMIN, STAFF, STRANGER, TEAM, World
 from tests.slack.helpers import (
     JSON,
     acked,
@@ -195,3 +197,36 @@ def test_a_number_slack_would_not_send_is_shown_as_a_problem_not_counted(world: 
     shown = updated(world.staff, forged_action(world.staff, view, forged))
     assert "Enter a whole number" in text_of(shown)
     assert "customers match" not in text_of(shown)
+
+
+def test_a_weekly_digest_goes_only_to_a_channel_of_staff_and_pauses_when_that_changes(
+    world: World, clock: MutableClock
+) -> None:
+    (ben,) = seed(world.db, [("Ben", "Lapsed")])
+    _visit(world, ben, 90, clock)
+    world.api.add_channel(SlackChannel("CSTAFF", "staff", (ADMIN, STAFF, world.api.bot_user_id)))
+    world.api.add_channel(SlackChannel("CMIXED", "mixed", (ADMIN, STRANGER, world.api.bot_user_id)))
+    _open(world.staff)
+    _typed(world.staff, "60", LAPSED)
+    world.staff.type("Lapsed", into="Name (to save)")
+    world.staff.choose_conversation("CMIXED", into="segment.digest")
+    refused = acked(world.staff.submit())
+    assert "aren't staff" in refused.data["errors"]["segment.digest"]
+
+    world.staff.choose_conversation("CSTAFF", into="segment.digest")
+    assert acked(world.staff.submit()).text.strip() == ""
+    alert_worker(world.app).drain()
+    [posted] = world.api.messages("CSTAFF")
+    assert "Lapsed" in posted.text and "1 customer match now" in posted.text
+    assert "Ben Lapsed" in posted.text
+    home = customers_home(world.staff)
+    assert "Posts who is new weekly to" in text_of(home)
+
+    # Someone who isn't staff joins; next week's digest is held back and its author told.
+    acked(world.admin.join("CSTAFF", STRANGER))
+    clock.advance(days=7)
+    alert_worker(world.app).drain()
+    assert len(world.api.messages("CSTAFF")) == 1
+    told = world.api.messages(world.api.dm_channel(STAFF))
+    assert any("digest of the segment *Lapsed*" in m.text and "paused" in m.text for m in told)
+    assert "paused: someone in the channel isn't staff" in text_of(customers_home(world.staff))

@@ -29,6 +29,7 @@ from core.services.saved_segments import (
     open_segment,
     save_segment,
 )
+from core.services.segment_digests import claim_due, pause_digest, set_digest
 from core.services.segments import (
     NO_SUBSCRIPTION,
     SegmentFilters,
@@ -306,3 +307,43 @@ def test_home_counts_are_kept_five_minutes_then_made_again(
     clock.advance(seconds=1)
     with db.unit_of_work() as uow:
         assert [s.count for s in list_segments(uow, staff)] == [0]
+
+
+def test_a_weekly_digest_names_everyone_first_then_only_who_is_new(
+    db: Database, staff: Actor, shop: Shop, people: dict[str, str], clock: MutableClock
+) -> None:
+    with db.unit_of_work() as uow:
+        saved = save_segment(uow, staff, "Lapsed", SegmentFilters(lapsed_days=5))
+        set_digest(uow, staff, saved.id, "CSTAFF")
+    with db.unit_of_work() as uow:
+        first = claim_due(uow)
+    assert first is not None
+    assert (first.channel_id, first.total, first.first, first.enabled_by) == (
+        "CSTAFF",
+        2,
+        True,
+        staff.user_id,
+    )
+    assert sorted(first.newcomers) == ["Person0 Test", "Person1 Test"]  # Ann and Ben
+    with db.unit_of_work() as uow:
+        assert claim_due(uow) is None  # not a week yet
+
+    clock.advance(days=7)  # Dan's last visit, yesterday, is now 8 days ago: he lapses too
+    with db.unit_of_work() as uow:
+        week = claim_due(uow)
+    assert week is not None
+    assert (week.total, week.new_count, week.newcomers, week.first) == (
+        3,
+        1,
+        ["Person3 Test"],
+        False,
+    )
+
+    clock.advance(days=7)
+    with db.unit_of_work() as uow:
+        pause_digest(uow, saved.id, "someone in the channel isn't staff")
+    with db.unit_of_work() as uow:
+        assert claim_due(uow) is None
+        set_digest(uow, staff, saved.id, "CSTAFF")  # chosen again: runs again
+    with db.unit_of_work() as uow:
+        assert claim_due(uow) is not None

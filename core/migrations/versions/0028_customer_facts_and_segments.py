@@ -9,7 +9,8 @@ to, so a segment filters 100,000 customers by index instead of adding up their h
 Rewritten by the app as records change; `customer_facts_ready` has no row for a workspace
 until its customers were first added up, which the app does on first use (so the sums are made
 by the same code that keeps them). `segments`: segments saved by name for the workspace, with
-`segment_counts` keeping each one's last count for Home. The facts, their readiness and the
+`segment_counts` keeping each one's last count for Home, and an opt-in weekly digest into a
+channel with `segment_digest_members`, whom it matched last time. The facts, their readiness and the
 counts are caches: dropping them loses nothing the records don't hold.
 """
 
@@ -69,6 +70,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=32), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("digest_channel_id", sa.String(length=32), nullable=True),
+        sa.Column("digest_by", sa.String(length=32), nullable=True),
+        sa.Column("digest_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("digest_paused", sa.String(length=300), server_default="", nullable=False),
         sa.ForeignKeyConstraint(
             ["team_id"],
             ["workspaces.team_id"],
@@ -98,6 +103,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("team_id", name=op.f("pk_customer_facts_ready")),
     )
     op.create_table(
+        "segment_digest_members",
+        sa.Column("segment_id", big_id, nullable=False),
+        sa.Column("customer_id", big_id, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["segment_id"],
+            ["segments.id"],
+            name=op.f("fk_segment_digest_members_segment_id_segments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_segment_digest_members_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "segment_id", "customer_id", name=op.f("pk_segment_digest_members")
+        ),
+    )
+    op.create_table(
         "segment_counts",
         sa.Column("segment_id", big_id, nullable=False),
         sa.Column("team_id", sa.String(length=32), nullable=False),
@@ -123,6 +148,7 @@ def downgrade() -> None:
     op.create_index("ix_bookings_occurrence_state", "bookings", ["occurrence_id", "state"])
     op.drop_index("ix_bookings_occurrence_visits", table_name="bookings")
     op.drop_table("segment_counts")
+    op.drop_table("segment_digest_members")
     op.drop_table("customer_facts_ready")
     op.drop_table("segments")
     op.drop_index("ix_customer_facts_team_next_visit", table_name="customer_facts")
