@@ -20,12 +20,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, select, type_coerce
+from sqlalchemy import case, func, literal, or_, select
 
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.models import Workspace
-from core.models.base import UTCDateTime
 from core.services.customer_facts import visit_times
 from core.services.sales import MONTHS, add_months, local_midnight, month_label
 from core.services.today import local_day
@@ -62,63 +61,53 @@ class RetentionReport:
         ]
 
 
-def _at(value: Any) -> Any:
-    # SQLite hands back an aggregate's datetime as text unless told its type.
-    return type_coerce(value, UTCDateTime())
+def _bucket(at: Any, bounds: list[datetime], first: int = -1) -> Any:
+    """Which of the intervals `bounds` cut `at` into (-1 before the first bound, len - 1 from
+    the last), by halving: a few comparisons per visit rather than one per bound."""
+    if not bounds:
+        return literal(first)
+    middle = len(bounds) // 2
+    return case(
+        (at < bounds[middle], _bucket(at, bounds[:middle], first)),
+        else_=_bucket(at, bounds[middle + 1 :], first + middle + 1),
+    )
 
 
 def _counts(team_id: str, now: datetime, starts: list[datetime], lapse: list[datetime]) -> Any:
-    """One row: active, first-ever, and lapsed counts per month, in three grouped passes.
+    """Visits counted by (month, lapse month, and three flags), in one pass over the visits.
 
-    `starts` holds the months' first instants and the next month's; `lapse` the instants a
-    last visit must fall between (month k: lapse[k] to lapse[k + 1]) to lapse in month k."""
-    months = len(starts) - 1
+    Each visit knows its month, the month it would lapse in (`lapse[k]` to `lapse[k + 1]`: in
+    month k), and through its neighbours in the customer's own order whether it is their first
+    that month, their first ever, and their last before the end of its lapse month. Grouped by
+    those, the rows are few (a few hundred) whatever the number of customers."""
     rows = visit_times(team_id, now).subquery()
-    # -1 before the first month, `months` after the current one (a session checked in early).
-    bucket = case(
-        *((rows.c.at < start, literal(n - 1)) for n, start in enumerate(starts)),
-        else_=literal(months),
-    )
-    visits = select(rows.c.customer_id, rows.c.at, bucket.label("bucket")).subquery()
-    # Per customer and month: at most 14 rows each, whatever their number of visits.
-    monthly = (
-        select(
-            visits.c.customer_id,
-            visits.c.bucket,
-            _at(func.min(visits.c.at)).label("first"),
-            _at(func.max(visits.c.at)).label("last"),
-        )
-        .group_by(visits.c.customer_id, visits.c.bucket)
-        .subquery()
-    )
-    per_customer = (
-        select(
-            _at(func.min(monthly.c.first)).label("first"),
-            *(
-                func.max(case((monthly.c.bucket == n, 1), else_=0)).label(f"active_{n}")
-                for n in range(months)
-            ),
-            *(
-                _at(func.max(case((monthly.c.bucket <= n, monthly.c.last)))).label(f"last_{n}")
-                for n in range(months - 1)
-            ),
-            _at(func.max(monthly.c.last)).label(f"last_{months - 1}"),
-        )
-        .group_by(monthly.c.customer_id)
-        .subquery()
-    )
-    c = per_customer.c
+    visits = select(
+        rows.c.customer_id,
+        rows.c.at,
+        _bucket(rows.c.at, starts).label("month"),
+        _bucket(rows.c.at, lapse).label("lapse"),
+    ).subquery()
+    ordered = select(
+        visits.c.month,
+        visits.c.lapse,
+        func.lag(visits.c.month)
+        .over(partition_by=visits.c.customer_id, order_by=visits.c.at)
+        .label("before"),
+        func.lead(visits.c.month)
+        .over(partition_by=visits.c.customer_id, order_by=visits.c.at)
+        .label("after"),
+    ).subquery()
+    o = ordered.c
 
-    def total(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    def flag(condition: Any) -> Any:
+        return case((condition, 1), else_=0)
 
-    return select(
-        *(total(c[f"active_{n}"] == 1) for n in range(months)),
-        *(total(and_(c[f"active_{n}"] == 1, c.first >= starts[n])) for n in range(months)),
-        *(
-            total(and_(c[f"last_{n}"] >= lapse[n], c[f"last_{n}"] < lapse[n + 1]))
-            for n in range(months)
-        ),
+    first_in_month = flag(or_(o.before.is_(None), o.before < o.month))
+    first_ever = flag(o.before.is_(None))
+    # Not back by the end of the month it lapses in.
+    lapses = flag(or_(o.after.is_(None), o.after > o.lapse))
+    return select(o.month, o.lapse, first_in_month, first_ever, lapses, func.count()).group_by(
+        o.month, o.lapse, first_in_month, first_ever, lapses
     )
 
 
@@ -140,14 +129,21 @@ def retention_report(uow: UnitOfWork, actor: Actor, *, months: int = MONTHS) -> 
     gap = timedelta(days=LAPSE_DAYS + 1)
     lapse = [local_midnight(first - gap, zone) for first in firsts[:-1]]
     lapse.append(local_midnight(today + timedelta(days=1) - gap, zone))
-    values = uow.session.execute(_counts(actor.team_id, now, starts, lapse)).one()
-    active = list(values[:months])
-    new = list(values[months : 2 * months])
+    active, new, lapsed = [0] * months, [0] * months, [0] * months
+    statement = _counts(actor.team_id, now, starts, lapse)
+    for month, lapses_in, first_in_month, first_ever, lapses, count in uow.session.execute(
+        statement
+    ):
+        if 0 <= month < months:
+            active[month] += count * first_in_month
+            new[month] += count * first_ever
+        if 0 <= lapses_in < months:
+            lapsed[lapses_in] += count * lapses
     return RetentionReport(
         months=firsts[:months],
         active=active,
         new=new,
         returning=[a - n for a, n in zip(active, new, strict=True)],
-        lapsed=list(values[2 * months :]),
+        lapsed=lapsed,
         timezone=timezone,
     )
