@@ -24,7 +24,8 @@ CHART = "the retention report"
 def post_retention(request: Request, channel_id: str | None) -> Destination:
     """Build, draw and upload the report to `channel_id` if everyone there is staff, otherwise
     (or with no conversation, or when Slack refuses it) to the requester's DM."""
-    report = request.read(retention_report)
+    # Writes: the workspace's facts are brought up to date first.
+    report = request.write(retention_report)
     png = render_retention_chart(report)
     user_id = request.actor.user_id
     where = destination(request, channel_id)

@@ -82,15 +82,16 @@ def counts_as_visit(at: Any, attendance: Any, now: Any) -> ColumnElement[bool]:
 
 
 def _visits(
-    team_id: str, since: datetime | None, until: datetime, *, timed: bool = False
+    team_id: str, since: datetime, until: datetime, *, timed: bool = False
 ) -> CompoundSelect[Any]:
-    """Workspace `team_id`'s visits made by `until` (from `since`, a session's start, if
-    given): (customer_id), or (customer_id, at) with `timed`."""
+    """Workspace `team_id`'s visits from `since` (a session's start) made by `until`:
+    (customer_id), or (customer_id, at) with `timed`."""
     bookings = (
         select(Booking.customer_id, *([EventOccurrence.starts_at.label("at")] if timed else []))
         .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
         .where(
             EventOccurrence.team_id == team_id,
+            EventOccurrence.starts_at >= since,
             booking_visit(),
             counts_as_visit(EventOccurrence.starts_at, Booking.attendance, until),
         )
@@ -99,12 +100,10 @@ def _visits(
         Appointment.customer_id, *([Appointment.starts_at.label("at")] if timed else [])
     ).where(
         Appointment.team_id == team_id,
+        Appointment.starts_at >= since,
         appointment_visit(),
         counts_as_visit(Appointment.starts_at, Appointment.attendance, until),
     )
-    if since is not None:
-        bookings = bookings.where(EventOccurrence.starts_at >= since)
-        appointments = appointments.where(Appointment.starts_at >= since)
     return union_all(bookings, appointments)
 
 
@@ -114,10 +113,10 @@ def visits_between(team_id: str, since: datetime, until: datetime) -> CompoundSe
     return _visits(team_id, since, until)
 
 
-def visit_times(team_id: str, until: datetime) -> CompoundSelect[Any]:
-    """(customer_id, at) once per visit workspace `team_id`'s customers ever made by `until`;
-    `at` is the session's or appointment's start."""
-    return _visits(team_id, None, until, timed=True)
+def visit_times(team_id: str, since: datetime, until: datetime) -> CompoundSelect[Any]:
+    """(customer_id, at) once per visit workspace `team_id`'s customers made from `since` to
+    `until`; `at` is the session's or appointment's start."""
+    return _visits(team_id, since, until, timed=True)
 
 
 def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:

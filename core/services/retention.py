@@ -20,11 +20,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from core.actor import Actor
 from core.db import UnitOfWork
-from core.models import Workspace
+from core.models import CustomerFacts, Workspace
+from core.services import customer_facts
 from core.services.customer_facts import visit_times
 from core.services.sales import MONTHS, add_months, local_midnight, month_label
 from core.services.today import local_day
@@ -74,27 +75,32 @@ def _bucket(at: Any, bounds: list[datetime], first: int = -1) -> Any:
 
 
 def _counts(team_id: str, now: datetime, starts: list[datetime], lapse: list[datetime]) -> Any:
-    """Visits counted by (month, lapse month, and three flags), in one pass over the visits.
+    """Visits counted by (month, lapse month, and three flags), in one pass over the visits
+    since `lapse[0]`.
 
     Each visit knows its month, the month it would lapse in (`lapse[k]` to `lapse[k + 1]`: in
     month k), and through its neighbours in the customer's own order whether it is their first
-    that month, their first ever, and their last before the end of its lapse month. Grouped by
-    those, the rows are few (a few hundred) whatever the number of customers."""
-    rows = visit_times(team_id, now).subquery()
+    that month, their first ever (their facts' first visit is that month), and their last
+    before the end of its lapse month. Grouped by those, the rows are a few hundred whatever
+    the number of customers."""
+    rows = visit_times(team_id, lapse[0], now).subquery()
     visits = select(
         rows.c.customer_id,
-        rows.c.at,
         _bucket(rows.c.at, starts).label("month"),
         _bucket(rows.c.at, lapse).label("lapse"),
     ).subquery()
+    # Both buckets grow with the visit's start, so ordering by them is the visits' own order
+    # (ties only between visits the flags cannot tell apart) and sorts small integers.
+    order = (visits.c.lapse, visits.c.month)
     ordered = select(
+        visits.c.customer_id,
         visits.c.month,
         visits.c.lapse,
         func.lag(visits.c.month)
-        .over(partition_by=visits.c.customer_id, order_by=visits.c.at)
+        .over(partition_by=visits.c.customer_id, order_by=order)
         .label("before"),
         func.lead(visits.c.month)
-        .over(partition_by=visits.c.customer_id, order_by=visits.c.at)
+        .over(partition_by=visits.c.customer_id, order_by=order)
         .label("after"),
     ).subquery()
     o = ordered.c
@@ -102,8 +108,14 @@ def _counts(team_id: str, now: datetime, starts: list[datetime], lapse: list[dat
     def flag(condition: Any) -> Any:
         return case((condition, 1), else_=0)
 
+    # Asked only of a customer's first visit since lapse[0]: few lookups, no older history.
+    first_month = (
+        select(_bucket(CustomerFacts.first_visit_at, starts))
+        .where(CustomerFacts.customer_id == o.customer_id)
+        .scalar_subquery()
+    )
     first_in_month = flag(or_(o.before.is_(None), o.before < o.month))
-    first_ever = flag(o.before.is_(None))
+    first_ever = flag(and_(o.before.is_(None), first_month == o.month))
     # Not back by the end of the month it lapses in.
     lapses = flag(or_(o.after.is_(None), o.after > o.lapse))
     return select(o.month, o.lapse, first_in_month, first_ever, lapses, func.count()).group_by(
@@ -112,9 +124,13 @@ def _counts(team_id: str, now: datetime, starts: list[datetime], lapse: list[dat
 
 
 def retention_report(uow: UnitOfWork, actor: Actor, *, months: int = MONTHS) -> RetentionReport:
-    """Workspace `actor.team_id`'s active, new, returning and lapsed customers per month."""
+    """Workspace `actor.team_id`'s active, new, returning and lapsed customers per month.
+
+    Writes: the workspace's facts (each customer's first visit) are brought up to date first
+    (see `customer_facts.ready`)."""
     if months < 1:
         raise ValueError("months must be at least 1")
+    customer_facts.ready(uow, actor.team_id)
     workspace = uow.session.get(Workspace, actor.team_id)
     # A workspace not yet stored has no visits; its months are still the configured zone's.
     timezone = workspace.timezone if workspace else uow.settings.workspace_defaults()["timezone"]

@@ -63,7 +63,7 @@ def visit(
 
 
 def _report(db: Database, actor: Actor) -> RetentionReport:
-    with db.unit_of_work(readonly=True) as uow:
+    with db.unit_of_work() as uow:
         return retention_report(uow, actor)
 
 
