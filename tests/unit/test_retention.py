@@ -69,7 +69,7 @@ def _report(db: Database, actor: Actor) -> RetentionReport:
 
 def _by_month(report: RetentionReport) -> dict[str, Counts]:
     """(active, new, returning, lapsed) per month label, only the months with any."""
-    return {label: tuple(counts) for label, *counts in report.rows() if any(counts)}  # type: ignore[misc]
+    return {label: tuple(counts) for label, *counts in report.rows() if any(counts)}
 
 
 def test_the_months_are_the_last_twelve_to_this_one(db: Database, staff: Actor) -> None:
