@@ -87,3 +87,26 @@ def retention_command(request: Request, respond: Respond, *, channel_id: str) ->
         return
     if where.redirected:
         respond(response_type="ephemeral", text=escape(said(where, "here")))
+
+
+def post_retention_to_dm(request: Request) -> None:
+    """Home's *Retention report*: no conversation, so the report goes to the person's DM; a
+    failure is said there too."""
+    try:
+        post_retention(request, None)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        log.warning("sending the retention report failed: %s", error)
+        _tell(request, chart_failed(error, chart=CHART))
+    except Exception:
+        log.exception("building or sending the retention report failed")
+        _tell(request, chart_failed(None, chart=CHART))
+
+
+def _tell(request: Request, text: str) -> None:
+    try:
+        request.client.chat_postMessage(
+            channel=dm_with(request.client, request.actor.user_id), text=text
+        )
+    except SlackApiError as exc:
+        log.warning("telling about the retention report failed: %s", exc.response.get("error"))

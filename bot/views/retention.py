@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot.views.blocks import Block, actions, button, context, divider, header
 from core.services.retention import DEFINITIONS, RetentionReport
 
 HEADINGS = ("Month", "Active", "New", "Returning", "Lapsed")
+POST_ACTION = "retention.post"
 
 
 def retention_table(report: RetentionReport) -> str:
@@ -31,3 +33,17 @@ def retention_text(report: RetentionReport, *, asked_by: str | None = None) -> s
         f"*Retention of the last {len(report.months)} months* (calendar months, "
         f"{report.timezone}).{asked}\n{retention_table(report)}\n_{DEFINITIONS}_"
     )
+
+
+def retention_section() -> list[Block]:
+    """Home's *Retention*: what the report is, and the button sending it to the person's DM."""
+    return [
+        divider(),
+        header("Retention"),
+        context(
+            "Active, new, returning and lapsed (60 days without a visit) customers per month, "
+            "for the last 12 months: a chart and its numbers, sent to your messages with the "
+            "app. `/customers retention` posts it in a channel of staff."
+        ),
+        actions([button("Retention report", POST_ACTION, value="post")], block_id="retention.home"),
+    ]

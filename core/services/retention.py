@@ -2,7 +2,7 @@
 
 Months are the last 12 calendar months up to the current one, in the workspace's time zone
 (each starts at local midnight on its first day), and a visit is as `customer_facts` defines
-it (`visit_times`), counted by now.
+it (`visit_times`), counted by now; a customer's first visit ever is read from their facts.
 
 - Active in month M: customers with at least one visit in M.
 - New in M: active in M whose first visit ever is in M.

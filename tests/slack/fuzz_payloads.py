@@ -1768,6 +1768,8 @@ TARGETS: tuple[Target, ...] = (
     _action("segment.export", ("form:segment",), _anything, writes=True),
     _view("segment.submit", "form:segment"),
     _action("segment.new", ("home",), _anything),
+    # the retention report from Home, sent to the DM (its facts are bookkeeping)
+    _action("retention.post", ("home",), _anything),
     _action("segment.open", ("home",), _rows("segments")),
     _action("segment.delete", ("home",), _rows("segments"), writes=True),
     # channel alerts (admins): the form `/customers alerts #channel` opens

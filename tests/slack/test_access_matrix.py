@@ -1486,6 +1486,13 @@ def _segments() -> list[Act]:
 def _settings() -> list[Act]:
     return [
         click(
+            "retention.post",
+            HOME,
+            uploaded,
+            lambda s: button("retention.post", "post"),
+            meta=NO_META,
+        ),
+        click(
             "duplicates.open",
             HOME,
             pushed("duplicates.view"),

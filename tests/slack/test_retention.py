@@ -8,7 +8,7 @@ import pytest
 from core.actor import Actor
 from core.models import Role
 from tests.slack.conftest import ADMIN, STAFF, STRANGER, TEAM, World
-from tests.slack.helpers import acked, seed
+from tests.slack.helpers import acked, customers_home, seed
 from tests.slack.test_audience import channel, told
 from tests.slack.test_chart import png_size
 from tests.unit.commerce_helpers import london, open_shop
@@ -80,3 +80,14 @@ def test_strangers_get_no_report(world: World) -> None:
     response = acked(world.stranger.slash("/customers", "retention"))
     assert "Building" not in response.text
     assert world.api.calls("files.getUploadURLExternal") == []
+
+
+@pytest.mark.usefixtures("visited")
+def test_homes_retention_report_goes_to_the_dm(world: World) -> None:
+    customers_home(world.staff)
+    acked(world.staff.click("Retention report", surface="home"))
+    world.api.wait_until(lambda: bool(world.api.files()), timeout=30, description="the upload")
+    [upload] = world.api.files()
+    assert upload.channels == [world.api.dm_channel(STAFF)]
+    assert upload.name == "retention.png"
+    assert "Mar 26       1    0          1       0" in (upload.initial_comment or "")
