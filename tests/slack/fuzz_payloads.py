@@ -1001,7 +1001,8 @@ class Harness:
                 for uid in (tenant.main, tenant.merge_source):
                     customer = uow.session.scalar(select(Customer).where(Customer.uid == uid))
                     archived = customer is not None and customer.status is CustomerStatus.ARCHIVED
-                    if archived and customer.merged_into_id is None:
+                    # An anonymised record takes nothing new, its status included.
+                    if archived and customer.merged_into_id is None and not customer.anonymised_at:
                         activate_customer(uow, admin, uid)
             members = {
                 (m.team_id, m.slack_user_id): m
