@@ -1,5 +1,5 @@
-"""`/customers [text | new | help | segment | duplicates | alerts #channel | staff … | chart … |
-import]`."""
+"""`/customers [text | new | help | segment | retention | duplicates | alerts #channel | staff … |
+chart … | import]`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.surfaces.charts import CHART_USAGE, chart_command
 from bot.surfaces.customer_import import open_import_form, refusal
 from bot.surfaces.duplicates import open_report
 from bot.surfaces.hub import render_hub
+from bot.surfaces.retention import retention_command
 from bot.surfaces.segments import segment_view
 from bot.views.blocks import escape
 from bot.views.customer_form import FormMeta, customer_form
@@ -78,10 +79,29 @@ def _alerts_command(ack: Ack, request: Request, command: dict[str, Any], args: l
     open_alerts_form(request, command["trigger_id"], channel_id)
 
 
+def _chart_command(
+    ack: Ack, request: Request, respond: Respond, channel_id: str, sub: str, rest: str
+) -> None:
+    """`/customers chart NAME` or `/customers retention`: acknowledged first, then posted."""
+    if sub == "retention":
+        ack(response_type="ephemeral", text="Building the retention report…")
+        retention_command(request, respond, channel_id=channel_id)
+        return
+    query = rest[:SEARCH_MAX]
+    if not query:
+        ack(response_type="ephemeral", text=CHART_USAGE)
+        return
+    ack(response_type="ephemeral", text=f"Finding '{escape(query)}' to post their sales chart…")
+    # Bolt has already answered Slack at ack() (process_before_response is off), so
+    # searching, rendering and uploading below never delay the acknowledgement.
+    chart_command(request, respond, channel_id=channel_id, query=query)
+
+
 def on_customers(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    """`/customers`: the hub, or help, staff, chart, segment, duplicates, new or import."""
+    """`/customers`: the hub, or help, staff, chart, segment, retention, duplicates, new or
+    import."""
     request = Request.of(context, client)
     # should_escape makes Slack send &amp; &lt; &gt; and <@U…> mentions in the text.
     text = html.unescape((command.get("text") or "").strip())
@@ -93,15 +113,9 @@ def on_customers(
     if sub == "staff":
         ack(response_type="ephemeral", text=_staff_command(request, words[1:]))
         return
-    if sub == "chart":
-        query = text[len(words[0]) :].strip()[:SEARCH_MAX]
-        if not query:
-            ack(response_type="ephemeral", text=CHART_USAGE)
-            return
-        ack(response_type="ephemeral", text=f"Finding '{escape(query)}' to post their sales chart…")
-        # Bolt has already answered Slack at ack() (process_before_response is off), so
-        # searching, rendering and uploading below never delay the acknowledgement.
-        chart_command(request, respond, channel_id=command["channel_id"], query=query)
+    if sub in {"chart", "retention"}:
+        rest = text[len(words[0]) :].strip()
+        _chart_command(ack, request, respond, command["channel_id"], sub, rest)
         return
     if sub == "import":
         refused = refusal(request)

@@ -17,6 +17,7 @@ from bot.views.hub import PAGE_SIZE, HubState, hub_home, hub_modal
 from bot.views.notice import Notice
 from bot.views.origin import Origin
 from bot.views.payload import chosen_value, first_action
+from bot.views.retention import retention_section
 from bot.views.segments import segments_section
 from bot.views.settings import settings_section
 from bot.views.stripe_account import stripe_section
@@ -61,6 +62,7 @@ def render_hub(
     view["blocks"].extend(alerts_section(channels))
     # Apart, as counting a segment may bring the workspace's facts up to date (writes).
     view["blocks"].extend(segments_section(request.write(list_segments)))
+    view["blocks"].extend(retention_section())
     return view
 
 

@@ -45,6 +45,8 @@ def help_blocks() -> list[Block]:
             "preview first (admins)\n"
             "• `/customers segment` — find customers by visits, spending, passes and "
             "subscriptions, and save the list by name for Home\n"
+            "• `/customers retention` — post the 12-month retention report here: active, new, "
+            "returning and lapsed (60 days without a visit) customers per month\n"
             "• `/customers help` — this help\n"
             "• `/customers duplicates` — customers who may be one person, to merge (admins)\n"
             "• `/customers alerts #channel` — what a staff-only channel hears about: new "

@@ -35,10 +35,10 @@ def form_slack_failed(error: str) -> str:
     )
 
 
-def chart_failed(error: str | None) -> str:
-    """Posting a sales chart failed: Slack refused it (`error`, its short code), or drawing did."""
+def chart_failed(error: str | None, *, chart: str = "the sales chart") -> str:
+    """Posting a chart failed: Slack refused it (`error`, its short code), or drawing did."""
     if error is None:
-        return "Sorry, I couldn't draw the sales chart just now. Please try again in a minute."
+        return f"Sorry, I couldn't draw {chart} just now. Please try again in a minute."
     return (
         f"Slack didn't accept the chart (`{error[:60]}`). Please try again in a minute; if it "
         "keeps failing, ask an admin to check the app's files:write permission."

@@ -1,4 +1,5 @@
-"""The 12-month sales chart as a PNG; matplotlib is imported only when a chart is drawn."""
+"""The 12-month sales and retention charts as PNGs; matplotlib is imported only when a chart is
+drawn."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import io
 import threading
 from typing import TYPE_CHECKING
 
+from core.services.retention import RetentionReport
 from core.services.sales import SalesSeries, chart_data
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.backend_bases import RendererBase
     from matplotlib.figure import Figure
     from matplotlib.text import Text
@@ -21,6 +24,12 @@ SERIES_NAMES = ("Bookings", "Passes", "Videos")
 # Okabe–Ito colours, told apart with any colour vision; each has at least 3:1 contrast
 # against the white panel (WCAG's minimum for graphics), hence vermillion, not orange.
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73")
+RETENTION_TITLE = "Retention — customers per month"
+RETENTION_NAMES = ("Active", "New", "Returning", "Lapsed")
+# Reddish purple is the fourth Okabe–Ito colour with 3:1 contrast on white; markers tell the
+# lines apart where they cross or a print is grey.
+RETENTION_COLOURS = ("#0072B2", "#009E73", "#D55E00", "#CC79A7")
+RETENTION_MARKERS = ("o", "^", "s", "v")
 # The chart draws its own opaque white panel with near-black text rather than relying on
 # transparency: Slack shows the image on a white or a near-black background depending on
 # the theme, and only a panel of its own keeps text contrast high on both (and in previews).
@@ -55,14 +64,11 @@ def _fit_title(heading: Text, title: str, *, right: float, renderer: RendererBas
         box = heading.get_window_extent(renderer)
 
 
-def sales_figure(series: SalesSeries, *, title: str) -> Figure:
-    """The chart as a matplotlib Figure (800×350 px at DPI); tests read the bars from it."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def _panel() -> tuple[Figure, Axes]:
+    """An 800×350 px figure with its rounded white panel and one set of axes on it."""
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyBboxPatch
-    from matplotlib.ticker import MaxNLocator
 
-    rows = chart_data(series)
     # Transparent outside the rounded panel, so the card's corners blend into either theme.
     fig = Figure(
         figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI),
@@ -72,7 +78,6 @@ def sales_figure(series: SalesSeries, *, title: str) -> Figure:
     # Fixed margins rather than a layout engine: the size and labels never change, and the
     # engine's extra measuring pass would cost a fifth of every render.
     fig.subplots_adjust(left=0.085, right=0.975, top=0.85, bottom=0.16)
-    canvas = FigureCanvasAgg(fig)
     fig.add_artist(
         FancyBboxPatch(
             (0.004, 0.006),
@@ -89,31 +94,38 @@ def sales_figure(series: SalesSeries, *, title: str) -> Figure:
     )
     ax = fig.add_subplot()
     ax.set_facecolor(PANEL)
-    positions = list(range(len(rows)))
-    width = 0.27
-    for index, (name, colour) in enumerate(zip(SERIES_NAMES, SERIES_COLOURS, strict=True)):
-        offset = (index - 1) * width
-        heights = [row[index + 1] for row in rows]
-        ax.bar([x + offset for x in positions], heights, width, label=name, color=colour, zorder=3)
+    return fig, ax
 
-    ax.set_xticks(positions, [row[0] for row in rows])
-    ax.set_xlim(-0.6, max(len(rows), 1) - 0.4)
+
+def _dress(ax: Axes, labels: list[str], tallest: int, *, xlabel: str, ylabel: str) -> None:
+    """Month ticks, an integer y axis from zero, the grid and the colours both charts share."""
+    from matplotlib.ticker import MaxNLocator
+
+    positions = list(range(len(labels)))
+    ax.set_xticks(positions, labels)
+    ax.set_xlim(-0.6, max(len(labels), 1) - 0.4)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    tallest = max((max(row[1:]) for row in rows), default=0)
     ax.set_ylim(0, max(tallest * 1.1, 1))
-    ax.set_xlabel(f"Month ({series.timezone})", color=MUTED)
-    ax.set_ylabel("Purchases", color=MUTED)
-    heading = ax.set_title(title, loc="left", color=INK, fontsize=12, fontweight="bold")
+    ax.set_xlabel(xlabel, color=MUTED)
+    ax.set_ylabel(ylabel, color=MUTED)
     ax.tick_params(colors=INK, labelsize=9)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", color=GRID, linewidth=0.8, zorder=0)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.spines["bottom"].set_color(MUTED)
+
+
+def _head(fig: Figure, ax: Axes, title: str, *, columns: int, empty: str | None) -> None:
+    """The title, clipped to end left of the legend, and `empty` across an empty chart."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    heading = ax.set_title(title, loc="left", color=INK, fontsize=12, fontweight="bold")
     legend = ax.legend(
         loc="lower right",
         bbox_to_anchor=(1.0, 1.0),
-        ncols=3,
+        ncols=columns,
         frameon=False,
         fontsize=9,
         labelcolor=INK,
@@ -123,18 +135,70 @@ def sales_figure(series: SalesSeries, *, title: str) -> Figure:
     renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]  # untyped in its stubs
     right = legend.get_window_extent(renderer).x0 - TITLE_GAP_PX
     _fit_title(heading, title, right=right, renderer=renderer)
-    if tallest == 0:
+    if empty is not None:
         ax.text(
             0.5,
             0.5,
-            "No purchases in these months",
+            empty,
             transform=ax.transAxes,
             ha="center",
             va="center",
             color=MUTED,
             fontsize=11,
         )
+
+
+def sales_figure(series: SalesSeries, *, title: str) -> Figure:
+    """The chart as a matplotlib Figure (800×350 px at DPI); tests read the bars from it."""
+    rows = chart_data(series)
+    fig, ax = _panel()
+    positions = list(range(len(rows)))
+    width = 0.27
+    for index, (name, colour) in enumerate(zip(SERIES_NAMES, SERIES_COLOURS, strict=True)):
+        offset = (index - 1) * width
+        heights = [row[index + 1] for row in rows]
+        ax.bar([x + offset for x in positions], heights, width, label=name, color=colour, zorder=3)
+    tallest = max((max(row[1:]) for row in rows), default=0)
+    _dress(
+        ax,
+        [row[0] for row in rows],
+        tallest,
+        xlabel=f"Month ({series.timezone})",
+        ylabel="Purchases",
+    )
+    _head(fig, ax, title, columns=3, empty="No purchases in these months" if not tallest else None)
     return fig
+
+
+def retention_figure(report: RetentionReport, *, title: str = RETENTION_TITLE) -> Figure:
+    """The retention chart as a Figure: one line per series over the months; tests read it."""
+    rows = report.rows()
+    fig, ax = _panel()
+    positions = list(range(len(rows)))
+    for index, (name, colour, marker) in enumerate(
+        zip(RETENTION_NAMES, RETENTION_COLOURS, RETENTION_MARKERS, strict=True)
+    ):
+        values = [row[index + 1] for row in rows]
+        ax.plot(positions, values, label=name, color=colour, marker=marker, linewidth=2, zorder=3)
+    tallest = max((max(row[1:]) for row in rows), default=0)
+    _dress(
+        ax,
+        [row[0] for row in rows],
+        tallest,
+        xlabel=f"Month ({report.timezone})",
+        ylabel="Customers",
+    )
+    _head(fig, ax, title, columns=4, empty="No visits in these months" if not tallest else None)
+    return fig
+
+
+def render_retention_chart(report: RetentionReport) -> bytes:
+    """The retention chart as PNG bytes, 800×350 px, readable on Slack's light and dark themes."""
+    with _render_lock:
+        fig = retention_figure(report)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
 
 
 def render_sales_chart(series: SalesSeries, *, title: str) -> bytes:

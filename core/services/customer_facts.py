@@ -81,11 +81,13 @@ def counts_as_visit(at: Any, attendance: Any, now: Any) -> ColumnElement[bool]:
     return or_(attendance == Attendance.ATTENDED, and_(attendance.is_(None), at <= now))
 
 
-def visits_between(team_id: str, since: datetime, until: datetime) -> CompoundSelect[Any]:
-    """(customer_id) once per visit workspace `team_id`'s customers made from `since` (a
-    session's start) to `until`."""
+def _visits(
+    team_id: str, since: datetime, until: datetime, *, timed: bool = False
+) -> CompoundSelect[Any]:
+    """Workspace `team_id`'s visits from `since` (a session's start) made by `until`:
+    (customer_id), or (customer_id, at) with `timed`."""
     bookings = (
-        select(Booking.customer_id)
+        select(Booking.customer_id, *([EventOccurrence.starts_at.label("at")] if timed else []))
         .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
         .where(
             EventOccurrence.team_id == team_id,
@@ -94,13 +96,27 @@ def visits_between(team_id: str, since: datetime, until: datetime) -> CompoundSe
             counts_as_visit(EventOccurrence.starts_at, Booking.attendance, until),
         )
     )
-    appointments = select(Appointment.customer_id).where(
+    appointments = select(
+        Appointment.customer_id, *([Appointment.starts_at.label("at")] if timed else [])
+    ).where(
         Appointment.team_id == team_id,
         Appointment.starts_at >= since,
         appointment_visit(),
         counts_as_visit(Appointment.starts_at, Appointment.attendance, until),
     )
     return union_all(bookings, appointments)
+
+
+def visits_between(team_id: str, since: datetime, until: datetime) -> CompoundSelect[Any]:
+    """(customer_id) once per visit workspace `team_id`'s customers made from `since` (a
+    session's start) to `until`."""
+    return _visits(team_id, since, until)
+
+
+def visit_times(team_id: str, since: datetime, until: datetime) -> CompoundSelect[Any]:
+    """(customer_id, at) once per visit workspace `team_id`'s customers made from `since` to
+    `until`; `at` is the session's or appointment's start."""
+    return _visits(team_id, since, until, timed=True)
 
 
 def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:

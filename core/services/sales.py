@@ -68,12 +68,14 @@ def chart_data(series: SalesSeries) -> list[ChartRow]:
     ]
 
 
-def _add_months(first: date, count: int) -> date:
+def add_months(first: date, count: int) -> date:
+    """The first day of the month `count` months after the month starting `first`."""
     index = first.year * 12 + first.month - 1 + count
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The instant local day `day` starts in `zone`."""
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
@@ -94,14 +96,14 @@ def monthly_sales(uow: UnitOfWork, actor: Actor, uid: str, *, months: int = MONT
     customer_id, timezone = found
     zone = ZoneInfo(timezone)
     current = uow.now().astimezone(zone).date().replace(day=1)
-    firsts = [_add_months(current, offset) for offset in range(1 - months, 1)]
+    firsts = [add_months(current, offset) for offset in range(1 - months, 1)]
     values: dict[str, Any] = {
         "team_id": actor.team_id,
         "customer_id": customer_id,
         # Month boundaries are local midnights, so the UTC window shifts with the zone and DST.
-        "since": _local_midnight(firsts[0], zone),
-        "until": _local_midnight(_add_months(current, 1), zone),
-        **{f"start_{n}": _local_midnight(first, zone) for n, first in enumerate(firsts[1:])},
+        "since": local_midnight(firsts[0], zone),
+        "until": local_midnight(add_months(current, 1), zone),
+        **{f"start_{n}": local_midnight(first, zone) for n, first in enumerate(firsts[1:])},
     }
     # Indexed by the `kind` each part of the union tags its rows with.
     counts = ([0] * months, [0] * months, [0] * months)

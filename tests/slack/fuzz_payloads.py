@@ -1001,7 +1001,8 @@ class Harness:
                 for uid in (tenant.main, tenant.merge_source):
                     customer = uow.session.scalar(select(Customer).where(Customer.uid == uid))
                     archived = customer is not None and customer.status is CustomerStatus.ARCHIVED
-                    if archived and customer.merged_into_id is None:
+                    # An anonymised record takes nothing new, its status included.
+                    if archived and customer.merged_into_id is None and not customer.anonymised_at:
                         activate_customer(uow, admin, uid)
             members = {
                 (m.team_id, m.slack_user_id): m
@@ -1768,6 +1769,8 @@ TARGETS: tuple[Target, ...] = (
     _action("segment.export", ("form:segment",), _anything, writes=True),
     _view("segment.submit", "form:segment"),
     _action("segment.new", ("home",), _anything),
+    # the retention report from Home, sent to the DM (its facts are bookkeeping)
+    _action("retention.post", ("home",), _anything),
     _action("segment.open", ("home",), _rows("segments")),
     _action("segment.delete", ("home",), _rows("segments"), writes=True),
     # channel alerts (admins): the form `/customers alerts #channel` opens

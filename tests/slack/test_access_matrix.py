@@ -884,6 +884,7 @@ def _commands() -> list[Act]:
         command("/customers segment", pushed("segment.submit"), lambda s: "segment"),
         command("/customers help", acked("post the 12-month sales chart"), lambda s: "help"),
         command("/customers chart NAME", uploaded, lambda s: f"chart {s.name}"),
+        command("/customers retention", uploaded, lambda s: "retention"),
         command(
             "/customers import",
             pushed("customer_import.submit"),
@@ -1484,6 +1485,13 @@ def _segments() -> list[Act]:
 
 def _settings() -> list[Act]:
     return [
+        click(
+            "retention.post",
+            HOME,
+            uploaded,
+            lambda s: button("retention.post", "post"),
+            meta=NO_META,
+        ),
         click(
             "duplicates.open",
             HOME,
