@@ -3,6 +3,7 @@ rename and merge the workspace's tags. Every change is in the customers' account
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from core.text import like_pattern, squeeze
 
 # A customer holds at most this many tags: enough to describe a person, few enough to read.
 TAGS_PER_CUSTOMER = 20
-# How the CSV columns and the history join a customer's tags; no tag name may contain it.
+# How the CSV columns and the history join a customer's tags. Other systems' exports separate
+# them with commas, so a tag name may contain neither.
 SEPARATOR = ";"
+SEPARATORS = re.compile("[;,]")
 TAGS_CHANGED = "tags changed"
 TAG_RENAMED = "tag renamed"
 TAG_MERGED = "tags merged"
@@ -48,8 +51,8 @@ def name_problem(name: str) -> str | None:
         return "A tag needs a name."
     if len(name) > TAG_MAX:
         return f"“{name[:TAG_MAX]}…” is too long: a tag has at most {TAG_MAX} characters."
-    if SEPARATOR in name:
-        return f"“{name}” has a '{SEPARATOR}': it separates tags, so a tag can't contain it."
+    if SEPARATORS.search(name):
+        return f"“{name}” has a ';' or ',': they separate tags, so a tag can't contain them."
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         return f"“{name}” holds invisible control characters; type it again."
     return None
@@ -76,8 +79,8 @@ def clean_names(raw: Iterable[str], field: str = "tags") -> list[str]:
 
 
 def split_tags(text: str) -> list[str]:
-    """Tags from one CSV cell: names separated by ';'."""
-    return [part for part in (squeeze(p) for p in text.split(SEPARATOR)) if part]
+    """Tags from one CSV cell: names separated by ';' (this app's export) or ',' (others')."""
+    return [part for part in (squeeze(p) for p in SEPARATORS.split(text)) if part]
 
 
 def join_tags(names: Sequence[str]) -> str:
@@ -130,6 +133,14 @@ def _find_or_create(uow: UnitOfWork, team_id: str, name: str) -> Tag:
         # Someone created the same tag meanwhile: theirs is the one.
         return uow.session.scalars(query).one()
     return tag
+
+
+def ensure_tags(uow: UnitOfWork, team_id: str, names: Iterable[str]) -> dict[str, int]:
+    """The id of each of these (clean) tag names by its key, creating the ones not there yet."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(tag_key(name), name)
+    return {key: _find_or_create(uow, team_id, name).id for key, name in wanted.items()}
 
 
 def apply_tags(uow: UnitOfWork, actor: Actor, customer: Customer, names: Sequence[str]) -> bool:
