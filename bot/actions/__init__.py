@@ -30,6 +30,7 @@ from bot.actions import (
     settings,
     stripe_account,
     subscriptions,
+    tags,
     today,
     videos,
 )
@@ -60,6 +61,7 @@ MODULES = (
     customer_import,
     alerts,
     today,
+    tags,
 )
 
 

@@ -35,6 +35,7 @@ from bot.views.tabs import (
     subscriptions_tab,
     videos_tab,
 )
+from bot.views.tags import profile_blocks, with_profile
 from core.actor import Actor
 from core.chart_links import chart_image_url
 from core.customer_links import customer_link
@@ -44,6 +45,7 @@ from core.services.account import list_history
 from core.services.appointments import list_appointments
 from core.services.attendance import attendance_counts
 from core.services.bookings import list_bookings
+from core.services.consent import consent_for
 from core.services.customers import CustomerRecord, get_customer
 from core.services.notes import list_notes
 from core.services.paging import Page
@@ -51,6 +53,7 @@ from core.services.passes import list_passes
 from core.services.questionnaires import list_questionnaires
 from core.services.sales import monthly_sales
 from core.services.subscriptions import list_subscriptions
+from core.services.tags import customer_tags
 from core.services.videos import list_videos
 
 T = TypeVar("T")
@@ -133,6 +136,8 @@ def render_details(
         sales = monthly_sales(uow, actor, meta.uid)
         attendance = attendance_counts(uow, actor, meta.uid)
         body, state = _tab_body(uow, actor, customer, meta.state, timezone)
+        held = customer_tags(uow, actor, meta.uid)
+        given = consent_for(uow, actor, meta.uid)
         now = uow.now()
     chart_url = chart_image_url(
         deps.settings, team_id=actor.team_id, customer_uid=customer.uid, now=now
@@ -145,6 +150,8 @@ def render_details(
         timezone=timezone,
         notice=notice,
     )
+    editable = customer.anonymised_at is None and customer.merged_into_uid is None
+    view = with_profile(view, profile_blocks(held, given, timezone, editable=editable))
     return with_link(view, customer.uid) if _link_to(request, customer) else view
 
 

@@ -19,6 +19,7 @@ from bot.views.origin import Origin
 from bot.views.payload import chosen_value, first_action
 from bot.views.settings import settings_section
 from bot.views.stripe_account import stripe_section
+from bot.views.tags import tags_section
 from core.services.alerts import list_channel_alerts
 from core.services.customers import list_customers
 from core.services.events import upcoming_events
@@ -56,6 +57,7 @@ def render_hub(
     view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin, connect=connect))
     view["blocks"].extend(catalog_section(events, total, request.currency, admin=actor.is_admin))
     view["blocks"].extend(duplicates_section(admin=actor.is_admin))
+    view["blocks"].extend(tags_section(admin=actor.is_admin))
     view["blocks"].extend(alerts_section(channels))
     return view
 

@@ -10,7 +10,7 @@ from core.actor import Actor
 from core.db import UnitOfWork
 from core.models import ConsentSource, ConsentState, Customer
 from core.services import history
-from core.services.customers import load_for_change
+from core.services.customers import find_customer, load_for_change
 
 CONSENT_CHANGED = "consent changed"
 STATE_LABELS = {
@@ -40,6 +40,11 @@ class Consent:
 def consent_of(customer: Customer) -> Consent:
     """The customer's consent as it stands."""
     return Consent(customer.marketing_consent, customer.consent_at, customer.consent_source)
+
+
+def consent_for(uow: UnitOfWork, actor: Actor, uid: str) -> Consent:
+    """Customer `uid`'s consent as it stands."""
+    return consent_of(find_customer(uow, actor, uid))
 
 
 def apply_consent(

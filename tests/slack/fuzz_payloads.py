@@ -59,7 +59,7 @@ from core.models import (
     StaffMember,
     VideoPurchase,
 )
-from core.services import notes, questionnaires
+from core.services import notes, questionnaires, tags
 from core.services.catalog_rules import ItemKind
 from core.services.customers import activate_customer, archive_customer
 from core.services.staff import add_staff
@@ -293,6 +293,7 @@ def _extras(db: Database, team_id: str, uid: str, author: str, admin: str) -> in
         note = notes.add_note(uow, Actor(team_id, author, Role.STAFF), uid, "Prefers mornings.")
         boss = Actor(team_id, admin, Role.ADMIN)
         notes.add_note(uow, boss, uid, "Asked about the spring retreat.")
+        tags.set_customer_tags(uow, boss, uid, ["VIP", "Mornings"])
         templates = questionnaires.list_templates(uow, boss)
         health = next(t for t in templates if t.name == "Health check")
         questionnaires.assign_questionnaire(uow, boss, uid, health.id)
@@ -463,6 +464,7 @@ HOME_FORMS = {
     "form:stripe_account": ("stripe_account.open", "open"),
     "form:catalog_event": ("catalog.event_add", "add"),
     "form:duplicates": ("duplicates.open", "open"),
+    "form:tags_admin": ("tags.open", "open"),
     **{f"catalog:{kind}": (f"catalog.items.{kind}", kind) for kind in CATALOG_KINDS},
 }
 
@@ -849,6 +851,8 @@ class Harness:
                 button("questionnaire.view", str(rows["questionnaires"][0])),
             ),
             "form:merge": ("details:merge_source", button("customer_details.merge")),
+            "form:customer_tags": ("details:bookings", button("customer_details.tags")),
+            "form:customer_consent": ("details:bookings", button("customer_details.consent")),
             "form:customer_anonymise": (
                 "details:merge_source",
                 button("customer_details.anonymise"),
@@ -1732,6 +1736,19 @@ TARGETS: tuple[Target, ...] = (
     _view("duplicates.refused", "hub", writes=False),
     _action("merge.reason", ("form:merge",), _texts, "plain_text_input"),
     _action("customer_form.duplicate_ok", ("form:customer_form.create",), _anything, "checkboxes"),
+    # tags: the picker's suggestions in the customer form and Edit tags; Edit tags and
+    # Marketing consent on the details; the admins' Tags modal (rename, merge) from Home
+    Target(
+        "options",
+        "tags.pick",
+        ("form:customer_tags", "form:customer_form.create", "form:customer_form.edit"),
+    ),
+    _action("customer_details.tags", DETAILS, _anything),
+    _view("customer_tags.submit", "form:customer_tags"),
+    _action("customer_details.consent", DETAILS, _anything),
+    _view("customer_consent.submit", "form:customer_consent"),
+    _action("tags.open", ("home",), _anything),
+    _view("tags_admin.submit", "form:tags_admin"),
     # studio settings: opened from Home (admins), searched as typed, saved
     _action("settings.open", ("home",), _anything),
     Target("options", "settings.timezone", ("form:settings",)),
