@@ -221,9 +221,10 @@ def fingerprint(db: Database) -> Fingerprint:
     return {key: digest.hexdigest() for key, digest in digests.items()}
 
 
-# Which Slack deliveries were handled (retries are acted on once) and when a conversation's
-# members last changed (so every worker asks Slack again): no one's records.
-BOOKKEEPING = frozenset({"seen_slack_events", "conversation_changes"})
+# Which Slack deliveries were handled (retries are acted on once), when a conversation's
+# members last changed (so every worker asks Slack again) and who has Today on screen (noted
+# when Home shows it, forgotten when they switch to Customers): no one's records.
+BOOKKEEPING = frozenset({"seen_slack_events", "conversation_changes", "today_viewers"})
 
 
 def changed_tenants(before: Fingerprint, after: Fingerprint) -> dict[str, list[str]]:
