@@ -49,7 +49,7 @@ def on_edit(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
     origin = control.details.origin.model_copy(
         update={"details_view_id": control.view_id, "details": control.details.state}
     )
-    form = FormMeta(mode="edit", uid=record.uid, version=record.version, origin=origin)
+    form = FormMeta(mode="edit", uid=record.uid, version=record.version, origin=origin, tags=held)
     admin = control.request.actor.is_admin
     control.push(customer_form(form, with_tags(record_values(record), held), admin=admin))
 

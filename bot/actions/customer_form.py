@@ -48,6 +48,8 @@ def _save(form: Submission[FormMeta], values: dict[str, str], *, anyway: bool) -
     meta = form.meta
     data = CustomerInput(**{field: values.get(field, "") for field in FIELDS})
     chosen = tags.clean_names(tags.split_tags(values.get(TAGS_BLOCK, "")))
+    # Tags untouched in the form are left as they are now (someone may have changed them).
+    untouched = {tags.tag_key(n) for n in chosen} == {tags.tag_key(n) for n in meta.tags}
 
     def save(uow: UnitOfWork, actor: Actor) -> CustomerRecord:
         if meta.mode == "create":
@@ -56,7 +58,8 @@ def _save(form: Submission[FormMeta], values: dict[str, str], *, anyway: bool) -
             record = customers.edit_contact(
                 uow, actor, meta.uid, data, expected_version=meta.version, duplicates_ok=anyway
             )
-        tags.set_customer_tags(uow, actor, record.uid, chosen)
+        if not untouched:
+            tags.set_customer_tags(uow, actor, record.uid, chosen)
         return record
 
     return form.request.write(save)

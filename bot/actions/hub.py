@@ -75,7 +75,7 @@ def _open_edit(control: HubControl, uid: str) -> None:
     except DomainError as exc:
         control.tell(exc.message)
         return
-    meta = FormMeta(mode="edit", uid=uid, version=record.version, origin=control.origin)
+    meta = FormMeta(mode="edit", uid=uid, version=record.version, origin=control.origin, tags=held)
     values = with_tags(record_values(record), held)
     control.open(customer_form(meta, values, admin=control.request.actor.is_admin))
 

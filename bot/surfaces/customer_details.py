@@ -45,7 +45,7 @@ from core.services.account import list_history
 from core.services.appointments import list_appointments
 from core.services.attendance import attendance_counts
 from core.services.bookings import list_bookings
-from core.services.consent import consent_for
+from core.services.consent import consent_of
 from core.services.customers import CustomerRecord, get_customer
 from core.services.notes import list_notes
 from core.services.paging import Page
@@ -137,7 +137,6 @@ def render_details(
         attendance = attendance_counts(uow, actor, meta.uid)
         body, state = _tab_body(uow, actor, customer, meta.state, timezone)
         held = customer_tags(uow, actor, meta.uid)
-        given = consent_for(uow, actor, meta.uid)
         now = uow.now()
     chart_url = chart_image_url(
         deps.settings, team_id=actor.team_id, customer_uid=customer.uid, now=now
@@ -151,7 +150,8 @@ def render_details(
         notice=notice,
     )
     editable = customer.anonymised_at is None and customer.merged_into_uid is None
-    view = with_profile(view, profile_blocks(held, given, timezone, editable=editable))
+    profile = profile_blocks(held, consent_of(customer), timezone, editable=editable)
+    view = with_profile(view, profile)
     return with_link(view, customer.uid) if _link_to(request, customer) else view
 
 

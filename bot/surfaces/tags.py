@@ -85,17 +85,11 @@ def save_tags(ack: Ack, form: Submission[TagsFormMeta]) -> None:
 def open_consent_form(control: DetailsControl) -> None:
     """Change pressed beside Marketing consent: the small form over the details."""
     uid = control.details.uid
-    found = control.read(
-        lambda uow, actor: (
-            customers.get_customer(uow, actor, uid),
-            consent.consent_for(uow, actor, uid),
-        )
-    )
-    if found is None:
+    record = control.read(lambda uow, actor: customers.get_customer(uow, actor, uid))
+    if record is None:
         return
-    record, given = found
     meta = ConsentFormMeta(view_id=control.view_id, details=control.details)
-    control.push(consent_form(meta, record.full_name, given))
+    control.push(consent_form(meta, record.full_name, consent.consent_of(record)))
 
 
 def save_consent(ack: Ack, form: Submission[ConsentFormMeta]) -> None:

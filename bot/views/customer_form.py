@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,8 +15,9 @@ from bot.views.payload import read_metadata, typed_text
 from bot.views.tags import TAGS_BLOCK, tags_input
 from core.formatting import format_phone, format_when
 from core.message_contacts import FoundContact
+from core.models import TAG_MAX
 from core.services.customers import CustomerRecord, PossibleMatch
-from core.services.tags import join_tags, split_tags
+from core.services.tags import TAGS_PER_CUSTOMER, join_tags, split_tags
 from core.validation import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
 
 CALLBACK_ID = "customer_form.submit"
@@ -37,6 +38,10 @@ class FormMeta(BaseModel):
     origin: Origin = Field(default_factory=Origin)
     # A possible match was shown, so the form carries the "Create anyway" checkbox.
     warned: bool = False
+    # The tags the customer held when the form opened: left alone unless changed in it.
+    tags: list[Annotated[str, Field(max_length=TAG_MAX)]] = Field(
+        default_factory=list, max_length=TAGS_PER_CUSTOMER
+    )
 
     @classmethod
     def parse(cls, raw: object) -> FormMeta | None:

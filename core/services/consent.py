@@ -10,7 +10,7 @@ from core.actor import Actor
 from core.db import UnitOfWork
 from core.models import ConsentSource, ConsentState, Customer
 from core.services import history
-from core.services.customers import find_customer, load_for_change
+from core.services.customers import CustomerRecord, load_for_change
 
 CONSENT_CHANGED = "consent changed"
 STATE_LABELS = {
@@ -37,14 +37,9 @@ class Consent:
     source: ConsentSource | None
 
 
-def consent_of(customer: Customer) -> Consent:
+def consent_of(customer: Customer | CustomerRecord) -> Consent:
     """The customer's consent as it stands."""
     return Consent(customer.marketing_consent, customer.consent_at, customer.consent_source)
-
-
-def consent_for(uow: UnitOfWork, actor: Actor, uid: str) -> Consent:
-    """Customer `uid`'s consent as it stands."""
-    return consent_of(find_customer(uow, actor, uid))
 
 
 def apply_consent(

@@ -54,7 +54,15 @@ from core.services.customer_columns import (
 )
 from core.services.customers import UID_ALPHABET, UID_LENGTH, name_key, new_uid
 from core.services.history import clip
-from core.services.tags import clean_names, ensure_tags, join_tags, split_tags, tag_key, tags_of
+from core.services.tags import (
+    TAGS_PER_CUSTOMER,
+    clean_names,
+    ensure_tags,
+    join_tags,
+    split_tags,
+    tag_key,
+    tags_of,
+)
 from core.services.workspaces import ensure_workspace
 from core.text import clean_multiline, squeeze
 from core.validation import clean_email, clean_mobile, clean_name
@@ -453,7 +461,9 @@ def _changes(customer: Customer, row: _Row, held: list[str]) -> dict[str, list[A
     are added to the `held` ones, an explicit consent decision replaces the one on record."""
     changes: dict[str, list[Any]] = {}
     keys = {tag_key(name) for name in held}
-    gained = [name for name in row.tags if tag_key(name) not in keys]
+    # A customer holds at most TAGS_PER_CUSTOMER tags: those past it are not added.
+    room = max(0, TAGS_PER_CUSTOMER - len(held))
+    gained = [name for name in row.tags if tag_key(name) not in keys][:room]
     if gained:
         changes["tags"] = [join_tags(held), join_tags(sorted([*held, *gained], key=tag_key))]
     if row.consent is not None and row.consent is not customer.marketing_consent:

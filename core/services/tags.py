@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.actor import Actor
 from core.db import UnitOfWork
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.errors import Forbidden, ValidationFailed
 from core.models import TAG_MAX, Customer, CustomerTag, HistoryEntry, Tag
 from core.services import history
 from core.services.customers import load_for_change
@@ -110,13 +110,16 @@ def tags_of(uow: UnitOfWork, customer_ids: Collection[int]) -> dict[int, list[st
 
 
 def customer_tags(uow: UnitOfWork, actor: Actor, uid: str) -> list[str]:
-    """The tags of customer `uid` of the actor's workspace, A→Z."""
-    customer_id = uow.session.scalar(
-        select(Customer.id).where(Customer.team_id == actor.team_id, Customer.uid == uid)
+    """The tags of customer `uid` of the actor's workspace, A→Z (none for a UID not theirs)."""
+    return list(
+        uow.session.scalars(
+            select(Tag.name)
+            .join(CustomerTag, CustomerTag.tag_id == Tag.id)
+            .join(Customer, Customer.id == CustomerTag.customer_id)
+            .where(Customer.team_id == actor.team_id, Customer.uid == uid)
+            .order_by(Tag.key)
+        )
     )
-    if customer_id is None:
-        raise NotFound(f"No customer with UID {uid} exists; they may have been deleted.")
-    return tags_of(uow, [customer_id]).get(customer_id, [])
 
 
 def _find_or_create(uow: UnitOfWork, team_id: str, name: str) -> Tag:
@@ -143,9 +146,11 @@ def ensure_tags(uow: UnitOfWork, team_id: str, names: Iterable[str]) -> dict[str
     return {key: _find_or_create(uow, team_id, name).id for key, name in wanted.items()}
 
 
-def apply_tags(uow: UnitOfWork, actor: Actor, customer: Customer, names: Sequence[str]) -> bool:
-    """Give `customer` exactly the tags `names` (cleaned), creating new ones; record the change
-    in their history. False when nothing changed."""
+def apply_tags(
+    uow: UnitOfWork, actor: Actor, customer: Customer, names: Sequence[str]
+) -> list[str]:
+    """Give `customer` exactly the tags `names` (cleaned), creating new ones, and record a
+    change in their history; returns their tags afterwards, A→Z."""
     wanted = [_find_or_create(uow, customer.team_id, name) for name in names]
     held = dict(
         uow.session.execute(
@@ -158,8 +163,9 @@ def apply_tags(uow: UnitOfWork, actor: Actor, customer: Customer, names: Sequenc
     wanted_ids = {tag.id for tag in wanted}
     added = [tag for tag in wanted if tag.id not in held]
     removed = [tag_id for tag_id in held if tag_id not in wanted_ids]
+    after = sorted((tag.name for tag in wanted), key=tag_key)
     if not added and not removed:
-        return False
+        return after
     if removed:
         uow.session.execute(
             delete(CustomerTag).where(
@@ -170,7 +176,6 @@ def apply_tags(uow: UnitOfWork, actor: Actor, customer: Customer, names: Sequenc
         uow.session.add(CustomerTag(customer_id=customer.id, tag_id=tag.id, team_id=tag.team_id))
     uow.session.flush()
     before = list(held.values())
-    after = sorted((tag.name for tag in wanted), key=tag_key)
     history.record(
         uow,
         actor.user_id,
@@ -178,7 +183,7 @@ def apply_tags(uow: UnitOfWork, actor: Actor, customer: Customer, names: Sequenc
         TAGS_CHANGED,
         changes={"tags": [join_tags(before), join_tags(after)]},
     )
-    return True
+    return after
 
 
 def set_customer_tags(uow: UnitOfWork, actor: Actor, uid: str, names: Iterable[str]) -> list[str]:
@@ -187,8 +192,7 @@ def set_customer_tags(uow: UnitOfWork, actor: Actor, uid: str, names: Iterable[s
     A merged or anonymised customer is refused; an empty list removes every tag."""
     cleaned = clean_names(names)
     customer = load_for_change(uow, actor, uid)
-    apply_tags(uow, actor, customer, cleaned)
-    return tags_of(uow, [customer.id]).get(customer.id, [])
+    return apply_tags(uow, actor, customer, cleaned)
 
 
 def suggest_tags(uow: UnitOfWork, actor: Actor, typed: str, limit: int = SUGGESTIONS) -> list[str]:
