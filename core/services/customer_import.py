@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from itertools import islice
@@ -59,6 +59,7 @@ from core.services.tags import (
     clean_names,
     ensure_tags,
     join_tags,
+    spellings,
     split_tags,
     tag_key,
     tags_of,
@@ -507,12 +508,14 @@ def _match(
     notes = _notes_of(uow, with_notes)
     taken = _taken_uids(uow, (row.uid for row in rows if row.email not in existing)) | claimed_uids
     held = tags_of(uow, [existing[r.email].id for r in rows if r.tags and r.email in existing])
+    spelled = spellings(uow, team_id, [name for r in rows for name in r.tags])
     batch = _Batch()
     for item in items:
         if isinstance(item, ReportLine):
             batch.lines.append(item)
             continue
-        row = item
+        # A tag the workspace (or an earlier row) has is written as it spells it.
+        row = replace(item, tags=tuple(spelled[tag_key(name)] for name in item.tags))
         customer = existing.get(row.email)
         if customer is None:
             uid, reasons = row.uid, []

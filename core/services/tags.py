@@ -138,6 +138,20 @@ def _find_or_create(uow: UnitOfWork, team_id: str, name: str) -> Tag:
     return tag
 
 
+def spellings(uow: UnitOfWork, team_id: str, names: Iterable[str]) -> dict[str, str]:
+    """Each name's key → the name of the workspace's tag with that key, or else the first of
+    `names` with it."""
+    first: dict[str, str] = {}
+    for name in names:
+        first.setdefault(tag_key(name), name)
+    if not first:
+        return first
+    known = uow.session.execute(
+        select(Tag.key, Tag.name).where(Tag.team_id == team_id, Tag.key.in_(list(first)))
+    )
+    return first | dict(known.tuples().all())
+
+
 def ensure_tags(uow: UnitOfWork, team_id: str, names: Iterable[str]) -> dict[str, int]:
     """The id of each of these (clean) tag names by its key, creating the ones not there yet."""
     wanted: dict[str, str] = {}

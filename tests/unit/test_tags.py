@@ -334,11 +334,11 @@ def test_import_reads_tags_and_consent_and_a_second_run_changes_nothing(
     assert (ada[1], ada[2], ada[3]) == (ConsentState.WITHDRAWN, clock.current, ConsentSource.IMPORT)
     assert (dan[1], dan[2]) == (ConsentState.UNKNOWN, None)
     assert run(db, customer_tags, admin, cleo[0]) == ["Early bird", "VIP"]
-    # The file's tags are added to those the customer holds, in the spelling Cleo's row gave.
+    # The file's tags are added to those the customer holds, as the workspace spells them.
     assert run(db, customer_tags, admin, ada[0]) == ["Kids", "VIP"]
     assert (
         "updated by import",
-        {"tags": ["Kids", "Kids; vip"], "marketing_consent": ["unknown", "withdrawn"]},
+        {"tags": ["Kids", "Kids; VIP"], "marketing_consent": ["unknown", "withdrawn"]},
     ) in history(db, admin, ada[0])
     again = _import(db, admin, text)
     assert [line.outcome.value for line in again.lines] == [
