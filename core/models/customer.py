@@ -84,8 +84,9 @@ class Customer(Base):
     # When an admin erased their personal details, keeping the record for the accounts.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # Marketing consent: the decision, when it was made and how it reached the studio.
+    # Unknown until they say; the database's default, so rows written by older code get it too.
     marketing_consent: Mapped[ConsentState] = mapped_column(
-        enum_type(ConsentState), default=ConsentState.UNKNOWN, server_default="unknown"
+        enum_type(ConsentState), server_default=ConsentState.UNKNOWN.value
     )
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     consent_source: Mapped[ConsentSource | None] = mapped_column(
