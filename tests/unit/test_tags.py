@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import pytest
 from alembic import command
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from core.actor import Actor
@@ -28,11 +30,14 @@ from core.services.customers import CustomerInput, CustomerRecord, create_custom
 from core.services.tags import (
     clean_names,
     customer_tags,
+    join_tags,
     list_tags,
     merge_tags,
     rename_tag,
     set_customer_tags,
+    split_tags,
     suggest_tags,
+    tag_key,
 )
 from tests.conftest import MutableClock
 
@@ -357,3 +362,19 @@ def test_an_export_imported_again_changes_nothing(db: Database, admin: Actor) ->
         exported = customers_csv(uow, admin).text
     report = _import(db, admin, exported)
     assert [line.outcome.value for line in report.lines] == ["unchanged"]
+
+
+@given(st.lists(st.text(max_size=50), max_size=25))
+def test_cleaned_names_are_distinct_trimmed_and_clean_again_unchanged(raw: list[str]) -> None:
+    try:
+        names = clean_names(raw)
+    except ValidationFailed as refused:
+        errors = refused.errors
+        names = []
+    else:
+        errors = {}
+    assert set(errors) <= {"tags"}
+    assert len({tag_key(name) for name in names}) == len(names) <= 20
+    assert all(name == name.strip() and 0 < len(name) <= 40 for name in names)
+    assert clean_names(names) == names
+    assert split_tags(join_tags(names)) == names
