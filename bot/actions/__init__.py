@@ -33,6 +33,7 @@ from bot.actions import (
     settings,
     stripe_account,
     subscriptions,
+    tags,
     today,
     videos,
 )
@@ -66,6 +67,7 @@ MODULES = (
     alerts,
     today,
     segments,
+    tags,
 )
 
 

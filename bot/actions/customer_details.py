@@ -17,13 +17,13 @@ from bot.views.customer_details import (
     EDIT_ACTION,
     POST_CHART_ACTION,
 )
-from bot.views.customer_form import FormMeta, customer_form, record_values
+from bot.views.customer_form import FormMeta, customer_form, record_values, with_tags
 from bot.views.hub import SEARCH_MAX
 from bot.views.origin import Tab
 from bot.views.payload import state_values
 from bot.views.tabs import PREV_ACTION, SEARCH_ACTION, TAB_ACTION_PREFIX, DetailsMeta, typed_search
 from core.errors import DomainError
-from core.services import customers
+from core.services import customers, tags
 
 TABS = "|".join(tab.value for tab in Tab)
 
@@ -36,7 +36,12 @@ def on_edit(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
         return
     uid = control.details.uid
     try:
-        record = control.request.read(lambda uow, actor: customers.get_customer(uow, actor, uid))
+        record, held = control.request.read(
+            lambda uow, actor: (
+                customers.get_customer(uow, actor, uid),
+                tags.customer_tags(uow, actor, uid),
+            )
+        )
     except DomainError as exc:
         client.views_update(view_id=control.view_id, view=gone_view(exc.message))
         return
@@ -44,9 +49,9 @@ def on_edit(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
     origin = control.details.origin.model_copy(
         update={"details_view_id": control.view_id, "details": control.details.state}
     )
-    form = FormMeta(mode="edit", uid=record.uid, version=record.version, origin=origin)
+    form = FormMeta(mode="edit", uid=record.uid, version=record.version, origin=origin, tags=held)
     admin = control.request.actor.is_admin
-    control.push(customer_form(form, record_values(record), admin=admin))
+    control.push(customer_form(form, with_tags(record_values(record), held), admin=admin))
 
 
 def on_tab(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

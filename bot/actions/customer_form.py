@@ -22,14 +22,18 @@ from bot.views.customer_form import (
     customer_form,
     match_errors,
     submitted_values,
+    with_tags,
 )
 from bot.views.hub import HubState
 from bot.views.notice import Notice
 from bot.views.origin import DetailsState
 from bot.views.payload import first_action
 from bot.views.tabs import DetailsMeta
+from bot.views.tags import TAGS_BLOCK, chosen_tags
+from core.actor import Actor
+from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, ValidationFailed
-from core.services import customers
+from core.services import customers, tags
 from core.services.customers import CustomerInput, CustomerRecord, PossibleDuplicate
 
 UID = re.compile(r"^[0-9A-Z]{1,16}$")
@@ -39,17 +43,26 @@ def _message_view(text: str) -> dict[str, Any]:
     return modal("Customer Records", [section(text)], callback_id="customer_form.message")
 
 
-def _save(form: Submission[FormMeta], data: CustomerInput, *, anyway: bool) -> CustomerRecord:
+def _save(form: Submission[FormMeta], values: dict[str, str], *, anyway: bool) -> CustomerRecord:
+    """The customer created or edited, with the tags chosen, in one transaction."""
     meta = form.meta
-    if meta.mode == "create":
-        return form.request.write(
-            lambda uow, actor: customers.create_customer(uow, actor, data, duplicates_ok=anyway)
-        )
-    return form.request.write(
-        lambda uow, actor: customers.edit_contact(
-            uow, actor, meta.uid, data, expected_version=meta.version, duplicates_ok=anyway
-        )
-    )
+    data = CustomerInput(**{field: values.get(field, "") for field in FIELDS})
+    chosen = tags.clean_names(tags.split_tags(values.get(TAGS_BLOCK, "")))
+    # Tags untouched in the form are left as they are now (someone may have changed them).
+    untouched = {tags.tag_key(n) for n in chosen} == {tags.tag_key(n) for n in meta.tags}
+
+    def save(uow: UnitOfWork, actor: Actor) -> CustomerRecord:
+        if meta.mode == "create":
+            record = customers.create_customer(uow, actor, data, duplicates_ok=anyway)
+        else:
+            record = customers.edit_contact(
+                uow, actor, meta.uid, data, expected_version=meta.version, duplicates_ok=anyway
+            )
+        if not untouched:
+            tags.set_customer_tags(uow, actor, record.uid, chosen)
+        return record
+
+    return form.request.write(save)
 
 
 def _possible_duplicate(
@@ -102,14 +115,14 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
     form = Submission.or_stale(FormMeta, view, context, client, ack, _message_view)
     if form is None:
         return
-    values = submitted_values(form.state)
+    values = with_tags(submitted_values(form.state), chosen_tags(form.state))
     try:
-        record = _save(form, CustomerInput(**values), anyway=confirmed_anyway(form.state))
+        record = _save(form, values, anyway=confirmed_anyway(form.state))
     except PossibleDuplicate as exc:
         _possible_duplicate(ack, form, values, exc)
         return
     except ValidationFailed as exc:
-        errors = {field: msg for field, msg in exc.errors.items() if field in FIELDS}
+        errors = {field: msg for field, msg in exc.errors.items() if field in (*FIELDS, TAGS_BLOCK)}
         if errors:
             ack(response_action="errors", errors=errors)
         else:

@@ -15,7 +15,7 @@ from bot.surfaces.exports import send_customers_csv
 from bot.surfaces.hub import HubControl, origin_of, render_hub
 from bot.views.customer_anonymise import AnonymiseMeta, anonymise_confirmation
 from bot.views.customer_delete import DeleteMeta, delete_confirmation
-from bot.views.customer_form import FormMeta, customer_form, record_values
+from bot.views.customer_form import FormMeta, customer_form, record_values, with_tags
 from bot.views.hub import CALLBACK_ID as HUB_CALLBACK_ID
 from bot.views.hub import (
     CREATE_ACTION,
@@ -35,7 +35,7 @@ from bot.views.payload import chosen_value, state_values
 from bot.views.tabs import DetailsMeta
 from core.errors import DomainError
 from core.models import CustomerStatus
-from core.services import customers
+from core.services import customers, tags
 from core.services.customers import SortOrder
 
 UID = re.compile(r"^[0-9A-Z]{1,16}$")
@@ -66,12 +66,18 @@ def _open_details(control: HubControl, uid: str) -> None:
 
 def _open_edit(control: HubControl, uid: str) -> None:
     try:
-        record = control.request.read(lambda uow, actor: customers.get_customer(uow, actor, uid))
+        record, held = control.request.read(
+            lambda uow, actor: (
+                customers.get_customer(uow, actor, uid),
+                tags.customer_tags(uow, actor, uid),
+            )
+        )
     except DomainError as exc:
         control.tell(exc.message)
         return
-    meta = FormMeta(mode="edit", uid=uid, version=record.version, origin=control.origin)
-    control.open(customer_form(meta, record_values(record), admin=control.request.actor.is_admin))
+    meta = FormMeta(mode="edit", uid=uid, version=record.version, origin=control.origin, tags=held)
+    values = with_tags(record_values(record), held)
+    control.open(customer_form(meta, values, admin=control.request.actor.is_admin))
 
 
 def _ask_delete(control: HubControl, uid: str) -> None:

@@ -35,6 +35,7 @@ from bot.views.tabs import (
     subscriptions_tab,
     videos_tab,
 )
+from bot.views.tags import profile_blocks, with_profile
 from core.actor import Actor
 from core.chart_links import chart_image_url
 from core.customer_links import customer_link
@@ -43,6 +44,7 @@ from core.errors import DomainError
 from core.services.account import list_history
 from core.services.appointments import list_appointments
 from core.services.bookings import list_bookings
+from core.services.consent import consent_of
 from core.services.customers import CustomerRecord, get_customer
 from core.services.figures import customer_figures
 from core.services.household import household
@@ -52,6 +54,7 @@ from core.services.passes import list_passes
 from core.services.questionnaires import list_questionnaires
 from core.services.sales import monthly_sales
 from core.services.subscriptions import list_subscriptions
+from core.services.tags import customer_tags
 from core.services.videos import list_videos
 
 T = TypeVar("T")
@@ -135,6 +138,7 @@ def render_details(
         figures = customer_figures(uow, actor, meta.uid)
         members = household(uow, actor, meta.uid)
         body, state = _tab_body(uow, actor, customer, meta.state, timezone)
+        held = customer_tags(uow, actor, meta.uid)
         now = uow.now()
     chart_url = chart_image_url(
         deps.settings, team_id=actor.team_id, customer_uid=customer.uid, now=now
@@ -147,6 +151,9 @@ def render_details(
         timezone=timezone,
         notice=notice,
     )
+    editable = customer.anonymised_at is None and customer.merged_into_uid is None
+    profile = profile_blocks(held, consent_of(customer), timezone, editable=editable)
+    view = with_profile(view, profile)
     return with_link(view, customer.uid) if _link_to(request, customer) else view
 
 

@@ -21,6 +21,7 @@ from bot.views.retention import retention_section
 from bot.views.segments import segments_section
 from bot.views.settings import settings_section
 from bot.views.stripe_account import stripe_section
+from bot.views.tags import tags_section
 from core.services.alerts import list_channel_alerts
 from core.services.customers import list_customers
 from core.services.events import upcoming_events
@@ -59,6 +60,7 @@ def render_hub(
     view["blocks"].extend(stripe_section(stripe, admin=actor.is_admin, connect=connect))
     view["blocks"].extend(catalog_section(events, total, request.currency, admin=actor.is_admin))
     view["blocks"].extend(duplicates_section(admin=actor.is_admin))
+    view["blocks"].extend(tags_section(admin=actor.is_admin))
     view["blocks"].extend(alerts_section(channels))
     # Apart, as counting a segment may bring the workspace's facts up to date (writes).
     view["blocks"].extend(segments_section(request.write(list_segments)))

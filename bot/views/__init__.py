@@ -38,6 +38,12 @@ Views (callback_id):
   questionnaire_answers.submit  …the answer form (input block_ids answer_0, answer_1, …)
   questionnaire_assign.submit   Assign Questionnaire (input block_id template)
   merge.submit              Merge Customer (input block_id target: the customer to keep)
+  customer_tags.submit      Edit tags over a customer's details (input block_id tags)
+  customer_consent.submit   Marketing consent over a customer's details (radio block_ids
+                            consent_state: granted / withdrawn / unknown, consent_source:
+                            phone / slack / form)
+  tags_admin.submit         the admins' Tags modal: each tag with its count; Apply renames the
+                            chosen tag (block_id new_name) or merges it into another (target)
   message_note.submit       Add to customer notes (input block_ids uid: the customer, content:
                             the note; metadata the message's channel, ts, author, permalink);
                             saved once per message and customer
@@ -207,6 +213,14 @@ Actions (action_id → value):
   customer_form.duplicate_ok          checkbox (block_id duplicate_ok) "Create anyway" / "Save
                                       anyway", in the form once a possible match was shown
   customer_form.open_match            value UID: a possible match's details over the form
+  tags.pick                           the tag picker (multi_external_select, block_id tags) in
+                                      Create / Edit Contact and Edit tags (options:
+                                      block_suggestion: the workspace's tags containing what is
+                                      typed, and what is typed as a new tag), value the tag name
+  customer_details.tags               open Edit tags over the details (staff)
+  customer_details.consent            open Marketing consent over the details (staff)
+  tags.open                           Home's Manage tags: open the Tags modal (admins; staff
+                                      are told only an admin can)
   settings.open                       Home's Settings button: open Studio settings (admins;
                                       staff are told only an admin can)
   settings.timezone / .currency       external selects (options: block_suggestion, zoneinfo's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,9 +12,12 @@ from bot.views.blocks import Block, button, clip, context, escape, form_modal, p
 from bot.views.inputs import TextField, input_block, text_input
 from bot.views.origin import Origin
 from bot.views.payload import read_metadata, typed_text
+from bot.views.tags import TAGS_BLOCK, tags_input
 from core.formatting import format_phone, format_when
 from core.message_contacts import FoundContact
+from core.models import TAG_MAX
 from core.services.customers import CustomerRecord, PossibleMatch
+from core.services.tags import TAGS_PER_CUSTOMER, join_tags, split_tags
 from core.validation import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
 
 CALLBACK_ID = "customer_form.submit"
@@ -35,6 +38,10 @@ class FormMeta(BaseModel):
     origin: Origin = Field(default_factory=Origin)
     # A possible match was shown, so the form carries the "Create anyway" checkbox.
     warned: bool = False
+    # The tags the customer held when the form opened: left alone unless changed in it.
+    tags: list[Annotated[str, Field(max_length=TAG_MAX)]] = Field(
+        default_factory=list, max_length=TAGS_PER_CUSTOMER
+    )
 
     @classmethod
     def parse(cls, raw: object) -> FormMeta | None:
@@ -186,8 +193,14 @@ def prefill_note(found: FoundContact) -> str:
     return text
 
 
+def with_tags(values: dict[str, str], tags: list[str]) -> dict[str, str]:
+    """Form values with the customer's tags (joined as the CSV joins them: no tag holds ';')."""
+    return {**values, TAGS_BLOCK: join_tags(tags)}
+
+
 def _inputs(values: dict[str, str], mode: str, *, admin: bool) -> list[Block]:
     contact = [text_input(field, values.get(field.block_id, "")) for field in CONTACT_FIELDS]
+    contact.append(tags_input(split_tags(values.get(TAGS_BLOCK, ""))))
     if not admin:
         if mode == "create":
             return contact

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from core.config import Settings
 from core.db import Database, UnitOfWork
-from core.models import Customer, MailStatus, OutboxMail, Workspace
+from core.models import ConsentState, Customer, MailStatus, OutboxMail, Workspace
 from core.polling import PollingWorker
 from core.services import history
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 WELCOME = "welcome"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a mail kind, not a secret
 PAYMENT_LINK = "payment_link"
+MARKETING = "marketing"
 # The mails that carry a password: a newer password makes an unsent one useless.
 LOGIN_MAILS = (WELCOME, PASSWORD_RESET)
 # The body column holds these slots; they are filled in only when the mail is sent, so
@@ -191,6 +192,24 @@ def queue_payment_link_mail(
     subject = "Start your subscription" if subscribe else "Your payment link"
     subject += f" from {studio}" if studio else ""
     return _queue(uow, customer, PAYMENT_LINK, subject[:200], body, None)
+
+
+def queue_marketing_mail(
+    uow: UnitOfWork, customer: Customer, *, subject: str, body: str
+) -> OutboxMail | None:
+    """Queue a marketing mail (news, offers) for a customer who granted marketing consent;
+    None, and nothing queued, for anyone else (withdrawn, unknown, anonymised or merged away).
+
+    Welcome, password and payment mails are the customer's own business and need no consent."""
+    if (
+        customer.marketing_consent is not ConsentState.GRANTED
+        or customer.anonymised_at is not None
+        or customer.merged_into_id is not None
+        or not customer.email
+    ):
+        log.info("marketing mail to customer %s skipped: no consent", customer.uid)
+        return None
+    return _queue(uow, customer, MARKETING, subject[:200], body, None)
 
 
 def _studio(uow: UnitOfWork, customer: Customer) -> tuple[str, str]:

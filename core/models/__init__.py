@@ -37,12 +37,14 @@ from core.models.slack_event import ConversationChange, SeenSlackEvent
 from core.models.staff import Role, StaffMember
 from core.models.stripe_event import StripeEvent
 from core.models.subscription import Subscription, SubscriptionState
+from core.models.tag import TAG_MAX, ConsentSource, ConsentState, CustomerTag, Tag
 from core.models.video_purchase import VideoPurchase, VideoState
 from core.models.workspace import CreditRule, StripeConnectState, Workspace, WorkspaceAuditEntry
 
 __all__ = [
     "NOTE_MAX",
     "SEGMENT_NAME_MAX",
+    "TAG_MAX",
     "AlertEvent",
     "AlertPost",
     "AlertSubscription",
@@ -53,12 +55,15 @@ __all__ = [
     "Base",
     "Booking",
     "BookingState",
+    "ConsentSource",
+    "ConsentState",
     "ConversationChange",
     "CreditRule",
     "Customer",
     "CustomerFacts",
     "CustomerLink",
     "CustomerStatus",
+    "CustomerTag",
     "Event",
     "EventOccurrence",
     "Facilitator",
@@ -91,6 +96,7 @@ __all__ = [
     "Subscription",
     "SubscriptionPlan",
     "SubscriptionState",
+    "Tag",
     "TodayViewer",
     "Video",
     "VideoPurchase",

@@ -9,6 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, BigId, UTCDateTime, enum_type
+from core.models.tag import ConsentSource, ConsentState
 
 NAME_KEY_LENGTH = 201
 
@@ -82,6 +83,15 @@ class Customer(Base):
     )
     # When an admin erased their personal details, keeping the record for the accounts.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Marketing consent: the decision, when it was made and how it reached the studio.
+    # Unknown until they say; the database's default, so rows written by older code get it too.
+    marketing_consent: Mapped[ConsentState] = mapped_column(
+        enum_type(ConsentState), server_default=ConsentState.UNKNOWN.value
+    )
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    consent_source: Mapped[ConsentSource | None] = mapped_column(
+        enum_type(ConsentSource), default=None
+    )
     merged_into_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("customers.id", ondelete="SET NULL")
     )

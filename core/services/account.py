@@ -28,6 +28,7 @@ from core.models import (
 )
 from core.services import customer_facts as facts
 from core.services import history
+from core.services.consent import merge_consent
 from core.services.customers import (
     CustomerRecord,
     anonymised_refusal,
@@ -38,6 +39,7 @@ from core.services.customers import (
 from core.services.household import move_links
 from core.services.paging import MAX_PAGE_SIZE, Page
 from core.services.tabs import fetch_customer_page
+from core.services.tags import join_tags, move_tags
 from core.text import clean_multiline, squeeze
 
 MERGED_INTO = "merged into"
@@ -296,6 +298,17 @@ def merge_customers(
         customer.updated_at = now
         customer.updated_by = actor.user_id
     summary = _moved_summary(moved)
+    target_changes: dict[str, Any] = {
+        tab: [target_before[tab], target_before[tab] + count]
+        for tab, count in moved.items()
+        if count
+    }
+    gained = move_tags(uow, source, target)
+    if gained:
+        target_changes["tags"] = [None, join_tags(gained)]
+    consent_before = target.marketing_consent.value
+    if merge_consent(uow, actor.user_id, source, target):
+        target_changes["marketing_consent"] = [consent_before, target.marketing_consent.value]
     mail_note = "; its pending portal welcome mail was not sent" if dropped else ""
     history.record(
         uow,
@@ -313,11 +326,7 @@ def merge_customers(
         actor.user_id,
         target,
         MERGED_FROM,
-        changes={
-            tab: [target_before[tab], target_before[tab] + count]
-            for tab, count in moved.items()
-            if count
-        },
+        changes=target_changes,
         detail=f"merged from {source.full_name} (UID {source.uid}); reason: {why}; {summary}",
     )
     uow.session.flush()

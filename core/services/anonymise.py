@@ -31,6 +31,7 @@ from core.models import (
     QuestionnaireResponse,
 )
 from core.services import history
+from core.services.consent import reset_consent
 from core.services.customers import (
     CONTACT_FIELDS,
     CustomerRecord,
@@ -42,6 +43,7 @@ from core.services.customers import (
 from core.services.household import LINKED, UNLINKED, remove_links
 from core.services.notes import NOTE_ADDED, NOTE_DELETED, NOTE_EDITED
 from core.services.questionnaires import ANSWERS_RECORDED
+from core.services.tags import remove_all_tags
 from core.services.workspaces import audit_workspace
 
 log = logging.getLogger(__name__)
@@ -202,6 +204,8 @@ def anonymise_customer(uow: UnitOfWork, actor: Actor, uid: str) -> Anonymised:
     _scrub_history(uow, ids, pattern)
     _scrub_link_mentions(uow, actor, people, pattern)
     remove_links(uow, actor, ids, uid)
+    # Tags and a consent decision describe the person: nothing of them is kept.
+    remove_all_tags(uow, ids)
     now = uow.now()
     for person in people:
         person.first_name = PLACEHOLDER_FIRST_NAME
@@ -211,6 +215,7 @@ def anonymise_customer(uow: UnitOfWork, actor: Actor, uid: str) -> Anonymised:
         person.mobile = ""
         person.date_of_birth = None
         person.password_hash = None
+        reset_consent(person)
         # Out of the Active list for good: there is nobody left to contact.
         person.status = CustomerStatus.ARCHIVED
         person.anonymised_at = now

@@ -12,7 +12,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.errors import DomainError
-from core.text import fold
+from core.text import fold, squeeze
 
 # Beyond this a file is not a customer list a studio exports; refusing it early keeps memory sane.
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -34,6 +34,9 @@ class ImportField(StrEnum):
     CREATED_AT = "created_at"
     DATE_OF_BIRTH = "date_of_birth"
     NOTES = "notes"
+    TAGS = "tags"
+    MARKETING_CONSENT = "marketing_consent"
+    CONSENT_AT = "consent_at"
 
 
 # Field → which column it reads, by index in the header. A plain value: a caller may show it,
@@ -99,6 +102,21 @@ HEADER_NAMES: dict[ImportField, frozenset[str]] = {
         "date of birth", "dob", "birthday", "birth date", "birthdate", "birth", "date_of_birth"
     ),
     ImportField.NOTES: _keys("notes", "note", "comments", "comment", "remarks"),
+    ImportField.TAGS: _keys("tags", "tag", "labels", "label", "client tags"),
+    ImportField.MARKETING_CONSENT: _keys(
+        "marketing consent",
+        "marketing",
+        "consent",
+        "email opt in",
+        "opt in",
+        "opted in",
+        "marketing opt in",
+        "accepts marketing",
+        "newsletter",
+    ),
+    ImportField.CONSENT_AT: _keys(
+        "consent at", "consent date", "consented at", "opt in date", "consent given"
+    ),
 }
 
 FIELD_LABELS: dict[ImportField, str] = {
@@ -114,6 +132,9 @@ FIELD_LABELS: dict[ImportField, str] = {
     ImportField.CREATED_AT: "Created",
     ImportField.DATE_OF_BIRTH: "Date of birth",
     ImportField.NOTES: "Notes",
+    ImportField.TAGS: "Tags (; between)",
+    ImportField.MARKETING_CONSENT: "Marketing consent",
+    ImportField.CONSENT_AT: "Consent given at",
 }
 
 
@@ -299,6 +320,25 @@ def status_word(value: str) -> bool | None:
     if word in ACTIVE_WORDS:
         return True
     if word in ARCHIVED_WORDS:
+        return False
+    return None
+
+
+GRANTED_WORDS = frozenset(
+    {"granted", "yes", "y", "true", "1", "x", "opted in", "opt in", "optin", "subscribed"}
+)
+WITHDRAWN_WORDS = frozenset(
+    {"withdrawn", "no", "n", "false", "0", "opted out", "opt out", "optout", "unsubscribed"}
+)
+
+
+def consent_word(value: str) -> bool | None:
+    """True for a word granting consent, False for one withdrawing it, None for "unknown" or
+    a word this import doesn't read (the caller tells them apart)."""
+    word = squeeze(value).casefold().replace("-", " ")
+    if word in GRANTED_WORDS:
+        return True
+    if word in WITHDRAWN_WORDS:
         return False
     return None
 

@@ -22,6 +22,7 @@ from core.formatting import counted
 from core.models import Customer, CustomerStatus
 from core.services.customer_columns import guard
 from core.services.customer_search import Terms, matches
+from core.services.tags import join_tags, tags_of
 from core.services.workspaces import audit_workspace
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,14 @@ CSV_COLUMNS = (
     "status",
     "created_at",
     "date_of_birth",
+    "tags",
+    "marketing_consent",
+    "consent_at",
 )
 # Rows read per query: big enough that the per-query cost vanishes, small enough to stream.
 PAGE = 1000
 
-GUARDED_COLUMNS = frozenset({"first_name", "last_name", "email"})
+GUARDED_COLUMNS = frozenset({"first_name", "last_name", "email", "tags"})
 _GUARDED_INDEXES = tuple(CSV_COLUMNS.index(name) for name in sorted(GUARDED_COLUMNS))
 
 
@@ -58,7 +62,7 @@ def _statuses(status: CustomerStatus | None) -> Sequence[CustomerStatus]:
     return list(CustomerStatus) if status is None else [status]
 
 
-def _line(row: Any) -> list[str]:
+def _line(row: Any, tags: list[str]) -> list[str]:
     line = [
         row.uid,
         row.first_name,
@@ -68,6 +72,9 @@ def _line(row: Any) -> list[str]:
         row.status.value,
         row.created_at.isoformat(timespec="seconds"),
         row.date_of_birth.isoformat() if row.date_of_birth is not None else "",
+        join_tags(tags),
+        row.marketing_consent.value,
+        row.consent_at.isoformat(timespec="seconds") if row.consent_at is not None else "",
     ]
     for index in _GUARDED_INDEXES:
         line[index] = guard(line[index])
@@ -97,6 +104,8 @@ def customer_lines(
         Customer.status,
         Customer.created_at,
         Customer.date_of_birth,
+        Customer.marketing_consent,
+        Customer.consent_at,
     )
     for current in _statuses(status):
         query = select(*columns).where(
@@ -117,8 +126,9 @@ def customer_lines(
             rows = uow.session.execute(
                 page.order_by(Customer.name_key, Customer.id).limit(PAGE)
             ).all()
+            tags = tags_of(uow, [row.id for row in rows])
             for row in rows:
-                yield _line(row)
+                yield _line(row, tags.get(row.id, []))
             if len(rows) < PAGE:
                 break
             after = (rows[-1].name_key, rows[-1].id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from itertools import islice
@@ -23,8 +23,17 @@ from sqlalchemy import insert, select
 from core.actor import Actor
 from core.adapters.mail import queue_welcome_mail
 from core.db import Transactions, UnitOfWork
-from core.errors import Forbidden
-from core.models import NOTE_MAX, Customer, CustomerStatus, HistoryEntry, Note
+from core.errors import Forbidden, ValidationFailed
+from core.models import (
+    NOTE_MAX,
+    ConsentSource,
+    ConsentState,
+    Customer,
+    CustomerStatus,
+    CustomerTag,
+    HistoryEntry,
+    Note,
+)
 from core.security import generate_password, hash_password
 from core.services.customer_columns import (
     ColumnMapping,
@@ -34,6 +43,7 @@ from core.services.customer_columns import (
     ImportField,
     SourceRow,
     UnusableFile,
+    consent_word,
     date_order,
     mapping_problem,
     parse_day,
@@ -44,6 +54,16 @@ from core.services.customer_columns import (
 )
 from core.services.customers import UID_ALPHABET, UID_LENGTH, name_key, new_uid
 from core.services.history import clip
+from core.services.tags import (
+    TAGS_PER_CUSTOMER,
+    clean_names,
+    ensure_tags,
+    join_tags,
+    spellings,
+    split_tags,
+    tag_key,
+    tags_of,
+)
 from core.services.workspaces import ensure_workspace
 from core.text import clean_multiline, squeeze
 from core.validation import clean_email, clean_mobile, clean_name
@@ -56,7 +76,13 @@ IMPORTED = "imported"
 IMPORT_UPDATED = "updated by import"
 CONTACT_FIELDS = ("first_name", "last_name", "email", "mobile")
 _FREE_TEXT = frozenset(
-    {ImportField.FIRST_NAME, ImportField.LAST_NAME, ImportField.FULL_NAME, ImportField.EMAIL}
+    {
+        ImportField.FIRST_NAME,
+        ImportField.LAST_NAME,
+        ImportField.FULL_NAME,
+        ImportField.EMAIL,
+        ImportField.TAGS,
+    }
 )
 # What a file can change on a customer already there (same email); blank cells change nothing.
 UPDATABLE = ("first_name", "last_name", "mobile", "date_of_birth", "status")
@@ -137,6 +163,9 @@ class _Row:
     note: str
     uid: str
     name_key: str
+    tags: tuple[str, ...] = ()
+    consent: ConsentState | None = None
+    consent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +198,9 @@ class _Reader:
         self.mapping = mapping
         self.studio = studio
         date_fields = [
-            f for f in (ImportField.CREATED_AT, ImportField.DATE_OF_BIRTH) if f in mapping
+            f
+            for f in (ImportField.CREATED_AT, ImportField.DATE_OF_BIRTH, ImportField.CONSENT_AT)
+            if f in mapping
         ]
         values = [self.cell(row, f) for row in file.rows for f in date_fields]
         numeric = [v for v in values if v and v[0].isdigit() and ("/" in v or "." in v[:6])]
@@ -222,6 +253,8 @@ class _Reader:
         status = self._status(row, problems)
         created_at = self._created(row, problems)
         birthday = self._birthday(row, problems)
+        tags = self._tags(row, problems)
+        consent, consent_at = self._consent(row, problems)
         if problems:
             return " ".join(problems)
         note = clip(clean_multiline(self.cell(row, ImportField.NOTES)), NOTE_MAX)
@@ -238,6 +271,9 @@ class _Reader:
             note,
             uid,
             name_key(first, last),
+            tags,
+            consent,
+            consent_at,
         )
 
     def _names(self, row: SourceRow) -> tuple[str, str]:
@@ -279,6 +315,35 @@ class _Reader:
         if moment is None:
             problems.append(f"Created date {value!r} is not a date this import reads.")
         return moment
+
+    def _tags(self, row: SourceRow, problems: list[str]) -> tuple[str, ...]:
+        try:
+            return tuple(clean_names(split_tags(self.cell(row, ImportField.TAGS))))
+        except ValidationFailed as exc:
+            problems.append(f"Tags: {exc.errors['tags']}")
+            return ()
+
+    def _consent(
+        self, row: SourceRow, problems: list[str]
+    ) -> tuple[ConsentState | None, datetime | None]:
+        """The file's explicit decision and when it was given (None: the file doesn't say)."""
+        value = self.cell(row, ImportField.MARKETING_CONSENT)
+        granted = consent_word(value)
+        if granted is None:
+            if value and squeeze(value).casefold() != ConsentState.UNKNOWN.value:
+                problems.append(
+                    f"Marketing consent {value!r} is not understood (use granted or withdrawn, "
+                    "yes or no)."
+                )
+            return None, None
+        state = ConsentState.GRANTED if granted else ConsentState.WITHDRAWN
+        given = self.cell(row, ImportField.CONSENT_AT)
+        if not given:
+            return state, None
+        moment = parse_moment(given, self.order, self.studio.zone)
+        if moment is None:
+            problems.append(f"Consent date {given!r} is not a date this import reads.")
+        return state, moment
 
     def _birthday(self, row: SourceRow, problems: list[str]) -> date | None:
         value = self.cell(row, ImportField.DATE_OF_BIRTH)
@@ -392,9 +457,18 @@ class _Neighbours:
         return "Possible duplicate: " + "; ".join(reasons) + "." if reasons else ""
 
 
-def _changes(customer: Customer, row: _Row) -> dict[str, list[Any]]:
-    """{field: [before, after]} for the file's non-blank values that differ."""
+def _changes(customer: Customer, row: _Row, held: list[str]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the file's non-blank values that differ; the file's tags
+    are added to the `held` ones, an explicit consent decision replaces the one on record."""
     changes: dict[str, list[Any]] = {}
+    keys = {tag_key(name) for name in held}
+    # A customer holds at most TAGS_PER_CUSTOMER tags: those past it are not added.
+    room = max(0, TAGS_PER_CUSTOMER - len(held))
+    gained = [name for name in row.tags if tag_key(name) not in keys][:room]
+    if gained:
+        changes["tags"] = [join_tags(held), join_tags(sorted([*held, *gained], key=tag_key))]
+    if row.consent is not None and row.consent is not customer.marketing_consent:
+        changes["marketing_consent"] = [customer.marketing_consent.value, row.consent.value]
     for name in UPDATABLE:
         after = getattr(row, name)
         if after in ("", None):
@@ -433,12 +507,15 @@ def _match(
     with_notes = sorted({existing[r.email].id for r in rows if r.note and r.email in existing})
     notes = _notes_of(uow, with_notes)
     taken = _taken_uids(uow, (row.uid for row in rows if row.email not in existing)) | claimed_uids
+    held = tags_of(uow, [existing[r.email].id for r in rows if r.tags and r.email in existing])
+    spelled = spellings(uow, team_id, [name for r in rows for name in r.tags])
     batch = _Batch()
     for item in items:
         if isinstance(item, ReportLine):
             batch.lines.append(item)
             continue
-        row = item
+        # A tag the workspace (or an earlier row) has is written as it spells it.
+        row = replace(item, tags=tuple(spelled[tag_key(name)] for name in item.tags))
         customer = existing.get(row.email)
         if customer is None:
             uid, reasons = row.uid, []
@@ -462,7 +539,7 @@ def _match(
             why = f"UID {customer.uid} was merged into another customer; it is left as it is."
             batch.lines.append(ReportLine(row.line, Outcome.UNCHANGED, why, row.email))
             continue
-        changes = _changes(customer, row)
+        changes = _changes(customer, row, held.get(customer.id, []))
         add_note = bool(row.note) and (customer.id, row.note) not in notes
         if not changes and not add_note:
             batch.lines.append(ReportLine(row.line, Outcome.UNCHANGED, "", row.email))
@@ -550,6 +627,9 @@ def _write(uow: UnitOfWork, actor: Actor, batch: _Batch, *, source: str, send_we
                 "date_of_birth": row.date_of_birth,
                 "password_hash": password_hash,
                 "status": status,
+                "marketing_consent": row.consent or ConsentState.UNKNOWN,
+                "consent_at": (row.consent_at or now) if row.consent else None,
+                "consent_source": ConsentSource.IMPORT if row.consent else None,
                 "merged_into_id": None,
                 "version": 1,
                 "created_at": row.created_at or now,
@@ -559,6 +639,7 @@ def _write(uow: UnitOfWork, actor: Actor, batch: _Batch, *, source: str, send_we
         )
     history: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
+    tagged: list[tuple[int, Sequence[str]]] = []
     if values:
         # A plain executemany, then the ids by email: SQLite would insert row by row to return
         # them in order.
@@ -567,12 +648,24 @@ def _write(uow: UnitOfWork, actor: Actor, batch: _Batch, *, source: str, send_we
         for value, (row, _uid, _reason) in zip(values, batch.new, strict=True):
             customer_id = ids[row.email]
             changes = {name: [None, value[name]] for name in CONTACT_FIELDS}
+            if row.tags:
+                changes["tags"] = [None, join_tags(row.tags)]
+                tagged.append((customer_id, row.tags))
+            if row.consent is not None:
+                changes["marketing_consent"] = [None, row.consent.value]
             history.append(_entry(actor, customer_id, value["uid"], IMPORTED, changes, detail, now))
             if row.note:
                 notes.append(_note(actor, customer_id, row.note, now))
     for row, customer, changes, add_note in batch.updates:
-        for name, (_before, _after) in changes.items():
-            setattr(customer, name, getattr(row, name))
+        for name in UPDATABLE:
+            if name in changes:
+                setattr(customer, name, getattr(row, name))
+        if "tags" in changes:
+            tagged.append((customer.id, row.tags))
+        if row.consent is not None and "marketing_consent" in changes:
+            customer.marketing_consent = row.consent
+            customer.consent_at = row.consent_at or now
+            customer.consent_source = ConsentSource.IMPORT
         if changes:
             customer.name_key = name_key(customer.first_name, customer.last_name)
             customer.updated_at = now
@@ -587,6 +680,8 @@ def _write(uow: UnitOfWork, actor: Actor, batch: _Batch, *, source: str, send_we
         uow.session.execute(insert(HistoryEntry), history)
     if notes:
         uow.session.execute(insert(Note), notes)
+    if tagged:
+        _add_tags(uow, actor.team_id, tagged)
     if passwords:
         query = select(Customer).where(
             Customer.team_id == actor.team_id, Customer.email.in_(list(passwords))
@@ -594,6 +689,27 @@ def _write(uow: UnitOfWork, actor: Actor, batch: _Batch, *, source: str, send_we
         for customer in uow.session.scalars(query):
             queue_welcome_mail(uow, customer, passwords[customer.email])
     return len(passwords)
+
+
+def _add_tags(uow: UnitOfWork, team_id: str, tagged: list[tuple[int, Sequence[str]]]) -> None:
+    """Give each customer the tags the file names (creating new ones), keeping those they hold."""
+    ids = ensure_tags(uow, team_id, [name for _, names in tagged for name in names])
+    held = {
+        (customer_id, tag_id)
+        for customer_id, tag_id in uow.session.execute(
+            select(CustomerTag.customer_id, CustomerTag.tag_id).where(
+                CustomerTag.customer_id.in_([customer_id for customer_id, _ in tagged])
+            )
+        )
+    }
+    links = {
+        (customer_id, ids[tag_key(name)]) for customer_id, names in tagged for name in names
+    } - held
+    if links:
+        uow.session.execute(
+            insert(CustomerTag),
+            [{"customer_id": c, "tag_id": t, "team_id": team_id} for c, t in sorted(links)],
+        )
 
 
 def _entry(

@@ -24,6 +24,8 @@ from core.models import (
     Appointment,
     Base,
     Booking,
+    ConsentSource,
+    ConsentState,
     Customer,
     CustomerLink,
     CustomerStatus,
@@ -95,6 +97,10 @@ class CustomerRecord:
     has_password: bool
     # Set once an admin erased their personal details; the record stays for the accounts.
     anonymised_at: datetime | None = None
+    # Marketing consent: the decision, when and how it was given (core/services/consent.py).
+    marketing_consent: ConsentState = ConsentState.UNKNOWN
+    consent_at: datetime | None = None
+    consent_source: ConsentSource | None = None
 
     @property
     def full_name(self) -> str:
@@ -133,6 +139,9 @@ def _to_record(customer: Customer, merged_into_uid: str | None = None) -> Custom
         merged_into_uid=merged_into_uid,
         has_password=customer.password_hash is not None,
         anonymised_at=customer.anonymised_at,
+        marketing_consent=customer.marketing_consent,
+        consent_at=customer.consent_at,
+        consent_source=customer.consent_source,
     )
 
 

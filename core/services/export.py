@@ -40,6 +40,7 @@ from core.models import (
 from core.services import history
 from core.services.customers import DELETED, find_customer, person_records
 from core.services.questions import question_of
+from core.services.tags import tags_of
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def _erased(uow: UnitOfWork, actor: Actor, uid: str) -> NotFound:
     )
 
 
-def _contact(customer: Customer, named: dict[int, str]) -> Json:
+def _contact(customer: Customer, named: dict[int, str], tags: list[str]) -> Json:
     return {
         "uid": customer.uid,
         "first_name": customer.first_name,
@@ -91,6 +92,10 @@ def _contact(customer: Customer, named: dict[int, str]) -> Json:
         "mobile": customer.mobile,
         "date_of_birth": _time(customer.date_of_birth),
         "status": customer.status.value,
+        "tags": tags,
+        "marketing_consent": customer.marketing_consent.value,
+        "consent_at": _time(customer.consent_at),
+        "consent_source": customer.consent_source.value if customer.consent_source else None,
         "password": "set (stored only as an argon2id hash)"
         if customer.password_hash is not None
         else "not set",
@@ -386,13 +391,14 @@ def export_customer(uow: UnitOfWork, actor: Actor, uid: str) -> Json:
     uow.session.flush()
     log.info("customer %s: data exported by %s", uid, actor.user_id)
     now = uow.now()
+    tags = tags_of(uow, list(owned))
     return {
         "format": EXPORT_FORMAT,
         "exported_at": _time(now),
         "exported_by": actor.user_id,
         "workspace": actor.team_id,
-        "customer": _contact(customer, named),
-        "merged_records": [_contact(c, named) for c in people[1:]],
+        "customer": _contact(customer, named, tags.get(customer.id, [])),
+        "merged_records": [_contact(c, named, tags.get(c.id, [])) for c in people[1:]],
         "bookings": _bookings(uow, owned),
         "appointments": _appointments(uow, owned),
         "passes": _passes(uow, owned),

@@ -59,7 +59,7 @@ from core.models import (
     StaffMember,
     VideoPurchase,
 )
-from core.services import notes, questionnaires
+from core.services import notes, questionnaires, tags
 from core.services.catalog_rules import ItemKind
 from core.services.customers import activate_customer, archive_customer
 from core.services.saved_segments import save_segment
@@ -223,14 +223,16 @@ def fingerprint(db: Database) -> Fingerprint:
     return {key: digest.hexdigest() for key, digest in digests.items()}
 
 
-# Which Slack deliveries were handled (retries are acted on once) and when a conversation's
-# members last changed (so every worker asks Slack again): no one's records.
-# Bookkeeping and caches a read may write: what each customer's records add up to (and when a
-# workspace's were first added up), and saved segments' last counts.
+# Which Slack deliveries were handled (retries are acted on once), when a conversation's
+# members last changed (so every worker asks Slack again) and who has Today on screen (noted
+# when Home shows it, forgotten when they switch to Customers): no one's records. And caches a
+# read may write: what each customer's records add up to (and when a workspace's were first
+# added up), and saved segments' last counts.
 BOOKKEEPING = frozenset(
     {
         "seen_slack_events",
         "conversation_changes",
+        "today_viewers",
         "customer_facts",
         "customer_facts_ready",
         "segment_counts",
@@ -305,6 +307,7 @@ def _extras(db: Database, team_id: str, uid: str, author: str, admin: str) -> in
         note = notes.add_note(uow, Actor(team_id, author, Role.STAFF), uid, "Prefers mornings.")
         boss = Actor(team_id, admin, Role.ADMIN)
         notes.add_note(uow, boss, uid, "Asked about the spring retreat.")
+        tags.set_customer_tags(uow, boss, uid, ["VIP", "Mornings"])
         templates = questionnaires.list_templates(uow, boss)
         health = next(t for t in templates if t.name == "Health check")
         questionnaires.assign_questionnaire(uow, boss, uid, health.id)
@@ -476,6 +479,7 @@ HOME_FORMS = {
     "form:stripe_account": ("stripe_account.open", "open"),
     "form:catalog_event": ("catalog.event_add", "add"),
     "form:duplicates": ("duplicates.open", "open"),
+    "form:tags_admin": ("tags.open", "open"),
     **{f"catalog:{kind}": (f"catalog.items.{kind}", kind) for kind in CATALOG_KINDS},
 }
 
@@ -865,6 +869,8 @@ class Harness:
             ),
             "form:merge": ("details:merge_source", button("customer_details.merge")),
             "form:household": ("details:bookings", button("household.add")),
+            "form:customer_tags": ("details:bookings", button("customer_details.tags")),
+            "form:customer_consent": ("details:bookings", button("customer_details.consent")),
             "form:customer_anonymise": (
                 "details:merge_source",
                 button("customer_details.anonymise"),
@@ -1757,6 +1763,19 @@ TARGETS: tuple[Target, ...] = (
     _view("duplicates.refused", "hub", writes=False),
     _action("merge.reason", ("form:merge",), _texts, "plain_text_input"),
     _action("customer_form.duplicate_ok", ("form:customer_form.create",), _anything, "checkboxes"),
+    # tags: the picker's suggestions in the customer form and Edit tags; Edit tags and
+    # Marketing consent on the details; the admins' Tags modal (rename, merge) from Home
+    Target(
+        "options",
+        "tags.pick",
+        ("form:customer_tags", "form:customer_form.create", "form:customer_form.edit"),
+    ),
+    _action("customer_details.tags", DETAILS, _anything),
+    _view("customer_tags.submit", "form:customer_tags"),
+    _action("customer_details.consent", DETAILS, _anything),
+    _view("customer_consent.submit", "form:customer_consent"),
+    _action("tags.open", ("home",), _anything),
+    _view("tags_admin.submit", "form:tags_admin"),
     # studio settings: opened from Home (admins), searched as typed, saved
     _action("settings.open", ("home",), _anything),
     Target("options", "settings.timezone", ("form:settings",)),

@@ -58,9 +58,11 @@ from core.models import (
     Attendance,
     Booking,
     BookingState,
+    ConsentState,
     Customer,
     CustomerLink,
     CustomerStatus,
+    CustomerTag,
     Event,
     EventOccurrence,
     Facilitator,
@@ -83,6 +85,7 @@ from core.models import (
     Subscription,
     SubscriptionPlan,
     SubscriptionState,
+    Tag,
     VideoPurchase,
     Workspace,
     facilitator_services,
@@ -1552,6 +1555,91 @@ def _settings() -> list[Act]:
     ]
 
 
+TAGS_FORM = "form:customer_tags"
+CONSENT_FORM = "form:customer_consent"
+TAGS_ADMIN = "form:tags_admin"
+
+
+def tagged(*names: str) -> Callable[[Harness, Subject], bool]:
+    """The subject holds exactly these tags."""
+
+    def check(h: Harness, subject: Subject) -> bool:
+        with h.db.unit_of_work(readonly=True) as uow:
+            held = uow.session.scalars(
+                select(Tag.name)
+                .join(CustomerTag, CustomerTag.tag_id == Tag.id)
+                .where(CustomerTag.customer_id == customer_id(uow, subject.uid))
+                .order_by(Tag.key)
+            )
+            return list(held) == list(names)
+
+    return check
+
+
+def consent_is(state: ConsentState) -> Callable[[Harness, Subject], bool]:
+    query = select(Customer.marketing_consent)
+    return lambda h, s: _scalar(h, query.where(Customer.uid == s.uid)) is state
+
+
+def tag_named(name: str) -> Callable[[Harness, Subject], bool]:
+    query = select(Tag.id).where(Tag.team_id == TEAM, Tag.name == name)
+    return lambda h, s: _scalar(h, query) is not None
+
+
+def _tags() -> list[Act]:
+    return [
+        Act("tags.pick (options)", "options", options, surface=TAGS_FORM, text=lambda s: "vi"),
+        click(
+            "customer_details.tags",
+            DETAILS,
+            pushed("customer_tags.submit", name_of),
+            lambda s: button("customer_details.tags", "tags"),
+        ),
+        submit(
+            "customer_tags.submit",
+            TAGS_FORM,
+            closed(tagged("Kids", "VIP")),
+            subject=fresh,
+            meta=form_uid,
+            values={"tags": ["VIP", "Kids"]},
+        ),
+        click(
+            "customer_details.consent",
+            DETAILS,
+            pushed("customer_consent.submit", name_of),
+            lambda s: button("customer_details.consent", "consent"),
+        ),
+        submit(
+            "customer_consent.submit",
+            CONSENT_FORM,
+            closed(consent_is(ConsentState.GRANTED)),
+            subject=fresh,
+            meta=form_uid,
+            values={"consent_state": "granted", "consent_source": "phone"},
+        ),
+        click(
+            "tags.open",
+            HOME,
+            pushed("tags_admin.submit", lambda s: "Mornings"),
+            lambda s: button("tags.open", "open"),
+            meta=NO_META,
+            admin_only=True,
+        ),
+        submit(
+            "tags_admin.submit",
+            TAGS_ADMIN,
+            changed(tag_named("Morning people")),
+            meta=NO_META,
+            values={
+                "tag": option_labelled("tag", "Mornings"),
+                "do": "rename",
+                "new_name": "Morning people",
+            },
+            admin_only=True,
+        ),
+    ]
+
+
 STRIPE_FORM = "form:stripe_account"
 STRIPE_KEY_TYPED = "sk_test_matrixKey12345"
 
@@ -2238,6 +2326,7 @@ ACTS = [
     *_workflow_steps(),
     *_check_in(),
     *_segments(),
+    *_tags(),
 ]
 
 
@@ -2276,7 +2365,7 @@ def _state(template: JSON, values: dict[str, Any], subject: Subject, tenant: Ten
                 "type": kind,
                 "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
             }
-        elif kind in {"multi_static_select", "checkboxes"}:
+        elif kind in {"multi_static_select", "multi_external_select", "checkboxes"}:
             chosen = value if isinstance(value, list) else [value]
             element = {
                 "type": kind,
@@ -2410,7 +2499,10 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
             ("form:customer_form", "form:customer_delete", "form:customer_anonymise")
         )
     ),
-    "details": lambda a: a.surface.startswith("details:") and not a.name.startswith("row:"),
+    "details": lambda a: (
+        (a.surface.startswith("details:") or a.surface in {TAGS_FORM, CONSENT_FORM})
+        and not a.name.startswith("row:")
+    ),
     "notes, questionnaires, merge": lambda a: a.surface.startswith(
         (
             "form:note",
@@ -2423,7 +2515,7 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
     ),
     "segments": lambda a: a.name.startswith("segment."),
     "settings": lambda a: (
-        a.surface in {HOME, SETTINGS, STRIPE_FORM}
+        a.surface in {HOME, SETTINGS, STRIPE_FORM, TAGS_ADMIN}
         and not GROUPS["segments"](a)
         and not GROUPS["catalog"](a)
         and not GROUPS["catalog items"](a)
@@ -2444,6 +2536,7 @@ GROUPS: dict[str, Callable[[Act], bool]] = {
             and not GROUPS["catalog items"](a)
             and not GROUPS["notes, questionnaires, merge"](a)
             and not GROUPS["commands and hub"](a)
+            and not GROUPS["details"](a)
         )
         or a.name.startswith("row:")
     ),

@@ -89,6 +89,9 @@ def test_export_csv_sends_the_tab_and_search_shown_to_the_admins_dm(world: World
         "status": "active",
         "created_at": zoe.created_at.isoformat(timespec="seconds"),
         "date_of_birth": "1991-02-03",
+        "tags": "",
+        "marketing_consent": "unknown",
+        "consent_at": "",
     }
     assert "Sent to your DM" in text_of(shown)
     # Nothing the admin was looking at is lost.

@@ -15,6 +15,8 @@ from core.models import (
     AppointmentState,
     Booking,
     BookingState,
+    ConsentSource,
+    ConsentState,
     Customer,
     EventOccurrence,
     LinkStatus,
@@ -39,10 +41,12 @@ from core.services.catalog import (
     VideoSpec,
     sync_catalog,
 )
+from core.services.consent import set_consent
 from core.services.customers import CustomerInput, create_customer, name_key, new_uid
 from core.services.notes import add_note
 from core.services.questionnaires import assign_questionnaire, record_answers
 from core.services.questions import Question, QuestionKind
+from core.services.tags import set_customer_tags
 from core.services.workspaces import ensure_workspace
 from tests.conftest import MutableClock
 
@@ -365,6 +369,8 @@ def everything_about_one_person(
             )
         )
         add_note(uow, admin, uid, "Prefers evening classes; knee injury in 2024.")
+        set_customer_tags(uow, admin, uid, ["Evening regular"])
+        set_consent(uow, admin, uid, ConsentState.GRANTED, ConsentSource.FORM)
         row = assign_questionnaire(uow, admin, uid, template.questionnaires["intake"])
         record_answers(uow, admin, row.id, ["Left knee", "Run 10k"], uid=uid)
         ids = (

@@ -362,6 +362,9 @@ def test_customers_export_writes_csv_to_stdout_or_a_new_file_only(workdir: Path)
         "status",
         "created_at",
         "date_of_birth",
+        "tags",
+        "marketing_consent",
+        "consent_at",
     ]
     assert len(rows) == active and {row[5] for row in rows} == {"active"}
     assert f"Exported {active} customers (active) of {LOCAL_TEAM_ID}." in shown.stderr

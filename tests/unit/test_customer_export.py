@@ -16,9 +16,10 @@ from core.actor import Actor
 from core.db import Database
 from core.demo.customers import load_demo_customers
 from core.errors import Forbidden
-from core.models import Customer, CustomerStatus, Role
+from core.models import ConsentSource, ConsentState, Customer, CustomerStatus, Role
 from core.services import customer_columns, customer_export
 from core.services.account import merge_customers
+from core.services.consent import set_consent
 from core.services.customer_columns import guard, unguard
 from core.services.customer_export import (
     CSV_COLUMNS,
@@ -31,6 +32,7 @@ from core.services.customers import (
     create_customer,
     search_customers,
 )
+from core.services.tags import set_customer_tags
 
 TEAM = "T0001"
 ADMIN = Actor(TEAM, "UADMIN", Role.ADMIN)
@@ -60,6 +62,8 @@ def test_each_column_is_written_as_the_importer_reads_it(db: Database) -> None:
         uow.session.execute(
             update(Customer).where(Customer.uid == uid).values(date_of_birth=date(1990, 5, 17))
         )
+        set_customer_tags(uow, ADMIN, uid, ["VIP", "=Early bird"])
+        set_consent(uow, ADMIN, uid, ConsentState.GRANTED, ConsentSource.PHONE)
     plain = _add(db, "Mark", "Taylor", "mark@example.com", "07700 900456")
 
     rows = {row["uid"]: row for row in _export(db)}
@@ -74,8 +78,17 @@ def test_each_column_is_written_as_the_importer_reads_it(db: Database) -> None:
         # The test clock's time, in UTC with its offset.
         "created_at": "2026-03-14T09:30:00+00:00",
         "date_of_birth": "1990-05-17",
+        # A tag starting like a formula is guarded as the names are.
+        "tags": "'=Early bird; VIP",
+        "marketing_consent": "granted",
+        "consent_at": "2026-03-14T09:30:00+00:00",
     }
     assert rows[plain]["date_of_birth"] == ""
+    assert (rows[plain]["tags"], rows[plain]["marketing_consent"], rows[plain]["consent_at"]) == (
+        "",
+        "unknown",
+        "",
+    )
     assert rows[plain]["mobile"] == "+447700900456"
 
 

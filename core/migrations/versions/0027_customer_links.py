@@ -1,7 +1,7 @@
 """customer links
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2027-02-02
 
 Customers linked to others of their workspace (a parent and their child, or partners):
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0027"
-down_revision: str | None = "0025"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
