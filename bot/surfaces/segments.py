@@ -41,6 +41,7 @@ from core.services import saved_segments, segment_digests
 from core.services.audience import Reason
 from core.services.customer_export import customers_csv, record_list_export
 from core.services.segments import SegmentFilters, segment, segment_customer_ids
+from core.services.tags import list_tags
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +51,20 @@ def _problem(errors: dict[str, str]) -> str:
 
 
 def _form(request: Request, meta: SegmentMeta, typed: dict[str, str], name: str) -> SegmentForm:
-    """The form for what is typed: counted, or what to fix."""
-    admin = request.actor.is_admin
+    """The form for what is typed: counted, or what to fix; with the tags to choose from."""
+    tags = tuple(t.name for t in request.read(list_tags))
+    base = SegmentForm(meta, typed, name, admin=request.actor.is_admin, tags=tags)
     filters = read_filters(typed, request.currency)
     if not isinstance(filters, SegmentFilters):
-        return SegmentForm(meta, typed, name, problem=_problem(filters), admin=admin)
+        return replace(base, problem=_problem(filters))
     try:
         result = request.write(lambda uow, actor: segment(uow, actor, filters))
     except ValidationFailed as exc:
-        return SegmentForm(meta, typed, name, problem=_problem(exc.errors), admin=admin)
+        return replace(base, problem=_problem(exc.errors))
     if meta.segment_id is not None:
         segment_id, total = meta.segment_id, result.page.total
         request.write(lambda uow, actor: saved_segments.note_count(uow, actor, segment_id, total))
-    return SegmentForm(meta, typed, name, result=result, admin=admin)
+    return replace(base, result=result)
 
 
 def segment_view(request: Request, segment_id: int | None = None) -> dict[str, Any]:
@@ -104,11 +106,12 @@ class SegmentControl:
             str(body.get("trigger_id") or ""),
         )
 
-    def show(self, *, problem: str = "") -> None:
-        """Re-count what the modal holds and show it there, unless a newer update won."""
-        form = _form(self.request, self.meta, self.typed, self.name)
+    def show(self, *, problem: str = "", notice: str = "") -> None:
+        """Re-count what the modal holds and show it there (with `problem` in the list's place,
+        or `notice` above it), unless a newer update won."""
+        form = replace(_form(self.request, self.meta, self.typed, self.name), notice=notice)
         if problem:
-            form = SegmentForm(self.meta, self.typed, self.name, form.result, problem, form.admin)
+            form = replace(form, problem=problem)
         with newer_wins("segment update"):
             self.request.client.views_update(
                 view_id=self.view_id, view=segment_modal(form), hash=self.view_hash
@@ -148,7 +151,7 @@ def export_segment(control: SegmentControl) -> None:
         log.warning("sending a segment's CSV failed: %s", reason)
         control.show(problem=f"Nothing was sent: {reason}.")
         return
-    control.show(problem=f"Sent to your DM: {filename}.")
+    control.show(notice=f"Sent to your DM: {filename}.")
 
 
 def _digest_refusal(request: Request, channel_id: str) -> str:

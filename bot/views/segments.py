@@ -119,10 +119,20 @@ NUMBERS = (
 )
 STATUS_BLOCK = "segment.status"
 SUBSCRIPTION_BLOCK = "segment.subscription"
+TAG_BLOCK = "segment.tag"
+CONSENT_BLOCK = "segment.consent"
+CONSENT_OPTIONS = [
+    option("Any", ANY),
+    option("Granted", "granted"),
+    option("Withdrawn", "withdrawn"),
+    option("Unknown", "unknown"),
+]
 # Where a core ValidationFailed field is shown in this form.
 BLOCK_OF = {number.name: number.block_id for number in NUMBERS} | {
     "status": STATUS_BLOCK,
     "subscription": SUBSCRIPTION_BLOCK,
+    "tag": TAG_BLOCK,
+    "consent": CONSENT_BLOCK,
     "name": NAME_BLOCK,
     "digest": DIGEST_BLOCK,
 }
@@ -145,6 +155,10 @@ class SegmentForm:
     problem: str = ""
     admin: bool = False
     digest_channel: str = ""
+    # The workspace's tags, to choose one from.
+    tags: tuple[str, ...] = ()
+    # What was just done from the form (an export sent), shown above the count.
+    notice: str = ""
 
 
 def _number_element(number: _Number, initial: str) -> dict[str, Any]:
@@ -190,6 +204,13 @@ def _filters_blocks(form: SegmentForm) -> list[Block]:
             SUBSCRIPTION_BLOCK, "Subscription", SUBSCRIPTION_OPTIONS, typed.get("subscription", ANY)
         )
     )
+    # A tag no longer in the list (renamed since it was saved) stays chosen, so it is seen.
+    names = [n for n in dict.fromkeys([*form.tags, typed.get("tag", ANY)]) if n != ANY]
+    tags = [option("Any tag", ANY)] + [option(name, name) for name in names[: MAX_OPTIONS - 1]]
+    blocks.append(_select(TAG_BLOCK, "Tag", tags, typed.get("tag", ANY)))
+    blocks.append(
+        _select(CONSENT_BLOCK, "Marketing consent", CONSENT_OPTIONS, typed.get("consent", ANY))
+    )
     return blocks
 
 
@@ -214,6 +235,8 @@ def _result_blocks(form: SegmentForm) -> list[Block]:
     result = form.result
     if result is None:
         return blocks
+    if form.notice:
+        blocks.append(context(f":white_check_mark: {escape(form.notice)}"))
     page = result.page
     shown = f"; the first {len(page.rows)} by name" if page.total > len(page.rows) else ""
     blocks.append(
@@ -275,6 +298,8 @@ def typed_filters(values: dict[str, Any]) -> dict[str, str]:
     }
     typed["status"] = answered_in(values, STATUS_BLOCK, FILTER_ACTION) or "active"
     typed["subscription"] = answered_in(values, SUBSCRIPTION_BLOCK, FILTER_ACTION) or ANY
+    typed["tag"] = answered_in(values, TAG_BLOCK, FILTER_ACTION) or ANY
+    typed["consent"] = answered_in(values, CONSENT_BLOCK, FILTER_ACTION) or ANY
     return typed
 
 
@@ -328,9 +353,10 @@ def read_filters(typed: dict[str, str], currency: str) -> SegmentFilters | dict[
         errors[STATUS_BLOCK] = "Choose a status from the list."
     else:
         values["status"] = StatusFilter(status)
-    subscription = typed.get("subscription", ANY)
-    if subscription != ANY:
-        values["subscription"] = subscription
+    for name in ("subscription", "tag", "consent"):
+        chosen = typed.get(name, ANY)
+        if chosen != ANY:
+            values[name] = chosen
     if errors:
         return errors
     return SegmentFilters(**values)
@@ -341,6 +367,8 @@ def filters_typed(filters: SegmentFilters, currency: str) -> dict[str, str]:
     typed: dict[str, str] = {
         "status": filters.status.value,
         "subscription": filters.subscription or ANY,
+        "tag": filters.tag or ANY,
+        "consent": filters.consent or ANY,
     }
     for number in NUMBERS:
         value = getattr(filters, number.name)

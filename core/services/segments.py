@@ -18,17 +18,22 @@ from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import ValidationFailed
 from core.models import (
+    TAG_MAX,
+    ConsentState,
     Customer,
     CustomerFacts,
     CustomerStatus,
+    CustomerTag,
     Pass,
     PassState,
     Subscription,
     SubscriptionState,
+    Tag,
     Workspace,
 )
 from core.services import customer_facts
 from core.services.paging import Page, fetch_page
+from core.services.tags import tag_key
 from core.services.today import day_bounds, local_day
 from core.services.workspaces import ensure_workspace
 
@@ -68,6 +73,9 @@ class SegmentFilters:
     pass_ending_days: int | None = None
     # A subscription in this state, or NO_SUBSCRIPTION: none at all.
     subscription: str | None = None
+    # Holding this tag (any case); marketing consent in this state.
+    tag: str | None = None
+    consent: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The filters set, as stored with a saved segment."""
@@ -117,6 +125,10 @@ def validated(filters: SegmentFilters) -> SegmentFilters:
         and "spend_below" not in errors
     ):
         errors["spend_below"] = "Less than must be more than at least: no one could match."
+    if filters.tag is not None and not 0 < len(filters.tag.strip()) <= TAG_MAX:
+        errors["tag"] = "Choose a tag from the list."
+    if filters.consent is not None and filters.consent not in {c.value for c in ConsentState}:
+        errors["consent"] = "Choose granted, withdrawn or unknown."
     states = {state.value for state in SubscriptionState} | {NO_SUBSCRIPTION}
     if filters.subscription is not None and filters.subscription not in states:
         errors["subscription"] = "Choose a subscription state from the list."
@@ -197,6 +209,15 @@ def _conditions(filters: SegmentFilters, calendar: _Calendar) -> list[ColumnElem
             Pass.state.in_((PassState.COMPLETED, PassState.MANUAL)),
         )
         conditions.append(Customer.id.in_(ending))
+    if filters.tag is not None:
+        holders = (
+            select(CustomerTag.customer_id)
+            .join(Tag, Tag.id == CustomerTag.tag_id)
+            .where(Tag.team_id == team, Tag.key == tag_key(filters.tag))
+        )
+        conditions.append(Customer.id.in_(holders))
+    if filters.consent is not None:
+        conditions.append(Customer.marketing_consent == ConsentState(filters.consent))
     if filters.subscription == NO_SUBSCRIPTION:
         held = select(Subscription.customer_id).where(Subscription.team_id == team)
         conditions.append(Customer.id.not_in(held))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.app import alert_worker
 from bot.local import SlackDriver
 from bot.local.slack_api import SlackChannel
+from core.actor import Actor
 from core.models import (
     Booking,
     BookingState,
@@ -21,9 +22,11 @@ from core.models import (
     Event,
     EventOccurrence,
     PaymentMethod,
+    Role,
     Segment,
 )
 from core.services.customers import CustomerRecord
+from core.services.tags import set_customer_tags
 from tests.conftest import MutableClock
 from tests.slack.conftest import ADMIN, STAFF, STRANGER, TEAM, World
 from tests.slack.helpers import (
@@ -230,3 +233,17 @@ def test_a_weekly_digest_goes_only_to_a_channel_of_staff_and_pauses_when_that_ch
     told = world.api.messages(world.api.dm_channel(STAFF))
     assert any("digest of the segment *Lapsed*" in m.text and "paused" in m.text for m in told)
     assert "paused: someone in the channel isn't staff" in text_of(customers_home(world.staff))
+
+
+def test_a_tag_chosen_in_the_modal_recounts(world: World) -> None:
+    ann, ben = seed(world.db, [("Ann", "Tagged"), ("Ben", "Plain")])
+    with world.db.unit_of_work() as uow:
+        set_customer_tags(uow, Actor(TEAM, ADMIN, Role.ADMIN), ann.uid, ["VIP"])
+    opened = _open(world.staff)
+    assert "2 customers match" in text_of(opened)
+    chosen = updated(
+        world.staff, world.staff.choose("VIP", menu="segment.filter", in_block="segment.tag")
+    )
+    assert "1 customer match" in text_of(chosen)
+    assert "Ann Tagged" in text_of(chosen) and "Ben Plain" not in text_of(chosen)
+    del ben

@@ -13,6 +13,8 @@ from core.errors import Forbidden, NotFound, ValidationFailed
 from core.models import (
     Booking,
     BookingState,
+    ConsentSource,
+    ConsentState,
     CustomerStatus,
     EventOccurrence,
     Pass,
@@ -22,6 +24,7 @@ from core.models import (
     SubscriptionPlan,
     SubscriptionState,
 )
+from core.services.consent import set_consent
 from core.services.customers import archive_customer, find_customer
 from core.services.saved_segments import (
     delete_segment,
@@ -36,6 +39,7 @@ from core.services.segments import (
     StatusFilter,
     segment,
 )
+from core.services.tags import set_customer_tags
 from tests.conftest import MutableClock
 from tests.unit.commerce_helpers import Shop, london, new_customers, open_shop
 
@@ -347,3 +351,18 @@ def test_a_weekly_digest_names_everyone_first_then_only_who_is_new(
         set_digest(uow, staff, saved.id, "CSTAFF")  # chosen again: runs again
     with db.unit_of_work() as uow:
         assert claim_due(uow) is not None
+
+
+def test_a_tag_in_any_case_and_a_consent_state_filter_with_the_others(
+    db: Database, staff: Actor, people: dict[str, str]
+) -> None:
+    with db.unit_of_work() as uow:
+        set_customer_tags(uow, staff, people["ann"], ["Prenatal", "VIP"])
+        set_customer_tags(uow, staff, people["dan"], ["vip"])
+        set_consent(uow, staff, people["dan"], ConsentState.GRANTED, ConsentSource.PHONE)
+    assert _who(people, _uids(db, staff, tag="VIP")) == {"ann", "dan"}
+    assert _who(people, _uids(db, staff, tag="vip", consent="granted")) == {"dan"}
+    assert _who(people, _uids(db, staff, tag="vip", seen_days=60)) == {"ann", "dan"}
+    assert _who(people, _uids(db, staff, tag="vip", lapsed_days=30)) == {"ann"}
+    assert _who(people, _uids(db, staff, consent="unknown")) == {"ann", "ben", "cat"}
+    assert _uids(db, staff, tag="No such tag") == []
