@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -394,3 +395,49 @@ def running_app(url: str, admin: str, **overrides: Any) -> Iterator[TimedDriver]
         finally:
             stop()
             db.dispose()
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A benchmark's target: the row and statistic of its timings it judges, and the limit."""
+
+    row: str
+    statistic: str  # "p95_ms", "p99_ms" or "max_ms"
+    limit_ms: float
+    label: str  # how the verdict names the figure, e.g. "publish p99"
+
+
+def judge_goal(databases: Mapping[str, Any], goal: Goal) -> None:
+    """Print, per database measured, the goal's figure and whether it was met."""
+    for name, result in databases.items():
+        if "timings" not in result:
+            continue
+        figure = result["timings"][goal.row][goal.statistic]
+        met = "met" if figure < goal.limit_ms else "MISSED"
+        console.print(
+            f"{name}: {goal.label} {figure:.1f} ms, target under {goal.limit_ms:g} ms: {met}."
+        )
+
+
+def run_and_record(
+    name: str, args: argparse.Namespace, method: str, goal: Goal, bench: Bench, prepare: Prepare
+) -> None:
+    """Run `bench` on each database (`args.customers` each), judge `goal`, write the JSON."""
+    host = machine()
+    started = time.perf_counter()
+    databases = on_each_database(name, args.customers, bench, prepare=prepare)
+    judge_goal(databases, goal)
+    write_results(
+        args.out,
+        {
+            "benchmark": name,
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": host,
+            "quick": args.quick,
+            "method": method,
+            "target_ms": goal.limit_ms,
+            "databases": databases,
+            "total_seconds": round(time.perf_counter() - started, 1),
+        },
+    )
+    console.print(f"Results written to {args.out}.")

@@ -12,22 +12,21 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 from bench._support import (
     SEED,
     TEAM_ID,
+    Goal,
     Loaded,
     console,
     latency_table,
     machine,
-    on_each_database,
     parse_args,
     percentiles,
+    run_and_record,
     settings_for,
-    write_results,
 )
 from bench.segments import STAFF, _History
 from core.actor import Actor
@@ -92,18 +91,6 @@ def _bench(samples: int) -> Callable[[Loaded], dict[str, Any]]:
     return run
 
 
-def _verdict(databases: Mapping[str, Any]) -> None:
-    for name, result in databases.items():
-        if "timings" not in result:
-            continue
-        slowest = result["timings"][BUILD]["max_ms"]
-        met = "met" if slowest < TARGET_MS else "MISSED"
-        console.print(
-            f"{name}: report built in at most {slowest:.0f} ms, target under "
-            f"{TARGET_MS:g} ms: {met}."
-        )
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark on both databases, print the tables and write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.retention", description=__doc__)
@@ -117,25 +104,14 @@ def main(argv: list[str] | None = None) -> None:
         f"load average {host['load_average_1m']}."
     )
     console.print(METHOD_NOTE, style="dim")
-    started = time.perf_counter()
-    databases = on_each_database(
-        "retention", args.customers, _bench(args.samples), prepare=_prepare
+    run_and_record(
+        "retention",
+        args,
+        METHOD_NOTE,
+        Goal(BUILD, "max_ms", TARGET_MS, "report built in at most"),
+        _bench(args.samples),
+        _prepare,
     )
-    _verdict(databases)
-    write_results(
-        args.out,
-        {
-            "benchmark": "retention",
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": host,
-            "quick": args.quick,
-            "method": METHOD_NOTE,
-            "target_ms": TARGET_MS,
-            "databases": databases,
-            "total_seconds": round(time.perf_counter() - started, 1),
-        },
-    )
-    console.print(f"Results written to {args.out}.")
 
 
 if __name__ == "__main__":

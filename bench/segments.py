@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -24,15 +24,15 @@ from sqlalchemy import insert, select
 from bench._support import (
     SEED,
     TEAM_ID,
+    Goal,
     Loaded,
     console,
     latency_table,
     machine,
-    on_each_database,
     parse_args,
     percentiles,
+    run_and_record,
     settings_for,
-    write_results,
 )
 from bench.report import SEGMENT_P95_MS, SEGMENT_THREE_FILTERS
 from core.actor import Actor
@@ -286,17 +286,6 @@ def _bench(samples: int) -> Callable[[Loaded], dict[str, Any]]:
     return run
 
 
-def _verdict(databases: Mapping[str, Any]) -> None:
-    for name, result in databases.items():
-        if "timings" not in result:
-            continue
-        p95 = result["timings"][SEGMENT_THREE_FILTERS]["p95_ms"]
-        met = "met" if p95 < SEGMENT_P95_MS else "MISSED"
-        console.print(
-            f"{name}: segment p95 {p95:.1f} ms, target under {SEGMENT_P95_MS:g} ms: {met}."
-        )
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark on both databases, print the tables and write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.segments", description=__doc__)
@@ -310,23 +299,14 @@ def main(argv: list[str] | None = None) -> None:
         f"ones; {host['cores']} cores, load average {host['load_average_1m']}."
     )
     console.print(METHOD_NOTE, style="dim")
-    started = time.perf_counter()
-    databases = on_each_database("segments", args.customers, _bench(args.samples), prepare=_prepare)
-    _verdict(databases)
-    write_results(
-        args.out,
-        {
-            "benchmark": "segments",
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": host,
-            "quick": args.quick,
-            "method": METHOD_NOTE,
-            "target_ms": SEGMENT_P95_MS,
-            "databases": databases,
-            "total_seconds": round(time.perf_counter() - started, 1),
-        },
+    run_and_record(
+        "segments",
+        args,
+        METHOD_NOTE,
+        Goal(SEGMENT_THREE_FILTERS, "p95_ms", SEGMENT_P95_MS, "segment p95"),
+        _bench(args.samples),
+        _prepare,
     )
-    console.print(f"Results written to {args.out}.")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -30,6 +30,7 @@ from sqlalchemy import insert, select, update
 from bench._support import (
     SEED,
     TEAM_ID,
+    Goal,
     Loaded,
     RequestTimer,
     Timed,
@@ -37,12 +38,11 @@ from bench._support import (
     console,
     latency_table,
     machine,
-    on_each_database,
     parse_args,
     percentiles,
+    run_and_record,
     running_app,
     settings_for,
-    write_results,
 )
 from bench.report import TODAY_P99_MS, TODAY_PUBLISH
 from bot.context.deps import Deps
@@ -364,15 +364,6 @@ def _bench(samples: int) -> Callable[[Loaded], dict[str, Any]]:
     return run
 
 
-def _verdict(databases: Mapping[str, Any]) -> None:
-    for name, result in databases.items():
-        if "timings" not in result:
-            continue
-        p99 = result["timings"][TODAY_PUBLISH]["p99_ms"]
-        met = "met" if p99 < TODAY_P99_MS else "MISSED"
-        console.print(f"{name}: publish p99 {p99:.1f} ms, target under {TODAY_P99_MS:g} ms: {met}.")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark on both databases, print the tables and write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.today", description=__doc__)
@@ -386,23 +377,14 @@ def main(argv: list[str] | None = None) -> None:
         f"warm-up ones; {host['cores']} cores, load average {host['load_average_1m']}."
     )
     console.print(METHOD_NOTE, style="dim")
-    started = time.perf_counter()
-    databases = on_each_database("today", args.customers, _bench(args.samples), prepare=_prepare)
-    _verdict(databases)
-    write_results(
-        args.out,
-        {
-            "benchmark": "today",
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": host,
-            "quick": args.quick,
-            "method": METHOD_NOTE,
-            "target_ms": TODAY_P99_MS,
-            "databases": databases,
-            "total_seconds": round(time.perf_counter() - started, 1),
-        },
+    run_and_record(
+        "today",
+        args,
+        METHOD_NOTE,
+        Goal(TODAY_PUBLISH, "p99_ms", TODAY_P99_MS, "publish p99"),
+        _bench(args.samples),
+        _prepare,
     )
-    console.print(f"Results written to {args.out}.")
 
 
 if __name__ == "__main__":
