@@ -59,10 +59,23 @@ PAID = (PaymentMethod.MANUAL, PaymentMethod.STRIPE)
 _SOURCES = (Booking, Appointment, Pass, VideoPurchase)
 
 
-def _kept(price: Any, refunded: Any, method: Any, cancelled: ColumnElement[bool]) -> Any:
-    """Money kept on one purchase row, in its own currency's minor units."""
-    counted = and_(method.in_(PAID), or_(~cancelled, method == PaymentMethod.STRIPE))
-    return case((counted, func.coalesce(price, 0) - refunded), else_=0)
+def _kept(model: Any, refunded: Any, cancelled: ColumnElement[bool]) -> Any:
+    """Money kept on one purchase row of `model`, in minor units of the workspace's currency
+    (0 in any other currency)."""
+    method = model.payment_method
+    counted = and_(
+        model.currency == Workspace.currency,
+        method.in_(PAID),
+        or_(~cancelled, method == PaymentMethod.STRIPE),
+    )
+    return case((counted, func.coalesce(model.price_minor, 0) - refunded), else_=0)
+
+
+def _purchases(model: Any, at: Any, attendance: Any, kept: Any) -> Select[Any]:
+    """`model`'s rows as purchase_rows gives them, its workspace joined for the currency."""
+    return select(model.customer_id, at, attendance, kept).join(
+        Workspace, Workspace.team_id == model.team_id
+    )
 
 
 def booking_visit() -> ColumnElement[bool]:
@@ -120,97 +133,36 @@ def visit_times(team_id: str, since: datetime, until: datetime) -> CompoundSelec
 
 
 def purchase_rows(where: dict[Any, ColumnElement[bool]]) -> CompoundSelect[Any]:
-    """(customer_id, at, attendance, kept) per purchase: `at` is a visit's start, else NULL.
-
-    Each source is joined to its workspace: only its currency's money is added up."""
-    spend = {model: model.currency == Workspace.currency for model in _SOURCES}
+    """(customer_id, at, attendance, kept) per purchase: `at` is a visit's start, else NULL."""
     bookings = (
-        select(
-            Booking.customer_id,
-            case(
-                (booking_visit(), EventOccurrence.starts_at),
-            ).label("at"),
+        _purchases(
+            Booking,
+            case((booking_visit(), EventOccurrence.starts_at)).label("at"),
             Booking.attendance,
-            case(
-                (
-                    spend[Booking],
-                    _kept(
-                        Booking.price_minor,
-                        Booking.refunded_minor,
-                        Booking.payment_method,
-                        Booking.state == BookingState.CANCELLED,
-                    ),
-                ),
-                else_=0,
-            ).label("kept"),
+            _kept(Booking, Booking.refunded_minor, Booking.state == BookingState.CANCELLED).label(
+                "kept"
+            ),
         )
         .join(EventOccurrence, EventOccurrence.id == Booking.occurrence_id)
-        .join(Workspace, Workspace.team_id == Booking.team_id)
         .where(where[Booking])
     )
-    appointments = (
-        select(
-            Appointment.customer_id,
-            case((appointment_visit(), Appointment.starts_at)),
-            Appointment.attendance,
-            case(
-                (
-                    spend[Appointment],
-                    _kept(
-                        Appointment.price_minor,
-                        Appointment.refunded_minor,
-                        Appointment.payment_method,
-                        Appointment.state == AppointmentState.CANCELLED,
-                    ),
-                ),
-                else_=0,
-            ),
-        )
-        .join(Workspace, Workspace.team_id == Appointment.team_id)
-        .where(where[Appointment])
-    )
-    passes = (
-        select(
-            Pass.customer_id,
-            null(),
-            null(),
-            case(
-                (
-                    spend[Pass],
-                    _kept(
-                        Pass.price_minor,
-                        Pass.refunded_minor,
-                        Pass.payment_method,
-                        Pass.state == PassState.CANCELLED,
-                    ),
-                ),
-                else_=0,
-            ),
-        )
-        .join(Workspace, Workspace.team_id == Pass.team_id)
-        .where(where[Pass])
-    )
-    videos = (
-        select(
-            VideoPurchase.customer_id,
-            null(),
-            null(),
-            case(
-                (
-                    spend[VideoPurchase],
-                    _kept(
-                        VideoPurchase.price_minor,
-                        literal(0),
-                        VideoPurchase.payment_method,
-                        VideoPurchase.cancelled_at.is_not(None),
-                    ),
-                ),
-                else_=0,
-            ),
-        )
-        .join(Workspace, Workspace.team_id == VideoPurchase.team_id)
-        .where(where[VideoPurchase])
-    )
+    appointments = _purchases(
+        Appointment,
+        case((appointment_visit(), Appointment.starts_at)),
+        Appointment.attendance,
+        _kept(
+            Appointment, Appointment.refunded_minor, Appointment.state == AppointmentState.CANCELLED
+        ),
+    ).where(where[Appointment])
+    passes = _purchases(
+        Pass, null(), null(), _kept(Pass, Pass.refunded_minor, Pass.state == PassState.CANCELLED)
+    ).where(where[Pass])
+    videos = _purchases(
+        VideoPurchase,
+        null(),
+        null(),
+        _kept(VideoPurchase, literal(0), VideoPurchase.cancelled_at.is_not(None)),
+    ).where(where[VideoPurchase])
     return union_all(bookings, appointments, passes, videos)
 
 
