@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 UID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 UID_LENGTH = 12
+# What the column holds: a longer UID names no one.
+UID_MAX = 16
 CONTACT_FIELDS = ("first_name", "last_name", "email", "mobile")
 # The audit action left behind for an erased customer's UID.
 DELETED = "deleted"
@@ -316,6 +318,9 @@ def create_customer(
 
 
 def _load(uow: UnitOfWork, actor: Actor, uid: str, *, lock: bool = False) -> Customer:
+    # A forged UID is no one's; PostgreSQL would refuse a NUL in it as an error, not a miss.
+    if "\x00" in uid or len(uid) > UID_MAX:
+        raise NotFound("No customer has that UID; they may have been deleted.")
     query = select(Customer).where(Customer.team_id == actor.team_id, Customer.uid == uid)
     if lock:
         query = query.with_for_update()

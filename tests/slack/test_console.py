@@ -440,7 +440,8 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
     after(17, "Name Z→A ▼")
     after(18, f"11–20 of {active + 1} active customers", f"Page 2 of {pages}", "◀ Previous")
     # The notice's Undo is numbered last (after Home's Settings, Stripe, the catalog's kinds,
-    # its 15 upcoming events, Review duplicates and Manage tags), so the rows' numbers stay.
+    # its 15 upcoming events, Review duplicates, Manage tags, New segment and Retention report),
+    # so the rows' numbers stay.
     after(
         20,
         "✅ Archived Quentin Zyx-Smith.",
@@ -449,7 +450,7 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "[10] Services",
         "[14] Subscription plans",
         "[16] Add event",
-        "[34] Undo",
+        "[36] Undo",
         "No active customers match 'zyx'",
     )
     after(
@@ -460,14 +461,14 @@ def test_a_new_user_manages_customers_from_the_console(settings: Settings, tmp_p
         "[11] Connect Stripe",
         "[12] Services",
         "[18] Add event",
-        "[36] Undo",
+        "[38] Undo",
     )
     after(22, "✅ Archived Quentin Zyx-Smith.")
     after(23, "1 archived customer", "Activate")
     after(24, "✅ Activated Quentin Zyx-Smith.", "No archived customers match 'zyx'")
     after(26, "Delete customer?", "Permanently delete Quentin Zyx-Smith")
     after(27, "✅ Deleted Quentin Zyx-Smith and their history permanently.")
-    after(28, "There is no [99] on screen; the numbers are 1 to 33.")
+    after(28, "There is no [99] on screen; the numbers are 1 to 35.")
     after(29, "[1] is a button: type 1 to press it.")
     after(30, "Unknown command 'frobnicate'. Type help to see the commands.")
     after(31, "/nope is not a command of this app. Try /customers.")

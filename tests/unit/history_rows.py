@@ -46,6 +46,9 @@ from core.services.customers import CustomerInput, create_customer, name_key, ne
 from core.services.notes import add_note
 from core.services.questionnaires import assign_questionnaire, record_answers
 from core.services.questions import Question, QuestionKind
+from core.services.saved_segments import save_segment
+from core.services.segment_digests import claim_due, set_digest
+from core.services.segments import SegmentFilters, StatusFilter
 from core.services.tags import set_customer_tags
 from core.services.workspaces import ensure_workspace
 from tests.conftest import MutableClock
@@ -379,4 +382,9 @@ def everything_about_one_person(
         )
     with db.unit_of_work() as uow:
         merge_customers(uow, admin, shell_uid, uid, reason="Same person")
+        # A segment's weekly digest remembers whom it named.
+        saved = save_segment(uow, admin, "Everyone", SegmentFilters(status=StatusFilter.ANY))
+        set_digest(uow, admin, saved.id, "CSTAFF")
+    with db.unit_of_work() as uow:
+        claim_due(uow)
     return Person(uid, shell_uid, ids, "chiamaka@example.com", "chi.old@example.com")

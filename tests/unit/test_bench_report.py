@@ -159,6 +159,19 @@ def _today(sqlite_p99: float, postgresql_p99: float) -> dict[str, Any]:
     )
 
 
+def _segments(sqlite_p95: float, postgresql_p95: float, customers: int) -> dict[str, Any]:
+    return _run(
+        "segments",
+        databases={
+            key: {
+                "customers": customers,
+                "timings": {report.SEGMENT_THREE_FILTERS: _latency(p95 / 2, p95, p95, samples=120)},
+            }
+            for key, p95 in (("sqlite", sqlite_p95), ("postgresql", postgresql_p95))
+        },
+    )
+
+
 def _write(directory: Path, results: dict[str, dict[str, Any]]) -> None:
     for name, content in results.items():
         (directory / f"{name}.json").write_text(json.dumps(content))
@@ -180,7 +193,8 @@ def _verdict(verdicts: dict[str, str], *words: str) -> str:
 
 
 def test_targets_are_met_or_missed_by_the_figures(tmp_path: Path) -> None:
-    _write(tmp_path, {**_results(), "today": _today(120.0, 340.0)})
+    segments = _segments(250.0, 310.0, 100_000)
+    _write(tmp_path, {**_results(), "today": _today(120.0, 340.0), "segments": segments})
     out = tmp_path / "performance.md"
 
     report.main(["--results", str(tmp_path), "--out", str(out)])
@@ -188,7 +202,9 @@ def test_targets_are_met_or_missed_by_the_figures(tmp_path: Path) -> None:
     markdown = out.read_text()
     assert markdown.startswith("## Performance\n")
     verdicts = _verdicts(markdown)
-    assert len(verdicts) == 9
+    assert len(verdicts) == 11
+    assert _verdict(verdicts, "segment of three filters", "SQLite") == "✅ met"
+    assert _verdict(verdicts, "segment of three filters", "PostgreSQL") == "❌ missed"
     assert _verdict(verdicts, "Today's App Home", "SQLite") == "✅ met"
     assert _verdict(verdicts, "Today's App Home", "PostgreSQL") == "❌ missed"
     assert _verdict(verdicts, "p95 ≤ 20 ms at 1,000,000", "PostgreSQL") == "✅ met"
