@@ -25,7 +25,7 @@ from bot.local.blockkit import (
     text_of,
 )
 from bot.local.signing import signed_headers
-from bot.local.slack_api import LocalSlackAPI, Message, SlackError, StepRun
+from bot.local.slack_api import WAIT_SECONDS, LocalSlackAPI, Message, SlackError, StepRun
 
 Surface = Literal["modal", "home"]
 
@@ -185,7 +185,7 @@ class SlackDriver:
         predicate: Callable[[JSON], bool] | None = None,
         *,
         surface: Surface | None = None,
-        timeout: float = 5.0,
+        timeout: float = WAIT_SECONDS,
     ) -> JSON:
         """Wait until the current view exists and satisfies `predicate`; returns it."""
         found: list[JSON] = []

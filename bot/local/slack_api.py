@@ -46,6 +46,11 @@ DEFAULT_MEMBERS_PAGE = 100
 _JSON_PARAMS = ("view", "blocks", "attachments", "files", "metadata", "outputs")
 
 
+# A wait ends as soon as what it waits for happens; the limit only bounds one that fails, so it
+# is generous enough for a loaded machine (2 cores running both databases' tests at once).
+WAIT_SECONDS = 30.0
+
+
 class SlackError(Exception):
     """A request refused the way Slack refuses it: an error code and optional detail lines."""
 
@@ -596,7 +601,7 @@ class LocalSlackAPI:
             runs = list(self._step_runs.values())
         return [r for r in runs if callback_id is None or r.callback_id == callback_id]
 
-    def wait_for_end(self, run: StepRun, *, timeout: float = 5.0) -> StepRun:
+    def wait_for_end(self, run: StepRun, *, timeout: float = WAIT_SECONDS) -> StepRun:
         """The step run once the app completed it, either way."""
         self.wait_until(
             lambda: self._step_runs[run.execution_id].ended,
@@ -675,7 +680,7 @@ class LocalSlackAPI:
         method: str,
         predicate: Callable[[Call], bool] | None = None,
         *,
-        timeout: float = 5.0,
+        timeout: float = WAIT_SECONDS,
         since: int = 0,
     ) -> Call:
         """The first call of `method` after `since` matching `predicate`, waiting up to `timeout`."""
@@ -692,7 +697,7 @@ class LocalSlackAPI:
         return box[0]
 
     def wait_until(
-        self, condition: Callable[[], bool], *, timeout: float = 5.0, description: str = ""
+        self, condition: Callable[[], bool], *, timeout: float = WAIT_SECONDS, description: str = ""
     ) -> None:
         """Block until `condition()` holds (re-checked on every change); TimeoutError after `timeout`."""
         deadline = time.monotonic() + timeout
