@@ -55,19 +55,22 @@ from core.models.base import UTCDateTime
 
 # Ids per statement: well under SQLite's 32,766 bound parameters.
 CHUNK = 5_000
-PAID = (PaymentMethod.MANUAL, PaymentMethod.STRIPE)
 _SOURCES = (Booking, Appointment, Pass, VideoPurchase)
+
+
+def money_taken(model: Any, standing: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Money was taken for a row of `model`: through Stripe (kept when the row is cancelled,
+    as cancelling refunds nothing), or manually on a row still standing."""
+    return or_(
+        model.payment_method == PaymentMethod.STRIPE,
+        and_(model.payment_method == PaymentMethod.MANUAL, standing),
+    )
 
 
 def _kept(model: Any, refunded: Any, cancelled: ColumnElement[bool]) -> Any:
     """Money kept on one purchase row of `model`, in minor units of the workspace's currency
     (0 in any other currency)."""
-    method = model.payment_method
-    counted = and_(
-        model.currency == Workspace.currency,
-        method.in_(PAID),
-        or_(~cancelled, method == PaymentMethod.STRIPE),
-    )
+    counted = and_(model.currency == Workspace.currency, money_taken(model, ~cancelled))
     return case((counted, func.coalesce(model.price_minor, 0) - refunded), else_=0)
 
 

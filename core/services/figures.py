@@ -23,7 +23,6 @@ from sqlalchemy import (
     case,
     func,
     literal_column,
-    or_,
     select,
     union_all,
 )
@@ -40,7 +39,6 @@ from core.models import (
     EventOccurrence,
     Pass,
     PassState,
-    PaymentMethod,
     VideoPurchase,
 )
 from core.services import customer_facts
@@ -116,14 +114,6 @@ def _param(name: str) -> BindParameter[Any]:
     return bindparam(name)
 
 
-def _paid(model: Any, standing: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Money was taken for the row: through Stripe, or manually on a row still standing."""
-    return or_(
-        model.payment_method == PaymentMethod.STRIPE,
-        and_(model.payment_method == PaymentMethod.MANUAL, standing),
-    )
-
-
 @lru_cache(maxsize=1)
 def _query() -> Select[Any]:
     """Visits, no-shows and spend per currency, grouped in the database; built once."""
@@ -173,7 +163,7 @@ def _query() -> Select[Any]:
         return select(literal_column(str(_SPEND)), model.currency, amount, moment).where(
             model.team_id == team_id,
             model.customer_id == owner,
-            _paid(model, standing),
+            customer_facts.money_taken(model, standing),
             amount > 0,
         )
 
