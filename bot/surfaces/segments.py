@@ -40,7 +40,12 @@ from core.formatting import counted
 from core.services import saved_segments, segment_digests
 from core.services.audience import Reason
 from core.services.customer_export import customers_csv, record_list_export
-from core.services.segments import SegmentFilters, segment, segment_customer_ids
+from core.services.segments import (
+    SegmentFilters,
+    SegmentResult,
+    segment,
+    segment_customer_ids,
+)
 from core.services.tags import list_tags
 
 log = logging.getLogger(__name__)
@@ -57,13 +62,17 @@ def _form(request: Request, meta: SegmentMeta, typed: dict[str, str], name: str)
     filters = read_filters(typed, request.currency)
     if not isinstance(filters, SegmentFilters):
         return replace(base, problem=_problem(filters))
+
+    def counted(uow: UnitOfWork, actor: Actor) -> SegmentResult:
+        found = segment(uow, actor, filters)
+        if meta.segment_id is not None:
+            saved_segments.note_count(uow, actor, meta.segment_id, found.page.total)
+        return found
+
     try:
-        result = request.write(lambda uow, actor: segment(uow, actor, filters))
+        result = request.write(counted)
     except ValidationFailed as exc:
         return replace(base, problem=_problem(exc.errors))
-    if meta.segment_id is not None:
-        segment_id, total = meta.segment_id, result.page.total
-        request.write(lambda uow, actor: saved_segments.note_count(uow, actor, segment_id, total))
     return replace(base, result=result)
 
 
