@@ -25,6 +25,7 @@ from bot.local import AppEndpoint, LocalSlackAPI, SlackDriver, SlackUser, SlackW
 from bot.transport.limits import CLIENT_SECONDS, MAX_BODY_BYTES
 from tests.conftest import PG_ENV, scratch_database
 from tests.integration.server_process import free_port, server_env, serving
+from tests.slack.conftest import TRIGGER_TTL
 
 pytestmark = pytest.mark.xdist_group("http_limits")
 
@@ -105,7 +106,9 @@ def server(
             )
         else:
             database_url = f"sqlite:///{tmp_path / 'customers.db'}"
-        api = stack.enter_context(LocalSlackAPI(SlackWorkspace(team_id=TEAM)))
+        api = stack.enter_context(
+            LocalSlackAPI(SlackWorkspace(team_id=TEAM), trigger_ttl=TRIGGER_TTL)
+        )
         api.add_user(SlackUser(ADMIN, "admin", team_id=TEAM))
         signing_secret = uuid.uuid4().hex
         port = free_port()

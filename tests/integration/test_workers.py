@@ -42,6 +42,7 @@ from core.models import Customer, CustomerStatus, MailStatus, OutboxMail, Role
 from core.services.customers import CustomerInput, create_customer
 from tests.conftest import PG_ENV, make_settings, scratch_database
 from tests.integration.server_process import free_port, server_env, serving
+from tests.slack.conftest import TRIGGER_TTL
 from tests.slack.helpers import (
     DETAILS,
     FORM,
@@ -195,7 +196,10 @@ def _queue_welcome_mails(db: Database) -> list[str]:
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[Running, SmtpServer, Database]]:
     signing_secret = uuid.uuid4().hex
     port = free_port()
-    with LocalSlackAPI(SlackWorkspace(team_id=TEAM)) as api, SmtpServer() as smtp:
+    with (
+        LocalSlackAPI(SlackWorkspace(team_id=TEAM), trigger_ttl=TRIGGER_TTL) as api,
+        SmtpServer() as smtp,
+    ):
         api.add_user(SlackUser(ADMIN, "admin", team_id=TEAM))
         env = server_env(api, database_url, signing_secret, ADMIN, SMTP_URL=smtp.url)
         log = tmp_path / "server.log"

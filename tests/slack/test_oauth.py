@@ -39,7 +39,7 @@ from core.migrations.runner import alembic_config, current_revision
 from core.models import Customer, Role, StaffMember, Workspace, WorkspaceAuditEntry
 from core.models.workspace import slack_bots, slack_installations, slack_oauth_states
 from tests.conftest import MutableClock, make_settings, reset_postgres
-from tests.slack.conftest import World
+from tests.slack.conftest import TRIGGER_TTL, World
 from tests.slack.helpers import (
     FORM,
     HUB,
@@ -144,7 +144,7 @@ def _oauth_world(
     database_url: str, clock: MutableClock, admins: str, keys: tuple[str, ...] = (KEY,)
 ) -> Iterator[OAuthWorld]:
     signing_secret = secrets.token_hex(16)
-    with LocalSlackAPI(SlackWorkspace(team_id="T0UNUSED")) as api:
+    with LocalSlackAPI(SlackWorkspace(team_id="T0UNUSED"), trigger_ttl=TRIGGER_TTL) as api:
         settings = make_settings(
             database_url,
             slack_client_id=api.client_id,
@@ -698,7 +698,7 @@ def test_the_migration_downgrades_and_upgrades_again(oauth: OAuthWorld) -> None:
 
 
 def test_the_stand_in_issues_a_token_per_team_and_revokes_them_on_uninstall() -> None:
-    with LocalSlackAPI(SlackWorkspace(team_id="T0FIRST")) as api:
+    with LocalSlackAPI(SlackWorkspace(team_id="T0FIRST"), trigger_ttl=TRIGGER_TTL) as api:
         client = WebClient(base_url=api.base_url)
         authorize = (
             f"{api.root_url}/oauth/v2/authorize?state=s1&client_id={api.client_id}"
