@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.table import Table
+from slack_sdk import WebClient
 from sqlalchemy import insert, select
 
 from bench._support import (
@@ -51,6 +52,7 @@ from bench._support import (
     write_results,
 )
 from bot.context.deps import Deps
+from bot.context.request import Request
 from bot.local import AppResponse
 from bot.surfaces.customer_details import render_details
 from bot.views.hub import ROW_MENU_ACTION
@@ -98,6 +100,7 @@ from core.services.catalog import CatalogIds, sync_catalog
 from core.services.customers import name_key, new_uid
 from core.services.questions import stored
 from core.services.sales import SalesSeries, monthly_sales
+from core.services.settings import studio_settings
 from core.services.workspaces import ensure_workspace
 
 QUICK = {"customers": 1_000, "history_customers": 20, "samples": 5, "cold_renders": 2}
@@ -762,11 +765,15 @@ def _services(
         # The whole of what opening the details does before views.push: the customer, the
         # sales and the Bookings page read in one unit of work, then the view built.
         meta = DetailsMeta(uid=uid)
+        with db.unit_of_work(readonly=True) as uow:
+            studio = studio_settings(uow, TEAM_ID)
+        # The Web API is never called: only the view is built.
+        request = Request(deps, actor, WebClient(), studio)
         rendered = []
-        render_details(deps, actor, meta)
+        render_details(request, meta)
         for _ in range(samples):
             started = time.perf_counter()
-            render_details(deps, actor, meta)
+            render_details(request, meta)
             rendered.append((time.perf_counter() - started) * 1000)
         results["render_details, Bookings p1"] = _summary(rendered)
         with db.unit_of_work(readonly=True) as uow:

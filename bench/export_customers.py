@@ -17,6 +17,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +77,7 @@ def _bench(repeats: int) -> Callable[[Loaded], dict[str, Any]]:
                 path = Path(scratch) / "customers.csv"
                 results: dict[str, Any] = {}
                 for label, status, text in SELECTIONS:
-                    results[label] = _timed(
-                        lambda s=status, t=text: _export(db, path, s, t), repeats
-                    )
+                    results[label] = _timed(partial(_export, db, path, status, text), repeats)
                 _export(db, path, None, "")
                 results["all"]["file_mb"] = round(path.stat().st_size / 1e6, 2)
                 tracemalloc.start()

@@ -16,15 +16,9 @@ import argparse
 import os
 import queue
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -37,6 +31,7 @@ import psutil
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from bench._servers import CLI, free_port, rss_mb, server_env, serving, wait_ready
 from bench._support import (
     DEFAULT_PG_URL,
     PG_URL_ENV,
@@ -52,21 +47,16 @@ from bench._support import (
     write_results,
 )
 from bot.local import AppEndpoint, AppResponse, LocalSlackAPI, SlackDriver, SlackUser
-from bot.local.slack_api import JSON
 from bot.transport.wsgi import EVENTS_PATH
 from bot.views.customer_form import CALLBACK_ID as FORM_CALLBACK_ID
 from bot.views.hub import OPEN_ACTION
 from bot.views.tabs import TAB_LABELS
-from core.config import Settings
 from core.db import Database
 from core.security import generate_password
 
 # A smoke run: a few thousand customers, low rates, short steps.
 QUICK = {"customers": 2_000, "workers": [1, 2], "rates": [10, 20], "step_seconds": 3.0}
-CLI = str(Path(sys.executable).with_name("customer-bot"))
 USERS = 96
-READY_TIMEOUT_SECONDS = 60.0
-STOP_TIMEOUT_SECONDS = 40.0
 CALL_TIMEOUT_SECONDS = 10.0
 KNEE_MS = 1000.0
 # What a receptionist types before picking someone: two keystrokes of a common name.
@@ -103,7 +93,9 @@ class _StandIn(LocalSlackAPI):
         self._waiting[user_id] = (method, waiter)
         return waiter
 
-    def _record(self, method: str, params: JSON, token: str | None, response: JSON) -> None:
+    def _record(
+        self, method: str, params: dict[str, Any], token: str | None, response: dict[str, Any]
+    ) -> None:
         super()._record(method, params, token, response)
         key = params.get("trigger_id") or params.get("view_id") or ""
         user = self._owners.get(str(key))
@@ -269,63 +261,19 @@ def _run_step(
     return step
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _healthy(root: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(root + "/healthz", timeout=2) as reply:
-            return int(reply.status) == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
 @contextmanager
 def _serving(
     workers: int, env: dict[str, str], scratch: Path
 ) -> Iterator[tuple[str, psutil.Process]]:
     """`serve --http --workers N` on a free loopback port, stopped with SIGTERM afterwards."""
-    port = _free_port()
+    port = free_port()
     root = f"http://127.0.0.1:{port}"
     command = [CLI, "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers)]
     log_path = scratch / f"server-{workers}.log"
-    with log_path.open("wb") as log:
-        # cwd is the scratch directory, so no .env file of the developer's is read.
-        process = subprocess.Popen(command, env=env, cwd=scratch, stdout=log, stderr=log)  # noqa: S603
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while not (
-            _healthy(root)
-            and len(psutil.Process(process.pid).children()) >= (workers > 1) * workers
-        ):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start:\n{log_path.read_text()}")
-            time.sleep(0.05)
-        yield root, psutil.Process(process.pid)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
-
-
-def _rss_mb(process: psutil.Process) -> dict[str, float]:
-    """RSS of the serving processes: the single process, or each gunicorn worker and the master."""
-    children = process.children()
-    workers = children or [process]
-    sizes = [round(p.memory_info().rss / 1e6, 1) for p in workers]
-    result = {"worker_rss_mb_max": max(sizes), "worker_rss_mb_each": sizes}
-    if children:
-        result["master_rss_mb"] = round(process.memory_info().rss / 1e6, 1)
-    return result
+    with serving(command, env, log_path) as process:
+        wait_ready(process, root, log_path, children=(workers > 1) * workers)
+        yield root, process
 
 
 def _one_worker_count(
@@ -336,15 +284,13 @@ def _one_worker_count(
     with _StandIn(team_id=TEAM_ID) as api:
         for user_id in user_ids:
             api.add_user(SlackUser(user_id, user_id.lower(), team_id=TEAM_ID))
-        names = {name.upper() for name in Settings.model_fields}
-        env = {key: value for key, value in os.environ.items() if key.upper() not in names}
-        env.update(
-            DATABASE_URL=url,
-            SLACK_BOT_TOKEN=api.bot_token,
-            SLACK_SIGNING_SECRET=secret,
-            SLACK_API_URL=api.base_url,
-            ADMIN_SLACK_USER_IDS=",".join(user_ids),
-            LOG_LEVEL="WARNING",
+        env = server_env(
+            database_url=url,
+            slack_bot_token=api.bot_token,
+            slack_signing_secret=secret,
+            slack_api_url=api.base_url,
+            admin_slack_user_ids=",".join(user_ids),
+            log_level="WARNING",
         )
         steps: list[dict[str, Any]] = []
         with (
@@ -362,7 +308,7 @@ def _one_worker_count(
                 console.print(f"  {workers} worker(s), {rate}/s: {_summary(step)}")
                 if step.get("latency", {}).get("p99_ms", KNEE_MS + 1) > KNEE_MS:
                     break
-            memory = _rss_mb(server)
+            memory = rss_mb(server)
     knee = next(
         (
             s["offered_per_s"]

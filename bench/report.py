@@ -18,7 +18,7 @@ from typing import Any
 
 from bench._support import RESULTS_DIR
 
-BENCHMARKS = ("search", "ack", "details", "startup", "load", "today", "segments")
+BENCHMARKS = ("search", "ack", "details", "startup", "load", "today", "segments", "retention")
 DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 KEYSTROKE = "search, every keystroke"
 LIST_PAGES = {"list page 1": "page 1", "list page 50": "page 50 (by number)"}
@@ -43,6 +43,9 @@ TODAY_PUBLISH = "app_home_opened → views.publish"
 SEGMENT_P95_MS = 300.0
 # The segments benchmark's row for every three-filter segment together.
 SEGMENT_THREE_FILTERS = "segment of three filters (count + first page)"
+RETENTION_MAX_MS = 3000.0
+# The retention benchmark's row for building the report (the chart is drawn apart).
+RETENTION_BUILT = "report built (query)"
 
 Results = Mapping[str, Any]
 
@@ -353,6 +356,29 @@ def targets(found: Mapping[str, Results]) -> list[Target]:
     checks.append(_sustained_target(found.get("load")))
     checks += _today_targets(found.get("today"))
     checks += _segment_targets(found.get("segments"))
+    checks += _retention_targets(found.get("retention"))
+    return checks
+
+
+def _retention_targets(retention: Results | None) -> list[Target]:
+    checks = []
+    for key, name in DATABASES.items():
+        result = (retention or {}).get("databases", {}).get(key, {})
+        measured = result.get("timings", {}).get(RETENTION_BUILT)
+        slowest = None if measured is None else float(measured["max_ms"])
+        customers = result.get("customers", 0)
+        checks.append(
+            Target(
+                f"The retention report built in under {RETENTION_MAX_MS / 1000:g} s at "
+                f"{HANDLING_CUSTOMERS:,} customers with two years of history on {name}",
+                "not measured"
+                if slowest is None
+                else f"slowest of {measured['samples']} {_ms(slowest)} ms at {customers:,}",
+                None
+                if slowest is None
+                else slowest < RETENTION_MAX_MS and customers >= HANDLING_CUSTOMERS,
+            )
+        )
     return checks
 
 

@@ -172,6 +172,21 @@ def _segments(sqlite_p95: float, postgresql_p95: float, customers: int) -> dict[
     )
 
 
+def _retention(sqlite_max: float, postgresql_max: float, customers: int) -> dict[str, Any]:
+    return _run(
+        "retention",
+        databases={
+            key: {
+                "customers": customers,
+                "timings": {
+                    report.RETENTION_BUILT: {**_latency(top / 2, top, top, 10), "max_ms": top}
+                },
+            }
+            for key, top in (("sqlite", sqlite_max), ("postgresql", postgresql_max))
+        },
+    )
+
+
 def _write(directory: Path, results: dict[str, dict[str, Any]]) -> None:
     for name, content in results.items():
         (directory / f"{name}.json").write_text(json.dumps(content))
@@ -194,7 +209,9 @@ def _verdict(verdicts: dict[str, str], *words: str) -> str:
 
 def test_targets_are_met_or_missed_by_the_figures(tmp_path: Path) -> None:
     segments = _segments(250.0, 310.0, 100_000)
-    _write(tmp_path, {**_results(), "today": _today(120.0, 340.0), "segments": segments})
+    retention = _retention(1900.0, 3100.0, 100_000)
+    results = {**_results(), "today": _today(120.0, 340.0), "segments": segments}
+    _write(tmp_path, {**results, "retention": retention})
     out = tmp_path / "performance.md"
 
     report.main(["--results", str(tmp_path), "--out", str(out)])
@@ -202,7 +219,9 @@ def test_targets_are_met_or_missed_by_the_figures(tmp_path: Path) -> None:
     markdown = out.read_text()
     assert markdown.startswith("## Performance\n")
     verdicts = _verdicts(markdown)
-    assert len(verdicts) == 11
+    assert len(verdicts) == 13
+    assert _verdict(verdicts, "retention report", "SQLite") == "✅ met"
+    assert _verdict(verdicts, "retention report", "PostgreSQL") == "❌ missed"
     assert _verdict(verdicts, "segment of three filters", "SQLite") == "✅ met"
     assert _verdict(verdicts, "segment of three filters", "PostgreSQL") == "❌ missed"
     assert _verdict(verdicts, "Today's App Home", "SQLite") == "✅ met"
