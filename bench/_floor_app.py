@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import waitress
@@ -23,6 +24,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
+from bot.transport.limits import StartResponse, WsgiApp
 from bot.views.hub import PAGE_SIZE, SEARCH_ACTION, SEARCH_MAX, HubState, hub_modal
 from core.db import create_db_engine
 from core.models import ConsentState, CustomerStatus
@@ -39,10 +41,10 @@ _AS_LETTERS = str.maketrans(PUNCTUATION, LETTERS)
 
 def _matching(terms: Terms, postgres: bool) -> tuple[str, list[Any]]:
     """The WHERE terms of a match (core.services.customer_search.matches), with an index's."""
-    likes = ["name_key LIKE ? ESCAPE '\\'", "email LIKE ? ESCAPE '\\'"]
+    likes = ["customers.name_key LIKE ? ESCAPE '\\'", "customers.email LIKE ? ESCAPE '\\'"]
     params: list[Any] = [like_pattern(terms.folded), like_pattern(terms.email)]
     for number in terms.numbers:
-        likes.append("mobile LIKE ? ESCAPE '\\'")
+        likes.append("customers.mobile LIKE ? ESCAPE '\\'")
         params.append(like_pattern(number))
     where = f"({' OR '.join(likes)})"
     texts = (terms.folded, terms.email, *terms.numbers)
@@ -64,19 +66,23 @@ def _matching(terms: Terms, postgres: bool) -> tuple[str, list[Any]]:
         return f"{where} AND ({' OR '.join(trigram)})", params
     columns = [("name_key", terms.folded), ("email", terms.email)]
     columns += [("mobile", number) for number in terms.numbers]
-    phrases = " OR ".join(
-        f'{name} : "{text.replace(chr(34), chr(34) * 2)}"' for name, text in columns
-    )
-    fts = "id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ?)"
-    return f"{where} AND {fts}", [*params, phrases]
+    phrases = " OR ".join(f'{name} : "{text.replace(chr(34), chr(34) * 2)}"' for name, text in columns)
+    return f"{where} AND customer_search MATCH ?", [*params, phrases]
 
 
 def statement(terms: Terms | None, postgres: bool) -> tuple[str, list[Any]]:
     """The one statement: a page and one more row in name order, with the capped count."""
     where, params = ("1 = 1", []) if terms is None else _matching(terms, postgres)
+    source, team, status = "customers", "team_id", "status"
+    if "customer_search MATCH" in where:
+        # Driven by the FTS table's rows: a unary + keeps SQLite from walking the name index
+        # and looking each row up in the FTS table instead.
+        source = "customer_search JOIN customers ON customers.id = customer_search.rowid"
+        team, status = "+team_id", "+status"
     sql = (
-        "WITH hits AS (SELECT id, name_key FROM customers "
-        f"WHERE team_id = ? AND status = ? AND {where} ORDER BY name_key, id LIMIT {COUNT_CAP + 1}) "
+        f"WITH hits AS (SELECT customers.id, customers.name_key FROM {source} "
+        f"WHERE {team} = ? AND {status} = ? AND {where} "
+        f"ORDER BY customers.name_key, customers.id LIMIT {COUNT_CAP + 1}) "
         f"SELECT {COLUMNS}, (SELECT count(*) FROM hits) FROM "
         f"(SELECT id FROM hits ORDER BY name_key, id LIMIT {PAGE_SIZE + 1}) AS page "
         "JOIN customers ON customers.id = page.id ORDER BY customers.name_key, customers.id"
@@ -122,8 +128,8 @@ def _page(engine: Engine, team_id: str, status: CustomerStatus, text: str) -> Cu
     return CustomerPage(records, min(total, COUNT_CAP + 1), 1, PAGE_SIZE, total > COUNT_CAP)
 
 
-def floor_app(url: str, token: str, signing_secret: str, api_url: str) -> SlackRequestHandler:
-    """The floor's WSGI app: Bolt with one listener, the search keystroke."""
+def floor_app(url: str, token: str, signing_secret: str, api_url: str) -> WsgiApp:
+    """The floor's WSGI app: Bolt with one listener, the search keystroke; and /healthz."""
     # The product's engine set-up (SQLite pragmas, PostgreSQL plan settings), the same pool.
     engine = create_db_engine(url, pool_size=8, max_overflow=4)
     app = App(
@@ -144,7 +150,15 @@ def floor_app(url: str, token: str, signing_secret: str, api_url: str) -> SlackR
         update = hub_modal(state, page, admin=True)
         client.views_update(view_id=view["id"], view=update, hash=view.get("hash"))
 
-    return SlackRequestHandler(app)
+    slack = SlackRequestHandler(app)
+
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Length", "2")])
+            return [b"ok"]
+        return slack(environ, start_response)
+
+    return wsgi
 
 
 def main() -> None:

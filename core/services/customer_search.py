@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
 import json
 import math
@@ -424,11 +425,8 @@ class Finder:
         offset: int = 0,
         descending: bool = False,
         after: Key | None = None,
-        sample: list[Key] | None = None,
     ) -> list[Key]:
-        """Rows `offset` to `offset + count` in name order (after `after`) that `condition` keeps.
-
-        `sample` may hold some matching rows already found (in any order)."""
+        """Rows `offset` to `offset + count` in name order (after `after`) that `condition` keeps."""
         if condition is None:
             return self._walk(
                 status, None, count, offset=offset, descending=descending, after=after
@@ -469,14 +467,11 @@ class Finder:
         edge = next((Key(row.name_key, row.id) for row in rows if row.edge), None)
         if len(found) == count or edge is None:
             return found  # enough, or the window held every row there is
-        if sample is None:
-            limit = self.candidates + 1
-            sample = self._candidates(status, condition, limit, descending=descending, after=after)
-            if sample is not None and len(sample) < limit:
-                # All of them (a row two lookups found is counted once only now).
-                return sorted(set(sample), reverse=descending)[offset : offset + count]
-        elif after is not None:
-            sample = [key for key in sample if (key < after if descending else key > after)]
+        limit = self.candidates + 1
+        sample = self._candidates(status, condition, limit, descending=descending, after=after)
+        if sample is not None and len(sample) < limit:
+            # All of them (a row two lookups found is counted once only now).
+            return sorted(set(sample), reverse=descending)[offset : offset + count]
         if sample is not None:
             # Plenty, read in table order, so spread over the names: the page ends by the
             # sample's own page end. Read on in name order if that is near; if far (the
@@ -529,6 +524,22 @@ class Finder:
         table order (or the first ones in name order); None when no index narrows them down.
 
         Unordered, a row several lookups find may be repeated."""
+        query = self._candidate_query(
+            status, condition, limit, descending=descending, after=after, leading=leading
+        )
+        return None if query is None else self._keys(query)
+
+    def _candidate_query(
+        self,
+        status: CustomerStatus,
+        condition: _Condition,
+        limit: int | None,
+        *,
+        descending: bool = False,
+        after: Key | None = None,
+        leading: bool = False,
+    ) -> Select[Any] | None:
+        """The statement `_candidates` reads (id, name key), or None."""
         where = self._where(status, descending, after, by_id=True)
         trigram = (condition.trigram,) if condition.trigram is not None else ()
         narrowings = condition.narrowings or trigram
@@ -571,7 +582,7 @@ class Finder:
         if leading:
             columns = query.selected_columns
             query = query.order_by(*_ordered(columns[1], columns[0], descending))
-        return self._keys(query.limit(limit))
+        return query.limit(limit)
 
     def _span(self, status: CustomerStatus, descending: bool, start: Key, end: Key) -> float:
         """About how many index entries lie between `start` and `end` (up to the walk + 1)."""
@@ -652,24 +663,58 @@ class Finder:
 
     # -- list pages ----------------------------------------------------------------------
 
-    def _matching(
-        self, status: CustomerStatus, condition: _Condition | None, limit: int
-    ) -> list[Key]:
-        """Up to `limit` rows with `status` that `condition` keeps, in no particular order."""
-        if condition is not None:
-            found = self._candidates(status, condition, limit)
-            if found is not None:
-                return found
-        where = self._where(status, False, None)
-        if condition is not None:
-            where.append(condition.plain(TABLE))
-        query = select(_customers.c.id, _customers.c.name_key).where(*where)
+    def _indexed(self, condition: _Condition | None) -> bool:
+        """Whether an index finds the rows `condition` keeps (see `_candidate_query`)."""
+        if condition is None:
+            return False
         if self.postgres:
-            # Planned without the LIMIT, so not as a walk in name order that may meet its
-            # matches only near the end.
-            gathered = query.cte("matching").prefix_with("MATERIALIZED")
-            query = select(gathered.c.id, gathered.c.name_key)
-        return self._keys(query.limit(limit))
+            return bool(condition.narrowings) or condition.trigram is not None
+        return condition.fts is not None
+
+    def _head(
+        self,
+        status: CustomerStatus,
+        condition: _Condition | None,
+        reach: int,
+        *,
+        descending: bool,
+        in_order: bool,
+    ) -> tuple[int, list[Key] | None]:
+        """How many rows `condition` keeps, counted up to the cap + 1, and the first `reach` of
+        them in name order; those are None when the count passed the cap and the rows were
+        not read in name order (then they are not the first ones). One statement.
+
+        Without an index, `in_order` reads the rows in name order (best when matches are
+        dense: the first ones come soon), else in table order (sparse: no index lookups)."""
+        limit = self.cap + 1
+        query = self._candidate_query(status, condition, limit) if condition is not None else None
+        ordered = query is None and in_order
+        if query is None:
+            # On PostgreSQL materialised below, so planned as the walk asked for.
+            where = self._where(status, descending, None)
+            if condition is not None:
+                where.append(condition.plain(TABLE))
+            order = self._order(descending) if ordered else []
+            query = (
+                select(_customers.c.id, _customers.c.name_key)
+                .where(*where)
+                .order_by(*order)
+                .limit(limit)
+            )
+        # Gathered once, then counted and sorted in the database: no row beyond the page
+        # comes into Python.
+        hits = query.cte("hits").prefix_with("MATERIALIZED")
+        first = (
+            select(hits.c.id, hits.c.name_key)
+            .order_by(*_ordered(hits.c.name_key, hits.c.id, descending))
+            .limit(reach)
+            .subquery("first")
+        )
+        counted = select(func.count()).select_from(hits).scalar_subquery()
+        rows = self.session.execute(select(counted, first.c.id, first.c.name_key)).all()
+        total = int(rows[0][0]) if rows else 0
+        keys = [Key(row.name_key, row.id) for row in rows]
+        return total, keys if ordered or total < limit else None
 
     def _status_total(self, status: CustomerStatus) -> int:
         """SQLite's trigger-kept number of customers with `status`."""
@@ -707,10 +752,10 @@ class Finder:
         ).one()
         if low is None:
             return 0.0
-        # Ids at the golden-ratio points of the range: spread evenly, yet in step with no
-        # period the rows may have (evenly stepped ids could all land on every 40th row).
-        span = high - low + 1
-        ids = sorted({low + int((n * GOLDEN) % 1.0 * span) for n in range(1, SAMPLE + 1)})
+        # One JSON parameter, not a thousand: the statement is compiled once, not per keystroke.
+        ids: Select[Any] = select(literal_column("value")).select_from(
+            func.json_each(_sample_ids(low, high))
+        )
         seen, hits = self.session.execute(
             select(func.count(), func.sum(case((condition.plain(TABLE), 1), else_=0))).where(
                 _customers.c.id.in_(ids), *self._where(status, False, None, by_id=True)
@@ -743,38 +788,38 @@ class Finder:
         condition = (
             _Conditions(terms, postgres=self.postgres).matching() if terms is not None else None
         )
-        # Every match when there are few (then nothing else needs the database), else a
-        # sample of them that tells the finder where the page ends.
-        every: list[Key] | None = None
-        sample: list[Key] | None = None
+        # The rows up to the end of the page asked for, and one more.
+        reach = min(page * page_size + 1, self.cap + 1)
+        head: list[Key] | None = None
         if condition is None and not self.postgres:
             total, estimated = self._status_total(status), False
         else:
-            sample = self._matching(status, condition, self.cap + 1)
-            if len(sample) <= self.cap:
-                total, estimated, every = len(sample), False, sorted(sample)
-            else:
-                total = about(max(self._estimate(status, condition), len(sample)))
-                estimated = True
+            guess = None if self._indexed(condition) else self._estimate(status, condition)
+            in_order = guess is not None and guess > self.cap
+            total, head = self._head(
+                status, condition, reach, descending=descending, in_order=in_order
+            )
+            estimated = total > self.cap
+            if estimated:
+                if guess is None:
+                    guess = self._estimate(status, condition)
+                total = about(max(guess, total))
+        exact = not estimated
 
         def take(
             count: int, offset: int = 0, after: Key | None = None, back: bool = False
         ) -> list[Key]:
             reverse = descending != back
-            if every is None:
-                return self.first(
-                    status,
-                    condition,
-                    count,
-                    offset=offset,
-                    descending=reverse,
-                    after=after,
-                    sample=sample,
+            if exact and condition is not None:
+                # Few matches: the index finds them all and the database sorts them.
+                leading = self._candidates(
+                    status, condition, offset + count, descending=reverse, after=after, leading=True
                 )
-            ordered = every[::-1] if reverse else every
-            if after is not None:
-                ordered = [key for key in ordered if (key < after if reverse else key > after)]
-            return ordered[offset : offset + count]
+                if leading is not None:
+                    return leading[offset:]
+            return self.first(
+                status, condition, count, offset=offset, descending=reverse, after=after
+            )
 
         # One row more than the page shows whether another page follows it.
         keys: list[Key] | None = None
@@ -794,7 +839,12 @@ class Finder:
         if keys is None:
             if not estimated:
                 page = min(page, _pages(total, page_size))
-            found = take(page_size + 1, offset=(page - 1) * page_size)
+            offset = (page - 1) * page_size
+            whole = exact and head is not None and len(head) == total
+            if head is not None and (offset + page_size < len(head) or whole):
+                found = head[offset : offset + page_size + 1]
+            else:
+                found = take(page_size + 1, offset=offset)
             if not found and page > 1 and estimated:
                 # Past the end of an estimated list: count the matches after all.
                 total, estimated = self._exact_count(status, condition), False
@@ -812,6 +862,14 @@ class Finder:
         if condition is not None:
             where.append(condition.plain(TABLE))
         return self.session.scalar(select(func.count()).select_from(_customers).where(*where)) or 0
+
+
+@functools.lru_cache(maxsize=64)
+def _sample_ids(low: int, high: int) -> str:
+    """Ids at the golden-ratio points of low..high as a JSON list: spread evenly, yet in step
+    with no period the rows may have (evenly stepped ids could all land on every 40th row)."""
+    span = high - low + 1
+    return json.dumps(sorted({low + int((n * GOLDEN) % 1.0 * span) for n in range(1, SAMPLE + 1)}))
 
 
 def _ordered(
