@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     # Bounds each SMTP step; a mail's lease and the outbox's patience follow from it (core.adapters.mail).
     smtp_timeout_seconds: float = Field(default=10.0, ge=1.0, le=120.0)
+    # How long a mail being sent stays hidden from other workers; unset, 30 x SMTP_TIMEOUT_SECONDS.
+    mail_lease_seconds: float | None = Field(default=None, ge=1.0, le=86400.0)
     mail_from: str = "Customer Records <no-reply@example.com>"
     portal_url: str = "https://portal.example.com/login"
     public_base_url: str | None = None

@@ -8,10 +8,18 @@ or build one directly (`with SmtpServer(credentials=("user", "pw")) as server:`)
 server that demands AUTH. `server.down()` makes connections to its port be refused
 (the port stays reserved), `server.up()` brings it back on the same port, so a
 transport built from `server.url` sees a real outage and a real recovery.
+
+`SmtpServer(dedupe=True)` keeps one copy of a message per Message-ID, as receiving mail
+servers and mailbox providers do: `messages` is then what the recipients see, while
+`transmissions` lists every message accepted. `server.stall_at("RCPT" | "DATA" | "QUIT")`
+makes the next conversation stop answering at that command until the test releases it; a
+client that disconnects meanwhile leaves nothing delivered (at DATA, the message is kept only
+when the server goes on to accept it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -58,6 +66,10 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        await self.server.pause("QUIT")
+        return "221 Bye"
+
     async def handle_MAIL(
         self,
         server: SMTP,
@@ -80,12 +92,14 @@ class _Handler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        await self.server.pause("RCPT")
         if address.lower() in self.server.refused_recipients:
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        await self.server.pause("DATA")
         assert isinstance(envelope.content, bytes)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -95,6 +109,30 @@ class _Handler:
             ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), message, login)
         )
         return "250 2.0.0 Message accepted for delivery"
+
+
+class Stall:
+    """A command at which the server stops answering, once, until the test releases it."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.reached = threading.Event()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        """Let the stalled conversation go on."""
+        self._released.set()
+
+    def wait_reached(self, timeout: float = 30.0) -> None:
+        """Block until a client is stalled here; fail the test after `timeout`."""
+        if not self.reached.wait(timeout):
+            pytest.fail(f"no client reached {self.command} within {timeout}s")
+
+    async def hold(self) -> None:
+        """Wait on the server's event loop; cancelled if the client disconnects meanwhile."""
+        self.reached.set()
+        while not self._released.is_set():
+            await asyncio.sleep(0.02)
 
 
 def _free_port() -> int:
@@ -107,11 +145,14 @@ def _free_port() -> int:
 class SmtpServer:
     """An aiosmtpd server on 127.0.0.1 at a free port."""
 
-    def __init__(self, *, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(self, *, credentials: tuple[str, str] | None = None, dedupe: bool = False) -> None:
         self.credentials = credentials
+        self.dedupe = dedupe
         self.refused_recipients: set[str] = set()
         self.port = 0
         self._messages: list[ReceivedMail] = []
+        self._transmissions: list[ReceivedMail] = []
+        self._stalls: dict[str, Stall] = {}
         self._arrived = threading.Condition()
         self._controller: Controller | None = None
         # While down, a bound but not listening socket holds the port: connecting is
@@ -133,6 +174,8 @@ class SmtpServer:
 
     def close(self) -> None:
         """Stop listening and release the port."""
+        for stall in list(self._stalls.values()):
+            stall.release()
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
@@ -197,15 +240,45 @@ class SmtpServer:
 
     @property
     def messages(self) -> list[ReceivedMail]:
-        """Everything accepted so far, oldest first."""
+        """Everything delivered so far (one per Message-ID with `dedupe`), oldest first."""
         with self._arrived:
             return list(self._messages)
+
+    @property
+    def transmissions(self) -> list[ReceivedMail]:
+        """Every message accepted so far, copies of one Message-ID included, oldest first."""
+        with self._arrived:
+            return list(self._transmissions)
 
     def record(self, mail: ReceivedMail) -> None:
         """Called by the handler for each accepted message."""
         with self._arrived:
-            self._messages.append(mail)
+            self._transmissions.append(mail)
+            if not (self.dedupe and self._delivered(mail)):
+                self._messages.append(mail)
             self._arrived.notify_all()
+
+    def _delivered(self, mail: ReceivedMail) -> bool:
+        """Whether a message with `mail`'s Message-ID already reached the same recipients."""
+        key = mail.message["Message-ID"]
+        return key is not None and any(
+            seen.message["Message-ID"] == key and seen.rcpt_tos == mail.rcpt_tos
+            for seen in self._messages
+        )
+
+    def stall_at(self, command: str) -> Stall:
+        """Make the next conversation stop answering at `command` until released."""
+        stall = Stall(command)
+        with self._arrived:
+            self._stalls[command] = stall
+        return stall
+
+    async def pause(self, command: str) -> None:
+        """Called by the handler at `command`: hold there if a stall is set for it."""
+        with self._arrived:
+            stall = self._stalls.pop(command, None)
+        if stall is not None:
+            await stall.hold()
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMail]:
         """Block until at least `count` messages arrived; fail the test after `timeout`."""

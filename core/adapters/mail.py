@@ -3,8 +3,12 @@
 A mail is a `mail_outbox` row written in the same transaction as the change that caused
 it, so a rolled-back change sends nothing and a committed one is never lost, even while
 the mail server is down. `deliver_due` claims due rows one at a time under a lease (two
-workers never send the same mail), sends outside any transaction, then records the
-outcome: sent, retry later with exponential back-off, failed for good, or not sent.
+workers never send the same mail), recording the attempt as `sending` before it connects;
+it sends outside any transaction, records "sent" the moment the server accepts the message
+(before QUIT), or else the outcome: retry later with exponential back-off, failed for good,
+or not sent. A worker killed mid-send leaves the row `sending`; once the lease runs out the
+mail is sent again with the same Message-ID (and the same password), so a server that got
+it the first time recognises the copy.
 Every outcome except "retry later" erases the one-time secret (the initial password),
 which is kept out of the body column and out of every log line and history entry.
 """
@@ -15,6 +19,7 @@ import logging
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -39,6 +44,8 @@ PAYMENT_LINK = "payment_link"
 MARKETING = "marketing"
 # The mails that carry a password: a newer password makes an unsent one useless.
 LOGIN_MAILS = (WELCOME, PASSWORD_RESET)
+# Not sent yet, as far as this side knows: waiting, or an attempt under way (or cut short).
+UNSENT = (MailStatus.PENDING, MailStatus.SENDING)
 # The body column holds these slots; they are filled in only when the mail is sent, so
 # the password never rests in the body and the login is the customer's email *then*.
 SECRET_SLOT = "{{SECRET}}"  # noqa: S105 - a placeholder, not a secret
@@ -54,7 +61,8 @@ LONGEST_RETRY = timedelta(hours=1)
 # out a database outage (a restart, a failover) for as long again. A claimed mail is hidden
 # from other workers for longer than both together, so none sends it a second time, while a
 # worker that dies mid-send leaves the mail to be retried once the lease runs out. At the
-# default 10 s timeout: 2 min to send, 2 min to record, a 5 min lease.
+# default 10 s timeout: 2 min to send, 2 min to record, a 5 min lease (MAIL_LEASE_SECONDS
+# overrides it).
 STEPS_PER_SEND = 12
 LEASE_PER_TIMEOUT = 30
 SYSTEM_ACTOR = "system"
@@ -63,6 +71,8 @@ STALE_LOGIN_REASON = "the password was changed before it went out, so it would n
 
 def lease(settings: Settings) -> timedelta:
     """How long a claimed mail stays hidden from other workers."""
+    if settings.mail_lease_seconds is not None:
+        return timedelta(seconds=settings.mail_lease_seconds)
     return timedelta(seconds=LEASE_PER_TIMEOUT * settings.smtp_timeout_seconds)
 
 
@@ -74,8 +84,8 @@ def record_patience(settings: Settings) -> timedelta:
 class MailTransport(Protocol):
     """Something that can hand one message to a mail server."""
 
-    def send(self, message: EmailMessage) -> None:
-        """Deliver or raise."""
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+        """Deliver, calling `accepted` as soon as the server has taken the message, or raise."""
 
 
 _URL_HELP = (
@@ -113,20 +123,33 @@ class SmtpTransport:
         self._password = unquote(parts.password) if parts.password else ""
         self.timeout = timeout
 
-    def send(self, message: EmailMessage) -> None:
-        """Open a connection, authenticate if configured, send, close."""
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+        """Open a connection, authenticate if configured, send, call `accepted`, close."""
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.implicit_tls:
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with smtp:
+        try:
             if self.starttls:
                 smtp.starttls(context=context)
             if self.username is not None:
                 smtp.login(self.username, self._password)
             smtp.send_message(message)
+            # The server answered 250 to DATA: the mail is out. Record that before QUIT, so a
+            # server slow to say goodbye (or a worker dying meanwhile) cannot cause a resend.
+            accepted()
+        finally:
+            _quit(smtp)
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye and close; a failure here changes nothing about the mail."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def transport_from_settings(settings: Settings) -> MailTransport | None:
@@ -254,7 +277,7 @@ def retire_pending_mail(
     Part of the caller's transaction; a mail already being sent goes out all the same and is
     then recorded as sent. Returns each retired mail's kind and address.
     """
-    conditions = [OutboxMail.customer_id == customer_id, OutboxMail.status == MailStatus.PENDING]
+    conditions = [OutboxMail.customer_id == customer_id, OutboxMail.status.in_(UNSENT)]
     if kind is not None:
         conditions.append(OutboxMail.kind == kind)
     retired = uow.session.execute(
@@ -336,12 +359,16 @@ class _Claimed:
 
 
 def _claim_next(db: Database) -> _Claimed | None:
-    """Lease the earliest due mail so that no other worker picks it up while we send."""
+    """Lease the earliest due mail so that no other worker picks it up while we send.
+
+    Committed before connecting: the row says `sending`, which attempt, and until when.
+    """
     with db.unit_of_work() as uow:
         now = uow.now()
         mail = uow.session.scalars(
             select(OutboxMail)
-            .where(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now)
+            # A `sending` row whose lease ran out: its worker died or stalled mid-send.
+            .where(OutboxMail.status.in_(UNSENT), OutboxMail.next_attempt_at <= now)
             .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
             .limit(1)
             # PostgreSQL: concurrent workers skip each other's rows instead of queueing.
@@ -350,11 +377,19 @@ def _claim_next(db: Database) -> _Claimed | None:
         ).first()
         if mail is None:
             return None
+        if mail.status is MailStatus.SENDING:
+            log.warning(
+                "mail %s: attempt %d left no outcome (its worker stopped mid-send); sending it "
+                "again with the same Message-ID, so a server that already has it can drop the copy",
+                mail.id,
+                mail.attempts,
+            )
         customer = uow.session.get(Customer, mail.customer_id) if mail.customer_id else None
         if customer is not None:
             # The email is the login: if staff corrected it after the mail was queued, the
             # mail (and the login in it) must go to the corrected address.
             mail.to_address = customer.email
+        mail.status = MailStatus.SENDING
         mail.attempts += 1
         mail.next_attempt_at = now + lease(db.settings)
         workspace = uow.session.get(Workspace, mail.team_id)
@@ -385,12 +420,19 @@ def _message(mail: _Claimed, mail_from: str) -> EmailMessage:
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(mail.claimed_at)
-    # The same Message-ID on every attempt: if a server accepted a message but the reply
-    # was lost, the retry is recognisable as a duplicate by the receiving side.
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = f"<{mail.kind}.{mail.id}.{int(mail.created_at.timestamp())}@{domain}>"
+    message["Message-ID"] = message_id(mail.kind, mail.id, mail.created_at, mail_from)
     message.set_content(mail.render(mail.secret or REDACTED))
     return message
+
+
+def message_id(kind: str, mail_id: int, created_at: datetime, mail_from: str) -> str:
+    """The outbox row's Message-ID, the same on every attempt.
+
+    If a server accepted a message but its reply, or our record of it, was lost, the resend
+    is the same message to the receiving side, which drops the copy.
+    """
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+    return f"<{kind}.{mail_id}.{int(created_at.timestamp())}@{domain}>"
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -420,7 +462,7 @@ def _finish(
         sent_after_drop = status is MailStatus.SENT and (
             mail is not None and mail.status is MailStatus.NOT_SENT
         )
-        if mail is None or (mail.status is not MailStatus.PENDING and not sent_after_drop):
+        if mail is None or (mail.status not in UNSENT and not sent_after_drop):
             return None  # deleted with its customer, or finished by another worker
         if mail.attempts != claimed.attempts and status is not MailStatus.SENT:
             # Our lease ran out and another worker claimed the mail again: its outcome
@@ -472,30 +514,54 @@ def _deliver_one(
         return _finish(
             db, mail, MailStatus.NOT_SENT, reason="no mail server is configured (SMTP_URL)"
         )
+    acceptance = _Acceptance(db, mail)
     try:
-        transport.send(_message(mail, db.settings.mail_from))
+        transport.send(_message(mail, db.settings.mail_from), acceptance)
     # Any error, not only SMTP ones: one mail that cannot be built or sent must not stop
     # the rest of the outbox; it is retried and, if it keeps failing, failed for good.
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        status = MailStatus.FAILED if _permanent(exc) else MailStatus.PENDING
-        recorded = _finish(db, mail, status, error=error)
-        given_up = recorded is MailStatus.FAILED
-        log.log(
-            logging.ERROR if given_up else logging.WARNING,
-            "mail %s to %s not sent (attempt %d of %d), %s: %s",
-            mail.id,
-            mail.to_address,
-            mail.attempts,
-            MAX_ATTEMPTS,
-            "giving up" if given_up else "will retry",
-            error,
-            # smtplib's errors are OSErrors; anything else is a bug worth a traceback.
-            exc_info=not isinstance(exc, OSError),
-        )
-        return recorded
-    log.info("mail %s sent to %s", mail.id, mail.to_address)
-    return _record_sent(db, mail)
+        if acceptance.accepted:
+            raise  # the server has the mail; what failed is recording it (see _record_sent)
+        return _record_failure(db, mail, exc)
+    if not acceptance.accepted:
+        acceptance()  # a send that returned without error delivered the mail all the same
+    return acceptance.status
+
+
+@dataclass
+class _Acceptance:
+    """Records a mail as sent the moment the server accepts it (the `accepted` of a send)."""
+
+    db: Database
+    mail: _Claimed
+    accepted: bool = False
+    status: MailStatus | None = None
+
+    def __call__(self) -> None:
+        self.accepted = True
+        log.info("mail %s sent to %s", self.mail.id, self.mail.to_address)
+        self.status = _record_sent(self.db, self.mail)
+
+
+def _record_failure(db: Database, mail: _Claimed, exc: Exception) -> MailStatus | None:
+    """Record a send that failed: to retry later, or failed for good."""
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    status = MailStatus.FAILED if _permanent(exc) else MailStatus.PENDING
+    recorded = _finish(db, mail, status, error=error)
+    given_up = recorded is MailStatus.FAILED
+    log.log(
+        logging.ERROR if given_up else logging.WARNING,
+        "mail %s to %s not sent (attempt %d of %d), %s: %s",
+        mail.id,
+        mail.to_address,
+        mail.attempts,
+        MAX_ATTEMPTS,
+        "giving up" if given_up else "will retry",
+        error,
+        # smtplib's errors are OSErrors; anything else is a bug worth a traceback.
+        exc_info=not isinstance(exc, OSError),
+    )
+    return recorded
 
 
 def _record_sent(db: Database, mail: _Claimed) -> MailStatus | None:

@@ -12,9 +12,11 @@ from core.models.base import Base, BigId, UTCDateTime, enum_type
 
 
 class MailStatus(StrEnum):
-    """`not_sent`: no mail server was configured, or the password was replaced before sending."""
+    """`sending`: an attempt is under way (recorded before connecting) until its lease runs out;
+    `not_sent`: no mail server was configured, or the password was replaced before sending."""
 
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
     NOT_SENT = "not_sent"

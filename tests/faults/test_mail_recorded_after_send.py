@@ -4,7 +4,7 @@ dropped it while it was in flight; and it is never sent a second time."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 
 import pytest
@@ -23,19 +23,23 @@ from tests.smtp_server import SmtpServer
 
 
 class RestartAfterSending:
-    """Sends over SMTP, then stops the database and starts it again a second later."""
+    """Sends over SMTP; once the server has the mail, stops the database and starts it again a
+    second later, before the mail is recorded."""
 
     def __init__(self, smtp: SmtpServer, cluster: PrivateCluster) -> None:
         self.inner = SmtpTransport(smtp.url)
         self.cluster = cluster
         self.restart: threading.Timer | None = None
 
-    def send(self, message: EmailMessage) -> None:
-        self.inner.send(message)
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+        self.inner.send(message, lambda: self._restart_then(accepted))
+
+    def _restart_then(self, accepted: Callable[[], None]) -> None:
         if self.restart is None:
             self.cluster.stop()
             self.restart = threading.Timer(1.0, self.cluster.start)
             self.restart.start()
+        accepted()
 
 
 @pytest.fixture
@@ -85,9 +89,9 @@ class MergeWhileSending:
         self.inner = SmtpTransport(smtp.url)
         self.merge = lambda: merge_customers_now(db, source, target)
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
         self.merge()
-        self.inner.send(message)
+        self.inner.send(message, accepted)
 
 
 def merge_customers_now(db: Database, source: str, target: str) -> None:

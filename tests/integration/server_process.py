@@ -1,4 +1,4 @@
-"""`customer-bot serve --http` as its own process, for the tests that need the real server."""
+"""`customer-bot …` as its own process: the real server (`serve --http`), or a mail worker."""
 
 from __future__ import annotations
 
@@ -29,9 +29,7 @@ def server_env(
     api: LocalSlackAPI, database_url: str, signing_secret: str, admin: str, **extra: str
 ) -> dict[str, str]:
     """This environment without any of the app's settings, then the server's own."""
-    names = {name.upper() for name in Settings.model_fields}
-    env = {key: value for key, value in os.environ.items() if key.upper() not in names}
-    env.update(
+    return app_env(
         DATABASE_URL=database_url,
         SLACK_BOT_TOKEN=api.bot_token,
         SLACK_SIGNING_SECRET=signing_secret,
@@ -40,6 +38,13 @@ def server_env(
         LOG_LEVEL="INFO",
         **extra,
     )
+
+
+def app_env(**settings: str) -> dict[str, str]:
+    """This environment without any of the app's settings, then `settings`."""
+    names = {name.upper() for name in Settings.model_fields}
+    env = {key: value for key, value in os.environ.items() if key.upper() not in names}
+    env.update(settings)
     return env
 
 
@@ -48,8 +53,15 @@ def serving(
     env: dict[str, str], port: int, workers: int, log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The server on `port` with `workers`, its output in `log`; stopped on the way out."""
-    command = [str(CLI), "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers)]
+    command = ["serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
+    with running([*command, "--workers", str(workers)], env, log) as process:
+        yield process
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`customer-bot ARGS`, its output in `log`; stopped (SIGTERM) on the way out if still running."""
+    command = [str(CLI), *args]
     with log.open("wb") as sink:
         # cwd: no developer's .env is read.
         process = subprocess.Popen(  # noqa: S603 - our own CLI

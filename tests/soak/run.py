@@ -16,8 +16,9 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy import func, select
 
+from core.adapters.mail import UNSENT
 from core.db import Database
-from core.models import MailStatus, OutboxMail
+from core.models import OutboxMail
 from tests.soak import invariants, report
 from tests.soak.client import RoundRobin, SoakDriver
 from tests.soak.faults import FaultInjector
@@ -90,7 +91,7 @@ def _drain_outbox(db: Database, console: Console) -> float:
         with db.unit_of_work(readonly=True) as uow:
             pending, latest = uow.session.execute(
                 select(func.count(), func.max(OutboxMail.next_attempt_at)).where(
-                    OutboxMail.team_id == TEAM, OutboxMail.status == MailStatus.PENDING
+                    OutboxMail.team_id == TEAM, OutboxMail.status.in_(UNSENT)
                 )
             ).one()
         if not pending:

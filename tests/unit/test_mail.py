@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -490,12 +490,12 @@ class _Gated:
         self.release = threading.Event()
         self.fail = False
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
         self.entered.set()
         assert self.release.wait(timeout=10), "the test never released this send"
         if self.fail:
             raise TimeoutError("timed out")  # an OSError, as a stalled server gives
-        self.inner.send(message)
+        self.inner.send(message, accepted)
 
 
 def test_a_send_that_outlives_its_lease_does_not_cause_a_second_send(
@@ -539,12 +539,16 @@ def test_the_lease_outlasts_a_whole_send_and_recording_it(db: Database, timeout:
     assert slowest_send + record_patience(settings) < lease(settings)
 
 
+def _not_accepted() -> None:
+    pytest.fail("the server accepted a message it should have refused")
+
+
 class _WorkerKilled(BaseException):
     """What a process being killed mid-send looks like to the code that was running."""
 
 
 class _DyingTransport:
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
         raise _WorkerKilled
 
 
@@ -564,6 +568,89 @@ def test_a_mail_claimed_by_a_worker_that_died_is_sent_after_the_lease(
     assert deliver_due(db, transport) == DeliveryReport(sent=1)
     assert len(smtp_server.messages) == 1
     assert _actions(db, customer.uid) == ["created", "mail sent"]
+
+
+class _Watching:
+    """Sends through a real transport, noting the outbox row as it is when the send begins."""
+
+    def __init__(self, db: Database, inner: SmtpTransport) -> None:
+        self.db = db
+        self.inner = inner
+        self.seen: list[tuple[MailStatus, int, datetime]] = []
+
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+        mail = _only_mail(self.db)
+        self.seen.append((mail.status, mail.attempts, mail.next_attempt_at))
+        self.inner.send(message, accepted)
+
+
+def test_an_attempt_is_recorded_as_sending_before_the_server_is_contacted(
+    db: Database, admin: Actor, clock: MutableClock, transport: SmtpTransport
+) -> None:
+    _create(db, admin)
+    watching = _Watching(db, transport)
+    assert deliver_due(db, watching) == DeliveryReport(sent=1)
+    assert watching.seen == [(MailStatus.SENDING, 1, clock.current + lease(db.settings))]
+    assert _only_mail(db).status is MailStatus.SENT
+
+
+class _KilledOnAcceptance:
+    """The server takes the mail, then the worker dies before recording it."""
+
+    def __init__(self, inner: SmtpTransport) -> None:
+        self.inner = inner
+
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+        self.inner.send(message, self._die)
+
+    def _die(self) -> None:
+        raise _WorkerKilled
+
+
+def test_a_mail_accepted_but_never_recorded_goes_again_as_the_same_message(
+    db: Database, admin: Actor, clock: MutableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    customer = _create(db, admin)
+    with SmtpServer(dedupe=True) as server:
+        transport = SmtpTransport(server.url)
+        with pytest.raises(_WorkerKilled):
+            deliver_due(db, _KilledOnAcceptance(transport))
+        assert _only_mail(db).status is MailStatus.SENDING
+        clock.advance(seconds=lease(db.settings).total_seconds())
+        assert deliver_due(db, transport) == DeliveryReport(sent=1)
+        first, again = server.transmissions
+        [kept] = server.messages
+
+    # The same Message-ID and the same password: the customer's mailbox keeps one copy.
+    assert again.message["Message-ID"] == first.message["Message-ID"] == kept.message["Message-ID"]
+    assert f"Password: {PASSWORD}\n" in first.body
+    assert again.body == first.body
+    mail = _only_mail(db)
+    assert (mail.status, mail.attempts, mail.secret) == (MailStatus.SENT, 2, None)
+    assert _actions(db, customer.uid) == ["created", "mail sent"]
+    assert "attempt 1 left no outcome" in _app_log(caplog)
+
+
+def test_a_mail_is_recorded_sent_before_the_server_answers_quit(
+    db: Database, admin: Actor, smtp_server: SmtpServer, transport: SmtpTransport
+) -> None:
+    _create(db, admin)
+    stall = smtp_server.stall_at("QUIT")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        delivering = pool.submit(deliver_due, db, transport)
+        stall.wait_reached()
+        assert _only_mail(db).status is MailStatus.SENT
+        stall.release()
+        assert delivering.result(timeout=30) == DeliveryReport(sent=1)
+
+
+def test_a_server_that_never_answers_quit_changes_nothing_about_a_sent_mail(
+    db: Database, admin: Actor, smtp_server: SmtpServer
+) -> None:
+    _create(db, admin)
+    smtp_server.stall_at("QUIT")
+    assert deliver_due(db, SmtpTransport(smtp_server.url, timeout=1)) == DeliveryReport(sent=1)
+    assert _only_mail(db).status is MailStatus.SENT
 
 
 def test_outbox_worker_drains_in_the_background_and_stops_cleanly(
@@ -631,7 +718,7 @@ def test_a_wrong_smtp_password_is_retried_and_never_logged(
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = MAIL_FROM, "x@example.test", "x"
         with pytest.raises(smtplib.SMTPAuthenticationError) as raised:
-            transport.send(message)
+            transport.send(message, _not_accepted)
 
     assert "SMTPAuthenticationError" in _only_mail(db).last_error
     assert "535" in _mail_entry(db, customer.uid, "mail delayed").detail
@@ -688,7 +775,7 @@ def test_a_transport_to_a_closed_port_raises_without_the_password() -> None:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = MAIL_FROM, "x@example.test", "x"
         with pytest.raises(ConnectionRefusedError) as raised:
-            transport.send(message)
+            transport.send(message, _not_accepted)
     assert "Top-s3cret" not in f"{raised.value} {raised.value!r}"
 
 
