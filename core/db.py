@@ -134,6 +134,10 @@ class Database:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (creating it on first start)."""
+        from core.migrations.head import at_head
+
+        if at_head(self.engine):
+            return
         from core.migrations.runner import upgrade_to_head
 
         upgrade_to_head(self.engine, self.settings.token_keys, self.settings.workspace_defaults())

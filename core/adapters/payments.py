@@ -7,12 +7,16 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
-
-import stripe
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from core.config import Settings
 from core.errors import DomainError
+
+if TYPE_CHECKING:
+    import stripe
+else:
+    from core.adapters import stripe_sdk as stripe
+
 
 # No database lock is held while the app waits for Stripe (see core/services/refunds.py); a
 # call, retried once, still ends well within the time a pending change is claimed for.

@@ -3,11 +3,16 @@ code exchanged for the studio's account, and deauthorizing it; failures become P
 
 from __future__ import annotations
 
-import stripe
-from stripe.oauth_error import InvalidClientError, InvalidGrantError
+from typing import TYPE_CHECKING
 
 from core.adapters.payments import PaymentError
 from core.config import Settings
+
+if TYPE_CHECKING:
+    import stripe
+else:
+    from core.adapters import stripe_sdk as stripe
+
 
 CALLBACK_PATH = "/stripe/connect/callback"
 # The browser waits on the exchange, and no database lock is held meanwhile: one short try.
@@ -47,7 +52,7 @@ class StripeConnect:
         """The id of the account that granted `code`; PaymentError saying why not."""
         try:
             token = self._client.oauth.token({"grant_type": "authorization_code", "code": code})
-        except InvalidGrantError:
+        except stripe.oauth_error.InvalidGrantError:
             raise PaymentError(
                 "Stripe did not accept the authorization (it expired or was already used), so "
                 "the studio's account was not connected."
@@ -65,7 +70,7 @@ class StripeConnect:
         PaymentError's message says why Stripe did not, as a clause."""
         try:
             self._client.oauth.deauthorize({"stripe_user_id": account_id})
-        except InvalidClientError as exc:
+        except stripe.oauth_error.InvalidClientError as exc:
             # Stripe's answer when the account already left the platform (Stripe's dashboard).
             if "not connected" not in (exc.user_message or ""):
                 raise PaymentError(_reason(exc)) from None
@@ -77,7 +82,7 @@ def _reason(exc: stripe.StripeError) -> str:
     """Why an OAuth call failed, as a clause; never Stripe's text, which can echo the code."""
     if isinstance(exc, stripe.APIConnectionError):
         return "Stripe couldn't be reached"
-    if isinstance(exc, stripe.AuthenticationError | InvalidClientError):
+    if isinstance(exc, stripe.AuthenticationError | stripe.oauth_error.InvalidClientError):
         return (
             "Stripe did not accept the platform's key or Connect client id (whoever runs the "
             "server needs to check STRIPE_API_KEY and STRIPE_CONNECT_CLIENT_ID)"

@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import stripe
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +25,12 @@ from core.services import webhook_payments as payments
 from core.services import webhook_subscriptions as subscriptions
 from core.services.stripe_account import stripe_access, webhook_secret
 from core.services.webhook_events import Malformed, WebhookEvent, moment, text
+
+if TYPE_CHECKING:
+    import stripe
+else:
+    from core.adapters import stripe_sdk as stripe
+
 
 # Where Stripe posts a workspace's events: WEBHOOK_PATH + its team id.
 WEBHOOK_PATH = "/stripe/webhook/"

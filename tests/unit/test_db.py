@@ -14,6 +14,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from core.db import Database
+from core.migrations.head import at_head, newest_revision
 from core.migrations.runner import MIGRATIONS_DIR, alembic_config
 from core.models import Base, Customer, CustomerStatus, Workspace
 from core.models.customer import described_by_models
@@ -74,6 +75,23 @@ def test_upgrade_is_idempotent(db: Database) -> None:
     with db.engine.connect() as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     assert versions == [_head(db)]
+
+
+def test_start_up_tells_a_database_at_the_newest_migration_without_alembic(
+    db: Database, tmp_path: Path
+) -> None:
+    assert newest_revision() == _head(db)
+    assert at_head(db.engine)
+    config = alembic_config(db.engine)
+    command.stamp(config, "0001", purge=True)
+    assert not at_head(db.engine)
+    command.stamp(config, "head", purge=True)
+    assert at_head(db.engine)
+    empty = Database(make_settings(f"sqlite:///{tmp_path / 'empty.db'}"))
+    try:
+        assert not at_head(empty.engine)
+    finally:
+        empty.dispose()
 
 
 def test_migrations_create_exactly_what_the_models_describe(db: Database) -> None:
