@@ -51,12 +51,24 @@ def _save(form: Submission[FormMeta], values: dict[str, str], *, anyway: bool) -
     # Tags untouched in the form are left as they are now (someone may have changed them).
     untouched = {tags.tag_key(n) for n in chosen} == {tags.tag_key(n) for n in meta.tags}
 
+    creating = meta.mode == "create"
+    # Hashed before the unit of work opens: no database lock waits on argon2 meanwhile.
+    prepared = customers.prepare_password(form.request.actor, data, creating=creating)
+
     def save(uow: UnitOfWork, actor: Actor) -> CustomerRecord:
-        if meta.mode == "create":
-            record = customers.create_customer(uow, actor, data, duplicates_ok=anyway)
+        if creating:
+            record = customers.create_customer(
+                uow, actor, data, duplicates_ok=anyway, prepared=prepared
+            )
         else:
             record = customers.edit_contact(
-                uow, actor, meta.uid, data, expected_version=meta.version, duplicates_ok=anyway
+                uow,
+                actor,
+                meta.uid,
+                data,
+                expected_version=meta.version,
+                duplicates_ok=anyway,
+                prepared=prepared,
             )
         if not untouched:
             tags.set_customer_tags(uow, actor, record.uid, chosen)

@@ -41,7 +41,7 @@ from core.models import (
     VideoPurchase,
 )
 from core.models.customer import NAME_KEY_LENGTH
-from core.security import generate_password, hash_password
+from core.security import HashedPassword, generate_password, hash_password, hashed
 from core.services import alerts, history
 from core.services.customer_search import Finder
 from core.services.matching import Contact, Evidence, form_matches
@@ -275,14 +275,16 @@ def create_customer(
     *,
     send_welcome: bool = True,
     duplicates_ok: bool = True,
+    prepared: HashedPassword | None = None,
 ) -> CustomerRecord:
     """Create an active customer and queue their portal welcome mail in the same transaction.
 
-    Unless `duplicates_ok`, a customer who may be the same person raises PossibleDuplicate."""
+    Unless `duplicates_ok`, a customer who may be the same person raises PossibleDuplicate.
+    `prepared` is the password typed (or, left blank, one generated) hashed beforehand."""
     contact = _validate(uow, actor, data, exclude_id=None)
     if not duplicates_ok:
         _refuse_possible_duplicates(uow, actor, contact, None)
-    password = contact.password or generate_password()
+    password = _password_for(contact.password or generate_password(), prepared, contact.password)
     now = uow.now()
     customer = Customer(
         team_id=actor.team_id,
@@ -292,7 +294,7 @@ def create_customer(
         name_key=name_key(contact.first_name, contact.last_name),
         email=contact.email,
         mobile=contact.mobile,
-        password_hash=hash_password(password),
+        password_hash=password.hash,
         status=CustomerStatus.ACTIVE,
         created_at=now,
         updated_at=now,
@@ -313,8 +315,28 @@ def create_customer(
     )
     alerts.record(uow, alerts.CUSTOMER_CREATED, customer, "New customer")
     if send_welcome:
-        queue_welcome_mail(uow, customer, password)
+        queue_welcome_mail(uow, customer, password.plain)
     return _to_record(customer)
+
+
+def prepare_password(actor: Actor, data: CustomerInput, *, creating: bool) -> HashedPassword | None:
+    """The password a save of `data` would store, hashed ahead of its unit of work; None when
+    the save keeps the current one or would refuse the one typed."""
+    if not data.password.strip():
+        return hashed(generate_password()) if creating else None
+    if not actor.is_admin or password_problems(data.password) is not None:
+        return None
+    return hashed(data.password)
+
+
+def _password_for(
+    fallback: str, prepared: HashedPassword | None, typed: str | None
+) -> HashedPassword:
+    """The prepared password when it is the one typed (or any, when none was), else `fallback`
+    hashed now."""
+    if prepared is not None and (typed is None or prepared.plain == typed):
+        return prepared
+    return hashed(fallback)
 
 
 def _load(uow: UnitOfWork, actor: Actor, uid: str, *, lock: bool = False) -> Customer:
@@ -457,10 +479,12 @@ def edit_contact(
     *,
     expected_version: int,
     duplicates_ok: bool = True,
+    prepared: HashedPassword | None = None,
 ) -> CustomerRecord:
     """Update contact details; refuse an edit based on a version someone else has replaced.
 
-    Unless `duplicates_ok`, new details matching another customer raise PossibleDuplicate."""
+    Unless `duplicates_ok`, new details matching another customer raise PossibleDuplicate.
+    `prepared` is the password typed, hashed beforehand."""
     customer = _load(uow, actor, uid, lock=True)
     if customer.anonymised_at is not None:
         raise anonymised_refusal(customer)
@@ -478,7 +502,9 @@ def edit_contact(
         return _record(uow, customer)
     if not duplicates_ok and set(changes) & set(CONTACT_FIELDS):
         _refuse_possible_duplicates(uow, actor, contact, customer.id)
-    new_hash = hash_password(contact.password) if contact.password is not None else None
+    new_hash = None
+    if contact.password is not None:
+        new_hash = _password_for(contact.password, prepared, contact.password).hash
     try:
         # The changes are made inside the savepoint: `begin_nested` flushes whatever is already
         # pending outside it, where a lost race for the email would break the whole transaction.

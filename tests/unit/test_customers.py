@@ -28,7 +28,7 @@ from core.models import (
     OutboxMail,
     Workspace,
 )
-from core.security import verify_password
+from core.security import hashed, verify_password
 from core.services import customers as customer_service
 from core.services.customers import (
     ADMIN_SETS_PASSWORDS,
@@ -216,6 +216,23 @@ def test_blank_password_generates_a_strong_one_for_the_welcome_mail(
     assert stored.startswith("$argon2id$")
     assert verify_password(stored, mail.secret)
     assert history_of(db, record.uid)[0].detail == "password generated"
+
+
+def test_a_password_hashed_beforehand_is_stored_as_prepared(db: Database, admin: Actor) -> None:
+    prepared = hashed("Sunny-Day-42")
+    record = run(db, create_customer, admin, form(password="Sunny-Day-42"), prepared=prepared)
+    assert password_hash_of(db, record.uid) == prepared.hash
+    # Prepared for another password than the one saved: hashed again, never stored as is.
+    other = run(
+        db,
+        create_customer,
+        admin,
+        form(password="Rainy-Night-77"),
+        prepared=prepared,
+    )
+    stored = password_hash_of(db, other.uid)
+    assert stored != prepared.hash and stored is not None
+    assert verify_password(stored, "Rainy-Night-77")
 
 
 def test_password_is_stored_only_as_an_argon2id_hash(db: Database, admin: Actor) -> None:

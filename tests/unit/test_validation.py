@@ -7,9 +7,11 @@ import string
 
 import phonenumbers
 import pytest
+from argon2 import PasswordHasher, Type, extract_parameters
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
+from core import security
 from core.security import generate_password, hash_password, verify_password
 from core.text import squeeze
 from core.validation import (
@@ -368,6 +370,20 @@ def test_default_generated_passwords_are_strong_and_distinct() -> None:
     passwords = {generate_password() for _ in range(50)}
     assert len(passwords) == 50
     assert all(len(p) >= 16 and password_problems(p) is None for p in passwords)
+
+
+def test_production_hashing_is_at_least_owasps_argon2id_minimum() -> None:
+    # The suite hashes cheaply (tests/conftest.py); production uses the module's constants.
+    hasher = PasswordHasher(
+        time_cost=security.TIME_COST,
+        memory_cost=security.MEMORY_COST_KIB,
+        parallelism=security.PARALLELISM,
+    )
+    params = extract_parameters(hasher.hash("Abcdef1!"))
+    assert params.type is Type.ID
+    assert params.memory_cost >= 19 * 1024
+    assert params.time_cost >= 2
+    assert params.parallelism >= 1
 
 
 def test_password_hash_is_salted_argon2id_and_verifies() -> None:
