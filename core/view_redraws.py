@@ -10,6 +10,7 @@ forgotten first; a forgotten view falls back on the hash its action carried.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
 
 from core.db import Database, UnitOfWork
@@ -27,6 +28,8 @@ from core.models.view_redraw import ACTION_TS_MAX, VIEW_HASH_MAX, ViewRedraw
 KEPT = timedelta(days=1)
 # Views remembered in memory (SQLite), each a few dozen bytes.
 REMEMBERED = 4096
+# How often a process removes the rows of views no longer redrawn (PostgreSQL).
+PRUNE_EVERY = 3600.0
 
 Key = tuple[str, str]
 
@@ -87,11 +90,14 @@ class ViewRedraws:
         self._slots: dict[Key, _Slot] = {}
         self._memory: OrderedDict[Key, Drawn] = OrderedDict()
         self._remembered = remembered
+        self._pruned_at = time.monotonic()
 
     @contextmanager
     def turn(self, team_id: str, view_key: str) -> Iterator[Turn]:
         """Wait for the view's turn; what the turn `drew` is kept for the next one."""
         key = (team_id, view_key)
+        if self._shared:
+            self._prune_now_and_then()
         with self._slot(key) as lock, lock:
             if self._shared:
                 with self._db.unit_of_work() as uow:
@@ -119,6 +125,15 @@ class ViewRedraws:
                 if not slot.users:
                     del self._slots[key]
 
+    def _prune_now_and_then(self) -> None:
+        with self._mutex:
+            due = time.monotonic() - self._pruned_at >= PRUNE_EVERY
+            if due:
+                self._pruned_at = time.monotonic()
+        if due:
+            with self._db.unit_of_work() as uow:
+                _prune(uow)
+
     def _recall(self, key: Key) -> Drawn:
         with self._mutex:
             return self._memory.get(key) or Drawn()
@@ -132,19 +147,11 @@ class ViewRedraws:
 
 
 def _lock_row(uow: UnitOfWork, key: Key) -> Drawn:
-    """Lock the view's row until the unit of work ends (adding it on the first redraw)."""
+    """Lock the view's row until the unit of work ends, adding it on the first redraw: one
+    statement, which waits for the turn before it and reads what that turn drew."""
     team_id, view_key = key
-    found = uow.session.execute(
-        select(ViewRedraw.view_hash, ViewRedraw.action_ts)
-        .where(ViewRedraw.team_id == team_id, ViewRedraw.view_key == view_key)
-        .with_for_update()
-    ).one_or_none()
-    if found is not None:
-        return Drawn(found.view_hash, found.action_ts)
     now = uow.clock()
-    uow.session.execute(delete(ViewRedraw).where(ViewRedraw.drawn_at < now - KEPT))
-    # Another worker may add the row first: then this waits for its turn and reads what it drew.
-    added = uow.session.execute(
+    found = uow.session.execute(
         insert(ViewRedraw)
         .values(team_id=team_id, view_key=view_key, view_hash=None, action_ts="", drawn_at=now)
         .on_conflict_do_update(
@@ -153,7 +160,12 @@ def _lock_row(uow: UnitOfWork, key: Key) -> Drawn:
         )
         .returning(ViewRedraw.view_hash, ViewRedraw.action_ts)
     ).one()
-    return Drawn(added.view_hash, added.action_ts)
+    return Drawn(found.view_hash, found.action_ts)
+
+
+def _prune(uow: UnitOfWork) -> None:
+    """Forget the views not redrawn for a day (a scan: the table holds a day's views)."""
+    uow.session.execute(delete(ViewRedraw).where(ViewRedraw.drawn_at < uow.clock() - KEPT))
 
 
 def _store(uow: UnitOfWork, key: Key, drawn: Drawn) -> None:

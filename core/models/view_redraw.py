@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, TeamId, UTCDateTime, team_fk
@@ -19,11 +19,11 @@ class ViewRedraw(Base):
     """A view's row: locked while it is redrawn, holding the hash Slack gave the last redraw."""
 
     __tablename__ = "view_redraws"
-    __table_args__ = (Index("ix_view_redraws_drawn_at", "drawn_at"),)
 
     team_id: Mapped[str] = mapped_column(TeamId, team_fk(), primary_key=True)
     view_key: Mapped[str] = mapped_column(String(VIEW_KEY_MAX), primary_key=True)
     view_hash: Mapped[str | None] = mapped_column(String(VIEW_HASH_MAX))
     # The newest action whose redraw was drawn ('' for none): an older one's comes too late.
     action_ts: Mapped[str] = mapped_column(String(ACTION_TS_MAX), default="")
+    # Not indexed, so that each redraw's update stays a heap-only one; pruning scans.
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,7 +7,7 @@ Create Date: 2027-02-02
 `view_redraws`: one row per view the app redraws, locked (PostgreSQL) while a redraw reads the
 state and sends it, and holding the hash Slack gave the last redraw and the newest action it
 showed, so two interactions redrawing one view at once, in any worker, end on the latest state.
-Bookkeeping: a row older than a day is removed as new views are first drawn.
+Bookkeeping: each serving process removes, hourly, the rows not redrawn for a day.
 """
 
 from collections.abc import Sequence
@@ -37,9 +37,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("team_id", "view_key", name=op.f("pk_view_redraws")),
     )
-    op.create_index("ix_view_redraws_drawn_at", "view_redraws", ["drawn_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_view_redraws_drawn_at", table_name="view_redraws")
     op.drop_table("view_redraws")
