@@ -15,13 +15,13 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, update
+from sqlalchemy import Connection, bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert
 
-from core.db import Database, UnitOfWork
+from core.db import Database
 from core.models.view_redraw import ACTION_TS_MAX, VIEW_HASH_MAX, ViewRedraw
 
 # Modals live for hours at most; a Home's row older than this only costs one retry.
@@ -100,11 +100,12 @@ class ViewRedraws:
             self._prune_now_and_then()
         with self._slot(key) as lock, lock:
             if self._shared:
-                with self._db.unit_of_work() as uow:
-                    turn = Turn(_lock_row(uow, key))
+                # A plain transaction: the lock and the hash are no unit of work's business.
+                with self._db.engine.begin() as conn:
+                    turn = Turn(_lock_row(conn, key, self._db.clock()))
                     yield turn
                     if turn.drawn is not None:
-                        _store(uow, key, turn.drawn)
+                        _store(conn, key, turn.drawn, self._db.clock())
                 return
             turn = Turn(self._recall(key))
             yield turn
@@ -131,8 +132,10 @@ class ViewRedraws:
             if due:
                 self._pruned_at = time.monotonic()
         if due:
-            with self._db.unit_of_work() as uow:
-                _prune(uow)
+            cutoff = self._db.clock() - KEPT
+            with self._db.engine.begin() as conn:
+                # A scan: the table holds the views redrawn within a day.
+                conn.execute(delete(ViewRedraw).where(ViewRedraw.drawn_at < cutoff))
 
     def _recall(self, key: Key) -> Drawn:
         with self._mutex:
@@ -146,32 +149,50 @@ class ViewRedraws:
                 self._memory.popitem(last=False)
 
 
-def _lock_row(uow: UnitOfWork, key: Key) -> Drawn:
-    """Lock the view's row until the unit of work ends, adding it on the first redraw: one
+# Built once: a turn runs per keystroke, and building a statement costs more than sending it.
+_LOCK = (
+    insert(ViewRedraw)
+    .values(
+        team_id=bindparam("b_team_id"),
+        view_key=bindparam("b_view_key"),
+        view_hash=None,
+        action_ts="",
+        drawn_at=bindparam("b_now"),
+    )
+    .on_conflict_do_update(
+        index_elements=[ViewRedraw.team_id, ViewRedraw.view_key],
+        set_={"drawn_at": bindparam("b_now")},
+    )
+    .returning(ViewRedraw.view_hash, ViewRedraw.action_ts)
+)
+_STORE = (
+    update(ViewRedraw)
+    .where(
+        ViewRedraw.team_id == bindparam("b_team_id"), ViewRedraw.view_key == bindparam("b_view_key")
+    )
+    .values(
+        view_hash=bindparam("b_view_hash"),
+        action_ts=bindparam("b_action_ts"),
+        drawn_at=bindparam("b_now"),
+    )
+)
+
+
+def _lock_row(conn: Connection, key: Key, now: datetime) -> Drawn:
+    """Lock the view's row until the transaction ends, adding it on the first redraw: one
     statement, which waits for the turn before it and reads what that turn drew."""
-    team_id, view_key = key
-    now = uow.clock()
-    found = uow.session.execute(
-        insert(ViewRedraw)
-        .values(team_id=team_id, view_key=view_key, view_hash=None, action_ts="", drawn_at=now)
-        .on_conflict_do_update(
-            index_elements=[ViewRedraw.team_id, ViewRedraw.view_key],
-            set_={"drawn_at": now},
-        )
-        .returning(ViewRedraw.view_hash, ViewRedraw.action_ts)
-    ).one()
+    found = conn.execute(_LOCK, {"b_team_id": key[0], "b_view_key": key[1], "b_now": now}).one()
     return Drawn(found.view_hash, found.action_ts)
 
 
-def _prune(uow: UnitOfWork) -> None:
-    """Forget the views not redrawn for a day (a scan: the table holds a day's views)."""
-    uow.session.execute(delete(ViewRedraw).where(ViewRedraw.drawn_at < uow.clock() - KEPT))
-
-
-def _store(uow: UnitOfWork, key: Key, drawn: Drawn) -> None:
-    team_id, view_key = key
-    uow.session.execute(
-        update(ViewRedraw)
-        .where(ViewRedraw.team_id == team_id, ViewRedraw.view_key == view_key)
-        .values(view_hash=drawn.view_hash, action_ts=drawn.action_ts, drawn_at=uow.clock())
+def _store(conn: Connection, key: Key, drawn: Drawn, now: datetime) -> None:
+    conn.execute(
+        _STORE,
+        {
+            "b_team_id": key[0],
+            "b_view_key": key[1],
+            "b_view_hash": drawn.view_hash,
+            "b_action_ts": drawn.action_ts,
+            "b_now": now,
+        },
     )
