@@ -71,8 +71,7 @@ def on_search(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebC
         return
     details = control.details
     searched = details.showing(details.state.tab, q=control.value[:SEARCH_MAX])
-    # The hash makes Slack drop this update if a later keystroke's update landed first.
-    control.show(searched, view_hash=control.view_hash)
+    control.show(searched)
 
 
 def on_search_submit(

@@ -124,8 +124,7 @@ def on_search(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebC
     ack()
     control = HubControl.of(body, context, client)
     hub = control.origin.hub.model_copy(update={"q": control.value[:SEARCH_MAX], "page": 1})
-    # The hash makes Slack drop this update if a later keystroke's update landed first.
-    control.show(hub, view_hash=control.view_hash)
+    control.show(hub)
 
 
 def on_sort(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -11,7 +11,7 @@ from bot.context.request import Request, Submission
 from bot.surfaces.customer_details import DetailsControl, show_details
 from bot.surfaces.duplicates import show_report
 from bot.surfaces.hub import show_hub
-from bot.surfaces.view_updates import newer_wins
+from bot.surfaces.redraws import Shown, redraw
 from bot.views.blocks import modal, section
 from bot.views.customer_details import MERGE_ACTION
 from bot.views.merge import (
@@ -100,9 +100,8 @@ def on_pick(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCli
     target = chosen_value(first_action(body))
     if meta is None or not target:
         return
-    form = _preview(Request.of(context, client), meta, target)
-    with newer_wins("merge preview"):
-        client.views_update(view_id=view["id"], view=form, hash=view.get("hash"))
+    request = Request.of(context, client)
+    redraw(request, Shown.of(body), lambda: _preview(request, meta, target), "merge preview")
 
 
 def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -15,6 +15,7 @@ from core.adapters.stripe_connect import StripeConnect
 from core.config import Settings
 from core.db import Database
 from core.services.settings import StudioSettings
+from core.view_redraws import ViewRedraws
 
 DEPS_KEY = "customer_records_deps"
 ACTOR_KEY = "customer_records_actor"
@@ -35,6 +36,11 @@ class Deps:
     installation_store: InstallationStore | None = None
     # Who is in each conversation, remembered briefly: where the app may post about a customer.
     audience: Audience = field(default_factory=Audience)
+    # Redraws of one view take turns, in this process and (PostgreSQL) every other worker.
+    redraws: ViewRedraws = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "redraws", ViewRedraws(self.db))
 
 
 def deps_of(context: BoltContext) -> Deps:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.context.request import Request
 from bot.surfaces.customer_details import DetailsControl
-from bot.surfaces.view_updates import newer_wins
+from bot.surfaces.redraws import Shown, redraw
 from bot.views.attendance import (
     CheckInMeta,
     checkin_gone,
@@ -82,15 +82,14 @@ def open_checkin(request: Request, body: dict[str, Any]) -> None:
 
 
 def mark_in_checkin(request: Request, body: dict[str, Any], mark: Attendance | None) -> None:
-    """A check-in button in the modal: record it, redraw the list in place unless a newer
-    update of the modal won."""
-    shown = body.get("view") or {}
-    meta = read_metadata(CheckInMeta, shown.get("private_metadata"))
-    view_id = str(shown.get("id") or "")
-    if meta is None or not view_id:
+    """A check-in button in the modal: record it, redraw the list in place from the marks as
+    they are in its turn."""
+    view = body.get("view") or {}
+    meta = read_metadata(CheckInMeta, view.get("private_metadata"))
+    shown = Shown.of(body).changed()
+    if meta is None or not shown.view_id:
         return
     value = first_action(body).get("value")
     notice = _record(request, value if isinstance(value, str) else "", mark, None)
-    view = _checkin_view(request, meta.occurrence_id, notice)
-    with newer_wins("check-in update"):
-        request.client.views_update(view_id=view_id, view=view, hash=shown.get("hash"))
+    occurrence_id = meta.occurrence_id
+    redraw(request, shown, lambda: _checkin_view(request, occurrence_id, notice), "check-in update")

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context.request import Request, Submission
 from bot.surfaces.form_answers import saved_or_answered
 from bot.surfaces.menus import admin_choice
-from bot.surfaces.view_updates import newer_wins
+from bot.surfaces.redraws import Shown, redraw
 from bot.views.catalog_items import (
     FORMS,
     LINKS_FIELD,
@@ -60,8 +60,7 @@ class ItemsControl:
 
     request: Request
     kind: ItemKind
-    view_id: str
-    view_hash: str | None
+    shown: Shown
     trigger_id: str
     value: str
 
@@ -82,14 +81,18 @@ class ItemsControl:
         pressed = value if isinstance(value, str) else chosen_value(action)
         trigger = str(body.get("trigger_id") or "")
         return cls(
-            Request.of(context, client), meta.kind, view_id, view.get("hash"), trigger, pressed
+            Request.of(context, client), meta.kind, Shown.of(body).changed(), trigger, pressed
         )
 
     def tell(self, text: str, *, ok: bool = False) -> None:
         """Redraw the list with a notice (a problem unless `ok`)."""
-        view = _list_view(self.request, self.kind, Notice(text, ok=ok))
-        with newer_wins("catalog list update"):
-            self.request.client.views_update(view_id=self.view_id, view=view, hash=self.view_hash)
+        notice = Notice(text, ok=ok)
+        redraw(
+            self.request,
+            self.shown,
+            lambda: _list_view(self.request, self.kind, notice),
+            "catalog list update",
+        )
 
     def push_form(self, item_id: int) -> None:
         """Push the item modal over the list: empty to add, or filled with the item to edit."""
@@ -100,7 +103,7 @@ class ItemsControl:
             return draft, link_options(uow, actor, kind)
 
         draft, options = self.request.read(read)
-        meta = ItemMeta(kind=kind, item_id=item_id, list_view=self.view_id)
+        meta = ItemMeta(kind=kind, item_id=item_id, list_view=self.shown.view_id)
         self.request.client.views_push(
             trigger_id=self.trigger_id, view=item_modal(draft, meta, options)
         )
@@ -177,6 +180,10 @@ def save_item(ack: Ack, form: Submission[ItemMeta]) -> None:
     ack()
     text = saved.value
     if form.meta.list_view:
-        view = _list_view(form.request, kind, Notice(text, ok=True))
-        with newer_wins("catalog list update"):
-            form.request.client.views_update(view_id=form.meta.list_view, view=view)
+        notice = Notice(text, ok=True)
+        redraw(
+            form.request,
+            Shown(form.meta.list_view),
+            lambda: _list_view(form.request, kind, notice),
+            "catalog list update",
+        )

@@ -198,5 +198,5 @@ def post_chart_from_details(control: DetailsControl) -> None:
         notice = Notice(outcome.said("to you in your messages with the app"))
     else:
         notice = Notice(outcome.said("in the conversation you opened Customer Records from"))
-    # Skipped (hash conflict) if the person has moved on in the view meanwhile.
-    show_details(request, control.view_id, details, notice=notice, view_hash=control.view_hash)
+    # Skipped if the person has moved on in the view meanwhile.
+    show_details(request, control.view_id, details, notice=notice, shown=control.shown)

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from bot.context.request import Request, Submission
 from bot.logging_setup import ContextExecutor
 from bot.surfaces.customer_details import DetailsControl, show_details
-from bot.surfaces.view_updates import newer_wins
+from bot.surfaces.redraws import Shown, redraw
 from bot.views.commerce.form_state import PAYER_MAX, CommerceMeta, FormValues, Method
 from bot.views.commerce.modals import result_view, working_view
 from bot.views.notice import Notice
@@ -370,7 +370,6 @@ def redraw_form(body: dict[str, Any], request: Request, render: Render) -> None:
     meta = CommerceMeta.parse(view.get("private_metadata"))
     if meta is None or not view.get("id"):
         return
-    form = drawn(render, request, meta, FormValues.of(view), "")
-    # The view's hash makes Slack drop this redraw if a later one already landed.
-    with newer_wins("form redraw"):
-        request.client.views_update(view_id=view["id"], view=form, hash=view.get("hash"))
+    values = FormValues.of(view)
+    # Drawn from what this action saw, so a newer action's redraw wins over it.
+    redraw(request, Shown.of(body), lambda: drawn(render, request, meta, values, ""), "form redraw")

@@ -11,7 +11,7 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.context.request import Request
-from bot.surfaces.view_updates import newer_wins
+from bot.surfaces.redraws import Shown, redraw
 from bot.views.blocks import Block, modal, section
 from bot.views.customer_details import (
     CALLBACK_ID,
@@ -199,12 +199,15 @@ def show_details(
     meta: DetailsMeta,
     *,
     notice: Notice | None = None,
-    view_hash: str | None = None,
+    shown: Shown | None = None,
 ) -> None:
-    """Re-render the details in view `view_id`; with `view_hash`, only if no newer update won."""
-    view = details_or_gone(request, meta, notice=notice)
-    with newer_wins("details update"):
-        request.client.views_update(view_id=view_id, view=view, hash=view_hash)
+    """Re-render the details in view `view_id`, in its turn (`shown`: as the action saw it)."""
+    redraw(
+        request,
+        shown or Shown(view_id),
+        lambda: details_or_gone(request, meta, notice=notice),
+        "details update",
+    )
 
 
 def details_of(body: dict[str, Any]) -> tuple[str, DetailsMeta] | None:
@@ -228,7 +231,7 @@ class DetailsControl:
     details: DetailsMeta
     action: dict[str, Any]
     trigger_id: str
-    view_hash: str | None
+    shown: Shown
 
     @classmethod
     def of(cls, body: dict[str, Any], context: BoltContext, client: WebClient) -> Self | None:
@@ -243,7 +246,7 @@ class DetailsControl:
             meta,
             first_action(body),
             str(body.get("trigger_id") or ""),
-            (body.get("view") or {}).get("hash"),
+            Shown.of(body),
         )
 
     @property
@@ -261,11 +264,13 @@ class DetailsControl:
         details: DetailsMeta | None = None,
         *,
         notice: Notice | None = None,
-        view_hash: str | None = None,
     ) -> None:
-        """Re-render these details (or `details` in their place); see `show_details`."""
-        meta = details or self.details
-        show_details(self.request, self.view_id, meta, notice=notice, view_hash=view_hash)
+        """Re-render these details with a change's `notice`, or `details` in their place (a
+        newer action's redraw wins over that one)."""
+        shown = self.shown if details is not None and notice is None else self.shown.changed()
+        show_details(
+            self.request, self.view_id, details or self.details, notice=notice, shown=shown
+        )
 
     def tell(self, text: str, *, ok: bool = False) -> None:
         """Refresh the details with a notice (a problem unless `ok`)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context.request import Request
-from bot.surfaces.view_updates import newer_wins
+from bot.surfaces.redraws import Shown, redraw
 from bot.views.blocks import modal, section
 from bot.views.duplicates import MAX_PAIRS, duplicates_modal, loading_modal
 from bot.views.notice import Notice
@@ -42,5 +42,4 @@ def open_report(request: Request, trigger_id: str, *, push: bool = False) -> Non
 
 def show_report(request: Request, view_id: str, notice: Notice | None = None) -> None:
     """Refresh the list in view `view_id`."""
-    with newer_wins("duplicates update"):
-        request.client.views_update(view_id=view_id, view=render_report(request, notice))
+    redraw(request, Shown(view_id), lambda: render_report(request, notice), "duplicates update")

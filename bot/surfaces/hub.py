@@ -9,7 +9,7 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.context.request import Request
-from bot.surfaces.view_updates import newer_wins
+from bot.surfaces.redraws import Shown, redraw
 from bot.views.alerts import alerts_section
 from bot.views.catalog import catalog_section
 from bot.views.duplicates import duplicates_section
@@ -85,18 +85,19 @@ def show_hub(
     origin: Origin,
     *,
     notice: Notice | None = None,
-    view_hash: str | None = None,
+    shown: Shown | None = None,
 ) -> None:
-    """Re-render the hub where it lives; with `view_hash`, only if no newer update won."""
+    """Re-render the hub where it lives, in its turn (`shown`: as the action saw it)."""
     if origin.surface == "none":
         return
     home = origin.surface == "home"
-    view = render_hub(request, origin.hub, home=home, notice=notice)
-    with newer_wins("hub update"):
-        if home:
-            request.client.views_publish(user_id=request.actor.user_id, view=view, hash=view_hash)
-        else:
-            request.client.views_update(view_id=origin.view_id, view=view, hash=view_hash)
+    where = shown or Shown("" if home else origin.view_id)
+    redraw(
+        request,
+        where,
+        lambda: render_hub(request, origin.hub, home=home, notice=notice),
+        "hub update",
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class HubControl:
     origin: Origin
     action: dict[str, Any]
     trigger_id: str
-    view_hash: str | None
+    shown: Shown
 
     @classmethod
     def of(cls, body: dict[str, Any], context: BoltContext, client: WebClient) -> HubControl:
@@ -118,7 +119,7 @@ class HubControl:
             origin_of(view),
             first_action(body),
             str(body.get("trigger_id") or ""),
-            view.get("hash") if isinstance(view, dict) else None,
+            Shown.of(body),
         )
 
     @property
@@ -127,14 +128,14 @@ class HubControl:
         value = self.action.get("value")
         return value if isinstance(value, str) else chosen_value(self.action)
 
-    def show(self, hub: HubState, *, view_hash: str | None = None) -> None:
-        """Show the hub in state `hub` where the control was pressed."""
-        show_hub(self.request, self.origin.model_copy(update={"hub": hub}), view_hash=view_hash)
+    def show(self, hub: HubState) -> None:
+        """Show the hub in state `hub` where the control was pressed; a newer action's wins."""
+        show_hub(self.request, self.origin.model_copy(update={"hub": hub}), shown=self.shown)
 
     def tell(self, text: str, *, ok: bool = False, undo_value: str | None = None) -> None:
         """Refresh the hub with a notice (a problem unless `ok`)."""
         notice = Notice(text, ok=ok, undo_value=undo_value)
-        show_hub(self.request, self.origin, notice=notice)
+        show_hub(self.request, self.origin, notice=notice, shown=self.shown.changed())
 
     def open(self, view: dict[str, Any]) -> None:
         """Stack `view` on the hub modal; from the Home tab there is no stack, so open a modal."""

@@ -17,7 +17,7 @@ from bot.surfaces.audience import judge
 from bot.surfaces.customer_details import details_or_gone
 from bot.surfaces.exports import send_to_dm
 from bot.surfaces.hub import HubControl
-from bot.surfaces.view_updates import newer_wins
+from bot.surfaces.redraws import Shown, redraw
 from bot.views.payload import as_row_id, first_action, read_metadata, state_values
 from bot.views.segments import (
     BLOCK_OF,
@@ -91,8 +91,7 @@ class SegmentControl:
     """A control changed in the segment modal: the request, the modal and what it holds."""
 
     request: Request
-    view_id: str
-    view_hash: str | None
+    shown: Shown
     meta: SegmentMeta
     typed: dict[str, str]
     name: str
@@ -106,8 +105,7 @@ class SegmentControl:
         values = state_values(view)
         return cls(
             Request.of(context, client),
-            str(view.get("id") or ""),
-            view.get("hash"),
+            Shown.of(body),
             read_metadata(SegmentMeta, view.get("private_metadata")) or SegmentMeta(),
             typed_filters(values),
             typed_name(values),
@@ -117,14 +115,14 @@ class SegmentControl:
 
     def show(self, *, problem: str = "", notice: str = "") -> None:
         """Re-count what the modal holds and show it there (with `problem` in the list's place,
-        or `notice` above it), unless a newer update won."""
-        form = replace(_form(self.request, self.meta, self.typed, self.name), notice=notice)
-        if problem:
-            form = replace(form, problem=problem)
-        with newer_wins("segment update"):
-            self.request.client.views_update(
-                view_id=self.view_id, view=segment_modal(form), hash=self.view_hash
-            )
+        or `notice` above it); without either, a newer action's redraw wins over this one."""
+
+        def render() -> dict[str, Any]:
+            form = replace(_form(self.request, self.meta, self.typed, self.name), notice=notice)
+            return segment_modal(replace(form, problem=problem) if problem else form)
+
+        shown = self.shown.changed() if problem or notice else self.shown
+        redraw(self.request, shown, render, "segment update")
 
 
 def open_customer(control: SegmentControl) -> None:

@@ -39,6 +39,7 @@ from core.models.stripe_event import StripeEvent
 from core.models.subscription import Subscription, SubscriptionState
 from core.models.tag import TAG_MAX, ConsentSource, ConsentState, CustomerTag, Tag
 from core.models.video_purchase import VideoPurchase, VideoState
+from core.models.view_redraw import ViewRedraw
 from core.models.workspace import CreditRule, StripeConnectState, Workspace, WorkspaceAuditEntry
 
 __all__ = [
@@ -101,6 +102,7 @@ __all__ = [
     "Video",
     "VideoPurchase",
     "VideoState",
+    "ViewRedraw",
     "Workspace",
     "WorkspaceAuditEntry",
     "facilitator_services",

@@ -225,7 +225,8 @@ def fingerprint(db: Database) -> Fingerprint:
 
 # Which Slack deliveries were handled (retries are acted on once), when a conversation's
 # members last changed (so every worker asks Slack again) and who has Today on screen (noted
-# when Home shows it, forgotten when they switch to Customers): no one's records. And caches a
+# when Home shows it, forgotten when they switch to Customers) and the hash each view's last
+# redraw got: no one's records. And caches a
 # read may write: what each customer's records add up to (and when a workspace's were first
 # added up), and saved segments' last counts.
 BOOKKEEPING = frozenset(
@@ -236,6 +237,7 @@ BOOKKEEPING = frozenset(
         "customer_facts",
         "customer_facts_ready",
         "segment_counts",
+        "view_redraws",
     }
 )
 

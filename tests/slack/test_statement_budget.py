@@ -93,6 +93,32 @@ BUDGET = {
     # older than five minutes is made again); and no longer watching Today.
     "App Home: Customers": 8,
 }
+# Interactions answered by redrawing a view in its turn: on PostgreSQL the turn locks the view's
+# row (reading the hash the last redraw got) and stores the new hash, two statements more.
+REDRAWN = frozenset(
+    {
+        "hub: search keystroke",
+        "hub: Archived tab",
+        "hub: Active tab",
+        "hub: sort",
+        "hub: next page",
+        "hub: Create submit",
+        "hub: Edit submit",
+        "hub: Archive from row menu",
+        "details: Appointments tab",
+        "details: Passes tab",
+        "details: Videos tab",
+        "details: Subscriptions tab",
+        "details: Questionnaires tab",
+        "details: Notes tab",
+        "details: Account tab",
+        "details: Bookings tab",
+        "details: Bookings next page",
+        "details: Bookings search keystroke",
+        "details: Add Note submit",
+    }
+)
+TURN_STATEMENTS = 2
 TABS = ("Appointments", "Passes", "Videos", "Subscriptions", "Questionnaires", "Notes", "Account")
 # Small: the details' first pages hold 3 rows (Bookings 11, so it has a second page of 1) and
 # the hub's second page 2 active customers. Large: every page is full.
@@ -308,9 +334,11 @@ def test_statements_per_interaction_do_not_grow_with_rows(world: World) -> None:
         if len(statements) != len(few[label])
     }
     assert not grew, f"statements grew with the rows: {grew}"
+    turn = TURN_STATEMENTS if world.db.dialect == "postgresql" else 0
+    budget = {label: BUDGET[label] + (turn if label in REDRAWN else 0) for label in BUDGET}
     over = {
-        label: f"{len(statements)} > {BUDGET[label]}:" + "\n  ".join(["", *statements])
+        label: f"{len(statements)} > {budget[label]}:" + "\n  ".join(["", *statements])
         for label, statements in many.items()
-        if len(statements) > BUDGET[label]
+        if len(statements) > budget[label]
     }
     assert not over, f"over budget: {over}"
