@@ -66,7 +66,9 @@ def _matching(terms: Terms, postgres: bool) -> tuple[str, list[Any]]:
         return f"{where} AND ({' OR '.join(trigram)})", params
     columns = [("name_key", terms.folded), ("email", terms.email)]
     columns += [("mobile", number) for number in terms.numbers]
-    phrases = " OR ".join(f'{name} : "{text.replace(chr(34), chr(34) * 2)}"' for name, text in columns)
+    phrases = " OR ".join(
+        f'{name} : "{text.replace(chr(34), chr(34) * 2)}"' for name, text in columns
+    )
     return f"{where} AND customer_search MATCH ?", [*params, phrases]
 
 
