@@ -78,8 +78,10 @@ def redraw(request: Request, shown: Shown, render: Render, what: str) -> None:
 
 
 def _hashes(known: str | None, carried: str | None) -> list[str | None]:
-    """The hashes to try, newest known first; None (no check) only if the action carried none."""
-    return [h for h in dict.fromkeys((known, carried)) if h is not None or carried is None]
+    """The hashes to try: the action's first (current unless something changed the view since:
+    an ack's response_action or a publish outside the turns leave the one kept behind), then
+    the last redraw's; None (no check) only if the action carried none."""
+    return [h for h in dict.fromkeys((carried, known)) if h is not None or carried is None]
 
 
 def _send(request: Request, shown: Shown, view: dict[str, Any], view_hash: str | None) -> Any:

@@ -788,8 +788,10 @@ class Finder:
         condition = (
             _Conditions(terms, postgres=self.postgres).matching() if terms is not None else None
         )
-        # The rows up to the end of the page asked for, and one more.
-        reach = min(page * page_size + 1, self.cap + 1)
+        # The rows up to the end of the page asked for, and one more; by keyset (Next, Previous)
+        # every match there is, when few, so the page is found among them as by number.
+        keyset = bool(after_uid or before_uid)
+        reach = self.cap + 1 if keyset else min(page * page_size + 1, self.cap + 1)
         head: list[Key] | None = None
         if condition is None and not self.postgres:
             total, estimated = self._status_total(status), False
@@ -805,11 +807,20 @@ class Finder:
                     guess = self._estimate(status, condition)
                 total = about(max(guess, total))
         exact = not estimated
+        # Every match, in name order, when the head holds them all.
+        every = None
+        if exact and head is not None and len(head) == total:
+            every = head[::-1] if descending else head
 
         def take(
             count: int, offset: int = 0, after: Key | None = None, back: bool = False
         ) -> list[Key]:
             reverse = descending != back
+            if every is not None:
+                ordered = every[::-1] if reverse else every
+                if after is not None:
+                    ordered = [key for key in ordered if (key < after if reverse else key > after)]
+                return ordered[offset : offset + count]
             if exact and condition is not None:
                 # Few matches: the index finds them all and the database sorts them.
                 leading = self._candidates(
@@ -840,9 +851,8 @@ class Finder:
             if not estimated:
                 page = min(page, _pages(total, page_size))
             offset = (page - 1) * page_size
-            whole = exact and head is not None and len(head) == total
-            if head is not None and (offset + page_size < len(head) or whole):
-                found = head[offset : offset + page_size + 1]
+            if every is None and head is not None and offset + page_size < len(head):
+                found = head[offset : offset + page_size + 1]  # the first rows of many
             else:
                 found = take(page_size + 1, offset=offset)
             if not found and page > 1 and estimated:
