@@ -46,7 +46,14 @@ from bench._support import (
     settings_for,
     write_results,
 )
-from bot.local import AppEndpoint, AppResponse, LocalSlackAPI, SlackDriver, SlackUser
+from bot.local import (
+    AppEndpoint,
+    AppResponse,
+    LocalSlackAPI,
+    SlackDriver,
+    SlackUser,
+    SlackWorkspace,
+)
 from bot.transport.wsgi import EVENTS_PATH
 from bot.views.customer_form import CALLBACK_ID as FORM_CALLBACK_ID
 from bot.views.hub import OPEN_ACTION
@@ -76,8 +83,8 @@ METHOD_NOTE = (
 class _StandIn(LocalSlackAPI):
     """The Slack stand-in, also telling each virtual user when the app's call for it landed."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, workspace: SlackWorkspace) -> None:
+        super().__init__(workspace)
         self._owners: dict[str, str] = {}
         self._waiting: dict[str, tuple[str, Future[tuple[float, bool]]]] = {}
 
@@ -281,7 +288,7 @@ def _one_worker_count(
 ) -> dict[str, Any]:
     secret = secrets.token_hex(16)
     user_ids = [f"ULOAD{n:03d}" for n in range(USERS)]
-    with _StandIn(team_id=TEAM_ID) as api:
+    with _StandIn(SlackWorkspace(team_id=TEAM_ID)) as api:
         for user_id in user_ids:
             api.add_user(SlackUser(user_id, user_id.lower(), team_id=TEAM_ID))
         env = server_env(

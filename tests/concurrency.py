@@ -21,6 +21,15 @@ from core.db import Database
 T = TypeVar("T")
 
 
+def poll_until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    """Return once `condition()` holds, checked every 20 ms; TimeoutError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
 def wait_until_blocked(db: Database) -> None:
     """Return once another PostgreSQL session waits for a lock (SQLite cannot be observed)."""
     if db.dialect != "postgresql":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from core.errors import ConfigError
 from core.migrations.runner import alembic_config, current_revision
 from core.models import Customer, Role, StaffMember, Workspace, WorkspaceAuditEntry
 from core.models.workspace import slack_bots, slack_installations, slack_oauth_states
+from tests.concurrency import poll_until
 from tests.conftest import MutableClock, make_settings, reset_postgres
 from tests.slack.conftest import TRIGGER_TTL, World
 from tests.slack.helpers import (
@@ -201,14 +201,6 @@ def create_customer(driver: SlackDriver, first: str, last: str) -> list[str]:
     view = updated(driver, driver.submit())
     assert view["callback_id"] == HUB
     return rows(view)
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 # ----------------------------------------------------------------- installing
@@ -509,7 +501,7 @@ def test_uninstall_disables_the_workspace_and_a_reinstall_brings_it_back(
     oauth.api.uninstall(TEAM_A)
     assert a.send_event({**event, "event_ts": "1.0"}).status == 200
     # slack_sdk deletes the bot rows, then the installation rows: wait for both.
-    wait_until(
+    poll_until(
         lambda: (
             oauth.count(slack_bots, team_id=TEAM_A) == 0
             and oauth.count(slack_installations, team_id=TEAM_A) == 0
