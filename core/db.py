@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -29,12 +31,31 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
     _configure_postgresql(engine)
     return engine
 
 
+def _closed_by_server(dbapi_connection: Any) -> bool:
+    """Whether the server closed this idle connection (a restart, a terminated backend).
+
+    An idle connection has nothing to read: anything readable (end of file, or the server's
+    goodbye) means it is gone. A local check, where pool_pre_ping's SELECT 1 costs a round trip
+    on every checkout (three per search keystroke)."""
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True  # no socket left to look at
+    return bool(readable)
+
+
 def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if _closed_by_server(dbapi_connection):
+            # The pool discards it and checks out another (or connects anew).
+            raise DisconnectionError("the server closed this pooled connection")
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # psycopg prepares a statement run five times on a connection, and PostgreSQL may

@@ -137,7 +137,7 @@ def test_a_restart_between_two_steps_of_one_flow_is_not_noticed(
     open_hub(driver)
     after(driver, driver.click("+ Create Customer"), "views.push")
     fill_form(driver, ZOE)
-    # Every pooled connection dies with the server; pool_pre_ping replaces them on checkout.
+    # Every pooled connection dies with the server; each is found closed and replaced on checkout.
     running_cluster.restart(mode="immediate")
     hub = updated(driver, driver.submit())
     assert "Created Zoe Adams" in text_of(hub)
