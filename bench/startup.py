@@ -17,14 +17,11 @@ import json
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -37,6 +34,7 @@ from typing import Any
 
 from rich.table import Table
 
+from bench._servers import free_port, healthy
 from bench._support import (
     QUERIES,
     SEED,
@@ -118,12 +116,6 @@ METHOD_NOTE = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _server_env(url: str, api: LocalSlackAPI, signing_secret: str) -> dict[str, str]:
     """This environment without any app setting, plus the scratch database and the stand-in."""
     names = {name.upper() for name in Settings.model_fields}
@@ -137,15 +129,6 @@ def _server_env(url: str, api: LocalSlackAPI, signing_secret: str) -> dict[str, 
         "ADMIN_SLACK_USER_IDS": ",".join(user for _, user in LOAD_SERVERS.values()),
         "LOG_LEVEL": "WARNING",
     }
-
-
-def _healthy(root: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(root + "/healthz", timeout=2) as reply:
-            return int(reply.status) == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 def _memory_mb(pid: int) -> dict[str, float]:
@@ -174,7 +157,7 @@ class Server:
 @contextmanager
 def serving(command: list[str], env: dict[str, str], scratch: Path) -> Iterator[Server]:
     """Spawn the server, wait until it is healthy, and stop it with SIGTERM afterwards."""
-    port = _free_port()
+    port = free_port()
     root = f"http://127.0.0.1:{port}"
     args = [*command, "serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
     log_path = scratch / f"server-{port}.log"
@@ -183,7 +166,7 @@ def serving(command: list[str], env: dict[str, str], scratch: Path) -> Iterator[
         # cwd is the scratch directory, so no .env file of the developer's is read.
         process = subprocess.Popen(args, env=env, cwd=scratch, stdout=log, stderr=log)  # noqa: S603
         try:
-            while not _healthy(root):
+            while not healthy(root):
                 if process.poll() is not None:
                     raise RuntimeError(f"the server exited early:\n{log_path.read_text()}")
                 if time.perf_counter() - started > READY_TIMEOUT_SECONDS:
