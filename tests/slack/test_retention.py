@@ -11,8 +11,7 @@ from tests.slack.conftest import ADMIN, STAFF, STRANGER, TEAM, World
 from tests.slack.helpers import acked, customers_home, seed
 from tests.slack.test_audience import channel, told
 from tests.slack.test_chart import png_size
-from tests.unit.commerce_helpers import london, open_shop
-from tests.unit.test_retention import visit
+from tests.unit.commerce_helpers import london, open_shop, visit
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -32,6 +32,7 @@ from core.models import (
 from core.services.catalog import local_to_utc
 from core.services.catalog_import import import_catalog
 from core.services.checkout import ManualPayment
+from core.services.customers import find_customer
 from core.services.passes import assign_pass
 from tests.unit.history_rows import customer
 
@@ -167,6 +168,46 @@ def manual_pass(
         return assign_pass(
             uow, actor, uid, pass_type, valid_from=valid_from, payment=ManualPayment()
         ).id
+
+
+def visit(
+    db: Database,
+    actor: Actor,
+    shop: Shop,
+    uid: str,
+    at: datetime,
+    *,
+    price: int = 1200,
+    state: BookingState = BookingState.MANUAL,
+    attendance: Attendance | None = None,
+) -> None:
+    """A booking on a session of its own starting at `at`, as an import would bring it."""
+    with db.unit_of_work() as uow:
+        found = find_customer(uow, actor, uid)
+        occurrence = EventOccurrence(
+            team_id=actor.team_id,
+            event_id=shop.events["yoga"],
+            starts_at=at,
+            duration_minutes=60,
+            timezone="Europe/London",
+            capacity=10,
+            price_minor=price,
+        )
+        uow.session.add(occurrence)
+        uow.session.flush()
+        uow.session.add(
+            Booking(
+                team_id=actor.team_id,
+                customer_id=found.id,
+                occurrence_id=occurrence.id,
+                booked_at=at - timedelta(days=1),
+                price_minor=price,
+                currency="GBP",
+                state=state,
+                payment_method=PaymentMethod.MANUAL,
+                attendance=attendance,
+            )
+        )
 
 
 def london(text: str) -> datetime:

@@ -3,16 +3,13 @@ returning, and lapsing at its boundary (a last visit exactly 60 days before a mo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import pytest
 
 from core.actor import Actor
 from core.db import Database
-from core.models import Attendance, Booking, BookingState, EventOccurrence, PaymentMethod
-from core.services.customers import find_customer
+from core.models import Attendance, BookingState
 from core.services.retention import RetentionReport, retention_report
-from tests.unit.commerce_helpers import Shop, london, new_customers, open_shop
+from tests.unit.commerce_helpers import Shop, london, new_customers, open_shop, visit
 
 # The test clock: Saturday 14 Mar 2026, 09:30 GMT; the months run from Apr 25 to Mar 26.
 Counts = tuple[int, int, int, int]
@@ -21,45 +18,6 @@ Counts = tuple[int, int, int, int]
 @pytest.fixture
 def shop(db: Database, staff: Actor) -> Shop:
     return open_shop(db, staff)
-
-
-def visit(
-    db: Database,
-    actor: Actor,
-    shop: Shop,
-    uid: str,
-    at: datetime,
-    *,
-    state: BookingState = BookingState.MANUAL,
-    attendance: Attendance | None = None,
-) -> None:
-    """A booking on a session of its own starting at `at`."""
-    with db.unit_of_work() as uow:
-        customer = find_customer(uow, actor, uid)
-        occurrence = EventOccurrence(
-            team_id=actor.team_id,
-            event_id=shop.events["yoga"],
-            starts_at=at,
-            duration_minutes=60,
-            timezone="Europe/London",
-            capacity=10,
-            price_minor=1200,
-        )
-        uow.session.add(occurrence)
-        uow.session.flush()
-        uow.session.add(
-            Booking(
-                team_id=actor.team_id,
-                customer_id=customer.id,
-                occurrence_id=occurrence.id,
-                booked_at=at - timedelta(days=1),
-                price_minor=1200,
-                currency="GBP",
-                state=state,
-                payment_method=PaymentMethod.MANUAL,
-                attendance=attendance,
-            )
-        )
 
 
 def _report(db: Database, actor: Actor) -> RetentionReport:

@@ -3,7 +3,7 @@ spend equal to the threshold, no visits at all), filters together, paging and va
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -11,12 +11,9 @@ from core.actor import Actor
 from core.db import Database
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.models import (
-    Booking,
-    BookingState,
     ConsentSource,
     ConsentState,
     CustomerStatus,
-    EventOccurrence,
     Pass,
     PassState,
     PaymentMethod,
@@ -41,7 +38,7 @@ from core.services.segments import (
 )
 from core.services.tags import set_customer_tags
 from tests.conftest import MutableClock
-from tests.unit.commerce_helpers import Shop, london, new_customers, open_shop
+from tests.unit.commerce_helpers import Shop, london, new_customers, open_shop, visit
 
 # The test clock: Saturday 14 Mar 2026, 09:30 GMT. 60 days before is Tuesday 13 Jan 2026.
 SIXTY_DAYS_AGO = "2026-01-13 00:00"
@@ -57,44 +54,6 @@ def shop(db: Database, staff: Actor) -> Shop:
     return open_shop(db, staff)
 
 
-def _visit(
-    db: Database,
-    actor: Actor,
-    shop: Shop,
-    uid: str,
-    at: datetime,
-    *,
-    price: int = 1200,
-    state: BookingState = BookingState.MANUAL,
-) -> None:
-    """A booking on a session of its own starting at `at`, as an import would bring it."""
-    with db.unit_of_work() as uow:
-        customer = find_customer(uow, actor, uid)
-        occurrence = EventOccurrence(
-            team_id=actor.team_id,
-            event_id=shop.events["yoga"],
-            starts_at=at,
-            duration_minutes=60,
-            timezone="Europe/London",
-            capacity=10,
-            price_minor=price,
-        )
-        uow.session.add(occurrence)
-        uow.session.flush()
-        uow.session.add(
-            Booking(
-                team_id=actor.team_id,
-                customer_id=customer.id,
-                occurrence_id=occurrence.id,
-                booked_at=at - timedelta(days=1),
-                price_minor=price,
-                currency="GBP",
-                state=state,
-                payment_method=PaymentMethod.MANUAL,
-            )
-        )
-
-
 def _uids(db: Database, actor: Actor, **filters: object) -> list[str]:
     with db.unit_of_work() as uow:
         result = segment(uow, actor, SegmentFilters(**filters), page_size=100)
@@ -107,10 +66,10 @@ def people(db: Database, staff: Actor, shop: Shop) -> dict[str, str]:
     """Ann: a visit exactly 60 days ago, at its first minute. Ben: the minute before that day.
     Cat: never visited. Dan: visited yesterday and 30 days ago, spending 24.00 in all."""
     ann, ben, cat, dan = new_customers(db, staff, 4)
-    _visit(db, staff, shop, ann, london(SIXTY_DAYS_AGO))
-    _visit(db, staff, shop, ben, london(SIXTY_DAYS_AGO) - timedelta(minutes=1))
-    _visit(db, staff, shop, dan, london("2026-03-13 18:00"))
-    _visit(db, staff, shop, dan, london("2026-02-12 18:00"))
+    visit(db, staff, shop, ann, london(SIXTY_DAYS_AGO))
+    visit(db, staff, shop, ben, london(SIXTY_DAYS_AGO) - timedelta(minutes=1))
+    visit(db, staff, shop, dan, london("2026-03-13 18:00"))
+    visit(db, staff, shop, dan, london("2026-02-12 18:00"))
     return {"ann": ann, "ben": ben, "cat": cat, "dan": dan}
 
 
@@ -161,7 +120,7 @@ def test_three_filters_together_and_the_status_filter(
 def test_a_session_still_to_come_is_no_visit_until_it_starts(
     db: Database, staff: Actor, shop: Shop, people: dict[str, str], clock: MutableClock
 ) -> None:
-    _visit(db, staff, shop, people["cat"], london("2026-03-14 10:00"))
+    visit(db, staff, shop, people["cat"], london("2026-03-14 10:00"))
     assert "cat" not in _who(people, _uids(db, staff, seen_days=0))
     clock.current = london("2026-03-14 10:00")
     assert _who(people, _uids(db, staff, seen_days=0)) == {"cat"}
@@ -304,7 +263,7 @@ def test_home_counts_are_kept_five_minutes_then_made_again(
         save_segment(uow, staff, "Never seen", SegmentFilters(visits_days=3660, visits_max=0))
     with db.unit_of_work() as uow:
         assert [s.count for s in list_segments(uow, staff)] == [1]
-    _visit(db, staff, shop, people["cat"], london("2026-03-14 08:00"))
+    visit(db, staff, shop, people["cat"], london("2026-03-14 08:00"))
     clock.advance(minutes=5)
     with db.unit_of_work() as uow:
         assert [s.count for s in list_segments(uow, staff)] == [1]
