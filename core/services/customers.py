@@ -284,7 +284,7 @@ def create_customer(
     contact = _validate(uow, actor, data, exclude_id=None)
     if not duplicates_ok:
         _refuse_possible_duplicates(uow, actor, contact, None)
-    password = _password_for(contact.password or generate_password(), prepared, contact.password)
+    password = _password_for(prepared, contact.password)
     now = uow.now()
     customer = Customer(
         team_id=actor.team_id,
@@ -329,14 +329,12 @@ def prepare_password(actor: Actor, data: CustomerInput, *, creating: bool) -> Ha
     return hashed(data.password)
 
 
-def _password_for(
-    fallback: str, prepared: HashedPassword | None, typed: str | None
-) -> HashedPassword:
-    """The prepared password when it is the one typed (or any, when none was), else `fallback`
-    hashed now."""
+def _password_for(prepared: HashedPassword | None, typed: str | None) -> HashedPassword:
+    """The prepared password when it is the one typed (or any, when none was), else the one
+    typed, or a generated one, hashed now."""
     if prepared is not None and (typed is None or prepared.plain == typed):
         return prepared
-    return hashed(fallback)
+    return hashed(typed or generate_password())
 
 
 def _load(uow: UnitOfWork, actor: Actor, uid: str, *, lock: bool = False) -> Customer:
@@ -504,7 +502,7 @@ def edit_contact(
         _refuse_possible_duplicates(uow, actor, contact, customer.id)
     new_hash = None
     if contact.password is not None:
-        new_hash = _password_for(contact.password, prepared, contact.password).hash
+        new_hash = _password_for(prepared, contact.password).hash
     try:
         # The changes are made inside the savepoint: `begin_nested` flushes whatever is already
         # pending outside it, where a lost race for the email would break the whole transaction.
