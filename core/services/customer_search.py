@@ -806,10 +806,9 @@ class Finder:
                 if guess is None:
                     guess = self._estimate(status, condition)
                 total = about(max(guess, total))
-        exact = not estimated
         # Every match, in name order, when the head holds them all.
         every = None
-        if exact and head is not None and len(head) == total:
+        if not estimated and head is not None and len(head) == total:
             every = head[::-1] if descending else head
 
         def take(
@@ -821,13 +820,6 @@ class Finder:
                 if after is not None:
                     ordered = [key for key in ordered if (key < after if reverse else key > after)]
                 return ordered[offset : offset + count]
-            if exact and condition is not None:
-                # Few matches: the index finds them all and the database sorts them.
-                leading = self._candidates(
-                    status, condition, offset + count, descending=reverse, after=after, leading=True
-                )
-                if leading is not None:
-                    return leading[offset:]
             return self.first(
                 status, condition, count, offset=offset, descending=reverse, after=after
             )
