@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -36,20 +35,19 @@ from bench._support import (
     PG_URL_ENV,
     QUERIES,
     TEAM_ID,
-    _load,
-    _scratch_postgres,
+    Loaded,
+    _on_postgres,
+    _on_sqlite,
     _unreachable,
     console,
     machine,
     parse_args,
     percentiles,
-    settings_for,
     write_results,
 )
 from bot.local import AppEndpoint, LocalSlackAPI, SlackDriver, SlackUser, SlackWorkspace
 from bot.local.slack_api import Call
 from bot.transport.wsgi import EVENTS_PATH
-from core.db import Database
 
 QUICK = {"customers": 2_000, "pg_customers": 2_000, "rounds": 1, "seconds": 3.0}
 TYPISTS = 8
@@ -330,27 +328,8 @@ def _table(result: dict[str, Any]) -> Table:
     return table
 
 
-def _on_sqlite(customers: int, args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-floor-db-") as scratch:
-        url = f"sqlite:///{Path(scratch) / 'customers.db'}"
-        db = Database(settings_for(url))
-        try:
-            _load(db, customers, None)
-        finally:
-            db.dispose()
-        return _bench(url, f"SQLite {sqlite3.sqlite_version}", customers, args)
-
-
-def _on_postgres(base: str, customers: int, args: argparse.Namespace) -> dict[str, Any]:
-    with _scratch_postgres(base, "floor") as url:
-        db = Database(settings_for(url))
-        try:
-            _load(db, customers, None)
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
-        finally:
-            db.dispose()
-        return _bench(url, "PostgreSQL", customers, args)
+def _measured(args: argparse.Namespace) -> Callable[[Loaded], dict[str, Any]]:
+    return lambda loaded: _bench(loaded.url, loaded.engine, loaded.customers, args)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -379,12 +358,14 @@ def main(argv: list[str] | None = None) -> None:
     }
     wanted = args.databases.split(",")
     if "sqlite" in wanted:
-        results["databases"]["sqlite"] = _on_sqlite(args.customers, args)
+        results["databases"]["sqlite"] = _on_sqlite("floor", args.customers, _measured(args), None)
     base = os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
     if "postgresql" in wanted:
         unreachable = _unreachable(base)
         if unreachable is None:
-            results["databases"]["postgresql"] = _on_postgres(base, args.pg_customers, args)
+            results["databases"]["postgresql"] = _on_postgres(
+                base, "floor", args.pg_customers, _measured(args), None
+            )
         else:
             console.print(f"[yellow]PostgreSQL skipped ({unreachable}).[/yellow]")
             results["databases"]["postgresql"] = {"skipped": unreachable}
