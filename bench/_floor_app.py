@@ -1,4 +1,4 @@
-"""The floor: the least a correct app must do for a search keystroke, served like the product.
+"""The floor: the least a correct app must do for a search keystroke or a details-tab switch.
 
 Slack's signed request goes through Bolt (signature check, ack) over waitress; the listener
 runs ONE SQL statement (the first 11 matches in name order, through SQLite's FTS5 trigram
@@ -7,14 +7,19 @@ hub view the product builds (bot.views.hub) with `views.update` through slack_sd
 access checks, no estimate of a large total, no logging context and no background workers:
 the benchmark in bench/floor.py runs it beside the product to show what those cost.
 
+A tab button in a customer's details is answered the same way: ONE statement for everything
+the details show, and the product's own details view (bench/_floor_details.py).
+
 Run as `python -m bench._floor_app --port N` with DATABASE_URL, SLACK_BOT_TOKEN,
-SLACK_SIGNING_SECRET and SLACK_API_URL set, as the product's `serve --http` is.
+SLACK_SIGNING_SECRET and SLACK_API_URL set (and PUBLIC_BASE_URL, for the details' chart image
+and link), as the product's `serve --http` is.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,8 +29,12 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
+from bench._floor_details import DetailsFloor
 from bot.transport.limits import StartResponse, WsgiApp
 from bot.views.hub import PAGE_SIZE, SEARCH_ACTION, SEARCH_MAX, HubState, hub_modal
+from bot.views.origin import Tab
+from bot.views.tabs import TAB_ACTION_PREFIX, DetailsMeta
+from core.config import Settings
 from core.db import create_db_engine
 from core.models import ConsentState, CustomerStatus
 from core.services.customer_search import COUNT_CAP, LETTERS, PUNCTUATION, TRIGRAM, Terms
@@ -37,6 +46,10 @@ COLUMNS = (
     "updated_by, password_hash IS NOT NULL, anonymised_at, marketing_consent"
 )
 _AS_LETTERS = str.maketrans(PUNCTUATION, LETTERS)
+# The tab buttons, as the product registers them (bot/actions/customer_details.py).
+TAB_ACTION = re.compile(
+    "^" + re.escape(TAB_ACTION_PREFIX) + f"({'|'.join(tab.value for tab in Tab)})$"
+)
 
 
 def _matching(terms: Terms, postgres: bool) -> tuple[str, list[Any]]:
@@ -130,10 +143,22 @@ def _page(engine: Engine, team_id: str, status: CustomerStatus, text: str) -> Cu
     return CustomerPage(records, min(total, COUNT_CAP + 1), 1, PAGE_SIZE, total > COUNT_CAP)
 
 
-def floor_app(url: str, token: str, signing_secret: str, api_url: str) -> WsgiApp:
-    """The floor's WSGI app: Bolt with one listener, the search keystroke; and /healthz."""
+def floor_app(
+    url: str, token: str, signing_secret: str, api_url: str, public_base_url: str | None = None
+) -> WsgiApp:
+    """The floor's WSGI app: Bolt with two listeners, the search keystroke and the details'
+    tab button; and /healthz."""
     # The product's engine set-up (SQLite pragmas, PostgreSQL plan settings), the same pool.
     engine = create_db_engine(url, pool_size=8, max_overflow=4)
+    # What the details' chart link is signed with and where it (and the customer's link) point.
+    settings = Settings(
+        _env_file=None,
+        database_url=url,
+        slack_bot_token=token,
+        slack_signing_secret=signing_secret,
+        public_base_url=public_base_url,
+    )
+    details = DetailsFloor(engine, settings, {})
     app = App(
         token=token,
         signing_secret=signing_secret,
@@ -150,6 +175,17 @@ def floor_app(url: str, token: str, signing_secret: str, api_url: str) -> WsgiAp
         state = state.model_copy(update={"q": text, "page": 1})
         page = _page(engine, body["team"]["id"], state.status, text)
         update = hub_modal(state, page, admin=True)
+        client.views_update(view_id=view["id"], view=update, hash=view.get("hash"))
+
+    @app.action(TAB_ACTION)
+    def tab(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = body["view"]
+        meta = DetailsMeta.parse(view.get("private_metadata"))
+        value = body["actions"][0].get("value")
+        if meta is None or value not in set(Tab):
+            return
+        update = details.view(body["team"]["id"], meta.showing(Tab(value)))
         client.views_update(view_id=view["id"], view=update, hash=view.get("hash"))
 
     slack = SlackRequestHandler(app)
@@ -173,6 +209,7 @@ def main() -> None:
         os.environ["SLACK_BOT_TOKEN"],
         os.environ["SLACK_SIGNING_SECRET"],
         os.environ["SLACK_API_URL"],
+        os.environ.get("PUBLIC_BASE_URL") or None,
     )
     # The product's single process has 8 request threads too (bot/transport/server.py).
     waitress.serve(handler, host="127.0.0.1", port=port, threads=8)
