@@ -1,4 +1,5 @@
-"""The product beside its floor: CPU, latency and throughput of a search keystroke, as ratios.
+"""The product beside its floor: CPU, latency and throughput of a search keystroke and of a
+details-tab switch, as ratios.
 
 Run with `python -m bench.floor [--customers N] [--pg-customers N] [--rounds N] [--seconds S]`
 (or `make bench`). On each database the product (`customer-bot serve --http`, one process)
@@ -6,34 +7,40 @@ and the floor (bench/_floor_app.py: Bolt over waitress, one SQL statement, the s
 the same data side by side, each in its own process, talking to one Slack stand-in in this
 process. Every keystroke goes to both in turn (which goes first alternates), and the rows each
 shows are compared. Then eight staff type back to back against one, then the other, twice
-over, for throughput. CPU is each server process's own (user + system) over the keystrokes it
-handled; ratios are product ÷ floor, so absolute figures that move between machines cancel out.
+over, for throughput. The same again for the eight tabs of one customer's details (a demo
+customer with a year of history on every tab, tags and a household), comparing the whole
+views. CPU is each server process's own (user + system) over the requests it handled; ratios
+are product ÷ floor, so absolute figures that move between machines cancel out.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import secrets
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
 from rich.table import Table
+from sqlalchemy import func, select, union_all
 
 from bench._servers import CLI, cpu_seconds, free_port, server_env, serving, wait_ready
 from bench._support import (
     DEFAULT_PG_URL,
     PG_URL_ENV,
     QUERIES,
+    SEED,
     TEAM_ID,
     Loaded,
     _on_postgres,
@@ -45,23 +52,79 @@ from bench._support import (
     percentiles,
     write_results,
 )
-from bot.local import AppEndpoint, LocalSlackAPI, SlackDriver, SlackUser, SlackWorkspace
+from bot.local import (
+    AppEndpoint,
+    AppResponse,
+    LocalSlackAPI,
+    SlackDriver,
+    SlackUser,
+    SlackWorkspace,
+)
 from bot.local.slack_api import Call
 from bot.transport.wsgi import EVENTS_PATH
+from bot.views.customer_details import CALLBACK_ID as DETAILS_CALLBACK
+from bot.views.hub import ROW_MENU_ACTION
+from bot.views.origin import Tab
+from bot.views.tabs import TAB_ACTION_PREFIX
+from core.actor import Actor
+from core.chart_links import CHARTS_PATH, SUFFIX
+from core.db import Database
+from core.demo.customers import load_demo_history
+from core.models import (
+    Appointment,
+    Booking,
+    Customer,
+    CustomerStatus,
+    HistoryEntry,
+    Note,
+    Pass,
+    QuestionnaireResponse,
+    Relation,
+    Role,
+    Subscription,
+    VideoPurchase,
+)
+from core.services.household import link_customers
+from core.services.tags import set_customer_tags
 
-QUICK = {"customers": 2_000, "pg_customers": 2_000, "rounds": 1, "seconds": 3.0}
+QUICK = {
+    "customers": 2_000,
+    "pg_customers": 2_000,
+    "history_customers": 200,
+    "rounds": 1,
+    "seconds": 3.0,
+}
 TYPISTS = 8
 SIDES = ("floor", "product")
 KEYSTROKES = [text for texts in QUERIES.values() for text in texts]
+TABS = list(Tab)
 WAIT_SECONDS = 30.0
 ROOT = Path(__file__).resolve().parent.parent
 ROW_PREFIX = "row_"
+# Where the views point the chart image and the customer's link (nothing is fetched).
+PUBLIC_BASE_URL = "http://floor.bench.invalid"
+# A signed chart URL: its expiry is rounded up to 5 minutes, so the two servers sign the
+# same one unless a switch straddles a step; the token is left out of the comparison.
+CHART_TOKEN = re.compile(re.escape(CHARTS_PATH) + r"[^\"]*" + re.escape(SUFFIX))
+# The demo tabs' rows the details customer is chosen by (the Account tab's come from the
+# tags and links added to them).
+HISTORY_MODELS = (
+    Booking,
+    Appointment,
+    Pass,
+    VideoPurchase,
+    Subscription,
+    QuestionnaireResponse,
+    Note,
+)
+TAGS = ("VIP", "Mornings", "Corporate rate", "alumni")
 METHOD_NOTE = (
     "Latency runs from signing the block_actions request until the stand-in has recorded the "
     "views.update the server made for it. CPU is read from each server process (psutil) "
-    "before and after its keystrokes; the product's process also runs its outbox and alert "
+    "before and after its requests; the product's process also runs its outbox and alert "
     "workers, which count. The floor shows 'more than 1,000' where the product estimates "
-    "'about N'; only the rows are compared. The stand-in and the typists share the machine's "
+    "'about N'; only the rows are compared. A tab switch is compared on the whole view sent, "
+    "but for the signed chart image token. The stand-in and the typists share the machine's "
     "cores with both servers and the database."
 )
 
@@ -73,9 +136,20 @@ class Side:
     name: str
     process: psutil.Process
     drivers: list[SlackDriver]
-    latencies: list[float] = field(default_factory=list)
-    cpu: float = 0.0
-    keystrokes: int = 0
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """What is measured: the inputs sent in turn, how one is sent, and what its view shows
+    that the two servers must agree on. `noun` names it in the results' keys."""
+
+    noun: str
+    plural: str
+    inputs: list[str]
+    send: Callable[[SlackDriver, str], AppResponse | None]
+    shown: Callable[[Call], Any]
+    # Where each typist starts in `inputs` during the throughput runs.
+    stagger: int
 
 
 def _rows(call: Call) -> list[str]:
@@ -88,16 +162,40 @@ def _rows(call: Call) -> list[str]:
     ]
 
 
-def _keystroke(driver: SlackDriver, text: str) -> tuple[float, Call]:
-    """Type `text` into the open hub's search; milliseconds until its views.update landed."""
+def _view(call: Call) -> str:
+    """The view sent, as JSON text, with the chart image's signed token left out."""
+    view = call.params.get("view") or {}
+    return CHART_TOKEN.sub(CHARTS_PATH + "…" + SUFFIX, json.dumps(view, sort_keys=True))
+
+
+def _switch(driver: SlackDriver, tab: str) -> AppResponse | None:
+    return driver.click(TAB_ACTION_PREFIX + tab)
+
+
+KEYSTROKE = Interaction(
+    "keystroke",
+    "keystrokes",
+    KEYSTROKES,
+    lambda driver, text: driver.type(text, into="Search"),
+    _rows,
+    5,
+)
+# Opened on Bookings, so the first switch goes to Appointments, then round and round.
+SWITCH = Interaction(
+    "switch", "switches", [tab.value for tab in TABS[1:] + TABS[:1]], _switch, _view, 1
+)
+
+
+def _timed(driver: SlackDriver, interaction: Interaction, value: str) -> tuple[float, Call]:
+    """Send `value` in the open view; milliseconds until its views.update landed."""
     api = driver.api
     view = api.current_view(driver.user_id) or {}
     view_id = view.get("id")
     mark = api.mark()
     started = time.perf_counter()
-    answer = driver.type(text, into="Search")
+    answer = interaction.send(driver, value)
     if answer is None or answer.status != 200:
-        raise RuntimeError(f"no ack for {text!r}: {answer}")
+        raise RuntimeError(f"no ack for {value!r}: {answer}")
     call = api.wait_for(
         "views.update",
         lambda c: c.params.get("view_id") == view_id,
@@ -105,52 +203,64 @@ def _keystroke(driver: SlackDriver, text: str) -> tuple[float, Call]:
         timeout=WAIT_SECONDS,
     )
     if not call.ok:
-        raise RuntimeError(f"views.update failed for {text!r}: {call.error}")
+        raise RuntimeError(f"views.update failed for {value!r}: {call.error}")
     return (time.perf_counter() - started) * 1000, call
 
 
-def _one_at_a_time(sides: list[Side], rounds: int) -> dict[str, Any]:
-    """Each keystroke to both servers in turn, comparing rows; the first typist only."""
+def _keystroke(driver: SlackDriver, text: str) -> tuple[float, Call]:
+    """Type `text` into the open hub's search; milliseconds until its views.update landed."""
+    return _timed(driver, KEYSTROKE, text)
+
+
+def _one_at_a_time(sides: list[Side], rounds: int, interaction: Interaction) -> dict[str, Any]:
+    """Each input to both servers in turn, comparing what they show; the first typist only."""
+    noun = interaction.noun
     mismatches: list[dict[str, Any]] = []
     compared = 0
-    for side in sides:
-        side.latencies, side.cpu, side.keystrokes = [], cpu_seconds(side.process), 0
+    latencies: dict[str, list[float]] = {side.name: [] for side in sides}
+    by_input: dict[str, dict[str, list[float]]] = {side.name: {} for side in sides}
+    cpu = {side.name: cpu_seconds(side.process) for side in sides}
     for n in range(rounds):
-        for k, text in enumerate(KEYSTROKES):
+        for k, value in enumerate(interaction.inputs):
             order = sides if (n + k) % 2 == 0 else sides[::-1]
-            shown: dict[str, list[str]] = {}
+            shown: dict[str, Any] = {}
             for side in order:
-                elapsed, call = _keystroke(side.drivers[0], text)
-                side.latencies.append(elapsed)
-                side.keystrokes += 1
-                shown[side.name] = _rows(call)
+                elapsed, call = _timed(side.drivers[0], interaction, value)
+                latencies[side.name].append(elapsed)
+                by_input[side.name].setdefault(value, []).append(elapsed)
+                shown[side.name] = interaction.shown(call)
             compared += 1
             if shown["floor"] != shown["product"]:
-                mismatches.append({"text": text, **shown})
-    result: dict[str, Any] = {"keystrokes_each": compared, "mismatches": mismatches[:10]}
-    result["same_rows"] = compared - len(mismatches)
+                mismatches.append({noun: value, **shown})
+    result: dict[str, Any] = {f"{interaction.plural}_each": compared, "mismatches": mismatches[:10]}
+    result["same_rows" if interaction is KEYSTROKE else "same_views"] = compared - len(mismatches)
     for side in sides:
-        cpu = cpu_seconds(side.process) - side.cpu
+        spent = cpu_seconds(side.process) - cpu[side.name]
         result[side.name] = {
-            **percentiles(side.latencies),
-            "cpu_ms_per_keystroke": round(1000 * cpu / side.keystrokes, 2),
+            **percentiles(latencies[side.name]),
+            f"cpu_ms_per_{noun}": round(1000 * spent / len(latencies[side.name]), 2),
         }
+        if interaction is SWITCH:
+            result[side.name]["p50_ms_by_tab"] = {
+                value: percentiles(each)["p50_ms"] for value, each in by_input[side.name].items()
+            }
     return result
 
 
-def _typing(side: Side, seconds: float) -> dict[str, Any]:
-    """Eight typists back to back against one server for `seconds`."""
+def _typing(side: Side, seconds: float, interaction: Interaction) -> dict[str, Any]:
+    """Eight staff back to back against one server for `seconds`."""
     stop = time.perf_counter() + seconds
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
+    inputs = interaction.inputs
 
     def typist(n: int) -> None:
         driver = side.drivers[n]
-        k = n * 5
+        k = n * interaction.stagger
         while time.perf_counter() < stop:
             try:
-                elapsed, _ = _keystroke(driver, KEYSTROKES[k % len(KEYSTROKES)])
+                elapsed, _ = _timed(driver, interaction, inputs[k % len(inputs)])
             except Exception as exc:  # a failure is counted, and typing goes on
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}"[:200])
@@ -170,31 +280,31 @@ def _typing(side: Side, seconds: float) -> dict[str, Any]:
     wall = time.perf_counter() - started
     cpu = cpu_seconds(side.process) - cpu_before
     return {
-        "keystrokes": len(latencies),
+        interaction.plural: len(latencies),
         "errors": len(errors),
         "first_errors": errors[:3],
         "per_s": round(len(latencies) / wall, 1),
-        "cpu_ms_per_keystroke": round(1000 * cpu / max(1, len(latencies)), 2),
+        f"cpu_ms_per_{interaction.noun}": round(1000 * cpu / max(1, len(latencies)), 2),
         **percentiles(latencies or [0.0]),
     }
 
 
-def _throughput(sides: list[Side], seconds: float) -> dict[str, Any]:
+def _throughput(sides: list[Side], seconds: float, interaction: Interaction) -> dict[str, Any]:
     """Floor, product, floor, product: each side's two runs added up."""
     runs: dict[str, list[dict[str, Any]]] = {side.name: [] for side in sides}
     for _ in range(2):
         for side in sides:
-            runs[side.name].append(_typing(side, seconds))
+            runs[side.name].append(_typing(side, seconds, interaction))
+    cpu_key, count_key = f"cpu_ms_per_{interaction.noun}", interaction.plural
     result: dict[str, Any] = {}
     for name, each in runs.items():
-        keystrokes = sum(run["keystrokes"] for run in each)
+        count = sum(run[count_key] for run in each)
         result[name] = {
             "runs": each,
             "per_s": round(sum(run["per_s"] for run in each) / len(each), 1),
             "errors": sum(run["errors"] for run in each),
-            "cpu_ms_per_keystroke": round(
-                sum(run["cpu_ms_per_keystroke"] * run["keystrokes"] for run in each)
-                / max(1, keystrokes),
+            cpu_key: round(
+                sum(run[cpu_key] * run[count_key] for run in each) / max(1, count),
                 2,
             ),
         }
@@ -216,6 +326,7 @@ def _servers(url: str, scratch: Path) -> Iterator[tuple[LocalSlackAPI, list[Side
             slack_signing_secret=secret,
             slack_api_url=api.base_url,
             admin_slack_user_ids=",".join(users),
+            public_base_url=PUBLIC_BASE_URL,
             log_level="WARNING",
         )
         commands: dict[str, Callable[[int], list[str]]] = {
@@ -256,80 +367,185 @@ def _open_hub(driver: SlackDriver) -> None:
     )
 
 
-def _bench(url: str, engine: str, customers: int, args: argparse.Namespace) -> dict[str, Any]:
+def _open_details(driver: SlackDriver, customer: Mapping[str, Any]) -> None:
+    """From the hub: find the customer by email, then the row menu's Manage (views.push)."""
+    api, uid = driver.api, str(customer["uid"])
+    _keystroke(driver, str(customer["email"]))
+    mark = api.mark()
+    driver.choose("Manage", menu=ROW_MENU_ACTION, in_block=ROW_PREFIX + uid)
+    api.wait_for("views.push", since=mark, timeout=WAIT_SECONDS)
+    api.wait_until(
+        lambda: (api.current_view(driver.user_id) or {}).get("callback_id") == DETAILS_CALLBACK,
+        description="the details",
+    )
+
+
+def _measure(
+    sides: list[Side], args: argparse.Namespace, interaction: Interaction
+) -> dict[str, Any]:
+    """A warm-up round, one at a time to both, then the throughput runs; with the ratios."""
+    for side in sides:
+        # Each server compiles its statements and fills its pool.
+        for value in interaction.inputs[:10]:
+            _timed(side.drivers[0], interaction, value)
+    alone = _one_at_a_time(sides, args.rounds, interaction)
+    typing = _throughput(sides, args.seconds, interaction)
+    return {
+        "one_at_a_time": alone,
+        "typing": typing,
+        "ratios": _ratios(alone, typing, interaction.noun),
+    }
+
+
+def _bench(loaded: Loaded, args: argparse.Namespace) -> dict[str, Any]:
+    customer = loaded.prepared["details_customer"]
     with (
         tempfile.TemporaryDirectory(prefix="bench-floor-") as scratch,
-        _servers(url, Path(scratch)) as (_api, sides),
+        _servers(loaded.url, Path(scratch)) as (_api, sides),
     ):
-        # Warm-up: each server compiles its statements and fills its pool.
-        for side in sides:
-            for text in KEYSTROKES[:10]:
-                _keystroke(side.drivers[0], text)
-        alone = _one_at_a_time(sides, args.rounds)
-        typing = _throughput(sides, args.seconds)
-    result = {"engine": engine, "customers": customers, "one_at_a_time": alone, "typing": typing}
-    result["ratios"] = _ratios(alone, typing)
-    console.print(_table(result))
-    if alone["mismatches"]:
-        console.print(f"[red]Rows differ[/red] for {alone['mismatches']}")
+        keystrokes = _measure(sides, args, KEYSTROKE)
+        product = next(side for side in sides if side.name == "product")
+        for driver in product.drivers:
+            _open_details(driver, customer)
+        switches = _measure(sides, args, SWITCH)
+    result = {"engine": loaded.engine, "customers": loaded.customers, **keystrokes}
+    result["tab_switch"] = {"customer": customer, **switches}
+    console.print(_table(result, KEYSTROKE, "search keystroke"))
+    if keystrokes["one_at_a_time"]["mismatches"]:
+        console.print(f"[red]Rows differ[/red] for {keystrokes['one_at_a_time']['mismatches']}")
+    rows = customer["rows"]
+    what = (
+        f"details-tab switch ({rows['bookings']} bookings, {rows['account_history']} history "
+        f"entries, {len(customer['tags'])} tags, {customer['household']} linked)"
+    )
+    console.print(_table({**result, **switches}, SWITCH, what))
+    if switches["one_at_a_time"]["mismatches"]:
+        console.print(
+            f"[red]Views differ[/red] for {[m['switch'] for m in switches['one_at_a_time']['mismatches']]}"
+        )
     return result
 
 
-def _ratios(alone: dict[str, Any], typing: dict[str, Any]) -> dict[str, float]:
+def _ratios(alone: dict[str, Any], typing: dict[str, Any], noun: str) -> dict[str, float]:
     floor, product = alone["floor"], alone["product"]
+    cpu = f"cpu_ms_per_{noun}"
 
     def ratio(a: float, b: float) -> float:
         return round(a / b, 2) if b else float("nan")
 
     return {
-        "cpu_per_keystroke": ratio(product["cpu_ms_per_keystroke"], floor["cpu_ms_per_keystroke"]),
-        "cpu_per_keystroke_typing": ratio(
-            typing["product"]["cpu_ms_per_keystroke"], typing["floor"]["cpu_ms_per_keystroke"]
-        ),
+        f"cpu_per_{noun}": ratio(product[cpu], floor[cpu]),
+        f"cpu_per_{noun}_typing": ratio(typing["product"][cpu], typing["floor"][cpu]),
         "p50": ratio(product["p50_ms"], floor["p50_ms"]),
         "p95": ratio(product["p95_ms"], floor["p95_ms"]),
         "throughput": ratio(typing["product"]["per_s"], typing["floor"]["per_s"]),
     }
 
 
-def _table(result: dict[str, Any]) -> Table:
+def _table(result: dict[str, Any], interaction: Interaction, what: str) -> Table:
     alone, typing, ratios = result["one_at_a_time"], result["typing"], result["ratios"]
+    noun, cpu = interaction.noun, f"cpu_ms_per_{interaction.noun}"
+    short = "key" if interaction is KEYSTROKE else noun
     table = Table(
-        title=f"{result['engine']}, {result['customers']:,} customers: search keystroke",
+        title=f"{result['engine']}, {result['customers']:,} customers: {what}",
         title_justify="left",
     )
+    doing = "typing" if interaction is KEYSTROKE else "switching"
     for column in (
         "",
-        "CPU ms/key",
+        f"CPU ms/{short}",
         "p50 ms",
         "p95 ms",
-        f"{TYPISTS} typing /s",
-        "CPU ms/key typing",
+        f"{TYPISTS} {doing} /s",
+        f"CPU ms/{short} {doing}",
     ):
         table.add_column(column, justify="right")
     for name in SIDES:
         table.add_row(
             name,
-            f"{alone[name]['cpu_ms_per_keystroke']:.1f}",
+            f"{alone[name][cpu]:.1f}",
             f"{alone[name]['p50_ms']:.1f}",
             f"{alone[name]['p95_ms']:.1f}",
             f"{typing[name]['per_s']:.1f}",
-            f"{typing[name]['cpu_ms_per_keystroke']:.1f}",
+            f"{typing[name][cpu]:.1f}",
         )
     table.add_row(
         "product ÷ floor",
-        f"×{ratios['cpu_per_keystroke']:.2f}",
+        f"×{ratios[f'cpu_per_{noun}']:.2f}",
         f"×{ratios['p50']:.2f}",
         f"×{ratios['p95']:.2f}",
         f"×{ratios['throughput']:.2f}",
-        f"×{ratios['cpu_per_keystroke_typing']:.2f}",
+        f"×{ratios[f'cpu_per_{noun}_typing']:.2f}",
     )
-    table.caption = f"same rows for {alone['same_rows']} of {alone['keystrokes_each']} keystrokes"
+    same = "same rows" if interaction is KEYSTROKE else "same view"
+    count = alone[f"{interaction.plural}_each"]
+    matched = alone["same_rows" if interaction is KEYSTROKE else "same_views"]
+    table.caption = f"{same} for {matched} of {count} {interaction.plural}"
     return table
 
 
+def _prepare(db: Database, history_customers: int) -> dict[str, Any]:
+    """A year of demo history for some customers; the one with the most rows (on every tab
+    the demo fills, if any has them all) gets tags and a household, which the Account tab
+    then lists too."""
+    with db.unit_of_work() as uow:
+        load_demo_history(uow, TEAM_ID, customers_limit=history_customers, seed=SEED)
+    actor = Actor(team_id=TEAM_ID, user_id="UFLOOR00", role=Role.ADMIN)
+    with db.unit_of_work() as uow:
+        rows = union_all(
+            *(
+                select(model.customer_id.label("customer_id"), func.count().label("n"))
+                .where(model.team_id == TEAM_ID)
+                .group_by(model.customer_id)
+                for model in HISTORY_MODELS
+            )
+        ).subquery()
+        best = uow.session.execute(
+            select(rows.c.customer_id, func.count(), func.sum(rows.c.n))
+            .group_by(rows.c.customer_id)
+            .order_by(func.count().desc(), func.sum(rows.c.n).desc(), rows.c.customer_id)
+            .limit(1)
+        ).one()
+        chosen = uow.session.get_one(Customer, best[0])
+        others = uow.session.scalars(
+            select(Customer.uid)
+            .where(
+                Customer.team_id == TEAM_ID,
+                Customer.id != chosen.id,
+                Customer.status == CustomerStatus.ACTIVE,
+            )
+            .order_by(Customer.id)
+            .limit(3)
+        ).all()
+        tags = set_customer_tags(uow, actor, chosen.uid, TAGS)
+        for other, relation in zip(
+            others, (Relation.PARENT, Relation.CHILD, Relation.PARTNER), strict=False
+        ):
+            link_customers(uow, actor, chosen.uid, other, relation)
+        counts = {
+            model.__tablename__: uow.session.scalar(
+                select(func.count()).where(model.customer_id == chosen.id)
+            )
+            or 0
+            for model in (*HISTORY_MODELS, HistoryEntry)
+        }
+        customer = {
+            "uid": chosen.uid,
+            "email": chosen.email,
+            "tabs_with_rows": int(best[1]) + 1,
+            "rows": counts,
+            "tags": tags,
+            "household": len(others),
+        }
+    return {"details_customer": customer}
+
+
 def _measured(args: argparse.Namespace) -> Callable[[Loaded], dict[str, Any]]:
-    return lambda loaded: _bench(loaded.url, loaded.engine, loaded.customers, args)
+    return lambda loaded: _bench(loaded, args)
+
+
+def _prepared(args: argparse.Namespace) -> Callable[[Database], Mapping[str, Any]]:
+    return lambda db: _prepare(db, args.history_customers)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -337,14 +553,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__)
     parser.add_argument("--customers", type=int, default=100_000, help="on SQLite")
     parser.add_argument("--pg-customers", type=int, default=1_000_000, help="on PostgreSQL")
-    parser.add_argument("--rounds", type=int, default=5, help="times through the keystrokes")
+    parser.add_argument(
+        "--history-customers", type=int, default=300, help="demo customers given demo history"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="times through the keystrokes and the tabs"
+    )
     parser.add_argument("--seconds", type=float, default=15.0, help="per typing run")
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parse_args(parser, argv, "floor", QUICK)
     host = machine()
     console.print(
-        f"[bold]Floor benchmark[/bold]: {len(KEYSTROKES)} keystrokes x {args.rounds} rounds to "
-        f"each server, then {TYPISTS} typing for 2 x {args.seconds:g} s each; "
+        f"[bold]Floor benchmark[/bold]: {len(KEYSTROKES)} keystrokes and {len(TABS)} tab "
+        f"switches x {args.rounds} rounds to each server, then {TYPISTS} staff at it for "
+        f"2 x {args.seconds:g} s each; "
         f"{host['cores']} cores, load average {host['load_average_1m']} at the start."
     )
     console.print(METHOD_NOTE, style="dim")
@@ -358,13 +580,15 @@ def main(argv: list[str] | None = None) -> None:
     }
     wanted = args.databases.split(",")
     if "sqlite" in wanted:
-        results["databases"]["sqlite"] = _on_sqlite("floor", args.customers, _measured(args), None)
+        results["databases"]["sqlite"] = _on_sqlite(
+            "floor", args.customers, _measured(args), _prepared(args)
+        )
     base = os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
     if "postgresql" in wanted:
         unreachable = _unreachable(base)
         if unreachable is None:
             results["databases"]["postgresql"] = _on_postgres(
-                base, "floor", args.pg_customers, _measured(args), None
+                base, "floor", args.pg_customers, _measured(args), _prepared(args)
             )
         else:
             console.print(f"[yellow]PostgreSQL skipped ({unreachable}).[/yellow]")
