@@ -158,7 +158,7 @@ def floor_app(
         slack_signing_secret=signing_secret,
         public_base_url=public_base_url,
     )
-    details = DetailsFloor(engine, settings, {})
+    details = DetailsFloor(engine, settings)
     app = App(
         token=token,
         signing_secret=signing_secret,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -30,6 +30,7 @@ from bot.views.origin import Tab
 from bot.views.tabs import PAGE_SIZES, DetailsMeta
 from bot.views.tags import profile_blocks, with_profile
 from core.chart_links import chart_image_url
+from core.clock import Clock, utc_now
 from core.config import Settings
 from core.customer_links import customer_link
 from core.models import (
@@ -686,7 +687,8 @@ class DetailsFloor:
     settings: Settings
     # The business time zone per workspace, for the months' first instants; the statement
     # returns the workspace's zone too, and a change is caught there (and read again).
-    zones: dict[str, str]
+    zones: dict[str, str] = field(default_factory=dict)
+    clock: Clock = utc_now
 
     def _read(
         self, team_id: str, uid: str, tab: Tab, timezone: str, now: datetime
@@ -712,7 +714,7 @@ class DetailsFloor:
     def view(self, team_id: str, meta: DetailsMeta) -> dict[str, Any]:
         """The details `meta` asks for (its tab's first page), or why they can't be shown."""
         tab = meta.state.tab
-        now = datetime.now(UTC)
+        now = self.clock()
         timezone = self.zones.get(team_id, self.settings.business_timezone)
         rows, firsts = self._read(team_id, meta.uid, tab, timezone, now)
         found = [doc for part, _, doc in rows if part == CUSTOMER]
