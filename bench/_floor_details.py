@@ -40,6 +40,7 @@ from core.models import (
     ConsentSource,
     ConsentState,
     CustomerStatus,
+    LinkStatus,
     PassState,
     PaymentMethod,
     QuestionnaireStatus,
@@ -74,18 +75,23 @@ _MINE = "JOIN me ON x.customer_id = me.id"
 
 @dataclass(frozen=True)
 class _Listing:
-    """One tab's rows: FROM and WHERE, their order, the columns each row's JSON holds, and
-    the payment-link kind whose open links mark an unpaid row as awaiting payment."""
+    """One tab's rows: the table (as `x`) and what it joins, WHERE, the order (each key with
+    whether it descends), the columns each row's JSON holds, and the payment-link kind whose
+    open links mark an unpaid row as awaiting payment."""
 
-    source: str
+    table: str
+    joins: str
     where: str
-    order: str
+    order: tuple[tuple[str, bool], ...]
     columns: dict[str, str]
     link_kind: str = ""
     json_columns: tuple[str, ...] = ()
 
 
-_NEWEST = "x.{0} DESC, x.id DESC"
+def _newest(column: str) -> tuple[tuple[str, bool], ...]:
+    return ((f"x.{column}", True), ("x.id", True))
+
+
 _MONEY = {
     "price_minor": "x.price_minor",
     "currency": "x.currency",
@@ -102,13 +108,17 @@ _REFUND = {"refunded_minor": "x.refunded_minor", "refund_state": "x.refund_state
 # What each lister in core/services selects, where and in which order.
 LISTINGS = {
     Tab.BOOKINGS: _Listing(
-        f"bookings x {_MINE} JOIN event_occurrences o ON o.id = x.occurrence_id "
-        "JOIN events e ON e.id = o.event_id",
+        "bookings",
+        "JOIN event_occurrences o ON o.id = x.occurrence_id JOIN events e ON e.id = o.event_id",
         "x.team_id = :team",
         # Sessions to come first, soonest first; then past ones, latest first.
-        "CASE WHEN o.starts_at >= :now THEN 0 ELSE 1 END, "
-        "CASE WHEN o.starts_at >= :now THEN o.starts_at END, "
-        "o.starts_at DESC, x.booked_at DESC, x.id DESC",
+        (
+            ("CASE WHEN o.starts_at >= :now THEN 0 ELSE 1 END", False),
+            ("CASE WHEN o.starts_at >= :now THEN o.starts_at END", False),
+            ("o.starts_at", True),
+            ("x.booked_at", True),
+            ("x.id", True),
+        ),
         {
             "id": "x.id",
             "booked_at": "x.booked_at",
@@ -126,10 +136,11 @@ LISTINGS = {
         "booking",
     ),
     Tab.APPOINTMENTS: _Listing(
-        f"appointments x {_MINE} JOIN appointment_services s ON s.id = x.service_id "
+        "appointments",
+        "JOIN appointment_services s ON s.id = x.service_id "
         "JOIN facilitators f ON f.id = x.facilitator_id",
         "x.team_id = :team",
-        _NEWEST.format("booked_at"),
+        _newest("booked_at"),
         {
             "id": "x.id",
             "booked_at": "x.booked_at",
@@ -146,9 +157,10 @@ LISTINGS = {
         "appointment",
     ),
     Tab.PASSES: _Listing(
-        f"passes x {_MINE} JOIN pass_types t ON t.id = x.pass_type_id",
+        "passes",
+        "JOIN pass_types t ON t.id = x.pass_type_id",
         "x.team_id = :team",
-        _NEWEST.format("purchased_at"),
+        _newest("purchased_at"),
         {
             "id": "x.id",
             "purchased_at": "x.purchased_at",
@@ -164,9 +176,10 @@ LISTINGS = {
         "pass",
     ),
     Tab.VIDEOS: _Listing(
-        f"video_purchases x {_MINE} JOIN videos t ON t.id = x.video_id",
+        "video_purchases",
+        "JOIN videos t ON t.id = x.video_id",
         "x.team_id = :team",
-        _NEWEST.format("purchased_at"),
+        _newest("purchased_at"),
         {
             "id": "x.id",
             "purchased_at": "x.purchased_at",
@@ -179,9 +192,10 @@ LISTINGS = {
         "video",
     ),
     Tab.SUBSCRIPTIONS: _Listing(
-        f"subscriptions x {_MINE} JOIN subscription_plans t ON t.id = x.plan_id",
+        "subscriptions",
+        "JOIN subscription_plans t ON t.id = x.plan_id",
         "x.team_id = :team",
-        _NEWEST.format("created_at"),
+        _newest("created_at"),
         {
             "id": "x.id",
             "created_at": "x.created_at",
@@ -196,9 +210,10 @@ LISTINGS = {
     ),
     # These three list by customer alone, as core.services.tabs.fetch_customer_page does.
     Tab.QUESTIONNAIRES: _Listing(
-        f"questionnaire_responses x {_MINE}",
+        "questionnaire_responses",
+        "",
         "1 = 1",
-        _NEWEST.format("created_at"),
+        _newest("created_at"),
         {
             "id": "x.id",
             "name": "x.name",
@@ -211,9 +226,10 @@ LISTINGS = {
         json_columns=("questions", "answers"),
     ),
     Tab.NOTES: _Listing(
-        f"notes x {_MINE}",
+        "notes",
+        "",
         "1 = 1",
-        _NEWEST.format("created_at"),
+        _newest("created_at"),
         {
             "id": "x.id",
             "author": "x.author",
@@ -226,9 +242,10 @@ LISTINGS = {
         },
     ),
     Tab.ACCOUNT: _Listing(
-        f"account_history x {_MINE}",
+        "account_history",
+        "",
         "1 = 1",
-        _NEWEST.format("created_at"),
+        _newest("created_at"),
         {
             "id": "x.id",
             "created_at": "x.created_at",
@@ -383,15 +400,22 @@ def statement(tab: Tab, postgres: bool) -> str:
         },
         postgres,
     )
-    columns = dict(listing.columns)
+    # The page is picked on plain columns (a bounded sort); only its rows become JSON.
+    keys = [f"{sql} AS k{n}" for n, (sql, _) in enumerate(listing.order)]
+    picked = ", ".join([*keys, *(f'{sql} AS "{name}"' for name, sql in listing.columns.items())])
+    directions = [" DESC" if desc else "" for _, desc in listing.order]
+    order = ", ".join(f"k{n}{way}" for n, way in enumerate(directions))
+    numbered = ", ".join(f"r.k{n}{way}" for n, way in enumerate(directions))
+    columns = {name: f'r."{name}"' for name in listing.columns}
     if listing.link_kind:
         columns["awaiting_link"] = (
-            f"CASE WHEN x.payment_method = '{PaymentMethod.UNPAID}' AND EXISTS (SELECT 1 "
+            f"CASE WHEN r.\"payment_method\" = '{PaymentMethod.UNPAID}' AND EXISTS (SELECT 1 "
             "FROM payment_links pl WHERE pl.team_id = :team "
-            f"AND pl.kind = '{listing.link_kind}' AND pl.target_id = x.id "
-            "AND pl.status = 'open' AND pl.expires_at > :now) THEN 1 ELSE 0 END"
+            f"AND pl.kind = '{listing.link_kind}' AND pl.target_id = r.\"id\" "
+            f"AND pl.status = '{LinkStatus.OPEN}' AND pl.expires_at > :now) THEN 1 ELSE 0 END"
         )
     row = _object(columns, postgres, listing.json_columns)
+    mine = f"{listing.table} x {_MINE}"
     household_order = "h.last_name, h.first_name, h.uid"
     sql = (
         "WITH me AS (SELECT c.id, c.uid, c.first_name, c.last_name, c.email, c.mobile, "
@@ -410,12 +434,11 @@ def statement(tab: Tab, postgres: bool) -> str:
         f"UNION ALL SELECT {HOUSEHOLD}, hh.n, hh.doc FROM (SELECT row_number() OVER "
         f"(ORDER BY {household_order}) AS n, {member} AS doc FROM ({_household()}) AS h "
         f"ORDER BY {household_order} LIMIT {HOUSEHOLD_MAX}) AS hh "
-        f"UNION ALL SELECT {ROWS}, r.n, r.doc FROM (SELECT row_number() OVER "
-        f"(ORDER BY {listing.order}) AS n, {row} AS doc FROM {listing.source} "
-        f"WHERE {listing.where} ORDER BY {listing.order} LIMIT {PAGE_SIZES[tab]}) AS r "
+        f"UNION ALL SELECT {ROWS}, row_number() OVER (ORDER BY {numbered}), "
+        f"{row} FROM (SELECT {picked} FROM {mine} {listing.joins} WHERE {listing.where} "
+        f"ORDER BY {order} LIMIT {PAGE_SIZES[tab]}) AS r "
         f"UNION ALL SELECT {TOTAL}, 0, {_object({'total': 'count(*)'}, postgres)} "
-        f"FROM {listing.source.split(' JOIN ', 2)[0]} JOIN me ON x.customer_id = me.id "
-        f"WHERE {listing.where} "
+        f"FROM {mine} WHERE {listing.where} "
         f"UNION ALL SELECT {TAGS}, row_number() OVER (ORDER BY t.key), "
         f"{_object({'name': 't.name'}, postgres)} FROM customer_tags ct "
         "JOIN me ON ct.customer_id = me.id JOIN tags t ON t.id = ct.tag_id "
