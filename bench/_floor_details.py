@@ -69,8 +69,10 @@ from core.services.videos import VideoRow
 CUSTOMER, SALES, FIGURES, HOUSEHOLD, ROWS, TOTAL, TAGS = range(7)
 _VISIT, _NO_SHOW = 0, 1
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
-# A customer's rows: `x` is the tab's table, `me` the customer found by team and UID.
-_MINE = "JOIN me ON x.customer_id = me.id"
+# A customer's rows: `x` is the table, `me` the customer found by team and UID. A scalar
+# subquery, so each table is read through its customer_id index (joined, SQLite may read
+# the whole workspace's rows by team_id instead).
+_MINE = "x.customer_id = (SELECT id FROM me)"
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ LISTINGS = {
     Tab.QUESTIONNAIRES: _Listing(
         "questionnaire_responses",
         "",
-        "1 = 1",
+        "",
         _newest("created_at"),
         {
             "id": "x.id",
@@ -228,7 +230,7 @@ LISTINGS = {
     Tab.NOTES: _Listing(
         "notes",
         "",
-        "1 = 1",
+        "",
         _newest("created_at"),
         {
             "id": "x.id",
@@ -244,7 +246,7 @@ LISTINGS = {
     Tab.ACCOUNT: _Listing(
         "account_history",
         "",
-        "1 = 1",
+        "",
         _newest("created_at"),
         {
             "id": "x.id",
@@ -280,14 +282,15 @@ def _sales() -> str:
     """Purchases per kind and month, as core.services.sales.monthly_sales counts them."""
     window = "{0} >= :since AND {0} < :until"
     parts = [
-        f"SELECT 0 AS kind, {_month('x.booked_at')} AS month FROM bookings x {_MINE} "
-        f"WHERE x.team_id = :team AND x.state <> '{BookingState.CANCELLED}' AND "
+        f"SELECT 0 AS kind, {_month('x.booked_at')} AS month FROM bookings x "
+        f"WHERE {_MINE} AND x.team_id = :team AND x.state <> '{BookingState.CANCELLED}' AND "
         + window.format("x.booked_at"),
-        f"SELECT 1, {_month('x.purchased_at')} FROM passes x {_MINE} "
-        f"WHERE x.team_id = :team AND x.state <> '{PassState.CANCELLED}' AND "
+        f"SELECT 1, {_month('x.purchased_at')} FROM passes x "
+        f"WHERE {_MINE} AND x.team_id = :team AND x.state <> '{PassState.CANCELLED}' AND "
         + window.format("x.purchased_at"),
-        f"SELECT 2, {_month('x.purchased_at')} FROM video_purchases x {_MINE} "
-        "WHERE x.team_id = :team AND x.cancelled_at IS NULL AND " + window.format("x.purchased_at"),
+        f"SELECT 2, {_month('x.purchased_at')} FROM video_purchases x "
+        f"WHERE {_MINE} AND x.team_id = :team AND x.cancelled_at IS NULL AND "
+        + window.format("x.purchased_at"),
     ]
     return " UNION ALL ".join(parts)
 
@@ -300,8 +303,11 @@ def _figures() -> str:
     def visit(at: str) -> str:
         return f"(x.attendance = {attended} OR (x.attendance IS NULL AND {at} <= :now))"
 
-    booked = f"bookings x {_MINE} JOIN event_occurrences o ON o.id = x.occurrence_id"
-    marks = "{0} AS kind, '' AS currency, 0 AS amount, {1} AS moment FROM {2} WHERE x.team_id = :team AND {3}"
+    booked = "bookings x JOIN event_occurrences o ON o.id = x.occurrence_id"
+    marks = (
+        "{0} AS kind, '' AS currency, 0 AS amount, {1} AS moment FROM {2} "
+        f"WHERE {_MINE} AND x.team_id = :team AND {{3}}"
+    )
     parts = [
         marks.format(
             _VISIT,
@@ -312,16 +318,14 @@ def _figures() -> str:
         marks.format(
             _VISIT,
             "x.starts_at",
-            f"appointments x {_MINE}",
+            "appointments x",
             f"x.state = '{AppointmentState.SCHEDULED}' AND {visit('x.starts_at')}",
         ),
         marks.format(_NO_SHOW, "o.starts_at", booked, f"x.attendance = {no_show}"),
-        marks.format(
-            _NO_SHOW, "x.starts_at", f"appointments x {_MINE}", f"x.attendance = {no_show}"
-        ),
+        marks.format(_NO_SHOW, "x.starts_at", "appointments x", f"x.attendance = {no_show}"),
     ]
     spent = (
-        "2, x.currency, {amount}, x.{moment} FROM {table} x {mine} WHERE x.team_id = :team AND "
+        "2, x.currency, {amount}, x.{moment} FROM {table} x WHERE {mine} AND x.team_id = :team AND "
         f"(x.payment_method = '{PaymentMethod.STRIPE}' OR "
         f"(x.payment_method = '{PaymentMethod.MANUAL}' AND {{standing}})) AND {{amount}} > 0"
     )
@@ -415,7 +419,10 @@ def statement(tab: Tab, postgres: bool) -> str:
             f"AND pl.status = '{LinkStatus.OPEN}' AND pl.expires_at > :now) THEN 1 ELSE 0 END"
         )
     row = _object(columns, postgres, listing.json_columns)
-    mine = f"{listing.table} x {_MINE}"
+    where = " AND ".join(filter(None, (_MINE, listing.where)))
+    # Counting, SQLite would rather walk a covering index of the whole workspace's rows by
+    # team_id; a unary + leaves it the customer's index.
+    counted = where if postgres else where.replace("x.team_id", "+x.team_id")
     household_order = "h.last_name, h.first_name, h.uid"
     sql = (
         "WITH me AS (SELECT c.id, c.uid, c.first_name, c.last_name, c.email, c.mobile, "
@@ -435,10 +442,10 @@ def statement(tab: Tab, postgres: bool) -> str:
         f"(ORDER BY {household_order}) AS n, {member} AS doc FROM ({_household()}) AS h "
         f"ORDER BY {household_order} LIMIT {HOUSEHOLD_MAX}) AS hh "
         f"UNION ALL SELECT {ROWS}, row_number() OVER (ORDER BY {numbered}), "
-        f"{row} FROM (SELECT {picked} FROM {mine} {listing.joins} WHERE {listing.where} "
+        f"{row} FROM (SELECT {picked} FROM {listing.table} x {listing.joins} WHERE {where} "
         f"ORDER BY {order} LIMIT {PAGE_SIZES[tab]}) AS r "
         f"UNION ALL SELECT {TOTAL}, 0, {_object({'total': 'count(*)'}, postgres)} "
-        f"FROM {mine} WHERE {listing.where} "
+        f"FROM {listing.table} x WHERE {counted} "
         f"UNION ALL SELECT {TAGS}, row_number() OVER (ORDER BY t.key), "
         f"{_object({'name': 't.name'}, postgres)} FROM customer_tags ct "
         "JOIN me ON ct.customer_id = me.id JOIN tags t ON t.id = ct.tag_id "
