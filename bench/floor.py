@@ -141,15 +141,21 @@ class Side:
 @dataclass(frozen=True)
 class Interaction:
     """What is measured: the inputs sent in turn, how one is sent, and what its view shows
-    that the two servers must agree on. `noun` names it in the results' keys."""
+    that the two servers must agree on (`same` names it); `noun` names it in the results'
+    keys, `short` and `doing` in the table's columns."""
 
     noun: str
     plural: str
     inputs: list[str]
     send: Callable[[SlackDriver, str], AppResponse | None]
     shown: Callable[[Call], Any]
+    same: str
+    short: str
+    doing: str
     # Where each typist starts in `inputs` during the throughput runs.
     stagger: int
+    # The results' key for the p50 per input, when there are few enough inputs to list.
+    by_input: str = ""
 
 
 def _rows(call: Call) -> list[str]:
@@ -173,16 +179,28 @@ def _switch(driver: SlackDriver, tab: str) -> AppResponse | None:
 
 
 KEYSTROKE = Interaction(
-    "keystroke",
-    "keystrokes",
-    KEYSTROKES,
-    lambda driver, text: driver.type(text, into="Search"),
-    _rows,
-    5,
+    noun="keystroke",
+    plural="keystrokes",
+    inputs=KEYSTROKES,
+    send=lambda driver, text: driver.type(text, into="Search"),
+    shown=_rows,
+    same="rows",
+    short="key",
+    doing="typing",
+    stagger=5,
 )
-# Opened on Bookings, so the first switch goes to Appointments, then round and round.
 SWITCH = Interaction(
-    "switch", "switches", [tab.value for tab in TABS[1:] + TABS[:1]], _switch, _view, 1
+    noun="switch",
+    plural="switches",
+    # Opened on Bookings, so the first switch goes to Appointments, then round and round.
+    inputs=[tab.value for tab in TABS[1:] + TABS[:1]],
+    send=_switch,
+    shown=_view,
+    same="views",
+    short="switch",
+    doing="switching",
+    stagger=1,
+    by_input="p50_ms_by_tab",
 )
 
 
@@ -233,15 +251,15 @@ def _one_at_a_time(sides: list[Side], rounds: int, interaction: Interaction) -> 
             if shown["floor"] != shown["product"]:
                 mismatches.append({noun: value, **shown})
     result: dict[str, Any] = {f"{interaction.plural}_each": compared, "mismatches": mismatches[:10]}
-    result["same_rows" if interaction is KEYSTROKE else "same_views"] = compared - len(mismatches)
+    result[f"same_{interaction.same}"] = compared - len(mismatches)
     for side in sides:
         spent = cpu_seconds(side.process) - cpu[side.name]
         result[side.name] = {
             **percentiles(latencies[side.name]),
             f"cpu_ms_per_{noun}": round(1000 * spent / len(latencies[side.name]), 2),
         }
-        if interaction is SWITCH:
-            result[side.name]["p50_ms_by_tab"] = {
+        if interaction.by_input:
+            result[side.name][interaction.by_input] = {
                 value: percentiles(each)["p50_ms"] for value, each in by_input[side.name].items()
             }
     return result
@@ -392,7 +410,7 @@ def _measure(
     typing = _throughput(sides, args.seconds, interaction)
     return {
         "one_at_a_time": alone,
-        "typing": typing,
+        interaction.doing: typing,
         "ratios": _ratios(alone, typing, interaction.noun),
     }
 
@@ -410,7 +428,7 @@ def _bench(loaded: Loaded, args: argparse.Namespace) -> dict[str, Any]:
         switches = _measure(sides, args, SWITCH)
     result = {"engine": loaded.engine, "customers": loaded.customers, **keystrokes}
     result["tab_switch"] = {"customer": customer, **switches}
-    console.print(_table(result, KEYSTROKE, "search keystroke"))
+    console.print(_table(loaded, keystrokes, KEYSTROKE, "search keystroke"))
     if keystrokes["one_at_a_time"]["mismatches"]:
         console.print(f"[red]Rows differ[/red] for {keystrokes['one_at_a_time']['mismatches']}")
     rows = customer["rows"]
@@ -418,11 +436,10 @@ def _bench(loaded: Loaded, args: argparse.Namespace) -> dict[str, Any]:
         f"details-tab switch ({rows['bookings']} bookings, {rows['account_history']} history "
         f"entries, {len(customer['tags'])} tags, {customer['household']} linked)"
     )
-    console.print(_table({**result, **switches}, SWITCH, what))
+    console.print(_table(loaded, switches, SWITCH, what))
     if switches["one_at_a_time"]["mismatches"]:
-        console.print(
-            f"[red]Views differ[/red] for {[m['switch'] for m in switches['one_at_a_time']['mismatches']]}"
-        )
+        differ = [mismatch["switch"] for mismatch in switches["one_at_a_time"]["mismatches"]]
+        console.print(f"[red]Views differ[/red] on {differ}")
     return result
 
 
@@ -442,15 +459,15 @@ def _ratios(alone: dict[str, Any], typing: dict[str, Any], noun: str) -> dict[st
     }
 
 
-def _table(result: dict[str, Any], interaction: Interaction, what: str) -> Table:
-    alone, typing, ratios = result["one_at_a_time"], result["typing"], result["ratios"]
-    noun, cpu = interaction.noun, f"cpu_ms_per_{interaction.noun}"
-    short = "key" if interaction is KEYSTROKE else noun
+def _table(loaded: Loaded, measured: dict[str, Any], interaction: Interaction, what: str) -> Table:
+    alone, ratios = measured["one_at_a_time"], measured["ratios"]
+    typing = measured[interaction.doing]
+    noun, cpu, short = interaction.noun, f"cpu_ms_per_{interaction.noun}", interaction.short
     table = Table(
-        title=f"{result['engine']}, {result['customers']:,} customers: {what}",
+        title=f"{loaded.engine}, {loaded.customers:,} customers: {what}",
         title_justify="left",
     )
-    doing = "typing" if interaction is KEYSTROKE else "switching"
+    doing = interaction.doing
     for column in (
         "",
         f"CPU ms/{short}",
@@ -477,10 +494,9 @@ def _table(result: dict[str, Any], interaction: Interaction, what: str) -> Table
         f"×{ratios['throughput']:.2f}",
         f"×{ratios[f'cpu_per_{noun}_typing']:.2f}",
     )
-    same = "same rows" if interaction is KEYSTROKE else "same view"
     count = alone[f"{interaction.plural}_each"]
-    matched = alone["same_rows" if interaction is KEYSTROKE else "same_views"]
-    table.caption = f"{same} for {matched} of {count} {interaction.plural}"
+    matched = alone[f"same_{interaction.same}"]
+    table.caption = f"same {interaction.same} for {matched} of {count} {interaction.plural}"
     return table
 
 
