@@ -149,7 +149,7 @@ def spellings(uow: UnitOfWork, team_id: str, names: Iterable[str]) -> dict[str, 
     known = uow.session.execute(
         select(Tag.key, Tag.name).where(Tag.team_id == team_id, Tag.key.in_(list(first)))
     )
-    return first | dict(known.tuples().all())
+    return first | {str(row.key): str(row.name) for row in known}
 
 
 def ensure_tags(uow: UnitOfWork, team_id: str, names: Iterable[str]) -> dict[str, int]:

@@ -213,13 +213,24 @@ def fingerprint(db: Database) -> Fingerprint:
             rows = conn.execute(sql(_postgres_digests()))
             return {(str(name), str(team)): str(digest) for name, team, digest in rows}
     digests: dict[tuple[str, str], Any] = {}
-    with db.engine.connect() as conn:
+    # The driver's own cursor: the raw values digest as well, without SQLAlchemy turning each
+    # into a Python type first (most of the time of a matrix or fuzz case).
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
         for table in Base.metadata.sorted_tables:
-            for row in conn.execute(select(table).order_by(*table.primary_key.columns)):
-                data = row._mapping
-                team = str(data["team_id"]) if "team_id" in data else ""
-                digest = digests.setdefault((table.name, team), hashlib.sha256())
-                digest.update(repr(tuple(data.values())).encode())
+            order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+            names = [c.name for c in table.columns]
+            listed = ", ".join(f'"{name}"' for name in names)
+            team = names.index("team_id") if "team_id" in names else None
+            cursor.execute(f'SELECT {listed} FROM "{table.name}" ORDER BY {order}')
+            for row in cursor.fetchall():
+                tenant = str(row[team]) if team is not None else ""
+                digest = digests.setdefault((table.name, tenant), hashlib.sha256())
+                digest.update(repr(row).encode())
+        cursor.close()
+    finally:
+        connection.close()
     return {key: digest.hexdigest() for key, digest in digests.items()}
 
 
