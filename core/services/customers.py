@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import bindparam, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -337,14 +337,19 @@ def _password_for(prepared: HashedPassword | None, typed: str | None) -> HashedP
     return hashed(typed or generate_password())
 
 
+# Built once: nearly every interaction reads a customer by UID.
+_BY_UID = select(Customer).where(
+    Customer.team_id == bindparam("team_id"), Customer.uid == bindparam("uid")
+)
+_BY_UID_LOCKED = _BY_UID.with_for_update()
+
+
 def _load(uow: UnitOfWork, actor: Actor, uid: str, *, lock: bool = False) -> Customer:
     # A forged UID is no one's; PostgreSQL would refuse a NUL in it as an error, not a miss.
     if "\x00" in uid or len(uid) > UID_MAX:
         raise NotFound("No customer has that UID; they may have been deleted.")
-    query = select(Customer).where(Customer.team_id == actor.team_id, Customer.uid == uid)
-    if lock:
-        query = query.with_for_update()
-    customer = uow.session.scalars(query).first()
+    query = _BY_UID_LOCKED if lock else _BY_UID
+    customer = uow.session.scalars(query, {"team_id": actor.team_id, "uid": uid}).first()
     if customer is None:
         raise NotFound(f"No customer with UID {uid} exists; they may have been deleted.")
     return customer

@@ -37,6 +37,12 @@ MONTHS = 12
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # One month of the chart: its label, then bookings, passes and videos.
 ChartRow = tuple[str, int, int, int]
+# Built once, as _monthly_counts is: every details view runs it.
+_CUSTOMER_AND_ZONE = (
+    select(Customer.id, Workspace.timezone)
+    .join(Workspace, Workspace.team_id == Customer.team_id)
+    .where(Customer.team_id == bindparam("team_id"), Customer.uid == bindparam("uid"))
+)
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,7 @@ def monthly_sales(uow: UnitOfWork, actor: Actor, uid: str, *, months: int = MONT
     """
     if months < 1:
         raise ValueError("months must be at least 1")
-    found = uow.session.execute(
-        select(Customer.id, Workspace.timezone)
-        .join(Workspace, Workspace.team_id == Customer.team_id)
-        .where(Customer.team_id == actor.team_id, Customer.uid == uid)
-    ).first()
+    found = uow.session.execute(_CUSTOMER_AND_ZONE, {"team_id": actor.team_id, "uid": uid}).first()
     if found is None:
         raise NotFound(f"No customer with UID {uid} exists; they may have been deleted.")
     customer_id, timezone = found

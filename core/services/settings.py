@@ -14,7 +14,7 @@ from zoneinfo import available_timezones
 import phonenumbers
 from babel.numbers import get_currency_name, is_currency, list_currencies
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from core.actor import Actor
 from core.config import Settings
@@ -74,6 +74,19 @@ class StudioSettings:
 
 
 _COLUMNS = tuple(getattr(Workspace, field.name) for field in dataclasses.fields(StudioSettings))
+# Built once: every interaction runs it, and building it costs more than running it.
+_ACTOR_AND_SETTINGS = (
+    select(*_COLUMNS, StaffMember.role)
+    .select_from(Workspace)
+    .outerjoin(
+        StaffMember,
+        and_(
+            StaffMember.team_id == Workspace.team_id,
+            StaffMember.slack_user_id == bindparam("user_id"),
+        ),
+    )
+    .where(Workspace.team_id == bindparam("team_id"))
+)
 
 
 def studio_settings(uow: UnitOfWork, team_id: str) -> StudioSettings:
@@ -86,15 +99,7 @@ def resolve_with_settings(
     uow: UnitOfWork, team_id: str, user_id: str
 ) -> tuple[Actor | None, StudioSettings]:
     """`resolve_actor` and the workspace's settings in one query (two for a new workspace)."""
-    row = uow.session.execute(
-        select(*_COLUMNS, StaffMember.role)
-        .select_from(Workspace)
-        .outerjoin(
-            StaffMember,
-            and_(StaffMember.team_id == Workspace.team_id, StaffMember.slack_user_id == user_id),
-        )
-        .where(Workspace.team_id == team_id)
-    ).first()
+    row = uow.session.execute(_ACTOR_AND_SETTINGS, {"team_id": team_id, "user_id": user_id}).first()
     if row is None:
         return resolve_actor(uow, team_id, user_id), StudioSettings.defaults(uow.settings)
     *values, role = row
