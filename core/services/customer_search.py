@@ -366,6 +366,8 @@ class Finder:
         self.candidates = candidates
         self.cap = cap
         self.walk = walk
+        # Customers the head read whole, by id: the page's rows, then, need no statement.
+        self._read: dict[int, Customer] = {}
 
     # -- the building blocks: ordered keys of one status ---------------------------------
 
@@ -653,6 +655,8 @@ class Finder:
     def _load(self, keys: Sequence[Key]) -> list[Customer]:
         if not keys:
             return []
+        if all(key.id in self._read for key in keys):
+            return [self._read[key.id] for key in keys]
         rows = {
             customer.id: customer
             for customer in self.session.scalars(
@@ -679,10 +683,12 @@ class Finder:
         *,
         descending: bool,
         in_order: bool,
+        whole: bool = False,
     ) -> tuple[int, list[Key] | None]:
         """How many rows `condition` keeps, counted up to the cap + 1, and the first `reach` of
         them in name order; those are None when the count passed the cap and the rows were
-        not read in name order (then they are not the first ones). One statement.
+        not read in name order (then they are not the first ones). One statement, which with
+        `whole` reads those customers too, for `_load`.
 
         Without an index, `in_order` reads the rows in name order (best when matches are
         dense: the first ones come soon), else in table order (sparse: no index lookups)."""
@@ -711,9 +717,15 @@ class Finder:
             .subquery("first")
         )
         counted = select(func.count()).select_from(hits).scalar_subquery()
-        rows = self.session.execute(select(counted, first.c.id, first.c.name_key)).all()
+        columns: list[Any] = [counted, first.c.id, first.c.name_key]
+        head = select(*columns).order_by(*_ordered(first.c.name_key, first.c.id, descending))
+        if whole:
+            head = head.add_columns(Customer).join(Customer, Customer.id == first.c.id)
+        rows = self.session.execute(head).all()
         total = int(rows[0][0]) if rows else 0
         keys = [Key(row.name_key, row.id) for row in rows]
+        if whole:
+            self._read = {row.id: row[3] for row in rows}
         return total, keys if ordered or total < limit else None
 
     def _status_total(self, status: CustomerStatus) -> int:
@@ -798,8 +810,14 @@ class Finder:
         else:
             guess = None if self._indexed(condition) else self._estimate(status, condition)
             in_order = guess is not None and guess > self.cap
+            # A first page's rows come whole with the head; further ones are read by key.
             total, head = self._head(
-                status, condition, reach, descending=descending, in_order=in_order
+                status,
+                condition,
+                reach,
+                descending=descending,
+                in_order=in_order,
+                whole=reach <= page_size + 1,
             )
             estimated = total > self.cap
             if estimated:
