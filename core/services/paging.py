@@ -50,14 +50,21 @@ def clamp(page: int, page_size: int) -> tuple[int, int]:
 def fetch_page(
     uow: UnitOfWork, query: Select[*tuple[Any, ...]], *, page: int, page_size: int
 ) -> tuple[list[Any], int, int, int]:
-    """Count `query`, clamp the page to what exists, and fetch that page's rows (ordered by the caller)."""
+    """Count `query`, clamp the page to what exists, and fetch that page's rows (ordered by the
+    caller), as tuples; one statement unless the page asked for lies past the end."""
     page, page_size = clamp(page, page_size)
-    total = (
-        uow.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    )
+    # The count rides along as a last column: a scalar subquery the database runs once.
+    counted = select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
+    found = uow.session.execute(
+        query.add_columns(counted).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    if found or page == 1:
+        total = found[0][-1] if found else 0
+        return [tuple(row)[:-1] for row in found], total, page, page_size
+    total = uow.session.scalar(select(counted)) or 0
     page = min(page, max(1, math.ceil(total / page_size)))
-    rows = list(uow.session.execute(query.limit(page_size).offset((page - 1) * page_size)).all())
-    return rows, total, page, page_size
+    rows = uow.session.execute(query.limit(page_size).offset((page - 1) * page_size)).all()
+    return [tuple(row) for row in rows], total, page, page_size
 
 
 def fetch_matching_page(
