@@ -134,7 +134,8 @@ def render_details(
     deps, actor, timezone = request.deps, request.actor, request.timezone
     with deps.db.unit_of_work(readonly=True) as uow:
         customer = get_customer(uow, actor, meta.uid)
-        sales = monthly_sales(uow, actor, meta.uid)
+        # The customer was found just now, and the zone read with the actor.
+        sales = monthly_sales(uow, actor, meta.uid, timezone=timezone)
         figures = customer_figures(uow, actor, meta.uid)
         members = household(uow, actor, meta.uid)
         body, state = _tab_body(uow, actor, customer, meta.state, timezone)
