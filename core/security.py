@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
 from typing import NamedTuple
 
 from argon2 import PasswordHasher
@@ -16,6 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 TIME_COST = 2
 MEMORY_COST_KIB = 19 * 1024
 PARALLELISM = 1
+# Hashes (and checks) one process runs at once. Each holds 19 MiB while it runs and argon2 does
+# not hold the GIL, so a burst of creations would otherwise take every listener thread's worth
+# of memory and cores at once, starving every other interaction of CPU.
+AT_ONCE = 2
+_turns = threading.BoundedSemaphore(AT_ONCE)
 
 _hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
 
@@ -29,8 +35,9 @@ def configure_hasher(*, time_cost: int, memory_cost: int, parallelism: int = 1) 
 
 
 def hash_password(password: str) -> str:
-    """An argon2id hash of `password`, salted."""
-    return _hasher.hash(password)
+    """An argon2id hash of `password`, salted (waiting for one of AT_ONCE turns)."""
+    with _turns:
+        return _hasher.hash(password)
 
 
 class HashedPassword(NamedTuple):
@@ -46,9 +53,10 @@ def hashed(password: str) -> HashedPassword:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    """Whether `password` matches the stored hash."""
+    """Whether `password` matches the stored hash (waiting for one of AT_ONCE turns)."""
     try:
-        return _hasher.verify(password_hash, password)
+        with _turns:
+            return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
