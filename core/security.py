@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from argon2 import PasswordHasher
@@ -17,11 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 TIME_COST = 2
 MEMORY_COST_KIB = 19 * 1024
 PARALLELISM = 1
-# Hashes (and checks) one process runs at once. Each holds 19 MiB while it runs and argon2 does
-# not hold the GIL, so a burst of creations would otherwise take every listener thread's worth
-# of memory and cores at once, starving every other interaction of CPU.
+# Hashes (and checks) one process runs at once, each in one of these threads. Each holds 19 MiB
+# while it runs and argon2 does not hold the GIL: on every listener thread a burst of creations
+# would take a core each, and leave 19 MiB in each thread's malloc arena once done.
 AT_ONCE = 2
-_turns = threading.BoundedSemaphore(AT_ONCE)
+_argon2 = ThreadPoolExecutor(AT_ONCE, thread_name_prefix="argon2")
 
 _hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
 
@@ -35,9 +35,8 @@ def configure_hasher(*, time_cost: int, memory_cost: int, parallelism: int = 1) 
 
 
 def hash_password(password: str) -> str:
-    """An argon2id hash of `password`, salted (waiting for one of AT_ONCE turns)."""
-    with _turns:
-        return _hasher.hash(password)
+    """An argon2id hash of `password`, salted (made in one of AT_ONCE threads)."""
+    return _argon2.submit(_hasher.hash, password).result()
 
 
 class HashedPassword(NamedTuple):
@@ -53,10 +52,9 @@ def hashed(password: str) -> HashedPassword:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    """Whether `password` matches the stored hash (waiting for one of AT_ONCE turns)."""
+    """Whether `password` matches the stored hash (checked in one of AT_ONCE threads)."""
     try:
-        with _turns:
-            return _hasher.verify(password_hash, password)
+        return _argon2.submit(_hasher.verify, password_hash, password).result()
     except (VerificationError, InvalidHashError):
         return False
 
