@@ -70,20 +70,13 @@ from bot.views.tabs import TAB_ACTION_PREFIX
 from core.actor import Actor
 from core.chart_links import CHARTS_PATH, SUFFIX
 from core.db import Database
-from core.demo.customers import load_demo_history
+from core.demo.customers import HISTORY_MODELS, load_demo_history
 from core.models import (
-    Appointment,
-    Booking,
     Customer,
     CustomerStatus,
     HistoryEntry,
-    Note,
-    Pass,
-    QuestionnaireResponse,
     Relation,
     Role,
-    Subscription,
-    VideoPurchase,
 )
 from core.services.household import link_customers
 from core.services.tags import set_customer_tags
@@ -108,17 +101,7 @@ PUBLIC_BASE_URL = "http://floor.bench.invalid"
 # A signed chart URL: its expiry is rounded up to 5 minutes, so the two servers sign the
 # same one unless a switch straddles a step; the token is left out of the comparison.
 CHART_TOKEN = re.compile(re.escape(CHARTS_PATH) + r"[^\"]*" + re.escape(SUFFIX))
-# The demo tabs' rows the details customer is chosen by (the Account tab's come from the
-# tags and links added to them).
-HISTORY_MODELS = (
-    Booking,
-    Appointment,
-    Pass,
-    VideoPurchase,
-    Subscription,
-    QuestionnaireResponse,
-    Note,
-)
+# The details customer's tags; the Account tab lists them (and the links added) too.
 TAGS = ("VIP", "Mornings", "Corporate rate", "alumni")
 METHOD_NOTE = (
     "Latency runs from signing the block_actions request until the stand-in has recorded the "
@@ -503,9 +486,9 @@ def _table(loaded: Loaded, measured: dict[str, Any], interaction: Interaction, w
 
 
 def _prepare(db: Database, history_customers: int) -> dict[str, Any]:
-    """A year of demo history for some customers; the one with the most rows (on every tab
-    the demo fills, if any has them all) gets tags and a household, which the Account tab
-    then lists too."""
+    """A year of demo history for some customers; the one with the most rows of HISTORY_MODELS
+    (on every tab the demo fills, if any has them all) gets tags and a household, which the
+    Account tab then lists too."""
     with db.unit_of_work() as uow:
         load_demo_history(uow, TEAM_ID, customers_limit=history_customers, seed=SEED)
     actor = Actor(team_id=TEAM_ID, user_id="UFLOOR00", role=Role.ADMIN)

@@ -501,22 +501,26 @@ def _authors(uow: UnitOfWork, team_id: str) -> list[str]:
     return authors
 
 
+# What demo history gives a customer: a row of any of these is a visit, purchase or record of
+# theirs, and a customer with one is never given more.
+HISTORY_MODELS = (
+    Booking,
+    Appointment,
+    Pass,
+    VideoPurchase,
+    Subscription,
+    QuestionnaireResponse,
+    Note,
+)
+
+
 def _customers_without_history(
     uow: UnitOfWork, team_id: str, limit: int, after_id: int
 ) -> list[DemoCustomer]:
     """Demo-made customers above `after_id` with nothing recorded yet, oldest id first (never
     real customers)."""
     customer_history = [
-        exists().where(model.customer_id == Customer.id)
-        for model in (
-            Booking,
-            Appointment,
-            Pass,
-            VideoPurchase,
-            Subscription,
-            QuestionnaireResponse,
-            Note,
-        )
+        exists().where(model.customer_id == Customer.id) for model in HISTORY_MODELS
     ]
     rows = uow.session.execute(
         select(Customer.id, Customer.uid, Customer.created_at, Customer.updated_at, Customer.status)

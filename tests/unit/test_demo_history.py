@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.actor import Actor
 from core.db import Database
 from core.demo.catalog import DEMO_ANSWERS, DEMO_CATALOG
-from core.demo.customers import load_demo_customers, load_demo_history
+from core.demo.customers import HISTORY_MODELS, load_demo_customers, load_demo_history
 from core.demo.history import DEMO_STAFF, HistorySummary
 from core.models import (
     Appointment,
@@ -454,17 +454,6 @@ def test_notes_are_written_by_the_workspaces_staff_first(
         assigners = set(uow.session.scalars(select(QuestionnaireResponse.assigned_by)))
     assert {"USTAFF1", "UADMIN1"} <= authors <= {"USTAFF1", "UADMIN1", DEMO_STAFF[0]}
     assert assigners <= {"USTAFF1", "UADMIN1", DEMO_STAFF[0]}
-
-
-HISTORY_MODELS = (
-    Booking,
-    Appointment,
-    Pass,
-    VideoPurchase,
-    Subscription,
-    QuestionnaireResponse,
-    Note,
-)
 
 
 def _rows_per_customer(db: Database) -> dict[str, Counter[int]]:
