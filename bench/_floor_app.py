@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,10 +29,11 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bench._floor_details import DetailsFloor
+from bot.actions.customer_details import TAB_ACTION
 from bot.transport.limits import StartResponse, WsgiApp
 from bot.views.hub import PAGE_SIZE, SEARCH_ACTION, SEARCH_MAX, HubState, hub_modal
 from bot.views.origin import Tab
-from bot.views.tabs import TAB_ACTION_PREFIX, DetailsMeta
+from bot.views.tabs import DetailsMeta
 from core.config import Settings
 from core.db import create_db_engine
 from core.models import ConsentState, CustomerStatus
@@ -46,10 +46,6 @@ COLUMNS = (
     "updated_by, password_hash IS NOT NULL, anonymised_at, marketing_consent"
 )
 _AS_LETTERS = str.maketrans(PUNCTUATION, LETTERS)
-# The tab buttons, as the product registers them (bot/actions/customer_details.py).
-TAB_ACTION = re.compile(
-    "^" + re.escape(TAB_ACTION_PREFIX) + f"({'|'.join(tab.value for tab in Tab)})$"
-)
 
 
 def _matching(terms: Terms, postgres: bool) -> tuple[str, list[Any]]:

@@ -25,7 +25,10 @@ from bot.views.tabs import PREV_ACTION, SEARCH_ACTION, TAB_ACTION_PREFIX, Detail
 from core.errors import DomainError
 from core.services import customers, tags
 
-TABS = "|".join(tab.value for tab in Tab)
+# The eight tab buttons' action ids.
+TAB_ACTION = re.compile(
+    "^" + re.escape(TAB_ACTION_PREFIX) + f"({'|'.join(tab.value for tab in Tab)})$"
+)
 
 
 def on_edit(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -118,7 +121,7 @@ def on_copy_link(ack: Ack, body: dict[str, Any], context: BoltContext, client: W
 def register(app: App) -> None:
     """Wire the details view's own controls."""
     app.action(EDIT_ACTION)(on_edit)
-    app.action(re.compile("^" + re.escape(TAB_ACTION_PREFIX) + f"({TABS})$"))(on_tab)
+    app.action(TAB_ACTION)(on_tab)
     app.action(SEARCH_ACTION)(on_search)
     app.view(CALLBACK_ID)(on_search_submit)
     app.action(re.compile(r"^customer_details\.page\.(prev|next)$"))(on_page)
