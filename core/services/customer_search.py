@@ -725,7 +725,7 @@ class Finder:
         total = int(rows[0][0]) if rows else 0
         keys = [Key(row.name_key, row.id) for row in rows]
         if whole:
-            self._read = {row.id: row[3] for row in rows}
+            self._read = {row.id: row.Customer for row in rows}
         return total, keys if ordered or total < limit else None
 
     def _status_total(self, status: CustomerStatus) -> int:

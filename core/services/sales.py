@@ -37,8 +37,9 @@ MONTHS = 12
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # One month of the chart: its label, then bookings, passes and videos.
 ChartRow = tuple[str, int, int, int]
+# The business time zone, found with the customer (none for a UID not the workspace's).
 # Built once, as _monthly_counts is: every details view runs it.
-_CUSTOMER_AND_ZONE = (
+_CUSTOMERS_ZONE = (
     select(Workspace.timezone)
     .join(Customer, Customer.team_id == Workspace.team_id)
     .where(Customer.team_id == bindparam("team_id"), Customer.uid == bindparam("uid"))
@@ -97,9 +98,7 @@ def monthly_sales(
     if months < 1:
         raise ValueError("months must be at least 1")
     if timezone is None:
-        found = uow.session.execute(
-            _CUSTOMER_AND_ZONE, {"team_id": actor.team_id, "uid": uid}
-        ).first()
+        found = uow.session.execute(_CUSTOMERS_ZONE, {"team_id": actor.team_id, "uid": uid}).first()
         if found is None:
             raise NotFound(f"No customer with UID {uid} exists; they may have been deleted.")
         timezone = found.timezone
