@@ -57,6 +57,9 @@ class Customer(Base):
         UniqueConstraint("team_id", "email"),
         # email and mobile ride along so substring search scans the index, not the table.
         Index("ix_customers_listing", "team_id", "status", "name_key", "id", "email", "mobile"),
+        # The form's duplicate check finds customers by mobile (in any workspace, then keeps
+        # its own). With team_id in it, search plans could read a whole workspace through it.
+        Index("ix_customers_mobile", "mobile"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

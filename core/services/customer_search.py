@@ -239,7 +239,7 @@ def _third_words(name_key: ColumnElement[str]) -> ColumnElement[str]:
     return func.customer_third_words(name_key, type_=String)
 
 
-def _prefix_range(expression: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+def prefix_range(expression: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
     """`expression` starts with `prefix`, as a range an index on it can read (code point order)."""
     upper = _successor(prefix)
     if upper is None:
@@ -287,7 +287,7 @@ class _Conditions:
         if self.postgres:
             name_key = _customers.c.name_key
             third = _third_words(name_key)
-            second_word = _prefix_range(_second_words(name_key), terms.folded)
+            second_word = prefix_range(_second_words(name_key), terms.folded)
             later = and_(
                 third.is_not(None), _indexed_text(third).like(f"% {_letters(terms.folded)}%")
             )
@@ -307,7 +307,7 @@ class _Conditions:
             return _Condition(plain, None, None)
         if self.postgres:
             email: ColumnElement[str] = _customers.c.email.collate("C")
-            return _Condition(plain, None, None, narrowings=(_prefix_range(email, terms.folded),))
+            return _Condition(plain, None, None, narrowings=(prefix_range(email, terms.folded),))
         if matching.trigram is None:
             return _Condition(plain, None, None)
         return _Condition(

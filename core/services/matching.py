@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from sqlalchemy import or_, select
+from sqlalchemy import collate, or_, select, union
 
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.models import Customer, CustomerStatus, NotDuplicate
+from core.services.customer_search import prefix_range
 from core.text import fold
 
 # Mail hosts that ignore dots in the local part and treat googlemail.com as gmail.com.
@@ -195,20 +196,28 @@ def form_matches(
     """Customers the contact being saved may duplicate, most likely first (at most a few).
 
     Every warning needs the same mobile or the same email name, so only customers sharing
-    the mobile or the email's first letters are read."""
+    the mobile or the email's first letters are read, each through an index."""
     head = email_name(typed.email)[:3]
-    shares = [Customer.mobile == typed.mobile] if typed.mobile else []
+    team = Customer.team_id == actor.team_id
+    # Any workspace's few customers with the mobile: the outer query keeps this one's.
+    shares = [select(Customer.id).where(Customer.mobile == typed.mobile)] if typed.mobile else []
     if head:
-        shares.append(Customer.email.like(_like_prefix(head), escape="\\"))
+        # As a range of (team_id, status, email) in code point order: the index PostgreSQL
+        # keeps for search (migration 0005), or the unique (team_id, email) one on SQLite.
+        postgres = uow.session.get_bind().dialect.name == "postgresql"
+        email = collate(Customer.email.expression, "C") if postgres else Customer.email.expression
+        starting = select(Customer.id).where(
+            team,
+            Customer.status.in_(list(CustomerStatus)),
+            prefix_range(email, head),
+            Customer.email.like(_like_prefix(head), escape="\\"),
+        )
+        shares.append(starting)
     if not shares:
         return []
     query = (
         select(Customer)
-        .where(
-            Customer.team_id == actor.team_id,
-            Customer.merged_into_id.is_(None),
-            or_(*shares),
-        )
+        .where(team, Customer.merged_into_id.is_(None), Customer.id.in_(union(*shares)))
         .order_by(Customer.id)
         .limit(FORM_CANDIDATES)
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from sqlalchemy import event
 
 from core.actor import Actor
 from core.db import Database
+from core.demo.customers import load_demo_customers
 from core.errors import Forbidden
 from core.models import Role
 from core.services.account import list_history, merge_customers
@@ -23,6 +27,7 @@ from core.services.matching import (
     Evidence,
     email_name,
     evidence,
+    form_matches,
     name_evidence,
     normalise_email,
     warns_on_form,
@@ -122,6 +127,51 @@ def test_an_edit_warns_only_when_it_changes_the_contact(db: Database) -> None:
     same = moved.model_copy(update={"mobile": "+44 7700 900456"})
     with db.unit_of_work() as uow:
         edit_contact(uow, STAFF, ann, same, expected_version=1, duplicates_ok=False)
+
+
+def test_the_form_check_matches_an_address_start_literally(db: Database) -> None:
+    # "_" is a LIKE wildcard and "a_b" a range bound: "axb…" must not be read as a match.
+    _create(db, "Ann", "Bell", "axb@example.com", "+44 7700 900201")
+    kept = _create(db, "Ann", "Bell", "a_b.bell@example.com", "+44 7700 900202")
+    typed = CustomerInput(
+        first_name="Ann", last_name="Bell", email="a_b.bell@other.org", mobile="+44 7700 900203"
+    )
+    with db.unit_of_work() as uow, pytest.raises(PossibleDuplicate) as warned:
+        create_customer(uow, STAFF, typed, send_welcome=False, duplicates_ok=False)
+    assert [m.customer.uid for m in warned.value.matches] == [kept]
+
+
+def test_the_form_check_reads_customers_through_indexes(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        load_demo_customers(uow, TEAM, 2000, seed=7)
+    if db.dialect == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE customers")
+    typed = Contact("Mary", "Smith", "mary.smith@example.com", "+447700900001")
+    seen: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with db.unit_of_work(readonly=True) as uow:
+            form_matches(uow, ADMIN, typed)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    ((statement, parameters),) = [(s, p) for s, p in seen if "customers" in s]
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            # On a few thousand rows a scan costs the planner about what an index does.
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
+            shown = "\n".join(plan)
+            assert "ix_customers_mobile" in shown and "ix_customers_email_start" in shown
+        else:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            shown = "\n".join(row[-1] for row in plan)
+            assert "ix_customers_mobile" in shown and "email>? AND email<?" in shown
+        assert "SCAN customers" not in shown and "Seq Scan" not in shown, shown
 
 
 # --- the report ------------------------------------------------------------------------------
