@@ -216,14 +216,24 @@ def form_matches(
     if not shares:
         return []
     query = (
-        select(Customer)
+        select(Customer.id, Customer.email, Customer.mobile)
         .where(team, Customer.merged_into_id.is_(None), Customer.id.in_(union(*shares)))
         .order_by(Customer.id)
         .limit(FORM_CANDIDATES)
     )
     if exclude_id is not None:
         query = query.where(Customer.id != exclude_id)
-    found = [(c, evidence(typed, contact_of(c))) for c in uow.session.scalars(query)]
+    # Only these can warn; a common start ("mar…") has hundreds of others not worth loading.
+    name = email_name(typed.email)
+    sharing = [
+        row.id
+        for row in uow.session.execute(query)
+        if (typed.mobile and row.mobile == typed.mobile) or email_name(row.email) == name
+    ]
+    if not sharing:
+        return []
+    loaded = uow.session.scalars(select(Customer).where(Customer.id.in_(sharing)))
+    found = [(c, evidence(typed, contact_of(c))) for c in sorted(loaded, key=lambda c: c.id)]
     found = [(c, ev) for c, ev in found if warns_on_form(ev)]
     if exclude_id is not None and found:
         dismissed = dismissed_pairs(uow, actor.team_id, [exclude_id])
