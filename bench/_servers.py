@@ -94,6 +94,17 @@ def rss_mb(process: psutil.Process) -> dict[str, float | list[float]]:
     return result
 
 
+def postgres_cpu_seconds() -> float:
+    """User and system CPU seconds so far of this machine's live PostgreSQL processes (a
+    backend that exits in between takes its share with it)."""
+    total = 0.0
+    for each in psutil.process_iter(["name", "cpu_times"]):
+        times = each.info["cpu_times"]
+        if (each.info["name"] or "").startswith("postgres") and times is not None:
+            total += times.user + times.system
+    return total
+
+
 def cpu_seconds(process: psutil.Process) -> float:
     """User and system CPU seconds of `process` and its live children so far."""
     total = 0.0

@@ -175,6 +175,14 @@ def _scratch_postgres(base_url: str, name: str) -> Iterator[str]:
         admin.dispose()
 
 
+def settle(db: Database) -> None:
+    """VACUUM ANALYZE a freshly loaded PostgreSQL database, as autovacuum soon does after a
+    bulk load (PostgreSQL 13 on vacuums after inserts too, filling the visibility map that
+    index-only scans rely on): the benchmarks measure that steady state."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+
+
 def _on_postgres(
     base_url: str, name: str, customers: int, bench: Bench, prepare: Prepare | None
 ) -> dict[str, Any]:
@@ -182,11 +190,8 @@ def _on_postgres(
         db = Database(settings_for(url))
         try:
             loaded, prepared = _load(db, customers, prepare)
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                # What autovacuum does shortly after a bulk load (PostgreSQL 13 on vacuums
-                # after inserts too, filling the visibility map index-only scans rely on);
-                # measure the steady state.
-                conn.exec_driver_sql("VACUUM ANALYZE")
+            settle(db)
+            with db.engine.connect() as conn:
                 version = conn.scalar(text("SHOW server_version")) or "?"
                 size = int(conn.scalar(text("SELECT pg_database_size(current_database())")) or 0)
         finally:

@@ -32,7 +32,16 @@ import psutil
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from bench._servers import CLI, free_port, rss_mb, server_env, serving, wait_ready
+from bench._servers import (
+    CLI,
+    cpu_seconds,
+    free_port,
+    postgres_cpu_seconds,
+    rss_mb,
+    server_env,
+    serving,
+    wait_ready,
+)
 from bench._support import (
     DEFAULT_PG_URL,
     PG_URL_ENV,
@@ -46,6 +55,7 @@ from bench._support import (
     parse_args,
     percentiles,
     settings_for,
+    settle,
     write_results,
 )
 from bot.local import (
@@ -230,6 +240,9 @@ class _Step:
     seconds: float
     samples: list[_Sample] = field(default_factory=list)
     generator_cpu_percent: float = 0.0
+    # CPU seconds the step took: the load generator (with the stand-in), the serving process
+    # tree, PostgreSQL.
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
         good = [s for s in self.samples if s.ok]
@@ -244,6 +257,11 @@ class _Step:
             "achieved_per_s": round(len(good) / wall, 1) if wall > 0 else 0.0,
             "generator_cpu_percent": self.generator_cpu_percent,
         }
+        if good:
+            result["cpu_ms_per_interaction"] = {
+                who: round(1000 * seconds / len(good), 1)
+                for who, seconds in self.cpu_seconds.items()
+            }
         if len(good) >= 2:
             result["latency"] = percentiles([(s.done - s.due) * 1000 for s in good])
             result["ack_p99_ms"] = percentiles([(s.acked - s.due) * 1000 for s in good])["p99_ms"]
@@ -258,8 +276,21 @@ class _Step:
         return result
 
 
+def _cpu(server: psutil.Process) -> dict[str, float]:
+    me = psutil.Process().cpu_times()
+    return {
+        "generator": me.user + me.system,
+        "server": cpu_seconds(server),
+        "postgres": postgres_cpu_seconds(),
+    }
+
+
 def _run_step(
-    users: queue.Queue[_User], pool: ThreadPoolExecutor, rate: int, seconds: float
+    users: queue.Queue[_User],
+    pool: ThreadPoolExecutor,
+    rate: int,
+    seconds: float,
+    server: psutil.Process,
 ) -> _Step:
     step = _Step(rate, seconds)
     lock = threading.Lock()
@@ -270,8 +301,7 @@ def _run_step(
             step.samples.append(sample)
         users.put(user)
 
-    me = psutil.Process()
-    cpu_before = me.cpu_times()
+    cpu_before = _cpu(server)
     started = time.perf_counter()
     pending = []
     for k in range(int(rate * seconds)):
@@ -283,9 +313,10 @@ def _run_step(
         pending.append(pool.submit(work, users.get(), due))
     for job in pending:
         job.result()
-    cpu = me.cpu_times()
-    used = (cpu.user - cpu_before.user) + (cpu.system - cpu_before.system)
-    step.generator_cpu_percent = round(100 * used / (time.perf_counter() - started), 1)
+    cpu_after = _cpu(server)
+    step.cpu_seconds = {who: cpu_after[who] - cpu_before[who] for who in cpu_after}
+    elapsed = time.perf_counter() - started
+    step.generator_cpu_percent = round(100 * step.cpu_seconds["generator"] / elapsed, 1)
     return step
 
 
@@ -329,9 +360,9 @@ def _one_worker_count(
             for n, user_id in enumerate(user_ids):
                 idle.put(_User(api, root + EVENTS_PATH, secret, user_id, n, create_every))
             # A short warm-up: each worker compiles its statements and fills its pools.
-            _run_step(idle, pool, rates[0], min(seconds, 4.0))
+            _run_step(idle, pool, rates[0], min(seconds, 4.0), server)
             for rate in rates:
-                step = _run_step(idle, pool, rate, seconds).report()
+                step = _run_step(idle, pool, rate, seconds, server).report()
                 steps.append(step)
                 console.print(f"  {workers} worker(s), {rate}/s: {_summary(step)}")
                 if step.get("by_kind"):
@@ -355,13 +386,14 @@ def _summary(step: dict[str, Any]) -> str:
     latency = step.get("latency", {})
     return (
         f"{step['achieved_per_s']}/s achieved, p99 {latency.get('p99_ms', float('nan')):.0f} ms, "
-        f"{step['errors']} errors"
+        f"{step['errors']} errors; CPU ms each (app / PG / generator) {_cpu_cell(step)}"
     )
 
 
 def _table(result: dict[str, Any], title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("N", "rate/s", "done/s", "errors", "p50", "p95", "p99", "ack p99", "gen CPU%"):
+    columns = ("N", "rate/s", "done/s", "errors", "p50", "p95", "p99", "ack p99", "gen CPU%")
+    for column in (*columns, "CPU ms each: app / PG / gen"):
         table.add_column(column, justify="right", no_wrap=True)
     for run in result["runs"]:
         for step in run["steps"]:
@@ -377,8 +409,16 @@ def _table(result: dict[str, Any], title: str) -> Table:
                 ),
                 f"{step['ack_p99_ms']:.0f}" if "ack_p99_ms" in step else "–",
                 f"{step['generator_cpu_percent']:.0f}",
+                _cpu_cell(step),
             )
     return table
+
+
+def _cpu_cell(step: dict[str, Any]) -> str:
+    each = step.get("cpu_ms_per_interaction")
+    if not each:
+        return "–"
+    return " / ".join(f"{each[who]:.1f}" for who in ("server", "postgres", "generator"))
 
 
 def _memory_table(result: dict[str, Any]) -> Table:
@@ -450,8 +490,9 @@ def main(argv: list[str] | None = None) -> None:
         db = Database(settings_for(url))
         try:
             load_seconds, _ = _load(db, args.customers, None)
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
+            # Not ANALYZE alone: without the visibility map each index-only scan reads the
+            # table too, until autovacuum gets to it, perhaps in the middle of a run.
+            settle(db)
         finally:
             db.dispose()
         console.print(f"Loaded {args.customers:,} customers in {load_seconds:.1f} s.")
