@@ -81,8 +81,9 @@ KNEE_MS = 1000.0
 # What a receptionist types before picking someone: two keystrokes of a common name.
 SEARCHES = (("ma", "mar"), ("sm", "smi"), ("jo", "jos"), ("ol", "oli"), ("em", "emm"))
 TABS = tuple(TAB_LABELS.values())
-# Each created customer's mobile is its own: a mobile shared with an earlier customer makes the
-# form warn of a possible duplicate (no redraw follows) instead of saving.
+# Each created customer's email and mobile are its own, across the runs of all worker counts
+# on one database: a taken email, or a mobile shared with an earlier customer, makes the form
+# answer with errors or a warning (no redraw follows) instead of saving.
 _SERIALS = itertools.count(1)
 METHOD_NOTE = (
     "Open loop: interaction k of a step is due at start + k/rate and goes to the next idle "
@@ -190,8 +191,9 @@ class _User:
             self.n += 1
             d.type("Load", into="First name")
             d.type(f"Tester {self.n}", into="Last name")
-            d.type(f"load.{d.user_id.lower()}.{self.n}@example.com", into="Email")
-            d.type(f"07700 9{next(_SERIALS) % 100_000:05d}", into="Mobile")
+            serial = next(_SERIALS)
+            d.type(f"load.{serial}@example.com", into="Email")
+            d.type(f"07700 9{serial % 100_000:05d}", into="Mobile")
             if self.n % 4:
                 d.type(generate_password(), into="Password")
             return d.submit()
