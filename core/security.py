@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import platform
 import secrets
 import string
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +25,21 @@ PARALLELISM = 1
 # would take a core each, and leave 19 MiB in each thread's malloc arena once done.
 AT_ONCE = 2
 _argon2 = ThreadPoolExecutor(AT_ONCE, thread_name_prefix="argon2")
+# glibc serves a freed block's size from its heap next time (its mmap threshold follows the
+# largest block freed), and a thread's heap keeps it: each hashing thread held 19 MiB once done.
+# Blocks this large are mapped for themselves and handed back to the system when freed.
+MMAP_FROM_BYTES = 8 * 1024 * 1024
+_M_MMAP_THRESHOLD = -3
+
+
+def _map_large_blocks() -> None:
+    if platform.libc_ver()[0] != "glibc":
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.mallopt(_M_MMAP_THRESHOLD, MMAP_FROM_BYTES)
+
+
+_map_large_blocks()
 
 _hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
 

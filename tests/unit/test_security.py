@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -52,3 +54,21 @@ def test_a_burst_of_hashes_and_checks_runs_at_most_at_once_as_allowed(
     assert [pair.plain for pair in made] == passwords
     assert all(checked)
     assert not security.verify_password(made[0].hash, passwords[1])
+
+
+def test_a_hashing_thread_hands_its_memory_back() -> None:
+    # A fresh process, so no earlier test's allocations hide or add to the growth.
+    script = (
+        "import psutil\n"
+        "from core.security import generate_password, hash_password\n"
+        "hash_password(generate_password())\n"
+        "before = psutil.Process().memory_info().rss\n"
+        "for _ in range(10):\n"
+        "    hash_password(generate_password())\n"
+        "print(psutil.Process().memory_info().rss - before)\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    grown = int(done.stdout.strip())
+    assert grown < security.MEMORY_COST_KIB * 1024 / 2, f"RSS grew {grown / 1e6:.1f} MB"
