@@ -114,8 +114,11 @@ def _freeze_startup_heap() -> None:
     # objects) lives as long as the process, yet every full collection walks it: 30 ms or
     # more, stalling whichever request triggers one. Frozen, collections skip it (measured in
     # bench/startup.py); in a forked worker they also leave those pages shared with the master.
+    # `serve` starts with collection off (its imports would run dozens of collections over
+    # that heap as it grows): this one collection and the freeze stand for them.
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 @contextmanager
