@@ -261,12 +261,13 @@ class Settings(BaseSettings):
 
     def configured_admins(self, team_id: str) -> list[str]:
         """The admins ADMIN_SLACK_USER_IDS names for `team_id`: its scoped and plain entries."""
-        admins: list[str] = []
+        # Every interaction's access check asks; a dict keeps the order without a scan per entry.
+        admins: dict[str, None] = {}
         for entry in self.admin_slack_user_ids:
             team, _, user = entry.rpartition(":")
-            if team in ("", team_id) and user not in admins:
-                admins.append(user)
-        return admins
+            if team in ("", team_id):
+                admins[user] = None
+        return list(admins)
 
     def missing_for(self, mode: RunMode) -> list[str]:
         """The variables `mode` needs that are unset."""
