@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from sqlalchemy import event
 
 from core.actor import Actor
 from core.db import Database
@@ -32,6 +29,7 @@ from core.services.matching import (
     normalise_email,
     warns_on_form,
 )
+from tests.statements import captured
 
 TEAM = "T0001"
 ADMIN = Actor(TEAM, "UADMIN", Role.ADMIN)
@@ -148,17 +146,7 @@ def test_the_form_check_reads_customers_through_indexes(db: Database) -> None:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE customers")
     typed = Contact("Mary", "Smith", "mary.smith@example.com", "+447700900001")
-    seen: list[tuple[str, Any]] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        with db.unit_of_work(readonly=True) as uow:
-            form_matches(uow, ADMIN, typed)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+    seen = captured(db, lambda uow: form_matches(uow, ADMIN, typed))
     ((statement, parameters),) = [(s, p) for s, p in seen if "customers" in s]
     with db.engine.begin() as conn:
         if db.dialect == "postgresql":

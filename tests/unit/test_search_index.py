@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import column, create_engine, event, func, insert, select, table, text
+from sqlalchemy import column, create_engine, func, insert, select, table, text
 from sqlalchemy.engine import make_url
 
 from core.actor import Actor
@@ -49,6 +49,7 @@ from core.services.customers import (
 )
 from core.services.workspaces import ensure_workspace
 from tests.conftest import make_settings, scratch_database
+from tests.statements import captured
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -480,22 +481,6 @@ def test_sqlite_triggers_keep_the_text_index_and_counts_in_step(db: Database) ->
     assert _counts(db, "TTRIG")[0] == {}
 
 
-def _captured(db: Database, run: Callable[[UnitOfWork], object]) -> list[tuple[str, Any]]:
-    """The statements `run` sends, with their parameters."""
-    seen: list[tuple[str, Any]] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        with db.unit_of_work(readonly=True) as uow:
-            run(uow)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-    return seen
-
-
 def _load_demo(db: Database, team_id: str, count: int) -> None:
     with db.unit_of_work() as uow:
         load_demo_customers(uow, team_id, count, seed=7)
@@ -523,7 +508,7 @@ def test_three_character_lookups_go_through_the_text_index(db: Database) -> None
     _load_demo(db, "TDEMO", 5000)
     for query in ("zoey", "o'bri", "smith", "j.mu", "0770 1"):
         # A window of one row sends every tier to the text index.
-        statements = _captured(
+        statements = captured(
             db,
             lambda uow, query=query: Finder(uow, "TDEMO", window=1).search(
                 query, [CustomerStatus.ACTIVE], 10
