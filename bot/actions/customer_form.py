@@ -33,8 +33,9 @@ from bot.views.tags import TAGS_BLOCK, chosen_tags
 from core.actor import Actor
 from core.db import UnitOfWork
 from core.errors import Conflict, DomainError, ValidationFailed
+from core.security import hash_password
 from core.services import customers, tags
-from core.services.customers import CustomerInput, CustomerRecord, PossibleDuplicate
+from core.services.customers import CustomerInput, CustomerRecord, LaterHash, PossibleDuplicate
 
 UID = re.compile(r"^[0-9A-Z]{1,16}$")
 
@@ -43,8 +44,11 @@ def _message_view(text: str) -> dict[str, Any]:
     return modal("Customer Records", [section(text)], callback_id="customer_form.message")
 
 
-def _save(form: Submission[FormMeta], values: dict[str, str], *, anyway: bool) -> CustomerRecord:
-    """The customer created or edited, with the tags chosen, in one transaction."""
+def _save(
+    form: Submission[FormMeta], values: dict[str, str], *, anyway: bool
+) -> tuple[CustomerRecord, LaterHash | None]:
+    """The customer created or edited, with the tags chosen, in one transaction; and a new
+    customer's password, still to be hashed."""
     meta = form.meta
     data = CustomerInput(**{field: values.get(field, "") for field in FIELDS})
     chosen = tags.clean_names(tags.split_tags(values.get(TAGS_BLOCK, "")))
@@ -52,13 +56,16 @@ def _save(form: Submission[FormMeta], values: dict[str, str], *, anyway: bool) -
     untouched = {tags.tag_key(n) for n in chosen} == {tags.tag_key(n) for n in meta.tags}
 
     creating = meta.mode == "create"
-    # Hashed before the unit of work opens: no database lock waits on argon2 meanwhile.
-    prepared = customers.prepare_password(form.request.actor, data, creating=creating)
+    # Argon2 takes tens of milliseconds: a new customer's password is hashed once the form is
+    # acknowledged (the welcome mail holds it meanwhile), an edited one before the unit of
+    # work opens, so no database lock waits on it.
+    later = customers.later_password(data) if creating else None
+    prepared = None if creating else customers.prepare_password(form.request.actor, data)
 
     def save(uow: UnitOfWork, actor: Actor) -> CustomerRecord:
         if creating:
             record = customers.create_customer(
-                uow, actor, data, duplicates_ok=anyway, prepared=prepared
+                uow, actor, data, duplicates_ok=anyway, prepared=later
             )
         else:
             record = customers.edit_contact(
@@ -74,7 +81,15 @@ def _save(form: Submission[FormMeta], values: dict[str, str], *, anyway: bool) -
             tags.set_customer_tags(uow, actor, record.uid, chosen)
         return record
 
-    return form.request.write(save)
+    return form.request.write(save), later
+
+
+def _settle(request: Request, record: CustomerRecord, later: LaterHash | None) -> None:
+    """Store a new customer's password hash, made now that the form has its answer."""
+    if later is None:
+        return
+    digest = hash_password(later.plain)
+    request.write(lambda uow, actor: customers.settle_password(uow, actor, record.uid, digest))
 
 
 def _possible_duplicate(
@@ -129,7 +144,7 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         return
     values = with_tags(submitted_values(form.state), chosen_tags(form.state))
     try:
-        record = _save(form, values, anyway=confirmed_anyway(form.state))
+        record, later = _save(form, values, anyway=confirmed_anyway(form.state))
     except PossibleDuplicate as exc:
         _possible_duplicate(ack, form, values, exc)
         return
@@ -157,9 +172,13 @@ def on_submit(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebC
         state = HubState(q=record.email)
         hub = render_hub(request, state, home=False, notice=Notice(text))
         ack(response_action="update", view=hub)
+        _settle(request, record, later)
         return
     ack()
-    _show_saved(request, meta, record, text)
+    try:
+        _show_saved(request, meta, record, text)
+    finally:
+        _settle(request, record, later)
 
 
 def on_open_match(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

@@ -34,6 +34,7 @@ from core.config import Settings
 from core.db import Database, UnitOfWork
 from core.models import ConsentState, Customer, MailStatus, OutboxMail, Workspace
 from core.polling import PollingWorker
+from core.security import hash_password
 from core.services import history
 
 log = logging.getLogger(__name__)
@@ -389,6 +390,16 @@ def _claim_next(db: Database) -> _Claimed | None:
             # The email is the login: if staff corrected it after the mail was queued, the
             # mail (and the login in it) must go to the corrected address.
             mail.to_address = customer.email
+            if (
+                mail.kind == WELCOME
+                and mail.secret
+                and customer.password_hash is None
+                and customer.anonymised_at is None
+            ):
+                # A Create stores its password's hash after acknowledging the form
+                # (core.services.customers.LaterHash): if its process stopped first, the
+                # hash is made here, before the password goes out.
+                customer.password_hash = hash_password(mail.secret)
         mail.status = MailStatus.SENDING
         mail.attempts += 1
         mail.next_attempt_at = now + lease(db.settings)

@@ -8,10 +8,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, exists, func, or_, select
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -275,16 +275,24 @@ def create_customer(
     *,
     send_welcome: bool = True,
     duplicates_ok: bool = True,
-    prepared: HashedPassword | None = None,
+    prepared: HashedPassword | LaterHash | None = None,
 ) -> CustomerRecord:
     """Create an active customer and queue their portal welcome mail in the same transaction.
 
     Unless `duplicates_ok`, a customer who may be the same person raises PossibleDuplicate.
-    `prepared` is the password typed (or, left blank, one generated) hashed beforehand."""
+    `prepared` is the password typed (or, left blank, one generated) hashed beforehand, or to
+    be hashed after the save (`LaterHash`)."""
     contact = _validate(uow, actor, data, exclude_id=None)
     if not duplicates_ok:
         _refuse_possible_duplicates(uow, actor, contact, None)
-    password = _password_for(prepared, contact.password)
+    digest: str | None
+    if isinstance(prepared, LaterHash) and contact.password in (None, prepared.plain):
+        if not send_welcome:
+            raise ValueError("a password hashed later is kept by the welcome mail meanwhile")
+        plain, digest = prepared.plain, None
+    else:
+        beforehand = prepared if isinstance(prepared, HashedPassword) else None
+        plain, digest = _password_for(beforehand, contact.password)
     now = uow.now()
     customer = Customer(
         team_id=actor.team_id,
@@ -294,7 +302,7 @@ def create_customer(
         name_key=name_key(contact.first_name, contact.last_name),
         email=contact.email,
         mobile=contact.mobile,
-        password_hash=password.hash,
+        password_hash=digest,
         status=CustomerStatus.ACTIVE,
         created_at=now,
         updated_at=now,
@@ -315,18 +323,48 @@ def create_customer(
     )
     alerts.record(uow, alerts.CUSTOMER_CREATED, customer, "New customer")
     if send_welcome:
-        queue_welcome_mail(uow, customer, password.plain)
+        queue_welcome_mail(uow, customer, plain)
     return _to_record(customer)
 
 
-def prepare_password(actor: Actor, data: CustomerInput, *, creating: bool) -> HashedPassword | None:
-    """The password a save of `data` would store, hashed ahead of its unit of work; None when
-    the save keeps the current one or would refuse the one typed."""
-    if not data.password.strip():
-        return hashed(generate_password()) if creating else None
-    if not actor.is_admin or password_problems(data.password) is not None:
+def prepare_password(actor: Actor, data: CustomerInput) -> HashedPassword | None:
+    """The password an edit of `data` would store, hashed ahead of its unit of work; None when
+    the edit keeps the current one or would refuse the one typed."""
+    if not data.password.strip() or not actor.is_admin:
+        return None
+    if password_problems(data.password) is not None:
         return None
     return hashed(data.password)
+
+
+class LaterHash(NamedTuple):
+    """A new customer's password, saved unhashed and hashed once the save is acknowledged
+    (`settle_password`). The welcome mail holds it meanwhile, and the outbox hashes it
+    before sending if that never happened (core/adapters/mail.py)."""
+
+    plain: str
+
+
+def later_password(data: CustomerInput) -> LaterHash:
+    """The password a Create of `data` would store: the one typed, else a generated one."""
+    return LaterHash(data.password if data.password.strip() else generate_password())
+
+
+def settle_password(uow: UnitOfWork, actor: Actor, uid: str, password_hash: str) -> bool:
+    """Store the hash of a Create's `LaterHash`, unless the customer has another password (or
+    was anonymised) by now; whether it was stored."""
+    stored = uow.session.execute(
+        update(Customer)
+        .where(
+            Customer.team_id == actor.team_id,
+            Customer.uid == uid,
+            Customer.password_hash.is_(None),
+            Customer.anonymised_at.is_(None),
+        )
+        .values(password_hash=password_hash)
+        .returning(Customer.id)
+    )
+    return stored.first() is not None
 
 
 def _password_for(prepared: HashedPassword | None, typed: str | None) -> HashedPassword:

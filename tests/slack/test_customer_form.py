@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from core import security
 from core.models import Customer, OutboxMail
 from core.services.customers import delete_customer
 from core.validation import password_problems
@@ -105,6 +109,51 @@ def test_a_typed_password_never_reaches_slack(world: World) -> None:
     assert secret == "Tr1cky&Secret"
     assert "Tr1cky&Secret" not in _slack_traffic(world)
     assert "Tr1cky" not in str(driver.current_view("modal"))
+
+
+class _HeldHasher:
+    """The test's hasher, each hash held until the test lets it go."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+        self.release = threading.Event()
+        self.done = threading.Event()
+
+    def hash(self, password: str) -> str:
+        self.release.wait(10)
+        self.done.set()
+        return self.hasher.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return self.hasher.verify(password_hash, password)
+
+
+def _password_hash(world: World, email: str) -> str | None:
+    with world.db.engine.connect() as conn:
+        query = select(Customer.password_hash).where(Customer.email == email)
+        return conn.scalar(query)
+
+
+def test_the_form_is_answered_and_redrawn_before_the_password_is_hashed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = _HeldHasher(security._hasher)
+    monkeypatch.setattr(security, "_hasher", held)
+    _create_form(world)
+    driver = world.admin
+    fill_form(driver, GOOD)
+    view = updated(driver, driver.submit())
+    # Acknowledged and the hub redrawn while argon2 had not finished: it never held them up.
+    assert not held.done.is_set()
+    assert "Created Zoe Adams." in text_of(view)
+    assert _password_hash(world, "zoe.adams@example.com") is None
+    held.release.set()
+    deadline = time.monotonic() + 10
+    while (stored := _password_hash(world, "zoe.adams@example.com")) is None:
+        assert time.monotonic() < deadline, "the password was never hashed"
+        time.sleep(0.02)
+    ((_, secret, _),) = _outbox(world)
+    assert secret is not None and security.verify_password(stored, secret)
 
 
 LONG = "x" * 101

@@ -36,6 +36,7 @@ from core.services.customers import (
     UID_LENGTH,
     CustomerInput,
     CustomerRecord,
+    LaterHash,
     activate_customer,
     archive_customer,
     create_customer,
@@ -45,6 +46,7 @@ from core.services.customers import (
     list_customers,
     search_customers,
     send_password_reset,
+    settle_password,
 )
 from core.services.history import PASSWORD_CHANGED
 from core.services.workspaces import ensure_workspace
@@ -233,6 +235,38 @@ def test_a_password_hashed_beforehand_is_stored_as_prepared(db: Database, admin:
     stored = password_hash_of(db, other.uid)
     assert stored != prepared.hash and stored is not None
     assert verify_password(stored, "Rainy-Night-77")
+
+
+def test_a_password_hashed_later_is_stored_once_settled_and_never_over_another(
+    db: Database, admin: Actor
+) -> None:
+    later = LaterHash("Sunny-Day-42")
+    record = run(db, create_customer, admin, form(password="Sunny-Day-42"), prepared=later)
+    # Saved unhashed; the welcome mail holds the password until the hash is stored.
+    assert password_hash_of(db, record.uid) is None
+    (mail,) = outbox_of(db, record.email)
+    assert mail.secret == "Sunny-Day-42"
+    digest = hashed(later.plain).hash
+    assert run(db, settle_password, admin, record.uid, digest)
+    assert password_hash_of(db, record.uid) == digest
+    assert not run(db, settle_password, admin, record.uid, hashed("Other-Pass-1").hash)
+    assert password_hash_of(db, record.uid) == digest
+
+    # An admin set another password before the hash came: that one stays.
+    blank = run(db, create_customer, admin, form(), prepared=LaterHash("Rainy-Night-77"))
+    edit(db, admin, blank, password="Windy-Dawn-11")
+    assert not run(db, settle_password, admin, blank.uid, hashed("Rainy-Night-77").hash)
+    stored = password_hash_of(db, blank.uid)
+    assert stored is not None and verify_password(stored, "Windy-Dawn-11")
+
+    # Another password typed than the one to hash later: the typed one, hashed now.
+    typed = run(db, create_customer, admin, form(password="Cold-Dusk-88"), prepared=later)
+    stored = password_hash_of(db, typed.uid)
+    assert stored is not None and verify_password(stored, "Cold-Dusk-88")
+
+    # Only the welcome mail can hold it meanwhile.
+    with pytest.raises(ValueError, match="welcome mail"):
+        run(db, create_customer, admin, form(), prepared=later, send_welcome=False)
 
 
 def test_password_is_stored_only_as_an_argon2id_hash(db: Database, admin: Actor) -> None:

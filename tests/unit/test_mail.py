@@ -33,10 +33,12 @@ from core.adapters.mail import (
     transport_from_settings,
 )
 from core.db import Database
-from core.models import HistoryEntry, MailStatus, OutboxMail
+from core.models import Customer, HistoryEntry, MailStatus, OutboxMail
+from core.security import verify_password
 from core.services.customers import (
     CustomerInput,
     CustomerRecord,
+    LaterHash,
     create_customer,
     delete_customer,
     edit_contact,
@@ -195,6 +197,25 @@ def test_welcome_mail_reaches_the_smtp_server_with_portal_login_and_password(
     clock.advance(days=2)
     assert deliver_due(db, transport).handled == 0
     assert len(smtp_server.messages) == 1
+
+
+def test_a_welcome_password_never_hashed_is_hashed_before_the_mail_goes_out(
+    db: Database, admin: Actor, smtp_server: SmtpServer, transport: SmtpTransport
+) -> None:
+    # A Create hashes its password after acknowledging the form; its process may stop first.
+    with db.unit_of_work() as uow:
+        data = CustomerInput(
+            first_name="Zoë", last_name="Åberg", email="zoe@example.com", mobile="07700 900123"
+        )
+        customer = create_customer(uow, admin, data, prepared=LaterHash(PASSWORD))
+
+    assert deliver_due(db, transport) == DeliveryReport(sent=1)
+
+    [received] = smtp_server.messages
+    assert f"Password: {PASSWORD}\n" in received.body
+    with db.engine.connect() as conn:
+        stored = conn.scalar(select(Customer.password_hash).where(Customer.uid == customer.uid))
+    assert stored is not None and verify_password(stored, PASSWORD)
 
 
 def test_mail_goes_out_under_the_workspaces_own_name_reply_to_and_portal(
