@@ -63,8 +63,9 @@ BUDGET = {
     "hub: next page": 4,
     "hub: open Create form": 1,
     # Saving looks for a possible duplicate first (customers sharing the mobile or the email's
-    # first letters, at most a few), and records the channel alert with the new customer.
-    "hub: Create submit": 13,
+    # first letters, at most a few), and records the channel alert with the new customer; once
+    # the form is answered, the password's hash is stored (argon2 runs after the answer).
+    "hub: Create submit": 14,
     # The customer and, in one statement, the tags they hold.
     "hub: open Edit form": 3,
     "hub: Edit submit": 11,
