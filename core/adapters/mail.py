@@ -398,8 +398,13 @@ def _claim_next(db: Database) -> _Claimed | None:
             ):
                 # A Create stores its password's hash after acknowledging the form
                 # (core.services.customers.LaterHash): if its process stopped first, the
-                # hash is made here, before the password goes out.
-                customer.password_hash = hash_password(mail.secret)
+                # hash is made here, before the password goes out. Not through the ORM,
+                # which would count it as an edit (the version an open form holds).
+                uow.session.execute(
+                    update(Customer)
+                    .where(Customer.id == customer.id, Customer.password_hash.is_(None))
+                    .values(password_hash=hash_password(mail.secret))
+                )
         mail.status = MailStatus.SENDING
         mail.attempts += 1
         mail.next_attempt_at = now + lease(db.settings)

@@ -214,8 +214,11 @@ def test_a_welcome_password_never_hashed_is_hashed_before_the_mail_goes_out(
     [received] = smtp_server.messages
     assert f"Password: {PASSWORD}\n" in received.body
     with db.engine.connect() as conn:
-        stored = conn.scalar(select(Customer.password_hash).where(Customer.uid == customer.uid))
+        query = select(Customer.password_hash, Customer.version).where(Customer.uid == customer.uid)
+        stored, version = conn.execute(query).one()
     assert stored is not None and verify_password(stored, PASSWORD)
+    # Not an edit: a form opened on the customer meanwhile still saves.
+    assert version == customer.version
 
 
 def test_mail_goes_out_under_the_workspaces_own_name_reply_to_and_portal(
