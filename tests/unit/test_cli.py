@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import subprocess
 import sys
@@ -238,6 +239,8 @@ def test_serve_says_which_mode_it_chose_and_every_way_to_complete_it(
     assert result.exit_code == 2
     for words in said:
         assert words in result.output, result.output
+    # Serving turns collection off until start-up is done; a start refused turns it back on.
+    assert gc.isenabled()
 
 
 HEAVY = ("alembic", "matplotlib", "slack_bolt", "slack_sdk", "sqlalchemy", "stripe")
