@@ -186,10 +186,6 @@ def ordered_pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
-def _like_prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def form_matches(
     uow: UnitOfWork, actor: Actor, typed: Contact, *, exclude_id: int | None = None
 ) -> list[Match]:
@@ -197,20 +193,19 @@ def form_matches(
 
     Every warning needs the same mobile or the same email name, so only customers sharing
     the mobile or the email's first letters are read, each through an index."""
-    head = email_name(typed.email)[:3]
+    name = email_name(typed.email)
+    head = name[:3]
     team = Customer.team_id == actor.team_id
     # Any workspace's few customers with the mobile: the outer query keeps this one's.
     shares = [select(Customer.id).where(Customer.mobile == typed.mobile)] if typed.mobile else []
     if head:
-        # As a range of (team_id, status, email) in code point order: the index PostgreSQL
-        # keeps for search (migration 0005), or the unique (team_id, email) one on SQLite.
+        # Starting with `head` is a range in code point order (byte order on both databases):
+        # of the (team_id, status, email) index PostgreSQL keeps for search (migration 0005),
+        # or of the unique (team_id, email) one on SQLite.
         postgres = uow.session.get_bind().dialect.name == "postgresql"
         email = collate(Customer.email.expression, "C") if postgres else Customer.email.expression
         starting = select(Customer.id).where(
-            team,
-            Customer.status.in_(list(CustomerStatus)),
-            prefix_range(email, head),
-            Customer.email.like(_like_prefix(head), escape="\\"),
+            team, Customer.status.in_(list(CustomerStatus)), prefix_range(email, head)
         )
         shares.append(starting)
     if not shares:
@@ -224,7 +219,6 @@ def form_matches(
     if exclude_id is not None:
         query = query.where(Customer.id != exclude_id)
     # Only these can warn; a common start ("mar…") has hundreds of others not worth loading.
-    name = email_name(typed.email)
     sharing = [
         row.id
         for row in uow.session.execute(query)

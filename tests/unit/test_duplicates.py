@@ -128,7 +128,7 @@ def test_an_edit_warns_only_when_it_changes_the_contact(db: Database) -> None:
 
 
 def test_the_form_check_matches_an_address_start_literally(db: Database) -> None:
-    # "_" is a LIKE wildcard and "a_b" a range bound: "axb…" must not be read as a match.
+    # "_" would be a LIKE wildcard, and "a_b" is the range's bound: "axb…" is no match.
     _create(db, "Ann", "Bell", "axb@example.com", "+44 7700 900201")
     kept = _create(db, "Ann", "Bell", "a_b.bell@example.com", "+44 7700 900202")
     typed = CustomerInput(
