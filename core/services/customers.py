@@ -275,24 +275,23 @@ def create_customer(
     *,
     send_welcome: bool = True,
     duplicates_ok: bool = True,
-    prepared: HashedPassword | LaterHash | None = None,
+    prepared: LaterHash | None = None,
 ) -> CustomerRecord:
     """Create an active customer and queue their portal welcome mail in the same transaction.
 
     Unless `duplicates_ok`, a customer who may be the same person raises PossibleDuplicate.
-    `prepared` is the password typed (or, left blank, one generated) hashed beforehand, or to
-    be hashed after the save (`LaterHash`)."""
+    `prepared` is the password typed (or, left blank, one generated) to be hashed after the
+    save; without it the password is hashed here."""
     contact = _validate(uow, actor, data, exclude_id=None)
     if not duplicates_ok:
         _refuse_possible_duplicates(uow, actor, contact, None)
     digest: str | None
-    if isinstance(prepared, LaterHash) and contact.password in (None, prepared.plain):
+    if prepared is not None and contact.password in (None, prepared.plain):
         if not send_welcome:
             raise ValueError("a password hashed later is kept by the welcome mail meanwhile")
         plain, digest = prepared.plain, None
     else:
-        beforehand = prepared if isinstance(prepared, HashedPassword) else None
-        plain, digest = _password_for(beforehand, contact.password)
+        plain, digest = hashed(contact.password or generate_password())
     now = uow.now()
     customer = Customer(
         team_id=actor.team_id,
@@ -365,14 +364,6 @@ def settle_password(uow: UnitOfWork, actor: Actor, uid: str, password_hash: str)
         .returning(Customer.id)
     )
     return stored.first() is not None
-
-
-def _password_for(prepared: HashedPassword | None, typed: str | None) -> HashedPassword:
-    """The prepared password when it is the one typed (or any, when none was), else the one
-    typed, or a generated one, hashed now."""
-    if prepared is not None and (typed is None or prepared.plain == typed):
-        return prepared
-    return hashed(typed or generate_password())
 
 
 # Built once: nearly every interaction reads a customer by UID.
@@ -544,8 +535,11 @@ def edit_contact(
     if not duplicates_ok and set(changes) & set(CONTACT_FIELDS):
         _refuse_possible_duplicates(uow, actor, contact, customer.id)
     new_hash = None
-    if contact.password is not None:
-        new_hash = _password_for(prepared, contact.password).hash
+    if prepared is not None and prepared.plain == contact.password:
+        new_hash = prepared.hash
+    elif contact.password is not None:
+        # Prepared for another password than the one typed (or not at all): hashed now.
+        new_hash = hash_password(contact.password)
     try:
         # The changes are made inside the savepoint: `begin_nested` flushes whatever is already
         # pending outside it, where a lost race for the email would break the whole transaction.

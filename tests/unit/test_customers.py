@@ -221,17 +221,22 @@ def test_blank_password_generates_a_strong_one_for_the_welcome_mail(
 
 
 def test_a_password_hashed_beforehand_is_stored_as_prepared(db: Database, admin: Actor) -> None:
+    # Edit Contact hashes an admin's new password before its unit of work opens.
     prepared = hashed("Sunny-Day-42")
-    record = run(db, create_customer, admin, form(password="Sunny-Day-42"), prepared=prepared)
+    record = create(db, admin)
+    typed = form_of(record, password="Sunny-Day-42")
+    with db.unit_of_work() as uow:
+        edit_contact(
+            uow, admin, record.uid, typed, expected_version=record.version, prepared=prepared
+        )
     assert password_hash_of(db, record.uid) == prepared.hash
     # Prepared for another password than the one saved: hashed again, never stored as is.
-    other = run(
-        db,
-        create_customer,
-        admin,
-        form(password="Rainy-Night-77"),
-        prepared=prepared,
-    )
+    other = create(db, admin)
+    typed = form_of(other, password="Rainy-Night-77")
+    with db.unit_of_work() as uow:
+        edit_contact(
+            uow, admin, other.uid, typed, expected_version=other.version, prepared=prepared
+        )
     stored = password_hash_of(db, other.uid)
     assert stored != prepared.hash and stored is not None
     assert verify_password(stored, "Rainy-Night-77")
