@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import platform
 import secrets
 import string
@@ -35,8 +34,9 @@ _M_MMAP_THRESHOLD = -3
 def _map_large_blocks() -> None:
     if platform.libc_ver()[0] != "glibc":
         return
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    libc.mallopt(_M_MMAP_THRESHOLD, MMAP_FROM_BYTES)
+    # The process's own symbols, glibc's among them: find_library would run ldconfig (2 ms
+    # of every start-up) to name the library already loaded.
+    ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_FROM_BYTES)
 
 
 _map_large_blocks()
